@@ -1,0 +1,59 @@
+package eventstore
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrConflict matches a *ConflictError: an append's Condition did not hold.
+	ErrConflict = errors.New("eventstore: append conflict")
+	// ErrInvalid matches an append that was refused because its input was
+	// malformed (no stream, no type, no command id, a payload that is not JSON…).
+	ErrInvalid = errors.New("eventstore: invalid append")
+	// ErrChain matches a *ChainError: the hash chain does not verify.
+	ErrChain = errors.New("eventstore: hash chain broken")
+	// ErrClosed is returned by a store that has been closed.
+	ErrClosed = errors.New("eventstore: store closed")
+)
+
+// ConflictError says which expectation of a Condition failed.
+// It matches ErrConflict with errors.Is.
+type ConflictError struct {
+	// Stream is the stream whose version did not match; empty when the
+	// global head did not match.
+	Stream           StreamID
+	Expected, Actual Version
+	// ExpectedHead and ActualHead are set when the global head did not match.
+	ExpectedHead, ActualHead Position
+}
+
+func (e *ConflictError) Error() string {
+	if e.Stream == "" {
+		return fmt.Sprintf("eventstore: append conflict: expected head at position %d, log is at %d",
+			e.ExpectedHead, e.ActualHead)
+	}
+	return fmt.Sprintf("eventstore: append conflict: expected stream %q at version %d, it is at %d",
+		e.Stream, e.Expected, e.Actual)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// ChainError names the first position at which the log does not verify and
+// why. It matches ErrChain with errors.Is.
+type ChainError struct {
+	Position Position
+	Reason   string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("eventstore: hash chain broken at position %d: %s", e.Position, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrChain) true.
+func (e *ChainError) Is(target error) bool { return target == ErrChain }
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
