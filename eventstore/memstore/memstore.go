@@ -208,4 +208,3 @@ func clone(events []eventstore.Event) []eventstore.Event {
 func sortedKeys(m map[eventstore.StreamID]eventstore.Version) []eventstore.StreamID {
 	return slices.Sorted(maps.Keys(m))
 }
-
