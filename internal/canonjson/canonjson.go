@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -29,8 +30,12 @@ var ErrInvalid = errors.New("canonjson: invalid JSON")
 const maxDepth = 200
 
 // Canonicalize returns the canonical form of the JSON value in b.
-// Duplicate object member names are rejected, as RFC 8785 requires.
+// Duplicate object member names, bytes that are not UTF-8 and escaped
+// unpaired surrogates are rejected, as RFC 8785 requires.
 func Canonicalize(b []byte) ([]byte, error) {
+	if err := checkUnicode(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	out := make([]byte, 0, len(b))
@@ -38,10 +43,69 @@ func Canonicalize(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
+	// Anything but a clean end of input is trailing data, including text
+	// that is not a JSON token at all ("{}x").
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: data after the value", ErrInvalid)
 	}
 	return out, nil
+}
+
+// checkUnicode rejects what encoding/json would silently replace by U+FFFD
+// and RFC 8785 §3.2.2.2 says must be an error: bytes that are not UTF-8, and
+// \u escapes of surrogates that do not form a pair. Backslashes appear only
+// inside strings in valid JSON; anything else is left to the decoder.
+func checkUnicode(b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: not UTF-8", ErrInvalid)
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character; skipping it also skips an escaped backslash
+		if i >= len(b) || b[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(b[i+1:])
+		if !ok || !utf16.IsSurrogate(r) {
+			continue
+		}
+		i += 4
+		if r >= 0xDC00 {
+			return fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
+		}
+		if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+			if lo, ok := hex4(b[i+3:]); ok && 0xDC00 <= lo && lo <= 0xDFFF {
+				i += 6
+				continue
+			}
+		}
+		return fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
+	}
+	return nil
+}
+
+// hex4 decodes the four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // Marshal encodes v with encoding/json and returns its canonical form.

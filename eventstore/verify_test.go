@@ -1,0 +1,147 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/stretchr/testify/require"
+)
+
+func sample() []eventstore.Event {
+	return chain(
+		link{"a", `{"n":1}`},
+		link{"b", `{"n":2}`},
+		link{"a", `{"n":3}`},
+		link{"c", `{"n":4}`},
+		link{"b", `{"n":5}`},
+	)
+}
+
+func TestVerifyValid(t *testing.T) {
+	ctx := t.Context()
+	head, err := eventstore.Verify(ctx, seq(nil, nil))
+	require.NoError(t, err)
+	require.Equal(t, eventstore.Head{}, head, "an empty log verifies to the zero head")
+
+	events := sample()
+	head, err = eventstore.Verify(ctx, seq(events, nil))
+	require.NoError(t, err)
+	require.Equal(t, headOf(events[4]), head)
+
+	for n := 1; n <= len(events); n++ {
+		head, err := eventstore.Verify(ctx, seq(events[:n], nil))
+		require.NoError(t, err, "a prefix of a valid log is valid")
+		require.Equal(t, headOf(events[n-1]), head)
+	}
+}
+
+// TestVerifyBroken breaks a valid chain in each way Verify checks, and
+// expects a *ChainError at the first bad position with the head before it.
+func TestVerifyBroken(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func([]eventstore.Event) []eventstore.Event
+		bad   eventstore.Position
+	}{
+		{"changed payload", func(e []eventstore.Event) []eventstore.Event {
+			e[2].Payload = []byte(`{"n":33}`)
+			return e
+		}, 3},
+		{"changed actor", func(e []eventstore.Event) []eventstore.Event {
+			e[3].Metadata.ActorID = "user/mallory"
+			return e
+		}, 4},
+		{"changed type", func(e []eventstore.Event) []eventstore.Event { e[0].Type = "x"; return e }, 1},
+		{"changed schema version", func(e []eventstore.Event) []eventstore.Event { e[1].SchemaVersion = 2; return e }, 2},
+		{"changed occurredAt", func(e []eventstore.Event) []eventstore.Event {
+			e[4].OccurredAt = e[4].OccurredAt.Add(1)
+			return e
+		}, 5},
+		{"changed recordedAt", func(e []eventstore.Event) []eventstore.Event {
+			e[4].RecordedAt = e[4].RecordedAt.Add(-1)
+			return e
+		}, 5},
+		{"changed id", func(e []eventstore.Event) []eventstore.Event { e[1].ID[15]++; return e }, 2},
+		{"changed command id", func(e []eventstore.Event) []eventstore.Event { e[1].Metadata.CommandID = "x"; return e }, 2},
+		{"changed hash", func(e []eventstore.Event) []eventstore.Event { e[2].Hash[0] ^= 1; return e }, 3},
+		{"resealed event breaks the next link", func(e []eventstore.Event) []eventstore.Event {
+			e[1].Payload = []byte(`{"n":22}`)
+			eventstore.Seal(e[1].PrevHash, &e[1])
+			return e
+		}, 3},
+		{"missing first", func(e []eventstore.Event) []eventstore.Event { return e[1:] }, 1},
+		{"missing middle", func(e []eventstore.Event) []eventstore.Event { return append(e[:2:2], e[3:]...) }, 3},
+		{"duplicated event", func(e []eventstore.Event) []eventstore.Event { return append(e[:3:3], e[2:]...) }, 4},
+		{"swapped", func(e []eventstore.Event) []eventstore.Event { e[1], e[3] = e[3], e[1]; return e }, 2},
+		{"renumbered position", func(e []eventstore.Event) []eventstore.Event {
+			e[2].Position = 7
+			eventstore.Seal(e[2].PrevHash, &e[2])
+			return e
+		}, 3},
+		{"version jump", func(e []eventstore.Event) []eventstore.Event {
+			e[2].Version = 3
+			eventstore.Seal(e[2].PrevHash, &e[2])
+			return e
+		}, 3},
+		{"stream starts at version 2", func(e []eventstore.Event) []eventstore.Event {
+			e[3].Version = 2
+			eventstore.Seal(e[3].PrevHash, &e[3])
+			return e
+		}, 4},
+		{"first event has a previous hash", func(e []eventstore.Event) []eventstore.Event {
+			e[0].PrevHash[0] = 1
+			eventstore.Seal(e[0].PrevHash, &e[0])
+			return e
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := tc.spoil(sample())
+			head, err := eventstore.Verify(t.Context(), seq(broken, nil))
+			require.ErrorIs(t, err, eventstore.ErrChain)
+			require.NotErrorIs(t, err, eventstore.ErrConflict)
+			var ce *eventstore.ChainError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, tc.bad, ce.Position, "%v", err)
+			require.NotEmpty(t, ce.Reason)
+			require.Contains(t, err.Error(), fmt.Sprintf("position %d", ce.Position))
+			var want eventstore.Head
+			if tc.bad > 1 {
+				want = headOf(broken[tc.bad-2]) // the last event that verified
+			}
+			require.Equal(t, want, head, "Verify returns the head verified before the break")
+		})
+	}
+}
+
+func TestVerifySequenceError(t *testing.T) {
+	events := sample()
+	boom := errors.New("disk on fire")
+	head, err := eventstore.Verify(t.Context(), seq(events[:2], boom))
+	require.ErrorIs(t, err, boom, "errors of the sequence are returned as they are")
+	require.NotErrorIs(t, err, eventstore.ErrChain)
+	require.Equal(t, headOf(events[1]), head)
+}
+
+func TestVerifyContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := eventstore.Verify(ctx, seq(sample(), nil))
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestErrors(t *testing.T) {
+	var err error = &eventstore.ConflictError{Stream: "s", Expected: 1, Actual: 2}
+	require.ErrorIs(t, err, eventstore.ErrConflict)
+	require.NotErrorIs(t, err, eventstore.ErrChain)
+	require.Equal(t, `eventstore: append conflict: expected stream "s" at version 1, it is at 2`, err.Error())
+	err = &eventstore.ConflictError{ExpectedHead: 3, ActualHead: 5}
+	require.Equal(t, "eventstore: append conflict: expected head at position 3, log is at 5", err.Error())
+
+	wrapped := errors.Join(errors.New("context"), &eventstore.ChainError{Position: 4, Reason: "because"})
+	require.ErrorIs(t, wrapped, eventstore.ErrChain)
+	require.NotErrorIs(t, wrapped, eventstore.ErrConflict)
+	require.Contains(t, wrapped.Error(), "hash chain broken at position 4: because")
+}
