@@ -8,4 +8,39 @@
 // time; applying events is the only way the state changes, so replaying the
 // log gives back exactly the same state. Names and enum values follow
 // Microsoft Graph v1.0.
+//
+// # Commands and events
+//
+// A command is a plain struct named after the Graph operation it stands for
+// (CreateCatalog, CreateResourceRequest, CreateAccessPackage,
+// AddResourceRoleScope, CreateAssignmentPolicy, CreateRoleAssignment …).
+// The directory the library decides with (users, groups, service
+// principals) is fed by the embedding program through commands too
+// (PutUser, SetUserAttribute, AddGroupMember, BlockUser, DeleteUser …).
+// Decide turns a command into events, or into an *Error whose kind is one
+// of ErrForbidden, ErrNotFound, ErrInvalid, ErrConflict and ErrLimit.
+// Every accepted administrative command records exactly one event, whose
+// audit activity name ActivityName gives.
+//
+// # Authorization
+//
+// Every command and every read takes an Actor: a user with directory roles,
+// an application with application permissions, or the system. Commands are
+// checked against the permissions matrix of entitlement management: Global
+// Administrators and Identity Governance Administrators manage everything;
+// the catalog creator, catalog owner, catalog reader, access package
+// manager and access package assignment manager roles are role assignments
+// in the State, held directly or through group membership. An application
+// with EntitlementManagement.ReadWrite.All acts as an administrator except
+// for resources in catalogs and packages and for auto-assignment policies;
+// with Read.All it reads everything. Adding a resource also needs rights
+// over the group, application or site.
+//
+// # Manager
+//
+// A Manager ties the State to an event log: it replays the log on start,
+// decides each command against the state at the log's head, appends with
+// that head as the expected position, applies what it appended and, if
+// another writer got there first, catches up and decides again. It also
+// writes the built-in General catalog into a log that lacks it.
 package entitlement

@@ -1,0 +1,69 @@
+package entitlement
+
+// CreateCatalog creates a catalog (POST /catalogs). The creator becomes its
+// owner. State defaults to published and IsExternallyVisible to true.
+type CreateCatalog struct {
+	DisplayName         string
+	Description         string
+	State               string // published (default) or unpublished
+	IsExternallyVisible *bool  // default true
+}
+
+// UpdateCatalog changes a catalog's properties (PATCH /catalogs/{id}); nil
+// fields stay as they are.
+type UpdateCatalog struct {
+	CatalogID           string
+	DisplayName         *string
+	Description         *string
+	State               *string
+	IsExternallyVisible *bool
+}
+
+// DeleteCatalog deletes a catalog that holds no access packages.
+type DeleteCatalog struct {
+	CatalogID string
+}
+
+// ResourceSpec describes the resource of a resource request in Graph's
+// terms. For groups the roles (Member and Owner) and the root scope are
+// derived from the directory; for applications the roles default to the
+// service principal's app roles, or "Default Access" when it has none; for
+// SharePoint sites the roles (site role sequence numbers) must be given and
+// the root scope is the site itself.
+type ResourceSpec struct {
+	OriginID     string
+	OriginSystem string // AadGroup, AadApplication or SharePointOnline
+	DisplayName  string
+	Description  string
+	Roles        []RoleSpec
+	Scopes       []ScopeSpec
+}
+
+// RoleSpec describes a resource role by its origin id.
+type RoleSpec struct {
+	OriginID    string
+	DisplayName string
+	Description string
+}
+
+// ScopeSpec describes a resource scope by its origin id.
+type ScopeSpec struct {
+	OriginID    string
+	DisplayName string
+	Description string
+	IsRootScope bool
+}
+
+// CreateResourceRequest adds, updates or removes a resource in a catalog
+// (POST /resourceRequests with requestType adminAdd, adminUpdate or
+// adminRemove). For update and remove the resource is found by its origin.
+type CreateResourceRequest struct {
+	RequestType string
+	CatalogID   string
+	Resource    ResourceSpec
+}
+
+func (CreateCatalog) commandName() string         { return "CreateCatalog" }
+func (UpdateCatalog) commandName() string         { return "UpdateCatalog" }
+func (DeleteCatalog) commandName() string         { return "DeleteCatalog" }
+func (CreateResourceRequest) commandName() string { return "CreateResourceRequest" }

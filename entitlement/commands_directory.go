@@ -1,0 +1,91 @@
+package entitlement
+
+// PutUser creates the user, or replaces it if it exists (directory feed).
+type PutUser struct {
+	User User
+}
+
+// SetUserAttribute changes one attribute of a user. Name is the Graph
+// property name: displayName, mail, userPrincipalName, userType,
+// department, jobTitle, companyName, country, employeeHireDate or
+// employeeLeaveDateTime (RFC 3339, "" clears).
+type SetUserAttribute struct {
+	UserID string
+	Name   string
+	Value  string
+}
+
+// SetManager sets a user's manager; an empty ManagerID removes it.
+type SetManager struct {
+	UserID    string
+	ManagerID string
+}
+
+// BlockUser blocks a user from signing in (accountEnabled false).
+type BlockUser struct {
+	UserID string
+}
+
+// UnblockUser lets a blocked user sign in again.
+type UnblockUser struct {
+	UserID string
+}
+
+// DeleteUser deletes a user (soft delete: the user stays known, marked deleted).
+type DeleteUser struct {
+	UserID string
+}
+
+// UpdateSubject sets an accessPackageSubject's subjectLifecycle (Graph
+// PATCH subjects(objectId='…')), e.g. to make a guest governed.
+type UpdateSubject struct {
+	ObjectID         string
+	SubjectLifecycle string
+}
+
+// PutGroup creates the group, or replaces its properties and owners if it
+// exists; members change only through AddGroupMember and RemoveGroupMember.
+type PutGroup struct {
+	Group Group
+}
+
+// AddGroupMember adds a user, group or service principal to a group.
+type AddGroupMember struct {
+	GroupID  string
+	MemberID string
+}
+
+// RemoveGroupMember removes a member from a group.
+type RemoveGroupMember struct {
+	GroupID  string
+	MemberID string
+}
+
+// DeleteGroup deletes a group.
+type DeleteGroup struct {
+	GroupID string
+}
+
+// PutServicePrincipal creates or replaces a service principal.
+type PutServicePrincipal struct {
+	ServicePrincipal ServicePrincipal
+}
+
+// DeleteServicePrincipal deletes a service principal.
+type DeleteServicePrincipal struct {
+	ServicePrincipalID string
+}
+
+func (PutUser) commandName() string                { return "PutUser" }
+func (SetUserAttribute) commandName() string       { return "SetUserAttribute" }
+func (SetManager) commandName() string             { return "SetManager" }
+func (BlockUser) commandName() string              { return "BlockUser" }
+func (UnblockUser) commandName() string            { return "UnblockUser" }
+func (DeleteUser) commandName() string             { return "DeleteUser" }
+func (UpdateSubject) commandName() string          { return "UpdateSubject" }
+func (PutGroup) commandName() string               { return "PutGroup" }
+func (AddGroupMember) commandName() string         { return "AddGroupMember" }
+func (RemoveGroupMember) commandName() string      { return "RemoveGroupMember" }
+func (DeleteGroup) commandName() string            { return "DeleteGroup" }
+func (PutServicePrincipal) commandName() string    { return "PutServicePrincipal" }
+func (DeleteServicePrincipal) commandName() string { return "DeleteServicePrincipal" }

@@ -1,0 +1,27 @@
+package entitlement
+
+// CreateAssignmentPolicy creates an assignment policy (POST
+// /assignmentPolicies). Policy.AccessPackageID names the package; the id and
+// the timestamps are assigned by the library. A policy with
+// automaticRequestSettings is an auto-assignment policy, which only Global
+// Administrators and Identity Governance Administrators may create.
+type CreateAssignmentPolicy struct {
+	Policy AssignmentPolicy
+}
+
+// ReplaceAssignmentPolicy replaces a whole policy (PUT
+// /assignmentPolicies/{id}): fields absent from Policy are reset. The
+// policy stays in its package.
+type ReplaceAssignmentPolicy struct {
+	PolicyID string
+	Policy   AssignmentPolicy
+}
+
+// DeleteAssignmentPolicy deletes a policy that has no non-ended assignments.
+type DeleteAssignmentPolicy struct {
+	PolicyID string
+}
+
+func (CreateAssignmentPolicy) commandName() string  { return "CreateAssignmentPolicy" }
+func (ReplaceAssignmentPolicy) commandName() string { return "ReplaceAssignmentPolicy" }
+func (DeleteAssignmentPolicy) commandName() string  { return "DeleteAssignmentPolicy" }

@@ -1,0 +1,354 @@
+package entitlement
+
+import (
+	"slices"
+	"time"
+)
+
+// userAttributes are the attributes SetUserAttribute may change.
+var userAttributes = []string{
+	"displayName", "mail", "userPrincipalName", "userType", "department",
+	"jobTitle", "companyName", "country", "employeeHireDate", "employeeLeaveDateTime",
+}
+
+// userAttribute returns the current value of a user attribute as text.
+func userAttribute(u *User, name string) string {
+	switch name {
+	case "displayName":
+		return u.DisplayName
+	case "mail":
+		return u.Mail
+	case "userPrincipalName":
+		return u.UserPrincipalName
+	case "userType":
+		return u.UserType
+	case "department":
+		return u.Department
+	case "jobTitle":
+		return u.JobTitle
+	case "companyName":
+		return u.CompanyName
+	case "country":
+		return u.Country
+	case "employeeHireDate":
+		return formatTimePtr(u.EmployeeHireDate)
+	case "employeeLeaveDateTime":
+		return formatTimePtr(u.EmployeeLeaveDateTime)
+	}
+	return ""
+}
+
+// setUserAttribute sets a user attribute from text already validated.
+func setUserAttribute(u *User, name, v string) {
+	switch name {
+	case "displayName":
+		u.DisplayName = v
+	case "mail":
+		u.Mail = v
+	case "userPrincipalName":
+		u.UserPrincipalName = v
+	case "userType":
+		u.UserType = v
+	case "department":
+		u.Department = v
+	case "jobTitle":
+		u.JobTitle = v
+	case "companyName":
+		u.CompanyName = v
+	case "country":
+		u.Country = v
+	case "employeeHireDate":
+		u.EmployeeHireDate = parseTimePtr(v)
+	case "employeeLeaveDateTime":
+		u.EmployeeLeaveDateTime = parseTimePtr(v)
+	}
+}
+
+func formatTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTimePtr(v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (c PutUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("user", c.User.ID))
+	}
+	u := c.User
+	if err := checkID(op, "id", u.ID); err != nil {
+		return decision{}, err
+	}
+	switch u.UserType {
+	case "":
+		u.UserType = UserTypeMember
+	case UserTypeMember, UserTypeGuest:
+	default:
+		return decision{}, invalid(op, "userType", "must be Member or Guest, not %q", u.UserType)
+	}
+	switch u.SubjectLifecycle {
+	case "", SubjectLifecycleNotDefined, SubjectLifecycleNotGoverned, SubjectLifecycleGoverned:
+	default:
+		return decision{}, invalid(op, "subjectLifecycle", "unknown value %q", u.SubjectLifecycle)
+	}
+	if u.ManagerID == u.ID {
+		return decision{}, invalid(op, "manager", "a user cannot be their own manager")
+	}
+	if u.ConnectedOrganizationID != "" {
+		if _, ok := s.connectedOrganizations[u.ConnectedOrganizationID]; !ok {
+			return decision{}, notFound(op, subject("connectedOrganization", u.ConnectedOrganizationID))
+		}
+	}
+	u.EmployeeHireDate = utcPtr(u.EmployeeHireDate)
+	u.EmployeeLeaveDateTime = utcPtr(u.EmployeeLeaveDateTime)
+	u.Sponsors = slices.Clone(u.Sponsors)
+	slices.Sort(u.Sponsors)
+	u.Sponsors = slices.Compact(u.Sponsors)
+	typ := EventUserCreated
+	if old, ok := s.users[u.ID]; ok {
+		typ = EventUserUpdated
+		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
+	} else {
+		u.DeletedDateTime = nil
+	}
+	return one(u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}})
+}
+
+func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("user", c.UserID))
+	}
+	u, ok := s.activeUser(c.UserID)
+	if !ok {
+		return decision{}, notFound(op, subject("user", c.UserID))
+	}
+	if !slices.Contains(userAttributes, c.Name) {
+		return decision{}, invalid(op, "name", "unknown or read-only attribute %q", c.Name)
+	}
+	v := c.Value
+	switch c.Name {
+	case "userType":
+		if v != UserTypeMember && v != UserTypeGuest {
+			return decision{}, invalid(op, "value", "userType must be Member or Guest")
+		}
+	case "employeeHireDate", "employeeLeaveDateTime":
+		if v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return decision{}, invalid(op, "value", "%s must be an RFC 3339 time: %v", c.Name, err)
+			}
+			v = t.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	old := userAttribute(u, c.Name)
+	return one(u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
+		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}})
+}
+
+func (c SetManager) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("user", c.UserID))
+	}
+	if _, ok := s.activeUser(c.UserID); !ok {
+		return decision{}, notFound(op, subject("user", c.UserID))
+	}
+	if c.ManagerID != "" {
+		if c.ManagerID == c.UserID {
+			return decision{}, invalid(op, "managerId", "a user cannot be their own manager")
+		}
+		if _, ok := s.activeUser(c.ManagerID); !ok {
+			return decision{}, notFound(op, subject("user", c.ManagerID))
+		}
+	}
+	return one(c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserManagerChanged,
+		Data: &UserManagerChanged{UserID: c.UserID, ManagerID: c.ManagerID}})
+}
+
+func (c BlockUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	return decideBlock(s, a, c.commandName(), c.UserID, false)
+}
+
+func (c UnblockUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	return decideBlock(s, a, c.commandName(), c.UserID, true)
+}
+
+func decideBlock(s *State, a Actor, op, userID string, enable bool) (decision, error) {
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("user", userID))
+	}
+	u, ok := s.activeUser(userID)
+	if !ok {
+		return decision{}, notFound(op, subject("user", userID))
+	}
+	if u.AccountEnabled == enable {
+		return decision{}, fail(op, ErrConflict, subject("user", userID), "accountEnabled is already %v", enable)
+	}
+	typ := EventUserBlocked
+	if enable {
+		typ = EventUserUnblocked
+	}
+	return one(userID, Event{Stream: userStream(userID), Type: typ, Data: &UserRef{UserID: userID}})
+}
+
+func (c DeleteUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("user", c.UserID))
+	}
+	if _, ok := s.activeUser(c.UserID); !ok {
+		return decision{}, notFound(op, subject("user", c.UserID))
+	}
+	return one(c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserDeleted,
+		Data: &UserDeleted{UserID: c.UserID, DeletedDateTime: now}})
+}
+
+func (c UpdateSubject) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !isAdmin(a) {
+		return decision{}, forbidden(op, subject("subject", c.ObjectID))
+	}
+	if _, ok := s.activeUser(c.ObjectID); !ok {
+		return decision{}, notFound(op, subject("subject", c.ObjectID))
+	}
+	switch c.SubjectLifecycle {
+	case SubjectLifecycleNotDefined, SubjectLifecycleNotGoverned, SubjectLifecycleGoverned:
+	default:
+		return decision{}, invalid(op, "subjectLifecycle", "must be notDefined, notGoverned or governed")
+	}
+	return one(c.ObjectID, Event{Stream: userStream(c.ObjectID), Type: EventSubjectLifecycleChanged,
+		Data: &SubjectLifecycleChanged{ObjectID: c.ObjectID, SubjectLifecycle: c.SubjectLifecycle}})
+}
+
+func (c PutGroup) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("group", c.Group.ID))
+	}
+	g := c.Group
+	if err := checkID(op, "id", g.ID); err != nil {
+		return decision{}, err
+	}
+	g.Owners = sortedSet(g.Owners)
+	g.GroupTypes = slices.Clone(g.GroupTypes)
+	g.ResourceProvisioning = slices.Clone(g.ResourceProvisioning)
+	g.Members = nil
+	typ := EventGroupCreated
+	if _, ok := s.groups[g.ID]; ok {
+		typ = EventGroupUpdated
+	}
+	return one(g.ID, Event{Stream: groupStream(g.ID), Type: typ, Data: &GroupPayload{Group: g}})
+}
+
+func (c AddGroupMember) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("group", c.GroupID))
+	}
+	g, ok := s.groups[c.GroupID]
+	if !ok {
+		return decision{}, notFound(op, subject("group", c.GroupID))
+	}
+	if !s.directoryObjectExists(c.MemberID) {
+		return decision{}, notFound(op, subject("directoryObject", c.MemberID))
+	}
+	if c.MemberID == c.GroupID || s.isMemberOf(c.GroupID, c.MemberID) {
+		return decision{}, invalid(op, "memberId", "a group cannot contain itself")
+	}
+	if slices.Contains(g.Members, c.MemberID) {
+		return decision{}, fail(op, ErrConflict, subject("group", c.GroupID), "%s is already a member", c.MemberID)
+	}
+	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupMemberAdded,
+		Data: &GroupMember{GroupID: c.GroupID, MemberID: c.MemberID}})
+}
+
+func (c RemoveGroupMember) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("group", c.GroupID))
+	}
+	g, ok := s.groups[c.GroupID]
+	if !ok {
+		return decision{}, notFound(op, subject("group", c.GroupID))
+	}
+	if !slices.Contains(g.Members, c.MemberID) {
+		return decision{}, notFound(op, subject("groupMember", c.MemberID))
+	}
+	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupMemberRemoved,
+		Data: &GroupMember{GroupID: c.GroupID, MemberID: c.MemberID}})
+}
+
+func (c DeleteGroup) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("group", c.GroupID))
+	}
+	if _, ok := s.groups[c.GroupID]; !ok {
+		return decision{}, notFound(op, subject("group", c.GroupID))
+	}
+	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupDeleted, Data: &ObjectRef{ID: c.GroupID}})
+}
+
+func (c PutServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("servicePrincipal", c.ServicePrincipal.ID))
+	}
+	sp := c.ServicePrincipal
+	if err := checkID(op, "id", sp.ID); err != nil {
+		return decision{}, err
+	}
+	sp.Owners = sortedSet(sp.Owners)
+	sp.AppRoles = slices.Clone(sp.AppRoles)
+	for i, r := range sp.AppRoles {
+		if err := checkID(op, "appRoles["+itoa(i)+"].id", r.ID); err != nil {
+			return decision{}, err
+		}
+	}
+	typ := EventServicePrincipalCreated
+	if _, ok := s.servicePrincipals[sp.ID]; ok {
+		typ = EventServicePrincipalUpdated
+	}
+	return one(sp.ID, Event{Stream: spStream(sp.ID), Type: typ, Data: &ServicePrincipalPayload{ServicePrincipal: sp}})
+}
+
+func (c DeleteServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+	op := c.commandName()
+	if !canManageDirectory(a) {
+		return decision{}, forbidden(op, subject("servicePrincipal", c.ServicePrincipalID))
+	}
+	if _, ok := s.servicePrincipals[c.ServicePrincipalID]; !ok {
+		return decision{}, notFound(op, subject("servicePrincipal", c.ServicePrincipalID))
+	}
+	return one(c.ServicePrincipalID, Event{Stream: spStream(c.ServicePrincipalID), Type: EventServicePrincipalDeleted,
+		Data: &ObjectRef{ID: c.ServicePrincipalID}})
+}
+
+// sortedSet returns a sorted copy of s without duplicates or empty strings.
+func sortedSet(s []string) []string {
+	out := slices.DeleteFunc(slices.Clone(s), func(x string) bool { return x == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
+}

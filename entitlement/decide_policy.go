@@ -1,0 +1,207 @@
+package entitlement
+
+import (
+	"time"
+)
+
+// AssignmentPolicyPayload carries a policy as created or replaced, with the
+// catalog of its package (EventAssignmentPolicyCreated,
+// EventAssignmentPolicyReplaced). It is also how the State keeps policies.
+type AssignmentPolicyPayload struct {
+	CatalogID string           `json:"catalogId"`
+	Policy    AssignmentPolicy `json:"policy"`
+}
+
+// subjectRef is a subject set of a policy with its JSON path.
+type subjectRef struct {
+	path string
+	set  SubjectSet
+}
+
+// policySubjectSets lists every subject set a policy refers to.
+func policySubjectSets(p *AssignmentPolicy) []subjectRef {
+	var out []subjectRef
+	add := func(path string, sets []SubjectSet) {
+		for i, s := range sets {
+			out = append(out, subjectRef{path + "[" + itoa(i) + "]", s})
+		}
+	}
+	add("specificAllowedTargets", p.SpecificAllowedTargets)
+	add("requestorSettings.onBehalfRequestors", p.RequestorSettings.OnBehalfRequestors)
+	for i, st := range p.RequestApprovalSettings.Stages {
+		base := "requestApprovalSettings.stages[" + itoa(i) + "]."
+		add(base+"primaryApprovers", st.PrimaryApprovers)
+		add(base+"fallbackPrimaryApprovers", st.FallbackPrimaryApprovers)
+		add(base+"escalationApprovers", st.EscalationApprovers)
+		add(base+"fallbackEscalationApprovers", st.FallbackEscalationApprovers)
+	}
+	add("reviewSettings.primaryReviewers", p.ReviewSettings.PrimaryReviewers)
+	add("reviewSettings.fallbackReviewers", p.ReviewSettings.FallbackReviewers)
+	return out
+}
+
+// checkPolicyReferences checks that the users, groups, service principals
+// and connected organizations a policy names exist.
+func checkPolicyReferences(s *State, op string, p *AssignmentPolicy) error {
+	for _, r := range policySubjectSets(p) {
+		switch r.set.Kind {
+		case SingleUser:
+			if _, ok := s.activeUser(r.set.UserID); !ok {
+				return fail(op, ErrNotFound, subject("user", r.set.UserID), "%s names a user that does not exist", r.path)
+			}
+		case GroupMembers:
+			if _, ok := s.groups[r.set.GroupID]; !ok {
+				return fail(op, ErrNotFound, subject("group", r.set.GroupID), "%s names a group that does not exist", r.path)
+			}
+		case ConnectedOrganizationMembers:
+			if _, ok := s.connectedOrganizations[r.set.ConnectedOrganizationID]; !ok {
+				return fail(op, ErrNotFound, subject("connectedOrganization", r.set.ConnectedOrganizationID),
+					"%s names a connected organization that does not exist", r.path)
+			}
+		case SingleServicePrincipal:
+			if _, ok := s.servicePrincipals[r.set.ServicePrincipalID]; !ok {
+				return fail(op, ErrNotFound, subject("servicePrincipal", r.set.ServicePrincipalID),
+					"%s names a service principal that does not exist", r.path)
+			}
+		}
+	}
+	return nil
+}
+
+// checkAutoAssignmentShape checks invariant 8's shape: specificDirectoryUsers
+// with an attributeRuleMembers target.
+func checkAutoAssignmentShape(op string, p *AssignmentPolicy) error {
+	if !p.IsAutoAssignment() {
+		return nil
+	}
+	if p.AllowedTargetScope != ScopeSpecificDirectoryUsers {
+		return invalid(op, "allowedTargetScope", "an auto-assignment policy must use specificDirectoryUsers")
+	}
+	for _, t := range p.SpecificAllowedTargets {
+		if t.Kind == AttributeRuleMembers {
+			return nil
+		}
+	}
+	return invalid(op, "specificAllowedTargets", "an auto-assignment policy needs an attributeRuleMembers target")
+}
+
+// policyReferencingOrg returns a policy that names the connected organization.
+func (s *State) policyReferencingOrg(orgID string) (string, bool) {
+	for _, id := range sortedKeys(s.policies) {
+		for _, r := range policySubjectSets(&s.policies[id].Policy) {
+			if r.set.Kind == ConnectedOrganizationMembers && r.set.ConnectedOrganizationID == orgID {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
+
+// autoPoliciesOfPackage counts the package's auto-assignment policies,
+// leaving out the policy except.
+func (s *State) autoPoliciesOfPackage(packageID, except string) int {
+	n := 0
+	for _, id := range s.policiesOfPackage(packageID) {
+		if id != except && s.policies[id].Policy.IsAutoAssignment() {
+			n++
+		}
+	}
+	return n
+}
+
+// decidePolicyBody runs the checks a created or replaced policy shares.
+func decidePolicyBody(s *State, a Actor, op string, pkg *AccessPackage, p *AssignmentPolicy, except string) error {
+	if p.IsAutoAssignment() && !canCreateAutoAssignmentPolicy(a) {
+		return fail(op, ErrForbidden, subject("accessPackage", pkg.ID),
+			"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := checkAutoAssignmentShape(op, p); err != nil {
+		return err
+	}
+	if p.IsAutoAssignment() && s.autoPoliciesOfPackage(pkg.ID, except) >= MaxAutoAssignmentPoliciesPerPackage {
+		return fail(op, ErrLimit, subject("accessPackage", pkg.ID), "a package has at most %d auto-assignment policy", MaxAutoAssignmentPoliciesPerPackage)
+	}
+	return checkPolicyReferences(s, op, p)
+}
+
+func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	p := c.Policy.Clone()
+	pkg, ok := s.accessPackages[p.AccessPackageID]
+	if !ok {
+		if p.AccessPackageID == "" {
+			return decision{}, invalid(op, "accessPackage.id", "is required")
+		}
+		return decision{}, notFound(op, subject("accessPackage", p.AccessPackageID))
+	}
+	if !canManagePackages(s, a, pkg.CatalogID) {
+		return decision{}, forbidden(op, subject("accessPackage", pkg.ID))
+	}
+	if n := len(s.policiesOfPackage(pkg.ID)); n >= MaxPoliciesPerPackage {
+		return decision{}, fail(op, ErrLimit, subject("accessPackage", pkg.ID), "a package has at most %d policies", MaxPoliciesPerPackage)
+	}
+	if len(s.policies) >= MaxPolicies {
+		return decision{}, fail(op, ErrLimit, "assignmentPolicies", "a tenant has at most %d policies", MaxPolicies)
+	}
+	p.ID = s.newID(ids)
+	p.AssignMissingQuestionIDs(func() string { return s.newID(ids) })
+	p.CreatedDateTime, p.ModifiedDateTime = now, now
+	if err := decidePolicyBody(s, a, op, pkg, p, ""); err != nil {
+		return decision{}, err
+	}
+	return one(p.ID, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyCreated,
+		Data: &AssignmentPolicyPayload{CatalogID: pkg.CatalogID, Policy: *p}})
+}
+
+func (c ReplaceAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	old, ok := s.policies[c.PolicyID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentPolicy", c.PolicyID))
+	}
+	pkg := s.accessPackages[old.Policy.AccessPackageID]
+	if pkg == nil || !canManagePackages(s, a, pkg.CatalogID) {
+		return decision{}, forbidden(op, subject("assignmentPolicy", c.PolicyID))
+	}
+	if old.Policy.IsAutoAssignment() && !canCreateAutoAssignmentPolicy(a) {
+		return decision{}, fail(op, ErrForbidden, subject("assignmentPolicy", c.PolicyID),
+			"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
+	}
+	p := c.Policy.Clone()
+	if p.ID != "" && p.ID != c.PolicyID {
+		return decision{}, invalid(op, "id", "does not match the policy being replaced")
+	}
+	if p.AccessPackageID != "" && p.AccessPackageID != pkg.ID {
+		return decision{}, invalid(op, "accessPackage.id", "a policy cannot move to another access package")
+	}
+	p.ID, p.AccessPackageID = c.PolicyID, pkg.ID
+	p.AssignMissingQuestionIDs(func() string { return s.newID(ids) })
+	p.CreatedDateTime, p.ModifiedDateTime = old.Policy.CreatedDateTime, now
+	if err := decidePolicyBody(s, a, op, pkg, p, c.PolicyID); err != nil {
+		return decision{}, err
+	}
+	return one(p.ID, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyReplaced,
+		Data: &AssignmentPolicyPayload{CatalogID: pkg.CatalogID, Policy: *p}})
+}
+
+func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	old, ok := s.policies[c.PolicyID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentPolicy", c.PolicyID))
+	}
+	if !canManagePackages(s, a, old.CatalogID) {
+		return decision{}, forbidden(op, subject("assignmentPolicy", c.PolicyID))
+	}
+	if old.Policy.IsAutoAssignment() && !canCreateAutoAssignmentPolicy(a) {
+		return decision{}, fail(op, ErrForbidden, subject("assignmentPolicy", c.PolicyID),
+			"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
+	}
+	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 {
+		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d active assignments", n)
+	}
+	return one(c.PolicyID, Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}})
+}

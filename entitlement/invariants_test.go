@@ -1,0 +1,185 @@
+package entitlement
+
+import (
+	"fmt"
+	"slices"
+)
+
+// invariant is a named check of one invariant of domain spec §7 against a
+// State. The property tests of later issues reuse them.
+type invariant struct {
+	name  string
+	check func(s *State) error
+}
+
+// stateInvariants are the invariants that hold of every State on their own.
+var stateInvariants = []invariant{
+	{"1 package in one catalog, policy in its package's catalog", checkInvariant1},
+	{"2 role scope of one resource in the package's catalog", checkInvariant2},
+	{"3 role scope id is roleId_scopeId and unique per package", checkInvariant3},
+	{"4 no resource leaves while a package uses it", checkInvariant4},
+	{"5 no catalog with packages is deleted", checkInvariant5},
+	{"6 no package or policy with non-ended assignments is deleted", checkInvariant6},
+	{"7 policy, package and resource caps", checkInvariant7},
+	{"8 auto-assignment policy shape", checkInvariant8},
+	{"47 catalog-scoped role assignments name existing catalogs", checkInvariant47},
+}
+
+// checkInvariants runs every state invariant.
+func checkInvariants(s *State) error {
+	for _, inv := range stateInvariants {
+		if err := inv.check(s); err != nil {
+			return fmt.Errorf("invariant %s: %w", inv.name, err)
+		}
+	}
+	return nil
+}
+
+func checkInvariant1(s *State) error {
+	for id, p := range s.accessPackages {
+		if _, ok := s.catalogs[p.CatalogID]; !ok {
+			return fmt.Errorf("package %s in missing catalog %s", id, p.CatalogID)
+		}
+	}
+	for id, p := range s.policies {
+		pkg, ok := s.accessPackages[p.Policy.AccessPackageID]
+		if !ok {
+			return fmt.Errorf("policy %s of missing package %s", id, p.Policy.AccessPackageID)
+		}
+		if p.CatalogID != pkg.CatalogID {
+			return fmt.Errorf("policy %s in catalog %s, its package in %s", id, p.CatalogID, pkg.CatalogID)
+		}
+		if p.Policy.ID != id {
+			return fmt.Errorf("policy keyed %s has id %s", id, p.Policy.ID)
+		}
+	}
+	return nil
+}
+
+func checkInvariant2(s *State) error {
+	for id, p := range s.accessPackages {
+		for _, rs := range p.ResourceRoleScopes {
+			r, ok := s.resources[rs.ResourceID]
+			if !ok {
+				return fmt.Errorf("package %s: role scope %s on missing resource %s", id, rs.ID, rs.ResourceID)
+			}
+			if r.CatalogID != p.CatalogID {
+				return fmt.Errorf("package %s: resource %s is in catalog %s, not %s", id, r.ID, r.CatalogID, p.CatalogID)
+			}
+			if !slices.ContainsFunc(r.Roles, func(x ResourceRole) bool { return x.ID == rs.RoleID }) {
+				return fmt.Errorf("package %s: role %s is not a role of resource %s", id, rs.RoleID, r.ID)
+			}
+			if !slices.ContainsFunc(r.Scopes, func(x ResourceScope) bool { return x.ID == rs.ScopeID }) {
+				return fmt.Errorf("package %s: scope %s is not a scope of resource %s", id, rs.ScopeID, r.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func checkInvariant3(s *State) error {
+	for id, p := range s.accessPackages {
+		seen := map[string]bool{}
+		for _, rs := range p.ResourceRoleScopes {
+			if rs.ID != rs.RoleID+"_"+rs.ScopeID {
+				return fmt.Errorf("package %s: role scope id %s is not roleId_scopeId", id, rs.ID)
+			}
+			if seen[rs.ID] {
+				return fmt.Errorf("package %s: role scope %s twice", id, rs.ID)
+			}
+			seen[rs.ID] = true
+		}
+	}
+	return nil
+}
+
+func checkInvariant4(s *State) error {
+	for id, p := range s.accessPackages {
+		for _, rs := range p.ResourceRoleScopes {
+			if r, ok := s.resources[rs.ResourceID]; !ok || r.CatalogID != p.CatalogID {
+				return fmt.Errorf("package %s uses resource %s, which left its catalog", id, rs.ResourceID)
+			}
+		}
+	}
+	return nil
+}
+
+func checkInvariant5(s *State) error {
+	for id, p := range s.accessPackages {
+		if _, ok := s.catalogs[p.CatalogID]; !ok {
+			return fmt.Errorf("catalog %s was deleted while holding package %s", p.CatalogID, id)
+		}
+	}
+	for id, r := range s.resources {
+		if _, ok := s.catalogs[r.CatalogID]; !ok {
+			return fmt.Errorf("resource %s is in deleted catalog %s", id, r.CatalogID)
+		}
+	}
+	return nil
+}
+
+func checkInvariant6(s *State) error {
+	// Until assignments exist, every package and policy has none; the
+	// check is that deciding consults nonEndedAssignments, covered by the
+	// unit tests, and that the counters are never negative.
+	for id := range s.accessPackages {
+		if s.nonEndedAssignments(id) < 0 {
+			return fmt.Errorf("package %s: negative assignment count", id)
+		}
+	}
+	for id := range s.policies {
+		if s.nonEndedPolicyAssignments(id) < 0 {
+			return fmt.Errorf("policy %s: negative assignment count", id)
+		}
+	}
+	return nil
+}
+
+func checkInvariant7(s *State) error {
+	for id := range s.accessPackages {
+		pols := s.policiesOfPackage(id)
+		if len(pols) > MaxPoliciesPerPackage {
+			return fmt.Errorf("package %s has %d policies", id, len(pols))
+		}
+		if n := s.autoPoliciesOfPackage(id, ""); n > MaxAutoAssignmentPoliciesPerPackage {
+			return fmt.Errorf("package %s has %d auto-assignment policies", id, n)
+		}
+	}
+	for id := range s.catalogs {
+		if n := len(s.packagesOfCatalog(id)); n > MaxPackagesPerCatalog {
+			return fmt.Errorf("catalog %s has %d packages", id, n)
+		}
+		if n := len(s.resourcesOfCatalog(id)); n > MaxResourcesPerCatalog {
+			return fmt.Errorf("catalog %s has %d resources", id, n)
+		}
+		if n := len(s.delegatedPrincipals(id)); n > MaxDelegatesPerCatalog {
+			return fmt.Errorf("catalog %s has %d delegated principals", id, n)
+		}
+	}
+	return nil
+}
+
+func checkInvariant8(s *State) error {
+	for id, p := range s.policies {
+		if err := checkAutoAssignmentShape("invariant8", &p.Policy); err != nil {
+			return fmt.Errorf("policy %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func checkInvariant47(s *State) error {
+	for id, ra := range s.roleAssignments {
+		if ra.AppScopeID == TenantScope {
+			if ra.RoleDefinitionID != RoleCatalogCreator {
+				return fmt.Errorf("role assignment %s: catalog role %s at tenant scope", id, ra.RoleDefinitionID)
+			}
+			continue
+		}
+		cid := ra.CatalogID()
+		if _, ok := s.catalogs[cid]; !ok {
+			return fmt.Errorf("role assignment %s scoped to missing catalog %q", id, ra.AppScopeID)
+		}
+	}
+	return nil
+}
