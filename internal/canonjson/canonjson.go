@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -32,80 +31,20 @@ const maxDepth = 200
 // Canonicalize returns the canonical form of the JSON value in b.
 // Duplicate object member names, bytes that are not UTF-8 and escaped
 // unpaired surrogates are rejected, as RFC 8785 requires.
+//
+// It scans b once, without encoding/json: appends canonicalize every
+// payload, so this is on the log's hot path.
 func Canonicalize(b []byte) ([]byte, error) {
-	if err := checkUnicode(b); err != nil {
+	p := parser{in: b, out: make([]byte, 0, len(b))}
+	p.skipSpace()
+	if err := p.value(0); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	out := make([]byte, 0, len(b))
-	out, err := appendValue(out, dec, 0)
-	if err != nil {
-		return nil, err
+	p.skipSpace()
+	if p.i != len(p.in) {
+		return nil, fmt.Errorf("%w: data after the value at offset %d", ErrInvalid, p.i)
 	}
-	// Anything but a clean end of input is trailing data, including text
-	// that is not a JSON token at all ("{}x").
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the value", ErrInvalid)
-	}
-	return out, nil
-}
-
-// checkUnicode rejects what encoding/json would silently replace by U+FFFD
-// and RFC 8785 §3.2.2.2 says must be an error: bytes that are not UTF-8, and
-// \u escapes of surrogates that do not form a pair. Backslashes appear only
-// inside strings in valid JSON; anything else is left to the decoder.
-func checkUnicode(b []byte) error {
-	if !utf8.Valid(b) {
-		return fmt.Errorf("%w: not UTF-8", ErrInvalid)
-	}
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		i++ // the escaped character; skipping it also skips an escaped backslash
-		if i >= len(b) || b[i] != 'u' {
-			continue
-		}
-		r, ok := hex4(b[i+1:])
-		if !ok || !utf16.IsSurrogate(r) {
-			continue
-		}
-		i += 4
-		if r >= 0xDC00 {
-			return fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
-		}
-		if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-			if lo, ok := hex4(b[i+3:]); ok && 0xDC00 <= lo && lo <= 0xDFFF {
-				i += 6
-				continue
-			}
-		}
-		return fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
-	}
-	return nil
-}
-
-// hex4 decodes the four hex digits at the start of b.
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	return p.out, nil
 }
 
 // Marshal encodes v with encoding/json and returns its canonical form.
@@ -117,93 +56,397 @@ func Marshal(v any) ([]byte, error) {
 	return Canonicalize(b)
 }
 
-func appendValue(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("%w: nested deeper than %d", ErrInvalid, maxDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			return appendObject(out, dec, depth)
-		case '[':
-			return appendArray(out, dec, depth)
-		}
-		return nil, fmt.Errorf("%w: unexpected %q", ErrInvalid, t)
-	case string:
-		return AppendString(out, t), nil
-	case json.Number:
-		return appendNumber(out, t)
-	case bool:
-		return strconv.AppendBool(out, t), nil
-	case nil:
-		return append(out, "null"...), nil
-	}
-	return nil, fmt.Errorf("%w: unexpected token %v", ErrInvalid, tok)
+// parser reads JSON from in and writes its canonical form to out.
+type parser struct {
+	in   []byte
+	i    int
+	out  []byte
+	keys  []member // scratch stack of object members, shared by nesting levels
+	names []byte   // member names of the objects being read, decoded
+	tmp   []byte   // scratch for reordering members
 }
 
+// member is an object member already written to out[start:end]; its
+// decoded name, for sorting and duplicate detection, is names[k0:k1].
+// Offsets rather than slices keep sorting free of GC write barriers.
 type member struct {
-	key   string
-	value []byte
+	k0, k1, start, end int
 }
 
-func appendObject(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
-	var members []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+func (p *parser) errorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format+" at offset %d", append(append([]any{ErrInvalid}, args...), p.i)...)
+}
+
+func (p *parser) skipSpace() {
+	for p.i < len(p.in) {
+		switch p.in[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("%w: object key is not a string", ErrInvalid)
-		}
-		v, err := appendValue(nil, dec, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		members = append(members, member{key, v})
 	}
-	if _, err := dec.Token(); err != nil { // closing '}'
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+}
+
+func (p *parser) value(depth int) error {
+	if depth > maxDepth {
+		return p.errorf("nested deeper than %d", maxDepth)
 	}
-	slices.SortFunc(members, func(a, b member) int { return compareUTF16(a.key, b.key) })
-	out = append(out, '{')
-	for i, m := range members {
-		if i > 0 {
-			if m.key == members[i-1].key {
-				return nil, fmt.Errorf("%w: duplicate member %q", ErrInvalid, m.key)
+	if p.i >= len(p.in) {
+		return p.errorf("unexpected end of input")
+	}
+	switch c := p.in[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.out = appendStringBytes(p.out, s)
+		return nil
+	case c == '-' || ('0' <= c && c <= '9'):
+		return p.number()
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	}
+	return p.errorf("unexpected character %q", p.in[p.i])
+}
+
+func (p *parser) literal(lit string) error {
+	if !bytes.HasPrefix(p.in[p.i:], []byte(lit)) {
+		return p.errorf("invalid literal")
+	}
+	p.i += len(lit)
+	p.out = append(p.out, lit...)
+	return nil
+}
+
+func (p *parser) object(depth int) error {
+	p.i++ // '{'
+	p.out = append(p.out, '{')
+	base, nameBase := len(p.keys), len(p.names)
+	defer func() { p.keys, p.names = p.keys[:base], p.names[:nameBase] }()
+	p.skipSpace()
+	if p.i < len(p.in) && p.in[p.i] == '}' {
+		p.i++
+		p.out = append(p.out, '}')
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if p.i >= len(p.in) || p.in[p.i] != '"' {
+			return p.errorf("object member name must be a string")
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.in) || p.in[p.i] != ':' {
+			return p.errorf("missing ':' after object member name")
+		}
+		p.i++
+		p.skipSpace()
+		start := len(p.out)
+		p.out = appendStringBytes(p.out, key)
+		p.out = append(p.out, ':')
+		if err := p.value(depth + 1); err != nil {
+			return err
+		}
+		k0 := len(p.names)
+		p.names = append(p.names, key...)
+		p.keys = append(p.keys, member{k0, len(p.names), start, len(p.out)})
+		p.skipSpace()
+		if p.i >= len(p.in) {
+			return p.errorf("unexpected end of input in object")
+		}
+		if p.in[p.i] == '}' {
+			p.i++
+			break
+		}
+		if p.in[p.i] != ',' {
+			return p.errorf("expected ',' or '}' in object")
+		}
+		p.i++
+		p.out = append(p.out, ',')
+	}
+	return p.sortMembers(p.keys[base:])
+}
+
+// sortMembers reorders the members just written to out by name and closes
+// the object. Most objects come from Go structs or maps and need a reorder;
+// a sorted object costs one comparison per member.
+func (p *parser) sortMembers(ms []member) error {
+	name := func(m member) []byte { return p.names[m.k0:m.k1] }
+	cmp := func(a, b member) int { return compareUTF16Bytes(name(a), name(b)) }
+	sorted := true
+	for i := 1; i < len(ms); i++ {
+		c := cmp(ms[i-1], ms[i])
+		if c == 0 {
+			return fmt.Errorf("%w: duplicate member %q", ErrInvalid, name(ms[i]))
+		}
+		if c > 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(ms, cmp)
+		for i := 1; i < len(ms); i++ {
+			if bytes.Equal(name(ms[i-1]), name(ms[i])) {
+				return fmt.Errorf("%w: duplicate member %q", ErrInvalid, name(ms[i]))
 			}
-			out = append(out, ',')
 		}
-		out = AppendString(out, m.key)
-		out = append(out, ':')
-		out = append(out, m.value...)
+		// ms is now in sorted order but its spans still point at the
+		// written (unsorted) layout: copy the region out and write it back.
+		first := slices.MinFunc(ms, func(a, b member) int { return a.start - b.start }).start
+		p.tmp = append(p.tmp[:0], p.out[first:]...)
+		p.out = p.out[:first]
+		for i, m := range ms {
+			if i > 0 {
+				p.out = append(p.out, ',')
+			}
+			p.out = append(p.out, p.tmp[m.start-first:m.end-first]...)
+		}
 	}
-	return append(out, '}'), nil
+	p.out = append(p.out, '}')
+	return nil
 }
 
-func appendArray(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
-	out = append(out, '[')
-	first := true
-	for dec.More() {
-		if !first {
-			out = append(out, ',')
+func (p *parser) array(depth int) error {
+	p.i++ // '['
+	p.out = append(p.out, '[')
+	p.skipSpace()
+	if p.i < len(p.in) && p.in[p.i] == ']' {
+		p.i++
+		p.out = append(p.out, ']')
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if err := p.value(depth + 1); err != nil {
+			return err
 		}
-		first = false
-		var err error
-		if out, err = appendValue(out, dec, depth+1); err != nil {
-			return nil, err
+		p.skipSpace()
+		if p.i >= len(p.in) {
+			return p.errorf("unexpected end of input in array")
+		}
+		if p.in[p.i] == ']' {
+			p.i++
+			p.out = append(p.out, ']')
+			return nil
+		}
+		if p.in[p.i] != ',' {
+			return p.errorf("expected ',' or ']' in array")
+		}
+		p.i++
+		p.out = append(p.out, ',')
+	}
+}
+
+// str reads a string literal and returns its decoded value, which aliases
+// the input when the literal has no escapes. Bytes that are not UTF-8, raw
+// control characters, bad escapes and unpaired surrogates are errors.
+func (p *parser) str() ([]byte, error) {
+	p.i++ // opening quote
+	start := p.i
+	// Fast path: no escapes.
+	for p.i < len(p.in) {
+		c := p.in[p.i]
+		if c == '"' {
+			raw := p.in[start:p.i]
+			p.i++
+			if !utf8.Valid(raw) {
+				return nil, fmt.Errorf("%w: not UTF-8", ErrInvalid)
+			}
+			return raw, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return nil, p.errorf("control character in string")
+		}
+		p.i++
+	}
+	buf := append([]byte(nil), p.in[start:p.i]...)
+	for p.i < len(p.in) {
+		c := p.in[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(buf) {
+				return nil, fmt.Errorf("%w: not UTF-8", ErrInvalid)
+			}
+			return buf, nil
+		case c < 0x20:
+			return nil, p.errorf("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
+			continue
+		}
+		p.i++ // backslash
+		if p.i >= len(p.in) {
+			break
+		}
+		e := p.in[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(p.in[p.i:])
+			if !ok {
+				return nil, p.errorf("bad \\u escape")
+			}
+			p.i += 4
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || p.i+6 > len(p.in) || p.in[p.i] != '\\' || p.in[p.i+1] != 'u' {
+					return nil, fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
+				}
+				lo, ok := hex4(p.in[p.i+2:])
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return nil, fmt.Errorf("%w: unpaired surrogate \\u%04x", ErrInvalid, r)
+				}
+				p.i += 6
+				r = utf16.DecodeRune(r, lo)
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return nil, p.errorf("bad escape \\%c", e)
 		}
 	}
-	if _, err := dec.Token(); err != nil { // closing ']'
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	return nil, p.errorf("unterminated string")
+}
+
+// number reads a JSON number and writes it as ECMAScript would print the
+// nearest double. Short integers, the common case, are already canonical.
+func (p *parser) number() error {
+	start := p.i
+	if p.in[p.i] == '-' {
+		p.i++
 	}
-	return append(out, ']'), nil
+	digits := p.i
+	switch {
+	case p.i < len(p.in) && p.in[p.i] == '0':
+		p.i++
+	case p.i < len(p.in) && '1' <= p.in[p.i] && p.in[p.i] <= '9':
+		for p.i < len(p.in) && '0' <= p.in[p.i] && p.in[p.i] <= '9' {
+			p.i++
+		}
+	default:
+		return p.errorf("bad number")
+	}
+	integer := true
+	if p.i < len(p.in) && p.in[p.i] == '.' {
+		integer = false
+		p.i++
+		if !p.digits() {
+			return p.errorf("bad number")
+		}
+	}
+	if p.i < len(p.in) && (p.in[p.i] == 'e' || p.in[p.i] == 'E') {
+		integer = false
+		p.i++
+		if p.i < len(p.in) && (p.in[p.i] == '+' || p.in[p.i] == '-') {
+			p.i++
+		}
+		if !p.digits() {
+			return p.errorf("bad number")
+		}
+	}
+	lit := p.in[start:p.i]
+	if integer && p.i-digits <= 15 { // below 2^53: exact, and printed as written
+		if string(lit) == "-0" {
+			lit = lit[1:]
+		}
+		p.out = append(p.out, lit...)
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(lit), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return fmt.Errorf("%w: number %s out of range", ErrInvalid, lit)
+	}
+	p.out = AppendFloat(p.out, f)
+	return nil
+}
+
+func (p *parser) digits() bool {
+	start := p.i
+	for p.i < len(p.in) && '0' <= p.in[p.i] && p.in[p.i] <= '9' {
+		p.i++
+	}
+	return p.i > start
+}
+
+// hex4 decodes four hex digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// compareUTF16Bytes is compareUTF16 for byte slices, without allocating
+// for ASCII names.
+func compareUTF16Bytes(a, b []byte) int {
+	if isASCIIBytes(a) && isASCIIBytes(b) {
+		return bytes.Compare(a, b)
+	}
+	return compareUTF16(string(a), string(b))
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// appendStringBytes is AppendString for a decoded string held in bytes.
+// Most strings need no escaping and are copied as they are.
+func appendStringBytes(out, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return AppendString(out, string(s))
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }
 
 // compareUTF16 orders strings by their UTF-16 code units, as RFC 8785 §3.2.3
@@ -264,15 +507,6 @@ func AppendString(out []byte, s string) []byte {
 		i += size
 	}
 	return append(out, '"')
-}
-
-// appendNumber writes n as ECMAScript writes the nearest double (RFC 8785 §3.2.2.3).
-func appendNumber(out []byte, n json.Number) ([]byte, error) {
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, fmt.Errorf("%w: number %s out of range", ErrInvalid, n)
-	}
-	return AppendFloat(out, f), nil
 }
 
 // AppendFloat appends f formatted as ECMAScript's Number.prototype.toString.
