@@ -3,7 +3,9 @@ package eventstore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/accessledger/accessledger/internal/canonjson"
@@ -30,7 +32,15 @@ var (
 // with times in TimeLayout, the id as a ULID string and the payload as
 // stored. PrevHash and Hash are not part of it. See docs/event-format.md.
 func CanonicalBytes(e *Event) []byte {
-	return appendEnvelope(make([]byte, 0, 320+len(e.Payload)), e, false)
+	return appendEnvelope(make([]byte, 0, envelopeSize(e)), e, false)
+}
+
+// envelopeSize is an upper bound of len(CanonicalBytes(e)) for strings
+// without escapes, so that building the bytes does not regrow the buffer.
+func envelopeSize(e *Event) int {
+	m := &e.Metadata
+	return 330 + len(e.Payload) + len(e.Stream) + len(e.Type) + len(m.ActorID) + len(m.ActorKind) +
+		len(m.OnBehalfOf) + len(m.CorrelationID) + len(m.CausationID) + len(m.CommandID)
 }
 
 // appendEnvelope writes e's envelope as canonical JSON. With hashes, it also
@@ -58,7 +68,7 @@ func appendEnvelope(b []byte, e *Event, hashes bool) []byte {
 	b = append(b, `,"onBehalfOf":`...)
 	b = canonjson.AppendString(b, e.Metadata.OnBehalfOf)
 	b = append(b, `},"occurredAt":"`...)
-	b = e.OccurredAt.UTC().AppendFormat(b, TimeLayout)
+	b = appendTime(b, e.OccurredAt)
 	b = append(b, `","payload":`...)
 	b = append(b, e.Payload...)
 	b = append(b, `,"position":`...)
@@ -69,7 +79,7 @@ func appendEnvelope(b []byte, e *Event, hashes bool) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `,"recordedAt":"`...)
-	b = e.RecordedAt.UTC().AppendFormat(b, TimeLayout)
+	b = appendTime(b, e.RecordedAt)
 	b = append(b, `","schemaVersion":`...)
 	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
 	b = append(b, `,"stream":`...)
@@ -81,17 +91,57 @@ func appendEnvelope(b []byte, e *Event, hashes bool) []byte {
 	return append(b, '}')
 }
 
+// appendTime writes t in TimeLayout. It is t.UTC().AppendFormat(b,
+// TimeLayout) without parsing the layout, which hashing does per event.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits writes v, which must be non-negative, in exactly width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	n := len(b)
+	b = append(b, "000000000"[:width]...)
+	for i := len(b) - 1; i >= n && v > 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
 func hexAppend(b []byte, h Hash) []byte { return hex.AppendEncode(b, h[:]) }
 
 // ComputeHash returns SHA-256(prev || CanonicalBytes(e)).
 func ComputeHash(prev Hash, e *Event) Hash {
-	h := sha256.New()
-	h.Write(prev[:])
-	h.Write(CanonicalBytes(e))
-	var out Hash
-	h.Sum(out[:0])
+	// Verify and every append hash each event: reuse the buffer.
+	bp := hashBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], prev[:]...)
+	b = appendEnvelope(slices.Grow(b, envelopeSize(e)), e, false)
+	out := Hash(sha256.Sum256(b))
+	*bp = b
+	hashBuffers.Put(bp)
 	return out
 }
+
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Seal links e to the chain: it sets e.PrevHash to prev and e.Hash to
 // ComputeHash(prev, e). Backends call it for every event they append, after

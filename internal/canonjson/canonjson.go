@@ -58,9 +58,9 @@ func Marshal(v any) ([]byte, error) {
 
 // parser reads JSON from in and writes its canonical form to out.
 type parser struct {
-	in   []byte
-	i    int
-	out  []byte
+	in    []byte
+	i     int
+	out   []byte
 	keys  []member // scratch stack of object members, shared by nesting levels
 	names []byte   // member names of the objects being read, decoded
 	tmp   []byte   // scratch for reordering members
@@ -472,6 +472,19 @@ func isASCII(s string) bool {
 // characters are escaped, with the short forms where JSON has them.
 // Invalid UTF-8 is replaced by U+FFFD, as encoding/json does.
 func AppendString(out []byte, s string) []byte {
+	// Fast path: ids, names and types are printable ASCII and copy as they are.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
 	const hex = "0123456789abcdef"
 	out = append(out, '"')
 	for i := 0; i < len(s); {

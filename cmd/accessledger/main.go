@@ -1,0 +1,116 @@
+// Command accessledger inspects and verifies accessledger event logs and
+// runs the demo.
+//
+// Usage:
+//
+//	accessledger <command> [flags]
+//
+// Commands:
+//
+//	verify   check a log's hash chain and print its head
+//	events   print a log's events as NDJSON
+//	demo     write a sample history to a fresh log and verify it
+//
+// Run "accessledger <command> --help" for a command's flags. Errors go to
+// standard error; the exit code is 0 on success, 1 when the work failed (a
+// broken chain, an unreadable file) and 2 for usage errors.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// errUsage marks errors that exit with code 2.
+var errUsage = errors.New("usage")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"verify", "check a log's hash chain and print its head", runVerify},
+	{"events", "print a log's events as NDJSON", runEvents},
+	{"demo", "write a sample history to a fresh log and verify it", runDemo},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "accessledger %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "accessledger %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "accessledger: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "accessledger: event-sourced entitlement management")
+	fmt.Fprintln(w, "\nUsage:\n\n\taccessledger <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"accessledger <command> --help\" for a command's flags.")
+}
+
+// newFlagSet returns a flag set whose parse errors are usage errors and
+// whose --help prints the command's synopsis and flags.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: accessledger %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning every failure other than --help into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// pending is one append waiting in the group-commit queue.
+type pending struct {
+	ctx    context.Context
+	cond   eventstore.Condition
+	events []eventstore.NewEvent // prepared
+	cmd    string
+	now    time.Time
+
+	res eventstore.AppendResult
+	err error
+	// done receives true when this append is to lead the next commit, and
+	// false when its result is ready.
+	done chan bool
+}
+
+// Append implements eventstore.Store.
+//
+// Appends made at the same time by several goroutines are written in one
+// transaction (group commit): each waits while a commit is under way, and
+// the first to find none writes everything queued. Each append is checked
+// against its own Condition, in arrival order and taking the appends before
+// it in the same transaction into account, and fails or succeeds on its
+// own; if the COMMIT itself fails, every append of the transaction gets
+// that error. A ctx cancelled before the append's transaction starts makes
+// it fail with ctx.Err() and write nothing; once written, it waits for the
+// commit regardless of ctx.
+func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) (eventstore.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	now := s.opts.Now().UTC()
+	prepared, cmd, err := eventstore.Prepare(events, now, s.opts.NewID)
+	if err != nil || len(prepared) == 0 {
+		return eventstore.AppendResult{}, err
+	}
+	p := &pending{ctx: ctx, cond: cond, events: prepared, cmd: cmd, now: now, done: make(chan bool, 1)}
+
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
+	s.queue = append(s.queue, p)
+	lead := !s.leading
+	s.leading = true
+	s.mu.Unlock()
+
+	if lead || <-p.done {
+		s.lead()
+		<-p.done
+	}
+	return p.res, p.err
+}
+
+// lead writes everything queued in one transaction, hands every append its
+// result, then passes the lead to the first append that queued meanwhile,
+// if any.
+func (s *Store) lead() {
+	s.wmu.Lock()
+	s.mu.Lock()
+	batch := s.queue
+	s.queue, s.spare = s.spare[:0], nil
+	closed := s.closed.Load()
+	s.mu.Unlock()
+	if closed {
+		for _, p := range batch {
+			p.err = eventstore.ErrClosed
+		}
+	} else {
+		s.write(batch)
+	}
+	s.wmu.Unlock()
+
+	for _, p := range batch {
+		p.done <- false
+	}
+	clear(batch)
+
+	s.mu.Lock()
+	s.spare = batch[:0]
+	if len(s.queue) == 0 {
+		s.leading = false
+		s.mu.Unlock()
+		return
+	}
+	next := s.queue[0]
+	s.mu.Unlock()
+	next.done <- true
+}
+
+// write writes batch in one transaction and sets every append's result. An
+// append whose statements fail is taken out with its error and the rest is
+// written again without it.
+func (s *Store) write(batch []*pending) {
+	live := make([]*pending, 0, len(batch))
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			continue
+		}
+		live = append(live, p)
+	}
+	perAppend := false
+	for len(live) > 0 {
+		culprit, err := s.tryWrite(live, perAppend)
+		if err == nil {
+			return
+		}
+		if culprit == retryPerAppend && !perAppend {
+			// Write again, one append at a time, to find the one to blame.
+			perAppend = true
+			continue
+		}
+		err = fmt.Errorf("sqlitestore: append: %w", err)
+		if culprit < 0 { // wholeBatch, or retryPerAppend that cannot happen per append
+			for _, p := range live {
+				p.res, p.err = eventstore.AppendResult{}, err
+			}
+			return
+		}
+		live[culprit].res, live[culprit].err = eventstore.AppendResult{}, err
+		live = slices.Delete(live, culprit, culprit+1)
+	}
+}
+
+// Results of tryWrite for errors not caused by one append.
+const (
+	wholeBatch     = -1 // every append fails with the error
+	retryPerAppend = -2 // the batched inserts failed: write again per append
+)
+
+// tryWrite writes the appends of live in one transaction. It reads what it
+// needs (head, known command ids, stream versions) with a few statements,
+// decides every append in memory, in order, and writes all events and
+// command rows with multi-row INSERTs; with perAppend it writes each
+// append's rows right after deciding it instead. If a write fails it rolls
+// back and returns retryPerAppend (batched) or the index of the append
+// whose rows failed (perAppend) with the error; if anything else fails, it
+// returns wholeBatch and the error. Conflicts and duplicates are results,
+// not errors.
+func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err error) {
+	w := s.w
+	w.reset()
+	if err := w.exec(w.begin); err != nil {
+		return wholeBatch, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			if rerr := w.abort(); rerr != nil {
+				err = fmt.Errorf("%w; %w", err, rerr)
+			}
+		}
+		w.reset()
+	}()
+	head, prev, err := w.load(live)
+	if err != nil {
+		return wholeBatch, err
+	}
+	var appends, events uint64
+	for i, p := range live {
+		p.res, p.err = eventstore.AppendResult{}, nil
+		if q, ok := w.batch[p.cmd]; ok {
+			p.res = eventstore.AppendResult{Events: cloneEvents(q.res.Events), Duplicate: true}
+			continue
+		}
+		if r, ok := w.known[p.cmd]; ok {
+			evs, err := w.rangeEvents(r[0], r[1])
+			if err != nil {
+				return wholeBatch, fmt.Errorf("read events of command %q: %w", p.cmd, err)
+			}
+			p.res = eventstore.AppendResult{Events: evs, Duplicate: true}
+			continue
+		}
+		if p.err = w.check(p.cond, head); p.err != nil {
+			continue
+		}
+		out := make([]eventstore.Event, len(p.events))
+		for j, ne := range p.events {
+			v := w.version(ne.Stream) + 1
+			w.versions[ne.Stream] = v
+			e := &out[j]
+			*e = eventstore.Event{
+				ID: ne.ID, Stream: ne.Stream, Version: v, Position: head + eventstore.Position(j) + 1,
+				Type: ne.Type, SchemaVersion: ne.SchemaVersion,
+				OccurredAt: ne.OccurredAt, RecordedAt: p.now,
+				Metadata: ne.Metadata, Payload: ne.Payload,
+			}
+			eventstore.Seal(prev, e)
+			prev = e.Hash
+			w.events = append(w.events, e)
+		}
+		last := out[len(out)-1].Position
+		w.commands = append(w.commands, commandRow{p.cmd, int64(head + 1), int64(last)})
+		if perAppend {
+			if err := w.flush(); err != nil {
+				return i, err
+			}
+		}
+		head = last
+		w.batch[p.cmd] = p
+		p.res = eventstore.AppendResult{Events: out}
+		appends++
+		events += uint64(len(out))
+	}
+	if err := w.flush(); err != nil {
+		return retryPerAppend, err
+	}
+	if err := w.exec(w.commit); err != nil {
+		return wholeBatch, fmt.Errorf("commit: %w", err)
+	}
+	if appends > 0 {
+		s.commits.Add(1)
+		s.appends.Add(appends)
+		s.events.Add(events)
+	}
+	return 0, nil
+}
+
+// check returns the *eventstore.ConflictError of cond against the log as
+// this transaction sees it, or nil if cond holds.
+func (w *writer) check(cond eventstore.Condition, head eventstore.Position) error {
+	if cond.Head != nil && *cond.Head != head {
+		return &eventstore.ConflictError{ExpectedHead: *cond.Head, ActualHead: head}
+	}
+	if len(cond.Streams) == 0 {
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(cond.Streams)) {
+		if want, got := cond.Streams[id], w.version(id); want != got {
+			return &eventstore.ConflictError{Stream: id, Expected: want, Actual: got}
+		}
+	}
+	return nil
+}
+
+// cloneEvents copies events and their payloads, so that two callers never
+// share a payload.
+func cloneEvents(events []eventstore.Event) []eventstore.Event {
+	out := make([]eventstore.Event, len(events))
+	for i, e := range events {
+		e.Payload = append([]byte(nil), e.Payload...)
+		out[i] = e
+	}
+	return out
+}

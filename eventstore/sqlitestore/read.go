@@ -1,0 +1,210 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/oklog/ulid/v2"
+)
+
+// columns are the events columns in the order of an INSERT.
+const columns = "position, id, stream, version, type, schema_version, occurred_at, recorded_at, " +
+	"actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id, payload, prev_hash, hash"
+
+// numColumns is the number of columns in columns.
+const numColumns = 17
+
+// Reading is bound by the driver's cost per column, so reads select eight
+// columns rather than seventeen: the nine text columns joined by the unit
+// separator (0x1F) with concat_ws, the two hashes joined, and the payload
+// as a BLOB (which the driver hands over without a second copy). A row
+// whose text holds the separator itself is read again column by column.
+const (
+	sep = "\x1f"
+	// readColumns is the select list of every read of events.
+	readColumns = "position, version, schema_version, occurred_at, recorded_at, " +
+		"concat_ws(char(31), id, stream, type, actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id), " +
+		"CAST(payload AS BLOB), CAST(prev_hash || hash AS BLOB)"
+	numReadColumns = 8
+	numTexts       = 9
+	// textColumns reads the joined text columns of one event separately.
+	textColumns = "SELECT id, stream, type, actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id " +
+		"FROM events WHERE position = ?"
+)
+
+// The queries of reads, each taking (…, after, limit) or (first, last).
+const (
+	queryAll    = "SELECT " + readColumns + " FROM events WHERE position > ? ORDER BY position LIMIT ?"
+	queryStream = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"
+	queryRange  = "SELECT " + readColumns + " FROM events WHERE position BETWEEN ? AND ? ORDER BY position"
+)
+
+// readPage runs query with args on conn, at the driver level (the
+// database/sql scanning machinery costs as much as SQLite itself here), and
+// appends the events to buf.
+func readPage(ctx context.Context, conn *sql.Conn, buf []eventstore.Event, query string, args ...any) ([]eventstore.Event, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	err := conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("driver connection cannot prepare with a context")
+		}
+		st, err := pc.PrepareContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sq, ok := st.(driver.StmtQueryContext)
+		if !ok {
+			return errors.New("driver statement cannot query with a context")
+		}
+		rows, err := sq.QueryContext(ctx, named)
+		if err != nil {
+			return err
+		}
+		start := len(buf)
+		var fixups []int
+		dest := make([]driver.Value, numReadColumns)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				break
+			} else if err != nil {
+				rows.Close()
+				return err
+			}
+			var e eventstore.Event
+			ok, err := decode(dest, &e)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if !ok {
+				fixups = append(fixups, len(buf))
+			}
+			buf = append(buf, e)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, i := range fixups {
+			if err := readTexts(ctx, pc, &buf[i]); err != nil {
+				buf = buf[:start]
+				return err
+			}
+		}
+		return nil
+	})
+	return buf, err
+}
+
+// decode turns a row of readColumns into e. It reports false if the
+// joined text columns could not be split, which happens when one of them
+// holds the separator; the caller then reads them with readTexts.
+func decode(row []driver.Value, e *eventstore.Event) (bool, error) {
+	var ints [5]int64
+	for i := range ints {
+		v, ok := row[i].(int64)
+		if !ok {
+			return false, fmt.Errorf("column %d is %T, not an integer", i, row[i])
+		}
+		ints[i] = v
+	}
+	e.Position = eventstore.Position(ints[0])
+	e.Version = eventstore.Version(ints[1])
+	e.SchemaVersion = int(ints[2])
+	e.OccurredAt = time.Unix(0, ints[3]).UTC()
+	e.RecordedAt = time.Unix(0, ints[4]).UTC()
+	switch p := row[6].(type) {
+	case []byte:
+		e.Payload = p // a fresh copy made by the driver
+	case nil:
+		e.Payload = []byte{} // an empty BLOB
+	default:
+		return false, fmt.Errorf("event at position %d: payload is %T", e.Position, row[6])
+	}
+	var hashes []byte
+	switch h := row[7].(type) {
+	case string:
+		hashes = []byte(h)
+	case []byte:
+		hashes = h
+	}
+	if len(hashes) != 2*len(e.Hash) {
+		return false, fmt.Errorf("event at position %d: stored hashes have %d bytes, want %d", e.Position, len(hashes), 2*len(e.Hash))
+	}
+	copy(e.PrevHash[:], hashes)
+	copy(e.Hash[:], hashes[len(e.Hash):])
+	texts, _ := row[5].(string)
+	if strings.Count(texts, sep) != numTexts-1 {
+		return false, nil
+	}
+	var f [numTexts]string
+	for i := range numTexts - 1 {
+		f[i], texts, _ = strings.Cut(texts, sep)
+	}
+	f[numTexts-1] = texts
+	return true, setTexts(e, f)
+}
+
+// readTexts reads the text columns of e, which is at e.Position, one by one.
+func readTexts(ctx context.Context, pc driver.ConnPrepareContext, e *eventstore.Event) error {
+	st, err := pc.PrepareContext(ctx, textColumns)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: int64(e.Position)}})
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, numTexts)
+	if err := rows.Next(dest); err != nil {
+		return fmt.Errorf("event at position %d: read texts: %w", e.Position, err)
+	}
+	var f [numTexts]string
+	for i, v := range dest {
+		switch v := v.(type) {
+		case string:
+			f[i] = v
+		case []byte:
+			f[i] = string(v)
+		}
+	}
+	return setTexts(e, f)
+}
+
+// setTexts sets the text fields of e, in the order of textColumns.
+func setTexts(e *eventstore.Event, f [numTexts]string) error {
+	id, err := ulid.ParseStrict(f[0])
+	if err != nil {
+		return fmt.Errorf("event at position %d: id %q: %w", e.Position, f[0], err)
+	}
+	e.ID = id
+	e.Stream = eventstore.StreamID(f[1])
+	e.Type = f[2]
+	e.Metadata = eventstore.Metadata{
+		ActorID: f[3], ActorKind: f[4], OnBehalfOf: f[5],
+		CorrelationID: f[6], CausationID: f[7], CommandID: f[8],
+	}
+	return nil
+}
+
+// setHash copies a stored hash, which must be 32 bytes.
+func setHash(h *eventstore.Hash, b []byte) error {
+	if len(b) != len(h) {
+		return fmt.Errorf("stored hash has %d bytes, want %d", len(b), len(h))
+	}
+	copy(h[:], b)
+	return nil
+}

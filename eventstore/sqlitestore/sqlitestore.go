@@ -1,0 +1,410 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
+	"github.com/oklog/ulid/v2"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Synchronous is the PRAGMA synchronous level of the write connection.
+type Synchronous int
+
+const (
+	// SyncFull syncs the WAL on every commit: an append that returned
+	// survives a power cut. The default.
+	SyncFull Synchronous = iota
+	// SyncNormal syncs only at checkpoints: a power cut may lose the last
+	// commits (never corrupt the file). A crash of the process loses nothing.
+	SyncNormal
+	// SyncOff never syncs. For throw-away logs and tests.
+	SyncOff
+)
+
+func (s Synchronous) pragma() (string, error) {
+	switch s {
+	case SyncFull:
+		return sqlitex.SyncFull, nil
+	case SyncNormal:
+		return sqlitex.SyncNormal, nil
+	case SyncOff:
+		return sqlitex.SyncOff, nil
+	}
+	return "", fmt.Errorf("sqlitestore: unknown Synchronous level %d", int(s))
+}
+
+// Options configures a Store. The zero value is durable and ready to use.
+type Options struct {
+	// Now stamps RecordedAt (and OccurredAt where the caller left it zero).
+	// Defaults to time.Now.
+	Now func() time.Time
+	// NewID makes event ids where the caller gave none. Defaults to ulid.Make.
+	NewID func() ulid.ULID
+	// Synchronous is the durability of a commit. Defaults to SyncFull.
+	Synchronous Synchronous
+	// BusyTimeout is how long the store waits for the write lock when
+	// another process holds it. Defaults to 5 s.
+	BusyTimeout time.Duration
+	// ReadConns is the size of the reader pool of a store opened with Open.
+	// Defaults to max(4, GOMAXPROCS).
+	ReadConns int
+	// PageSize is how many events ReadAll and ReadStream fetch per query;
+	// it bounds their memory. Defaults to 512.
+	PageSize int
+	// MmapSize is how many bytes of the file the connections of a store
+	// opened with Open map into memory (PRAGMA mmap_size), which makes
+	// reading a large log markedly faster. Defaults to 256 MiB; negative
+	// turns memory-mapping off.
+	MmapSize int64
+}
+
+// Stats counts what a Store has written since it was opened.
+type Stats struct {
+	// Commits is the number of write transactions committed. Appends that
+	// arrive together share one commit, so Commits <= Appends.
+	Commits uint64
+	// Appends is the number of appends written: duplicates, conflicts and
+	// failures are not counted.
+	Appends uint64
+	// Events is the number of events written.
+	Events uint64
+}
+
+// Store is an event log in a SQLite file. It is safe for concurrent use,
+// also by several processes on the same file.
+type Store struct {
+	opts     Options
+	path     string // "" when opened with OpenDB
+	pageSize int64
+	read     *sql.DB
+	db       *sqlitex.DB // nil when opened with OpenDB
+	w        *writer
+
+	closed atomic.Bool
+
+	// Group commit. mu guards queue and leading; wmu is held by the leader
+	// while it writes, and by Close while it releases the writer.
+	mu      sync.Mutex
+	queue   []*pending
+	spare   []*pending
+	leading bool
+	wmu     sync.Mutex
+
+	qHead *sql.Stmt
+
+	commits, appends, events atomic.Uint64
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens the event log in the SQLite file at path, creating the file if
+// needed and bringing its schema up to date. The store owns two pools on
+// the file: one write connection and opts.ReadConns read-only connections.
+func Open(path string, opts Options) (*Store, error) {
+	level, err := opts.Synchronous.pragma()
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if opts.MmapSize == 0 {
+		opts.MmapSize = 256 << 20
+	}
+	db, err := sqlitex.Open(ctx, path, sqlitex.Options{
+		Synchronous: level,
+		BusyTimeout: opts.BusyTimeout,
+		ReadConns:   opts.ReadConns,
+		MmapSize:    max(opts.MmapSize, 0),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	s, err := open(ctx, conn, db.Read, opts)
+	if err != nil {
+		conn.Close()
+		db.Close()
+		return nil, err
+	}
+	s.db, s.path = db, path
+	return s, nil
+}
+
+// OpenDB opens the event log in a database the caller has already opened
+// with the modernc.org/sqlite driver ("sqlite"), bringing its schema up to
+// date. Use it to keep the log in a database of your own; Open is simpler.
+//
+// The store takes one connection of db for writing and keeps it until
+// Close; every other query goes to the rest of db's pool. So db:
+//   - must allow at least two open connections (SetMaxOpenConns(1) would
+//     leave reads waiting for ever, and OpenDB refuses it);
+//   - must be one database shared by all its connections: a file, or a
+//     shared-cache memory database ("file:name?mode=memory&cache=shared"),
+//     not a plain ":memory:", which gives each connection its own database;
+//   - should not be written to by the caller at the same time as the store
+//     is appending, except through BEGIN IMMEDIATE transactions (a
+//     deferred read-then-write transaction fails with SQLITE_BUSY_SNAPSHOT).
+//
+// On its write connection the store sets busy_timeout and synchronous from
+// opts, and switches a file database to WAL mode. opts.ReadConns is
+// ignored: db's own pool settings apply. Close gives the write connection
+// back to db's pool (with those pragmas still set) but does not close db.
+func OpenDB(db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlitestore: OpenDB: nil *sql.DB")
+	}
+	if n := db.Stats().MaxOpenConnections; n == 1 {
+		return nil, errors.New("sqlitestore: OpenDB: db allows only one open connection; the store needs one for writing and more for reading")
+	}
+	level, err := opts.Synchronous.pragma()
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: OpenDB: %w", err)
+	}
+	if err := sqlitex.ConfigureWriter(ctx, conn, sqlitex.Options{Synchronous: level, BusyTimeout: opts.BusyTimeout}); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sqlitestore: OpenDB: %w", err)
+	}
+	s, err := open(ctx, conn, db, opts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	// The reader pool must see what the write connection wrote.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n == 0 {
+		s.Close()
+		return nil, fmt.Errorf("sqlitestore: OpenDB: db's connections do not share one database (a plain :memory: database?): %v", err)
+	}
+	return s, nil
+}
+
+// open runs the migrations on the write connection conn, prepares the
+// statements and returns the store. It does not close conn on error.
+func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = ulid.Make
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 512
+	}
+	ms, err := sqlitex.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	if _, err := sqlitex.Migrate(ctx, conn, ms, opts.Now); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	w, err := newWriter(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{opts: opts, pageSize: int64(opts.PageSize), read: read, w: w}
+	if s.qHead, err = read.PrepareContext(ctx, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"); err != nil {
+		w.close()
+		return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
+	}
+	return s, nil
+}
+
+// Stats returns what the store has written since it was opened.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Appends: s.appends.Load(), Events: s.events.Load()}
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Head, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Head{}, err
+	}
+	if s.closed.Load() {
+		return eventstore.Head{}, eventstore.ErrClosed
+	}
+	var h eventstore.Head
+	var pos int64
+	var hash sql.RawBytes
+	rows, err := s.qHead.QueryContext(ctx)
+	if err != nil {
+		return h, s.readErr("head", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&pos, &hash); err != nil {
+			return h, s.readErr("head", err)
+		}
+		h.Position = eventstore.Position(pos)
+		if err := setHash(&h.Hash, hash); err != nil {
+			return eventstore.Head{}, fmt.Errorf("sqlitestore: head: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return eventstore.Head{}, s.readErr("head", err)
+	}
+	return h, nil
+}
+
+// ReadAll implements eventstore.Store. It fetches Options.PageSize events
+// per query (keyset paging on position), so it runs in constant memory, and
+// holds no database snapshot while yielding. It reads a consistent prefix
+// of the log: events appended while iterating are included up to the point
+// reached.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	return s.pages(ctx, queryAll, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
+}
+
+// ReadStream implements eventstore.Store, paging like ReadAll.
+func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, after eventstore.Version) iter.Seq2[eventstore.Event, error] {
+	return s.pages(ctx, queryStream, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
+}
+
+// pages yields the rows of q (whose arguments are [first,] after, limit)
+// page by page, moving after to the key of the last event of each page.
+// While the caller handles a full page, the next one is read on another
+// connection of the reader pool; that read is waited for before pages
+// returns, so no goroutine outlives the iteration, and at most two pages
+// are in memory.
+func (s *Store) pages(ctx context.Context, q string, first any, after int64, key func(*eventstore.Event) int64) iter.Seq2[eventstore.Event, error] {
+	fetch := func(buf []eventstore.Event, after int64) ([]eventstore.Event, error) {
+		if err := ctx.Err(); err != nil {
+			return buf[:0], err
+		}
+		if s.closed.Load() {
+			return buf[:0], eventstore.ErrClosed
+		}
+		var err error
+		if first != nil {
+			buf, err = s.page(ctx, buf[:0], q, first, after, s.pageSize)
+		} else {
+			buf, err = s.page(ctx, buf[:0], q, after, s.pageSize)
+		}
+		if err != nil {
+			return buf[:0], s.readErr("read", err)
+		}
+		return buf, nil
+	}
+	type fetched struct {
+		buf []eventstore.Event
+		err error
+	}
+	return func(yield func(eventstore.Event, error) bool) {
+		var ahead chan fetched // the read of the next page, while one runs
+		defer func() {
+			if ahead != nil {
+				<-ahead
+			}
+		}()
+		var spare []eventstore.Event
+		cur, err := fetch(nil, after)
+		for {
+			if err != nil {
+				yield(eventstore.Event{}, err)
+				return
+			}
+			if len(cur) == 0 {
+				return
+			}
+			after = key(&cur[len(cur)-1])
+			if int64(len(cur)) == s.pageSize {
+				ahead = make(chan fetched, 1)
+				go func(buf []eventstore.Event, after int64) {
+					buf, err := fetch(buf, after)
+					ahead <- fetched{buf, err}
+				}(spare, after)
+			}
+			for i := range cur {
+				if i > 0 {
+					if err := ctx.Err(); err != nil {
+						yield(eventstore.Event{}, err)
+						return
+					}
+				}
+				if !yield(cur[i], nil) {
+					return
+				}
+				cur[i] = eventstore.Event{} // let the payload go
+			}
+			if ahead != nil {
+				f := <-ahead
+				ahead = nil
+				spare, cur, err = cur, f.buf, f.err
+			} else {
+				cur, err = fetch(cur, after)
+			}
+		}
+	}
+}
+
+// page reads one page with a connection of the reader pool.
+func (s *Store) page(ctx context.Context, buf []eventstore.Event, q string, args ...any) ([]eventstore.Event, error) {
+	conn, err := s.read.Conn(ctx)
+	if err != nil {
+		return buf, err
+	}
+	defer conn.Close()
+	return readPage(ctx, conn, buf, q, args...)
+}
+
+// readErr reports a failed read, as ErrClosed if the store was closed
+// under it.
+func (s *Store) readErr(op string, err error) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// Close implements eventstore.Store. It waits for a commit under way,
+// fails appends still queued with eventstore.ErrClosed and releases the
+// connections (a *sql.DB given to OpenDB stays open). Later calls fail with
+// eventstore.ErrClosed; closing again does nothing.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed.Swap(true) {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	err := errors.Join(s.closeStmts(), s.w.close())
+	if s.db != nil {
+		err = errors.Join(err, s.db.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() error {
+	var errs []error
+	if s.qHead != nil {
+		errs = append(errs, s.qHead.Close())
+	}
+	return errors.Join(errs...)
+}

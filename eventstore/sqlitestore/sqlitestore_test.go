@@ -1,0 +1,609 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
+)
+
+var ctx = context.Background()
+
+func ev(stream, cmd string, payload string) eventstore.NewEvent {
+	return eventstore.NewEvent{
+		Stream:   eventstore.StreamID(stream),
+		Type:     "thingHappened",
+		Metadata: eventstore.Metadata{CommandID: cmd, ActorID: "alice", ActorKind: "user"},
+		Payload:  json.RawMessage(payload),
+	}
+}
+
+func mustAppend(t testing.TB, s eventstore.Store, cond eventstore.Condition, events ...eventstore.NewEvent) eventstore.AppendResult {
+	t.Helper()
+	r, err := s.Append(ctx, cond, events...)
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return r
+}
+
+func collect(t testing.TB, seq func(func(eventstore.Event, error) bool)) []eventstore.Event {
+	t.Helper()
+	var out []eventstore.Event
+	for e, err := range seq {
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// rawDB opens a second, independent connection pool on the store's file.
+func rawDB(t *testing.T, s *Store) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(sqlitex.DriverName, s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestAppendReadRoundTrip(t *testing.T) {
+	s := openTemp(t, Options{PageSize: 3})
+	var want []eventstore.Event
+	for i := range 10 {
+		r := mustAppend(t, s, eventstore.AnyCondition,
+			ev("a", fmt.Sprint("cmd", i), fmt.Sprintf(`{"i": %d, "b": [1, 2.50]}`, i)),
+			ev(fmt.Sprint("s", i%3), fmt.Sprint("cmd", i), `{}`))
+		want = append(want, r.Events...)
+	}
+	got := collect(t, s.ReadAll(ctx, 0))
+	if len(got) != len(want) {
+		t.Fatalf("read %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) || !got[i].OccurredAt.Equal(want[i].OccurredAt) {
+			t.Fatalf("event %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	if string(got[0].Payload) != `{"b":[1,2.5],"i":0}` {
+		t.Errorf("payload not canonical: %s", got[0].Payload)
+	}
+	head, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Head(ctx); h != head || h.Position != 20 {
+		t.Errorf("head %v, verified %v", h, head)
+	}
+	stream := collect(t, s.ReadStream(ctx, "a", 4))
+	if len(stream) != 6 || stream[0].Version != 5 || stream[5].Version != 10 {
+		t.Errorf("ReadStream(a, 4) = %d events from version %d", len(stream), stream[0].Version)
+	}
+	if n := len(collect(t, s.ReadAll(ctx, 17))); n != 3 {
+		t.Errorf("ReadAll(17) read %d events, want 3", n)
+	}
+}
+
+func TestTriggersRefuseUpdateDelete(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustAppend(t, s, eventstore.AnyCondition, ev("a", "c1", `{}`))
+	db := rawDB(t, s)
+	for _, q := range []string{
+		"UPDATE events SET payload = '{\"x\":1}' WHERE position = 1",
+		"UPDATE events SET position = 7",
+		"DELETE FROM events",
+		"UPDATE commands SET last_position = 9",
+		"DELETE FROM commands",
+	} {
+		_, err := db.Exec(q)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: err = %v, want the append-only refusal", q, err)
+		}
+	}
+	if _, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestMigrationsIdempotentOnReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	for i := range 3 {
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		mustAppend(t, s, eventstore.AnyCondition, ev("a", fmt.Sprint("c", i), `{}`))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open(sqlitex.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, v, events int
+	if err := db.QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := sqlitex.LoadMigrations(migrationFiles, "migrations")
+	if n != len(ms) || v != len(ms) {
+		t.Errorf("schema_migrations has %d rows up to version %d, want %d", n, v, len(ms))
+	}
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&events); err != nil || events != 3 {
+		t.Errorf("events = %d, %v; want 3", events, err)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	s := openTemp(t, Options{})
+	db := rawDB(t, s)
+	if _, err := db.Exec("INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(s.path, Options{})
+	if !errors.Is(err, sqlitex.ErrSchemaTooNew) {
+		t.Errorf("open = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestTimesStoredAsIntegers(t *testing.T) {
+	occurred := time.Date(2026, 3, 3, 10, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	recorded := time.Date(2026, 3, 4, 0, 0, 0, 1, time.UTC)
+	s := openTemp(t, Options{Now: func() time.Time { return recorded }})
+	e := ev("a", "c1", `{}`)
+	e.OccurredAt = occurred
+	mustAppend(t, s, eventstore.AnyCondition, e)
+	var occType, recType string
+	var occ, rec int64
+	err := rawDB(t, s).QueryRow(`SELECT typeof(occurred_at), occurred_at, typeof(recorded_at), recorded_at,
+		typeof(prev_hash), typeof(hash), typeof(payload) FROM events`).Scan(&occType, &occ, &recType, &rec,
+		new(string), new(string), new(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if occType != "integer" || recType != "integer" || occ != occurred.UnixNano() || rec != recorded.UnixNano() {
+		t.Errorf("stored %s %d, %s %d; want integers %d, %d", occType, occ, recType, rec, occurred.UnixNano(), recorded.UnixNano())
+	}
+	got := collect(t, s.ReadAll(ctx, 0))[0]
+	if !got.OccurredAt.Equal(occurred) || got.OccurredAt.Location() != time.UTC || !got.RecordedAt.Equal(recorded) {
+		t.Errorf("read back %v, %v", got.OccurredAt, got.RecordedAt)
+	}
+}
+
+func TestSynchronousPragma(t *testing.T) {
+	for _, tc := range []struct {
+		sync Synchronous
+		want string
+	}{{SyncFull, "2"}, {SyncNormal, "1"}, {SyncOff, "0"}} {
+		s := openTemp(t, Options{Synchronous: tc.sync})
+		got, err := sqlitex.Pragma(ctx, s.w.conn, "synchronous")
+		if err != nil || got != tc.want {
+			t.Errorf("Synchronous %d: PRAGMA synchronous = %q, %v; want %s", tc.sync, got, err, tc.want)
+		}
+		if mode, err := sqlitex.Pragma(ctx, s.w.conn, "journal_mode"); err != nil || mode != "wal" {
+			t.Errorf("journal_mode = %q, %v", mode, err)
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "x.db"), Options{Synchronous: 7}); err == nil {
+		t.Error("Open accepted Synchronous 7")
+	}
+}
+
+// queueWhileCommitting starts one Append per element of appends while the
+// store's writer is held, in that order, so that they all land in one
+// group commit; then it lets the commit run and returns the results.
+func queueWhileCommitting(t *testing.T, s *Store, appends []func() (eventstore.AppendResult, error)) ([]eventstore.AppendResult, []error) {
+	t.Helper()
+	res := make([]eventstore.AppendResult, len(appends))
+	errs := make([]error, len(appends))
+	s.wmu.Lock()
+	var wg sync.WaitGroup
+	for i, f := range appends {
+		wg.Go(func() { res[i], errs[i] = f() })
+		for {
+			s.mu.Lock()
+			n := len(s.queue)
+			s.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	s.wmu.Unlock()
+	wg.Wait()
+	return res, errs
+}
+
+func TestGroupCommitBatches(t *testing.T) {
+	s := openTemp(t, Options{})
+	const n = 16
+	appends := make([]func() (eventstore.AppendResult, error), n)
+	for i := range appends {
+		appends[i] = func() (eventstore.AppendResult, error) {
+			return s.Append(ctx, eventstore.AnyCondition, ev(fmt.Sprint("s", i), fmt.Sprint("c", i), `{}`))
+		}
+	}
+	_, errs := queueWhileCommitting(t, s, appends)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Commits != 1 || st.Appends != n || st.Events != n {
+		t.Errorf("stats %+v, want 1 commit of %d appends", st, n)
+	}
+	if _, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil {
+		t.Error(err)
+	}
+
+	// Free-running concurrent appenders share commits too.
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				if _, err := s.Append(ctx, eventstore.AnyCondition, ev("x", fmt.Sprint("g", g, "-", i), `{}`)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := s.Stats()
+	t.Logf("160 concurrent appends: %d commits", st.Commits-1)
+	if st.Appends != n+160 || st.Commits-1 >= 160 {
+		t.Errorf("stats %+v: want fewer commits than appends", st)
+	}
+	if _, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGroupCommitChecksEachAppendInOrder(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustAppend(t, s, eventstore.AnyCondition, ev("old", "c0", `{"n":0}`))
+	at := func(p eventstore.Position) eventstore.Condition { return eventstore.AtHead(p) }
+	streams := func(kv ...any) eventstore.Condition {
+		c := eventstore.Condition{Streams: map[eventstore.StreamID]eventstore.Version{}}
+		for i := 0; i < len(kv); i += 2 {
+			c.Streams[eventstore.StreamID(kv[i].(string))] = eventstore.Version(kv[i+1].(int))
+		}
+		return c
+	}
+	app := func(cond eventstore.Condition, events ...eventstore.NewEvent) func() (eventstore.AppendResult, error) {
+		return func() (eventstore.AppendResult, error) { return s.Append(ctx, cond, events...) }
+	}
+	res, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
+		0: app(at(1), ev("a", "c1", `{}`), ev("b", "c1", `{}`)),   // ok: positions 2, 3
+		1: app(at(1), ev("c", "c2", `{}`)),                        // conflict: head is 3 now
+		2: app(streams("a", 0), ev("a", "c3", `{}`)),              // conflict: a is at 1
+		3: app(streams("a", 1, "z", 0), ev("a", "c4", `{}`)),      // ok: position 4, a v2
+		4: app(at(99), ev("q", "c1", `{}`)),                       // duplicate of c1 in this batch
+		5: app(eventstore.AnyCondition, ev("old", "c0", `{}`)),    // duplicate of c0 from before
+		6: app(at(4), ev("old", "c5", `{}`)),                      // ok: position 5, old v2
+		7: app(streams("old", 1), ev("old", "c6", `{}`)),          // conflict: old at 2
+		8: app(eventstore.AnyCondition, ev("a", "c7", `{"x":1}`)), // ok: position 6
+	})
+	wantErr := []string{1: "expected head at position 1, log is at 3", 2: `expected stream "a" at version 0, it is at 1`,
+		7: `expected stream "old" at version 1, it is at 2`, 8: ""}
+	for i, err := range errs {
+		if want := wantErr[i]; want == "" {
+			if err != nil {
+				t.Errorf("append %d: %v", i, err)
+			}
+		} else if !errors.Is(err, eventstore.ErrConflict) || !strings.Contains(err.Error(), want) {
+			t.Errorf("append %d: err %v, want conflict %q", i, err, want)
+		}
+	}
+	positions := func(r eventstore.AppendResult) string {
+		var b []string
+		for _, e := range r.Events {
+			b = append(b, fmt.Sprintf("%s@%d/v%d", e.Stream, e.Position, e.Version))
+		}
+		return fmt.Sprint(r.Duplicate, b)
+	}
+	for i, want := range map[int]string{
+		0: "false [a@2/v1 b@3/v1]", 3: "false [a@4/v2]", 4: "true [a@2/v1 b@3/v1]",
+		5: "true [old@1/v1]", 6: "false [old@5/v2]", 8: "false [a@6/v3]",
+	} {
+		if got := positions(res[i]); got != want {
+			t.Errorf("append %d wrote %s, want %s", i, got, want)
+		}
+	}
+	if st := s.Stats(); st.Commits != 2 || st.Appends != 5 || st.Events != 6 {
+		t.Errorf("stats %+v", st)
+	}
+	head, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0))
+	if err != nil || head.Position != 6 {
+		t.Errorf("verify: %v, %v", head, err)
+	}
+}
+
+// exec runs q on the store's write connection, between commits.
+func execWriter(t *testing.T, s *Store, q string) {
+	t.Helper()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, err := s.w.conn.ExecContext(ctx, q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func TestFailingAppendDoesNotFailItsBatch(t *testing.T) {
+	s := openTemp(t, Options{})
+	execWriter(t, s, `CREATE TEMP TRIGGER poison BEFORE INSERT ON events WHEN NEW.stream = 'poison'
+		BEGIN SELECT RAISE(ABORT, 'poisoned'); END`)
+	app := func(stream, cmd string) func() (eventstore.AppendResult, error) {
+		return func() (eventstore.AppendResult, error) {
+			return s.Append(ctx, eventstore.AnyCondition, ev("ok", cmd, `{}`), ev(stream, cmd, `{}`))
+		}
+	}
+	res, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
+		app("a", "c1"), app("poison", "c2"), app("b", "c3"), app("poison", "c4"), app("c", "c5"),
+	})
+	for i, err := range errs {
+		if poisoned := i == 1 || i == 3; poisoned != (err != nil) {
+			t.Errorf("append %d: err = %v", i, err)
+		} else if poisoned && !strings.Contains(err.Error(), "poisoned") {
+			t.Errorf("append %d: err = %v, want the trigger's", i, err)
+		} else if poisoned && len(res[i].Events) != 0 {
+			t.Errorf("append %d failed but returned events", i)
+		}
+	}
+	if got := res[4].Events[1].Position; got != 6 {
+		t.Errorf("last append at %d, want 6", got)
+	}
+	if h, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil || h.Position != 6 {
+		t.Errorf("verify: %v, %v", h, err)
+	}
+	if st := s.Stats(); st.Commits != 1 || st.Appends != 3 {
+		t.Errorf("stats %+v", st)
+	}
+	// The failed commands wrote nothing, so they can be retried.
+	execWriter(t, s, "DROP TRIGGER temp.poison")
+	if r := mustAppend(t, s, eventstore.AnyCondition, ev("ok", "c2", `{}`)); r.Duplicate {
+		t.Error("retried command reported as duplicate")
+	}
+}
+
+func TestFailedCommitFailsWholeBatch(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustAppend(t, s, eventstore.AnyCondition, ev("a", "c0", `{}`))
+	// A deferred foreign key is checked at COMMIT: an event on stream
+	// "doom" makes the commit of its transaction fail.
+	execWriter(t, s, "CREATE TEMP TABLE nowhere (id INTEGER PRIMARY KEY)")
+	execWriter(t, s, "CREATE TEMP TABLE doom (x INTEGER REFERENCES nowhere(id) DEFERRABLE INITIALLY DEFERRED)")
+	execWriter(t, s, `CREATE TEMP TRIGGER doom_on_insert AFTER INSERT ON events WHEN NEW.stream = 'doom'
+		BEGIN INSERT INTO doom VALUES (1); END`)
+	app := func(stream, cmd string) func() (eventstore.AppendResult, error) {
+		return func() (eventstore.AppendResult, error) {
+			return s.Append(ctx, eventstore.AnyCondition, ev(stream, cmd, `{}`))
+		}
+	}
+	res, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
+		app("a", "c1"), app("doom", "c2"), app("b", "c3"), app("a", "c0"),
+	})
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "commit") || len(res[i].Events) != 0 {
+			t.Errorf("append %d: %v, %d events; want the commit's error", i, err, len(res[i].Events))
+		}
+	}
+	if h, _ := s.Head(ctx); h.Position != 1 {
+		t.Errorf("head at %d after failed commit, want 1", h.Position)
+	}
+	execWriter(t, s, "DROP TRIGGER temp.doom_on_insert")
+	r := mustAppend(t, s, eventstore.AnyCondition, ev("a", "c1", `{}`))
+	if r.Duplicate || r.Events[0].Position != 2 || r.Events[0].Version != 2 {
+		t.Errorf("after failed commit: %+v", r)
+	}
+}
+
+func TestCancelledAppendWritesNothing(t *testing.T) {
+	s := openTemp(t, Options{})
+	cctx, cancel := context.WithCancel(ctx)
+	_, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
+		func() (eventstore.AppendResult, error) {
+			return s.Append(ctx, eventstore.AnyCondition, ev("a", "c1", `{}`))
+		},
+		func() (eventstore.AppendResult, error) {
+			return s.Append(cctx, eventstore.AnyCondition, ev("a", "c2", `{}`))
+		},
+		func() (eventstore.AppendResult, error) {
+			cancel() // before the batch is written: the append above fails alone
+			return s.Append(ctx, eventstore.AnyCondition, ev("a", "c3", `{}`))
+		},
+	})
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], context.Canceled) {
+		t.Errorf("errors %v", errs)
+	}
+	if h, _ := s.Head(ctx); h.Position != 2 {
+		t.Errorf("head at %d, want 2", h.Position)
+	}
+}
+
+func TestCloseFailsLaterCalls(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustAppend(t, s, eventstore.AnyCondition, ev("a", "c1", `{}`))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if _, err := s.Append(ctx, eventstore.AnyCondition, ev("a", "c2", `{}`)); !errors.Is(err, eventstore.ErrClosed) {
+		t.Errorf("append after close: %v", err)
+	}
+	if _, err := s.Head(ctx); !errors.Is(err, eventstore.ErrClosed) {
+		t.Errorf("head after close: %v", err)
+	}
+	for _, err := range s.ReadAll(ctx, 0) {
+		if !errors.Is(err, eventstore.ErrClosed) {
+			t.Errorf("read after close: %v", err)
+		}
+	}
+	for _, err := range s.ReadStream(ctx, "a", 0) {
+		if !errors.Is(err, eventstore.ErrClosed) {
+			t.Errorf("read stream after close: %v", err)
+		}
+	}
+}
+
+func TestOpenDB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	db, err := sql.Open(sqlitex.DriverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := OpenDB(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustAppend(t, s, eventstore.AnyCondition, ev("a", "c1", `{}`), ev("b", "c1", `{}`))
+	if got := collect(t, s.ReadAll(ctx, 0)); len(got) != 2 || got[1].Hash != r.Events[1].Hash {
+		t.Errorf("read back %d events", len(got))
+	}
+	if got, _ := sqlitex.Pragma(ctx, s.w.conn, "synchronous"); got != "2" {
+		t.Errorf("synchronous = %s", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// db is still the caller's, and the log is in it.
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil || n != 2 {
+		t.Errorf("events in db: %d, %v", n, err)
+	}
+	s2, err := OpenDB(db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2 := mustAppend(t, s2, eventstore.AnyCondition, ev("a", "c1", `{}`)); !r2.Duplicate {
+		t.Error("repeated command after reopening is not a duplicate")
+	}
+	s2.Close()
+
+	one, _ := sql.Open(sqlitex.DriverName, filepath.Join(t.TempDir(), "one.db"))
+	defer one.Close()
+	one.SetMaxOpenConns(1)
+	if _, err := OpenDB(one, Options{}); err == nil {
+		t.Error("OpenDB accepted a pool of one connection")
+	}
+	mem, _ := sql.Open(sqlitex.DriverName, ":memory:")
+	defer mem.Close()
+	if _, err := OpenDB(mem, Options{}); err == nil {
+		t.Error("OpenDB accepted an unshared :memory: database")
+	}
+	shared, _ := sql.Open(sqlitex.DriverName, "file:opendbtest?mode=memory&cache=shared")
+	defer shared.Close()
+	s3, err := OpenDB(shared, Options{})
+	if err != nil {
+		t.Fatalf("shared memory database: %v", err)
+	}
+	mustAppend(t, s3, eventstore.AnyCondition, ev("a", "c1", `{}`))
+	if h, err := s3.Head(ctx); err != nil || h.Position != 1 {
+		t.Errorf("head %v, %v", h, err)
+	}
+	s3.Close()
+}
+
+func TestTextHoldingTheSeparator(t *testing.T) {
+	s := openTemp(t, Options{PageSize: 2})
+	odd := ev("odd\x1fstream", "c\x1f1", `{"k":"v\u001f"}`)
+	odd.Metadata.ActorID = "a\x1fb"
+	odd.Metadata.CausationID = "\x1f"
+	var want []eventstore.Event
+	for i, e := range []eventstore.NewEvent{ev("a", "c0", `{}`), odd, ev("b", "c2", `{}`)} {
+		if i == 1 {
+			e = odd
+		}
+		want = append(want, mustAppend(t, s, eventstore.AnyCondition, e, ev("a", e.Metadata.CommandID, `{}`)).Events...)
+	}
+	for name, got := range map[string][]eventstore.Event{
+		"ReadAll":    collect(t, s.ReadAll(ctx, 0)),
+		"ReadStream": collect(t, s.ReadStream(ctx, "odd\x1fstream", 0)),
+	} {
+		w := want
+		if name == "ReadStream" {
+			w = want[2:3]
+		}
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s:\n got %v\nwant %v", name, got, w)
+		}
+	}
+	if r := mustAppend(t, s, eventstore.AnyCondition, odd); !r.Duplicate || r.Events[0].Metadata != odd.Metadata {
+		t.Errorf("duplicate read back %+v", r)
+	}
+	if _, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestReadAheadStopsWithTheIteration(t *testing.T) {
+	s := openTemp(t, Options{PageSize: 4})
+	for i := range 25 {
+		mustAppend(t, s, eventstore.AnyCondition, ev("a", fmt.Sprint("c", i), `{}`), ev("b", fmt.Sprint("c", i), `{}`))
+	}
+	for stop := range 50 {
+		n := 0
+		for e, err := range s.ReadAll(ctx, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n++; e.Position != eventstore.Position(n) {
+				t.Fatalf("event %d at position %d", n, e.Position)
+			}
+			if n == stop {
+				break
+			}
+		}
+		if want := min(stop, 50); stop > 0 && n != want {
+			t.Errorf("stop at %d: read %d", stop, n)
+		}
+	}
+	if got := len(collect(t, s.ReadStream(ctx, "b", 3))); got != 22 {
+		t.Errorf("ReadStream(b, 3) read %d, want 22", got)
+	}
+	// Every read connection is back in the pool.
+	if st := s.read.Stats(); st.InUse != 0 {
+		t.Errorf("%d read connections still in use", st.InUse)
+	}
+}
+
+func TestLargeAppendLookups(t *testing.T) {
+	// More streams than one look-up statement takes.
+	s := openTemp(t, Options{})
+	cond := eventstore.Condition{Streams: map[eventstore.StreamID]eventstore.Version{}}
+	var events []eventstore.NewEvent
+	for i := range 150 {
+		id := fmt.Sprint("s", i%100)
+		events = append(events, ev(id, "big", `{}`))
+		cond.Streams[eventstore.StreamID(id)] = 0
+	}
+	r := mustAppend(t, s, cond, events...)
+	if e := r.Events[149]; e.Position != 150 || e.Version != 2 {
+		t.Errorf("last event %s v%d at %d", e.Stream, e.Version, e.Position)
+	}
+	cond.Streams["s99"] = 2
+	cond.Streams["s77"] = 1
+	_, err := s.Append(ctx, cond, ev("s77", "big2", `{}`))
+	var ce *eventstore.ConflictError
+	if !errors.As(err, &ce) || ce.Stream != "s0" || ce.Actual != 2 {
+		t.Errorf("err = %v, want a conflict on s0 at 2", err)
+	}
+	if r2 := mustAppend(t, s, eventstore.AnyCondition, ev("x", "big", `{}`)); !r2.Duplicate || len(r2.Events) != 150 {
+		t.Errorf("duplicate returned %d events", len(r2.Events))
+	}
+}

@@ -1,0 +1,405 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// chunkRows are the row counts of the multi-row statements the writer
+// prepares, largest first; the last must be 1. A write of n rows uses as
+// few statements as these sizes allow.
+var chunkRows = [...]int{64, 16, 8, 4, 2, 1}
+
+// lookupRows is how many keys one look-up statement takes; shorter lists
+// are padded by repeating their last key.
+var lookupRows = [...]int{64, 8, 1}
+
+// writer is the store's write connection with its prepared statements and
+// the scratch space of a batch. Only the group-commit leader uses it,
+// holding Store.wmu.
+type writer struct {
+	conn *sql.Conn
+
+	begin, commit, rollback, head  *sql.Stmt
+	insertEvents, insertCommands   [len(chunkRows)]*sql.Stmt
+	lookupCommands, lookupVersions [len(lookupRows)]*sql.Stmt
+
+	// Scratch, reused from batch to batch.
+	args     []any
+	versions map[eventstore.StreamID]eventstore.Version
+	known    map[string][2]int64  // command id -> first, last position already in the log
+	state    map[[2]int]*sql.Stmt // see stateStmt
+	batch    map[string]*pending  // command id -> append written in this batch
+	events   []*eventstore.Event
+	commands []commandRow
+}
+
+// commandRow is a row of the commands table.
+type commandRow struct {
+	id          string
+	first, last int64
+}
+
+func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
+	w := &writer{
+		conn:     conn,
+		versions: make(map[eventstore.StreamID]eventstore.Version),
+		known:    make(map[string][2]int64),
+		batch:    make(map[string]*pending),
+		state:    make(map[[2]int]*sql.Stmt),
+		args:     make([]any, 0, chunkRows[0]*numColumns),
+	}
+	type prep struct {
+		st **sql.Stmt
+		q  string
+	}
+	stmts := []prep{
+		{&w.begin, "BEGIN IMMEDIATE"},
+		{&w.commit, "COMMIT"},
+		{&w.rollback, "ROLLBACK"},
+		{&w.head, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"},
+	}
+	for i, n := range chunkRows {
+		stmts = append(stmts,
+			prep{&w.insertEvents[i], "INSERT INTO events (" + columns + ") VALUES " + placeholders(n, numColumns)},
+			prep{&w.insertCommands[i], "INSERT INTO commands (command_id, first_position, last_position) VALUES " + placeholders(n, 3)})
+	}
+	for i, n := range lookupRows {
+		stmts = append(stmts,
+			prep{&w.lookupCommands[i], "SELECT command_id, first_position, last_position FROM commands WHERE command_id IN " +
+				placeholders(1, n)},
+			prep{&w.lookupVersions[i], "WITH s(stream) AS (VALUES " + placeholders(n, 1) + ") " +
+				"SELECT s.stream, (SELECT e.version FROM events e WHERE e.stream = s.stream ORDER BY e.version DESC LIMIT 1) FROM s"})
+	}
+	for _, p := range stmts {
+		st, err := conn.PrepareContext(ctx, p.q)
+		if err != nil {
+			w.closeStmts()
+			return nil, fmt.Errorf("sqlitestore: prepare %q: %w", p.q, err)
+		}
+		*p.st = st
+	}
+	return w, nil
+}
+
+// placeholders returns rows parenthesised groups of cols question marks.
+func placeholders(rows, cols int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(row+", ", rows-1) + row
+}
+
+func (w *writer) closeStmts() error {
+	all := []*sql.Stmt{w.begin, w.commit, w.rollback, w.head}
+	all = append(all, w.insertEvents[:]...)
+	all = append(all, w.insertCommands[:]...)
+	all = append(all, w.lookupCommands[:]...)
+	all = append(all, w.lookupVersions[:]...)
+	for _, st := range w.state {
+		all = append(all, st)
+	}
+	var errs []error
+	for _, st := range all {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// close releases the statements and the connection.
+func (w *writer) close() error {
+	return errors.Join(w.closeStmts(), w.conn.Close())
+}
+
+// The writer's statements run with a background context: a batch serves
+// many appenders, and one caller's cancellation must not abort the others.
+var bg = context.Background()
+
+func (w *writer) exec(st *sql.Stmt, args ...any) error {
+	_, err := st.ExecContext(bg, args...)
+	return err
+}
+
+// abort rolls back the transaction, if SQLite has not already done so.
+func (w *writer) abort() error {
+	if err := w.exec(w.rollback); err != nil && !strings.Contains(err.Error(), "no transaction is active") {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
+
+// reset empties the scratch space for a new transaction.
+func (w *writer) reset() {
+	clear(w.versions)
+	clear(w.known)
+	clear(w.batch)
+	clear(w.events)
+	w.events = w.events[:0]
+	w.commands = w.commands[:0]
+}
+
+// readHead returns the last position and hash, inside the transaction.
+func (w *writer) readHead() (eventstore.Position, eventstore.Hash, error) {
+	var pos int64
+	var b []byte
+	var h eventstore.Hash
+	err := w.head.QueryRowContext(bg).Scan(&pos, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, h, nil
+	}
+	if err != nil {
+		return 0, h, fmt.Errorf("read head: %w", err)
+	}
+	if err := setHash(&h, b); err != nil {
+		return 0, h, fmt.Errorf("read head: %w", err)
+	}
+	return eventstore.Position(pos), h, nil
+}
+
+// lookup runs one of sts (prepared for lookupRows keys) per chunk of keys,
+// padding the last chunk, and passes every row to scan.
+func (w *writer) lookup(sts *[len(lookupRows)]*sql.Stmt, keys []string, dest []any, row func()) error {
+	for len(keys) > 0 {
+		k := len(lookupRows) - 1
+		for k > 0 && lookupRows[k] < len(keys) {
+			k--
+		}
+		n := lookupRows[k]
+		args := w.args[:0]
+		for i := range n {
+			args = append(args, keys[min(i, len(keys)-1)])
+		}
+		keys = keys[min(n, len(keys)):]
+		rows, err := sts[k].QueryContext(bg, args...)
+		clear(args)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return err
+			}
+			row()
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load reads, inside the transaction, what deciding the appends of live
+// needs: the head, which of their command ids the log already holds (into
+// w.known) and the versions of the streams they name in their conditions
+// or events (into w.versions). A batch of up to lookupRows[0] command ids
+// and streams takes one statement.
+func (w *writer) load(live []*pending) (eventstore.Position, eventstore.Hash, error) {
+	cmds := make([]string, 0, len(live))
+	streams := make([]string, 0, len(live))
+	seen := make(map[string]bool)
+	for _, p := range live {
+		cmds = append(cmds, p.cmd)
+		for id := range p.cond.Streams {
+			if !seen[string(id)] {
+				seen[string(id)] = true
+				streams = append(streams, string(id))
+			}
+		}
+		for i := range p.events {
+			if id := string(p.events[i].Stream); !seen[id] {
+				seen[id] = true
+				streams = append(streams, id)
+			}
+		}
+	}
+	if len(cmds) > lookupRows[0] || len(streams) > lookupRows[0] {
+		head, prev, err := w.readHead()
+		if err != nil {
+			return 0, prev, err
+		}
+		if err := w.loadCommands(cmds); err != nil {
+			return 0, prev, err
+		}
+		return head, prev, w.loadVersions(streams)
+	}
+	nc, ns := lookupSize(len(cmds)), lookupSize(len(streams))
+	st, err := w.stateStmt(nc, ns)
+	if err != nil {
+		return 0, eventstore.Hash{}, err
+	}
+	args := w.args[:0]
+	for i := range nc {
+		args = append(args, cmds[min(i, len(cmds)-1)])
+	}
+	for i := range ns {
+		args = append(args, streams[min(i, len(streams)-1)])
+	}
+	rows, err := st.QueryContext(bg, args...)
+	clear(args)
+	if err != nil {
+		return 0, eventstore.Hash{}, fmt.Errorf("read log state: %w", err)
+	}
+	defer rows.Close()
+	var (
+		head  eventstore.Position
+		prev  eventstore.Hash
+		kind  int64
+		key   sql.NullString
+		a     sql.NullInt64
+		b     any
+		state = []any{&kind, &key, &a, &b}
+	)
+	for rows.Next() {
+		if err := rows.Scan(state...); err != nil {
+			return 0, prev, fmt.Errorf("read log state: %w", err)
+		}
+		switch kind {
+		case 0:
+			head = eventstore.Position(a.Int64)
+			h, _ := b.([]byte)
+			if err := setHash(&prev, h); err != nil {
+				return 0, prev, fmt.Errorf("read head: %w", err)
+			}
+		case 1:
+			last, _ := b.(int64)
+			w.known[key.String] = [2]int64{a.Int64, last}
+		case 2:
+			w.versions[eventstore.StreamID(key.String)] = eventstore.Version(a.Int64)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, prev, fmt.Errorf("read log state: %w", err)
+	}
+	return head, prev, nil
+}
+
+// lookupSize is the smallest of lookupRows that holds n keys.
+func lookupSize(n int) int {
+	k := len(lookupRows) - 1
+	for k > 0 && lookupRows[k] < n {
+		k--
+	}
+	return lookupRows[k]
+}
+
+// stateStmt returns the statement that reads the head, looks up nc
+// command ids and reads the versions of ns streams, preparing it on first
+// use. Rows are (0, NULL, head position, head hash), (1, command id,
+// first position, last position) and (2, stream, version or NULL, NULL).
+func (w *writer) stateStmt(nc, ns int) (*sql.Stmt, error) {
+	k := [2]int{nc, ns}
+	if st := w.state[k]; st != nil {
+		return st, nil
+	}
+	q := "SELECT 0, NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) " +
+		"UNION ALL SELECT 1, command_id, first_position, last_position FROM commands WHERE command_id IN " + placeholders(1, nc) +
+		" UNION ALL SELECT 2, s.column1, (SELECT e.version FROM events e WHERE e.stream = s.column1 ORDER BY e.version DESC LIMIT 1), NULL " +
+		"FROM (VALUES " + placeholders(ns, 1) + ") s"
+	st, err := w.conn.PrepareContext(bg, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	w.state[k] = st
+	return st, nil
+}
+
+// loadCommands looks up which of cmds the log already holds, into w.known.
+func (w *writer) loadCommands(cmds []string) error {
+	var id string
+	var first, last int64
+	err := w.lookup(&w.lookupCommands, cmds, []any{&id, &first, &last}, func() {
+		w.known[id] = [2]int64{first, last}
+	})
+	if err != nil {
+		return fmt.Errorf("look up command ids: %w", err)
+	}
+	return nil
+}
+
+// loadVersions reads the versions of streams into w.versions.
+func (w *writer) loadVersions(streams []string) error {
+	var stream string
+	var v sql.NullInt64
+	err := w.lookup(&w.lookupVersions, streams, []any{&stream, &v}, func() {
+		w.versions[eventstore.StreamID(stream)] = eventstore.Version(v.Int64)
+	})
+	if err != nil {
+		return fmt.Errorf("read stream versions: %w", err)
+	}
+	return nil
+}
+
+// version returns the version of stream as of the appends written so far
+// in this transaction. Every stream of the batch was loaded by loadVersions.
+func (w *writer) version(stream eventstore.StreamID) eventstore.Version {
+	return w.versions[stream]
+}
+
+// rangeEvents reads the events at positions first..last.
+func (w *writer) rangeEvents(first, last int64) ([]eventstore.Event, error) {
+	return readPage(bg, w.conn, make([]eventstore.Event, 0, last-first+1), queryRange, first, last)
+}
+
+// flush writes the queued events and commands rows with as few statements
+// as chunkRows allows.
+func (w *writer) flush() error {
+	for evs := w.events; len(evs) > 0; {
+		k, n := chunk(len(evs))
+		args := w.args[:0]
+		for _, e := range evs[:n] {
+			args = appendArgs(args, e)
+		}
+		_, err := w.insertEvents[k].ExecContext(bg, args...)
+		clear(args)
+		if err != nil {
+			return fmt.Errorf("insert events at %d: %w", evs[0].Position, err)
+		}
+		evs = evs[n:]
+	}
+	for cmds := w.commands; len(cmds) > 0; {
+		k, n := chunk(len(cmds))
+		args := w.args[:0]
+		for _, c := range cmds[:n] {
+			args = append(args, c.id, c.first, c.last)
+		}
+		_, err := w.insertCommands[k].ExecContext(bg, args...)
+		clear(args)
+		if err != nil {
+			return fmt.Errorf("insert command %q: %w", cmds[0].id, err)
+		}
+		cmds = cmds[n:]
+	}
+	clear(w.events)
+	w.events = w.events[:0]
+	w.commands = w.commands[:0]
+	return nil
+}
+
+// chunk picks the statement for the next rows of a write of n rows.
+func chunk(n int) (k, rows int) {
+	for chunkRows[k] > n {
+		k++
+	}
+	return k, chunkRows[k]
+}
+
+// appendArgs appends the column values of e, in the order of columns.
+func appendArgs(args []any, e *eventstore.Event) []any {
+	return append(args,
+		int64(e.Position), e.ID.String(), string(e.Stream), int64(e.Version), e.Type,
+		int64(e.SchemaVersion), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(),
+		e.Metadata.ActorID, e.Metadata.ActorKind, e.Metadata.OnBehalfOf,
+		e.Metadata.CorrelationID, e.Metadata.CausationID, e.Metadata.CommandID,
+		// The payload is bound as TEXT without a copy: the driver copies it
+		// into SQLite before ExecContext returns, and nothing writes to it.
+		unsafe.String(unsafe.SliceData(e.Payload), len(e.Payload)),
+		e.PrevHash[:], e.Hash[:],
+	)
+}

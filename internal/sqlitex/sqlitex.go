@@ -1,0 +1,247 @@
+// Package sqlitex opens SQLite databases the way accessledger uses them and
+// runs embedded, ordered schema migrations. It is shared by the event store
+// (eventstore/sqlitestore) and the projections.
+//
+// A database is opened as two pools on the same file: a writer pool of
+// exactly one connection (SQLite allows one writer at a time; a single
+// connection with BEGIN IMMEDIATE never meets SQLITE_BUSY_SNAPSHOT) and a
+// reader pool of several read-only connections, so that reads never queue
+// behind writes. The file is put in WAL mode, which lets readers and the
+// writer work at the same time.
+package sqlitex
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DriverName is the database/sql driver name of modernc.org/sqlite.
+const DriverName = "sqlite"
+
+// Synchronous values for Options.Synchronous, as PRAGMA synchronous takes them.
+const (
+	SyncFull   = "FULL"
+	SyncNormal = "NORMAL"
+	SyncOff    = "OFF"
+	SyncExtra  = "EXTRA"
+)
+
+// Options says how to open a database. The zero value is durable:
+// synchronous=FULL, a 5 s busy timeout and a reader pool sized to the machine.
+type Options struct {
+	// Synchronous is the PRAGMA synchronous of the write connection: one of
+	// SyncFull (the default), SyncNormal, SyncOff or SyncExtra.
+	Synchronous string
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// connection or process before failing with SQLITE_BUSY. Default 5 s.
+	BusyTimeout time.Duration
+	// ReadConns is the size of the reader pool. Default max(4, GOMAXPROCS).
+	ReadConns int
+	// MmapSize, if positive, is the PRAGMA mmap_size of every connection in
+	// bytes. Memory-mapped reads skip a copy per page.
+	MmapSize int64
+	// CacheSize, if non-zero, is the PRAGMA cache_size of every connection
+	// (negative: KiB, positive: pages).
+	CacheSize int
+}
+
+// SynchronousLevel checks s and returns it in the form PRAGMA synchronous
+// takes, with "" meaning SyncFull.
+func SynchronousLevel(s string) (string, error) {
+	switch strings.ToUpper(s) {
+	case "", SyncFull, "2":
+		return SyncFull, nil
+	case SyncNormal, "1":
+		return SyncNormal, nil
+	case SyncOff, "0":
+		return SyncOff, nil
+	case SyncExtra, "3":
+		return SyncExtra, nil
+	}
+	return "", fmt.Errorf("sqlitex: synchronous must be FULL, NORMAL, OFF or EXTRA, not %q", s)
+}
+
+func (o Options) withDefaults() (Options, error) {
+	var err error
+	if o.Synchronous, err = SynchronousLevel(o.Synchronous); err != nil {
+		return o, err
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	return o, nil
+}
+
+// DB is a database opened as a writer pool of one connection and a pool of
+// read-only connections on the same file.
+type DB struct {
+	// Write has exactly one connection. Its transactions begin with BEGIN
+	// IMMEDIATE (the DSN sets _txlock=immediate).
+	Write *sql.DB
+	// Read is a pool of read-only (query_only) connections.
+	Read *sql.DB
+}
+
+// Open opens (creating if needed) the SQLite database at path in WAL mode,
+// applying opts to every connection. The caller runs migrations and closes
+// the DB.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlitex: open %q: need the path of a database file", path)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	w, err := sql.Open(DriverName, DSN(path, opts, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Open the writer first: it creates the file and switches it to WAL,
+	// which read-only connections cannot do.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
+	}
+	r, err := sql.Open(DriverName, DSN(path, opts, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitex: open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlitex: open %s for reading: %w", path, err)
+	}
+	return &DB{Write: w, Read: r}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	return errors.Join(d.Read.Close(), d.Write.Close())
+}
+
+// DSN returns the modernc.org/sqlite data source name for the file at path:
+// WAL mode, the busy timeout, foreign keys on and, for the writer,
+// synchronous and BEGIN IMMEDIATE transactions; for a reader, query_only.
+// opts must already be checked (see SynchronousLevel).
+func DSN(path string, opts Options, readOnly bool) string {
+	q := []string{
+		"_pragma=busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")",
+		"_pragma=foreign_keys(1)",
+	}
+	if opts.MmapSize > 0 {
+		q = append(q, "_pragma=mmap_size("+strconv.FormatInt(opts.MmapSize, 10)+")")
+	}
+	if opts.CacheSize != 0 {
+		q = append(q, "_pragma=cache_size("+strconv.Itoa(opts.CacheSize)+")")
+	}
+	if readOnly {
+		q = append(q, "_pragma=query_only(1)")
+	} else {
+		sync := opts.Synchronous
+		if sync == "" {
+			sync = SyncFull
+		}
+		q = append(q, "_pragma=journal_mode(WAL)", "_pragma=synchronous("+sync+")", "_txlock=immediate")
+	}
+	return "file:" + escapePath(path) + "?" + strings.Join(q, "&")
+}
+
+// escapePath makes path safe in a file: URI: '%', '?' and '#' are escaped.
+func escapePath(path string) string {
+	var b strings.Builder
+	for _, c := range []byte(path) {
+		switch c {
+		case '%', '?', '#':
+			b.WriteString(url.QueryEscape(string(c)))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Pragma runs PRAGMA name and returns its single value as text.
+func Pragma(ctx context.Context, q Querier, name string) (string, error) {
+	var v string
+	if err := q.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+		return "", fmt.Errorf("sqlitex: pragma %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ConfigureWriter applies the writer settings of opts to conn, a
+// connection the caller brought (see eventstore/sqlitestore.OpenDB): the
+// busy timeout and synchronous level, and WAL mode unless the database is
+// in memory.
+func ConfigureWriter(ctx context.Context, conn *sql.Conn, opts Options) error {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	stmts := []string{
+		"PRAGMA busy_timeout = " + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10),
+		"PRAGMA synchronous = " + opts.Synchronous,
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("sqlitex: %s: %w", s, err)
+		}
+	}
+	mode, err := Pragma(ctx, conn, "journal_mode")
+	if err != nil {
+		return err
+	}
+	if mode = strings.ToLower(mode); mode != "wal" && mode != "memory" {
+		if _, err := conn.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+			return fmt.Errorf("sqlitex: PRAGMA journal_mode = WAL: %w", err)
+		}
+	}
+	return nil
+}
+
+// BeginImmediate starts a write transaction on conn with BEGIN IMMEDIATE,
+// taking the database's write lock at once (waiting up to the busy timeout).
+func BeginImmediate(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlitex: begin immediate: %w", err)
+	}
+	return nil
+}
+
+// Rollback rolls back the transaction open on conn, if any. SQLite may
+// already have rolled it back after an error; that is not reported.
+func Rollback(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil &&
+		!strings.Contains(err.Error(), "no transaction is active") {
+		return fmt.Errorf("sqlitex: rollback: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package sqlitex
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestLoadMigrations(t *testing.T) {
+	fsys := fstest.MapFS{
+		"m/0002_more.sql":  {Data: []byte("CREATE TABLE b (x)")},
+		"m/0001_init.sql":  {Data: []byte("CREATE TABLE a (x)")},
+		"m/README.md":      {Data: []byte("not a migration")},
+		"gap/0001_a.sql":   {Data: []byte("SELECT 1")},
+		"gap/0003_c.sql":   {Data: []byte("SELECT 1")},
+		"bad/first.sql":    {Data: []byte("SELECT 1")},
+		"dup/0001_a.sql":   {Data: []byte("SELECT 1")},
+		"dup/0001_b.sql":   {Data: []byte("SELECT 1")},
+		"empty/.gitignore": {Data: nil},
+	}
+	ms, err := LoadMigrations(fsys, "m")
+	if err != nil || len(ms) != 2 || ms[0].Name != "0001_init.sql" || ms[1].Version != 2 {
+		t.Fatalf("LoadMigrations = %+v, %v", ms, err)
+	}
+	for _, dir := range []string{"gap", "bad", "dup"} {
+		if _, err := LoadMigrations(fsys, dir); err == nil {
+			t.Errorf("%s: no error", dir)
+		}
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "x?#%.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ms := []Migration{{1, "0001_a.sql", "CREATE TABLE a (x); INSERT INTO a VALUES (1);"}}
+	if got, err := Migrate(ctx, conn, ms, nil); err != nil || len(got) != 1 {
+		t.Fatalf("first Migrate = %v, %v", got, err)
+	}
+	if got, err := Migrate(ctx, conn, ms, nil); err != nil || len(got) != 0 {
+		t.Fatalf("second Migrate = %v, %v", got, err)
+	}
+	// A failing migration leaves nothing behind: neither its own changes
+	// nor those of the migrations before it in the same run.
+	bad := append(ms, Migration{2, "0002_b.sql", "CREATE TABLE b (x)"}, Migration{3, "0003_c.sql", "NOT SQL"})
+	if _, err := Migrate(ctx, conn, bad, nil); err == nil || !strings.Contains(err.Error(), "0003_c.sql") {
+		t.Fatalf("bad Migrate = %v", err)
+	}
+	var n int
+	if err := db.Read.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("table b exists after a failed run: %d, %v", n, err)
+	}
+	if _, err := Migrate(ctx, conn, nil, nil); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("Migrate with fewer migrations = %v, want ErrSchemaTooNew", err)
+	}
+	if _, err := Migrate(ctx, conn, []Migration{{2, "0002_x.sql", ""}}, nil); err == nil {
+		t.Error("Migrate accepted a list not starting at 1")
+	}
+	// Pragmas of both pools.
+	for pool, want := range map[string]map[string]string{
+		"write": {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "5000", "query_only": "0"},
+		"read":  {"journal_mode": "wal", "busy_timeout": "5000", "query_only": "1"},
+	} {
+		q := Querier(db.Read)
+		if pool == "write" {
+			q = conn
+		}
+		for name, v := range want {
+			if got, err := Pragma(ctx, q, name); err != nil || got != v {
+				t.Errorf("%s pool: PRAGMA %s = %q, %v; want %s", pool, name, got, err, v)
+			}
+		}
+	}
+}
+
+func TestSynchronousLevel(t *testing.T) {
+	for in, want := range map[string]string{"": "FULL", "full": "FULL", "normal": "NORMAL", "0": "OFF", "EXTRA": "EXTRA"} {
+		if got, err := SynchronousLevel(in); err != nil || got != want {
+			t.Errorf("SynchronousLevel(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := SynchronousLevel("sometimes"); err == nil {
+		t.Error("accepted sometimes")
+	}
+	if _, err := Open(context.Background(), ":memory:", Options{}); err == nil {
+		t.Error("Open accepted :memory:")
+	}
+}
