@@ -254,7 +254,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		next.Store(end)
 	}
 	b.ReportAllocs()
-	const roundSize = 400
+	const roundSize = 1600
 	total := max(b.N, 2000)
 	var d, base time.Duration
 	var commits, appends uint64

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,14 +250,5 @@ func oneTo(n int) []eventstore.Position {
 	for i := range out {
 		out[i] = eventstore.Position(i + 1)
 	}
-	return out
-}
-
-func sortedStreams(m map[eventstore.StreamID]eventstore.Version) []eventstore.StreamID {
-	out := make([]eventstore.StreamID, 0, len(m))
-	for s := range m {
-		out = append(out, s)
-	}
-	slices.Sort(out)
 	return out
 }
