@@ -190,3 +190,17 @@ func hasResourceRights(s *State, a Actor, originSystem, originID string) bool {
 	}
 	return false
 }
+
+// Rows "Directly assign or remove user", "View assignments, requests,
+// delivery errors" and "Reprocess or cancel request, reprocess assignment":
+// administrators (applications with ReadWrite.All included), catalog
+// owners, access package managers and access package assignment managers.
+func canAssign(s *State, a Actor, catalogID string) bool {
+	return isAdmin(a) || holdsAnyCatalogRole(s, a, catalogID,
+		RoleCatalogOwner, RoleAccessPackageManager, RoleAccessPackageAssignmentManager)
+}
+
+// canViewAssignments: canAssign, plus the tenant-wide readers.
+func canViewAssignments(s *State, a Actor, catalogID string) bool {
+	return isTenantReader(a) || canAssign(s, a, catalogID)
+}

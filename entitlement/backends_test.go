@@ -49,3 +49,26 @@ func TestSameSessionOnEveryBackend(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mem.m.State(), m.State())
 }
+
+// TestSameAccessSessionOnEveryBackend runs the access session of the
+// golden log on memory and on SQLite: equal states, and the SQLite log
+// replays into the same state after reopening.
+func TestSameAccessSessionOnEveryBackend(t *testing.T) {
+	ctx := context.Background()
+	mem, fd := accessWorld(t)
+	accessSession(mem, fd)
+	path := filepath.Join(t.TempDir(), "log.db")
+	sq, err := sqlitestore.Open(path, sqlitestore.Options{Now: func() time.Time { return t0 }, Synchronous: sqlitestore.SyncOff})
+	require.NoError(t, err)
+	lite, fd2 := accessWorldOn(newWorldOn(t, sq))
+	accessSession(lite, fd2)
+	require.Equal(t, mem.m.State(), lite.m.State())
+	require.Equal(t, fd.held, fd2.held)
+	require.NoError(t, sq.Close())
+	sq, err = sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer sq.Close()
+	m, err := NewManager(ctx, sq, Options{})
+	require.NoError(t, err)
+	require.Equal(t, mem.m.State(), m.State())
+}

@@ -22,6 +22,9 @@ func (s *State) Clone() *State {
 		connectedOrganizations: cloneMap(s.connectedOrganizations, cloneOrg),
 		roleAssignments:        cloneMap(s.roleAssignments, func(x RoleAssignment) RoleAssignment { return x }),
 	}
+	c.policyVersions = maps.Clone(s.policyVersions)
+	c.requests = cloneMap(s.requests, cloneRequest)
+	c.assignments = cloneMap(s.assignments, cloneAssignment)
 	if s.settings != nil {
 		st := *s.settings
 		c.settings = &st

@@ -111,6 +111,7 @@ func (s *State) idInUse(id string) bool {
 		s.catalogs[id] != nil, s.resources[id] != nil, s.resourceRequests[id] != nil,
 		s.accessPackages[id] != nil, s.policies[id] != nil,
 		s.connectedOrganizations[id] != nil, s.roleAssignments[id] != nil,
+		s.requests[id] != nil, s.assignments[id] != nil,
 	} {
 		if in {
 			return true
@@ -124,6 +125,13 @@ func (s *State) idInUse(id string) bool {
 		}
 		for _, x := range r.Scopes {
 			if x.ID == id {
+				return true
+			}
+		}
+	}
+	for _, r := range s.requests {
+		for _, st := range r.Stages {
+			if st.ID == id {
 				return true
 			}
 		}

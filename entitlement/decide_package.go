@@ -72,6 +72,9 @@ func (c DeleteAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if n := s.nonEndedAssignments(p.ID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "there are %d active assignments", n)
 	}
+	if n := s.openRequests(p.ID, ""); n > 0 {
+		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "there are %d requests in progress", n)
+	}
 	return one(p.ID, Event{Stream: packageStream(p.ID), Type: EventAccessPackageDeleted, Data: &ObjectRef{ID: p.ID}})
 }
 

@@ -203,5 +203,8 @@ func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d active assignments", n)
 	}
+	if n := s.openRequests("", c.PolicyID); n > 0 {
+		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d requests in progress", n)
+	}
 	return one(c.PolicyID, Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}})
 }

@@ -36,6 +36,28 @@
 // with Read.All it reads everything. Adding a resource also needs rights
 // over the group, application or site.
 //
+// # Requests, approvals and assignments
+//
+// Access is asked for with CreateAssignmentRequest (userAdd, userUpdate,
+// userRemove, adminAdd, adminUpdate, adminRemove, systemAdd, systemUpdate,
+// systemRemove, onBehalfAdd), decided by approvers with UpdateApprovalStage,
+// and granted as an Assignment whose schedule the policy caps. A request
+// records the policy's version and a copy of the policy when it is
+// submitted and follows that copy's approval stages and expiration to the
+// end: a later change to the policy affects only later requests. Each
+// approval stage records the approvers resolved when it opened (the
+// requestor and the target never among them; the fallback approvers when
+// nobody else remains).
+//
+// Time-driven work (escalation, automatic denial, scheduled starts, expiry
+// notices, expiry) happens only in Manager.ProcessDue, which processes
+// everything due up to an instant. Delivery to the systems that hold the
+// resources goes through the Deliverer the embedding program supplies; the
+// Manager records each outcome as events through the RecordDelivery
+// command, so replay never calls it. Effective access is the union of
+// assignments: a role is revoked only when no other non-ended assignment of
+// the target grants it.
+//
 // # Manager
 //
 // A Manager ties the State to an event log: it replays the log on start,

@@ -103,10 +103,12 @@ func (s *State) apply(e Event) error {
 		if p, ok := s.accessPackages[d.AccessPackageID]; ok {
 			if e.Type == EventResourceRoleScopeAdded {
 				p.ResourceRoleScopes = append(p.ResourceRoleScopes, d.ResourceRoleScope)
+				s.grantRoleScopeToAssignees(p.ID, d.ResourceRoleScope)
 			} else {
 				p.ResourceRoleScopes = slices.DeleteFunc(p.ResourceRoleScopes, func(rs ResourceRoleScope) bool {
 					return rs.ID == d.ResourceRoleScope.ID
 				})
+				s.revokeRoleScopeFromAssignees(p.ID, d.ResourceRoleScope.ID)
 			}
 		}
 	case *IncompatibilityChanged:
@@ -127,6 +129,7 @@ func (s *State) apply(e Event) error {
 	case *AssignmentPolicyPayload:
 		p := AssignmentPolicyPayload{CatalogID: d.CatalogID, Policy: *d.Policy.Clone()}
 		s.policies[p.Policy.ID] = &p
+		s.policyVersions[p.Policy.ID]++
 	case *ConnectedOrganizationPayload:
 		o := d.ConnectedOrganization
 		s.connectedOrganizations[o.ID] = &o
@@ -156,7 +159,9 @@ func (s *State) apply(e Event) error {
 			delete(s.roleAssignments, ra.ID)
 		}
 	default:
-		return fmt.Errorf("unexpected payload %T", e.Data)
+		if !s.applyAccess(e) {
+			return fmt.Errorf("unexpected payload %T", e.Data)
+		}
 	}
 	return nil
 }
@@ -185,6 +190,7 @@ func (s *State) applyDelete(eventType, id string) {
 		delete(s.accessPackages, id)
 		for _, pid := range s.policiesOfPackage(id) {
 			delete(s.policies, pid)
+			delete(s.policyVersions, pid)
 		}
 		for _, p := range s.accessPackages {
 			if slices.Contains(p.IncompatibleAccessPackages, id) {
@@ -193,6 +199,7 @@ func (s *State) applyDelete(eventType, id string) {
 		}
 	case EventAssignmentPolicyDeleted:
 		delete(s.policies, id)
+		delete(s.policyVersions, id)
 	case EventConnectedOrganizationDeleted:
 		delete(s.connectedOrganizations, id)
 	}

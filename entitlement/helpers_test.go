@@ -35,6 +35,8 @@ type world struct {
 	uid map[string]string
 	// named object ids (catalogs, packages, groups …)
 	id map[string]string
+	// n counts command ids of managers tests build themselves.
+	n int
 }
 
 // newID makes a deterministic uuid for a name.

@@ -119,17 +119,17 @@ func checkInvariant5(s *State) error {
 }
 
 func checkInvariant6(s *State) error {
-	// Until assignments exist, every package and policy has none; the
-	// check is that deciding consults nonEndedAssignments, covered by the
-	// unit tests, and that the counters are never negative.
-	for id := range s.accessPackages {
-		if s.nonEndedAssignments(id) < 0 {
-			return fmt.Errorf("package %s: negative assignment count", id)
+	// Deleting a package or policy is refused while it has non-ended
+	// assignments, so every non-ended assignment's package and policy exist.
+	for id, a := range s.assignments {
+		if a.IsEnded() {
+			continue
 		}
-	}
-	for id := range s.policies {
-		if s.nonEndedPolicyAssignments(id) < 0 {
-			return fmt.Errorf("policy %s: negative assignment count", id)
+		if _, ok := s.accessPackages[a.AccessPackageID]; !ok {
+			return fmt.Errorf("non-ended assignment %s of deleted package %s", id, a.AccessPackageID)
+		}
+		if _, ok := s.policies[a.AssignmentPolicyID]; !ok {
+			return fmt.Errorf("non-ended assignment %s of deleted policy %s", id, a.AssignmentPolicyID)
 		}
 	}
 	return nil

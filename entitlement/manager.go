@@ -48,6 +48,9 @@ type Options struct {
 	// MaxRetries bounds how often Execute decides again after a concurrent
 	// append (an eventstore.ErrConflict); defaults to 8.
 	MaxRetries int
+	// Deliverer grants and revokes resource roles; defaults to
+	// RecordOnlyDeliverer, which only records.
+	Deliverer Deliverer
 }
 
 // bootstrapCommandID is the command id of the append that brings the
@@ -62,10 +65,11 @@ type Manager struct {
 	store Store
 	opts  Options
 
-	mu       sync.Mutex
-	state    *State
-	head     eventstore.Position
-	commands map[string][2]eventstore.Position // command id -> first and last position
+	mu            sync.Mutex
+	lastCommandID string
+	state         *State
+	head          eventstore.Position
+	commands      map[string][2]eventstore.Position // command id -> first and last position
 }
 
 // NewManager replays the log of store into a fresh State and returns a
@@ -96,6 +100,9 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	}
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 8
+	}
+	if opts.Deliverer == nil {
+		opts.Deliverer = RecordOnlyDeliverer{}
 	}
 	m := &Manager{store: store, opts: opts, state: NewState(), commands: map[string][2]eventstore.Position{}}
 	if err := m.catchUp(ctx); err != nil {
@@ -200,6 +207,9 @@ type Result struct {
 	// Duplicate reports that the command id had been executed before and
 	// nothing was appended; Events are those of the first execution.
 	Duplicate bool
+	// Delivery are the events of the RecordDelivery commands the Manager
+	// executed after the command, recording what its Deliverer did.
+	Delivery []eventstore.Event
 }
 
 // Execute authorizes and decides cmd for actor against the current state,
@@ -218,9 +228,21 @@ func (m *Manager) Execute(ctx context.Context, actor Actor, cmd Command, opts ..
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	res, err := m.execute(ctx, actor, cmd, time.Time{}, xo)
+	if err != nil {
+		return res, err
+	}
+	res.Delivery, err = m.deliverPending(ctx, m.lastCommandID)
+	return res, err
+}
+
+// execute decides cmd and appends its events. A zero at decides at the
+// clock's time. The caller holds m.mu.
+func (m *Manager) execute(ctx context.Context, actor Actor, cmd Command, at time.Time, xo execOptions) (Result, error) {
 	if xo.commandID == "" {
 		xo.commandID = m.opts.NewCommandID()
 	}
+	m.lastCommandID = xo.commandID
 	// Decide against the log as it is now, not as this manager last saw it:
 	// another writer may have appended, and a refusal decided on a stale
 	// state would be wrong.
@@ -242,7 +264,11 @@ func (m *Manager) Execute(ctx context.Context, actor Actor, cmd Command, opts ..
 			}
 			return r, err
 		}
-		now := m.opts.Clock.Now().UTC()
+		now := at
+		if now.IsZero() {
+			now = m.opts.Clock.Now()
+		}
+		now = now.UTC()
 		d, err := decide(m.state, actor, now, m.opts.IDs, cmd)
 		if err != nil {
 			m.opts.Logger.DebugContext(ctx, "command refused", "command", cmd.commandName(), "actor", actor.ID, "error", err)

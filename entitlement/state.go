@@ -23,6 +23,11 @@ type State struct {
 	connectedOrganizations map[string]*ConnectedOrganization
 	roleAssignments        map[string]*RoleAssignment
 	settings               *Settings
+
+	// policyVersions counts, per policy, its creation and replacements.
+	policyVersions map[string]int
+	requests       map[string]*AssignmentRequest
+	assignments    map[string]*Assignment
 }
 
 // NewState returns an empty State.
@@ -38,6 +43,9 @@ func NewState() *State {
 		policies:               map[string]*AssignmentPolicyPayload{},
 		connectedOrganizations: map[string]*ConnectedOrganization{},
 		roleAssignments:        map[string]*RoleAssignment{},
+		policyVersions:         map[string]int{},
+		requests:               map[string]*AssignmentRequest{},
+		assignments:            map[string]*Assignment{},
 	}
 }
 
@@ -49,13 +57,40 @@ func (s *State) init() {
 }
 
 // nonEndedAssignments returns how many assignments of the access package
-// have not ended. Assignments arrive with the request side of the domain;
-// until then there are none.
-func (s *State) nonEndedAssignments(accessPackageID string) int { return 0 }
+// have not ended.
+func (s *State) nonEndedAssignments(accessPackageID string) int {
+	n := 0
+	for _, a := range s.assignments {
+		if a.AccessPackageID == accessPackageID && !a.IsEnded() {
+			n++
+		}
+	}
+	return n
+}
 
 // nonEndedPolicyAssignments returns how many assignments made through the
 // policy have not ended.
-func (s *State) nonEndedPolicyAssignments(policyID string) int { return 0 }
+func (s *State) nonEndedPolicyAssignments(policyID string) int {
+	n := 0
+	for _, a := range s.assignments {
+		if a.AssignmentPolicyID == policyID && !a.IsEnded() {
+			n++
+		}
+	}
+	return n
+}
+
+// openRequests returns how many requests through the policy (or, with
+// policyID empty, for the package) are still being processed.
+func (s *State) openRequests(accessPackageID, policyID string) int {
+	n := 0
+	for _, r := range s.requests {
+		if r.isOpen() && (policyID == "" && r.AccessPackageID == accessPackageID || policyID != "" && r.AssignmentPolicyID == policyID) {
+			n++
+		}
+	}
+	return n
+}
 
 // activeUser returns the user with id if it exists and is not deleted.
 func (s *State) activeUser(id string) (*User, bool) {

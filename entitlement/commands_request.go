@@ -1,0 +1,95 @@
+package entitlement
+
+// CreateAssignmentRequest creates an assignment request (POST
+// /assignmentRequests).
+//
+// For an add request (userAdd, adminAdd, systemAdd, onBehalfAdd) set
+// AccessPackageID, AssignmentPolicyID and TargetID (for userAdd TargetID
+// may be left empty: it is the actor). For an update (extension) or a
+// removal set AssignmentID. Schedule is the requested schedule; the zero
+// value means none, which a policy without allowCustomAssignmentSchedule
+// requires.
+type CreateAssignmentRequest struct {
+	RequestType        string
+	AccessPackageID    string
+	AssignmentPolicyID string
+	TargetID           string
+	AssignmentID       string
+	Schedule           EntitlementManagementSchedule
+	Justification      string
+	Answers            []Answer
+}
+
+// UpdateApprovalStage records an approver's decision on the open stage of
+// a request's approval (PATCH /approvals/{id}/stages/{id}). ApprovalID is
+// the request's id; ReviewResult is DecisionApprove or DecisionDeny.
+type UpdateApprovalStage struct {
+	ApprovalID    string
+	StageID       string
+	ReviewResult  string
+	Justification string
+}
+
+// CancelAssignmentRequest cancels a request that is submitted, pending
+// approval or scheduled (POST /assignmentRequests/{id}/cancel).
+type CancelAssignmentRequest struct {
+	RequestID string
+}
+
+// ReprocessAssignmentRequest delivers again a request whose delivery failed
+// fully or partly, within ReprocessWindow of its completion (POST
+// /assignmentRequests/{id}/reprocess).
+type ReprocessAssignmentRequest struct {
+	RequestID string
+}
+
+// DeleteAssignmentRequest deletes a request that is denied, canceled or
+// delivered and created no assignment.
+type DeleteAssignmentRequest struct {
+	RequestID string
+}
+
+// ReprocessAssignment grants again every resource role of a delivered
+// assignment (POST /assignments/{id}/reprocess).
+type ReprocessAssignment struct {
+	AssignmentID string
+}
+
+// RecordDelivery records what the Deliverer did with pending grants and
+// removals, and completes the requests whose delivery thereby ended. The
+// Manager executes it by itself after every command; only the system may.
+type RecordDelivery struct {
+	Outcomes []DeliveryOutcome
+}
+
+// Delivery actions of a DeliveryOutcome.
+const (
+	DeliveryActionGrant  = "grant"
+	DeliveryActionRevoke = "revoke"
+)
+
+// DeliveryOutcome is the outcome of granting or revoking one resource role
+// of an assignment. Error is empty on success. Note explains a success
+// that needed no call (a role kept because another assignment grants it).
+type DeliveryOutcome struct {
+	AssignmentID        string
+	ResourceRoleScopeID string
+	Action              string
+	Error               string
+	Note                string
+}
+
+// AdvanceTime processes everything due up to the decision time: approval
+// stages escalating or timing out, scheduled requests starting, expiry
+// notices and assignments expiring, in time order. Only the system may;
+// Manager.ProcessDue executes it with the decision time set to its until.
+type AdvanceTime struct{}
+
+func (CreateAssignmentRequest) commandName() string    { return "CreateAssignmentRequest" }
+func (UpdateApprovalStage) commandName() string        { return "UpdateApprovalStage" }
+func (CancelAssignmentRequest) commandName() string    { return "CancelAssignmentRequest" }
+func (ReprocessAssignmentRequest) commandName() string { return "ReprocessAssignmentRequest" }
+func (DeleteAssignmentRequest) commandName() string    { return "DeleteAssignmentRequest" }
+func (ReprocessAssignment) commandName() string        { return "ReprocessAssignment" }
+func (RecordDelivery) commandName() string             { return "RecordDelivery" }
+func (AdvanceTime) commandName() string                { return "AdvanceTime" }

@@ -1,0 +1,598 @@
+package entitlement
+
+import (
+	"errors"
+	"maps"
+	"strings"
+	"time"
+)
+
+// plan collects the events of one decision on the request side and applies
+// each to a private view of the state as it goes, so that later steps see
+// earlier ones. The view shares everything with the state decided against
+// except the request and assignment maps, and copies a request or an
+// assignment before an event changes it (copy on write): deciding stays
+// pure without copying the whole state.
+type plan struct {
+	s      *State
+	ids    IDSource
+	now    time.Time
+	events []Event
+	err    error
+	owned  map[string]bool // requests and assignments already copied
+	full   bool            // the view is a deep copy
+}
+
+func newPlan(s *State, ids IDSource, now time.Time) *plan {
+	v := *s
+	v.requests = maps.Clone(s.requests)
+	v.assignments = maps.Clone(s.assignments)
+	return &plan{s: &v, ids: ids, now: now, owned: map[string]bool{}}
+}
+
+// own copies the requests and assignments e's application changes.
+func (p *plan) own(e Event) {
+	if p.full {
+		return
+	}
+	var reqs, asgs []string
+	switch d := e.Data.(type) {
+	case *AssignmentRequestPayload:
+	case *ApprovalStagePayload:
+		reqs = []string{d.RequestID}
+	case *ApprovalDecision:
+		reqs = []string{d.RequestID}
+	case *RequestChanged:
+		reqs, asgs = []string{d.RequestID}, []string{d.AssignmentID}
+	case *AssignmentDelivering:
+		reqs = []string{d.RequestID}
+	case *ResourceDeliveryPayload:
+		asgs = []string{d.AssignmentID}
+	case *AssignmentExtended:
+		asgs = []string{d.AssignmentID}
+	case *AssignmentExpired:
+		asgs = []string{d.AssignmentID}
+	case *AssignmentNotice:
+		asgs = []string{d.AssignmentID}
+	case *AssignmentRef:
+		asgs = []string{d.AssignmentID}
+	default:
+		// Not an event of the request side: fall back to a deep copy.
+		p.s, p.full = p.s.Clone(), true
+		return
+	}
+	for _, id := range reqs {
+		if r, ok := p.s.requests[id]; ok && !p.owned["r/"+id] {
+			c := cloneRequest(*r)
+			p.s.requests[id], p.owned["r/"+id] = &c, true
+		}
+	}
+	for _, id := range asgs {
+		if a, ok := p.s.assignments[id]; ok && !p.owned["a/"+id] {
+			c := cloneAssignment(*a)
+			p.s.assignments[id], p.owned["a/"+id] = &c, true
+		}
+	}
+}
+
+// emitEvent records an event and applies it to the plan's view.
+func (p *plan) emitEvent(e Event) {
+	if p.err != nil {
+		return
+	}
+	p.events = append(p.events, e)
+	p.own(e)
+	if err := p.s.Apply(e); err != nil {
+		p.err = err
+	}
+}
+
+func (p *plan) decision(id string) (decision, error) {
+	if p.err != nil {
+		return decision{}, p.err
+	}
+	return decision{events: p.events, id: id}, nil
+}
+
+// requestChanged emits a RequestChanged event on the request's stream.
+func (p *plan) requestChanged(typ, requestID, assignmentID string, at time.Time) {
+	p.emitEvent(Event{Stream: requestStream(requestID), Type: typ,
+		Data: &RequestChanged{RequestID: requestID, AssignmentID: assignmentID, DateTime: at}})
+}
+
+// hasSchedule reports whether a request carries a schedule of its own.
+func hasSchedule(s EntitlementManagementSchedule) bool {
+	return !s.StartDateTime.IsZero() || (s.Expiration.Type != "" && s.Expiration.Type != ExpirationNotSpecified) ||
+		!s.Expiration.EndDateTime.IsZero() || !s.Expiration.Duration.IsZero() || s.Recurrence.Pattern.Type != ""
+}
+
+// checkRequestSchedule validates a requested schedule.
+func checkRequestSchedule(op string, sc EntitlementManagementSchedule) error {
+	if sc.Recurrence.Pattern.Type != "" || sc.Recurrence.Range.Type != "" {
+		return invalid(op, "schedule.recurrence", "is not supported on assignment requests")
+	}
+	e := sc.Expiration
+	switch e.Type {
+	case "", ExpirationNotSpecified, ExpirationNoExpiration:
+		if !e.EndDateTime.IsZero() || !e.Duration.IsZero() {
+			return invalid(op, "schedule.expiration", "endDateTime and duration need type afterDateTime or afterDuration")
+		}
+	case ExpirationAfterDateTime:
+		if e.EndDateTime.IsZero() {
+			return invalid(op, "schedule.expiration.endDateTime", "is required with afterDateTime")
+		}
+		if !e.Duration.IsZero() {
+			return invalid(op, "schedule.expiration.duration", "cannot be combined with endDateTime")
+		}
+	case ExpirationAfterDuration:
+		if e.Duration.IsZero() || e.Duration.Approx() <= 0 {
+			return invalid(op, "schedule.expiration.duration", "must be a positive duration with afterDuration")
+		}
+		if !e.EndDateTime.IsZero() {
+			return invalid(op, "schedule.expiration.endDateTime", "cannot be combined with duration")
+		}
+	default:
+		return invalid(op, "schedule.expiration.type", "%q is not a valid expirationPatternType", e.Type)
+	}
+	return nil
+}
+
+// assignmentEnd computes when an assignment starting (or, for an
+// extension, extended) at base ends: the requested end if the request sets
+// one, else the policy's; capped by the policy's. ok is false for no end.
+// tooLong reports a requested end beyond the policy's cap.
+func assignmentEnd(req EntitlementManagementSchedule, pol *AssignmentPolicy, base time.Time) (end time.Time, ok, tooLong bool) {
+	capEnd, hasCap := pol.Expiration.EndFor(base)
+	reqEnd, hasReq := req.Expiration.EndFor(base)
+	switch {
+	case hasReq && hasCap && reqEnd.After(capEnd):
+		return capEnd, true, true
+	case hasReq:
+		return reqEnd, true, false
+	case hasCap:
+		return capEnd, true, false
+	}
+	return time.Time{}, false, false
+}
+
+// scheduleFor is the schedule of an assignment starting at start and
+// ending at end (if ok).
+func scheduleFor(start, end time.Time, ok bool) EntitlementManagementSchedule {
+	sc := EntitlementManagementSchedule{StartDateTime: canonicalTime(start), Expiration: ExpirationPattern{Type: ExpirationNoExpiration}}
+	if ok {
+		sc.Expiration = ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: canonicalTime(end)}
+	}
+	return sc
+}
+
+func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	kind := requestTypeKind(c.RequestType)
+	if kind == 0 {
+		return decision{}, invalid(op, "requestType", "%q is not an assignment request type", c.RequestType)
+	}
+	var (
+		pkg    *AccessPackage
+		pol    *AssignmentPolicyPayload
+		asg    *Assignment
+		target = c.TargetID
+	)
+	if kind == kindAdd {
+		if c.AssignmentID != "" {
+			return decision{}, invalid(op, "assignment.id", "an add request creates a new assignment")
+		}
+		var ok bool
+		if pkg, ok = s.accessPackages[c.AccessPackageID]; !ok {
+			return decision{}, notFound(op, subject("accessPackage", c.AccessPackageID))
+		}
+		if pol, ok = s.policies[c.AssignmentPolicyID]; !ok {
+			return decision{}, notFound(op, subject("assignmentPolicy", c.AssignmentPolicyID))
+		}
+		if pol.Policy.AccessPackageID != pkg.ID {
+			return decision{}, invalid(op, "assignment.assignmentPolicyId", "the policy does not belong to the access package")
+		}
+		if target == "" && (c.RequestType == RequestTypeUserAdd) {
+			target = a.ID
+		}
+		if target == "" {
+			return decision{}, invalid(op, "assignment.targetId", "is required")
+		}
+	} else {
+		var ok bool
+		if asg, ok = s.assignments[c.AssignmentID]; !ok {
+			if c.AssignmentID == "" {
+				return decision{}, invalid(op, "assignment.id", "is required for %s", c.RequestType)
+			}
+			return decision{}, notFound(op, subject("assignment", c.AssignmentID))
+		}
+		if target != "" && target != asg.TargetID {
+			return decision{}, invalid(op, "assignment.targetId", "does not match the assignment's target")
+		}
+		target = asg.TargetID
+		pkg, pol = s.accessPackages[asg.AccessPackageID], s.policies[asg.AssignmentPolicyID]
+		if asg.IsEnded() || pkg == nil || pol == nil {
+			return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
+		}
+	}
+	if err := authorizeRequest(s, a, op, c.RequestType, kind, pkg, &pol.Policy, target); err != nil {
+		return decision{}, err
+	}
+	if err := checkRequestBody(s, op, c, kind, pkg, pol, asg, target, now); err != nil {
+		return decision{}, err
+	}
+
+	id := s.newID(ids)
+	req := AssignmentRequest{
+		ID: id, RequestType: c.RequestType, State: RequestStateSubmitted, Status: RequestStatusAccepted,
+		Schedule: cloneSchedule(c.Schedule), Justification: c.Justification, Answers: cloneNonEmpty(c.Answers),
+		CreatedDateTime: now, AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
+		PolicyVersion: s.policyVersions[pol.Policy.ID], Policy: *pol.Policy.Clone(),
+		TargetID: target, RequestorID: a.ID,
+	}
+	if asg != nil {
+		req.AssignmentID = asg.ID
+	}
+	p := newPlan(s, ids, now)
+	p.emitEvent(Event{Stream: requestStream(id), Type: requestCreatedType(c.RequestType), Data: &AssignmentRequestPayload{Request: req}})
+	p.submit(id)
+	return p.decision(id)
+}
+
+// authorizeRequest checks that a may make a request of type t for target.
+func authorizeRequest(s *State, a Actor, op, t string, kind requestKind, pkg *AccessPackage, pol *AssignmentPolicy, target string) error {
+	sub := subject("accessPackage", pkg.ID)
+	if pol.IsAutoAssignment() && !strings.HasPrefix(t, "system") {
+		return invalid(op, "assignment.assignmentPolicyId", "an auto-assignment policy takes no requests")
+	}
+	rs := pol.RequestorSettings
+	switch t {
+	case RequestTypeUserAdd, RequestTypeUserUpdate, RequestTypeUserRemove:
+		if a.Kind != ActorUser || a.ID != target {
+			return fail(op, ErrForbidden, sub, "a %s request is made by its target user", t)
+		}
+		flag := map[requestKind]bool{kindAdd: rs.EnableTargetsToSelfAddAccess, kindUpdate: rs.EnableTargetsToSelfUpdateAccess,
+			kindRemove: rs.EnableTargetsToSelfRemoveAccess}[kind]
+		if !flag {
+			return fail(op, ErrForbidden, sub, "the policy does not let targets make %s requests", t)
+		}
+	case RequestTypeOnBehalfAdd:
+		if a.Kind != ActorUser {
+			return fail(op, ErrForbidden, sub, "on-behalf requests are made by users")
+		}
+		if a.ID == target {
+			return invalid(op, "requestType", "a request for oneself is userAdd")
+		}
+		if !rs.EnableOnBehalfRequestorsToAddAccess || !s.isOnBehalfRequestor(pol, a.ID, target) {
+			return fail(op, ErrForbidden, sub, "the actor may not request on behalf of the target under this policy")
+		}
+	case RequestTypeAdminAdd, RequestTypeAdminUpdate, RequestTypeAdminRemove:
+		if !canAssign(s, a, pkg.CatalogID) {
+			return forbidden(op, sub)
+		}
+	default: // system*
+		if a.Kind != ActorSystem {
+			return fail(op, ErrForbidden, sub, "only entitlement management itself makes %s requests", t)
+		}
+	}
+	return nil
+}
+
+// checkRequestBody runs the checks of a request against the policy and
+// the state, after authorization.
+func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind requestKind, pkg *AccessPackage,
+	pol *AssignmentPolicyPayload, asg *Assignment, target string, now time.Time) error {
+	p := &pol.Policy
+	sub := subject("accessPackage", pkg.ID)
+	system := strings.HasPrefix(c.RequestType, "system")
+	if kind != kindRemove {
+		if cat, ok := s.catalogs[pkg.CatalogID]; !ok || cat.State != CatalogStatePublished {
+			return fail(op, ErrConflict, sub, "the catalog is not published")
+		}
+		u, isUser := s.users[target]
+		_, isSP := s.servicePrincipals[target]
+		switch {
+		case isUser && u.DeletedDateTime != nil, !isUser && !isSP:
+			return notFound(op, subject("target", target))
+		case isUser && !u.AccountEnabled:
+			return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in")
+		}
+		if !s.targetInScope(p, target) {
+			return fail(op, ErrForbidden, subject("user", target), "the target is not in the policy's allowed targets")
+		}
+	}
+	if hasSchedule(c.Schedule) {
+		if kind == kindRemove {
+			return invalid(op, "schedule", "a removal takes no schedule")
+		}
+		if !p.RequestorSettings.AllowCustomAssignmentSchedule {
+			return invalid(op, "schedule", "Custom assignment schedule is prevented by policy")
+		}
+		if err := checkRequestSchedule(op, c.Schedule); err != nil {
+			return err
+		}
+	}
+	if kind != kindRemove {
+		base := now
+		if kind == kindAdd && c.Schedule.StartDateTime.After(now) {
+			base = c.Schedule.StartDateTime
+		}
+		end, ok, tooLong := assignmentEnd(c.Schedule, p, base)
+		if tooLong {
+			return invalid(op, "schedule.expiration", "the requested end is after the end the policy allows (%s)", end.Format(time.RFC3339))
+		}
+		if ok && !end.After(base) {
+			if hasSchedule(c.Schedule) && c.Schedule.Expiration.Type != "" {
+				return invalid(op, "schedule.expiration", "the end is not after the start")
+			}
+			return fail(op, ErrConflict, subject("assignmentPolicy", p.ID), "the policy's expiration date has passed")
+		}
+		if !system {
+			if p.RequestApprovalSettings.IsRequestorJustificationRequired && strings.TrimSpace(c.Justification) == "" {
+				return invalid(op, "justification", "the policy requires a justification")
+			}
+			if err := ValidateAnswers(p.Questions, c.Answers); err != nil {
+				var ie *InvalidError
+				if errors.As(err, &ie) {
+					return wrapInvalid(op, ie)
+				}
+				return err
+			}
+		}
+	}
+	switch kind {
+	case kindAdd:
+		for _, r := range s.requests {
+			if r.TargetID == target && r.AccessPackageID == pkg.ID && requestTypeKind(r.RequestType) == kindAdd && r.isOpen() {
+				return fail(op, ErrConflict, sub, "the target already has an open request (%s) for the access package", r.ID)
+			}
+		}
+		for _, x := range s.assignments {
+			if x.TargetID == target && x.AccessPackageID == pkg.ID && !x.IsEnded() {
+				return fail(op, ErrConflict, sub, "the target already has an assignment (%s) to the access package", x.ID)
+			}
+		}
+		for _, other := range pkg.IncompatibleAccessPackages {
+			for _, x := range s.assignments {
+				if x.TargetID == target && x.AccessPackageID == other && !x.IsEnded() {
+					return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
+				}
+			}
+		}
+		for _, g := range pkg.IncompatibleGroups {
+			if s.isMemberOf(target, g) {
+				return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
+			}
+		}
+		if n := s.nonEndedAssignments(pkg.ID); n >= MaxAssignmentsPerPackage {
+			return fail(op, ErrLimit, sub, "a package has at most %d assignments", MaxAssignmentsPerPackage)
+		}
+		total := 0
+		for _, x := range s.assignments {
+			if !x.IsEnded() {
+				total++
+			}
+		}
+		if total >= MaxAssignments {
+			return fail(op, ErrLimit, "assignments", "a tenant has at most %d assignments", MaxAssignments)
+		}
+		recent := 0
+		for _, r := range s.requests {
+			if now.Sub(r.CreatedDateTime) <= 90*24*time.Hour {
+				recent++
+			}
+		}
+		if recent >= MaxRequestsPerThreeMonths {
+			return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
+		}
+	case kindUpdate, kindRemove:
+		if asg.State == AssignmentStateDelivering {
+			return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment is being delivered")
+		}
+		if kind == kindUpdate {
+			for _, r := range s.requests {
+				if r.AssignmentID == asg.ID && requestTypeKind(r.RequestType) == kindUpdate && r.isOpen() {
+					return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment already has an open update request (%s)", r.ID)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// submit moves a just-created request on: removals end the assignment at
+// once; adds and updates go to approval if the policy copy asks for it, or
+// are approved automatically.
+func (p *plan) submit(id string) {
+	r := p.s.requests[id]
+	switch requestTypeKind(r.RequestType) {
+	case kindRemove:
+		p.expire(r.AssignmentID, r.ID, p.now)
+		p.requestChanged(EventAssignmentRequestFulfilled, r.ID, r.AssignmentID, p.now)
+		return
+	case kindAdd:
+		if r.Policy.RequestApprovalSettings.IsApprovalRequiredForAdd && len(r.Policy.RequestApprovalSettings.Stages) > 0 {
+			p.openStage(id, 0)
+			return
+		}
+	case kindUpdate:
+		if r.Policy.RequestApprovalSettings.IsApprovalRequiredForUpdate && len(r.Policy.RequestApprovalSettings.Stages) > 0 {
+			p.openStage(id, 0)
+			return
+		}
+	}
+	p.requestChanged(EventAssignmentRequestAutoApproved, id, "", p.now)
+	p.approved(id)
+}
+
+// openStage opens stage k (0-based) of the request's approval, resolving
+// its approvers now.
+func (p *plan) openStage(id string, k int) {
+	r := p.s.requests[id]
+	def := r.Policy.RequestApprovalSettings.Stages[k]
+	approvers, fallback := p.s.resolveStage(def, r)
+	st := ApprovalStageState{
+		ID: p.s.newID(p.ids), Stage: k + 1, Status: StageStatusInProgress, ReviewResult: ReviewNotReviewed,
+		OpenedDateTime: p.now, Approvers: approvers, FallbackUsed: fallback,
+	}
+	p.emitEvent(Event{Stream: requestStream(id), Type: EventApprovalStageOpened, Data: &ApprovalStagePayload{RequestID: id, Stage: st}})
+}
+
+// approved continues a request whose approval is complete: a future start
+// schedules it, otherwise delivery starts.
+func (p *plan) approved(id string) {
+	r := p.s.requests[id]
+	if requestTypeKind(r.RequestType) == kindAdd && r.Schedule.StartDateTime.After(p.now) {
+		p.requestChanged(EventAssignmentRequestScheduled, id, "", p.now)
+		return
+	}
+	p.deliver(id)
+}
+
+// deliver creates the assignment of an add request, in state delivering
+// with every role of the package pending, or applies an update request's
+// new schedule to its assignment.
+func (p *plan) deliver(id string) {
+	r := p.s.requests[id]
+	if requestTypeKind(r.RequestType) == kindUpdate {
+		a, ok := p.s.assignments[r.AssignmentID]
+		if !ok || a.IsEnded() {
+			p.requestChanged(EventAssignmentRequestCanceled, id, r.AssignmentID, p.now)
+			return
+		}
+		end, ok, _ := assignmentEnd(r.Schedule, &r.Policy, p.now)
+		if ok && !end.After(p.now) {
+			// The policy's end date passed while the request waited.
+			p.requestChanged(EventAssignmentRequestCanceled, id, a.ID, p.now)
+			return
+		}
+		sc := scheduleFor(a.Schedule.StartDateTime, end, ok)
+		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAssignmentExtended,
+			Data: &AssignmentExtended{AssignmentID: a.ID, RequestID: id, Schedule: sc, DateTime: p.now}})
+		p.requestChanged(EventAssignmentRequestFulfilled, id, a.ID, p.now)
+		return
+	}
+	start := p.now
+	if r.Schedule.StartDateTime.After(start) {
+		start = r.Schedule.StartDateTime
+	}
+	end, ok, _ := assignmentEnd(r.Schedule, &r.Policy, start)
+	if ok && !end.After(start) {
+		// The policy's end date passed while the request waited: there is
+		// nothing left to grant.
+		p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
+		return
+	}
+	a := Assignment{
+		ID: p.s.newID(p.ids), State: AssignmentStateDelivering, Status: AssignmentStatusDelivering,
+		Schedule: scheduleFor(start, end, ok), CreatedDateTime: p.now,
+		AccessPackageID: r.AccessPackageID, AssignmentPolicyID: r.AssignmentPolicyID, TargetID: r.TargetID,
+		RequestID: id, Resources: p.s.deliveryRecords(r.AccessPackageID),
+	}
+	p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAssignmentDelivering,
+		Data: &AssignmentDelivering{RequestID: id, Assignment: a}})
+}
+
+// expire ends an assignment at "at": open update requests on it are
+// canceled first, then the assignment expires and its roles await removal.
+func (p *plan) expire(assignmentID, requestID string, at time.Time) {
+	for _, rid := range sortedKeys(p.s.requests) {
+		r := p.s.requests[rid]
+		if r.AssignmentID == assignmentID && requestTypeKind(r.RequestType) == kindUpdate && r.isOpen() {
+			p.requestChanged(EventAssignmentRequestCanceled, rid, assignmentID, p.now)
+		}
+	}
+	p.emitEvent(Event{Stream: assignmentStream(assignmentID), Type: EventAssignmentExpired,
+		Data: &AssignmentExpired{AssignmentID: assignmentID, RequestID: requestID, ExpiredDateTime: at}})
+}
+
+func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	r, ok := s.requests[c.RequestID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
+	}
+	if a.Kind == ActorServicePrincipal {
+		return decision{}, fail(op, ErrForbidden, subject("assignmentRequest", r.ID), "application permissions cannot cancel requests")
+	}
+	pkg := s.accessPackages[r.AccessPackageID]
+	self := a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID)
+	if !self && (pkg == nil || !canAssign(s, a, pkg.CatalogID)) {
+		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
+	}
+	switch r.State {
+	case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
+	default:
+		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "a request in state %s cannot be canceled", r.State)
+	}
+	p := newPlan(s, ids, now)
+	p.requestChanged(EventAssignmentRequestCanceled, r.ID, "", now)
+	return p.decision(r.ID)
+}
+
+func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	r, ok := s.requests[c.RequestID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
+	}
+	pkg := s.accessPackages[r.AccessPackageID]
+	if pkg == nil || !canAssign(s, a, pkg.CatalogID) {
+		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
+	}
+	sub := subject("assignmentRequest", r.ID)
+	if r.State != RequestStateDeliveryFailed && r.State != RequestStatePartiallyDelivered {
+		return decision{}, fail(op, ErrConflict, sub, "only a request whose delivery failed can be reprocessed, not one in state %s", r.State)
+	}
+	if r.CompletedDateTime == nil || now.Sub(*r.CompletedDateTime) > ReprocessWindow {
+		return decision{}, fail(op, ErrConflict, sub, "the request completed more than 14 days ago")
+	}
+	asg, ok := s.assignments[r.AssignmentID]
+	if !ok || asg.IsEnded() {
+		return decision{}, fail(op, ErrConflict, sub, "the request's assignment has ended")
+	}
+	p := newPlan(s, ids, now)
+	p.requestChanged(EventAssignmentRequestReprocessed, r.ID, asg.ID, now)
+	return p.decision(r.ID)
+}
+
+func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	r, ok := s.requests[c.RequestID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
+	}
+	pkg := s.accessPackages[r.AccessPackageID]
+	if !isAdmin(a) && (pkg == nil || !canAssign(s, a, pkg.CatalogID)) {
+		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
+	}
+	sub := subject("assignmentRequest", r.ID)
+	if !r.IsTerminal() {
+		return decision{}, fail(op, ErrConflict, sub, "a request in state %s cannot be deleted", r.State)
+	}
+	for _, x := range s.assignments {
+		if x.RequestID == r.ID {
+			return decision{}, fail(op, ErrConflict, sub, "the request created assignment %s", x.ID)
+		}
+	}
+	p := newPlan(s, ids, now)
+	p.requestChanged(EventAssignmentRequestDeleted, r.ID, "", now)
+	return p.decision(r.ID)
+}
+
+func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	x, ok := s.assignments[c.AssignmentID]
+	if !ok {
+		return decision{}, notFound(op, subject("assignment", c.AssignmentID))
+	}
+	pkg := s.accessPackages[x.AccessPackageID]
+	if pkg == nil || !canAssign(s, a, pkg.CatalogID) {
+		return decision{}, forbidden(op, subject("assignment", x.ID))
+	}
+	if x.State != AssignmentStateDelivered {
+		return decision{}, fail(op, ErrConflict, subject("assignment", x.ID), "only a delivered assignment can be reprocessed, not one in state %s", x.State)
+	}
+	p := newPlan(s, ids, now)
+	p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: EventAssignmentReprocessed, Data: &AssignmentRef{AssignmentID: x.ID}})
+	return p.decision(x.ID)
+}

@@ -1,0 +1,222 @@
+package entitlement
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Deliverer grants and revokes the resource roles of access packages in
+// the systems that hold them: adding a subject to a group, assigning an
+// application role, sharing a site. The embedding program implements it;
+// the Manager calls it after appending the events that start a delivery
+// or end an assignment, and records each outcome as an event.
+//
+// Both methods should be idempotent: a grant of a role the subject has, or
+// a revocation of one it lacks, succeeds. An error records the role as
+// failed, with the error's text as the reason.
+type Deliverer interface {
+	Grant(ctx context.Context, g Grant) error
+	Revoke(ctx context.Context, g Grant) error
+}
+
+// Grant is one resource role for one subject, as granted through one
+// assignment.
+type Grant struct {
+	SubjectID           string
+	AssignmentID        string
+	AccessPackageID     string
+	ResourceRoleScopeID string
+	ResourceID          string
+	OriginSystem        string
+	OriginID            string
+	RoleID              string
+	RoleOriginID        string
+	ScopeID             string
+	ScopeOriginID       string
+}
+
+// RecordOnlyDeliverer is the default Deliverer: it touches no system and
+// always succeeds, so the log records what should be granted.
+type RecordOnlyDeliverer struct{}
+
+// Grant does nothing and succeeds.
+func (RecordOnlyDeliverer) Grant(context.Context, Grant) error { return nil }
+
+// Revoke does nothing and succeeds.
+func (RecordOnlyDeliverer) Revoke(context.Context, Grant) error { return nil }
+
+// deliveryWork is one pending grant or removal.
+type deliveryWork struct {
+	grant  Grant
+	action string
+}
+
+// pendingDelivery lists the pending grants and removals, sorted by
+// assignment and role scope, and reports whether some assignment in
+// delivering has nothing pending and awaits completion.
+func (s *State) pendingDelivery() (work []deliveryWork, finish bool) {
+	// Most commands leave nothing to deliver: look before sorting.
+	found := false
+	for _, a := range s.assignments {
+		if a.State == AssignmentStateDelivering || a.hasPending() {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, false
+	}
+	for _, id := range sortedKeys(s.assignments) {
+		a := s.assignments[id]
+		pending := false
+		for _, r := range a.Resources {
+			var action string
+			switch r.Status {
+			case DeliveryPendingGrant:
+				action = DeliveryActionGrant
+			case DeliveryPendingRemoval:
+				action = DeliveryActionRevoke
+			default:
+				continue
+			}
+			pending = true
+			work = append(work, deliveryWork{action: action, grant: Grant{
+				SubjectID: a.TargetID, AssignmentID: a.ID, AccessPackageID: a.AccessPackageID,
+				ResourceRoleScopeID: r.ResourceRoleScopeID, ResourceID: r.ResourceID, OriginSystem: r.OriginSystem,
+				OriginID: r.OriginID, RoleID: r.RoleID, RoleOriginID: r.RoleOriginID, ScopeID: r.ScopeID,
+				ScopeOriginID: r.ScopeOriginID,
+			}})
+		}
+		if !pending && a.State == AssignmentStateDelivering {
+			finish = true
+		}
+	}
+	return work, finish
+}
+
+// deliver calls d for the pending work: grants first, then removals. A
+// role is not revoked while another non-ended assignment of the same
+// subject grants it (effective access is the union of assignments).
+func (s *State) deliver(ctx context.Context, d Deliverer, work []deliveryWork) []DeliveryOutcome {
+	var out []DeliveryOutcome
+	granted := map[[2]string]bool{} // assignment, role scope: granted in this round
+	failed := map[[2]string]bool{}
+	for _, w := range work {
+		if w.action != DeliveryActionGrant {
+			continue
+		}
+		o := DeliveryOutcome{AssignmentID: w.grant.AssignmentID, ResourceRoleScopeID: w.grant.ResourceRoleScopeID, Action: w.action}
+		k := [2]string{w.grant.AssignmentID, w.grant.ResourceRoleScopeID}
+		if err := callSafely(ctx, d.Grant, w.grant); err != nil {
+			o.Error = err.Error()
+			failed[k] = true
+		} else {
+			granted[k] = true
+		}
+		out = append(out, o)
+	}
+	for _, w := range work {
+		if w.action != DeliveryActionRevoke {
+			continue
+		}
+		o := DeliveryOutcome{AssignmentID: w.grant.AssignmentID, ResourceRoleScopeID: w.grant.ResourceRoleScopeID, Action: w.action}
+		if keeper := s.keeperOf(w.grant, granted, failed); keeper != "" {
+			o.Note = "kept: assignment " + keeper + " also grants this role"
+		} else if err := callSafely(ctx, d.Revoke, w.grant); err != nil {
+			o.Error = err.Error()
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// keeperOf returns another non-ended assignment of the subject that holds
+// the role scope (granted before or in this round), or "".
+func (s *State) keeperOf(g Grant, granted, failed map[[2]string]bool) string {
+	var ids []string
+	for id, a := range s.assignments {
+		if id == g.AssignmentID || a.TargetID != g.SubjectID || a.IsEnded() {
+			continue
+		}
+		r := a.resource(g.ResourceRoleScopeID)
+		if r == nil {
+			continue
+		}
+		k := [2]string{id, g.ResourceRoleScopeID}
+		if granted[k] || r.Status == DeliveryFulfilled && !failed[k] {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	sort.Strings(ids)
+	return ids[0]
+}
+
+// callSafely calls f, turning a panic in the embedding program's code into
+// an error so that the outcome is still recorded.
+func callSafely(ctx context.Context, f func(context.Context, Grant) error, g Grant) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError{r}
+		}
+	}()
+	return f(ctx, g)
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return fmt.Sprintf("deliverer panicked: %v", p.v) }
+
+func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	if a.Kind != ActorSystem {
+		return decision{}, fail(op, ErrForbidden, "", "only the system records delivery outcomes")
+	}
+	p := newPlan(s, ids, now)
+	for i, o := range c.Outcomes {
+		x, ok := p.s.assignments[o.AssignmentID]
+		if !ok {
+			return decision{}, notFound(op, subject("assignment", o.AssignmentID))
+		}
+		rec := x.resource(o.ResourceRoleScopeID)
+		var typ string
+		switch {
+		case rec == nil:
+			continue // stale: the package changed since
+		case o.Action == DeliveryActionGrant && rec.Status == DeliveryPendingGrant:
+			typ = EventResourceAssignmentFulfilled
+			if o.Error != "" {
+				typ = EventResourceAssignmentFailed
+			}
+		case o.Action == DeliveryActionRevoke && rec.Status == DeliveryPendingRemoval:
+			typ = EventResourceAssignmentRemoved
+			if o.Error != "" {
+				typ = EventResourceAssignmentRemovalFailed
+			}
+		case o.Action != DeliveryActionGrant && o.Action != DeliveryActionRevoke:
+			return decision{}, invalid(op, "outcomes["+itoa(i)+"].action", "must be %q or %q", DeliveryActionGrant, DeliveryActionRevoke)
+		default:
+			continue // stale: no longer pending
+		}
+		r := *rec
+		r.Reason = o.Error
+		if o.Error == "" {
+			r.Reason = o.Note
+		}
+		p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: typ,
+			Data: &ResourceDeliveryPayload{AssignmentID: x.ID, TargetID: x.TargetID, Resource: r}})
+	}
+	for _, id := range sortedKeys(p.s.assignments) {
+		x := p.s.assignments[id]
+		if x.State != AssignmentStateDelivering || x.hasPending() {
+			continue
+		}
+		outcome := deliveryOutcome(x.Resources)
+		p.requestChanged(outcomeEventType(outcome), x.RequestID, x.ID, now)
+	}
+	return p.decision("")
+}

@@ -1,0 +1,120 @@
+package entitlement
+
+import (
+	"cmp"
+	"time"
+)
+
+// Kinds of due work, in the order they run when due at the same instant.
+const (
+	dueEscalation = iota
+	dueDenial
+	dueStart
+	dueNotice14
+	dueNotice1
+	dueExpiry
+)
+
+// dueItem is one piece of time-driven work.
+type dueItem struct {
+	at   time.Time
+	kind int
+	id   string // request or assignment
+}
+
+func (d dueItem) less(e dueItem) int {
+	return cmp.Or(d.at.Compare(e.at), cmp.Compare(d.kind, e.kind), cmp.Compare(d.id, e.id))
+}
+
+// nextDue returns the earliest work due at or before until.
+func (s *State) nextDue(until time.Time) (dueItem, bool) {
+	var best dueItem
+	found := false
+	consider := func(d dueItem) {
+		if d.at.After(until) {
+			return
+		}
+		if !found || d.less(best) < 0 {
+			best, found = d, true
+		}
+	}
+	for id, r := range s.requests {
+		switch r.State {
+		case RequestStatePendingApproval:
+			st := r.currentStage()
+			if st == nil || st.Stage > len(r.Policy.RequestApprovalSettings.Stages) {
+				continue
+			}
+			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
+			if def.IsEscalationEnabled && !st.Escalated && !def.DurationBeforeEscalation.IsZero() {
+				consider(dueItem{def.DurationBeforeEscalation.AddTo(st.OpenedDateTime), dueEscalation, id})
+			}
+			consider(dueItem{def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime), dueDenial, id})
+		case RequestStateScheduled:
+			consider(dueItem{r.Schedule.StartDateTime, dueStart, id})
+		}
+	}
+	for id, a := range s.assignments {
+		if a.IsEnded() || a.State == AssignmentStateDelivering {
+			continue
+		}
+		end, ok := a.End()
+		if !ok {
+			continue
+		}
+		start := a.Schedule.StartDateTime
+		if n := end.Add(-14 * 24 * time.Hour); !a.FourteenDayNoticeSent && !n.Before(start) {
+			consider(dueItem{n, dueNotice14, id})
+		}
+		if n := end.Add(-24 * time.Hour); !a.OneDayNoticeSent && !n.Before(start) {
+			consider(dueItem{n, dueNotice1, id})
+		}
+		consider(dueItem{end, dueExpiry, id})
+	}
+	return best, found
+}
+
+// maxDueSteps bounds the work one AdvanceTime does; each step changes the
+// state so that it is not due again, so the bound is only a safety net.
+const maxDueSteps = 1 << 20
+
+func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	if a.Kind != ActorSystem {
+		return decision{}, fail(op, ErrForbidden, "", "only the system processes due work")
+	}
+	p := newPlan(s, ids, now)
+	for range maxDueSteps {
+		d, ok := p.s.nextDue(now)
+		if !ok || p.err != nil {
+			break
+		}
+		p.now = d.at
+		switch d.kind {
+		case dueEscalation:
+			r := p.s.requests[d.id]
+			st := cloneStage(*r.currentStage())
+			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
+			st.Escalated, st.EscalatedDateTime = true, timePtr(d.at)
+			st.EscalationApprovers, st.EscalationFallbackUsed = p.s.resolveEscalation(def, r)
+			p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
+				Data: &ApprovalStagePayload{RequestID: r.ID, Stage: st}})
+		case dueDenial:
+			p.requestChanged(EventAssignmentRequestTimedOut, d.id, "", d.at)
+		case dueStart:
+			p.deliver(d.id)
+		case dueNotice14, dueNotice1:
+			x := p.s.assignments[d.id]
+			end, _ := x.End()
+			typ := EventAssignmentFourteenDaysBeforeExpiration
+			if d.kind == dueNotice1 {
+				typ = EventAssignmentOneDayBeforeExpiration
+			}
+			p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: typ,
+				Data: &AssignmentNotice{AssignmentID: x.ID, TargetID: x.TargetID, EndDateTime: end}})
+		case dueExpiry:
+			p.expire(d.id, "", d.at)
+		}
+	}
+	return p.decision("")
+}

@@ -1,0 +1,78 @@
+package entitlement
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore/memstore"
+	"github.com/oklog/ulid/v2"
+	"github.com/stretchr/testify/require"
+)
+
+// goldenAccessLog is the event log of a fixed session on the access side:
+// requests, an approval, a denial, a partial delivery, an extension, a
+// removal, escalation, notices and expiry.
+const goldenAccessLog = "testdata/access-log.golden.ndjson"
+
+// TestGoldenAccessLog pins the vocabulary of requests, approvals and
+// assignments as TestGoldenAdminLog does for administration.
+func TestGoldenAccessLog(t *testing.T) {
+	ctx := context.Background()
+	var n uint64
+	st := memstore.New(memstore.Options{
+		Now: func() time.Time { return t0 },
+		NewID: func() ulid.ULID {
+			n++
+			var b [16]byte
+			for i := range 8 {
+				b[2+i] = byte(n >> (8 * (7 - i)))
+			}
+			return ulid.MustNew(ulid.Timestamp(t0), bytes.NewReader(b[:]))
+		},
+	})
+	w, fd := accessWorldOn(newWorldOn(t, st))
+	start := w.head().Position
+	accessSession(w, fd)
+
+	var buf bytes.Buffer
+	for e, err := range st.ReadAll(ctx, start) {
+		require.NoError(t, err)
+		b, err := json.Marshal(e)
+		require.NoError(t, err)
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	if *update {
+		require.NoError(t, os.WriteFile(goldenAccessLog, buf.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(goldenAccessLog)
+	require.NoError(t, err, "run go test -run TestGoldenAccessLog -update to create it")
+	require.Equal(t, string(want), buf.String())
+	require.Equal(t, w.state(), w.replayed())
+}
+
+// accessSession runs the access session of the golden log in w.
+func accessSession(w *world, fd *fakeDeliverer) {
+	t := w.t
+	t.Helper()
+	a := w.request("alice", "P1", "PolA")
+	w.clock.t = w.clock.t.Add(time.Hour)
+	w.approve("bob", a)
+	d := w.request("erin", "P1", "PolA")
+	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: d, StageID: w.getRequest(d).Stages[0].ID, ReviewResult: DecisionDeny})
+	fd.failOn[w.id["G3"]] = true
+	f := w.request("frank", "P2", "Pol2")
+	fd.failOn[w.id["G3"]] = false
+	w.do(w.actors["apAssignmentManager"], ReprocessAssignmentRequest{RequestID: f})
+	e := w.request("erin", "P2", "Pol2")
+	w.clock.t = w.clock.t.Add(24 * time.Hour)
+	w.do(w.actors["erin"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: w.getRequest(e).AssignmentID})
+	w.do(w.actors["erin"], CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: w.getRequest(e).AssignmentID})
+	w.clock.t = w.clock.t.Add(40 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+}

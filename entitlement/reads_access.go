@@ -1,0 +1,377 @@
+package entitlement
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Reads of the access side: what My Access shows a requestor and an
+// approver, the assignments of a package, separation-of-duties reports and
+// effective access. Like every read they take the Actor asking.
+
+// AssignmentRequestRequirements mirrors Graph's
+// accessPackageAssignmentRequestRequirements: what a request through one
+// policy must carry.
+type AssignmentRequestRequirements struct {
+	PolicyID                         string            `json:"policyId"`
+	PolicyDisplayName                string            `json:"policyDisplayName"`
+	PolicyDescription                string            `json:"policyDescription,omitempty"`
+	IsApprovalRequiredForAdd         bool              `json:"isApprovalRequiredForAdd"`
+	IsApprovalRequiredForUpdate      bool              `json:"isApprovalRequiredForUpdate"`
+	IsRequestorJustificationRequired bool              `json:"isRequestorJustificationRequired"`
+	AllowCustomAssignmentSchedule    bool              `json:"allowCustomAssignmentSchedule"`
+	Schedule                         ExpirationPattern `json:"schedule"`
+	Questions                        []Question        `json:"questions,omitempty"`
+}
+
+// RequestableAccessPackage is an access package the actor may request,
+// with the requirements of each policy that lets them.
+type RequestableAccessPackage struct {
+	AccessPackage AccessPackage
+	Requirements  []AssignmentRequestRequirements
+}
+
+func requirementsOf(p *AssignmentPolicy) AssignmentRequestRequirements {
+	c := p.Clone()
+	return AssignmentRequestRequirements{
+		PolicyID: c.ID, PolicyDisplayName: c.DisplayName, PolicyDescription: c.Description,
+		IsApprovalRequiredForAdd:         c.RequestApprovalSettings.IsApprovalRequiredForAdd,
+		IsApprovalRequiredForUpdate:      c.RequestApprovalSettings.IsApprovalRequiredForUpdate,
+		IsRequestorJustificationRequired: c.RequestApprovalSettings.IsRequestorJustificationRequired,
+		AllowCustomAssignmentSchedule:    c.RequestorSettings.AllowCustomAssignmentSchedule,
+		Schedule:                         c.Expiration, Questions: c.Questions,
+	}
+}
+
+// requestablePolicies returns the policies of the package through which a
+// may request for themselves: self-add enabled and a in scope.
+func (s *State) requestablePolicies(a Actor, packageID string) []AssignmentRequestRequirements {
+	var out []AssignmentRequestRequirements
+	for _, id := range s.policiesOfPackage(packageID) {
+		p := &s.policies[id].Policy
+		if p.IsAutoAssignment() || !p.RequestorSettings.EnableTargetsToSelfAddAccess || !s.targetInScope(p, a.ID) {
+			continue
+		}
+		out = append(out, requirementsOf(p))
+	}
+	return out
+}
+
+// AccessPackagesForRequestor returns the packages a may request for
+// themselves (Graph's accessPackages/filterByCurrentUser(on='allowedRequestor')),
+// with the requirements of the applicable policies: packages in published
+// catalogs, not hidden, with a request policy whose allowed targets include
+// a. Only users request.
+func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
+	if a.Kind != ActorUser || actorBarred(s, a) != "" {
+		return nil
+	}
+	var out []RequestableAccessPackage
+	for _, id := range sortedKeys(s.accessPackages) {
+		pkg := s.accessPackages[id]
+		if c, ok := s.catalogs[pkg.CatalogID]; !ok || c.State != CatalogStatePublished || pkg.IsHidden {
+			continue
+		}
+		if reqs := s.requestablePolicies(a, id); len(reqs) > 0 {
+			out = append(out, RequestableAccessPackage{AccessPackage: clonePackage(*pkg), Requirements: reqs})
+		}
+	}
+	slices.SortFunc(out, func(x, y RequestableAccessPackage) int {
+		return cmp.Or(cmp.Compare(x.AccessPackage.DisplayName, y.AccessPackage.DisplayName), cmp.Compare(x.AccessPackage.ID, y.AccessPackage.ID))
+	})
+	return out
+}
+
+// ApplicablePolicyRequirements returns the requirements of the policies
+// through which a may request the package for themselves (Graph's
+// getApplicablePolicyRequirements), hidden packages included. Application
+// permissions are not supported.
+func (s *State) ApplicablePolicyRequirements(a Actor, packageID string) ([]AssignmentRequestRequirements, error) {
+	const op = "ApplicablePolicyRequirements"
+	if a.Kind != ActorUser {
+		return nil, fail(op, ErrForbidden, subject("accessPackage", packageID), "only users have applicable policies")
+	}
+	if _, ok := s.accessPackages[packageID]; !ok {
+		return nil, notFound(op, subject("accessPackage", packageID))
+	}
+	return s.requestablePolicies(a, packageID), nil
+}
+
+func sortRequests(rs []AssignmentRequest) {
+	slices.SortFunc(rs, func(x, y AssignmentRequest) int {
+		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	})
+}
+
+func sortAssignments(as []Assignment) {
+	slices.SortFunc(as, func(x, y Assignment) int {
+		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	})
+}
+
+// MyRequests returns the requests a made or that target a (Graph's
+// assignmentRequests/filterByCurrentUser), oldest first.
+func (s *State) MyRequests(a Actor) []AssignmentRequest {
+	var out []AssignmentRequest
+	for _, r := range s.requests {
+		if a.ID != "" && (r.RequestorID == a.ID || r.TargetID == a.ID) {
+			out = append(out, cloneRequest(*r))
+		}
+	}
+	sortRequests(out)
+	return out
+}
+
+// MyAssignments returns a's assignments that have not ended.
+func (s *State) MyAssignments(a Actor) []Assignment {
+	var out []Assignment
+	for _, x := range s.assignments {
+		if a.ID != "" && x.TargetID == a.ID && !x.IsEnded() {
+			out = append(out, cloneAssignment(*x))
+		}
+	}
+	sortAssignments(out)
+	return out
+}
+
+// PendingApproval is a request waiting for an approver, with its open stage.
+type PendingApproval struct {
+	Request AssignmentRequest
+	Stage   ApprovalStageState
+}
+
+// ApprovalsForApprover returns the requests whose open stage a may decide
+// (as a primary or fallback approver, or as an escalation approver once the
+// stage escalated), leaving out a's own requests, oldest first.
+func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
+	if a.Kind != ActorUser {
+		return nil
+	}
+	var out []PendingApproval
+	for _, r := range s.requests {
+		st := r.currentStage()
+		if st == nil || r.RequestorID == a.ID || r.TargetID == a.ID || !st.mayDecide(a.ID) {
+			continue
+		}
+		out = append(out, PendingApproval{Request: cloneRequest(*r), Stage: cloneStage(*st)})
+	}
+	slices.SortFunc(out, func(x, y PendingApproval) int {
+		return cmp.Or(x.Request.CreatedDateTime.Compare(y.Request.CreatedDateTime), cmp.Compare(x.Request.ID, y.Request.ID))
+	})
+	return out
+}
+
+// AssignmentFilter narrows ListAssignments; empty fields match everything.
+// IncludeEnded also returns expired assignments.
+type AssignmentFilter struct {
+	AccessPackageID    string
+	AssignmentPolicyID string
+	TargetID           string
+	State              string
+	IncludeEnded       bool
+}
+
+// ListAssignments returns assignments (Graph's GET /assignments with
+// $filter). Administrators and tenant readers see all; catalog owners,
+// access package managers and access package assignment managers see those
+// of their catalogs' packages and, holding only catalog-scoped roles, must
+// filter by access package (§8 row 31): without AccessPackageID the read
+// fails with ErrInvalid on field "accessPackage/id".
+func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, error) {
+	const op = "ListAssignments"
+	if !isTenantReader(a) {
+		if !holdsAnyEMRole(s, a) {
+			return nil, forbidden(op, "assignments")
+		}
+		if f.AccessPackageID == "" {
+			return nil, invalid(op, "accessPackage/id", "principals with only catalog-scoped roles must filter by access package")
+		}
+		pkg, ok := s.accessPackages[f.AccessPackageID]
+		if !ok {
+			return nil, notFound(op, subject("accessPackage", f.AccessPackageID))
+		}
+		if !canViewAssignments(s, a, pkg.CatalogID) {
+			return nil, forbidden(op, subject("accessPackage", pkg.ID))
+		}
+	}
+	var out []Assignment
+	for _, x := range s.assignments {
+		switch {
+		case f.AccessPackageID != "" && x.AccessPackageID != f.AccessPackageID,
+			f.AssignmentPolicyID != "" && x.AssignmentPolicyID != f.AssignmentPolicyID,
+			f.TargetID != "" && x.TargetID != f.TargetID,
+			f.State != "" && x.State != f.State,
+			!f.IncludeEnded && f.State != AssignmentStateExpired && x.IsEnded():
+			continue
+		}
+		out = append(out, cloneAssignment(*x))
+	}
+	sortAssignments(out)
+	return out, nil
+}
+
+// AssignmentsOfPackage returns the non-ended assignments of a package.
+func (s *State) AssignmentsOfPackage(a Actor, packageID string) ([]Assignment, error) {
+	return s.ListAssignments(a, AssignmentFilter{AccessPackageID: packageID})
+}
+
+// GetAssignment returns one assignment, to its target or to those who may
+// view the assignments of its package.
+func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
+	const op = "GetAssignment"
+	x, ok := s.assignments[id]
+	if !ok {
+		return Assignment{}, notFound(op, subject("assignment", id))
+	}
+	if !s.mayViewAccessOf(a, x.AccessPackageID, x.TargetID) {
+		return Assignment{}, forbidden(op, subject("assignment", id))
+	}
+	return cloneAssignment(*x), nil
+}
+
+// GetAssignmentRequest returns one request, to its requestor, its target,
+// the approvers of its stages and those who may view the package's
+// requests.
+func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, error) {
+	const op = "GetAssignmentRequest"
+	r, ok := s.requests[id]
+	if !ok {
+		return AssignmentRequest{}, notFound(op, subject("assignmentRequest", id))
+	}
+	allowed := s.mayViewAccessOf(a, r.AccessPackageID, r.TargetID) || a.ID == r.RequestorID
+	for i := range r.Stages {
+		allowed = allowed || r.Stages[i].mayDecide(a.ID)
+	}
+	if !allowed {
+		return AssignmentRequest{}, forbidden(op, subject("assignmentRequest", id))
+	}
+	return cloneRequest(*r), nil
+}
+
+// ListAssignmentRequests returns the requests for a package, oldest first,
+// to those who may view its assignments.
+func (s *State) ListAssignmentRequests(a Actor, packageID string) ([]AssignmentRequest, error) {
+	const op = "ListAssignmentRequests"
+	pkg, ok := s.accessPackages[packageID]
+	if !ok {
+		return nil, notFound(op, subject("accessPackage", packageID))
+	}
+	if !canViewAssignments(s, a, pkg.CatalogID) {
+		return nil, forbidden(op, subject("accessPackage", packageID))
+	}
+	var out []AssignmentRequest
+	for _, r := range s.requests {
+		if r.AccessPackageID == packageID {
+			out = append(out, cloneRequest(*r))
+		}
+	}
+	sortRequests(out)
+	return out, nil
+}
+
+// mayViewAccessOf reports whether a may see the access of target through
+// the package: target itself, or who may view the package's assignments.
+func (s *State) mayViewAccessOf(a Actor, packageID, target string) bool {
+	if a.Kind != ActorSystem && a.ID != "" && a.ID == target {
+		return true
+	}
+	if isTenantReader(a) {
+		return true
+	}
+	pkg, ok := s.accessPackages[packageID]
+	return ok && canViewAssignments(s, a, pkg.CatalogID)
+}
+
+// AdditionalAccess returns the non-ended assignments to package A whose
+// targets also hold a non-ended assignment to package B (Graph's
+// assignments/additionalAccess, invariant 16): the separation-of-duties
+// report. A and B must differ; application permissions are not supported.
+func (s *State) AdditionalAccess(a Actor, packageA, packageB string) ([]Assignment, error) {
+	const op = "AdditionalAccess"
+	switch {
+	case packageA == "":
+		return nil, invalid(op, "accessPackageId", "is required")
+	case packageB == "":
+		return nil, invalid(op, "incompatibleAccessPackageId", "is required")
+	case packageA == packageB:
+		return nil, invalid(op, "incompatibleAccessPackageId", "must be distinct from accessPackageId")
+	}
+	if a.Kind == ActorServicePrincipal {
+		return nil, fail(op, ErrForbidden, "", "application permissions are not supported")
+	}
+	pa, ok := s.accessPackages[packageA]
+	if !ok {
+		return nil, notFound(op, subject("accessPackage", packageA))
+	}
+	if _, ok := s.accessPackages[packageB]; !ok {
+		return nil, notFound(op, subject("accessPackage", packageB))
+	}
+	if !canViewAssignments(s, a, pa.CatalogID) {
+		return nil, forbidden(op, subject("accessPackage", packageA))
+	}
+	holdsB := map[string]bool{}
+	for _, x := range s.assignments {
+		if x.AccessPackageID == packageB && !x.IsEnded() {
+			holdsB[x.TargetID] = true
+		}
+	}
+	var out []Assignment
+	for _, x := range s.assignments {
+		if x.AccessPackageID == packageA && !x.IsEnded() && holdsB[x.TargetID] {
+			out = append(out, cloneAssignment(*x))
+		}
+	}
+	sortAssignments(out)
+	return out, nil
+}
+
+// ResourceAccess is one resource role a subject holds through one
+// assignment: the per-user resource report, one row per granting package.
+type ResourceAccess struct {
+	SubjectID           string
+	AccessPackageID     string
+	AssignmentID        string
+	AssignmentPolicyID  string
+	ResourceRoleScopeID string
+	ResourceID          string
+	OriginSystem        string
+	OriginID            string
+	RoleID              string
+	ScopeID             string
+	StartDateTime       time.Time
+	EndDateTime         *time.Time
+}
+
+// EffectiveAccess returns the resource roles subjectID holds through
+// non-ended assignments whose delivery of the role succeeded, sorted by
+// role scope and package. The subject sees its own; others see the rows of
+// packages whose assignments they may view.
+func (s *State) EffectiveAccess(a Actor, subjectID string) []ResourceAccess {
+	var out []ResourceAccess
+	for _, x := range s.assignments {
+		if x.TargetID != subjectID || x.IsEnded() || !s.mayViewAccessOf(a, x.AccessPackageID, subjectID) {
+			continue
+		}
+		var end *time.Time
+		if e, ok := x.End(); ok {
+			end = &e
+		}
+		for _, r := range x.Resources {
+			if r.Status != DeliveryFulfilled {
+				continue
+			}
+			out = append(out, ResourceAccess{
+				SubjectID: subjectID, AccessPackageID: x.AccessPackageID, AssignmentID: x.ID,
+				AssignmentPolicyID: x.AssignmentPolicyID, ResourceRoleScopeID: r.ResourceRoleScopeID,
+				ResourceID: r.ResourceID, OriginSystem: r.OriginSystem, OriginID: r.OriginID,
+				RoleID: r.RoleID, ScopeID: r.ScopeID, StartDateTime: x.Schedule.StartDateTime, EndDateTime: clonePtr(end),
+			})
+		}
+	}
+	slices.SortFunc(out, func(x, y ResourceAccess) int {
+		return cmp.Or(cmp.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID), cmp.Compare(x.AccessPackageID, y.AccessPackageID),
+			cmp.Compare(x.AssignmentID, y.AssignmentID))
+	})
+	return out
+}

@@ -1,0 +1,396 @@
+package entitlement
+
+import (
+	"testing"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRequestApproveDeliverExpire(t *testing.T) {
+	w, fd := accessWorld(t)
+	id := w.request("alice", "P1", "PolA")
+	r := w.getRequest(id)
+	require.Equal(t, RequestStatePendingApproval, r.State)
+	require.Equal(t, RequestStatusPendingApproval, r.Status)
+	require.Len(t, r.Stages, 1)
+	require.Equal(t, []string{w.uid["bob"]}, r.Stages[0].Approvers)
+	require.False(t, r.Stages[0].FallbackUsed)
+	require.Equal(t, 2, r.PolicyVersion+1) // version 1
+	approvals := w.state().ApprovalsForApprover(w.actors["bob"])
+	require.Len(t, approvals, 1)
+	require.Empty(t, w.state().ApprovalsForApprover(w.actors["alice"]))
+
+	w.clock.t = w.clock.t.Add(time.Hour)
+	res := w.approve("bob", id)
+	require.NotEmpty(t, res.Delivery)
+	r = w.getRequest(id)
+	require.Equal(t, RequestStateDelivered, r.State)
+	require.NotNil(t, r.CompletedDateTime)
+	a := w.getAssignment(r.AssignmentID)
+	require.Equal(t, AssignmentStateDelivered, a.State)
+	end, ok := a.End()
+	require.True(t, ok)
+	require.Equal(t, w.clock.t.Add(30*24*time.Hour), end)
+	require.Equal(t, []string{w.id["RS-P1"]}, fd.heldBy(w.uid["alice"]))
+	require.Len(t, w.state().MyAssignments(w.actors["alice"]), 1)
+	require.Len(t, w.state().EffectiveAccess(w.actors["alice"], w.uid["alice"]), 1)
+
+	// Notices, then expiry.
+	w.clock.t = end.Add(-10 * 24 * time.Hour)
+	res, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Len(t, res.Events, 1)
+	require.Equal(t, EventAssignmentFourteenDaysBeforeExpiration, res.Events[0].Type)
+	require.Equal(t, w.clock.t, res.Events[0].OccurredAt)
+	w.clock.t = end.Add(time.Hour)
+	res, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Equal(t, []string{EventAssignmentOneDayBeforeExpiration, EventAssignmentExpired}, eventTypes(res))
+	a = w.getAssignment(a.ID)
+	require.Equal(t, AssignmentStateExpired, a.State)
+	require.Equal(t, end, *a.ExpiredDateTime)
+	require.Empty(t, fd.heldBy(w.uid["alice"]))
+	require.Equal(t, w.state(), w.replayed())
+
+	// Renewal is a new assignment.
+	id2 := w.request("alice", "P1", "PolA")
+	w.approve("bob", id2)
+	require.NotEqual(t, a.ID, w.getRequest(id2).AssignmentID)
+}
+
+func eventTypes(r Result) []string {
+	var out []string
+	for _, e := range r.Events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func TestPolicyChangeDoesNotAffectSubmittedRequest(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	id := w.request("alice", "P1", "PolA")
+	// The policy now needs two stages and lasts 5 days.
+	pol := approvalPolicy(w.id["P1"], "changed", w.uid["carol"])
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(5)}
+	pol.RequestApprovalSettings.Stages = append(pol.RequestApprovalSettings.Stages, ApprovalStage{
+		DurationBeforeAutomaticDenial: DurationDays(3),
+		PrimaryApprovers:              []SubjectSet{{Kind: SingleUser, UserID: w.uid["carol"]}},
+	})
+	w.do(ga, ReplaceAssignmentPolicy{PolicyID: w.id["PolA"], Policy: pol})
+	w.approve("bob", id)
+	r := w.getRequest(id)
+	require.Equal(t, 1, r.PolicyVersion)
+	require.Equal(t, RequestStateDelivered, r.State, "the old version had one stage")
+	end, _ := w.getAssignment(r.AssignmentID).End()
+	require.Equal(t, w.clock.t.Add(30*24*time.Hour), end)
+
+	id2 := w.request("erin", "P1", "PolA")
+	require.Equal(t, 2, w.getRequest(id2).PolicyVersion)
+	w.approve("bob", id2)
+	r2 := w.getRequest(id2)
+	require.Equal(t, RequestStatePendingApproval, r2.State)
+	require.Len(t, r2.Stages, 2)
+	w.approve("carol", id2)
+	end2, _ := w.getAssignment(w.getRequest(id2).AssignmentID).End()
+	require.Equal(t, w.clock.t.Add(5*24*time.Hour), end2)
+}
+
+func TestEscalationAndTimeout(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := approvalPolicy(w.id["P3"], "escalating", w.uid["carol"])
+	pol.RequestApprovalSettings.Stages[0].IsEscalationEnabled = true
+	pol.RequestApprovalSettings.Stages[0].DurationBeforeEscalation = DurationDays(2)
+	pol.RequestApprovalSettings.Stages[0].EscalationApprovers = []SubjectSet{{Kind: RequestorManager, ManagerLevel: 2}}
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	w.id["PolE"] = polID
+	id := w.request("alice", "P3", "PolE")
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	r := w.getRequest(id)
+	require.Equal(t, RequestStatusPendingApprovalEscalated, r.Status)
+	require.Equal(t, []string{w.uid["carol"]}, r.Stages[0].EscalationApprovers)
+	require.Len(t, w.state().ApprovalsForApprover(w.actors["carol"]), 1)
+	require.Len(t, w.state().ApprovalsForApprover(w.actors["bob"]), 1, "primaries keep their right")
+
+	id2 := w.request("erin", "P3", "PolE")
+	w.clock.t = w.clock.t.Add(15 * 24 * time.Hour)
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	for _, x := range []string{id, id2} {
+		r := w.getRequest(x)
+		require.Equal(t, RequestStateDenied, r.State)
+		require.Equal(t, RequestStatusTimedOut, r.Status)
+		require.Equal(t, StageStatusExpired, r.Stages[0].Status)
+	}
+	_, err = w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: w.getRequest(id).Stages[0].ID, ReviewResult: DecisionApprove})
+	requireKind(t, err, ErrConflict)
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestFallbackApproversWhenNoManager(t *testing.T) {
+	w, _ := accessWorld(t)
+	id := w.request("frank", "P1", "PolA")
+	r := w.getRequest(id)
+	require.True(t, r.Stages[0].FallbackUsed)
+	require.Equal(t, []string{w.uid["carol"]}, r.Stages[0].Approvers)
+	// carol asks herself: her manager is nobody, the fallback is herself and
+	// is left out; the stage can only time out.
+	id2 := w.request("carol", "P1", "PolA")
+	require.Empty(t, w.getRequest(id2).Stages[0].Approvers)
+}
+
+func TestDenyEndsRequest(t *testing.T) {
+	w, _ := accessWorld(t)
+	id := w.request("alice", "P1", "PolA")
+	r := w.getRequest(id)
+	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: r.Stages[0].ID, ReviewResult: DecisionDeny})
+	r = w.getRequest(id)
+	require.Equal(t, RequestStateDenied, r.State)
+	require.Equal(t, ReviewDenied, r.Stages[0].ReviewResult)
+	require.Empty(t, r.AssignmentID)
+	w.do(w.actors["GA"], DeleteAssignmentRequest{RequestID: id})
+	require.Empty(t, w.state().MyRequests(w.actors["alice"]))
+}
+
+func TestScheduledStartAndCancel(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := requestPolicy(w.id["P3"], "custom schedule")
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	w.id["PolS"] = w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	start := w.clock.t.Add(48 * time.Hour)
+	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P3"],
+		AssignmentPolicyID: w.id["PolS"], Schedule: EntitlementManagementSchedule{StartDateTime: start,
+			Expiration: ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(7)}}}).ID
+	require.Equal(t, RequestStatusPendingNotBefore, w.getRequest(id).Status)
+	w.clock.t = start.Add(time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	r := w.getRequest(id)
+	require.Equal(t, RequestStateDelivered, r.State)
+	a := w.getAssignment(r.AssignmentID)
+	require.Equal(t, start, a.Schedule.StartDateTime)
+	end, _ := a.End()
+	require.Equal(t, start.Add(7*24*time.Hour), end)
+
+	id2 := w.do(w.actors["erin"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P3"],
+		AssignmentPolicyID: w.id["PolS"], Schedule: EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(time.Hour)}}).ID
+	w.do(w.actors["erin"], CancelAssignmentRequest{RequestID: id2})
+	require.Equal(t, RequestStateCanceled, w.getRequest(id2).State)
+}
+
+func TestExtensionAndRemoval(t *testing.T) {
+	w, fd := accessWorld(t)
+	id := w.request("alice", "P2", "Pol2")
+	asg := w.getRequest(id).AssignmentID
+	end0, _ := w.getAssignment(asg).End()
+	w.clock.t = w.clock.t.Add(10 * 24 * time.Hour)
+	w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
+	end1, _ := w.getAssignment(asg).End()
+	require.Equal(t, end0.Add(10*24*time.Hour), end1)
+	require.Equal(t, []string{w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	rid := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg}).ID
+	require.Equal(t, RequestStateDelivered, w.getRequest(rid).State)
+	require.Equal(t, AssignmentStateExpired, w.getAssignment(asg).State)
+	require.Empty(t, fd.heldBy(w.uid["alice"]))
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestRoleScopeChangesReachAssignees(t *testing.T) {
+	w, fd := accessWorld(t)
+	ga := w.actors["GA"]
+	w.request("alice", "P2", "Pol2")
+	res := w.resourceByOrigin(w.id["C"], w.id["G1"])
+	rsID := w.do(ga, AddResourceRoleScope{AccessPackageID: w.id["P2"], RoleID: res.Roles[0].ID, ScopeID: res.Scopes[0].ID}).ID
+	require.Equal(t, rsID, w.id["RS-P1"], "same role scope as P1's")
+	require.ElementsMatch(t, []string{w.id["RS-P1"], w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	// alice also gets P1 (same role scope); removing it from P2 keeps it.
+	id := w.request("alice", "P1", "PolA")
+	w.approve("bob", id)
+	w.do(ga, RemoveResourceRoleScope{AccessPackageID: w.id["P2"], ResourceRoleScopeID: rsID})
+	require.ElementsMatch(t, []string{w.id["RS-P1"], w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	require.Len(t, w.state().EffectiveAccess(ga, w.uid["alice"]), 2)
+	// Ending P1 now takes it away.
+	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.getRequest(id).AssignmentID})
+	require.Equal(t, []string{w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestPartialDeliveryAndReprocess(t *testing.T) {
+	w, fd := accessWorld(t)
+	ga := w.actors["GA"]
+	res := w.resourceByOrigin(w.id["C"], w.id["G1"])
+	w.do(ga, AddResourceRoleScope{AccessPackageID: w.id["P2"], RoleID: res.Roles[0].ID, ScopeID: res.Scopes[0].ID})
+	fd.failOn[w.id["G1"]] = true
+	id := w.request("alice", "P2", "Pol2")
+	r := w.getRequest(id)
+	require.Equal(t, RequestStatePartiallyDelivered, r.State)
+	a := w.getAssignment(r.AssignmentID)
+	require.Equal(t, AssignmentStatePartiallyDelivered, a.State)
+	failed := a.resource(w.id["RS-P1"])
+	require.Equal(t, DeliveryFailed, failed.Status)
+	require.Equal(t, string(errFakeDelivery), failed.Reason)
+	_, err := w.try(ga, ReprocessAssignment{AssignmentID: a.ID})
+	requireKind(t, err, ErrConflict)
+
+	// Within 14 days: reprocess succeeds once the resource accepts.
+	fd.failOn[w.id["G1"]] = false
+	w.clock.t = w.clock.t.Add(13 * 24 * time.Hour)
+	w.do(w.actors["apAssignmentManager"], ReprocessAssignmentRequest{RequestID: id})
+	require.Equal(t, RequestStateDelivered, w.getRequest(id).State)
+	require.Equal(t, AssignmentStateDelivered, w.getAssignment(a.ID).State)
+	w.do(ga, ReprocessAssignment{AssignmentID: a.ID})
+
+	// Beyond 14 days a failed request can't be reprocessed.
+	fd.failOn[w.id["G3"]] = true
+	fd.failOn[w.id["G1"]] = true
+	id2 := w.request("erin", "P2", "Pol2")
+	require.Equal(t, RequestStateDeliveryFailed, w.getRequest(id2).State)
+	w.clock.t = w.clock.t.Add(15 * 24 * time.Hour)
+	_, err = w.try(ga, ReprocessAssignmentRequest{RequestID: id2})
+	requireKind(t, err, ErrConflict)
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestReadsOfAccess(t *testing.T) {
+	w, _ := accessWorld(t)
+	st := w.state()
+	pkgs := st.AccessPackagesForRequestor(w.actors["alice"])
+	require.Len(t, pkgs, 2) // P1 (two policies) and P2
+	reqs, err := st.ApplicablePolicyRequirements(w.actors["alice"], w.id["P1"])
+	require.NoError(t, err)
+	require.Len(t, reqs, 2)
+	_, err = st.ApplicablePolicyRequirements(w.actors["appReadWrite"], w.id["P1"])
+	requireKind(t, err, ErrForbidden)
+
+	w.request("alice", "P2", "Pol2")
+	w.request("erin", "P1", "Pol1")
+	st = w.state()
+	_, err = st.ListAssignments(w.actors["apAssignmentManager"], AssignmentFilter{})
+	requireField(t, err, "accessPackage/id")
+	as, err := st.ListAssignments(w.actors["apAssignmentManager"], AssignmentFilter{AccessPackageID: w.id["P2"]})
+	require.NoError(t, err)
+	require.Len(t, as, 1)
+	as, err = st.ListAssignments(w.actors["GA"], AssignmentFilter{})
+	require.NoError(t, err)
+	require.Len(t, as, 2)
+	_, err = st.ListAssignments(w.actors["plain"], AssignmentFilter{AccessPackageID: w.id["P2"]})
+	requireKind(t, err, ErrForbidden)
+	// erin holds P1, alice P2: nobody holds both.
+	x, err := st.AdditionalAccess(w.actors["GA"], w.id["P1"], w.id["P2"])
+	require.NoError(t, err)
+	require.Empty(t, x)
+	_, err = st.AdditionalAccess(w.actors["GA"], w.id["P1"], w.id["P1"])
+	requireField(t, err, "incompatibleAccessPackageId")
+	_, err = st.AdditionalAccess(w.actors["appReadWrite"], w.id["P1"], w.id["P2"])
+	requireKind(t, err, ErrForbidden)
+	require.Len(t, st.MyRequests(w.actors["alice"]), 1)
+}
+
+func TestOnBehalfSystemAndAdminRequests(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := requestPolicy(w.id["P3"], "managers ask for their reports")
+	pol.RequestorSettings.EnableOnBehalfRequestorsToAddAccess = true
+	pol.RequestorSettings.OnBehalfRequestors = []SubjectSet{{Kind: TargetManager, ManagerLevel: 1}}
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	id := w.do(w.actors["bob"], CreateAssignmentRequest{RequestType: RequestTypeOnBehalfAdd, AccessPackageID: w.id["P3"],
+		AssignmentPolicyID: polID, TargetID: w.uid["alice"]}).ID
+	r := w.getRequest(id)
+	require.Equal(t, w.uid["bob"], r.RequestorID)
+	require.Equal(t, w.uid["alice"], r.TargetID)
+	require.Equal(t, RequestStateDelivered, r.State)
+	_, err := w.try(w.actors["carol"], CreateAssignmentRequest{RequestType: RequestTypeOnBehalfAdd, AccessPackageID: w.id["P3"],
+		AssignmentPolicyID: polID, TargetID: w.uid["erin"]})
+	requireKind(t, err, ErrForbidden)
+
+	// An admin assignment through a policy that needs approval still
+	// needs it (invariant 17).
+	id2 := w.do(w.actors["apAssignmentManager"], CreateAssignmentRequest{RequestType: RequestTypeAdminAdd,
+		AccessPackageID: w.id["P1"], AssignmentPolicyID: w.id["PolA"], TargetID: w.uid["erin"]}).ID
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(id2).State)
+	// An application with ReadWrite.All may assign directly.
+	id3 := w.do(w.actors["appReadWrite"], CreateAssignmentRequest{RequestType: RequestTypeAdminAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["frank"]}).ID
+	require.Equal(t, RequestStateDelivered, w.getRequest(id3).State)
+	// Only the system makes system requests.
+	_, err = w.try(ga, CreateAssignmentRequest{RequestType: RequestTypeSystemAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["erin"]})
+	requireKind(t, err, ErrForbidden)
+	w.do(sys, CreateAssignmentRequest{RequestType: RequestTypeSystemAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["erin"]})
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestDeletePackageOrPolicyWithAssignments(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	id := w.request("alice", "P2", "Pol2")
+	_, err := w.try(ga, DeleteAccessPackage{AccessPackageID: w.id["P2"]})
+	requireKind(t, err, ErrConflict)
+	_, err = w.try(ga, DeleteAssignmentPolicy{PolicyID: w.id["Pol2"]})
+	requireKind(t, err, ErrConflict)
+	// A request in progress also blocks deletion.
+	w.request("erin", "P1", "PolA")
+	_, err = w.try(ga, DeleteAssignmentPolicy{PolicyID: w.id["PolA"]})
+	requireKind(t, err, ErrConflict)
+	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.getRequest(id).AssignmentID})
+	w.do(ga, DeleteAssignmentPolicy{PolicyID: w.id["Pol2"]})
+	w.do(ga, DeleteAccessPackage{AccessPackageID: w.id["P2"]})
+	require.NoError(t, checkInvariants(w.state()))
+}
+
+func TestProcessDueRules(t *testing.T) {
+	w, _ := accessWorld(t)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t.Add(time.Hour))
+	requireField(t, err, "until")
+	res, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Empty(t, res.Events, "nothing is due")
+	_, err = w.try(w.actors["GA"], AdvanceTime{})
+	requireKind(t, err, ErrForbidden)
+	_, err = w.try(w.actors["GA"], RecordDelivery{})
+	requireKind(t, err, ErrForbidden)
+}
+
+func TestDeliverPendingAfterCrash(t *testing.T) {
+	w, fd := accessWorld(t)
+	id := w.request("alice", "P1", "PolA")
+	// Decide and append the approval without delivering, as if the
+	// process died between the two appends.
+	st := w.state()
+	evs, err := Decide(st, w.actors["bob"], w.clock.t, SeededIDs(9), UpdateApprovalStage{ApprovalID: id,
+		StageID: w.getRequest(id).Stages[0].ID, ReviewResult: DecisionApprove})
+	require.NoError(t, err)
+	require.Equal(t, EventAssignmentDelivering, evs[len(evs)-1].Type)
+	var nes []eventstore.NewEvent
+	for _, e := range evs {
+		ne, err := e.encode(w.clock.t, eventstore.Metadata{ActorID: w.uid["bob"], ActorKind: string(ActorUser), CommandID: "crashed"})
+		require.NoError(t, err)
+		nes = append(nes, ne)
+	}
+	_, err = w.store.Append(w.ctx, eventstore.AnyCondition, nes...)
+	require.NoError(t, err)
+	require.Empty(t, fd.heldBy(w.uid["alice"]))
+	res, err := w.m.DeliverPending(w.ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Delivery)
+	require.Equal(t, []string{w.id["RS-P1"]}, fd.heldBy(w.uid["alice"]))
+	require.Equal(t, RequestStateDelivered, w.getRequest(id).State)
+	require.Equal(t, w.state(), w.replayed())
+}
+
+func TestEveryEventTypeIsAudited(t *testing.T) {
+	for _, typ := range EventTypes() {
+		require.NotEmpty(t, ActivityName(typ), "event type %s has no activity name", typ)
+	}
+	for typ := range accessRegistry {
+		require.Contains(t, EventTypes(), typ)
+	}
+}
