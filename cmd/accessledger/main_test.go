@@ -51,7 +51,7 @@ func TestVerify(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Regexp(t, `^ok: head position \d+ hash [0-9a-f]{64}\n$`, out)
 
-	tamper(t, db, `UPDATE events SET payload = '{"displayName":"Forged"}' WHERE position = 2`)
+	tamper(t, db, `UPDATE events SET payload = '{"forged":true}' WHERE position = 2`)
 	code, out, errOut := runCLI(t, "verify", "--db", db)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "broken at position 2:")
@@ -174,7 +174,7 @@ func TestIndependentVerifier(t *testing.T) {
 	f := strings.Fields(head)
 	assert.Equal(t, "ok "+f[3]+" "+f[5]+"\n", string(out))
 
-	forged := strings.Replace(events, `"displayName":"Marketing"`, `"displayName":"Forged"`, 1)
+	forged := strings.Replace(events, `"displayName":"Sales"`, `"displayName":"Forged"`, 1)
 	require.NotEqual(t, events, forged)
 	cmd = exec.Command(python, "../../docs/tools/verify.py")
 	cmd.Stdin = strings.NewReader(forged)
