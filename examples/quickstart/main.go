@@ -1,14 +1,18 @@
-// Quickstart appends to an accessledger event log, reads it back and
-// verifies its hash chain. It is the embedding example of the README.
+// Quickstart embeds accessledger: it opens an event log in SQLite, runs
+// entitlement-management commands through a Manager, reads the state back
+// and verifies the log's hash chain. It is the embedding example of the
+// README.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
 
+	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 )
@@ -27,28 +31,32 @@ func main() {
 	}
 	defer store.Close()
 
-	// Append one event; the condition says the stream must not exist yet.
-	_, err = store.Append(ctx,
-		eventstore.Condition{Streams: map[eventstore.StreamID]eventstore.Version{"catalog/c1": 0}},
-		eventstore.NewEvent{
-			Stream:   "catalog/c1",
-			Type:     "accessPackageCatalogCreated",
-			Metadata: eventstore.Metadata{ActorID: "admin", ActorKind: "user", CommandID: "cmd-1"},
-			Payload:  []byte(`{"displayName":"Marketing"}`),
-		})
+	// The Manager replays the log into the in-memory State and executes
+	// commands: each is authorized, decided, appended and applied.
+	m, err := entitlement.NewManager(ctx, store, entitlement.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
-
-	for e, err := range store.ReadAll(ctx, 0) {
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(e.Position, e.Stream, e.Type, string(e.Payload))
+	admin := entitlement.UserActor("8d1e6a4c-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	res, err := m.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Marketing"})
+	if err != nil {
+		log.Fatal(err)
 	}
+	fmt.Println("created catalog", res.ID != "")
+
+	// A plain user may not create catalogs: the command is refused and
+	// nothing is appended.
+	_, err = m.Execute(ctx, entitlement.UserActor("8d1e6a4c-0000-4000-8000-000000000002"),
+		entitlement.CreateCatalog{DisplayName: "Shadow IT"})
+	fmt.Println("plain user refused:", errors.Is(err, entitlement.ErrForbidden))
+
+	for _, c := range m.State().ListCatalogs(admin) {
+		fmt.Println("catalog:", c.DisplayName, c.CatalogType)
+	}
+
 	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("verified up to position", head.Position)
+	fmt.Println("log verified up to position", head.Position)
 }
