@@ -64,9 +64,9 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 	return p.res, p.err
 }
 
-// lead writes everything queued in one transaction, hands every append its
-// result, then passes the lead to the first append that queued meanwhile,
-// if any.
+// lead writes everything queued in one transaction, passes the lead to the
+// first append that queued meanwhile, if any, then hands every append of
+// the transaction its result.
 func (s *Store) lead() {
 	s.wmu.Lock()
 	s.mu.Lock()
@@ -83,21 +83,22 @@ func (s *Store) lead() {
 	}
 	s.wmu.Unlock()
 
+	// Pass the lead on before handing out the results, so that the next
+	// commit starts while this batch's appenders are being woken.
+	s.mu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0].done <- true // never blocks: done is buffered and unused so far
+	} else {
+		s.leading = false
+	}
+	s.mu.Unlock()
 	for _, p := range batch {
 		p.done <- false
 	}
 	clear(batch)
-
 	s.mu.Lock()
 	s.spare = batch[:0]
-	if len(s.queue) == 0 {
-		s.leading = false
-		s.mu.Unlock()
-		return
-	}
-	next := s.queue[0]
 	s.mu.Unlock()
-	next.done <- true
 }
 
 // write writes batch in one transaction and sets every append's result. An
@@ -143,6 +144,7 @@ const (
 
 // tryWrite writes the appends of live in one transaction. It reads what it
 // needs (head, known command ids, stream versions) with a few statements,
+// or takes it from the writer's cache (see logCache),
 // decides every append in memory, in order, and writes all events and
 // command rows with multi-row INSERTs; with perAppend it writes each
 // append's rows right after deciding it instead. If a write fails it rolls
@@ -154,10 +156,14 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 	w := s.w
 	w.reset()
 	if err := w.exec(w.begin); err != nil {
+		w.cache.drop()
 		return wholeBatch, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
+			// Whatever this transaction did is undone, or (failed COMMIT)
+			// in doubt: read the state from the database next time.
+			w.cache.drop()
 			if rerr := w.abort(); rerr != nil {
 				err = fmt.Errorf("%w; %w", err, rerr)
 			}
@@ -220,6 +226,7 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 	if err := w.exec(w.commit); err != nil {
 		return wholeBatch, fmt.Errorf("commit: %w", err)
 	}
+	w.remember(head, prev)
 	if appends > 0 {
 		s.commits.Add(1)
 		s.appends.Add(appends)

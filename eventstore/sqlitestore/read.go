@@ -39,11 +39,15 @@ const (
 		"FROM events WHERE position = ?"
 )
 
-// The queries of reads, each taking (…, after, limit) or (first, last).
+// The queries of reads. queryAll and queryStream take ([stream,] lo, hi)
+// and select the keys in (lo, hi]; the *After forms take ([stream,] after,
+// limit); queryRange takes (first, last).
 const (
-	queryAll    = "SELECT " + readColumns + " FROM events WHERE position > ? ORDER BY position LIMIT ?"
-	queryStream = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"
-	queryRange  = "SELECT " + readColumns + " FROM events WHERE position BETWEEN ? AND ? ORDER BY position"
+	queryAll         = "SELECT " + readColumns + " FROM events WHERE position > ? AND position <= ? ORDER BY position"
+	queryStream      = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? AND version <= ? ORDER BY version"
+	queryAllAfter    = "SELECT " + readColumns + " FROM events WHERE position > ? ORDER BY position LIMIT ?"
+	queryStreamAfter = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"
+	queryRange       = "SELECT " + readColumns + " FROM events WHERE position BETWEEN ? AND ? ORDER BY position"
 )
 
 // readPage runs query with args on conn, at the driver level (the

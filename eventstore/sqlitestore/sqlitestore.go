@@ -271,22 +271,32 @@ func (s *Store) Head(ctx context.Context) (eventstore.Head, error) {
 // of the log: events appended while iterating are included up to the point
 // reached.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
-	return s.pages(ctx, queryAll, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
+	return s.pages(ctx, queryAll, queryAllAfter, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
 }
 
 // ReadStream implements eventstore.Store, paging like ReadAll.
 func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, after eventstore.Version) iter.Seq2[eventstore.Event, error] {
-	return s.pages(ctx, queryStream, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
+	return s.pages(ctx, queryStream, queryStreamAfter, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
 }
 
-// pages yields the rows of q (whose arguments are [first,] after, limit)
-// page by page, moving after to the key of the last event of each page.
-// While the caller handles a full page, the next one is read on another
-// connection of the reader pool; that read is waited for before pages
-// returns, so no goroutine outlives the iteration, and at most two pages
-// are in memory.
-func (s *Store) pages(ctx context.Context, q string, first any, after int64, key func(*eventstore.Event) int64) iter.Seq2[eventstore.Event, error] {
-	fetch := func(buf []eventstore.Event, after int64) ([]eventstore.Event, error) {
+// readAhead is how many pages ReadAll and ReadStream read concurrently,
+// on separate connections of the reader pool, while the caller handles
+// the current one. Reading is bound by the driver's work per column, so
+// two readers use both cores of a small machine.
+const readAhead = 2
+
+// pages yields the rows of q page by page. q takes ([first,] lo, hi) and
+// selects the keys in (lo, hi]: positions and stream versions are gap-free,
+// so page i of a read after key k is exactly (k+i·n, k+(i+1)·n] and pages
+// can be read in parallel. After a page with fewer than n events, the rest
+// is read with qAfter ([first,] after, limit) from the last key seen: for a
+// sound log that finds nothing, and for a log with a row removed behind
+// the store's back it goes on past the hole, so that Verify still sees it.
+// Every read is waited for before pages returns, so no goroutine outlives
+// the iteration, and at most readAhead+1 pages are in memory.
+func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after int64, key func(*eventstore.Event) int64) iter.Seq2[eventstore.Event, error] {
+	n := s.pageSize
+	fetch := func(buf []eventstore.Event, q string, lo, hi int64) ([]eventstore.Event, error) {
 		if err := ctx.Err(); err != nil {
 			return buf[:0], err
 		}
@@ -295,9 +305,9 @@ func (s *Store) pages(ctx context.Context, q string, first any, after int64, key
 		}
 		var err error
 		if first != nil {
-			buf, err = s.page(ctx, buf[:0], q, first, after, s.pageSize)
+			buf, err = s.page(ctx, buf[:0], q, first, lo, hi)
 		} else {
-			buf, err = s.page(ctx, buf[:0], q, after, s.pageSize)
+			buf, err = s.page(ctx, buf[:0], q, lo, hi)
 		}
 		if err != nil {
 			return buf[:0], s.readErr("read", err)
@@ -309,29 +319,41 @@ func (s *Store) pages(ctx context.Context, q string, first any, after int64, key
 		err error
 	}
 	return func(yield func(eventstore.Event, error) bool) {
-		var ahead chan fetched // the read of the next page, while one runs
+		var (
+			ahead []chan fetched       // reads under way, in key order
+			spare [][]eventstore.Event // page buffers to reuse
+			last  = after              // the key of the last event yielded
+			next  = after              // lower bound of the next page to read
+		)
 		defer func() {
-			if ahead != nil {
-				<-ahead
+			for _, ch := range ahead {
+				<-ch
 			}
 		}()
-		var spare []eventstore.Event
-		cur, err := fetch(nil, after)
+		start := func() {
+			var buf []eventstore.Event
+			if k := len(spare); k > 0 {
+				buf, spare = spare[k-1], spare[:k-1]
+			}
+			ch := make(chan fetched, 1)
+			go func(buf []eventstore.Event, lo int64) {
+				buf, err := fetch(buf, q, lo, lo+n)
+				ch <- fetched{buf, err}
+			}(buf, next)
+			ahead = append(ahead, ch)
+			next += n
+		}
+		cur, err := fetch(nil, q, next, next+n)
+		next += n
+		sequential := false // reading with qAfter
 		for {
 			if err != nil {
 				yield(eventstore.Event{}, err)
 				return
 			}
-			if len(cur) == 0 {
-				return
-			}
-			after = key(&cur[len(cur)-1])
-			if int64(len(cur)) == s.pageSize {
-				ahead = make(chan fetched, 1)
-				go func(buf []eventstore.Event, after int64) {
-					buf, err := fetch(buf, after)
-					ahead <- fetched{buf, err}
-				}(spare, after)
+			full := int64(len(cur)) == n
+			for full && !sequential && len(ahead) < readAhead {
+				start()
 			}
 			for i := range cur {
 				if i > 0 {
@@ -343,14 +365,25 @@ func (s *Store) pages(ctx context.Context, q string, first any, after int64, key
 				if !yield(cur[i], nil) {
 					return
 				}
+				last = key(&cur[i])
 				cur[i] = eventstore.Event{} // let the payload go
 			}
-			if ahead != nil {
-				f := <-ahead
-				ahead = nil
-				spare, cur, err = cur, f.buf, f.err
-			} else {
-				cur, err = fetch(cur, after)
+			switch {
+			case !full && sequential:
+				return
+			case !full || sequential:
+				// A short page ends a sound log; make sure with qAfter.
+				for _, ch := range ahead {
+					<-ch
+				}
+				ahead = ahead[:0]
+				sequential = true
+				cur, err = fetch(cur, qAfter, last, n)
+			default:
+				f := <-ahead[0]
+				ahead = ahead[1:]
+				spare = append(spare, cur)
+				cur, err = f.buf, f.err
 			}
 		}
 	}

@@ -607,3 +607,66 @@ func TestLargeAppendLookups(t *testing.T) {
 		t.Errorf("duplicate returned %d events", len(r2.Events))
 	}
 }
+
+func TestTwoStoresOnOneFile(t *testing.T) {
+	// Each store's writer caches the head and stream versions between
+	// commits; a commit by the other store must invalidate that cache.
+	a := openTemp(t, Options{})
+	b, err := Open(a.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	stores := []*Store{a, b}
+	var head eventstore.Position
+	versions := map[eventstore.StreamID]eventstore.Version{}
+	for i := range 40 {
+		// a, a, b, b, a, b, …: cache hits as well as invalidations.
+		w := i % 2
+		if i < 4 {
+			w = i / 2
+		}
+		s, other := stores[w], stores[1-w]
+		stream := eventstore.StreamID(fmt.Sprint("s", i%3))
+		cmd := fmt.Sprint("c", i)
+		// The other store's view must not be stale: a condition on the
+		// previous head or version conflicts.
+		if head > 0 {
+			stale := head - 1
+			_, err := s.Append(ctx, eventstore.Condition{Head: &stale}, ev(string(stream), cmd, `{}`))
+			var ce *eventstore.ConflictError
+			if !errors.As(err, &ce) || ce.ActualHead != head {
+				t.Fatalf("append %d: stale head: err = %v, want a conflict at %d", i, err, head)
+			}
+		}
+		if v := versions[stream]; v > 0 {
+			_, err := s.Append(ctx, eventstore.Condition{Streams: map[eventstore.StreamID]eventstore.Version{stream: v - 1}}, ev(string(stream), cmd, `{}`))
+			var ce *eventstore.ConflictError
+			if !errors.As(err, &ce) || ce.Actual != v {
+				t.Fatalf("append %d: stale version: err = %v, want a conflict at %d", i, err, v)
+			}
+		}
+		cond := eventstore.Condition{Head: &head, Streams: map[eventstore.StreamID]eventstore.Version{stream: versions[stream]}}
+		r := mustAppend(t, s, cond, ev(string(stream), cmd, `{}`))
+		head++
+		versions[stream]++
+		if e := r.Events[0]; r.Duplicate || e.Position != head || e.Version != versions[stream] {
+			t.Fatalf("append %d: %s v%d at %d (duplicate %v), want v%d at %d", i, e.Stream, e.Version, e.Position, r.Duplicate, versions[stream], head)
+		}
+		if !s.w.cache.valid {
+			t.Fatalf("append %d: the writer's cache is not in use", i)
+		}
+		// The other store finds the command.
+		if r := mustAppend(t, other, eventstore.AnyCondition, ev("x", cmd, `{}`)); !r.Duplicate || r.Events[0].Position != head {
+			t.Fatalf("append %d: repeated on the other store: %+v", i, r)
+		}
+	}
+	for _, s := range stores {
+		if h, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil || h.Position != head {
+			t.Errorf("verify: %v, %v; want head %d", h, err, head)
+		}
+	}
+	if n := len(collect(t, a.ReadAll(ctx, 0))); n != int(head) {
+		t.Errorf("%d events, want %d", n, head)
+	}
+}

@@ -64,6 +64,9 @@ func (tp tamperer) exec(stmts ...string) func(args ...[]any) error {
 		if s.closed.Load() {
 			return eventstore.ErrClosed
 		}
+		// Writes on the store's own connection do not change its PRAGMA
+		// data_version: drop the writer's cache by hand.
+		s.w.cache.drop()
 		ctx := context.Background()
 		for _, q := range []string{
 			"DROP TRIGGER IF EXISTS events_no_update",

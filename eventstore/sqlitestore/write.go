@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"unsafe"
 
@@ -30,14 +31,46 @@ type writer struct {
 	insertEvents, insertCommands   [len(chunkRows)]*sql.Stmt
 	lookupCommands, lookupVersions [len(lookupRows)]*sql.Stmt
 
+	// cache is the log state as of this writer's last commit; see load.
+	cache logCache
+
 	// Scratch, reused from batch to batch.
-	args     []any
-	versions map[eventstore.StreamID]eventstore.Version
-	known    map[string][2]int64  // command id -> first, last position already in the log
-	state    map[[2]int]*sql.Stmt // see stateStmt
-	batch    map[string]*pending  // command id -> append written in this batch
-	events   []*eventstore.Event
-	commands []commandRow
+	args        []any
+	versions    map[eventstore.StreamID]eventstore.Version
+	known       map[string][2]int64    // command id -> first, last position already in the log
+	state       map[stateKey]*sql.Stmt // see stateStmt
+	dataVersion int64                  // PRAGMA data_version in this transaction
+	batch       map[string]*pending    // command id -> append written in this batch
+	events      []*eventstore.Event
+	commands    []commandRow
+}
+
+// logCache is what the writer knows of the log between transactions: the
+// head and the versions of recently written or read streams, as of its
+// last commit. It holds only while no other connection has committed to
+// the file since, which PRAGMA data_version tells (it changes when another
+// connection or process commits, never on this connection's own commits):
+// load checks it at the start of every transaction, inside BEGIN IMMEDIATE,
+// so nothing can commit between the check and the writes. Any rollback or
+// failed commit drops the cache.
+type logCache struct {
+	valid       bool
+	dataVersion int64
+	head        eventstore.Position
+	hash        eventstore.Hash
+	versions    map[eventstore.StreamID]eventstore.Version
+}
+
+// maxCachedStreams bounds logCache.versions: when a commit would take it
+// past this many streams, it is emptied first (and a commit of more
+// streams than that caches none). Streams not cached are read from the
+// database.
+const maxCachedStreams = 4096
+
+// drop forgets everything cached.
+func (c *logCache) drop() {
+	c.valid = false
+	clear(c.versions)
 }
 
 // commandRow is a row of the commands table.
@@ -49,10 +82,11 @@ type commandRow struct {
 func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 	w := &writer{
 		conn:     conn,
+		cache:    logCache{versions: make(map[eventstore.StreamID]eventstore.Version)},
 		versions: make(map[eventstore.StreamID]eventstore.Version),
 		known:    make(map[string][2]int64),
 		batch:    make(map[string]*pending),
-		state:    make(map[[2]int]*sql.Stmt),
+		state:    make(map[stateKey]*sql.Stmt),
 		args:     make([]any, 0, chunkRows[0]*numColumns),
 	}
 	type prep struct {
@@ -198,8 +232,15 @@ func (w *writer) lookup(sts *[len(lookupRows)]*sql.Stmt, keys []string, dest []a
 // load reads, inside the transaction, what deciding the appends of live
 // needs: the head, which of their command ids the log already holds (into
 // w.known) and the versions of the streams they name in their conditions
-// or events (into w.versions). A batch of up to lookupRows[0] command ids
-// and streams takes one statement.
+// or events (into w.versions), and sets w.dataVersion. A batch of up to
+// lookupRows[0] command ids and streams takes one statement.
+//
+// While the cache is valid, the head and the cached stream versions are
+// taken from it, and the statement reads only PRAGMA data_version, the
+// command ids (always looked up in the database, so that duplicates are
+// found across restarts and processes) and the streams not cached. If
+// data_version shows that another connection has committed since this
+// writer's last commit, the cache is dropped and everything is read again.
 func (w *writer) load(live []*pending) (eventstore.Position, eventstore.Hash, error) {
 	cmds := make([]string, 0, len(live))
 	streams := make([]string, 0, len(live))
@@ -220,17 +261,51 @@ func (w *writer) load(live []*pending) (eventstore.Position, eventstore.Hash, er
 		}
 	}
 	if len(cmds) > lookupRows[0] || len(streams) > lookupRows[0] {
-		head, prev, err := w.readHead()
-		if err != nil {
-			return 0, prev, err
-		}
-		if err := w.loadCommands(cmds); err != nil {
-			return 0, prev, err
-		}
-		return head, prev, w.loadVersions(streams)
+		return w.loadLarge(cmds, streams)
 	}
+	if c := &w.cache; c.valid {
+		missing := make([]string, 0, len(streams))
+		for _, id := range streams {
+			if v, ok := c.versions[eventstore.StreamID(id)]; ok {
+				w.versions[eventstore.StreamID(id)] = v
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if _, _, err := w.loadState(cmds, missing, false); err != nil {
+			return 0, eventstore.Hash{}, err
+		}
+		if w.dataVersion == c.dataVersion {
+			return c.head, c.hash, nil
+		}
+		c.drop()
+		clear(w.known)
+		clear(w.versions)
+	}
+	return w.loadState(cmds, streams, true)
+}
+
+// loadLarge is load for batches too large for one statement; it does not
+// use the cache.
+func (w *writer) loadLarge(cmds, streams []string) (eventstore.Position, eventstore.Hash, error) {
+	if err := w.conn.QueryRowContext(bg, "PRAGMA data_version").Scan(&w.dataVersion); err != nil {
+		return 0, eventstore.Hash{}, fmt.Errorf("read data_version: %w", err)
+	}
+	head, prev, err := w.readHead()
+	if err != nil {
+		return 0, prev, err
+	}
+	if err := w.loadCommands(cmds); err != nil {
+		return 0, prev, err
+	}
+	return head, prev, w.loadVersions(streams)
+}
+
+// loadState runs the state statement (see stateStmt) for cmds and streams,
+// at most lookupRows[0] of each, reading the head only if withHead.
+func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Position, eventstore.Hash, error) {
 	nc, ns := lookupSize(len(cmds)), lookupSize(len(streams))
-	st, err := w.stateStmt(nc, ns)
+	st, err := w.stateStmt(stateKey{nc, ns, withHead})
 	if err != nil {
 		return 0, eventstore.Hash{}, err
 	}
@@ -255,6 +330,7 @@ func (w *writer) load(live []*pending) (eventstore.Position, eventstore.Hash, er
 		a     sql.NullInt64
 		b     any
 		state = []any{&kind, &key, &a, &b}
+		dv    bool
 	)
 	for rows.Next() {
 		if err := rows.Scan(state...); err != nil {
@@ -272,16 +348,38 @@ func (w *writer) load(live []*pending) (eventstore.Position, eventstore.Hash, er
 			w.known[key.String] = [2]int64{a.Int64, last}
 		case 2:
 			w.versions[eventstore.StreamID(key.String)] = eventstore.Version(a.Int64)
+		case 3:
+			w.dataVersion, dv = a.Int64, true
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return 0, prev, fmt.Errorf("read log state: %w", err)
 	}
+	if !dv {
+		return 0, prev, errors.New("read log state: no data_version")
+	}
 	return head, prev, nil
 }
 
-// lookupSize is the smallest of lookupRows that holds n keys.
+// remember makes the cache the state of the log this writer has just
+// committed: head, hash and the stream versions of the transaction.
+func (w *writer) remember(head eventstore.Position, hash eventstore.Hash) {
+	c := &w.cache
+	if len(c.versions)+len(w.versions) > maxCachedStreams {
+		clear(c.versions)
+	}
+	if len(w.versions) <= maxCachedStreams {
+		maps.Copy(c.versions, w.versions)
+	}
+	c.valid, c.dataVersion, c.head, c.hash = true, w.dataVersion, head, hash
+}
+
+// lookupSize is the smallest of lookupRows that holds n keys, or 0 for no
+// keys.
 func lookupSize(n int) int {
+	if n == 0 {
+		return 0
+	}
 	k := len(lookupRows) - 1
 	for k > 0 && lookupRows[k] < n {
 		k--
@@ -289,19 +387,36 @@ func lookupSize(n int) int {
 	return lookupRows[k]
 }
 
-// stateStmt returns the statement that reads the head, looks up nc
-// command ids and reads the versions of ns streams, preparing it on first
-// use. Rows are (0, NULL, head position, head hash), (1, command id,
-// first position, last position) and (2, stream, version or NULL, NULL).
-func (w *writer) stateStmt(nc, ns int) (*sql.Stmt, error) {
-	k := [2]int{nc, ns}
+// stateKey names a state statement: how many command ids and streams it
+// looks up, and whether it reads the head.
+type stateKey struct {
+	nc, ns int
+	head   bool
+}
+
+// stateStmt returns the statement that reads PRAGMA data_version and, if
+// k.head, the head, looks up k.nc command ids and reads the versions of
+// k.ns streams, preparing it on first use. Rows are (0, NULL, head
+// position, head hash), (1, command id, first position, last position),
+// (2, stream, version or NULL, NULL) and (3, NULL, data_version, NULL).
+func (w *writer) stateStmt(k stateKey) (*sql.Stmt, error) {
 	if st := w.state[k]; st != nil {
 		return st, nil
 	}
-	q := "SELECT 0, NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) " +
-		"UNION ALL SELECT 1, command_id, first_position, last_position FROM commands WHERE command_id IN " + placeholders(1, nc) +
-		" UNION ALL SELECT 2, s.column1, (SELECT e.version FROM events e WHERE e.stream = s.column1 ORDER BY e.version DESC LIMIT 1), NULL " +
-		"FROM (VALUES " + placeholders(ns, 1) + ") s"
+	q := "SELECT 3, NULL, data_version, NULL FROM pragma_data_version"
+	if k.head {
+		q += " UNION ALL SELECT 0, NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1)"
+	}
+	if k.nc > 0 {
+		// A join with VALUES costs SQLite less than an IN list, which it
+		// first copies into a temporary index.
+		q += " UNION ALL SELECT 1, c.command_id, c.first_position, c.last_position " +
+			"FROM (VALUES " + placeholders(k.nc, 1) + ") v JOIN commands c ON c.command_id = v.column1"
+	}
+	if k.ns > 0 {
+		q += " UNION ALL SELECT 2, s.column1, (SELECT e.version FROM events e WHERE e.stream = s.column1 ORDER BY e.version DESC LIMIT 1), NULL " +
+			"FROM (VALUES " + placeholders(k.ns, 1) + ") s"
+	}
 	st, err := w.conn.PrepareContext(bg, q)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", q, err)
