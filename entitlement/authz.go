@@ -200,6 +200,12 @@ func canAssign(s *State, a Actor, catalogID string) bool {
 		RoleCatalogOwner, RoleAccessPackageManager, RoleAccessPackageAssignmentManager)
 }
 
+// canAssignPackage is canAssign over the catalog of an existing package.
+func canAssignPackage(s *State, a Actor, packageID string) bool {
+	pkg, ok := s.accessPackages[packageID]
+	return ok && canAssign(s, a, pkg.CatalogID)
+}
+
 // canViewAssignments: canAssign, plus the tenant-wide readers.
 func canViewAssignments(s *State, a Actor, catalogID string) bool {
 	return isTenantReader(a) || canAssign(s, a, catalogID)

@@ -11,56 +11,57 @@ var userAttributes = []string{
 	"jobTitle", "companyName", "country", "employeeHireDate", "employeeLeaveDateTime",
 }
 
-// userAttribute returns the current value of a user attribute as text.
-func userAttribute(u *User, name string) string {
+// userTextField and userTimeField locate a user attribute's field, so that
+// reading and writing attributes share one list of names.
+func userTextField(u *User, name string) *string {
 	switch name {
 	case "displayName":
-		return u.DisplayName
+		return &u.DisplayName
 	case "mail":
-		return u.Mail
+		return &u.Mail
 	case "userPrincipalName":
-		return u.UserPrincipalName
+		return &u.UserPrincipalName
 	case "userType":
-		return u.UserType
+		return &u.UserType
 	case "department":
-		return u.Department
+		return &u.Department
 	case "jobTitle":
-		return u.JobTitle
+		return &u.JobTitle
 	case "companyName":
-		return u.CompanyName
+		return &u.CompanyName
 	case "country":
-		return u.Country
+		return &u.Country
+	}
+	return nil
+}
+
+func userTimeField(u *User, name string) **time.Time {
+	switch name {
 	case "employeeHireDate":
-		return formatTimePtr(u.EmployeeHireDate)
+		return &u.EmployeeHireDate
 	case "employeeLeaveDateTime":
-		return formatTimePtr(u.EmployeeLeaveDateTime)
+		return &u.EmployeeLeaveDateTime
+	}
+	return nil
+}
+
+// userAttribute returns the current value of a user attribute as text.
+func userAttribute(u *User, name string) string {
+	if f := userTextField(u, name); f != nil {
+		return *f
+	}
+	if f := userTimeField(u, name); f != nil {
+		return formatTimePtr(*f)
 	}
 	return ""
 }
 
 // setUserAttribute sets a user attribute from text already validated.
 func setUserAttribute(u *User, name, v string) {
-	switch name {
-	case "displayName":
-		u.DisplayName = v
-	case "mail":
-		u.Mail = v
-	case "userPrincipalName":
-		u.UserPrincipalName = v
-	case "userType":
-		u.UserType = v
-	case "department":
-		u.Department = v
-	case "jobTitle":
-		u.JobTitle = v
-	case "companyName":
-		u.CompanyName = v
-	case "country":
-		u.Country = v
-	case "employeeHireDate":
-		u.EmployeeHireDate = parseTimePtr(v)
-	case "employeeLeaveDateTime":
-		u.EmployeeLeaveDateTime = parseTimePtr(v)
+	if f := userTextField(u, name); f != nil {
+		*f = v
+	} else if f := userTimeField(u, name); f != nil {
+		*f = parseTimePtr(v)
 	}
 }
 

@@ -514,9 +514,8 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if a.Kind == ActorServicePrincipal {
 		return decision{}, fail(op, ErrForbidden, subject("assignmentRequest", r.ID), "application permissions cannot cancel requests")
 	}
-	pkg := s.accessPackages[r.AccessPackageID]
 	self := a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID)
-	if !self && (pkg == nil || !canAssign(s, a, pkg.CatalogID)) {
+	if !self && !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}
 	switch r.State {
@@ -535,8 +534,7 @@ func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
 	}
-	pkg := s.accessPackages[r.AccessPackageID]
-	if pkg == nil || !canAssign(s, a, pkg.CatalogID) {
+	if !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}
 	sub := subject("assignmentRequest", r.ID)
@@ -561,8 +559,8 @@ func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
 	}
-	pkg := s.accessPackages[r.AccessPackageID]
-	if !isAdmin(a) && (pkg == nil || !canAssign(s, a, pkg.CatalogID)) {
+	// Admins may also delete requests whose package is gone.
+	if !isAdmin(a) && !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}
 	sub := subject("assignmentRequest", r.ID)
@@ -585,8 +583,7 @@ func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSour
 	if !ok {
 		return decision{}, notFound(op, subject("assignment", c.AssignmentID))
 	}
-	pkg := s.accessPackages[x.AccessPackageID]
-	if pkg == nil || !canAssign(s, a, pkg.CatalogID) {
+	if !canAssignPackage(s, a, x.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignment", x.ID))
 	}
 	if x.State != AssignmentStateDelivered {
