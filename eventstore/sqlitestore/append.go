@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"time"
 
@@ -69,6 +70,7 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 // the transaction its result.
 func (s *Store) lead() {
 	s.wmu.Lock()
+	s.gather()
 	s.mu.Lock()
 	batch := s.queue
 	s.queue, s.spare = s.spare[:0], nil
@@ -86,6 +88,7 @@ func (s *Store) lead() {
 	// Pass the lead on before handing out the results, so that the next
 	// commit starts while this batch's appenders are being woken.
 	s.mu.Lock()
+	s.company = len(batch) > 1 || len(s.queue) > 0
 	if len(s.queue) > 0 {
 		s.queue[0].done <- true // never blocks: done is buffered and unused so far
 	} else {
@@ -101,6 +104,25 @@ func (s *Store) lead() {
 	s.mu.Unlock()
 }
 
+// gather lets appenders that are about to queue join the next commit. The
+// appenders of the last commit are woken as it ends and queue again a few
+// microseconds later, just after the next leader has taken the queue; left
+// alone, 16 appenders settle into two groups of about 8 that take turns.
+// So when the last commit had company (more than one append written, or
+// some waiting), the leader yields its processor once before taking the
+// queue, and the appenders that are runnable queue first: about 11 appends
+// per commit instead of 8.7, and a commit costs less per append the more
+// it holds. A lone appender never yields, so it never waits on unrelated
+// goroutines.
+func (s *Store) gather() {
+	s.mu.Lock()
+	company := s.company
+	s.mu.Unlock()
+	if company {
+		runtime.Gosched()
+	}
+}
+
 // write writes batch in one transaction and sets every append's result. An
 // append whose statements fail is taken out with its error and the rest is
 // written again without it.
@@ -113,19 +135,18 @@ func (s *Store) write(batch []*pending) {
 		}
 		live = append(live, p)
 	}
-	perAppend := false
+	m := optimistic
 	for len(live) > 0 {
-		culprit, err := s.tryWrite(live, perAppend)
+		culprit, err := s.tryWrite(live, m)
 		if err == nil {
 			return
 		}
-		if culprit == retryPerAppend && !perAppend {
-			// Write again, one append at a time, to find the one to blame.
-			perAppend = true
+		if culprit == retry && m < perAppend {
+			m++
 			continue
 		}
 		err = fmt.Errorf("sqlitestore: append: %w", err)
-		if culprit < 0 { // wholeBatch, or retryPerAppend that cannot happen per append
+		if culprit < 0 { // wholeBatch, or retry that cannot happen per append
 			for _, p := range live {
 				p.res, p.err = eventstore.AppendResult{}, err
 			}
@@ -136,23 +157,42 @@ func (s *Store) write(batch []*pending) {
 	}
 }
 
+// writeMode is how tryWrite goes about a batch. write starts optimistic
+// and moves to the next mode when the batched INSERTs fail.
+type writeMode int
+
+const (
+	// optimistic does not look the command ids up while the writer's
+	// cache is valid: a command id already in the log makes the INSERT
+	// into commands fail on its primary key, and the batch is written
+	// again carefully. Repeated commands are rare (a client retrying after
+	// a crash or a timeout), and the look-up cost every commit about 2 µs
+	// per append plus a join.
+	optimistic writeMode = iota
+	// careful looks every command id up first, and answers a repeated
+	// command with the events its first append wrote.
+	careful
+	// perAppend is careful and writes each append's rows right after
+	// deciding it, to find the append whose rows fail.
+	perAppend
+)
+
 // Results of tryWrite for errors not caused by one append.
 const (
-	wholeBatch     = -1 // every append fails with the error
-	retryPerAppend = -2 // the batched inserts failed: write again per append
+	wholeBatch = -1 // every append fails with the error
+	retry      = -2 // the batched inserts failed: write again in the next mode
 )
 
 // tryWrite writes the appends of live in one transaction. It reads what it
-// needs (head, known command ids, stream versions) with a few statements,
-// or takes it from the writer's cache (see logCache),
-// decides every append in memory, in order, and writes all events and
-// command rows with multi-row INSERTs; with perAppend it writes each
-// append's rows right after deciding it instead. If a write fails it rolls
-// back and returns retryPerAppend (batched) or the index of the append
-// whose rows failed (perAppend) with the error; if anything else fails, it
-// returns wholeBatch and the error. Conflicts and duplicates are results,
-// not errors.
-func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err error) {
+// needs (head, known command ids, stream versions) with one statement, or
+// takes it from the writer's cache (see logCache), decides every append in
+// memory, in order, and writes all events and command rows with multi-row
+// INSERTs; in mode perAppend it writes each append's rows right after
+// deciding it instead. If a write fails it rolls back and returns retry
+// (batched) or the index of the append whose rows failed (perAppend) with
+// the error; if anything else fails, it returns wholeBatch and the error.
+// Conflicts and duplicates are results, not errors.
+func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) {
 	w := s.w
 	w.reset()
 	if err := w.exec(w.begin); err != nil {
@@ -170,7 +210,7 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 		}
 		w.reset()
 	}()
-	head, prev, err := w.load(live)
+	head, prev, err := w.load(live, m != optimistic)
 	if err != nil {
 		return wholeBatch, err
 	}
@@ -181,6 +221,15 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 			p.res = eventstore.AppendResult{Events: cloneEvents(q.res.Events), Duplicate: true}
 			continue
 		}
+		conflict := w.check(p.cond, head)
+		if conflict != nil && m == optimistic {
+			// A repeated command is answered with its first events even
+			// if its condition no longer holds, so its id is looked up
+			// now; the rest of the batch still relies on the primary key.
+			if err := w.loadCommands([]string{p.cmd}); err != nil {
+				return wholeBatch, err
+			}
+		}
 		if r, ok := w.known[p.cmd]; ok {
 			evs, err := w.rangeEvents(r[0], r[1])
 			if err != nil {
@@ -189,7 +238,7 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 			p.res = eventstore.AppendResult{Events: evs, Duplicate: true}
 			continue
 		}
-		if p.err = w.check(p.cond, head); p.err != nil {
+		if p.err = conflict; p.err != nil {
 			continue
 		}
 		out := make([]eventstore.Event, len(p.events))
@@ -209,7 +258,7 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 		}
 		last := out[len(out)-1].Position
 		w.commands = append(w.commands, commandRow{p.cmd, int64(head + 1), int64(last)})
-		if perAppend {
+		if m == perAppend {
 			if err := w.flush(); err != nil {
 				return i, err
 			}
@@ -221,7 +270,7 @@ func (s *Store) tryWrite(live []*pending, perAppend bool) (culprit int, err erro
 		events += uint64(len(out))
 	}
 	if err := w.flush(); err != nil {
-		return retryPerAppend, err
+		return retry, err
 	}
 	if err := w.exec(w.commit); err != nil {
 		return wholeBatch, fmt.Errorf("commit: %w", err)

@@ -94,12 +94,13 @@ type Store struct {
 
 	closed atomic.Bool
 
-	// Group commit. mu guards queue and leading; wmu is held by the leader
-	// while it writes, and by Close while it releases the writer.
+	// Group commit. mu guards queue, leading and company; wmu is held by
+	// the leader while it writes, and by Close while it releases the writer.
 	mu      sync.Mutex
 	queue   []*pending
 	spare   []*pending
 	leading bool
+	company bool // the last commit wrote more than one append, or some waited (see gather)
 	wmu     sync.Mutex
 
 	qHead *sql.Stmt

@@ -329,6 +329,23 @@ func TestGroupCommitChecksEachAppendInOrder(t *testing.T) {
 	if err != nil || head.Position != 6 {
 		t.Errorf("verify: %v, %v", head, err)
 	}
+
+	// A repeated command is a duplicate even when its condition fails,
+	// also in a batch that the first, optimistic attempt writes (no insert
+	// fails, so nothing sends the batch back to look every id up).
+	res, errs = queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
+		app(at(1), ev("old", "c0", `{}`)),                 // duplicate of c0, stale head
+		app(streams("a", 0), ev("a", "c4", `{}`)),         // duplicate of c4, stale version
+		app(eventstore.AnyCondition, ev("n", "c8", `{}`)), // ok: position 7
+	})
+	for i, want := range []string{"true [old@1/v1]", "true [a@4/v2]", "false [n@7/v1]"} {
+		if errs[i] != nil || positions(res[i]) != want {
+			t.Errorf("second batch, append %d: %s, %v; want %s", i, positions(res[i]), errs[i], want)
+		}
+	}
+	if st := s.Stats(); st.Commits != 3 || st.Appends != 6 {
+		t.Errorf("stats %+v", st)
+	}
 }
 
 // exec runs q on the store's write connection, between commits.
@@ -477,6 +494,9 @@ func TestOpenDB(t *testing.T) {
 	}
 	if got, _ := sqlitex.Pragma(ctx, s.w.conn, "synchronous"); got != "2" {
 		t.Errorf("synchronous = %s", got)
+	}
+	if got, _ := sqlitex.Pragma(ctx, s.w.conn, "temp_store"); got != "2" {
+		t.Errorf("temp_store = %s, want 2 (MEMORY)", got)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
