@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"time"
 
@@ -54,6 +53,10 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
 	s.queue = append(s.queue, p)
+	if s.filled != nil && len(s.queue) >= s.fillAt {
+		close(s.filled) // the leader waiting in gather has its batch
+		s.filled = nil
+	}
 	lead := !s.leading
 	s.leading = true
 	s.mu.Unlock()
@@ -76,6 +79,7 @@ func (s *Store) lead() {
 	s.queue, s.spare = s.spare[:0], nil
 	closed := s.closed.Load()
 	s.mu.Unlock()
+	start := time.Now()
 	if closed {
 		for _, p := range batch {
 			p.err = eventstore.ErrClosed
@@ -83,12 +87,14 @@ func (s *Store) lead() {
 	} else {
 		s.write(batch)
 	}
+	took := time.Since(start)
 	s.wmu.Unlock()
 
 	// Pass the lead on before handing out the results, so that the next
 	// commit starts while this batch's appenders are being woken.
 	s.mu.Lock()
-	s.company = len(batch) > 1 || len(s.queue) > 0
+	s.company = len(batch) + len(s.queue)
+	s.lastCommit = took
 	if len(s.queue) > 0 {
 		s.queue[0].done <- true // never blocks: done is buffered and unused so far
 	} else {
@@ -104,23 +110,47 @@ func (s *Store) lead() {
 	s.mu.Unlock()
 }
 
-// gather lets appenders that are about to queue join the next commit. The
-// appenders of the last commit are woken as it ends and queue again a few
-// microseconds later, just after the next leader has taken the queue; left
-// alone, 16 appenders settle into two groups of about 8 that take turns.
-// So when the last commit had company (more than one append written, or
-// some waiting), the leader yields its processor once before taking the
-// queue, and the appenders that are runnable queue first: about 11 appends
-// per commit instead of 8.7, and a commit costs less per append the more
-// it holds. A lone appender never yields, so it never waits on unrelated
-// goroutines.
+// maxGather bounds the wait in gather, whatever the commits cost.
+const maxGather = time.Millisecond
+
+// gather waits, when appends came in company lately, for the appenders of
+// the last commit to queue again before the leader takes the queue.
+//
+// The appenders of a commit are woken as it ends and queue again some tens
+// of microseconds later, once the processors get to them, which is after
+// the next leader has already taken the queue. Left alone, 16 appenders
+// settle into two groups of about 8 that take turns, and each commit pays
+// its fixed cost (the fsync, mostly) for half of them; yielding the
+// processor once (runtime.Gosched) got 11. So the leader waits until the
+// queue holds as many appends as the last commit saw (those it wrote and
+// those that queued meanwhile), or for a quarter of the last commit's
+// duration, whichever comes first: 15-16 appends per commit. A lone
+// appender never waits; when appenders stop coming, the leader waits once
+// and the count falls with the commit that follows.
 func (s *Store) gather() {
 	s.mu.Lock()
-	company := s.company
-	s.mu.Unlock()
-	if company {
-		runtime.Gosched()
+	want, limit := s.company, min(s.lastCommit/4, s.maxGather)
+	if want <= 1 || len(s.queue) >= want || limit <= 0 {
+		s.mu.Unlock()
+		return
 	}
+	filled := make(chan struct{})
+	s.filled, s.fillAt = filled, want
+	s.mu.Unlock()
+
+	if s.timer == nil {
+		s.timer = time.NewTimer(limit)
+	} else {
+		s.timer.Reset(limit)
+	}
+	select {
+	case <-filled:
+	case <-s.timer.C:
+	}
+	s.timer.Stop()
+	s.mu.Lock()
+	s.filled = nil
+	s.mu.Unlock()
 }
 
 // write writes batch in one transaction and sets every append's result. An

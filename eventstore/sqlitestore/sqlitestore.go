@@ -94,14 +94,20 @@ type Store struct {
 
 	closed atomic.Bool
 
-	// Group commit. mu guards queue, leading and company; wmu is held by
-	// the leader while it writes, and by Close while it releases the writer.
-	mu      sync.Mutex
-	queue   []*pending
-	spare   []*pending
-	leading bool
-	company bool // the last commit wrote more than one append, or some waited (see gather)
-	wmu     sync.Mutex
+	// Group commit. mu guards queue, leading and the fields gather uses;
+	// wmu is held by the leader while it writes (and by gather's wait, and
+	// by Close while it releases the writer).
+	mu         sync.Mutex
+	queue      []*pending
+	spare      []*pending
+	leading    bool
+	company    int           // appends the last commit wrote, plus those that queued meanwhile
+	lastCommit time.Duration // how long the last commit took
+	filled     chan struct{} // closed when the queue holds fillAt appends; see gather
+	fillAt     int
+	timer      *time.Timer   // gather's, used under wmu
+	maxGather  time.Duration // maxGather, but for tests
+	wmu        sync.Mutex
 
 	qHead *sql.Stmt
 
@@ -222,7 +228,7 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts, pageSize: int64(opts.PageSize), read: read, w: w}
+	s := &Store{opts: opts, pageSize: int64(opts.PageSize), read: read, w: w, maxGather: maxGather}
 	if s.qHead, err = read.PrepareContext(ctx, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"); err != nil {
 		w.close()
 		return nil, fmt.Errorf("sqlitestore: prepare: %w", err)

@@ -348,6 +348,62 @@ func TestGroupCommitChecksEachAppendInOrder(t *testing.T) {
 	}
 }
 
+// TestGatherWaitsForCompany has a leader expect three appends (as if the
+// last commit had seen three) and checks that it waits for all of them,
+// and that when fewer come it waits only until its timer fires and expects
+// fewer next time.
+func TestGatherWaitsForCompany(t *testing.T) {
+	s := openTemp(t, Options{})
+	lead := func(company int) chan struct{} {
+		s.mu.Lock()
+		s.leading, s.company, s.lastCommit = true, company, time.Hour
+		s.mu.Unlock()
+		done := make(chan struct{})
+		go func() { s.lead(); close(done) }()
+		return done
+	}
+	waitFor := func(done chan struct{}, what string) {
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the leader did not return: %s", what)
+		}
+	}
+
+	// Expecting three: only the third append ends the wait (the timer is
+	// an hour away), and the three share one commit.
+	s.maxGather = time.Hour
+	done := lead(3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if _, err := s.Append(ctx, eventstore.AnyCondition, ev("g", fmt.Sprint("c", i), `{}`)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(done, "three appends queued")
+	wg.Wait()
+	if st := s.Stats(); st.Commits != 1 || st.Appends != 3 {
+		t.Errorf("stats %+v, want one commit of 3 appends", st)
+	}
+
+	// Expecting three, getting one: the timer ends the wait, and the next
+	// leader expects one, that is, does not wait.
+	s.maxGather = time.Millisecond
+	done = lead(3)
+	if _, err := s.Append(ctx, eventstore.AnyCondition, ev("g", "c3", `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(done, "the timer fired")
+	s.mu.Lock()
+	company := s.company
+	s.mu.Unlock()
+	if st := s.Stats(); st.Commits != 2 || company != 1 {
+		t.Errorf("stats %+v, company %d; want 2 commits, company 1", st, company)
+	}
+}
+
 // exec runs q on the store's write connection, between commits.
 func execWriter(t *testing.T, s *Store, q string) {
 	t.Helper()
