@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -207,6 +208,10 @@ const (
 	perAppend
 )
 
+// errStaleCache sends a batch decided from a stale cache back to be written
+// carefully; it reaches no caller.
+var errStaleCache = errors.New("another connection has written to the log")
+
 // Results of tryWrite for errors not caused by one append.
 const (
 	wholeBatch = -1 // every append fails with the error
@@ -255,9 +260,15 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 		if conflict != nil && m == optimistic {
 			// A repeated command is answered with its first events even
 			// if its condition no longer holds, so its id is looked up
-			// now; the rest of the batch still relies on the primary key.
-			if err := w.loadCommands([]string{p.cmd}); err != nil {
+			// now (the rest of the batch still relies on the primary
+			// key), and the conflict may come from a cache that another
+			// connection made stale, which load did not check: the same
+			// statement reads data_version.
+			if _, _, err := w.loadState([]string{p.cmd}, nil, false); err != nil {
 				return wholeBatch, err
+			}
+			if w.dataVersion != w.cache.dataVersion {
+				return retry, errStaleCache
 			}
 		}
 		if r, ok := w.known[p.cmd]; ok {

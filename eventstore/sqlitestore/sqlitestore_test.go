@@ -737,6 +737,22 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 			t.Fatalf("append %d: repeated on the other store: %+v", i, r)
 		}
 	}
+	// New commands with no condition, taking turns: each store's cache is
+	// stale every time, and only the position the other store took tells.
+	for i := range 6 {
+		r := mustAppend(t, stores[i%2], eventstore.AnyCondition, ev("free", fmt.Sprint("free", i), `{}`))
+		head++
+		if e := r.Events[0]; r.Duplicate || e.Position != head || e.Version != eventstore.Version(i+1) {
+			t.Fatalf("free append %d: v%d at %d (duplicate %v), want v%d at %d", i, e.Version, e.Position, r.Duplicate, i+1, head)
+		}
+	}
+	// A condition that holds, though the store's own cache says otherwise:
+	// b wrote last, so a's cache is one append behind.
+	cond := eventstore.Condition{Head: &head, Streams: map[eventstore.StreamID]eventstore.Version{"free": 6}}
+	if r, err := a.Append(ctx, cond, ev("free", "after-b", `{}`)); err != nil || r.Events[0].Position != head+1 {
+		t.Fatalf("append at head %d after the other store's: %+v, %v", head, r, err)
+	}
+	head++
 	for _, s := range stores {
 		if h, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil || h.Position != head {
 			t.Errorf("verify: %v, %v; want head %d", h, err, head)

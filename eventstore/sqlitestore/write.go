@@ -244,7 +244,9 @@ func (w *writer) lookup(sts *[len(lookupRows)]*sql.Stmt, keys []string, dest []a
 // and processes; without lookUp, the commands table's primary key finds
 // them, see optimistic). If data_version shows that another connection has
 // committed since this writer's last commit, the cache is dropped and
-// everything is read again, command ids included.
+// everything is read again, command ids included. Without lookUp and with
+// every stream cached, load reads nothing at all: a trivial statement
+// costs 13-20 µs through the driver, 5 % of a one-event commit.
 func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, eventstore.Hash, error) {
 	cmds := make([]string, 0, len(live))
 	streams := make([]string, 0, len(live))
@@ -275,6 +277,15 @@ func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, events
 			} else {
 				missing = append(missing, id)
 			}
+		}
+		if !lookUp && len(missing) == 0 {
+			// Nothing to read: the cache is trusted without asking
+			// data_version. A commit by another connection since has
+			// taken position head+1, so the INSERT fails and the batch is
+			// written again carefully; an append that conflicts with the
+			// cache has it checked first (see tryWrite).
+			w.dataVersion = c.dataVersion
+			return c.head, c.hash, nil
 		}
 		look := cmds
 		if !lookUp {
