@@ -27,7 +27,7 @@ import (
 // DriverName is the database/sql driver name of modernc.org/sqlite.
 const DriverName = "sqlite"
 
-// TempStore is the PRAGMA temp_store of every connection: MEMORY. A
+// TempStore is the PRAGMA temp_store of the write connection: MEMORY. A
 // multi-row INSERT into a table with an index keeps a statement journal
 // (the pages it changes, to undo it alone on error); with the default
 // temp_store, a journal past 64 KiB spills into a temporary file that is
@@ -149,15 +149,14 @@ func (d *DB) Close() error {
 }
 
 // DSN returns the modernc.org/sqlite data source name for the file at path:
-// WAL mode, the busy timeout, foreign keys on, temporary storage in memory
-// (see TempStore) and, for the writer, synchronous and BEGIN IMMEDIATE
-// transactions; for a reader, query_only.
+// WAL mode, the busy timeout, foreign keys on and, for the writer,
+// synchronous, temporary storage in memory (see TempStore) and BEGIN
+// IMMEDIATE transactions; for a reader, query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
 	q := []string{
 		"_pragma=busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")",
 		"_pragma=foreign_keys(1)",
-		"_pragma=temp_store(" + TempStore + ")",
 	}
 	if opts.MmapSize > 0 {
 		q = append(q, "_pragma=mmap_size("+strconv.FormatInt(opts.MmapSize, 10)+")")
@@ -172,7 +171,7 @@ func DSN(path string, opts Options, readOnly bool) string {
 		if sync == "" {
 			sync = SyncFull
 		}
-		q = append(q, "_pragma=journal_mode(WAL)", "_pragma=synchronous("+sync+")", "_txlock=immediate")
+		q = append(q, "_pragma=journal_mode(WAL)", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")", "_txlock=immediate")
 	}
 	return "file:" + escapePath(path) + "?" + strings.Join(q, "&")
 }
