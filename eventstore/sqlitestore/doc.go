@@ -17,7 +17,10 @@
 //   - Appends that arrive together are written in one transaction (group
 //     commit), without a background goroutine: the first appender to find
 //     no commit under way becomes the leader and writes everything queued,
-//     while the others wait for their result. Each append is still checked
+//     while the others wait for their result (when the last commit was
+//     shared, the leader waits briefly for as many appends as it saw, so
+//     that concurrent appenders share one commit instead of taking turns in
+//     two groups). Each append is still checked
 //     against its own Condition, in arrival order, and fails or succeeds on
 //     its own; only a failure of the commit itself fails the whole group.
 //   - ReadAll and ReadStream page through the log by position (or version)
