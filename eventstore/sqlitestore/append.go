@@ -245,7 +245,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 		}
 		w.reset()
 	}()
-	head, prev, err := w.load(live, m != optimistic)
+	head, prev, err := w.load(live, m >= careful)
 	if err != nil {
 		return wholeBatch, err
 	}
