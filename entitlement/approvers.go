@@ -176,16 +176,7 @@ func (s *State) inSubjectSets(sets []SubjectSet, id string, rc resolveContext) b
 			if err != nil {
 				continue
 			}
-			if rule.Match(func(name string) (string, bool) {
-				if name == "accountEnabled" {
-					if u.AccountEnabled {
-						return "true", true
-					}
-					return "false", true
-				}
-				v := userAttribute(u, name)
-				return v, v != ""
-			}) {
+			if rule.Match(func(name string) (string, bool) { return ruleAttribute(u, name) }) {
 				return true
 			}
 			continue

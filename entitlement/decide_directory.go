@@ -2,13 +2,18 @@ package entitlement
 
 import (
 	"slices"
+	"strconv"
 	"time"
 )
 
-// userAttributes are the attributes SetUserAttribute may change.
+// userAttributes are the attributes SetUserAttribute may change. Every
+// attribute a membership rule may test is one of them, or accountEnabled
+// (see ruleAttribute).
 var userAttributes = []string{
 	"displayName", "mail", "userPrincipalName", "userType", "department",
 	"jobTitle", "companyName", "country", "employeeHireDate", "employeeLeaveDateTime",
+	"givenName", "surname", "mailNickname", "employeeId", "employeeType",
+	"city", "state", "postalCode", "officeLocation", "usageLocation",
 }
 
 // userTextField and userTimeField locate a user attribute's field, so that
@@ -31,6 +36,26 @@ func userTextField(u *User, name string) *string {
 		return &u.CompanyName
 	case "country":
 		return &u.Country
+	case "givenName":
+		return &u.GivenName
+	case "surname":
+		return &u.Surname
+	case "mailNickname":
+		return &u.MailNickname
+	case "employeeId":
+		return &u.EmployeeID
+	case "employeeType":
+		return &u.EmployeeType
+	case "city":
+		return &u.City
+	case "state":
+		return &u.State
+	case "postalCode":
+		return &u.PostalCode
+	case "officeLocation":
+		return &u.OfficeLocation
+	case "usageLocation":
+		return &u.UsageLocation
 	}
 	return nil
 }
@@ -54,6 +79,18 @@ func userAttribute(u *User, name string) string {
 		return formatTimePtr(*f)
 	}
 	return ""
+}
+
+// ruleAttribute is the accessor a membership rule is matched with: the
+// user's attribute as text, and whether it is set. accountEnabled, which
+// is not a SetUserAttribute attribute (BlockUser and UnblockUser change
+// it), reads "true" or "false".
+func ruleAttribute(u *User, name string) (string, bool) {
+	if name == "accountEnabled" {
+		return strconv.FormatBool(u.AccountEnabled), true
+	}
+	v := userAttribute(u, name)
+	return v, v != ""
 }
 
 // setUserAttribute sets a user attribute from text already validated.

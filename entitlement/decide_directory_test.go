@@ -139,3 +139,37 @@ func TestDirectoryValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "b"}, u.Sponsors)
 }
+
+// TestEveryRuleAttributeIsStored sets each attribute a membership rule may
+// test through the directory commands and matches a rule on it against
+// the stored user: a rule never tests an attribute the directory drops.
+func TestEveryRuleAttributeIsStored(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	id := nameID("user/rule-attributes")
+	w.do(sys, PutUser{User: User{ID: id, AccountEnabled: true}})
+	for _, name := range MembershipRuleAttributes() {
+		t.Run(name, func(t *testing.T) {
+			value := "v-" + name
+			switch name {
+			case "accountEnabled":
+				value = "true" // set by PutUser, BlockUser and UnblockUser
+			case "userType":
+				value = UserTypeGuest
+				fallthrough
+			default:
+				w.do(sys, SetUserAttribute{UserID: id, Name: name, Value: value})
+			}
+			u, err := w.state().GetUser(ga, id)
+			require.NoError(t, err)
+			literal := `"` + value + `"`
+			if name == "accountEnabled" {
+				literal = value
+			}
+			rule, err := ParseMembershipRule("(user." + name + " -eq " + literal + ")")
+			require.NoError(t, err)
+			require.True(t, rule.Match(func(n string) (string, bool) { return ruleAttribute(&u, n) }),
+				"rule on %s does not match the stored user", name)
+		})
+	}
+}

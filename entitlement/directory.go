@@ -34,6 +34,16 @@ type User struct {
 	JobTitle                string     `json:"jobTitle,omitempty"`
 	CompanyName             string     `json:"companyName,omitempty"`
 	Country                 string     `json:"country,omitempty"`
+	GivenName               string     `json:"givenName,omitempty"`
+	Surname                 string     `json:"surname,omitempty"`
+	MailNickname            string     `json:"mailNickname,omitempty"`
+	EmployeeID              string     `json:"employeeId,omitempty"`
+	EmployeeType            string     `json:"employeeType,omitempty"`
+	City                    string     `json:"city,omitempty"`
+	State                   string     `json:"state,omitempty"`
+	PostalCode              string     `json:"postalCode,omitempty"`
+	OfficeLocation          string     `json:"officeLocation,omitempty"`
+	UsageLocation           string     `json:"usageLocation,omitempty"`
 	EmployeeHireDate        *time.Time `json:"employeeHireDate,omitempty"`
 	EmployeeLeaveDateTime   *time.Time `json:"employeeLeaveDateTime,omitempty"`
 	AccountEnabled          bool       `json:"accountEnabled"`
