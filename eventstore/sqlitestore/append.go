@@ -194,10 +194,11 @@ type writeMode int
 
 const (
 	// optimistic does not look the command ids up while the writer's
-	// cache is valid: a command id already in the log makes the INSERT
-	// into commands fail on its primary key, and the batch is written
-	// again carefully. Repeated commands are rare (a client retrying after
-	// a crash or a timeout), and the look-up cost every commit about 2 µs
+	// cache is valid (nor, when every stream is cached, read anything:
+	// see load): a command id already in the log makes the INSERT into
+	// commands fail on its primary key, and the batch is written again
+	// carefully. Repeated commands are rare (a client retrying after a
+	// crash or a timeout), and the look-up cost every commit about 2 µs
 	// per append plus a join.
 	optimistic writeMode = iota
 	// careful looks every command id up first, and answers a repeated
@@ -263,11 +264,12 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 			// now (the rest of the batch still relies on the primary
 			// key), and the conflict may come from a cache that another
 			// connection made stale, which load did not check: the same
-			// statement reads data_version.
+			// statement reads data_version. (With no valid cache, load
+			// read the log itself in this transaction.)
 			if _, _, err := w.loadState([]string{p.cmd}, nil, false); err != nil {
 				return wholeBatch, err
 			}
-			if w.dataVersion != w.cache.dataVersion {
+			if w.cache.valid && w.dataVersion != w.cache.dataVersion {
 				return retry, errStaleCache
 			}
 		}

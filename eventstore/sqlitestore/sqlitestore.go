@@ -106,7 +106,7 @@ type Store struct {
 	filled     chan struct{} // closed when the queue holds fillAt appends; see gather
 	fillAt     int
 	timer      *time.Timer   // gather's, used under wmu
-	maxGather  time.Duration // maxGather, but for tests
+	maxGather  time.Duration // bound of gather's wait: the const maxGather, which tests change
 	wmu        sync.Mutex
 
 	qHead *sql.Stmt
