@@ -132,7 +132,7 @@ func (w *world) request(who, pkg, pol string) string {
 func (w *world) getRequest(id string) AssignmentRequest {
 	w.t.Helper()
 	var r AssignmentRequest
-	w.m.Read(func(s *State) { r = cloneRequest(*s.requests[id]) })
+	w.m.Read(func(s *State) { r = cloneRequest(*at(&s.requests, id)) })
 	return r
 }
 
@@ -140,7 +140,7 @@ func (w *world) getAssignment(id string) Assignment {
 	w.t.Helper()
 	var a Assignment
 	w.m.Read(func(s *State) {
-		x, ok := s.assignments[id]
+		x, ok := s.assignments.Get(id)
 		require.True(w.t, ok, "no assignment %s", id)
 		a = cloneAssignment(*x)
 	})

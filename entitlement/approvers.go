@@ -45,7 +45,7 @@ func (s *State) resolveSubjectSet(set SubjectSet, rc resolveContext) []string {
 			return []string{set.UserID}
 		}
 	case SingleServicePrincipal:
-		if _, ok := s.servicePrincipals[set.ServicePrincipalID]; ok {
+		if _, ok := s.servicePrincipals.Get(set.ServicePrincipalID); ok {
 			return []string{set.ServicePrincipalID}
 		}
 	case GroupMembers:
@@ -59,7 +59,7 @@ func (s *State) resolveSubjectSet(set SubjectSet, rc resolveContext) []string {
 		if !ok {
 			return nil
 		}
-		o, ok := s.connectedOrganizations[u.ConnectedOrganizationID]
+		o, ok := s.connectedOrganizations.Get(u.ConnectedOrganizationID)
 		if !ok {
 			return nil
 		}
@@ -73,8 +73,8 @@ func (s *State) resolveSubjectSet(set SubjectSet, rc resolveContext) []string {
 		}
 	case ConnectedOrganizationMembers:
 		var out []string
-		for _, id := range sortedKeys(s.users) {
-			if u := s.users[id]; s.enabledUser(id) && u.ConnectedOrganizationID == set.ConnectedOrganizationID {
+		for id := range s.ix.usersByOrg.Members(set.ConnectedOrganizationID) {
+			if s.enabledUser(id) {
 				out = append(out, id)
 			}
 		}
@@ -121,15 +121,15 @@ func (s *State) expandMembers(ids []string) []string {
 			return
 		}
 		seen[id] = true
-		if g, ok := s.groups[id]; ok {
-			for _, m := range g.Members {
+		if s.groups.Has(id) {
+			for m := range s.ix.members.Members(id) {
 				walk(m)
 			}
 			return
 		}
 		if s.enabledUser(id) {
 			out = append(out, id)
-		} else if _, ok := s.servicePrincipals[id]; ok {
+		} else if _, ok := s.servicePrincipals.Get(id); ok {
 			out = append(out, id)
 		}
 	}
@@ -192,7 +192,7 @@ func (s *State) inSubjectSets(sets []SubjectSet, id string, rc resolveContext) b
 // now (allowedTargetScope and specificAllowedTargets).
 func (s *State) targetInScope(p *AssignmentPolicy, target string) bool {
 	u, isUser := s.activeUser(target)
-	_, isSP := s.servicePrincipals[target]
+	_, isSP := s.servicePrincipals.Get(target)
 	rc := resolveContext{requestorID: target, targetID: target}
 	switch p.AllowedTargetScope {
 	case ScopeNotSpecified:
@@ -222,7 +222,7 @@ func (s *State) targetInScope(p *AssignmentPolicy, target string) bool {
 		if !isUser || !u.IsGuest() {
 			return false
 		}
-		o, ok := s.connectedOrganizations[u.ConnectedOrganizationID]
+		o, ok := s.connectedOrganizations.Get(u.ConnectedOrganizationID)
 		return ok && o.State == ConnectedOrganizationConfigured
 	case ScopeAllExternalUsers:
 		return isUser && u.IsGuest()

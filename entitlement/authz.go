@@ -44,11 +44,20 @@ func holdsRole(s *State, a Actor, roleDefinitionID, appScopeID string) bool {
 	if !canHoldRoles(s, a) {
 		return false
 	}
-	for _, ra := range s.roleAssignments {
-		if ra.RoleDefinitionID != roleDefinitionID || ra.AppScopeID != appScopeID {
+	var groups map[string]bool
+	looked := false
+	for id := range s.ix.rolesByScope.Members(appScopeID) {
+		ra, _ := s.roleAssignments.Get(id)
+		if ra.RoleDefinitionID != roleDefinitionID {
 			continue
 		}
-		if ra.PrincipalID == a.ID || s.isMemberOf(a.ID, ra.PrincipalID) {
+		if ra.PrincipalID == a.ID {
+			return true
+		}
+		if !looked {
+			groups, looked = s.groupsOf(a.ID), true
+		}
+		if groups[ra.PrincipalID] {
 			return true
 		}
 	}
@@ -70,8 +79,11 @@ func holdsAnyEMRole(s *State, a Actor) bool {
 	if !canHoldRoles(s, a) {
 		return false
 	}
-	for _, ra := range s.roleAssignments {
-		if ra.PrincipalID == a.ID || s.isMemberOf(a.ID, ra.PrincipalID) {
+	if s.ix.rolesByPrincipal.Len(a.ID) > 0 {
+		return true
+	}
+	for g := range s.groupsOf(a.ID) {
+		if s.ix.rolesByPrincipal.Len(g) > 0 {
 			return true
 		}
 	}
@@ -84,7 +96,7 @@ func canHoldRoles(s *State, a Actor) bool {
 	if a.Kind == ActorSystem || a.ID == "" {
 		return false
 	}
-	if u, ok := s.users[a.ID]; ok && u.DeletedDateTime != nil {
+	if u, ok := s.users.Get(a.ID); ok && u.DeletedDateTime != nil {
 		return false
 	}
 	return true
@@ -169,7 +181,7 @@ func hasResourceRights(s *State, a Actor, originSystem, originID string) bool {
 	}
 	switch originSystem {
 	case OriginSystemAadGroup:
-		g, ok := s.groups[originID]
+		g, ok := s.groups.Get(originID)
 		if !ok {
 			return false
 		}
@@ -179,7 +191,7 @@ func hasResourceRights(s *State, a Actor, originSystem, originID string) bool {
 		}
 		return g.IsUnified() && a.hasAnyRole(ExchangeAdministrator, SharePointAdministrator)
 	case OriginSystemAadApplication:
-		sp, ok := s.servicePrincipals[originID]
+		sp, ok := s.servicePrincipals.Get(originID)
 		if !ok {
 			return false
 		}
@@ -202,7 +214,7 @@ func canAssign(s *State, a Actor, catalogID string) bool {
 
 // canAssignPackage is canAssign over the catalog of an existing package.
 func canAssignPackage(s *State, a Actor, packageID string) bool {
-	pkg, ok := s.accessPackages[packageID]
+	pkg, ok := s.accessPackages.Get(packageID)
 	return ok && canAssign(s, a, pkg.CatalogID)
 }
 

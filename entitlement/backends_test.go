@@ -22,7 +22,7 @@ func TestSameSessionOnEveryBackend(t *testing.T) {
 	sq, err := sqlitestore.Open(path, sqlitestore.Options{Now: func() time.Time { return t0 }, Synchronous: sqlitestore.SyncOff})
 	require.NoError(t, err)
 	lite := buildAdminWorld(newWorldOn(t, sq))
-	require.Equal(t, mem.m.State(), lite.m.State())
+	requireSameState(t, mem.m.State(), lite.m.State())
 
 	read := func(st eventstore.Store) []eventstore.Event {
 		var out []eventstore.Event
@@ -47,7 +47,7 @@ func TestSameSessionOnEveryBackend(t *testing.T) {
 	defer sq.Close()
 	m, err := NewManager(ctx, sq, Options{})
 	require.NoError(t, err)
-	require.Equal(t, mem.m.State(), m.State())
+	requireSameState(t, mem.m.State(), m.State())
 }
 
 // TestSameAccessSessionOnEveryBackend runs the access session of the
@@ -62,7 +62,7 @@ func TestSameAccessSessionOnEveryBackend(t *testing.T) {
 	require.NoError(t, err)
 	lite, fd2 := accessWorldOn(newWorldOn(t, sq))
 	accessSession(lite, fd2)
-	require.Equal(t, mem.m.State(), lite.m.State())
+	requireSameState(t, mem.m.State(), lite.m.State())
 	require.Equal(t, fd.held, fd2.held)
 	require.NoError(t, sq.Close())
 	sq, err = sqlitestore.Open(path, sqlitestore.Options{})
@@ -70,5 +70,5 @@ func TestSameAccessSessionOnEveryBackend(t *testing.T) {
 	defer sq.Close()
 	m, err := NewManager(ctx, sq, Options{})
 	require.NoError(t, err)
-	require.Equal(t, mem.m.State(), m.State())
+	requireSameState(t, mem.m.State(), m.State())
 }

@@ -26,7 +26,7 @@ func BenchmarkRequestLifecycle(b *testing.B) {
 					b.Fatal(err)
 				}
 				var asg string
-				w.m.Read(func(s *State) { asg = s.requests[r.ID].AssignmentID })
+				w.m.Read(func(s *State) { asg = at(&s.requests, r.ID).AssignmentID })
 				if _, err := w.m.Execute(w.ctx, alice, CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg}); err != nil {
 					b.Fatal(err)
 				}

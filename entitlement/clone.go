@@ -1,45 +1,6 @@
 package entitlement
 
-import (
-	"maps"
-	"slices"
-)
-
-// Clone returns a deep copy of s.
-func (s *State) Clone() *State {
-	if s == nil || s.users == nil {
-		return NewState()
-	}
-	c := &State{
-		users:                  cloneMap(s.users, cloneUser),
-		groups:                 cloneMap(s.groups, cloneGroup),
-		servicePrincipals:      cloneMap(s.servicePrincipals, cloneSP),
-		catalogs:               cloneMap(s.catalogs, func(x Catalog) Catalog { return x }),
-		resources:              cloneMap(s.resources, cloneResource),
-		resourceRequests:       cloneMap(s.resourceRequests, cloneResourceRequest),
-		accessPackages:         cloneMap(s.accessPackages, clonePackage),
-		policies:               cloneMap(s.policies, clonePolicyPayload),
-		connectedOrganizations: cloneMap(s.connectedOrganizations, cloneOrg),
-		roleAssignments:        cloneMap(s.roleAssignments, func(x RoleAssignment) RoleAssignment { return x }),
-	}
-	c.policyVersions = maps.Clone(s.policyVersions)
-	c.requests = cloneMap(s.requests, cloneRequest)
-	c.assignments = cloneMap(s.assignments, cloneAssignment)
-	if s.settings != nil {
-		st := *s.settings
-		c.settings = &st
-	}
-	return c
-}
-
-func cloneMap[V any](m map[string]*V, f func(V) V) map[string]*V {
-	out := make(map[string]*V, len(m))
-	for k, v := range maps.All(m) {
-		x := f(*v)
-		out[k] = &x
-	}
-	return out
-}
+import "slices"
 
 func cloneUser(u User) User {
 	u.EmployeeHireDate = clonePtr(u.EmployeeHireDate)
@@ -80,11 +41,6 @@ func clonePackage(p AccessPackage) AccessPackage {
 	p.ResourceRoleScopes = slices.Clone(p.ResourceRoleScopes)
 	p.IncompatibleAccessPackages = slices.Clone(p.IncompatibleAccessPackages)
 	p.IncompatibleGroups = slices.Clone(p.IncompatibleGroups)
-	return p
-}
-
-func clonePolicyPayload(p AssignmentPolicyPayload) AssignmentPolicyPayload {
-	p.Policy = *p.Policy.Clone()
 	return p
 }
 

@@ -58,6 +58,10 @@ func SeededIDs(seed uint64) IDSource {
 type decision struct {
 	events []Event
 	id     string
+	// state, if set, is the state the command was decided on with the
+	// events applied (a plan's clone), so that they need not be applied
+	// again.
+	state *State
 }
 
 func one(id string, e Event) (decision, error) { return decision{events: []Event{e}, id: id}, nil }
@@ -73,7 +77,7 @@ func Decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) ([]Even
 }
 
 func decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) (decision, error) {
-	if s == nil || s.users == nil {
+	if s == nil {
 		s = NewState()
 	}
 	if cmd == nil {
@@ -102,48 +106,6 @@ func (s *State) newID(ids IDSource) string {
 			return id
 		}
 	}
-}
-
-// idInUse reports whether any object of s has the id.
-func (s *State) idInUse(id string) bool {
-	for _, in := range []bool{
-		s.users[id] != nil, s.groups[id] != nil, s.servicePrincipals[id] != nil,
-		s.catalogs[id] != nil, s.resources[id] != nil, s.resourceRequests[id] != nil,
-		s.accessPackages[id] != nil, s.policies[id] != nil,
-		s.connectedOrganizations[id] != nil, s.roleAssignments[id] != nil,
-		s.requests[id] != nil, s.assignments[id] != nil,
-	} {
-		if in {
-			return true
-		}
-	}
-	for _, r := range s.resources {
-		for _, x := range r.Roles {
-			if x.ID == id {
-				return true
-			}
-		}
-		for _, x := range r.Scopes {
-			if x.ID == id {
-				return true
-			}
-		}
-	}
-	for _, r := range s.requests {
-		for _, st := range r.Stages {
-			if st.ID == id {
-				return true
-			}
-		}
-	}
-	for _, p := range s.policies {
-		for _, q := range p.Policy.Questions {
-			if q.ID == id {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // forbidden returns the ErrForbidden error of op on subject.
@@ -189,7 +151,7 @@ func actorBarred(s *State, a Actor) string {
 	if a.Kind != ActorUser {
 		return ""
 	}
-	u, ok := s.users[a.ID]
+	u, ok := s.users.Get(a.ID)
 	switch {
 	case !ok:
 		return ""

@@ -7,7 +7,7 @@ import (
 
 func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	r, ok := s.requests[c.ApprovalID]
+	r, ok := s.requests.Get(c.ApprovalID)
 	if !ok {
 		return decision{}, notFound(op, subject("approval", c.ApprovalID))
 	}

@@ -19,7 +19,7 @@ func (c CreateCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (d
 	if err := checkCatalogState(op, state); err != nil {
 		return decision{}, err
 	}
-	if len(s.catalogs) >= MaxCatalogs {
+	if s.catalogs.Len() >= MaxCatalogs {
 		return decision{}, fail(op, ErrLimit, "catalogs", "a tenant holds at most %d catalogs", MaxCatalogs)
 	}
 	visible := true
@@ -63,7 +63,7 @@ func checkCatalogState(op, state string) error {
 
 func (c UpdateCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	old, ok := s.catalogs[c.CatalogID]
+	old, ok := s.catalogs.Get(c.CatalogID)
 	if !ok {
 		return decision{}, notFound(op, subject("catalog", c.CatalogID))
 	}
@@ -95,7 +95,7 @@ func (c UpdateCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (d
 
 func (c DeleteCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	cat, ok := s.catalogs[c.CatalogID]
+	cat, ok := s.catalogs.Get(c.CatalogID)
 	if !ok {
 		return decision{}, notFound(op, subject("catalog", c.CatalogID))
 	}

@@ -59,7 +59,7 @@ func TestCatalogLimit(t *testing.T) {
 	s := NewState()
 	for i := range MaxCatalogs {
 		id := nameID("cat/" + itoa(i))
-		s.catalogs[id] = &Catalog{ID: id}
+		s.catalogs.Set(id, &Catalog{ID: id})
 	}
 	_, err := Decide(s, SystemActor(), t0, SeededIDs(1), CreateCatalog{DisplayName: "one too many"})
 	requireKind(t, err, ErrLimit)

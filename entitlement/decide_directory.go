@@ -154,7 +154,7 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision,
 		return decision{}, invalid(op, "manager", "a user cannot be their own manager")
 	}
 	if u.ConnectedOrganizationID != "" {
-		if _, ok := s.connectedOrganizations[u.ConnectedOrganizationID]; !ok {
+		if _, ok := s.connectedOrganizations.Get(u.ConnectedOrganizationID); !ok {
 			return decision{}, notFound(op, subject("connectedOrganization", u.ConnectedOrganizationID))
 		}
 	}
@@ -164,7 +164,7 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision,
 	slices.Sort(u.Sponsors)
 	u.Sponsors = slices.Compact(u.Sponsors)
 	typ := EventUserCreated
-	if old, ok := s.users[u.ID]; ok {
+	if old, ok := s.users.Get(u.ID); ok {
 		typ = EventUserUpdated
 		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
 	} else {
@@ -294,7 +294,7 @@ func (c PutGroup) decide(s *State, a Actor, now time.Time, _ IDSource) (decision
 	g.ResourceProvisioning = slices.Clone(g.ResourceProvisioning)
 	g.Members = nil
 	typ := EventGroupCreated
-	if _, ok := s.groups[g.ID]; ok {
+	if _, ok := s.groups.Get(g.ID); ok {
 		typ = EventGroupUpdated
 	}
 	return one(g.ID, Event{Stream: groupStream(g.ID), Type: typ, Data: &GroupPayload{Group: g}})
@@ -305,8 +305,7 @@ func (c AddGroupMember) decide(s *State, a Actor, now time.Time, _ IDSource) (de
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("group", c.GroupID))
 	}
-	g, ok := s.groups[c.GroupID]
-	if !ok {
+	if !s.groups.Has(c.GroupID) {
 		return decision{}, notFound(op, subject("group", c.GroupID))
 	}
 	if !s.directoryObjectExists(c.MemberID) {
@@ -315,7 +314,7 @@ func (c AddGroupMember) decide(s *State, a Actor, now time.Time, _ IDSource) (de
 	if c.MemberID == c.GroupID || s.isMemberOf(c.GroupID, c.MemberID) {
 		return decision{}, invalid(op, "memberId", "a group cannot contain itself")
 	}
-	if slices.Contains(g.Members, c.MemberID) {
+	if s.ix.members.Has(c.GroupID, c.MemberID) {
 		return decision{}, fail(op, ErrConflict, subject("group", c.GroupID), "%s is already a member", c.MemberID)
 	}
 	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupMemberAdded,
@@ -327,11 +326,10 @@ func (c RemoveGroupMember) decide(s *State, a Actor, now time.Time, _ IDSource) 
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("group", c.GroupID))
 	}
-	g, ok := s.groups[c.GroupID]
-	if !ok {
+	if !s.groups.Has(c.GroupID) {
 		return decision{}, notFound(op, subject("group", c.GroupID))
 	}
-	if !slices.Contains(g.Members, c.MemberID) {
+	if !s.ix.members.Has(c.GroupID, c.MemberID) {
 		return decision{}, notFound(op, subject("groupMember", c.MemberID))
 	}
 	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupMemberRemoved,
@@ -343,7 +341,7 @@ func (c DeleteGroup) decide(s *State, a Actor, now time.Time, _ IDSource) (decis
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("group", c.GroupID))
 	}
-	if _, ok := s.groups[c.GroupID]; !ok {
+	if _, ok := s.groups.Get(c.GroupID); !ok {
 		return decision{}, notFound(op, subject("group", c.GroupID))
 	}
 	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupDeleted, Data: &ObjectRef{ID: c.GroupID}})
@@ -366,7 +364,7 @@ func (c PutServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSource
 		}
 	}
 	typ := EventServicePrincipalCreated
-	if _, ok := s.servicePrincipals[sp.ID]; ok {
+	if _, ok := s.servicePrincipals.Get(sp.ID); ok {
 		typ = EventServicePrincipalUpdated
 	}
 	return one(sp.ID, Event{Stream: spStream(sp.ID), Type: typ, Data: &ServicePrincipalPayload{ServicePrincipal: sp}})
@@ -377,7 +375,7 @@ func (c DeleteServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSou
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("servicePrincipal", c.ServicePrincipalID))
 	}
-	if _, ok := s.servicePrincipals[c.ServicePrincipalID]; !ok {
+	if _, ok := s.servicePrincipals.Get(c.ServicePrincipalID); !ok {
 		return decision{}, notFound(op, subject("servicePrincipal", c.ServicePrincipalID))
 	}
 	return one(c.ServicePrincipalID, Event{Stream: spStream(c.ServicePrincipalID), Type: EventServicePrincipalDeleted,

@@ -7,7 +7,7 @@ import (
 
 func (c CreateAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	if _, ok := s.catalogs[c.CatalogID]; !ok {
+	if _, ok := s.catalogs.Get(c.CatalogID); !ok {
 		return decision{}, notFound(op, subject("catalog", c.CatalogID))
 	}
 	if !canManagePackages(s, a, c.CatalogID) {
@@ -19,7 +19,7 @@ func (c CreateAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if n := len(s.packagesOfCatalog(c.CatalogID)); n >= MaxPackagesPerCatalog {
 		return decision{}, fail(op, ErrLimit, subject("catalog", c.CatalogID), "a catalog holds at most %d access packages", MaxPackagesPerCatalog)
 	}
-	if len(s.accessPackages) >= MaxAccessPackages {
+	if s.accessPackages.Len() >= MaxAccessPackages {
 		return decision{}, fail(op, ErrLimit, "accessPackages", "a tenant holds at most %d access packages", MaxAccessPackages)
 	}
 	p := AccessPackage{
@@ -31,7 +31,7 @@ func (c CreateAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 
 // packageFor finds a package and checks check against its catalog.
 func packageFor(s *State, a Actor, op, id string, check func(*State, Actor, string) bool) (*AccessPackage, error) {
-	p, ok := s.accessPackages[id]
+	p, ok := s.accessPackages.Get(id)
 	if !ok {
 		return nil, notFound(op, subject("accessPackage", id))
 	}
@@ -130,7 +130,7 @@ func (c AddIncompatibleAccessPackage) decide(s *State, a Actor, now time.Time, i
 	if c.IncompatibleAccessPackageID == p.ID {
 		return decision{}, invalid(op, "incompatibleAccessPackageId", "a package cannot be incompatible with itself")
 	}
-	if _, ok := s.accessPackages[c.IncompatibleAccessPackageID]; !ok {
+	if _, ok := s.accessPackages.Get(c.IncompatibleAccessPackageID); !ok {
 		return decision{}, notFound(op, subject("accessPackage", c.IncompatibleAccessPackageID))
 	}
 	if slices.Contains(p.IncompatibleAccessPackages, c.IncompatibleAccessPackageID) {
@@ -159,7 +159,7 @@ func (c AddIncompatibleGroup) decide(s *State, a Actor, now time.Time, ids IDSou
 	if err != nil {
 		return decision{}, err
 	}
-	if _, ok := s.groups[c.GroupID]; !ok {
+	if _, ok := s.groups.Get(c.GroupID); !ok {
 		return decision{}, notFound(op, subject("group", c.GroupID))
 	}
 	if slices.Contains(p.IncompatibleGroups, c.GroupID) {
@@ -184,8 +184,8 @@ func (c RemoveIncompatibleGroup) decide(s *State, a Actor, now time.Time, ids ID
 
 // findRole finds a resource role by id in any catalog.
 func (s *State) findRole(id string) (ResourceRole, *Resource, bool) {
-	for _, rid := range sortedKeys(s.resources) {
-		r := s.resources[rid]
+	if rid, ok := s.ix.roleResource.Get(id); ok {
+		r, _ := s.resources.Get(rid)
 		for _, role := range r.Roles {
 			if role.ID == id {
 				return role, r, true
@@ -197,8 +197,8 @@ func (s *State) findRole(id string) (ResourceRole, *Resource, bool) {
 
 // findScope finds a resource scope by id in any catalog.
 func (s *State) findScope(id string) (ResourceScope, *Resource, bool) {
-	for _, rid := range sortedKeys(s.resources) {
-		r := s.resources[rid]
+	if rid, ok := s.ix.scopeResource.Get(id); ok {
+		r, _ := s.resources.Get(rid)
 		for _, sc := range r.Scopes {
 			if sc.ID == id {
 				return sc, r, true

@@ -50,16 +50,16 @@ func checkPolicyReferences(s *State, op string, p *AssignmentPolicy) error {
 				return fail(op, ErrNotFound, subject("user", r.set.UserID), "%s names a user that does not exist", r.path)
 			}
 		case GroupMembers:
-			if _, ok := s.groups[r.set.GroupID]; !ok {
+			if _, ok := s.groups.Get(r.set.GroupID); !ok {
 				return fail(op, ErrNotFound, subject("group", r.set.GroupID), "%s names a group that does not exist", r.path)
 			}
 		case ConnectedOrganizationMembers:
-			if _, ok := s.connectedOrganizations[r.set.ConnectedOrganizationID]; !ok {
+			if _, ok := s.connectedOrganizations.Get(r.set.ConnectedOrganizationID); !ok {
 				return fail(op, ErrNotFound, subject("connectedOrganization", r.set.ConnectedOrganizationID),
 					"%s names a connected organization that does not exist", r.path)
 			}
 		case SingleServicePrincipal:
-			if _, ok := s.servicePrincipals[r.set.ServicePrincipalID]; !ok {
+			if _, ok := s.servicePrincipals.Get(r.set.ServicePrincipalID); !ok {
 				return fail(op, ErrNotFound, subject("servicePrincipal", r.set.ServicePrincipalID),
 					"%s names a service principal that does not exist", r.path)
 			}
@@ -87,12 +87,8 @@ func checkAutoAssignmentShape(op string, p *AssignmentPolicy) error {
 
 // policyReferencingOrg returns a policy that names the connected organization.
 func (s *State) policyReferencingOrg(orgID string) (string, bool) {
-	for _, id := range sortedKeys(s.policies) {
-		for _, r := range policySubjectSets(&s.policies[id].Policy) {
-			if r.set.Kind == ConnectedOrganizationMembers && r.set.ConnectedOrganizationID == orgID {
-				return id, true
-			}
-		}
+	for id := range s.ix.policiesByOrg.Members(orgID) {
+		return id, true
 	}
 	return "", false
 }
@@ -102,7 +98,7 @@ func (s *State) policyReferencingOrg(orgID string) (string, bool) {
 func (s *State) autoPoliciesOfPackage(packageID, except string) int {
 	n := 0
 	for _, id := range s.policiesOfPackage(packageID) {
-		if id != except && s.policies[id].Policy.IsAutoAssignment() {
+		if e, _ := s.policies.Get(id); id != except && e.Policy.IsAutoAssignment() {
 			n++
 		}
 	}
@@ -130,7 +126,7 @@ func decidePolicyBody(s *State, a Actor, op string, pkg *AccessPackage, p *Assig
 func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	p := c.Policy.Clone()
-	pkg, ok := s.accessPackages[p.AccessPackageID]
+	pkg, ok := s.accessPackages.Get(p.AccessPackageID)
 	if !ok {
 		if p.AccessPackageID == "" {
 			return decision{}, invalid(op, "accessPackage.id", "is required")
@@ -143,7 +139,7 @@ func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 	if n := len(s.policiesOfPackage(pkg.ID)); n >= MaxPoliciesPerPackage {
 		return decision{}, fail(op, ErrLimit, subject("accessPackage", pkg.ID), "a package has at most %d policies", MaxPoliciesPerPackage)
 	}
-	if len(s.policies) >= MaxPolicies {
+	if s.policies.Len() >= MaxPolicies {
 		return decision{}, fail(op, ErrLimit, "assignmentPolicies", "a tenant has at most %d policies", MaxPolicies)
 	}
 	p.ID = s.newID(ids)
@@ -158,11 +154,11 @@ func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 
 func (c ReplaceAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	old, ok := s.policies[c.PolicyID]
+	old, ok := s.policies.Get(c.PolicyID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentPolicy", c.PolicyID))
 	}
-	pkg := s.accessPackages[old.Policy.AccessPackageID]
+	pkg, _ := s.accessPackages.Get(old.Policy.AccessPackageID)
 	if pkg == nil || !canManagePackages(s, a, pkg.CatalogID) {
 		return decision{}, forbidden(op, subject("assignmentPolicy", c.PolicyID))
 	}
@@ -189,7 +185,7 @@ func (c ReplaceAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids ID
 
 func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	old, ok := s.policies[c.PolicyID]
+	old, ok := s.policies.Get(c.PolicyID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentPolicy", c.PolicyID))
 	}

@@ -2,77 +2,24 @@ package entitlement
 
 import (
 	"errors"
-	"maps"
 	"strings"
 	"time"
 )
 
-// plan collects the events of one decision on the request side and applies
-// each to a private view of the state as it goes, so that later steps see
-// earlier ones. The view shares everything with the state decided against
-// except the request and assignment maps, and copies a request or an
-// assignment before an event changes it (copy on write): deciding stays
-// pure without copying the whole state.
+// plan collects the events of one decision and applies each to a private
+// clone of the state as it goes, so that later steps see earlier ones.
+// Cloning a State costs O(1) and the clone copies only what the events
+// change, so deciding stays pure without copying the tenant.
 type plan struct {
 	s      *State
 	ids    IDSource
 	now    time.Time
 	events []Event
 	err    error
-	owned  map[string]bool // requests and assignments already copied
-	full   bool            // the view is a deep copy
 }
 
 func newPlan(s *State, ids IDSource, now time.Time) *plan {
-	v := *s
-	v.requests = maps.Clone(s.requests)
-	v.assignments = maps.Clone(s.assignments)
-	return &plan{s: &v, ids: ids, now: now, owned: map[string]bool{}}
-}
-
-// own copies the requests and assignments e's application changes.
-func (p *plan) own(e Event) {
-	if p.full {
-		return
-	}
-	var reqs, asgs []string
-	switch d := e.Data.(type) {
-	case *AssignmentRequestPayload:
-	case *ApprovalStagePayload:
-		reqs = []string{d.RequestID}
-	case *ApprovalDecision:
-		reqs = []string{d.RequestID}
-	case *RequestChanged:
-		reqs, asgs = []string{d.RequestID}, []string{d.AssignmentID}
-	case *AssignmentDelivering:
-		reqs = []string{d.RequestID}
-	case *ResourceDeliveryPayload:
-		asgs = []string{d.AssignmentID}
-	case *AssignmentExtended:
-		asgs = []string{d.AssignmentID}
-	case *AssignmentExpired:
-		asgs = []string{d.AssignmentID}
-	case *AssignmentNotice:
-		asgs = []string{d.AssignmentID}
-	case *AssignmentRef:
-		asgs = []string{d.AssignmentID}
-	default:
-		// Not an event of the request side: fall back to a deep copy.
-		p.s, p.full = p.s.Clone(), true
-		return
-	}
-	for _, id := range reqs {
-		if r, ok := p.s.requests[id]; ok && !p.owned["r/"+id] {
-			c := cloneRequest(*r)
-			p.s.requests[id], p.owned["r/"+id] = &c, true
-		}
-	}
-	for _, id := range asgs {
-		if a, ok := p.s.assignments[id]; ok && !p.owned["a/"+id] {
-			c := cloneAssignment(*a)
-			p.s.assignments[id], p.owned["a/"+id] = &c, true
-		}
-	}
+	return &plan{s: s.Clone(), ids: ids, now: now}
 }
 
 // emitEvent records an event and applies it to the plan's view.
@@ -81,7 +28,6 @@ func (p *plan) emitEvent(e Event) {
 		return
 	}
 	p.events = append(p.events, e)
-	p.own(e)
 	if err := p.s.Apply(e); err != nil {
 		p.err = err
 	}
@@ -91,7 +37,7 @@ func (p *plan) decision(id string) (decision, error) {
 	if p.err != nil {
 		return decision{}, p.err
 	}
-	return decision{events: p.events, id: id}, nil
+	return decision{events: p.events, id: id, state: p.s}, nil
 }
 
 // requestChanged emits a RequestChanged event on the request's stream.
@@ -173,7 +119,7 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	}
 	var (
 		pkg    *AccessPackage
-		pol    *AssignmentPolicyPayload
+		pol    *policyEntry
 		asg    *Assignment
 		target = c.TargetID
 	)
@@ -182,10 +128,10 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 			return decision{}, invalid(op, "assignment.id", "an add request creates a new assignment")
 		}
 		var ok bool
-		if pkg, ok = s.accessPackages[c.AccessPackageID]; !ok {
+		if pkg, ok = s.accessPackages.Get(c.AccessPackageID); !ok {
 			return decision{}, notFound(op, subject("accessPackage", c.AccessPackageID))
 		}
-		if pol, ok = s.policies[c.AssignmentPolicyID]; !ok {
+		if pol, ok = s.policies.Get(c.AssignmentPolicyID); !ok {
 			return decision{}, notFound(op, subject("assignmentPolicy", c.AssignmentPolicyID))
 		}
 		if pol.Policy.AccessPackageID != pkg.ID {
@@ -199,7 +145,7 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		}
 	} else {
 		var ok bool
-		if asg, ok = s.assignments[c.AssignmentID]; !ok {
+		if asg, ok = s.assignments.Get(c.AssignmentID); !ok {
 			if c.AssignmentID == "" {
 				return decision{}, invalid(op, "assignment.id", "is required for %s", c.RequestType)
 			}
@@ -209,7 +155,8 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 			return decision{}, invalid(op, "assignment.targetId", "does not match the assignment's target")
 		}
 		target = asg.TargetID
-		pkg, pol = s.accessPackages[asg.AccessPackageID], s.policies[asg.AssignmentPolicyID]
+		pkg, _ = s.accessPackages.Get(asg.AccessPackageID)
+		pol, _ = s.policies.Get(asg.AssignmentPolicyID)
 		if asg.IsEnded() || pkg == nil || pol == nil {
 			return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
 		}
@@ -226,7 +173,7 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		ID: id, RequestType: c.RequestType, State: RequestStateSubmitted, Status: RequestStatusAccepted,
 		Schedule: cloneSchedule(c.Schedule), Justification: c.Justification, Answers: cloneNonEmpty(c.Answers),
 		CreatedDateTime: now, AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
-		PolicyVersion: s.policyVersions[pol.Policy.ID], Policy: *pol.Policy.Clone(),
+		PolicyVersion: pol.Version, Policy: &pol.Policy,
 		TargetID: target, RequestorID: a.ID,
 	}
 	if asg != nil {
@@ -280,16 +227,16 @@ func authorizeRequest(s *State, a Actor, op, t string, kind requestKind, pkg *Ac
 // checkRequestBody runs the checks of a request against the policy and
 // the state, after authorization.
 func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind requestKind, pkg *AccessPackage,
-	pol *AssignmentPolicyPayload, asg *Assignment, target string, now time.Time) error {
+	pol *policyEntry, asg *Assignment, target string, now time.Time) error {
 	p := &pol.Policy
 	sub := subject("accessPackage", pkg.ID)
 	system := strings.HasPrefix(c.RequestType, "system")
 	if kind != kindRemove {
-		if cat, ok := s.catalogs[pkg.CatalogID]; !ok || cat.State != CatalogStatePublished {
+		if cat, ok := s.catalogs.Get(pkg.CatalogID); !ok || cat.State != CatalogStatePublished {
 			return fail(op, ErrConflict, sub, "the catalog is not published")
 		}
-		u, isUser := s.users[target]
-		_, isSP := s.servicePrincipals[target]
+		u, isUser := s.users.Get(target)
+		_, isSP := s.servicePrincipals.Get(target)
 		switch {
 		case isUser && u.DeletedDateTime != nil, !isUser && !isSP:
 			return notFound(op, subject("target", target))
@@ -341,47 +288,30 @@ func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind reque
 	}
 	switch kind {
 	case kindAdd:
-		for _, r := range s.requests {
-			if r.TargetID == target && r.AccessPackageID == pkg.ID && requestTypeKind(r.RequestType) == kindAdd && r.isOpen() {
-				return fail(op, ErrConflict, sub, "the target already has an open request (%s) for the access package", r.ID)
-			}
+		if id, ok := s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok {
+			return fail(op, ErrConflict, sub, "the target already has an open request (%s) for the access package", id)
 		}
-		for _, x := range s.assignments {
-			if x.TargetID == target && x.AccessPackageID == pkg.ID && !x.IsEnded() {
-				return fail(op, ErrConflict, sub, "the target already has an assignment (%s) to the access package", x.ID)
-			}
+		if id, ok := s.liveAssignmentOf(target, pkg.ID); ok {
+			return fail(op, ErrConflict, sub, "the target already has an assignment (%s) to the access package", id)
 		}
 		for _, other := range pkg.IncompatibleAccessPackages {
-			for _, x := range s.assignments {
-				if x.TargetID == target && x.AccessPackageID == other && !x.IsEnded() {
-					return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
-				}
+			if _, ok := s.liveAssignmentOf(target, other); ok {
+				return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
 			}
 		}
+		groups := s.groupsOf(target)
 		for _, g := range pkg.IncompatibleGroups {
-			if s.isMemberOf(target, g) {
+			if groups[g] {
 				return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
 			}
 		}
 		if n := s.nonEndedAssignments(pkg.ID); n >= MaxAssignmentsPerPackage {
 			return fail(op, ErrLimit, sub, "a package has at most %d assignments", MaxAssignmentsPerPackage)
 		}
-		total := 0
-		for _, x := range s.assignments {
-			if !x.IsEnded() {
-				total++
-			}
-		}
-		if total >= MaxAssignments {
+		if s.ix.live >= MaxAssignments {
 			return fail(op, ErrLimit, "assignments", "a tenant has at most %d assignments", MaxAssignments)
 		}
-		recent := 0
-		for _, r := range s.requests {
-			if now.Sub(r.CreatedDateTime) <= 90*24*time.Hour {
-				recent++
-			}
-		}
-		if recent >= MaxRequestsPerThreeMonths {
+		if s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
 			return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
 		}
 	case kindUpdate, kindRemove:
@@ -389,21 +319,29 @@ func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind reque
 			return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment is being delivered")
 		}
 		if kind == kindUpdate {
-			for _, r := range s.requests {
-				if r.AssignmentID == asg.ID && requestTypeKind(r.RequestType) == kindUpdate && r.isOpen() {
-					return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment already has an open update request (%s)", r.ID)
-				}
+			if id, ok := s.ix.openUpdates.Get(asg.ID); ok {
+				return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment already has an open update request (%s)", id)
 			}
 		}
 	}
 	return nil
 }
 
+// liveAssignmentOf returns a non-ended assignment of target to the package.
+func (s *State) liveAssignmentOf(target, packageID string) (string, bool) {
+	for id := range s.ix.assignmentsByTarget.Members(target) {
+		if x, _ := s.assignments.Get(id); x.AccessPackageID == packageID && !x.IsEnded() {
+			return id, true
+		}
+	}
+	return "", false
+}
+
 // submit moves a just-created request on: removals end the assignment at
 // once; adds and updates go to approval if the policy copy asks for it, or
 // are approved automatically.
 func (p *plan) submit(id string) {
-	r := p.s.requests[id]
+	r, _ := p.s.requests.Get(id)
 	switch requestTypeKind(r.RequestType) {
 	case kindRemove:
 		p.expire(r.AssignmentID, r.ID, p.now)
@@ -427,7 +365,7 @@ func (p *plan) submit(id string) {
 // openStage opens stage k (0-based) of the request's approval, resolving
 // its approvers now.
 func (p *plan) openStage(id string, k int) {
-	r := p.s.requests[id]
+	r, _ := p.s.requests.Get(id)
 	def := r.Policy.RequestApprovalSettings.Stages[k]
 	approvers, fallback := p.s.resolveStage(def, r)
 	st := ApprovalStageState{
@@ -440,7 +378,7 @@ func (p *plan) openStage(id string, k int) {
 // approved continues a request whose approval is complete: a future start
 // schedules it, otherwise delivery starts.
 func (p *plan) approved(id string) {
-	r := p.s.requests[id]
+	r, _ := p.s.requests.Get(id)
 	if requestTypeKind(r.RequestType) == kindAdd && r.Schedule.StartDateTime.After(p.now) {
 		p.requestChanged(EventAssignmentRequestScheduled, id, "", p.now)
 		return
@@ -452,14 +390,14 @@ func (p *plan) approved(id string) {
 // with every role of the package pending, or applies an update request's
 // new schedule to its assignment.
 func (p *plan) deliver(id string) {
-	r := p.s.requests[id]
+	r, _ := p.s.requests.Get(id)
 	if requestTypeKind(r.RequestType) == kindUpdate {
-		a, ok := p.s.assignments[r.AssignmentID]
+		a, ok := p.s.assignments.Get(r.AssignmentID)
 		if !ok || a.IsEnded() {
 			p.requestChanged(EventAssignmentRequestCanceled, id, r.AssignmentID, p.now)
 			return
 		}
-		end, ok, _ := assignmentEnd(r.Schedule, &r.Policy, p.now)
+		end, ok, _ := assignmentEnd(r.Schedule, r.Policy, p.now)
 		if ok && !end.After(p.now) {
 			// The policy's end date passed while the request waited.
 			p.requestChanged(EventAssignmentRequestCanceled, id, a.ID, p.now)
@@ -475,7 +413,7 @@ func (p *plan) deliver(id string) {
 	if r.Schedule.StartDateTime.After(start) {
 		start = r.Schedule.StartDateTime
 	}
-	end, ok, _ := assignmentEnd(r.Schedule, &r.Policy, start)
+	end, ok, _ := assignmentEnd(r.Schedule, r.Policy, start)
 	if ok && !end.After(start) {
 		// The policy's end date passed while the request waited: there is
 		// nothing left to grant.
@@ -495,11 +433,8 @@ func (p *plan) deliver(id string) {
 // expire ends an assignment at "at": open update requests on it are
 // canceled first, then the assignment expires and its roles await removal.
 func (p *plan) expire(assignmentID, requestID string, at time.Time) {
-	for _, rid := range sortedKeys(p.s.requests) {
-		r := p.s.requests[rid]
-		if r.AssignmentID == assignmentID && requestTypeKind(r.RequestType) == kindUpdate && r.isOpen() {
-			p.requestChanged(EventAssignmentRequestCanceled, rid, assignmentID, p.now)
-		}
+	if rid, ok := p.s.ix.openUpdates.Get(assignmentID); ok {
+		p.requestChanged(EventAssignmentRequestCanceled, rid, assignmentID, p.now)
 	}
 	p.emitEvent(Event{Stream: assignmentStream(assignmentID), Type: EventAssignmentExpired,
 		Data: &AssignmentExpired{AssignmentID: assignmentID, RequestID: requestID, ExpiredDateTime: at}})
@@ -507,7 +442,7 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 
 func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	r, ok := s.requests[c.RequestID]
+	r, ok := s.requests.Get(c.RequestID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
 	}
@@ -530,7 +465,7 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 
 func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	r, ok := s.requests[c.RequestID]
+	r, ok := s.requests.Get(c.RequestID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
 	}
@@ -544,7 +479,7 @@ func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids
 	if r.CompletedDateTime == nil || now.Sub(*r.CompletedDateTime) > ReprocessWindow {
 		return decision{}, fail(op, ErrConflict, sub, "the request completed more than 14 days ago")
 	}
-	asg, ok := s.assignments[r.AssignmentID]
+	asg, ok := s.assignments.Get(r.AssignmentID)
 	if !ok || asg.IsEnded() {
 		return decision{}, fail(op, ErrConflict, sub, "the request's assignment has ended")
 	}
@@ -555,7 +490,7 @@ func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids
 
 func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	r, ok := s.requests[c.RequestID]
+	r, ok := s.requests.Get(c.RequestID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignmentRequest", c.RequestID))
 	}
@@ -567,10 +502,8 @@ func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if !r.IsTerminal() {
 		return decision{}, fail(op, ErrConflict, sub, "a request in state %s cannot be deleted", r.State)
 	}
-	for _, x := range s.assignments {
-		if x.RequestID == r.ID {
-			return decision{}, fail(op, ErrConflict, sub, "the request created assignment %s", x.ID)
-		}
+	if id, ok := s.ix.assignmentOfRequest.Get(r.ID); ok {
+		return decision{}, fail(op, ErrConflict, sub, "the request created assignment %s", id)
 	}
 	p := newPlan(s, ids, now)
 	p.requestChanged(EventAssignmentRequestDeleted, r.ID, "", now)
@@ -579,7 +512,7 @@ func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 
 func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	x, ok := s.assignments[c.AssignmentID]
+	x, ok := s.assignments.Get(c.AssignmentID)
 	if !ok {
 		return decision{}, notFound(op, subject("assignment", c.AssignmentID))
 	}

@@ -9,7 +9,7 @@ import (
 func (c CreateResourceRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	spec := c.Resource
-	if _, ok := s.catalogs[c.CatalogID]; !ok {
+	if _, ok := s.catalogs.Get(c.CatalogID); !ok {
 		return decision{}, notFound(op, subject("catalog", c.CatalogID))
 	}
 	switch c.RequestType {
@@ -102,7 +102,7 @@ func (c CreateResourceRequest) decide(s *State, a Actor, now time.Time, ids IDSo
 func checkOrigin(s *State, op string, spec ResourceSpec) error {
 	switch spec.OriginSystem {
 	case OriginSystemAadGroup:
-		g, ok := s.groups[spec.OriginID]
+		g, ok := s.groups.Get(spec.OriginID)
 		if !ok {
 			return notFound(op, subject("group", spec.OriginID))
 		}
@@ -110,7 +110,7 @@ func checkOrigin(s *State, op string, spec ResourceSpec) error {
 			return invalid(op, "resource.originId", "%s", why)
 		}
 	case OriginSystemAadApplication:
-		sp, ok := s.servicePrincipals[spec.OriginID]
+		sp, ok := s.servicePrincipals.Get(spec.OriginID)
 		if !ok {
 			return notFound(op, subject("servicePrincipal", spec.OriginID))
 		}
@@ -134,11 +134,11 @@ func resourceDisplayName(s *State, spec ResourceSpec) string {
 	}
 	switch spec.OriginSystem {
 	case OriginSystemAadGroup:
-		if g, ok := s.groups[spec.OriginID]; ok && g.DisplayName != "" {
+		if g, ok := s.groups.Get(spec.OriginID); ok && g.DisplayName != "" {
 			return g.DisplayName
 		}
 	case OriginSystemAadApplication:
-		if sp, ok := s.servicePrincipals[spec.OriginID]; ok && sp.DisplayName != "" {
+		if sp, ok := s.servicePrincipals.Get(spec.OriginID); ok && sp.DisplayName != "" {
 			return sp.DisplayName
 		}
 	}
@@ -163,7 +163,8 @@ func resourceRolesAndScopes(s *State, op string, spec ResourceSpec) ([]ResourceR
 				roles = append(roles, ResourceRole{DisplayName: r.DisplayName, Description: r.Description, OriginID: r.OriginID, OriginSystem: sys})
 			}
 		} else {
-			for _, r := range s.servicePrincipals[spec.OriginID].AppRoles {
+			sp, _ := s.servicePrincipals.Get(spec.OriginID)
+			for _, r := range sp.AppRoles {
 				roles = append(roles, ResourceRole{DisplayName: r.DisplayName, Description: r.Description, OriginID: r.ID, OriginSystem: sys})
 			}
 		}
@@ -227,9 +228,11 @@ func keepIDs[T any](items, old []T, originID func(*T) string, id func(*T) *strin
 
 // checkDroppedInUse refuses an update that drops a role or scope a package uses.
 func checkDroppedInUse(s *State, op string, old, upd *Resource) error {
-	for _, pid := range sortedKeys(s.accessPackages) {
-		for _, rs := range s.accessPackages[pid].ResourceRoleScopes {
-			if rs.ResourceID != old.ID {
+	for _, use := range collect(&s.ix.roleScopeUses, old.ID) {
+		pid, rsID, _ := strings.Cut(use, "\x00")
+		p, _ := s.accessPackages.Get(pid)
+		for _, rs := range p.ResourceRoleScopes {
+			if rs.ID != rsID {
 				continue
 			}
 			if !slices.ContainsFunc(upd.Roles, func(r ResourceRole) bool { return r.ID == rs.RoleID }) ||
@@ -253,10 +256,10 @@ func cloneResource(r Resource) Resource {
 func originExists(s *State, spec ResourceSpec) bool {
 	switch spec.OriginSystem {
 	case OriginSystemAadGroup:
-		_, ok := s.groups[spec.OriginID]
+		_, ok := s.groups.Get(spec.OriginID)
 		return ok
 	case OriginSystemAadApplication:
-		_, ok := s.servicePrincipals[spec.OriginID]
+		_, ok := s.servicePrincipals.Get(spec.OriginID)
 		return ok
 	}
 	return true

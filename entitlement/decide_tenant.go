@@ -63,7 +63,7 @@ func (c CreateConnectedOrganization) decide(s *State, a Actor, now time.Time, id
 	if err := checkIdentitySources(op, c.IdentitySources); err != nil {
 		return decision{}, err
 	}
-	if len(s.connectedOrganizations) >= MaxConnectedOrganizations {
+	if s.connectedOrganizations.Len() >= MaxConnectedOrganizations {
 		return decision{}, fail(op, ErrLimit, "connectedOrganizations", "a tenant holds at most %d connected organizations", MaxConnectedOrganizations)
 	}
 	o := ConnectedOrganization{
@@ -76,7 +76,7 @@ func (c CreateConnectedOrganization) decide(s *State, a Actor, now time.Time, id
 
 func (c UpdateConnectedOrganization) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	old, ok := s.connectedOrganizations[c.ConnectedOrganizationID]
+	old, ok := s.connectedOrganizations.Get(c.ConnectedOrganizationID)
 	if !ok {
 		return decision{}, notFound(op, subject("connectedOrganization", c.ConnectedOrganizationID))
 	}
@@ -114,7 +114,7 @@ func (c UpdateConnectedOrganization) decide(s *State, a Actor, now time.Time, id
 
 func (c DeleteConnectedOrganization) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	if _, ok := s.connectedOrganizations[c.ConnectedOrganizationID]; !ok {
+	if _, ok := s.connectedOrganizations.Get(c.ConnectedOrganizationID); !ok {
 		return decision{}, notFound(op, subject("connectedOrganization", c.ConnectedOrganizationID))
 	}
 	if !canManageConnectedOrganizations(a) {
@@ -142,7 +142,7 @@ func sponsorEventType(external, add bool) string {
 
 func (c AddConnectedOrganizationSponsor) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	o, ok := s.connectedOrganizations[c.ConnectedOrganizationID]
+	o, ok := s.connectedOrganizations.Get(c.ConnectedOrganizationID)
 	if !ok {
 		return decision{}, notFound(op, subject("connectedOrganization", c.ConnectedOrganizationID))
 	}
@@ -150,7 +150,7 @@ func (c AddConnectedOrganizationSponsor) decide(s *State, a Actor, now time.Time
 		return decision{}, forbidden(op, subject("connectedOrganization", c.ConnectedOrganizationID))
 	}
 	u, isUser := s.activeUser(c.DirectoryObjectID)
-	_, isGroup := s.groups[c.DirectoryObjectID]
+	_, isGroup := s.groups.Get(c.DirectoryObjectID)
 	if !isUser && !isGroup {
 		return decision{}, notFound(op, subject("directoryObject", c.DirectoryObjectID))
 	}
@@ -172,7 +172,7 @@ func (c AddConnectedOrganizationSponsor) decide(s *State, a Actor, now time.Time
 
 func (c RemoveConnectedOrganizationSponsor) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	o, ok := s.connectedOrganizations[c.ConnectedOrganizationID]
+	o, ok := s.connectedOrganizations.Get(c.ConnectedOrganizationID)
 	if !ok {
 		return decision{}, notFound(op, subject("connectedOrganization", c.ConnectedOrganizationID))
 	}
@@ -243,7 +243,7 @@ func (c CreateRoleAssignment) decide(s *State, a Actor, now time.Time, ids IDSou
 			return decision{}, invalid(op, "appScopeId", "must be /AccessPackageCatalog/{catalogId} for a catalog role")
 		}
 		catalogID = strings.TrimPrefix(c.AppScopeID, p)
-		if _, ok := s.catalogs[catalogID]; !ok {
+		if _, ok := s.catalogs.Get(catalogID); !ok {
 			return decision{}, notFound(op, subject("catalog", catalogID))
 		}
 		if !canDelegateInCatalog(s, a, catalogID) {
@@ -253,8 +253,8 @@ func (c CreateRoleAssignment) decide(s *State, a Actor, now time.Time, ids IDSou
 	if !s.directoryObjectExists(c.PrincipalID) {
 		return decision{}, notFound(op, subject("directoryObject", c.PrincipalID))
 	}
-	for _, id := range sortedKeys(s.roleAssignments) {
-		ra := s.roleAssignments[id]
+	for id := range s.ix.rolesByPrincipal.Members(c.PrincipalID) {
+		ra, _ := s.roleAssignments.Get(id)
 		if ra.PrincipalID == c.PrincipalID && ra.RoleDefinitionID == c.RoleDefinitionID && ra.AppScopeID == c.AppScopeID {
 			return decision{}, fail(op, ErrConflict, subject("roleAssignment", id), "the principal already holds this role at this scope")
 		}
@@ -271,7 +271,7 @@ func (c CreateRoleAssignment) decide(s *State, a Actor, now time.Time, ids IDSou
 
 func (c DeleteRoleAssignment) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
-	ra, ok := s.roleAssignments[c.RoleAssignmentID]
+	ra, ok := s.roleAssignments.Get(c.RoleAssignmentID)
 	if !ok {
 		return decision{}, notFound(op, subject("roleAssignment", c.RoleAssignmentID))
 	}

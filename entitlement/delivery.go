@@ -3,6 +3,7 @@ package entitlement
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -57,19 +58,8 @@ type deliveryWork struct {
 // assignment and role scope, and reports whether some assignment in
 // delivering has nothing pending and awaits completion.
 func (s *State) pendingDelivery() (work []deliveryWork, finish bool) {
-	// Most commands leave nothing to deliver: look before sorting.
-	found := false
-	for _, a := range s.assignments {
-		if a.State == AssignmentStateDelivering || a.hasPending() {
-			found = true
-			break
-		}
-	}
-	if !found {
-		return nil, false
-	}
-	for _, id := range sortedKeys(s.assignments) {
-		a := s.assignments[id]
+	for id := range s.ix.deliveries.Keys() {
+		a, _ := s.assignments.Get(id)
 		pending := false
 		for _, r := range a.Resources {
 			var action string
@@ -136,8 +126,9 @@ func (s *State) deliver(ctx context.Context, d Deliverer, work []deliveryWork) [
 // the role scope (granted before or in this round), or "".
 func (s *State) keeperOf(g Grant, granted, failed map[[2]string]bool) string {
 	var ids []string
-	for id, a := range s.assignments {
-		if id == g.AssignmentID || a.TargetID != g.SubjectID || a.IsEnded() {
+	for id := range s.ix.assignmentsByTarget.Members(g.SubjectID) {
+		a, _ := s.assignments.Get(id)
+		if id == g.AssignmentID || a.IsEnded() {
 			continue
 		}
 		r := a.resource(g.ResourceRoleScopeID)
@@ -178,7 +169,7 @@ func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (
 	}
 	p := newPlan(s, ids, now)
 	for i, o := range c.Outcomes {
-		x, ok := p.s.assignments[o.AssignmentID]
+		x, ok := p.s.assignments.Get(o.AssignmentID)
 		if !ok {
 			return decision{}, notFound(op, subject("assignment", o.AssignmentID))
 		}
@@ -210,8 +201,8 @@ func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: typ,
 			Data: &ResourceDeliveryPayload{AssignmentID: x.ID, TargetID: x.TargetID, Resource: r}})
 	}
-	for _, id := range sortedKeys(p.s.assignments) {
-		x := p.s.assignments[id]
+	for _, id := range slices.Collect(p.s.ix.deliveries.Keys()) {
+		x, _ := p.s.assignments.Get(id)
 		if x.State != AssignmentStateDelivering || x.hasPending() {
 			continue
 		}

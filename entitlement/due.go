@@ -26,52 +26,18 @@ func (d dueItem) less(e dueItem) int {
 	return cmp.Or(d.at.Compare(e.at), cmp.Compare(d.kind, e.kind), cmp.Compare(d.id, e.id))
 }
 
-// nextDue returns the earliest work due at or before until.
+// nextDue returns the earliest work due at or before until: the first
+// entry of the due queue.
 func (s *State) nextDue(until time.Time) (dueItem, bool) {
-	var best dueItem
-	found := false
-	consider := func(d dueItem) {
-		if d.at.After(until) {
-			return
-		}
-		if !found || d.less(best) < 0 {
-			best, found = d, true
-		}
+	k, _, ok := s.ix.due.Min()
+	if !ok {
+		return dueItem{}, false
 	}
-	for id, r := range s.requests {
-		switch r.State {
-		case RequestStatePendingApproval:
-			st := r.currentStage()
-			if st == nil || st.Stage > len(r.Policy.RequestApprovalSettings.Stages) {
-				continue
-			}
-			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
-			if def.IsEscalationEnabled && !st.Escalated && !def.DurationBeforeEscalation.IsZero() {
-				consider(dueItem{def.DurationBeforeEscalation.AddTo(st.OpenedDateTime), dueEscalation, id})
-			}
-			consider(dueItem{def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime), dueDenial, id})
-		case RequestStateScheduled:
-			consider(dueItem{r.Schedule.StartDateTime, dueStart, id})
-		}
+	d := parseDueKey(k)
+	if d.at.After(until) {
+		return dueItem{}, false
 	}
-	for id, a := range s.assignments {
-		if a.IsEnded() || a.State == AssignmentStateDelivering {
-			continue
-		}
-		end, ok := a.End()
-		if !ok {
-			continue
-		}
-		start := a.Schedule.StartDateTime
-		if n := end.Add(-14 * 24 * time.Hour); !a.FourteenDayNoticeSent && !n.Before(start) {
-			consider(dueItem{n, dueNotice14, id})
-		}
-		if n := end.Add(-24 * time.Hour); !a.OneDayNoticeSent && !n.Before(start) {
-			consider(dueItem{n, dueNotice1, id})
-		}
-		consider(dueItem{end, dueExpiry, id})
-	}
-	return best, found
+	return d, true
 }
 
 // maxDueSteps bounds the work one AdvanceTime does; each step changes the
@@ -92,7 +58,7 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 		p.now = d.at
 		switch d.kind {
 		case dueEscalation:
-			r := p.s.requests[d.id]
+			r, _ := p.s.requests.Get(d.id)
 			st := cloneStage(*r.currentStage())
 			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
 			st.Escalated, st.EscalatedDateTime = true, timePtr(d.at)
@@ -104,7 +70,7 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 		case dueStart:
 			p.deliver(d.id)
 		case dueNotice14, dueNotice1:
-			x := p.s.assignments[d.id]
+			x, _ := p.s.assignments.Get(d.id)
 			end, _ := x.End()
 			typ := EventAssignmentFourteenDaysBeforeExpiration
 			if d.kind == dueNotice1 {

@@ -8,9 +8,15 @@ import (
 
 // Apply evolves the state by one event. It is deterministic and trusts the
 // event: validation happened when the event was decided. It fails only on
-// an event it does not know or whose payload does not match its type.
+// an event it does not know or whose payload does not match its type, and
+// on a read-only State (see Clone).
+//
+// Apply never changes an object in place: it stores a changed copy, so
+// that clones of s taken before are unaffected.
 func (s *State) Apply(e Event) error {
-	s.init()
+	if s.readOnly {
+		return errReadOnly
+	}
 	if v := reflect.ValueOf(e.Data); !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
 		return fmt.Errorf("entitlement: apply %s to %s: payload %T is not a non-nil pointer", e.Type, e.Stream, e.Data)
 	}
@@ -26,137 +32,126 @@ func (s *State) Apply(e Event) error {
 func (s *State) apply(e Event) error {
 	switch d := e.Data.(type) {
 	case *UserPayload:
-		u := d.User
-		s.users[u.ID] = &u
+		u := cloneUser(d.User)
+		s.putUser(&u)
 	case *UserAttributeChanged:
-		if u, ok := s.users[d.UserID]; ok {
-			setUserAttribute(u, d.Name, d.NewValue)
-		}
+		s.changeUser(d.UserID, func(u *User) { setUserAttribute(u, d.Name, d.NewValue) })
 	case *UserManagerChanged:
-		if u, ok := s.users[d.UserID]; ok {
-			u.ManagerID = d.ManagerID
-		}
+		s.changeUser(d.UserID, func(u *User) { u.ManagerID = d.ManagerID })
 	case *UserRef:
-		if u, ok := s.users[d.UserID]; ok {
-			u.AccountEnabled = e.Type == EventUserUnblocked
-		}
+		s.changeUser(d.UserID, func(u *User) { u.AccountEnabled = e.Type == EventUserUnblocked })
 	case *UserDeleted:
-		if u, ok := s.users[d.UserID]; ok {
-			t := d.DeletedDateTime
-			u.DeletedDateTime = &t
-		}
+		s.changeUser(d.UserID, func(u *User) { u.DeletedDateTime = timePtr(d.DeletedDateTime) })
 	case *SubjectLifecycleChanged:
-		if u, ok := s.users[d.ObjectID]; ok {
-			u.SubjectLifecycle = d.SubjectLifecycle
-		}
+		s.changeUser(d.ObjectID, func(u *User) { u.SubjectLifecycle = d.SubjectLifecycle })
 	case *GroupPayload:
-		g := d.Group
-		if old, ok := s.groups[g.ID]; ok {
-			g.Members = old.Members
-		} else {
-			g.Members = nil
-		}
-		s.groups[g.ID] = &g
+		g := cloneGroup(d.Group)
+		s.putGroup(&g)
 	case *GroupMember:
-		if g, ok := s.groups[d.GroupID]; ok {
+		if s.groups.Has(d.GroupID) {
 			if e.Type == EventGroupMemberAdded {
-				g.Members = insertSorted(g.Members, d.MemberID)
+				s.addMember(d.GroupID, d.MemberID)
 			} else {
-				g.Members = removeString(g.Members, d.MemberID)
+				s.removeMember(d.GroupID, d.MemberID)
 			}
 		}
 	case *ServicePrincipalPayload:
-		sp := d.ServicePrincipal
-		s.servicePrincipals[sp.ID] = &sp
+		sp := cloneSP(d.ServicePrincipal)
+		s.servicePrincipals.Set(sp.ID, &sp)
 	case *ObjectRef:
 		s.applyDelete(e.Type, d.ID)
 	case *CatalogCreated:
 		c := d.Catalog
-		s.catalogs[c.ID] = &c
+		s.putCatalog(&c)
 		if ra := d.OwnerRoleAssignment; ra != nil {
 			r := *ra
-			s.roleAssignments[r.ID] = &r
+			s.putRoleAssignment(&r)
 		}
 	case *CatalogUpdated:
 		c := d.Catalog
-		s.catalogs[c.ID] = &c
+		s.putCatalog(&c)
 	case *ResourceRequestPayload:
-		req := d.Request
-		s.resourceRequests[req.ID] = &req
-		r := req.Resource
+		req := cloneResourceRequest(d.Request)
+		s.resourceRequests.Set(req.ID, &req)
 		if e.Type == EventResourceRemoved {
-			delete(s.resources, r.ID)
+			s.dropResource(req.Resource.ID)
 		} else {
-			r.Roles = slices.Clone(r.Roles)
-			r.Scopes = slices.Clone(r.Scopes)
-			s.resources[r.ID] = &r
+			r := cloneResource(req.Resource)
+			s.putResource(&r)
 		}
 	case *AccessPackageCreated:
-		p := d.AccessPackage
-		s.accessPackages[p.ID] = &p
+		p := clonePackage(d.AccessPackage)
+		s.putPackage(&p)
 	case *AccessPackageUpdated:
-		if p, ok := s.accessPackages[d.ID]; ok {
+		s.changePackage(d.ID, func(p *AccessPackage) {
 			p.DisplayName, p.Description, p.IsHidden = d.DisplayName, d.Description, d.IsHidden
 			p.ModifiedDateTime = d.ModifiedDateTime
-		}
+		})
 	case *ResourceRoleScopeChanged:
-		if p, ok := s.accessPackages[d.AccessPackageID]; ok {
-			if e.Type == EventResourceRoleScopeAdded {
+		if !s.accessPackages.Has(d.AccessPackageID) {
+			return nil
+		}
+		if e.Type == EventResourceRoleScopeAdded {
+			s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
 				p.ResourceRoleScopes = append(p.ResourceRoleScopes, d.ResourceRoleScope)
-				s.grantRoleScopeToAssignees(p.ID, d.ResourceRoleScope)
-			} else {
+			})
+			s.grantRoleScopeToAssignees(d.AccessPackageID, d.ResourceRoleScope)
+		} else {
+			s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
 				p.ResourceRoleScopes = slices.DeleteFunc(p.ResourceRoleScopes, func(rs ResourceRoleScope) bool {
 					return rs.ID == d.ResourceRoleScope.ID
 				})
-				s.revokeRoleScopeFromAssignees(p.ID, d.ResourceRoleScope.ID)
-			}
+			})
+			s.revokeRoleScopeFromAssignees(d.AccessPackageID, d.ResourceRoleScope.ID)
 		}
 	case *IncompatibilityChanged:
-		p, ok := s.accessPackages[d.AccessPackageID]
-		if !ok {
-			return nil
-		}
-		switch e.Type {
-		case EventIncompatibleAccessPackageAdded:
-			p.IncompatibleAccessPackages = insertSorted(p.IncompatibleAccessPackages, d.OtherID)
-		case EventIncompatibleAccessPackageRemoved:
-			p.IncompatibleAccessPackages = removeString(p.IncompatibleAccessPackages, d.OtherID)
-		case EventIncompatibleGroupAdded:
-			p.IncompatibleGroups = insertSorted(p.IncompatibleGroups, d.OtherID)
-		case EventIncompatibleGroupRemoved:
-			p.IncompatibleGroups = removeString(p.IncompatibleGroups, d.OtherID)
-		}
+		s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
+			switch e.Type {
+			case EventIncompatibleAccessPackageAdded:
+				p.IncompatibleAccessPackages = insertSorted(p.IncompatibleAccessPackages, d.OtherID)
+			case EventIncompatibleAccessPackageRemoved:
+				p.IncompatibleAccessPackages = removeString(p.IncompatibleAccessPackages, d.OtherID)
+			case EventIncompatibleGroupAdded:
+				p.IncompatibleGroups = insertSorted(p.IncompatibleGroups, d.OtherID)
+			case EventIncompatibleGroupRemoved:
+				p.IncompatibleGroups = removeString(p.IncompatibleGroups, d.OtherID)
+			}
+		})
 	case *AssignmentPolicyPayload:
-		p := AssignmentPolicyPayload{CatalogID: d.CatalogID, Policy: *d.Policy.Clone()}
-		s.policies[p.Policy.ID] = &p
-		s.policyVersions[p.Policy.ID]++
+		version := 1
+		if old, ok := s.policies.Get(d.Policy.ID); ok {
+			version = old.Version + 1
+		}
+		s.putPolicy(&policyEntry{CatalogID: d.CatalogID, Policy: *d.Policy.Clone(), Version: version})
 	case *ConnectedOrganizationPayload:
-		o := d.ConnectedOrganization
-		s.connectedOrganizations[o.ID] = &o
+		o := cloneOrg(d.ConnectedOrganization)
+		s.connectedOrganizations.Set(o.ID, &o)
 	case *SponsorChanged:
-		o, ok := s.connectedOrganizations[d.ConnectedOrganizationID]
+		o, ok := s.connectedOrganizations.Get(d.ConnectedOrganizationID)
 		if !ok {
 			return nil
 		}
+		c := cloneOrg(*o)
 		switch e.Type {
 		case EventInternalSponsorAdded:
-			o.InternalSponsors = insertSorted(o.InternalSponsors, d.DirectoryObjectID)
+			c.InternalSponsors = insertSorted(c.InternalSponsors, d.DirectoryObjectID)
 		case EventInternalSponsorRemoved:
-			o.InternalSponsors = removeString(o.InternalSponsors, d.DirectoryObjectID)
+			c.InternalSponsors = removeString(c.InternalSponsors, d.DirectoryObjectID)
 		case EventExternalSponsorAdded:
-			o.ExternalSponsors = insertSorted(o.ExternalSponsors, d.DirectoryObjectID)
+			c.ExternalSponsors = insertSorted(c.ExternalSponsors, d.DirectoryObjectID)
 		case EventExternalSponsorRemoved:
-			o.ExternalSponsors = removeString(o.ExternalSponsors, d.DirectoryObjectID)
+			c.ExternalSponsors = removeString(c.ExternalSponsors, d.DirectoryObjectID)
 		}
+		s.connectedOrganizations.Set(c.ID, &c)
 	case *SettingsUpdated:
 		st := d.Settings
 		s.settings = &st
 	case *RoleAssignmentPayload:
 		ra := d.RoleAssignment
 		if e.Type == EventRoleAssignmentCreated {
-			s.roleAssignments[ra.ID] = &ra
+			s.putRoleAssignment(&ra)
 		} else {
-			delete(s.roleAssignments, ra.ID)
+			s.dropRoleAssignment(ra.ID)
 		}
 	default:
 		if !s.applyAccess(e) {
@@ -166,50 +161,54 @@ func (s *State) apply(e Event) error {
 	return nil
 }
 
+// changeUser stores a changed copy of a user, if the user exists.
+func (s *State) changeUser(id string, f func(*User)) {
+	if u, ok := s.users.Get(id); ok {
+		c := cloneUser(*u)
+		f(&c)
+		s.putUser(&c)
+	}
+}
+
+// changePackage stores a changed copy of a package, if it exists.
+func (s *State) changePackage(id string, f func(*AccessPackage)) {
+	if p, ok := s.accessPackages.Get(id); ok {
+		c := clonePackage(*p)
+		f(&c)
+		s.putPackage(&c)
+	}
+}
+
 // applyDelete applies the deletion events whose payload is an ObjectRef.
 func (s *State) applyDelete(eventType, id string) {
 	switch eventType {
 	case EventGroupDeleted:
-		delete(s.groups, id)
+		s.groups.Delete(id)
 		s.dropMember(id)
 	case EventServicePrincipalDeleted:
-		delete(s.servicePrincipals, id)
+		s.servicePrincipals.Delete(id)
 		s.dropMember(id)
 	case EventCatalogDeleted:
-		delete(s.catalogs, id)
+		s.catalogs.Delete(id)
 		for _, rid := range s.resourcesOfCatalog(id) {
-			delete(s.resources, rid)
+			s.dropResource(rid)
 		}
-		scope := CatalogScope(id)
-		for raID, ra := range s.roleAssignments {
-			if ra.AppScopeID == scope {
-				delete(s.roleAssignments, raID)
-			}
+		for _, raID := range collect(&s.ix.rolesByScope, CatalogScope(id)) {
+			s.dropRoleAssignment(raID)
 		}
 	case EventAccessPackageDeleted:
-		delete(s.accessPackages, id)
 		for _, pid := range s.policiesOfPackage(id) {
-			delete(s.policies, pid)
-			delete(s.policyVersions, pid)
+			s.dropPolicy(pid)
 		}
-		for _, p := range s.accessPackages {
-			if slices.Contains(p.IncompatibleAccessPackages, id) {
+		for _, other := range collect(&s.ix.incompatibleWith, id) {
+			s.changePackage(other, func(p *AccessPackage) {
 				p.IncompatibleAccessPackages = removeString(p.IncompatibleAccessPackages, id)
-			}
+			})
 		}
+		s.dropPackage(id)
 	case EventAssignmentPolicyDeleted:
-		delete(s.policies, id)
-		delete(s.policyVersions, id)
+		s.dropPolicy(id)
 	case EventConnectedOrganizationDeleted:
-		delete(s.connectedOrganizations, id)
-	}
-}
-
-// dropMember removes a deleted directory object from every group.
-func (s *State) dropMember(id string) {
-	for _, g := range s.groups {
-		if slices.Contains(g.Members, id) {
-			g.Members = removeString(g.Members, id)
-		}
+		s.connectedOrganizations.Delete(id)
 	}
 }

@@ -11,58 +11,54 @@ import (
 func (s *State) applyAccess(e Event) bool {
 	switch d := e.Data.(type) {
 	case *AssignmentRequestPayload:
-		r := cloneRequest(d.Request)
-		s.requests[r.ID] = &r
+		r := cloneRequestData(d.Request)
+		r.Policy = s.sharedPolicy(&r)
+		s.putRequest(&r)
 	case *ApprovalStagePayload:
-		r, ok := s.requests[d.RequestID]
-		if !ok {
-			return true
-		}
-		st := cloneStage(d.Stage)
-		if e.Type == EventApprovalStageOpened {
-			r.Stages = append(r.Stages, st)
-			r.State, r.Status = RequestStatePendingApproval, RequestStatusPendingApproval
-		} else if n := len(r.Stages); n > 0 {
-			r.Stages[n-1] = st
-			r.Status = RequestStatusPendingApprovalEscalated
-		}
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) {
+			st := cloneStage(d.Stage)
+			if e.Type == EventApprovalStageOpened {
+				r.Stages = append(r.Stages, st)
+				r.State, r.Status = RequestStatePendingApproval, RequestStatusPendingApproval
+			} else if n := len(r.Stages); n > 0 {
+				r.Stages[n-1] = st
+				r.Status = RequestStatusPendingApprovalEscalated
+			}
+		})
 	case *ApprovalDecision:
-		s.applyDecision(e.Type, d)
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { applyDecision(r, e.Type, d) })
 	case *RequestChanged:
 		s.applyRequestChanged(e.Type, d)
 	case *AssignmentDelivering:
 		a := cloneAssignment(d.Assignment)
-		s.assignments[a.ID] = &a
-		if r, ok := s.requests[d.RequestID]; ok {
+		s.putAssignment(&a)
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) {
 			r.State, r.Status, r.AssignmentID = RequestStateDelivering, RequestStatusDelivering, a.ID
-		}
+		})
 	case *ResourceDeliveryPayload:
-		s.applyResourceDelivery(e.Type, d)
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { applyResourceDelivery(a, e.Type, d) })
 	case *AssignmentExtended:
-		if a, ok := s.assignments[d.AssignmentID]; ok {
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
 			a.Schedule = cloneSchedule(d.Schedule)
 			a.ExtendedDateTime = timePtr(d.DateTime)
 			a.FourteenDayNoticeSent, a.OneDayNoticeSent = false, false
 			a.Status = assignmentStatus(a.State)
-		}
+		})
 	case *AssignmentExpired:
-		a, ok := s.assignments[d.AssignmentID]
-		if !ok {
-			return true
-		}
-		t := d.ExpiredDateTime
-		a.State, a.Status, a.ExpiredDateTime = AssignmentStateExpired, AssignmentStatusExpired, &t
-		for i := range a.Resources {
-			r := &a.Resources[i]
-			// A failed or pending grant may have reached the resource in
-			// part; revoking what is absent does no harm.
-			switch r.Status {
-			case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
-				r.Status, r.Reason = DeliveryPendingRemoval, ""
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
+			a.State, a.Status, a.ExpiredDateTime = AssignmentStateExpired, AssignmentStatusExpired, timePtr(d.ExpiredDateTime)
+			for i := range a.Resources {
+				r := &a.Resources[i]
+				// A failed or pending grant may have reached the resource in
+				// part; revoking what is absent does no harm.
+				switch r.Status {
+				case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
+					r.Status, r.Reason = DeliveryPendingRemoval, ""
+				}
 			}
-		}
+		})
 	case *AssignmentNotice:
-		if a, ok := s.assignments[d.AssignmentID]; ok {
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
 			if e.Type == EventAssignmentFourteenDaysBeforeExpiration {
 				a.FourteenDayNoticeSent = true
 				a.Status = AssignmentStatusNearExpiry14DaysNotificationTriggered
@@ -70,22 +66,45 @@ func (s *State) applyAccess(e Event) bool {
 				a.OneDayNoticeSent = true
 				a.Status = AssignmentStatusNearExpiry1DayNotificationTriggered
 			}
-		}
+		})
 	case *AssignmentRef:
-		if a, ok := s.assignments[d.AssignmentID]; ok {
-			a.reenforce()
-		}
+		s.changeAssignment(d.AssignmentID, (*Assignment).reenforce)
 	default:
 		return false
 	}
 	return true
 }
 
-func (s *State) applyDecision(eventType string, d *ApprovalDecision) {
-	r, ok := s.requests[d.RequestID]
-	if !ok {
-		return
+// sharedPolicy returns the policy a request recorded, shared with the
+// State's entry of that policy version when the State still has it (the
+// usual case: a request is submitted under the current version), so that
+// the requests of one version hold one copy of it.
+func (s *State) sharedPolicy(r *AssignmentRequest) *AssignmentPolicy {
+	if e, ok := s.policies.Get(r.AssignmentPolicyID); ok && e.Version == r.PolicyVersion {
+		return &e.Policy
 	}
+	return r.Policy.Clone()
+}
+
+// changeRequest stores a changed copy of a request, if it exists.
+func (s *State) changeRequest(id string, f func(*AssignmentRequest)) {
+	if r, ok := s.requests.Get(id); ok {
+		c := r.copy()
+		f(c)
+		s.putRequest(c)
+	}
+}
+
+// changeAssignment stores a changed copy of an assignment, if it exists.
+func (s *State) changeAssignment(id string, f func(*Assignment)) {
+	if a, ok := s.assignments.Get(id); ok {
+		c := a.copy()
+		f(c)
+		s.putAssignment(c)
+	}
+}
+
+func applyDecision(r *AssignmentRequest, eventType string, d *ApprovalDecision) {
 	for i := range r.Stages {
 		st := &r.Stages[i]
 		if st.ID != d.StageID {
@@ -102,10 +121,15 @@ func (s *State) applyDecision(eventType string, d *ApprovalDecision) {
 }
 
 func (s *State) applyRequestChanged(eventType string, d *RequestChanged) {
-	r, ok := s.requests[d.RequestID]
+	r, ok := s.requests.Get(d.RequestID)
 	if !ok {
 		return
 	}
+	if eventType == EventAssignmentRequestDeleted {
+		s.dropRequest(d.RequestID)
+		return
+	}
+	r = r.copy()
 	t := d.DateTime
 	switch eventType {
 	case EventAssignmentRequestTimedOut:
@@ -120,29 +144,28 @@ func (s *State) applyRequestChanged(eventType string, d *RequestChanged) {
 			r.Stages[n-1].Status = StageStatusCompleted // closed undecided
 		}
 		r.State, r.Status, r.CompletedDateTime = RequestStateCanceled, RequestStatusCanceled, &t
-	case EventAssignmentRequestDeleted:
-		delete(s.requests, d.RequestID)
 	case EventAssignmentRequestFulfilled, EventAssignmentRequestPartiallyFulfilled, EventAssignmentRequestFailed:
 		state := outcomeState(eventType)
 		r.State, r.Status, r.CompletedDateTime = state, requestStatus(state), &t
-		if a, ok := s.assignments[d.AssignmentID]; ok && a.RequestID == r.ID && !a.IsEnded() {
-			a.State = assignmentStateOf(state)
-			a.Status = assignmentStatus(a.State)
+		if a, ok := s.assignments.Get(d.AssignmentID); ok && a.RequestID == r.ID && !a.IsEnded() {
+			s.changeAssignment(a.ID, func(a *Assignment) {
+				a.State = assignmentStateOf(state)
+				a.Status = assignmentStatus(a.State)
+			})
 		}
 	case EventAssignmentRequestReprocessed:
 		r.State, r.Status, r.CompletedDateTime = RequestStateDelivering, RequestStatusDelivering, nil
-		if a, ok := s.assignments[d.AssignmentID]; ok && !a.IsEnded() {
-			a.State, a.Status = AssignmentStateDelivering, AssignmentStatusDelivering
-			a.reenforce()
+		if a, ok := s.assignments.Get(d.AssignmentID); ok && !a.IsEnded() {
+			s.changeAssignment(a.ID, func(a *Assignment) {
+				a.State, a.Status = AssignmentStateDelivering, AssignmentStatusDelivering
+				a.reenforce()
+			})
 		}
 	}
+	s.putRequest(r)
 }
 
-func (s *State) applyResourceDelivery(eventType string, d *ResourceDeliveryPayload) {
-	a, ok := s.assignments[d.AssignmentID]
-	if !ok {
-		return
-	}
+func applyResourceDelivery(a *Assignment, eventType string, d *ResourceDeliveryPayload) {
 	rec := a.resource(d.Resource.ResourceRoleScopeID)
 	if rec == nil {
 		return
@@ -270,7 +293,7 @@ func assignmentStatus(state string) string {
 func (s *State) deliveryRecord(rs ResourceRoleScope) ResourceDelivery {
 	rec := ResourceDelivery{ResourceRoleScopeID: rs.ID, ResourceID: rs.ResourceID, RoleID: rs.RoleID,
 		ScopeID: rs.ScopeID, Status: DeliveryPendingGrant}
-	if r, ok := s.resources[rs.ResourceID]; ok {
+	if r, ok := s.resources.Get(rs.ResourceID); ok {
 		rec.OriginSystem, rec.OriginID = r.OriginSystem, r.OriginID
 		for _, x := range r.Roles {
 			if x.ID == rs.RoleID {
@@ -288,7 +311,7 @@ func (s *State) deliveryRecord(rs ResourceRoleScope) ResourceDelivery {
 
 // deliveryRecords describes every role scope of a package, sorted by id.
 func (s *State) deliveryRecords(packageID string) []ResourceDelivery {
-	p, ok := s.accessPackages[packageID]
+	p, ok := s.accessPackages.Get(packageID)
 	if !ok {
 		return nil
 	}
@@ -303,17 +326,17 @@ func (s *State) deliveryRecords(packageID string) []ResourceDelivery {
 // grantRoleScopeToAssignees adds a role scope newly in a package to every
 // non-ended assignment of the package, pending a grant.
 func (s *State) grantRoleScopeToAssignees(packageID string, rs ResourceRoleScope) {
-	for _, a := range s.assignments {
-		if a.AccessPackageID != packageID || a.IsEnded() {
-			continue
-		}
-		if rec := a.resource(rs.ID); rec != nil {
-			rec.Status, rec.Reason = DeliveryPendingGrant, ""
-			continue
-		}
-		a.Resources = append(a.Resources, s.deliveryRecord(rs))
-		slices.SortFunc(a.Resources, func(x, y ResourceDelivery) int {
-			return strings.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID)
+	rec := s.deliveryRecord(rs)
+	for _, id := range collect(&s.ix.liveByPackage, packageID) {
+		s.changeAssignment(id, func(a *Assignment) {
+			if r := a.resource(rs.ID); r != nil {
+				r.Status, r.Reason = DeliveryPendingGrant, ""
+				return
+			}
+			a.Resources = append(a.Resources, rec)
+			slices.SortFunc(a.Resources, func(x, y ResourceDelivery) int {
+				return strings.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID)
+			})
 		})
 	}
 }
@@ -321,21 +344,21 @@ func (s *State) grantRoleScopeToAssignees(packageID string, rs ResourceRoleScope
 // revokeRoleScopeFromAssignees marks a role scope that left a package for
 // removal from every non-ended assignment of the package that holds it.
 func (s *State) revokeRoleScopeFromAssignees(packageID, roleScopeID string) {
-	for _, a := range s.assignments {
-		if a.AccessPackageID != packageID || a.IsEnded() {
+	for _, id := range collect(&s.ix.liveByPackage, packageID) {
+		a, _ := s.assignments.Get(id)
+		if a.resource(roleScopeID) == nil {
 			continue
 		}
-		rec := a.resource(roleScopeID)
-		if rec == nil {
-			continue
-		}
-		switch rec.Status {
-		case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
-			// A pending or failed grant may have reached the resource in
-			// part; remove it to be sure.
-			rec.Status, rec.Reason = DeliveryPendingRemoval, ""
-		}
-		a.settle()
+		s.changeAssignment(id, func(a *Assignment) {
+			rec := a.resource(roleScopeID)
+			switch rec.Status {
+			case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
+				// A pending or failed grant may have reached the resource in
+				// part; remove it to be sure.
+				rec.Status, rec.Reason = DeliveryPendingRemoval, ""
+			}
+			a.settle()
+		})
 	}
 }
 

@@ -90,7 +90,7 @@ func (w *world) resourceByOrigin(catalogID, originID string) *Resource {
 	w.t.Helper()
 	var out *Resource
 	w.m.Read(func(s *State) {
-		for _, r := range s.resources {
+		for _, r := range s.resources.All() {
 			if r.CatalogID == catalogID && r.OriginID == originID {
 				c := cloneResource(*r)
 				out = &c

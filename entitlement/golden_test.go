@@ -68,6 +68,6 @@ func TestGoldenAdminLog(t *testing.T) {
 		require.NoError(t, replay.Apply(de))
 	}
 	require.NoError(t, sc.Err())
-	require.Equal(t, w.m.State(), replay)
+	requireSameState(t, w.m.State(), replay)
 	require.NotEmpty(t, events)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/accessledger/accessledger/internal/pmap"
 	"testing"
 	"time"
 
@@ -166,4 +167,10 @@ func (w *world) replayed() *State {
 	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock})
 	require.NoError(w.t, err)
 	return m.State()
+}
+
+// at returns the value of k in m, or the zero value.
+func at[V any](m *pmap.Map[V], k string) V {
+	v, _ := m.Get(k)
+	return v
 }

@@ -49,8 +49,8 @@ func checkAccessInvariants(s *State, now time.Time) error {
 }
 
 func checkInvariant9(s *State, _ time.Time) error {
-	for id, a := range s.assignments {
-		r, ok := s.requests[a.RequestID]
+	for id, a := range s.assignments.All() {
+		r, ok := s.requests.Get(a.RequestID)
 		if !ok {
 			return fmt.Errorf("assignment %s: originating request %s missing", id, a.RequestID)
 		}
@@ -60,8 +60,8 @@ func checkInvariant9(s *State, _ time.Time) error {
 		if a.IsEnded() {
 			continue
 		}
-		pol, ok := s.policies[a.AssignmentPolicyID]
-		if _, pok := s.accessPackages[a.AccessPackageID]; !pok || !ok || pol.Policy.AccessPackageID != a.AccessPackageID {
+		pol, ok := s.policies.Get(a.AssignmentPolicyID)
+		if pok := s.accessPackages.Has(a.AccessPackageID); !pok || !ok || pol.Policy.AccessPackageID != a.AccessPackageID {
 			return fmt.Errorf("assignment %s: package %s / policy %s missing or mismatched", id, a.AccessPackageID, a.AssignmentPolicyID)
 		}
 	}
@@ -70,7 +70,7 @@ func checkInvariant9(s *State, _ time.Time) error {
 
 func checkInvariant10(s *State, _ time.Time) error {
 	seen := map[[2]string]string{}
-	for id, a := range s.assignments {
+	for id, a := range s.assignments.All() {
 		if a.IsEnded() {
 			continue
 		}
@@ -85,7 +85,7 @@ func checkInvariant10(s *State, _ time.Time) error {
 
 func checkInvariant11(s *State, _ time.Time) error {
 	seen := map[[2]string]string{}
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if requestTypeKind(r.RequestType) != kindAdd || !r.isOpen() {
 			continue
 		}
@@ -99,7 +99,7 @@ func checkInvariant11(s *State, _ time.Time) error {
 }
 
 func checkInvariant16(s *State, _ time.Time) error {
-	pkgs := sortedKeys(s.accessPackages)
+	pkgs := slices.Collect(s.accessPackages.Keys())
 	for _, a := range pkgs {
 		for _, b := range pkgs {
 			if a == b {
@@ -110,11 +110,11 @@ func checkInvariant16(s *State, _ time.Time) error {
 				return err
 			}
 			var want []string
-			for id, x := range s.assignments {
+			for id, x := range s.assignments.All() {
 				if x.AccessPackageID != a || x.IsEnded() {
 					continue
 				}
-				for _, y := range s.assignments {
+				for _, y := range s.assignments.All() {
 					if y.AccessPackageID == b && !y.IsEnded() && y.TargetID == x.TargetID {
 						want = append(want, id)
 						break
@@ -147,7 +147,7 @@ func approvalRequired(r *AssignmentRequest) bool {
 }
 
 func checkInvariant17(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		req := approvalRequired(r)
 		if !req && len(r.Stages) > 0 {
 			return fmt.Errorf("request %s (%s) went through approval it does not need", id, r.RequestType)
@@ -160,7 +160,7 @@ func checkInvariant17(s *State, _ time.Time) error {
 }
 
 func checkInvariant18(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for i, st := range r.Stages {
 			if st.Stage != i+1 {
 				return fmt.Errorf("request %s: stage %d at position %d", id, st.Stage, i)
@@ -177,7 +177,7 @@ func checkInvariant18(s *State, _ time.Time) error {
 }
 
 func checkInvariant19(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			if st.ReviewResult == ReviewDenied && r.State != RequestStateDenied {
 				return fmt.Errorf("request %s: denied stage but state %s", id, r.State)
@@ -197,7 +197,7 @@ func checkInvariant19(s *State, _ time.Time) error {
 }
 
 func checkInvariant20(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			decided := st.ReviewResult != ReviewNotReviewed
 			if decided != (st.ReviewedBy != "") || decided != (st.ReviewedDateTime != nil) {
@@ -212,7 +212,7 @@ func checkInvariant20(s *State, _ time.Time) error {
 }
 
 func checkInvariant21(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			for _, x := range []string{r.RequestorID, r.TargetID} {
 				if slices.Contains(st.Approvers, x) || slices.Contains(st.EscalationApprovers, x) || st.ReviewedBy == x {
@@ -225,7 +225,7 @@ func checkInvariant21(s *State, _ time.Time) error {
 }
 
 func checkInvariant22(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			if st.ReviewedBy != "" && !st.mayDecide(st.ReviewedBy) {
 				return fmt.Errorf("request %s stage %d decided by %s, not an approver", id, st.Stage, st.ReviewedBy)
@@ -236,7 +236,7 @@ func checkInvariant22(s *State, _ time.Time) error {
 }
 
 func checkInvariant23(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			if st.ReviewedBy != "" && r.Policy.RequestApprovalSettings.Stages[st.Stage-1].IsApproverJustificationRequired && st.Justification == "" {
 				return fmt.Errorf("request %s stage %d decided without justification", id, st.Stage)
@@ -251,7 +251,7 @@ func checkInvariant23(s *State, _ time.Time) error {
 }
 
 func checkInvariant24(s *State, now time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if r.Status == RequestStatusTimedOut {
 			if r.AssignmentID != "" && requestTypeKind(r.RequestType) == kindAdd || r.State != RequestStateDenied {
 				return fmt.Errorf("timed-out request %s: state %s, assignment %q", id, r.State, r.AssignmentID)
@@ -273,7 +273,7 @@ func checkInvariant24(s *State, now time.Time) error {
 }
 
 func checkInvariant25(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
 			if !st.Escalated {
@@ -289,7 +289,7 @@ func checkInvariant25(s *State, _ time.Time) error {
 }
 
 func checkInvariant26(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		for _, st := range r.Stages {
 			if !st.FallbackUsed && len(st.Approvers) == 0 {
 				return fmt.Errorf("request %s stage %d: primaries resolved to nobody but no fallback", id, st.Stage)
@@ -300,7 +300,7 @@ func checkInvariant26(s *State, _ time.Time) error {
 }
 
 func checkInvariant27(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if r.IsTerminal() && r.CompletedDateTime == nil {
 			return fmt.Errorf("terminal request %s without completedDateTime", id)
 		}
@@ -309,7 +309,7 @@ func checkInvariant27(s *State, _ time.Time) error {
 }
 
 func checkInvariant31(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if (r.CompletedDateTime != nil) == r.isOpen() {
 			return fmt.Errorf("request %s in state %s: completedDateTime %v", id, r.State, r.CompletedDateTime)
 		}
@@ -318,7 +318,7 @@ func checkInvariant31(s *State, _ time.Time) error {
 }
 
 func checkInvariant32(s *State, _ time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if hasSchedule(r.Schedule) && !r.Policy.RequestorSettings.AllowCustomAssignmentSchedule {
 			return fmt.Errorf("request %s carries a schedule its policy prevents", id)
 		}
@@ -327,14 +327,14 @@ func checkInvariant32(s *State, _ time.Time) error {
 }
 
 func checkInvariant33(s *State, _ time.Time) error {
-	for id, a := range s.assignments {
+	for id, a := range s.assignments.All() {
 		end, ok := a.End()
 		// The add request set the end, or the latest update request; a
 		// deleted update request takes its policy copy with it.
-		src, base := s.requests[a.RequestID], a.Schedule.StartDateTime
+		src, base := at(&s.requests, a.RequestID), a.Schedule.StartDateTime
 		if a.ExtendedDateTime != nil {
 			src, base = nil, *a.ExtendedDateTime
-			for _, r := range s.requests {
+			for _, r := range s.requests.All() {
 				if r.AssignmentID == id && requestTypeKind(r.RequestType) == kindUpdate && r.State == RequestStateDelivered &&
 					r.CompletedDateTime.Equal(base) {
 					src = r
@@ -353,7 +353,7 @@ func checkInvariant33(s *State, _ time.Time) error {
 }
 
 func checkInvariant34(s *State, now time.Time) error {
-	for id, r := range s.requests {
+	for id, r := range s.requests.All() {
 		if r.State == RequestStateScheduled && !r.Schedule.StartDateTime.After(now) {
 			return fmt.Errorf("scheduled request %s did not start at %s", id, r.Schedule.StartDateTime)
 		}
@@ -361,7 +361,7 @@ func checkInvariant34(s *State, now time.Time) error {
 			return fmt.Errorf("scheduled request %s has assignment %s", id, r.AssignmentID)
 		}
 		if requestTypeKind(r.RequestType) == kindAdd && r.AssignmentID != "" && !r.Schedule.StartDateTime.IsZero() {
-			if a, ok := s.assignments[r.AssignmentID]; ok && a.Schedule.StartDateTime.Before(r.Schedule.StartDateTime) {
+			if a, ok := s.assignments.Get(r.AssignmentID); ok && a.Schedule.StartDateTime.Before(r.Schedule.StartDateTime) {
 				return fmt.Errorf("assignment %s starts before its request's start", a.ID)
 			}
 		}
@@ -370,7 +370,7 @@ func checkInvariant34(s *State, now time.Time) error {
 }
 
 func checkInvariant35(s *State, _ time.Time) error {
-	for id, a := range s.assignments {
+	for id, a := range s.assignments.All() {
 		if a.hasPending() {
 			continue
 		}
@@ -382,7 +382,7 @@ func checkInvariant35(s *State, _ time.Time) error {
 			}
 			continue
 		}
-		pkg := s.accessPackages[a.AccessPackageID]
+		pkg := at(&s.accessPackages, a.AccessPackageID)
 		var want, got []string
 		for _, rs := range pkg.ResourceRoleScopes {
 			want = append(want, rs.ID)
@@ -405,7 +405,7 @@ func checkInvariant35(s *State, _ time.Time) error {
 }
 
 func checkInvariant37(s *State, now time.Time) error {
-	for id, a := range s.assignments {
+	for id, a := range s.assignments.All() {
 		if a.IsEnded() != (a.ExpiredDateTime != nil) {
 			return fmt.Errorf("assignment %s in state %s, expiredDateTime %v", id, a.State, a.ExpiredDateTime)
 		}

@@ -36,13 +36,13 @@ func checkInvariants(s *State) error {
 }
 
 func checkInvariant1(s *State) error {
-	for id, p := range s.accessPackages {
-		if _, ok := s.catalogs[p.CatalogID]; !ok {
+	for id, p := range s.accessPackages.All() {
+		if _, ok := s.catalogs.Get(p.CatalogID); !ok {
 			return fmt.Errorf("package %s in missing catalog %s", id, p.CatalogID)
 		}
 	}
-	for id, p := range s.policies {
-		pkg, ok := s.accessPackages[p.Policy.AccessPackageID]
+	for id, p := range s.policies.All() {
+		pkg, ok := s.accessPackages.Get(p.Policy.AccessPackageID)
 		if !ok {
 			return fmt.Errorf("policy %s of missing package %s", id, p.Policy.AccessPackageID)
 		}
@@ -57,9 +57,9 @@ func checkInvariant1(s *State) error {
 }
 
 func checkInvariant2(s *State) error {
-	for id, p := range s.accessPackages {
+	for id, p := range s.accessPackages.All() {
 		for _, rs := range p.ResourceRoleScopes {
-			r, ok := s.resources[rs.ResourceID]
+			r, ok := s.resources.Get(rs.ResourceID)
 			if !ok {
 				return fmt.Errorf("package %s: role scope %s on missing resource %s", id, rs.ID, rs.ResourceID)
 			}
@@ -78,7 +78,7 @@ func checkInvariant2(s *State) error {
 }
 
 func checkInvariant3(s *State) error {
-	for id, p := range s.accessPackages {
+	for id, p := range s.accessPackages.All() {
 		seen := map[string]bool{}
 		for _, rs := range p.ResourceRoleScopes {
 			if rs.ID != rs.RoleID+"_"+rs.ScopeID {
@@ -94,9 +94,9 @@ func checkInvariant3(s *State) error {
 }
 
 func checkInvariant4(s *State) error {
-	for id, p := range s.accessPackages {
+	for id, p := range s.accessPackages.All() {
 		for _, rs := range p.ResourceRoleScopes {
-			if r, ok := s.resources[rs.ResourceID]; !ok || r.CatalogID != p.CatalogID {
+			if r, ok := s.resources.Get(rs.ResourceID); !ok || r.CatalogID != p.CatalogID {
 				return fmt.Errorf("package %s uses resource %s, which left its catalog", id, rs.ResourceID)
 			}
 		}
@@ -105,13 +105,13 @@ func checkInvariant4(s *State) error {
 }
 
 func checkInvariant5(s *State) error {
-	for id, p := range s.accessPackages {
-		if _, ok := s.catalogs[p.CatalogID]; !ok {
+	for id, p := range s.accessPackages.All() {
+		if _, ok := s.catalogs.Get(p.CatalogID); !ok {
 			return fmt.Errorf("catalog %s was deleted while holding package %s", p.CatalogID, id)
 		}
 	}
-	for id, r := range s.resources {
-		if _, ok := s.catalogs[r.CatalogID]; !ok {
+	for id, r := range s.resources.All() {
+		if _, ok := s.catalogs.Get(r.CatalogID); !ok {
 			return fmt.Errorf("resource %s is in deleted catalog %s", id, r.CatalogID)
 		}
 	}
@@ -121,14 +121,14 @@ func checkInvariant5(s *State) error {
 func checkInvariant6(s *State) error {
 	// Deleting a package or policy is refused while it has non-ended
 	// assignments, so every non-ended assignment's package and policy exist.
-	for id, a := range s.assignments {
+	for id, a := range s.assignments.All() {
 		if a.IsEnded() {
 			continue
 		}
-		if _, ok := s.accessPackages[a.AccessPackageID]; !ok {
+		if _, ok := s.accessPackages.Get(a.AccessPackageID); !ok {
 			return fmt.Errorf("non-ended assignment %s of deleted package %s", id, a.AccessPackageID)
 		}
-		if _, ok := s.policies[a.AssignmentPolicyID]; !ok {
+		if _, ok := s.policies.Get(a.AssignmentPolicyID); !ok {
 			return fmt.Errorf("non-ended assignment %s of deleted policy %s", id, a.AssignmentPolicyID)
 		}
 	}
@@ -136,7 +136,7 @@ func checkInvariant6(s *State) error {
 }
 
 func checkInvariant7(s *State) error {
-	for id := range s.accessPackages {
+	for id := range s.accessPackages.All() {
 		pols := s.policiesOfPackage(id)
 		if len(pols) > MaxPoliciesPerPackage {
 			return fmt.Errorf("package %s has %d policies", id, len(pols))
@@ -145,7 +145,7 @@ func checkInvariant7(s *State) error {
 			return fmt.Errorf("package %s has %d auto-assignment policies", id, n)
 		}
 	}
-	for id := range s.catalogs {
+	for id := range s.catalogs.All() {
 		if n := len(s.packagesOfCatalog(id)); n > MaxPackagesPerCatalog {
 			return fmt.Errorf("catalog %s has %d packages", id, n)
 		}
@@ -160,7 +160,7 @@ func checkInvariant7(s *State) error {
 }
 
 func checkInvariant8(s *State) error {
-	for id, p := range s.policies {
+	for id, p := range s.policies.All() {
 		if err := checkAutoAssignmentShape("invariant8", &p.Policy); err != nil {
 			return fmt.Errorf("policy %s: %w", id, err)
 		}
@@ -169,7 +169,7 @@ func checkInvariant8(s *State) error {
 }
 
 func checkInvariant47(s *State) error {
-	for id, ra := range s.roleAssignments {
+	for id, ra := range s.roleAssignments.All() {
 		if ra.AppScopeID == TenantScope {
 			if ra.RoleDefinitionID != RoleCatalogCreator {
 				return fmt.Errorf("role assignment %s: catalog role %s at tenant scope", id, ra.RoleDefinitionID)
@@ -177,7 +177,7 @@ func checkInvariant47(s *State) error {
 			continue
 		}
 		cid := ra.CatalogID()
-		if _, ok := s.catalogs[cid]; !ok {
+		if _, ok := s.catalogs.Get(cid); !ok {
 			return fmt.Errorf("role assignment %s scoped to missing catalog %q", id, ra.AppScopeID)
 		}
 	}

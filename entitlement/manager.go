@@ -108,7 +108,7 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	if err := m.catchUp(ctx); err != nil {
 		return nil, err
 	}
-	if _, ok := m.state.catalogs[GeneralCatalogID]; !ok {
+	if !m.state.catalogs.Has(GeneralCatalogID) {
 		if err := m.bootstrap(ctx); err != nil {
 			return nil, err
 		}
@@ -317,12 +317,15 @@ func (m *Manager) Read(f func(s *State)) {
 	f(m.state)
 }
 
-// State returns a deep copy of the current state, for reads that need no
-// lock afterwards. Its reads take an Actor and authorize like commands.
+// State returns the current state as a read-only snapshot, in O(1): it
+// shares everything with the Manager's state and never changes, so any
+// number of goroutines may read it while commands go on. Its reads take
+// an Actor and authorize like commands. Clone it to apply events of your
+// own.
 func (m *Manager) State() *State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.state.Clone()
+	return m.state.snapshot()
 }
 
 // Head returns the position of the last event the manager has applied.

@@ -1,6 +1,9 @@
 package entitlement
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Assignment states (Graph accessPackageAssignmentState).
 const (
@@ -117,6 +120,14 @@ type ResourceDelivery struct {
 	ScopeOriginID       string `json:"scopeOriginId"`
 	Status              string `json:"status"`
 	Reason              string `json:"reason,omitempty"`
+}
+
+// copy returns a copy of an assignment of the State for an event to
+// change: the parts events change in place are the resources.
+func (a *Assignment) copy() *Assignment {
+	c := *a
+	c.Resources = slices.Clone(a.Resources)
+	return &c
 }
 
 func cloneAssignment(a Assignment) Assignment {

@@ -1,6 +1,9 @@
 package entitlement
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Request types (Graph accessPackageRequestType) of assignment requests.
 // RequestTypeAdminAdd, RequestTypeAdminUpdate and RequestTypeAdminRemove
@@ -74,10 +77,12 @@ const ReprocessWindow = 14 * 24 * time.Hour
 // flattened into ids: AccessPackageID, AssignmentPolicyID, AssignmentID,
 // TargetID and RequestorID.
 //
-// Policy is a copy of the assignment policy as it was when the request was
+// Policy is the assignment policy as it was when the request was
 // submitted, and PolicyVersion its version (1 when created, one more with
-// every replacement). The request follows that copy's approval stages and
-// expiration to the end, whatever happens to the policy afterwards.
+// every replacement). The request follows that version's approval stages
+// and expiration to the end, whatever happens to the policy afterwards.
+// The requests the State holds share one copy of each policy version;
+// reads return requests with a copy of their own.
 type AssignmentRequest struct {
 	ID                 string                        `json:"id"`
 	RequestType        string                        `json:"requestType"`
@@ -91,7 +96,7 @@ type AssignmentRequest struct {
 	AccessPackageID    string                        `json:"accessPackageId"`
 	AssignmentPolicyID string                        `json:"assignmentPolicyId"`
 	PolicyVersion      int                           `json:"policyVersion"`
-	Policy             AssignmentPolicy              `json:"policy"`
+	Policy             *AssignmentPolicy             `json:"policy"`
 	// AssignmentID is the assignment the request created (add) or acts on
 	// (update, remove); empty until an add request starts delivering.
 	AssignmentID string `json:"assignmentId,omitempty"`
@@ -200,10 +205,17 @@ func requestTypeKind(t string) requestKind {
 	return 0
 }
 
+// cloneRequest returns a deep copy of r, its policy included.
 func cloneRequest(r AssignmentRequest) AssignmentRequest {
+	r = cloneRequestData(r)
+	r.Policy = r.Policy.Clone()
+	return r
+}
+
+// cloneRequestData returns a deep copy of r that shares r's policy.
+func cloneRequestData(r AssignmentRequest) AssignmentRequest {
 	r.Answers = cloneNonEmpty(r.Answers)
 	r.CompletedDateTime = clonePtr(r.CompletedDateTime)
-	r.Policy = *r.Policy.Clone()
 	r.Schedule = cloneSchedule(r.Schedule)
 	if r.Stages != nil {
 		st := make([]ApprovalStageState, len(r.Stages))
@@ -213,6 +225,32 @@ func cloneRequest(r AssignmentRequest) AssignmentRequest {
 		r.Stages = st
 	}
 	return r
+}
+
+// copy returns a copy of a request of the State for an event to change:
+// the State's objects are never changed in place, and the parts of a
+// request that events change in place are the stages.
+func (r *AssignmentRequest) copy() *AssignmentRequest {
+	c := *r
+	c.Stages = slices.Clone(r.Stages)
+	return &c
+}
+
+// cloneRequests returns deep copies of rs, copying each policy version
+// once.
+func cloneRequests(rs []*AssignmentRequest) []AssignmentRequest {
+	out := make([]AssignmentRequest, len(rs))
+	pols := map[*AssignmentPolicy]*AssignmentPolicy{}
+	for i, r := range rs {
+		out[i] = cloneRequestData(*r)
+		p, ok := pols[r.Policy]
+		if !ok {
+			p = r.Policy.Clone()
+			pols[r.Policy] = p
+		}
+		out[i].Policy = p
+	}
+	return out
 }
 
 func cloneStage(s ApprovalStageState) ApprovalStageState {

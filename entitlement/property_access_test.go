@@ -134,7 +134,7 @@ func newAccessProp(t *rapid.T) *accessProp {
 	}
 	w.m.Read(func(s *State) {
 		for _, rid := range s.resourcesOfCatalog(w.catalog) {
-			r := s.resources[rid]
+			r := at(&s.resources, rid)
 			for _, role := range r.Roles {
 				w.roles = append(w.roles, [2]string{role.ID, r.Scopes[0].ID})
 			}
@@ -176,11 +176,11 @@ func (w *accessProp) view() accessView {
 				v.policies = append(v.policies, [2]string{pkg, pol})
 			}
 		}
-		v.requests = sortedKeys(s.requests)
-		v.assignments = sortedKeys(s.assignments)
+		v.requests = slices.Collect(s.requests.Keys())
+		v.assignments = slices.Collect(s.assignments.Keys())
 		for _, id := range v.requests {
-			if st := s.requests[id].currentStage(); st != nil {
-				v.pending = append(v.pending, PendingApproval{Request: cloneRequest(*s.requests[id]), Stage: cloneStage(*st)})
+			if st := at(&s.requests, id).currentStage(); st != nil {
+				v.pending = append(v.pending, PendingApproval{Request: cloneRequest(*at(&s.requests, id)), Stage: cloneStage(*st)})
 			}
 		}
 	})
@@ -235,7 +235,7 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		}
 		id := rapid.SampledFrom(v.requests).Draw(t, "request")
 		var a Actor
-		w.m.Read(func(s *State) { a = UserActor(s.requests[id].RequestorID) })
+		w.m.Read(func(s *State) { a = UserActor(at(&s.requests, id).RequestorID) })
 		if rapid.Bool().Draw(t, "byManager") {
 			a = w.amgr
 		}
@@ -246,7 +246,7 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		}
 		id := rapid.SampledFrom(v.assignments).Draw(t, "assignment")
 		var target string
-		w.m.Read(func(s *State) { target = s.assignments[id].TargetID })
+		w.m.Read(func(s *State) { target = at(&s.assignments, id).TargetID })
 		types := []string{RequestTypeUserUpdate, RequestTypeUserRemove, RequestTypeAdminUpdate, RequestTypeAdminRemove}
 		rt := rapid.SampledFrom(types).Draw(t, "type")
 		a := UserActor(target)
@@ -375,8 +375,8 @@ func TestPropertyAccess(t *testing.T) {
 					}
 					if _, ok := cmd.(AddIncompatibleAccessPackage); ok {
 						w.m.Read(func(s *State) {
-							for id, x := range pre.assignments {
-								require.Equal(rt, x.IsEnded(), s.assignments[id].IsEnded(), "invariant 15: an incompatibility ended an assignment")
+							for id, x := range pre.assignments.All() {
+								require.Equal(rt, x.IsEnded(), at(&s.assignments, id).IsEnded(), "invariant 15: an incompatibility ended an assignment")
 							}
 						})
 					}
@@ -392,7 +392,8 @@ func TestPropertyAccess(t *testing.T) {
 			})
 			fresh, err := NewManager(w.ctx, w.store, Options{Clock: w.clock})
 			require.NoError(rt, err)
-			require.Equal(rt, live, fresh.State(), "replay differs after %s", name)
+			requireSameState(rt, live, fresh.State(), "replay differs after %s", name)
+			requireConsistentIndexes(rt, live, "after %s", name)
 		}
 	})
 }
@@ -408,10 +409,10 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 		var pol *AssignmentPolicy
 		target := c.TargetID
 		if c.AssignmentID != "" {
-			x := pre.assignments[c.AssignmentID]
-			pol, target = &pre.policies[x.AssignmentPolicyID].Policy, x.TargetID
+			x := at(&pre.assignments, c.AssignmentID)
+			pol, target = &at(&pre.policies, x.AssignmentPolicyID).Policy, x.TargetID
 		} else {
-			pol = &pre.policies[c.AssignmentPolicyID].Policy
+			pol = &at(&pre.policies, c.AssignmentPolicyID).Policy
 			if target == "" {
 				target = a.ID
 			}
@@ -421,11 +422,11 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 			require.True(t, a.ID == target && pol.RequestorSettings.EnableTargetsToSelfAddAccess, "invariant 13")
 		}
 		if c.RequestType == RequestTypeAdminAdd {
-			require.True(t, canAssign(pre, a, pre.accessPackages[c.AccessPackageID].CatalogID), "invariant 13")
+			require.True(t, canAssign(pre, a, at(&pre.accessPackages, c.AccessPackageID).CatalogID), "invariant 13")
 		}
 		if requestTypeKind(c.RequestType) == kindAdd {
-			pkg := pre.accessPackages[c.AccessPackageID]
-			for _, x := range pre.assignments {
+			pkg := at(&pre.accessPackages, c.AccessPackageID)
+			for _, x := range pre.assignments.All() {
 				require.False(t, x.TargetID == target && !x.IsEnded() && slices.Contains(pkg.IncompatibleAccessPackages, x.AccessPackageID), "invariant 14")
 			}
 			for _, g := range pkg.IncompatibleGroups {
@@ -433,14 +434,14 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 			}
 		}
 	case CancelAssignmentRequest:
-		st := pre.requests[c.RequestID].State
+		st := at(&pre.requests, c.RequestID).State
 		require.Contains(t, []string{RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled}, st, "invariant 28")
 	case ReprocessAssignmentRequest:
-		r := pre.requests[c.RequestID]
+		r := at(&pre.requests, c.RequestID)
 		require.Contains(t, []string{RequestStateDeliveryFailed, RequestStatePartiallyDelivered}, r.State, "invariant 29")
 		require.LessOrEqual(t, w.clock.t.Sub(*r.CompletedDateTime), ReprocessWindow, "invariant 29")
 	case ReprocessAssignment:
-		require.Equal(t, AssignmentStateDelivered, pre.assignments[c.AssignmentID].State, "invariant 29")
+		require.Equal(t, AssignmentStateDelivered, at(&pre.assignments, c.AssignmentID).State, "invariant 29")
 	}
 }
 
@@ -449,8 +450,8 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 // terminal requests are deleted (45), and an ended assignment never
 // reactivates (37).
 func checkTransitions(t *rapid.T, pre, post *State) {
-	for id, r := range pre.requests {
-		q, ok := post.requests[id]
+	for id, r := range pre.requests.All() {
+		q, ok := post.requests.Get(id)
 		if !ok {
 			require.True(t, r.IsTerminal(), "invariant 45: request %s in state %s deleted", id, r.State)
 			continue
@@ -462,8 +463,8 @@ func checkTransitions(t *rapid.T, pre, post *State) {
 			require.Equal(t, r, q, "invariant 27: terminal request %s changed", id)
 		}
 	}
-	for id, a := range pre.assignments {
-		b := post.assignments[id]
+	for id, a := range pre.assignments.All() {
+		b := at(&post.assignments, id)
 		require.NotNil(t, b, "assignment %s vanished", id)
 		if a.IsEnded() {
 			require.True(t, b.IsEnded(), "invariant 37: assignment %s reactivated", id)
@@ -479,7 +480,7 @@ func checkTransitions(t *rapid.T, pre, post *State) {
 // failed, revoked when the assignment ends).
 func (w *accessProp) checkConvergence(t *rapid.T, s *State) {
 	want, uncertain := map[[2]string]bool{}, map[[2]string]bool{}
-	for _, a := range s.assignments {
+	for _, a := range s.assignments.All() {
 		require.False(t, a.hasPending(), "assignment %s has undelivered work after the step", a.ID)
 		if a.IsEnded() {
 			continue

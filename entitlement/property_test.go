@@ -43,14 +43,14 @@ type snapshot struct {
 func (w *propWorld) snapshot() snapshot {
 	var sn snapshot
 	w.m.Read(func(s *State) {
-		sn.catalogs = sortedKeys(s.catalogs)
-		sn.packages = sortedKeys(s.accessPackages)
-		sn.resources = sortedKeys(s.resources)
-		sn.policies = sortedKeys(s.policies)
-		sn.orgs = sortedKeys(s.connectedOrganizations)
-		sn.roleAssignments = sortedKeys(s.roleAssignments)
+		sn.catalogs = slices.Collect(s.catalogs.Keys())
+		sn.packages = slices.Collect(s.accessPackages.Keys())
+		sn.resources = slices.Collect(s.resources.Keys())
+		sn.policies = slices.Collect(s.policies.Keys())
+		sn.orgs = slices.Collect(s.connectedOrganizations.Keys())
+		sn.roleAssignments = slices.Collect(s.roleAssignments.Keys())
 		for _, id := range sn.resources {
-			r := s.resources[id]
+			r := at(&s.resources, id)
 			for _, x := range r.Roles {
 				sn.roles = append(sn.roles, x.ID)
 			}
@@ -60,7 +60,7 @@ func (w *propWorld) snapshot() snapshot {
 			sn.resourceOrigins = append(sn.resourceOrigins, [3]string{r.CatalogID, r.OriginSystem, r.OriginID})
 		}
 		for _, id := range sn.packages {
-			p := s.accessPackages[id]
+			p := at(&s.accessPackages, id)
 			for _, rs := range p.ResourceRoleScopes {
 				sn.roleScopes = append(sn.roleScopes, [2]string{id, rs.ID})
 			}
@@ -68,7 +68,7 @@ func (w *propWorld) snapshot() snapshot {
 				sn.incompatible = append(sn.incompatible, [2]string{id, o})
 			}
 			for _, rid := range s.resourcesOfCatalog(p.CatalogID) {
-				r := s.resources[rid]
+				r := at(&s.resources, rid)
 				for _, role := range r.Roles {
 					sn.roleScopeCandidates = append(sn.roleScopeCandidates, [3]string{id, role.ID, r.Scopes[0].ID})
 				}
@@ -78,7 +78,7 @@ func (w *propWorld) snapshot() snapshot {
 			}
 		}
 		for _, id := range sn.orgs {
-			o := s.connectedOrganizations[id]
+			o := at(&s.connectedOrganizations, id)
 			for _, x := range o.InternalSponsors {
 				sn.sponsors = append(sn.sponsors, [3]string{id, x, ""})
 			}
@@ -361,9 +361,10 @@ func TestPropertyAdministration(t *testing.T) {
 			})
 			fresh, err := NewManager(w.ctx, w.store, Options{Clock: w.clock})
 			require.NoError(rt, err)
-			require.Equal(rt, live, fresh.State(), "replay differs after %s", CommandName(cmd))
+			requireSameState(rt, live, fresh.State(), "replay differs after %s", CommandName(cmd))
+			requireConsistentIndexes(rt, live, "after %s", CommandName(cmd))
 			if exec == w.other && err == nil {
-				require.Equal(rt, live, w.other.State(), "the second writer's state differs")
+				requireSameState(rt, live, w.other.State(), "the second writer's state differs")
 			}
 		}
 	})
@@ -391,7 +392,7 @@ func (w *propWorld) checkAccepted(t *rapid.T, a Actor, cmd Command, res Result) 
 		}
 	case AddIncompatibleAccessPackage, AddIncompatibleGroup:
 		w.m.Read(func(s *State) {
-			for id := range s.accessPackages {
+			for id := range s.accessPackages.All() {
 				require.Equal(t, 0, s.nonEndedAssignments(id)) // nothing was removed: none existed
 			}
 		})

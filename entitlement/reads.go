@@ -19,9 +19,9 @@ func byName[T any](name, id func(T) string) func(a, b T) int {
 // the catalogs it holds a role in; an actor without rights gets none.
 func (s *State) ListCatalogs(a Actor) []Catalog {
 	var out []Catalog
-	for _, id := range sortedKeys(s.catalogs) {
+	for id, c := range s.catalogs.All() {
 		if canReadCatalog(s, a, id) {
-			out = append(out, *s.catalogs[id])
+			out = append(out, *c)
 		}
 	}
 	slices.SortFunc(out, byName(func(c Catalog) string { return c.DisplayName }, func(c Catalog) string { return c.ID }))
@@ -30,7 +30,7 @@ func (s *State) ListCatalogs(a Actor) []Catalog {
 
 // readCatalog checks that the catalog exists and a may read it.
 func (s *State) readCatalog(a Actor, op, catalogID string) (*Catalog, error) {
-	c, ok := s.catalogs[catalogID]
+	c, ok := s.catalogs.Get(catalogID)
 	if !ok {
 		return nil, notFound(op, subject("catalog", catalogID))
 	}
@@ -56,7 +56,8 @@ func (s *State) ListAccessPackages(a Actor, catalogID string) ([]AccessPackage, 
 	}
 	var out []AccessPackage
 	for _, id := range s.packagesOfCatalog(catalogID) {
-		out = append(out, clonePackage(*s.accessPackages[id]))
+		p, _ := s.accessPackages.Get(id)
+		out = append(out, clonePackage(*p))
 	}
 	slices.SortFunc(out, byName(func(p AccessPackage) string { return p.DisplayName }, func(p AccessPackage) string { return p.ID }))
 	return out, nil
@@ -64,7 +65,7 @@ func (s *State) ListAccessPackages(a Actor, catalogID string) ([]AccessPackage, 
 
 // readPackage checks that the package exists and a may read its catalog.
 func (s *State) readPackage(a Actor, op, id string) (*AccessPackage, error) {
-	p, ok := s.accessPackages[id]
+	p, ok := s.accessPackages.Get(id)
 	if !ok {
 		return nil, notFound(op, subject("accessPackage", id))
 	}
@@ -90,7 +91,8 @@ func (s *State) ResourcesOfCatalog(a Actor, catalogID string) ([]Resource, error
 	}
 	var out []Resource
 	for _, id := range s.resourcesOfCatalog(catalogID) {
-		out = append(out, cloneResource(*s.resources[id]))
+		r, _ := s.resources.Get(id)
+		out = append(out, cloneResource(*r))
 	}
 	slices.SortFunc(out, byName(func(r Resource) string { return r.DisplayName }, func(r Resource) string { return r.ID }))
 	return out, nil
@@ -105,7 +107,7 @@ func (s *State) ResourceRolesOfCatalog(a Actor, catalogID, originSystem, resourc
 	}
 	var out []ResourceRole
 	for _, id := range s.resourcesOfCatalog(catalogID) {
-		r := s.resources[id]
+		r, _ := s.resources.Get(id)
 		if (originSystem != "" && r.OriginSystem != originSystem) || (resourceID != "" && r.ID != resourceID) {
 			continue
 		}
@@ -122,7 +124,8 @@ func (s *State) ResourceScopesOfCatalog(a Actor, catalogID string) ([]ResourceSc
 	}
 	var out []ResourceScope
 	for _, id := range s.resourcesOfCatalog(catalogID) {
-		out = append(out, s.resources[id].Scopes...)
+		r, _ := s.resources.Get(id)
+		out = append(out, r.Scopes...)
 	}
 	slices.SortFunc(out, byName(func(r ResourceScope) string { return r.DisplayName }, func(r ResourceScope) string { return r.ID }))
 	return out, nil
@@ -134,8 +137,8 @@ func (s *State) ResourceRequests(a Actor, catalogID string) ([]ResourceRequest, 
 		return nil, err
 	}
 	var out []ResourceRequest
-	for _, id := range sortedKeys(s.resourceRequests) {
-		if r := s.resourceRequests[id]; r.CatalogID == catalogID {
+	for _, r := range s.resourceRequests.All() {
+		if r.CatalogID == catalogID {
 			out = append(out, cloneResourceRequest(*r))
 		}
 	}
@@ -152,7 +155,8 @@ func (s *State) PoliciesOfPackage(a Actor, accessPackageID string) ([]Assignment
 	}
 	var out []AssignmentPolicy
 	for _, id := range s.policiesOfPackage(accessPackageID) {
-		out = append(out, *s.policies[id].Policy.Clone())
+		e, _ := s.policies.Get(id)
+		out = append(out, *e.Policy.Clone())
 	}
 	slices.SortFunc(out, byName(func(p AssignmentPolicy) string { return p.DisplayName }, func(p AssignmentPolicy) string { return p.ID }))
 	return out, nil
@@ -161,7 +165,7 @@ func (s *State) PoliciesOfPackage(a Actor, accessPackageID string) ([]Assignment
 // GetAssignmentPolicy returns one policy.
 func (s *State) GetAssignmentPolicy(a Actor, policyID string) (AssignmentPolicy, error) {
 	const op = "GetAssignmentPolicy"
-	p, ok := s.policies[policyID]
+	p, ok := s.policies.Get(policyID)
 	if !ok {
 		return AssignmentPolicy{}, notFound(op, subject("assignmentPolicy", policyID))
 	}
@@ -180,7 +184,7 @@ func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]A
 	}
 	var out []AccessPackage
 	for _, id := range p.IncompatibleAccessPackages {
-		if q, ok := s.accessPackages[id]; ok {
+		if q, ok := s.accessPackages.Get(id); ok {
 			out = append(out, clonePackage(*q))
 		}
 	}
@@ -194,10 +198,9 @@ func (s *State) AccessPackagesIncompatibleWith(a Actor, accessPackageID string) 
 		return nil, err
 	}
 	var out []AccessPackage
-	for _, id := range sortedKeys(s.accessPackages) {
-		if q := s.accessPackages[id]; slices.Contains(q.IncompatibleAccessPackages, accessPackageID) {
-			out = append(out, clonePackage(*q))
-		}
+	for id := range s.ix.incompatibleWith.Members(accessPackageID) {
+		q, _ := s.accessPackages.Get(id)
+		out = append(out, clonePackage(*q))
 	}
 	return out, nil
 }
@@ -210,8 +213,8 @@ func (s *State) IncompatibleGroups(a Actor, accessPackageID string) ([]Group, er
 	}
 	var out []Group
 	for _, id := range p.IncompatibleGroups {
-		if g, ok := s.groups[id]; ok {
-			out = append(out, cloneGroup(*g))
+		if g, ok := s.groups.Get(id); ok {
+			out = append(out, s.groupWithMembers(g))
 		}
 	}
 	return out, nil
@@ -230,8 +233,7 @@ type RoleAssignmentFilter struct {
 // from directory roles or group membership.
 func (s *State) ListRoleAssignments(a Actor, f RoleAssignmentFilter) []RoleAssignment {
 	var out []RoleAssignment
-	for _, id := range sortedKeys(s.roleAssignments) {
-		ra := s.roleAssignments[id]
+	for _, ra := range s.roleAssignments.All() {
 		if (f.PrincipalID != "" && ra.PrincipalID != f.PrincipalID) ||
 			(f.RoleDefinitionID != "" && ra.RoleDefinitionID != f.RoleDefinitionID) ||
 			(f.AppScopeID != "" && ra.AppScopeID != f.AppScopeID) {
@@ -252,8 +254,8 @@ func (s *State) ListConnectedOrganizations(a Actor) ([]ConnectedOrganization, er
 		return nil, forbidden("ListConnectedOrganizations", "connectedOrganizations")
 	}
 	var out []ConnectedOrganization
-	for _, id := range sortedKeys(s.connectedOrganizations) {
-		out = append(out, cloneOrg(*s.connectedOrganizations[id]))
+	for _, o := range s.connectedOrganizations.All() {
+		out = append(out, cloneOrg(*o))
 	}
 	slices.SortFunc(out, byName(func(o ConnectedOrganization) string { return o.DisplayName }, func(o ConnectedOrganization) string { return o.ID }))
 	return out, nil
@@ -262,7 +264,7 @@ func (s *State) ListConnectedOrganizations(a Actor) ([]ConnectedOrganization, er
 // GetConnectedOrganization returns one connected organization.
 func (s *State) GetConnectedOrganization(a Actor, id string) (ConnectedOrganization, error) {
 	const op = "GetConnectedOrganization"
-	o, ok := s.connectedOrganizations[id]
+	o, ok := s.connectedOrganizations.Get(id)
 	if !ok {
 		return ConnectedOrganization{}, notFound(op, subject("connectedOrganization", id))
 	}
@@ -288,7 +290,7 @@ func canReadDirectoryObject(s *State, a Actor, id string) bool {
 
 // GetUser returns a user, deleted or not.
 func (s *State) GetUser(a Actor, id string) (User, error) {
-	u, ok := s.users[id]
+	u, ok := s.users.Get(id)
 	if !ok {
 		return User{}, notFound("GetUser", subject("user", id))
 	}
@@ -300,19 +302,26 @@ func (s *State) GetUser(a Actor, id string) (User, error) {
 
 // GetGroup returns a group with its owners and members.
 func (s *State) GetGroup(a Actor, id string) (Group, error) {
-	g, ok := s.groups[id]
+	g, ok := s.groups.Get(id)
 	if !ok {
 		return Group{}, notFound("GetGroup", subject("group", id))
 	}
 	if !canReadDirectoryObject(s, a, id) {
 		return Group{}, forbidden("GetGroup", subject("group", id))
 	}
-	return cloneGroup(*g), nil
+	return s.groupWithMembers(g), nil
+}
+
+// groupWithMembers returns a copy of a group with its direct members.
+func (s *State) groupWithMembers(g *Group) Group {
+	c := cloneGroup(*g)
+	c.Members = s.groupMembers(g.ID)
+	return c
 }
 
 // GetServicePrincipal returns a service principal.
 func (s *State) GetServicePrincipal(a Actor, id string) (ServicePrincipal, error) {
-	sp, ok := s.servicePrincipals[id]
+	sp, ok := s.servicePrincipals.Get(id)
 	if !ok {
 		return ServicePrincipal{}, notFound("GetServicePrincipal", subject("servicePrincipal", id))
 	}

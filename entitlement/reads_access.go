@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"time"
 )
@@ -49,7 +50,8 @@ func requirementsOf(p *AssignmentPolicy) AssignmentRequestRequirements {
 func (s *State) requestablePolicies(a Actor, packageID string) []AssignmentRequestRequirements {
 	var out []AssignmentRequestRequirements
 	for _, id := range s.policiesOfPackage(packageID) {
-		p := &s.policies[id].Policy
+		e, _ := s.policies.Get(id)
+		p := &e.Policy
 		if p.IsAutoAssignment() || !p.RequestorSettings.EnableTargetsToSelfAddAccess || !s.targetInScope(p, a.ID) {
 			continue
 		}
@@ -68,9 +70,8 @@ func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
 		return nil
 	}
 	var out []RequestableAccessPackage
-	for _, id := range sortedKeys(s.accessPackages) {
-		pkg := s.accessPackages[id]
-		if c, ok := s.catalogs[pkg.CatalogID]; !ok || c.State != CatalogStatePublished || pkg.IsHidden {
+	for id, pkg := range s.accessPackages.All() {
+		if c, ok := s.catalogs.Get(pkg.CatalogID); !ok || c.State != CatalogStatePublished || pkg.IsHidden {
 			continue
 		}
 		if reqs := s.requestablePolicies(a, id); len(reqs) > 0 {
@@ -92,16 +93,24 @@ func (s *State) ApplicablePolicyRequirements(a Actor, packageID string) ([]Assig
 	if a.Kind != ActorUser {
 		return nil, fail(op, ErrForbidden, subject("accessPackage", packageID), "only users have applicable policies")
 	}
-	if _, ok := s.accessPackages[packageID]; !ok {
+	if _, ok := s.accessPackages.Get(packageID); !ok {
 		return nil, notFound(op, subject("accessPackage", packageID))
 	}
 	return s.requestablePolicies(a, packageID), nil
 }
 
-func sortRequests(rs []AssignmentRequest) {
-	slices.SortFunc(rs, func(x, y AssignmentRequest) int {
+// requestsOf returns copies of the requests with the given ids, oldest
+// first.
+func (s *State) requestsOf(ids iter.Seq[string]) []AssignmentRequest {
+	var rs []*AssignmentRequest
+	for id := range ids {
+		r, _ := s.requests.Get(id)
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(x, y *AssignmentRequest) int {
 		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
 	})
+	return cloneRequests(rs)
 }
 
 func sortAssignments(as []Assignment) {
@@ -113,21 +122,28 @@ func sortAssignments(as []Assignment) {
 // MyRequests returns the requests a made or that target a (Graph's
 // assignmentRequests/filterByCurrentUser), oldest first.
 func (s *State) MyRequests(a Actor) []AssignmentRequest {
-	var out []AssignmentRequest
-	for _, r := range s.requests {
-		if a.ID != "" && (r.RequestorID == a.ID || r.TargetID == a.ID) {
-			out = append(out, cloneRequest(*r))
-		}
+	if a.ID == "" {
+		return nil
 	}
-	sortRequests(out)
-	return out
+	return s.requestsOf(func(yield func(string) bool) {
+		for id := range s.ix.requestsByTarget.Members(a.ID) {
+			if !yield(id) {
+				return
+			}
+		}
+		for id := range s.ix.requestsByRequestor.Members(a.ID) {
+			if r, _ := s.requests.Get(id); r.TargetID != a.ID && !yield(id) {
+				return
+			}
+		}
+	})
 }
 
 // MyAssignments returns a's assignments that have not ended.
 func (s *State) MyAssignments(a Actor) []Assignment {
 	var out []Assignment
-	for _, x := range s.assignments {
-		if a.ID != "" && x.TargetID == a.ID && !x.IsEnded() {
+	for id := range s.ix.assignmentsByTarget.Members(a.ID) {
+		if x, _ := s.assignments.Get(id); a.ID != "" && !x.IsEnded() {
 			out = append(out, cloneAssignment(*x))
 		}
 	}
@@ -149,7 +165,8 @@ func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
 		return nil
 	}
 	var out []PendingApproval
-	for _, r := range s.requests {
+	for id := range s.ix.approvals.Members(a.ID) {
+		r, _ := s.requests.Get(id)
 		st := r.currentStage()
 		if st == nil || r.RequestorID == a.ID || r.TargetID == a.ID || !st.mayDecide(a.ID) {
 			continue
@@ -187,7 +204,7 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 		if f.AccessPackageID == "" {
 			return nil, invalid(op, "accessPackage/id", "principals with only catalog-scoped roles must filter by access package")
 		}
-		pkg, ok := s.accessPackages[f.AccessPackageID]
+		pkg, ok := s.accessPackages.Get(f.AccessPackageID)
 		if !ok {
 			return nil, notFound(op, subject("accessPackage", f.AccessPackageID))
 		}
@@ -196,7 +213,7 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 		}
 	}
 	var out []Assignment
-	for _, x := range s.assignments {
+	for _, x := range s.assignmentsFor(f) {
 		switch {
 		case f.AccessPackageID != "" && x.AccessPackageID != f.AccessPackageID,
 			f.AssignmentPolicyID != "" && x.AssignmentPolicyID != f.AssignmentPolicyID,
@@ -211,6 +228,28 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 	return out, nil
 }
 
+// assignmentsFor returns the assignments f may select, through the
+// narrowest index f allows.
+func (s *State) assignmentsFor(f AssignmentFilter) []*Assignment {
+	var ids iter.Seq[string]
+	switch {
+	case f.TargetID != "":
+		ids = s.ix.assignmentsByTarget.Members(f.TargetID)
+	case f.AccessPackageID != "" && !f.IncludeEnded && f.State != AssignmentStateExpired:
+		ids = s.ix.liveByPackage.Members(f.AccessPackageID)
+	case f.AccessPackageID != "":
+		ids = s.ix.assignmentsByPackage.Members(f.AccessPackageID)
+	default:
+		return values(&s.assignments)
+	}
+	var out []*Assignment
+	for id := range ids {
+		x, _ := s.assignments.Get(id)
+		out = append(out, x)
+	}
+	return out
+}
+
 // AssignmentsOfPackage returns the non-ended assignments of a package.
 func (s *State) AssignmentsOfPackage(a Actor, packageID string) ([]Assignment, error) {
 	return s.ListAssignments(a, AssignmentFilter{AccessPackageID: packageID})
@@ -220,7 +259,7 @@ func (s *State) AssignmentsOfPackage(a Actor, packageID string) ([]Assignment, e
 // view the assignments of its package.
 func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
 	const op = "GetAssignment"
-	x, ok := s.assignments[id]
+	x, ok := s.assignments.Get(id)
 	if !ok {
 		return Assignment{}, notFound(op, subject("assignment", id))
 	}
@@ -235,7 +274,7 @@ func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
 // requests.
 func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, error) {
 	const op = "GetAssignmentRequest"
-	r, ok := s.requests[id]
+	r, ok := s.requests.Get(id)
 	if !ok {
 		return AssignmentRequest{}, notFound(op, subject("assignmentRequest", id))
 	}
@@ -253,21 +292,14 @@ func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, err
 // to those who may view its assignments.
 func (s *State) ListAssignmentRequests(a Actor, packageID string) ([]AssignmentRequest, error) {
 	const op = "ListAssignmentRequests"
-	pkg, ok := s.accessPackages[packageID]
+	pkg, ok := s.accessPackages.Get(packageID)
 	if !ok {
 		return nil, notFound(op, subject("accessPackage", packageID))
 	}
 	if !canViewAssignments(s, a, pkg.CatalogID) {
 		return nil, forbidden(op, subject("accessPackage", packageID))
 	}
-	var out []AssignmentRequest
-	for _, r := range s.requests {
-		if r.AccessPackageID == packageID {
-			out = append(out, cloneRequest(*r))
-		}
-	}
-	sortRequests(out)
-	return out, nil
+	return s.requestsOf(s.ix.requestsByPackage.Members(packageID)), nil
 }
 
 // mayViewAccessOf reports whether a may see the access of target through
@@ -279,7 +311,7 @@ func (s *State) mayViewAccessOf(a Actor, packageID, target string) bool {
 	if isTenantReader(a) {
 		return true
 	}
-	pkg, ok := s.accessPackages[packageID]
+	pkg, ok := s.accessPackages.Get(packageID)
 	return ok && canViewAssignments(s, a, pkg.CatalogID)
 }
 
@@ -300,25 +332,20 @@ func (s *State) AdditionalAccess(a Actor, packageA, packageB string) ([]Assignme
 	if a.Kind == ActorServicePrincipal {
 		return nil, fail(op, ErrForbidden, "", "application permissions are not supported")
 	}
-	pa, ok := s.accessPackages[packageA]
+	pa, ok := s.accessPackages.Get(packageA)
 	if !ok {
 		return nil, notFound(op, subject("accessPackage", packageA))
 	}
-	if _, ok := s.accessPackages[packageB]; !ok {
+	if _, ok := s.accessPackages.Get(packageB); !ok {
 		return nil, notFound(op, subject("accessPackage", packageB))
 	}
 	if !canViewAssignments(s, a, pa.CatalogID) {
 		return nil, forbidden(op, subject("accessPackage", packageA))
 	}
-	holdsB := map[string]bool{}
-	for _, x := range s.assignments {
-		if x.AccessPackageID == packageB && !x.IsEnded() {
-			holdsB[x.TargetID] = true
-		}
-	}
 	var out []Assignment
-	for _, x := range s.assignments {
-		if x.AccessPackageID == packageA && !x.IsEnded() && holdsB[x.TargetID] {
+	for id := range s.ix.liveByPackage.Members(packageA) {
+		x, _ := s.assignments.Get(id)
+		if _, holdsB := s.liveAssignmentOf(x.TargetID, packageB); holdsB {
 			out = append(out, cloneAssignment(*x))
 		}
 	}
@@ -349,8 +376,9 @@ type ResourceAccess struct {
 // packages whose assignments they may view.
 func (s *State) EffectiveAccess(a Actor, subjectID string) []ResourceAccess {
 	var out []ResourceAccess
-	for _, x := range s.assignments {
-		if x.TargetID != subjectID || x.IsEnded() || !s.mayViewAccessOf(a, x.AccessPackageID, subjectID) {
+	for id := range s.ix.assignmentsByTarget.Members(subjectID) {
+		x, _ := s.assignments.Get(id)
+		if x.IsEnded() || !s.mayViewAccessOf(a, x.AccessPackageID, subjectID) {
 			continue
 		}
 		var end *time.Time

@@ -1,100 +1,219 @@
 package entitlement
 
 import (
-	"slices"
-	"sort"
+	"errors"
+	"strings"
+
+	"github.com/accessledger/accessledger/internal/pmap"
 )
 
 // State is the fold of the event log: everything entitlement management
 // knows. It changes only through Apply. Reads are methods that take the
 // Actor asking, authorize it like a command and return copies.
 //
-// A State is not safe for concurrent use; the Manager guards its own.
+// A State is built of persistent maps (internal/pmap): Clone costs O(1),
+// and the objects in it are never changed in place (an event replaces an
+// object with a changed copy), so a clone and its original share
+// everything they have not changed since. The State the Manager publishes
+// (Manager.State) is read-only and may be read by any number of goroutines
+// at once; Clone it to apply events of your own. A State that is being
+// changed is not safe for concurrent use.
+//
+// Every lookup a command or a per-user read makes goes through an index
+// (by target, package, policy, approver, role scope, due time …), so their
+// cost does not grow with the tenant.
 type State struct {
-	users             map[string]*User
-	groups            map[string]*Group
-	servicePrincipals map[string]*ServicePrincipal
+	users             pmap.Map[*User]
+	groups            pmap.Map[*Group] // Members are kept in ix.members
+	servicePrincipals pmap.Map[*ServicePrincipal]
 
-	catalogs               map[string]*Catalog
-	resources              map[string]*Resource
-	resourceRequests       map[string]*ResourceRequest
-	accessPackages         map[string]*AccessPackage
-	policies               map[string]*AssignmentPolicyPayload
-	connectedOrganizations map[string]*ConnectedOrganization
-	roleAssignments        map[string]*RoleAssignment
+	catalogs               pmap.Map[*Catalog]
+	resources              pmap.Map[*Resource]
+	resourceRequests       pmap.Map[*ResourceRequest]
+	accessPackages         pmap.Map[*AccessPackage]
+	policies               pmap.Map[*policyEntry]
+	connectedOrganizations pmap.Map[*ConnectedOrganization]
+	roleAssignments        pmap.Map[*RoleAssignment]
 	settings               *Settings
 
-	// policyVersions counts, per policy, its creation and replacements.
-	policyVersions map[string]int
-	requests       map[string]*AssignmentRequest
-	assignments    map[string]*Assignment
+	requests    pmap.Map[*AssignmentRequest]
+	assignments pmap.Map[*Assignment]
+
+	ix indexes
+
+	// readOnly marks a State published for concurrent readers.
+	readOnly bool
+}
+
+// policyEntry is an assignment policy as the State keeps it, with its
+// version: 1 when created, one more with every replacement. An entry is
+// never changed: a replacement is a new entry, and the requests submitted
+// under a version share its Policy.
+type policyEntry struct {
+	CatalogID string
+	Policy    AssignmentPolicy
+	Version   int
+}
+
+// indexes are what the State derives from its objects so that no lookup
+// scans them. Apply keeps them; they are never written to the log or to a
+// snapshot file, and loading a snapshot rebuilds them.
+type indexes struct {
+	// The directory.
+	members    pmap.Sets // group -> its direct members
+	memberOf   pmap.Sets // directory object -> the groups it is directly in
+	usersByOrg pmap.Sets // connected organization -> its users
+
+	// Administration.
+	packagesByCatalog  pmap.Sets
+	resourcesByCatalog pmap.Sets
+	resourceByOrigin   pmap.Map[string] // originKey -> resource id
+	roleResource       pmap.Map[string] // resource role id -> resource id
+	scopeResource      pmap.Map[string] // resource scope id -> resource id
+	roleScopeUses      pmap.Sets        // resource id -> package id + "\x00" + role scope id
+	policiesByPackage  pmap.Sets
+	policiesByOrg      pmap.Sets // connected organization -> policies whose subject sets name it
+	incompatibleWith   pmap.Sets // package -> the packages that list it as incompatible
+	rolesByPrincipal   pmap.Sets // principal -> its role assignments
+	rolesByScope       pmap.Sets // appScopeId -> the role assignments at it
+	nestedIDs          pmap.Map[struct{}]
+
+	// Requests.
+	requestsByTarget    pmap.Sets
+	requestsByRequestor pmap.Sets
+	requestsByPackage   pmap.Sets
+	openAdds            pmap.Map[string] // target + "\x00" + package -> the open add request
+	openUpdates         pmap.Map[string] // assignment -> the open update request on it
+	openByPackage       pmap.Map[int]
+	openByPolicy        pmap.Map[int]
+	approvals           pmap.Sets          // approver -> requests whose open stage they may decide
+	created             pmap.Map[struct{}] // sortable creation time + request id
+
+	// Assignments.
+	assignmentsByTarget  pmap.Sets
+	assignmentsByPackage pmap.Sets
+	liveByPackage        pmap.Sets     // package -> its assignments that have not ended
+	liveByPolicy         pmap.Map[int] // how many assignments of each policy have not ended
+	live                 int
+	assignmentOfRequest  pmap.Map[string] // add request -> the assignment it created
+	holders              pmap.Sets        // role scope -> assignments whose grant of it was fulfilled
+	deliveries           pmap.Map[struct{}]
+
+	// due holds, for every request and assignment with time-driven work
+	// ahead, its next piece of work: see dueKey.
+	due pmap.Map[struct{}]
 }
 
 // NewState returns an empty State.
-func NewState() *State {
-	return &State{
-		users:                  map[string]*User{},
-		groups:                 map[string]*Group{},
-		servicePrincipals:      map[string]*ServicePrincipal{},
-		catalogs:               map[string]*Catalog{},
-		resources:              map[string]*Resource{},
-		resourceRequests:       map[string]*ResourceRequest{},
-		accessPackages:         map[string]*AccessPackage{},
-		policies:               map[string]*AssignmentPolicyPayload{},
-		connectedOrganizations: map[string]*ConnectedOrganization{},
-		roleAssignments:        map[string]*RoleAssignment{},
-		policyVersions:         map[string]int{},
-		requests:               map[string]*AssignmentRequest{},
-		assignments:            map[string]*Assignment{},
+func NewState() *State { return &State{} }
+
+// errReadOnly refuses Apply on a State published for concurrent readers.
+var errReadOnly = errors.New("entitlement: the State is a read-only snapshot; Clone it to apply events")
+
+// Clone returns a State equal to s that shares s's data until either of
+// them changes: O(1), whatever the tenant's size. It is safe to call on a
+// read-only State from several goroutines at once.
+func (s *State) Clone() *State {
+	if s == nil {
+		return NewState()
+	}
+	if !s.readOnly {
+		s.freeze()
+	}
+	c := *s
+	c.readOnly = false
+	return &c
+}
+
+// snapshot returns a read-only copy of s for concurrent readers, and makes
+// s copy what it changes from now on.
+func (s *State) snapshot() *State {
+	s.freeze()
+	c := *s
+	c.readOnly = true
+	return &c
+}
+
+// freeze gives up s's ownership of every node of its maps: their next
+// writes copy what they change, so copies of s taken now stay as they are.
+func (s *State) freeze() {
+	s.users.Snapshot()
+	s.groups.Snapshot()
+	s.servicePrincipals.Snapshot()
+	s.catalogs.Snapshot()
+	s.resources.Snapshot()
+	s.resourceRequests.Snapshot()
+	s.accessPackages.Snapshot()
+	s.policies.Snapshot()
+	s.connectedOrganizations.Snapshot()
+	s.roleAssignments.Snapshot()
+	s.requests.Snapshot()
+	s.assignments.Snapshot()
+	x := &s.ix
+	for _, m := range []*pmap.Sets{&x.members, &x.memberOf, &x.usersByOrg, &x.packagesByCatalog, &x.resourcesByCatalog,
+		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
+		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
+		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders} {
+		m.Snapshot()
+	}
+	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
+		&x.openUpdates, &x.assignmentOfRequest} {
+		m.Snapshot()
+	}
+	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {
+		m.Snapshot()
+	}
+	for _, m := range []*pmap.Map[struct{}]{&x.nestedIDs, &x.created, &x.deliveries, &x.due} {
+		m.Snapshot()
 	}
 }
 
-// init makes the maps of a zero State.
-func (s *State) init() {
-	if s.users == nil {
-		*s = *NewState()
+// Counts says how many objects of each kind a State holds.
+type Counts struct {
+	Users, Groups, ServicePrincipals                        int
+	Catalogs, Resources, AccessPackages, AssignmentPolicies int
+	ConnectedOrganizations, RoleAssignments                 int
+	Requests, Assignments, LiveAssignments                  int
+}
+
+// Counts returns how many objects of each kind s holds, in O(1).
+func (s *State) Counts() Counts {
+	return Counts{
+		Users: s.users.Len(), Groups: s.groups.Len(), ServicePrincipals: s.servicePrincipals.Len(),
+		Catalogs: s.catalogs.Len(), Resources: s.resources.Len(), AccessPackages: s.accessPackages.Len(),
+		AssignmentPolicies: s.policies.Len(), ConnectedOrganizations: s.connectedOrganizations.Len(),
+		RoleAssignments: s.roleAssignments.Len(), Requests: s.requests.Len(), Assignments: s.assignments.Len(),
+		LiveAssignments: s.ix.live,
 	}
 }
 
 // nonEndedAssignments returns how many assignments of the access package
 // have not ended.
 func (s *State) nonEndedAssignments(accessPackageID string) int {
-	n := 0
-	for _, a := range s.assignments {
-		if a.AccessPackageID == accessPackageID && !a.IsEnded() {
-			n++
-		}
-	}
-	return n
+	return s.ix.liveByPackage.Len(accessPackageID)
 }
 
 // nonEndedPolicyAssignments returns how many assignments made through the
 // policy have not ended.
 func (s *State) nonEndedPolicyAssignments(policyID string) int {
-	n := 0
-	for _, a := range s.assignments {
-		if a.AssignmentPolicyID == policyID && !a.IsEnded() {
-			n++
-		}
-	}
+	n, _ := s.ix.liveByPolicy.Get(policyID)
 	return n
 }
 
 // openRequests returns how many requests through the policy (or, with
 // policyID empty, for the package) are still being processed.
 func (s *State) openRequests(accessPackageID, policyID string) int {
-	n := 0
-	for _, r := range s.requests {
-		if r.isOpen() && (policyID == "" && r.AccessPackageID == accessPackageID || policyID != "" && r.AssignmentPolicyID == policyID) {
-			n++
-		}
+	if policyID != "" {
+		n, _ := s.ix.openByPolicy.Get(policyID)
+		return n
 	}
+	n, _ := s.ix.openByPackage.Get(accessPackageID)
 	return n
 }
 
 // activeUser returns the user with id if it exists and is not deleted.
 func (s *State) activeUser(id string) (*User, bool) {
-	u, ok := s.users[id]
+	u, ok := s.users.Get(id)
 	if !ok || u.DeletedDateTime != nil {
 		return nil, false
 	}
@@ -107,130 +226,112 @@ func (s *State) directoryObjectExists(id string) bool {
 	if _, ok := s.activeUser(id); ok {
 		return true
 	}
-	if _, ok := s.groups[id]; ok {
-		return true
+	return s.groups.Has(id) || s.servicePrincipals.Has(id)
+}
+
+// groupsOf returns the groups principal is in, directly or through nested
+// groups, walking up from the principal: the cost is the number of its
+// groups, not the size of any group.
+func (s *State) groupsOf(principal string) map[string]bool {
+	var out map[string]bool
+	var walk func(id string)
+	walk = func(id string) {
+		for g := range s.ix.memberOf.Members(id) {
+			if out[g] {
+				continue
+			}
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[g] = true
+			walk(g)
+		}
 	}
-	_, ok := s.servicePrincipals[id]
-	return ok
+	walk(principal)
+	return out
 }
 
 // isMemberOf reports whether principal is a member of group, directly or
 // through nested groups.
 func (s *State) isMemberOf(principal, group string) bool {
-	seen := map[string]bool{}
-	var walk func(g string) bool
-	walk = func(g string) bool {
-		if seen[g] {
-			return false
-		}
-		seen[g] = true
-		grp, ok := s.groups[g]
-		if !ok {
-			return false
-		}
-		for _, m := range grp.Members {
-			if m == principal {
-				return true
-			}
-			if _, isGroup := s.groups[m]; isGroup && walk(m) {
-				return true
-			}
-		}
-		return false
+	if s.ix.members.Has(group, principal) {
+		return true
 	}
-	return walk(group)
+	return s.groupsOf(principal)[group]
+}
+
+// groupMembers returns the direct members of a group, sorted.
+func (s *State) groupMembers(groupID string) []string {
+	var out []string
+	for m := range s.ix.members.Members(groupID) {
+		out = append(out, m)
+	}
+	return out
+}
+
+// collect returns the members of a Sets key as a slice, sorted.
+func collect(sets *pmap.Sets, k string) []string {
+	var out []string
+	for m := range sets.Members(k) {
+		out = append(out, m)
+	}
+	return out
 }
 
 // packagesOfCatalog returns the ids of the catalog's packages, sorted.
 func (s *State) packagesOfCatalog(catalogID string) []string {
-	var ids []string
-	for id, p := range s.accessPackages {
-		if p.CatalogID == catalogID {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
+	return collect(&s.ix.packagesByCatalog, catalogID)
 }
 
 // resourcesOfCatalog returns the ids of the catalog's resources, sorted.
 func (s *State) resourcesOfCatalog(catalogID string) []string {
-	var ids []string
-	for id, r := range s.resources {
-		if r.CatalogID == catalogID {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
+	return collect(&s.ix.resourcesByCatalog, catalogID)
 }
 
 // policiesOfPackage returns the ids of the package's policies, sorted.
 func (s *State) policiesOfPackage(packageID string) []string {
-	var ids []string
-	for id, p := range s.policies {
-		if p.Policy.AccessPackageID == packageID {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
+	return collect(&s.ix.policiesByPackage, packageID)
 }
 
-// resourceInUse reports whether any package has a role scope on the resource.
+// resourceInUse reports whether any package has a role scope on the
+// resource, and names the first such package.
 func (s *State) resourceInUse(resourceID string) (packageID string, used bool) {
-	for _, id := range sortedKeys(s.accessPackages) {
-		for _, rs := range s.accessPackages[id].ResourceRoleScopes {
-			if rs.ResourceID == resourceID {
-				return id, true
-			}
-		}
+	for use := range s.ix.roleScopeUses.Members(resourceID) {
+		pkg, _, _ := strings.Cut(use, "\x00")
+		return pkg, true
 	}
 	return "", false
 }
 
 // resourceByOrigin finds a catalog's resource by its origin.
 func (s *State) resourceByOrigin(catalogID, originSystem, originID string) (*Resource, bool) {
-	for _, id := range s.resourcesOfCatalog(catalogID) {
-		r := s.resources[id]
-		if r.OriginSystem == originSystem && r.OriginID == originID {
-			return r, true
-		}
+	id, ok := s.ix.resourceByOrigin.Get(originKey(catalogID, originSystem, originID))
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return s.resources.Get(id)
+}
+
+func originKey(catalogID, originSystem, originID string) string {
+	return catalogID + "\x00" + originSystem + "\x00" + originID
 }
 
 // delegatedPrincipals returns the distinct principals holding a role
 // assignment scoped to the catalog.
 func (s *State) delegatedPrincipals(catalogID string) map[string]bool {
 	ps := map[string]bool{}
-	for _, ra := range s.roleAssignments {
-		if ra.CatalogID() == catalogID {
-			ps[ra.PrincipalID] = true
-		}
+	for id := range s.ix.rolesByScope.Members(CatalogScope(catalogID)) {
+		ra, _ := s.roleAssignments.Get(id)
+		ps[ra.PrincipalID] = true
 	}
 	return ps
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+// values returns the values of m in key order.
+func values[V any](m *pmap.Map[V]) []V {
+	out := make([]V, 0, m.Len())
+	for _, v := range m.All() {
+		out = append(out, v)
 	}
-	sort.Strings(ks)
-	return ks
-}
-
-// insertSorted adds v to the sorted slice s if absent.
-func insertSorted(s []string, v string) []string {
-	i, found := slices.BinarySearch(s, v)
-	if found {
-		return s
-	}
-	return slices.Insert(s, i, v)
-}
-
-// removeString removes v from s.
-func removeString(s []string, v string) []string {
-	return slices.DeleteFunc(s, func(x string) bool { return x == v })
+	return out
 }
