@@ -142,4 +142,3 @@ func stateOf(d *stateDoc) (*State, error) {
 	}
 	return s, nil
 }
-
