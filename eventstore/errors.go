@@ -15,6 +15,10 @@ var (
 	ErrChain = errors.New("eventstore: hash chain broken")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("eventstore: store closed")
+	// ErrOutcomeUnknown matches an append whose caller stopped waiting
+	// after the store had begun to write it: it may or may not be in the
+	// log (see Ticket).
+	ErrOutcomeUnknown = errors.New("eventstore: outcome of the append unknown")
 )
 
 // ConflictError says which expectation of a Condition failed.
@@ -26,9 +30,17 @@ type ConflictError struct {
 	Expected, Actual Version
 	// ExpectedHead and ActualHead are set when the global head did not match.
 	ExpectedHead, ActualHead Position
+	// ExpectedCommandID and ActualCommandID are set when the head was at
+	// the expected position but written by another command than
+	// Condition.HeadCommandID.
+	ExpectedCommandID, ActualCommandID string
 }
 
 func (e *ConflictError) Error() string {
+	if e.ExpectedCommandID != "" {
+		return fmt.Sprintf("eventstore: append conflict: expected the event at position %d to be written by command %q, it was written by %q",
+			e.ExpectedHead, e.ExpectedCommandID, e.ActualCommandID)
+	}
 	if e.Stream == "" {
 		return fmt.Sprintf("eventstore: append conflict: expected head at position %d, log is at %d",
 			e.ExpectedHead, e.ActualHead)

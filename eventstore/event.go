@@ -113,6 +113,40 @@ type Condition struct {
 	// Head, if set, is the position the log's head must be at: the append
 	// fails if anything at all was appended after it.
 	Head *Position
+	// HeadCommandID, if set, is the command id of the append that wrote the
+	// event at position Head (which must be set and not 0): the append also
+	// fails if another command wrote it. A writer that queues appends one
+	// after another, each decided on the log as the one before it leaves
+	// it, states with it the whole prefix it decided on: if an append
+	// before failed and another writer's append of the same length took its
+	// place, the head's position matches but its command does not.
+	HeadCommandID string
+}
+
+// Validate reports a Condition that cannot be checked: a HeadCommandID
+// without a Head, or with Head 0 (no event, so no command wrote it). The
+// error matches ErrInvalid.
+func (c Condition) Validate() error {
+	if c.HeadCommandID != "" && (c.Head == nil || *c.Head == 0) {
+		return invalidf("condition: HeadCommandID %q needs a Head position above 0", c.HeadCommandID)
+	}
+	return nil
+}
+
+// CheckHead checks the head part of c (Head and HeadCommandID) against a
+// log whose last event is at head and was written by the command
+// headCommandID, returning the *ConflictError if it does not hold.
+func (c Condition) CheckHead(head Position, headCommandID string) error {
+	if c.Head == nil {
+		return nil
+	}
+	if *c.Head != head {
+		return &ConflictError{ExpectedHead: *c.Head, ActualHead: head}
+	}
+	if c.HeadCommandID != "" && c.HeadCommandID != headCommandID {
+		return &ConflictError{ExpectedHead: head, ActualHead: head, ExpectedCommandID: c.HeadCommandID, ActualCommandID: headCommandID}
+	}
+	return nil
 }
 
 // AnyCondition is the condition that always holds.
@@ -120,6 +154,16 @@ var AnyCondition = Condition{}
 
 // AtHead returns a Condition that holds only while the log's head is p.
 func AtHead(p Position) Condition { return Condition{Head: &p} }
+
+// AtHeadBy returns a Condition that holds only while the log's head is p
+// and the event at p was written by the command commandID. With p 0 it is
+// AtHead(0).
+func AtHeadBy(p Position, commandID string) Condition {
+	if p == 0 {
+		return AtHead(0)
+	}
+	return Condition{Head: &p, HeadCommandID: commandID}
+}
 
 // AppendResult is what an append wrote, or, for a repeated command id, what
 // the first append with that id wrote.
@@ -136,6 +180,29 @@ func (r AppendResult) Head() Head {
 	last := r.Events[len(r.Events)-1]
 	return Head{Position: last.Position, Hash: last.Hash}
 }
+
+// Enqueuer is implemented by stores that can take an append now and report
+// its outcome later, keeping the order in which appends were queued: they
+// are checked against their Conditions and written in that order, several
+// to a commit. A writer that decides appends one after another under a
+// lock of its own queues each before it lets go of the lock and waits for
+// it afterwards, so that the next append is decided while this one is
+// being written, and the two share a commit.
+type Enqueuer interface {
+	// Enqueue queues an append, as Append would make it, and returns at
+	// once. The Ticket must be waited on, once, soon: a store that has no
+	// goroutine of its own may pass to it the work of writing the queue.
+	Enqueue(ctx context.Context, cond Condition, events ...NewEvent) Ticket
+}
+
+// Ticket waits for the outcome of a queued append and returns what Append
+// would have. If ctx ends while the append is still queued, it is taken
+// out of the queue and the Ticket returns ctx.Err(): nothing was written.
+// If ctx ends once the append is being written, the Ticket returns an
+// error that matches both ErrOutcomeUnknown and ctx.Err(): the append may
+// or may not be in the log. Repeating it with the same command id then
+// answers the question without writing anything twice.
+type Ticket func(ctx context.Context) (AppendResult, error)
 
 // Reader reads the whole log in position order. Verify and projections
 // need no more than this.

@@ -35,7 +35,10 @@ type Store struct {
 	commands map[string][2]int             // command id -> [first, last+1) indexes
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store    = (*Store)(nil)
+	_ eventstore.Enqueuer = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New(opts Options) *Store {
@@ -57,6 +60,9 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	if err := cond.Validate(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
 	now := s.opts.Now().UTC()
 	prepared, cmd, err := eventstore.Prepare(events, now, s.opts.NewID)
 	if err != nil || len(prepared) == 0 {
@@ -72,8 +78,12 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 		return eventstore.AppendResult{Events: clone(s.events[r[0]:r[1]]), Duplicate: true}, nil
 	}
 	head := eventstore.Position(len(s.events))
-	if cond.Head != nil && *cond.Head != head {
-		return eventstore.AppendResult{}, &eventstore.ConflictError{ExpectedHead: *cond.Head, ActualHead: head}
+	headCmd := ""
+	if head > 0 {
+		headCmd = s.events[head-1].Metadata.CommandID
+	}
+	if err := cond.CheckHead(head, headCmd); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	for _, id := range sortedKeys(cond.Streams) {
 		if want, got := cond.Streams[id], eventstore.Version(len(s.streams[id])); want != got {
@@ -110,6 +120,14 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 	}
 	s.commands[cmd] = [2]int{first, len(s.events)}
 	return eventstore.AppendResult{Events: clone(out)}, nil
+}
+
+// Enqueue implements eventstore.Enqueuer. The memory store writes at once,
+// so the append is done when Enqueue returns and the Ticket only reports
+// its outcome.
+func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) eventstore.Ticket {
+	res, err := s.Append(ctx, cond, events...)
+	return func(context.Context) (eventstore.AppendResult, error) { return res, err }
 }
 
 // ReadAll implements eventstore.Store. It reads a consistent prefix of the

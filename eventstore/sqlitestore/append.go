@@ -26,7 +26,8 @@ type pending struct {
 	done chan bool
 }
 
-// Append implements eventstore.Store.
+// Append implements eventstore.Store. It is Enqueue followed by waiting
+// on the Ticket with ctx.
 //
 // Appends made at the same time by several goroutines are written in one
 // transaction (group commit): each waits while a commit is under way, and
@@ -34,39 +35,100 @@ type pending struct {
 // against its own Condition, in arrival order and taking the appends before
 // it in the same transaction into account, and fails or succeeds on its
 // own; if the COMMIT itself fails, every append of the transaction gets
-// that error. A ctx cancelled before the append's transaction starts makes
-// it fail with ctx.Err() and write nothing; once written, it waits for the
-// commit regardless of ctx.
+// that error. A ctx that ends while the append is queued makes it fail
+// with ctx.Err() and write nothing; one that ends once it is being written
+// makes Append return at once with an error matching both
+// eventstore.ErrOutcomeUnknown and ctx.Err().
 func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) (eventstore.AppendResult, error) {
+	return s.Enqueue(ctx, cond, events...)(ctx)
+}
+
+// Enqueue implements eventstore.Enqueuer: it queues the append for the
+// next commit and returns at once. If no commit is under way, the Ticket's
+// wait writes the queue (it leads the commit); otherwise the leader of the
+// commit under way passes the lead on to the first append queued.
+func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) eventstore.Ticket {
 	if err := ctx.Err(); err != nil {
-		return eventstore.AppendResult{}, err
+		return done(err)
+	}
+	if err := cond.Validate(); err != nil {
+		return done(err)
 	}
 	now := s.opts.Now().UTC()
 	prepared, cmd, err := eventstore.Prepare(events, now, s.opts.NewID)
 	if err != nil || len(prepared) == 0 {
-		return eventstore.AppendResult{}, err
+		return done(err)
 	}
 	p := &pending{ctx: ctx, cond: cond, events: prepared, cmd: cmd, now: now, done: make(chan bool, 1)}
 
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed.Load() {
-		s.mu.Unlock()
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+		return done(eventstore.ErrClosed)
 	}
 	s.queue = append(s.queue, p)
 	if s.filled != nil && len(s.queue) >= s.fillAt {
 		close(s.filled) // the leader waiting in gather has its batch
 		s.filled = nil
 	}
-	lead := !s.leading
-	s.leading = true
-	s.mu.Unlock()
-
-	if lead || <-p.done {
-		s.lead()
-		<-p.done
+	if !s.leading {
+		s.leading = true
+		p.done <- true
 	}
-	return p.res, p.err
+	return func(ctx context.Context) (eventstore.AppendResult, error) { return s.wait(ctx, p) }
+}
+
+// done returns a Ticket that reports err.
+func done(err error) eventstore.Ticket {
+	return func(context.Context) (eventstore.AppendResult, error) { return eventstore.AppendResult{}, err }
+}
+
+// wait waits for p's result, leading a commit if the lead comes to p.
+func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, error) {
+	select {
+	case lead := <-p.done:
+		if lead {
+			s.lead()
+			<-p.done
+		}
+		return p.res, p.err
+	case <-ctx.Done():
+		return s.abandon(p, ctx.Err())
+	}
+}
+
+// abandon stops waiting for p, whose caller's context ended with err. An
+// append still queued is taken out (and the lead passed on if it had it):
+// nothing was written. One that a leader has taken may or may not be.
+func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error) {
+	s.mu.Lock()
+	if i := slices.Index(s.queue, p); i >= 0 {
+		s.queue = slices.Delete(s.queue, i, i+1)
+		select {
+		case <-p.done: // the lead: only an append still queued receives it
+			s.handOn()
+		default:
+		}
+		s.mu.Unlock()
+		return eventstore.AppendResult{}, err
+	}
+	s.mu.Unlock()
+	select {
+	case <-p.done: // the result came meanwhile
+		return p.res, p.err
+	default:
+	}
+	return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrOutcomeUnknown, err)
+}
+
+// handOn passes the lead to the first append queued, or records that
+// nobody leads. The caller holds s.mu and has the lead.
+func (s *Store) handOn() {
+	if len(s.queue) > 0 {
+		s.queue[0].done <- true // never blocks: done is buffered and unused so far
+	} else {
+		s.leading = false
+	}
 }
 
 // lead writes everything queued in one transaction, passes the lead to the
@@ -80,6 +142,9 @@ func (s *Store) lead() {
 	s.queue, s.spare = s.spare[:0], nil
 	closed := s.closed.Load()
 	s.mu.Unlock()
+	if s.testHookWriting != nil {
+		s.testHookWriting()
+	}
 	start := time.Now()
 	if closed {
 		for _, p := range batch {
@@ -96,11 +161,7 @@ func (s *Store) lead() {
 	s.mu.Lock()
 	s.company = len(batch) + len(s.queue)
 	s.lastCommit = took
-	if len(s.queue) > 0 {
-		s.queue[0].done <- true // never blocks: done is buffered and unused so far
-	} else {
-		s.leading = false
-	}
+	s.handOn()
 	s.mu.Unlock()
 	for _, p := range batch {
 		p.done <- false
@@ -250,6 +311,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err != nil {
 		return wholeBatch, err
 	}
+	headCmd := w.headCmd
 	var appends, events uint64
 	for i, p := range live {
 		p.res, p.err = eventstore.AppendResult{}, nil
@@ -257,7 +319,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 			p.res = eventstore.AppendResult{Events: cloneEvents(q.res.Events), Duplicate: true}
 			continue
 		}
-		conflict := w.check(p.cond, head)
+		conflict := w.check(p.cond, head, headCmd)
 		if conflict != nil && m == optimistic {
 			// A repeated command is answered with its first events even
 			// if its condition no longer holds, so its id is looked up
@@ -306,7 +368,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 				return i, err
 			}
 		}
-		head = last
+		head, headCmd = last, p.cmd
 		w.batch[p.cmd] = p
 		p.res = eventstore.AppendResult{Events: out}
 		appends++
@@ -318,7 +380,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err := w.exec(w.commit); err != nil {
 		return wholeBatch, fmt.Errorf("commit: %w", err)
 	}
-	w.remember(head, prev)
+	w.remember(head, prev, headCmd)
 	if appends > 0 {
 		s.commits.Add(1)
 		s.appends.Add(appends)
@@ -329,9 +391,9 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 
 // check returns the *eventstore.ConflictError of cond against the log as
 // this transaction sees it, or nil if cond holds.
-func (w *writer) check(cond eventstore.Condition, head eventstore.Position) error {
-	if cond.Head != nil && *cond.Head != head {
-		return &eventstore.ConflictError{ExpectedHead: *cond.Head, ActualHead: head}
+func (w *writer) check(cond eventstore.Condition, head eventstore.Position, headCmd string) error {
+	if err := cond.CheckHead(head, headCmd); err != nil {
+		return err
 	}
 	if len(cond.Streams) == 0 {
 		return nil

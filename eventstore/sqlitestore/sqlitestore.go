@@ -111,6 +111,10 @@ type Store struct {
 
 	qHead *sql.Stmt
 
+	// testHookWriting, if set, is called by the leader once it has taken
+	// the batch it writes.
+	testHookWriting func()
+
 	commits, appends, events atomic.Uint64
 }
 

@@ -486,23 +486,95 @@ func TestFailedCommitFailsWholeBatch(t *testing.T) {
 func TestCancelledAppendWritesNothing(t *testing.T) {
 	s := openTemp(t, Options{})
 	cctx, cancel := context.WithCancel(ctx)
-	_, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
-		func() (eventstore.AppendResult, error) {
-			return s.Append(ctx, eventstore.AnyCondition, ev("a", "c1", `{}`))
-		},
-		func() (eventstore.AppendResult, error) {
-			return s.Append(cctx, eventstore.AnyCondition, ev("a", "c2", `{}`))
-		},
-		func() (eventstore.AppendResult, error) {
-			cancel() // before the batch is written: the append above fails alone
-			return s.Append(ctx, eventstore.AnyCondition, ev("a", "c3", `{}`))
-		},
-	})
-	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], context.Canceled) {
+	queued := func(n int) {
+		for {
+			s.mu.Lock()
+			m := len(s.queue)
+			s.mu.Unlock()
+			if m == n {
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	s.wmu.Lock()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, c := range []context.Context{ctx, cctx, ctx} {
+		wg.Go(func() {
+			_, errs[i] = s.Append(c, eventstore.AnyCondition, ev("a", fmt.Sprint("c", i+1), `{}`))
+		})
+		queued(i + 1)
+	}
+	// Cancelled while queued, before the batch is written: the append
+	// leaves the queue and fails alone.
+	cancel()
+	queued(2)
+	s.wmu.Unlock()
+	wg.Wait()
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], context.Canceled) || errors.Is(errs[1], eventstore.ErrOutcomeUnknown) {
 		t.Errorf("errors %v", errs)
 	}
 	if h, _ := s.Head(ctx); h.Position != 2 {
 		t.Errorf("head at %d, want 2", h.Position)
+	}
+}
+
+// TestCancelledLeaderPassesTheLead cancels the append that was to lead the
+// next commit while it is queued: it leaves the queue and the lead passes
+// to the append after it, which writes.
+func TestCancelledLeaderPassesTheLead(t *testing.T) {
+	s := openTemp(t, Options{})
+	cctx, cancel := context.WithCancel(ctx)
+	first := s.Enqueue(cctx, eventstore.AnyCondition, ev("a", "c1", `{}`)) // leads: no commit under way
+	second := s.Enqueue(ctx, eventstore.AnyCondition, ev("a", "c2", `{}`))
+	cancel()
+	if _, err := first(cctx); !errors.Is(err, context.Canceled) || errors.Is(err, eventstore.ErrOutcomeUnknown) {
+		t.Fatalf("first: %v", err)
+	}
+	res, err := second(ctx)
+	if err != nil || res.Events[0].Position != 1 {
+		t.Fatalf("second: %v %+v", err, res)
+	}
+}
+
+// TestOutcomeUnknownWhileWriting stops waiting for an append the leader has
+// taken into its batch: the outcome is unknown, and the append is written.
+func TestOutcomeUnknownWhileWriting(t *testing.T) {
+	s := openTemp(t, Options{})
+	taken, release := make(chan struct{}), make(chan struct{})
+	s.testHookWriting = func() {
+		close(taken)
+		<-release
+	}
+	s.wmu.Lock()
+	leader := s.Enqueue(ctx, eventstore.AnyCondition, ev("a", "c1", `{}`))
+	follower := s.Enqueue(ctx, eventstore.AnyCondition, ev("a", "c2", `{}`))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := leader(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	s.wmu.Unlock()
+	<-taken // the leader holds both appends and has not written them
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := follower(expired)
+	close(release)
+	wg.Wait()
+	s.testHookWriting = nil
+	if !errors.Is(err, eventstore.ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("follower: %v", err)
+	}
+	// The append was queued with a context that did not end: it is
+	// written, and repeating it answers with what it wrote.
+	if h, _ := s.Head(ctx); h.Position != 2 {
+		t.Errorf("head at %d, want 2", h.Position)
+	}
+	res, err := s.Append(ctx, eventstore.AnyCondition, ev("a", "c2", `{}`))
+	if err != nil || !res.Duplicate || res.Events[0].Position != 2 {
+		t.Errorf("repeat: %v %+v", err, res)
 	}
 }
 

@@ -42,6 +42,7 @@ type writer struct {
 	known       map[string][2]int64    // command id -> first, last position already in the log
 	state       map[stateKey]*sql.Stmt // see stateStmt
 	dataVersion int64                  // PRAGMA data_version in this transaction
+	headCmd     string                 // the command id of the head event, as load found it
 	batch       map[string]*pending    // command id -> append written in this batch
 	events      []*eventstore.Event
 	commands    []commandRow
@@ -60,6 +61,7 @@ type logCache struct {
 	dataVersion int64
 	head        eventstore.Position
 	hash        eventstore.Hash
+	headCmd     string
 	versions    map[eventstore.StreamID]eventstore.Version
 }
 
@@ -99,7 +101,7 @@ func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 		{&w.begin, "BEGIN IMMEDIATE"},
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
-		{&w.head, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"},
+		{&w.head, "SELECT position, hash, command_id FROM events ORDER BY position DESC LIMIT 1"},
 	}
 	for i, n := range chunkRows {
 		stmts = append(stmts,
@@ -180,12 +182,14 @@ func (w *writer) reset() {
 	w.commands = w.commands[:0]
 }
 
-// readHead returns the last position and hash, inside the transaction.
+// readHead returns the last position and hash, inside the transaction,
+// and sets w.headCmd.
 func (w *writer) readHead() (eventstore.Position, eventstore.Hash, error) {
 	var pos int64
 	var b []byte
 	var h eventstore.Hash
-	err := w.head.QueryRowContext(bg).Scan(&pos, &b)
+	w.headCmd = ""
+	err := w.head.QueryRowContext(bg).Scan(&pos, &b, &w.headCmd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, h, nil
 	}
@@ -232,7 +236,7 @@ func (w *writer) lookup(sts *[len(lookupRows)]*sql.Stmt, keys []string, dest []a
 }
 
 // load reads, inside the transaction, what deciding the appends of live
-// needs: the head, which of their command ids the log already holds (into
+// needs: the head (and the command that wrote it, into w.headCmd), which of their command ids the log already holds (into
 // w.known) and the versions of the streams they name in their conditions
 // or events (into w.versions), and sets w.dataVersion. A batch of up to
 // lookupRows[0] command ids and streams takes one statement.
@@ -284,7 +288,7 @@ func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, events
 			// taken position head+1, so the INSERT fails and the batch is
 			// written again carefully; an append that conflicts with the
 			// cache has it checked first (see tryWrite).
-			w.dataVersion = c.dataVersion
+			w.dataVersion, w.headCmd = c.dataVersion, c.headCmd
 			return c.head, c.hash, nil
 		}
 		look := cmds
@@ -295,6 +299,7 @@ func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, events
 			return 0, eventstore.Hash{}, err
 		}
 		if w.dataVersion == c.dataVersion {
+			w.headCmd = c.headCmd
 			return c.head, c.hash, nil
 		}
 		c.drop()
@@ -341,6 +346,9 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 		return 0, eventstore.Hash{}, fmt.Errorf("read log state: %w", err)
 	}
 	defer rows.Close()
+	if withHead {
+		w.headCmd = ""
+	}
 	var (
 		head  eventstore.Position
 		prev  eventstore.Hash
@@ -357,7 +365,7 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 		}
 		switch kind {
 		case 0:
-			head = eventstore.Position(a.Int64)
+			head, w.headCmd = eventstore.Position(a.Int64), key.String
 			h, _ := b.([]byte)
 			if err := setHash(&prev, h); err != nil {
 				return 0, prev, fmt.Errorf("read head: %w", err)
@@ -381,8 +389,9 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 }
 
 // remember makes the cache the state of the log this writer has just
-// committed: head, hash and the stream versions of the transaction.
-func (w *writer) remember(head eventstore.Position, hash eventstore.Hash) {
+// committed: head, hash, the head's command and the stream versions of the
+// transaction.
+func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headCmd string) {
 	c := &w.cache
 	if len(c.versions)+len(w.versions) > maxCachedStreams {
 		clear(c.versions)
@@ -390,7 +399,7 @@ func (w *writer) remember(head eventstore.Position, hash eventstore.Hash) {
 	if len(w.versions) <= maxCachedStreams {
 		maps.Copy(c.versions, w.versions)
 	}
-	c.valid, c.dataVersion, c.head, c.hash = true, w.dataVersion, head, hash
+	c.valid, c.dataVersion, c.head, c.hash, c.headCmd = true, w.dataVersion, head, hash, headCmd
 }
 
 // lookupSize is the smallest of lookupRows that holds n keys, or 0 for no
@@ -414,17 +423,18 @@ type stateKey struct {
 }
 
 // stateStmt returns the statement that reads PRAGMA data_version and, if
-// k.head, the head, looks up k.nc command ids and reads the versions of
-// k.ns streams, preparing it on first use. Rows are (0, NULL, head
-// position, head hash), (1, command id, first position, last position),
-// (2, stream, version or NULL, NULL) and (3, NULL, data_version, NULL).
+// k.head, the head and its command id, looks up k.nc command ids and reads the versions of
+// k.ns streams, preparing it on first use. Rows are (0, head command id,
+// head position, head hash), (1, command id, first position, last
+// position), (2, stream, version or NULL, NULL) and (3, NULL,
+// data_version, NULL).
 func (w *writer) stateStmt(k stateKey) (*sql.Stmt, error) {
 	if st := w.state[k]; st != nil {
 		return st, nil
 	}
 	q := "SELECT 3, NULL, data_version, NULL FROM pragma_data_version"
 	if k.head {
-		q += " UNION ALL SELECT 0, NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1)"
+		q += " UNION ALL SELECT 0, command_id, position, hash FROM (SELECT position, hash, command_id FROM events ORDER BY position DESC LIMIT 1)"
 	}
 	if k.nc > 0 {
 		// A join with VALUES costs SQLite less than an IN list, which it

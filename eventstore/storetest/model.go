@@ -115,6 +115,13 @@ func (m *model) condition(t *rapid.T) (eventstore.Condition, bool) {
 		}
 		c.Head = &p
 		holds = holds && p == m.head().Position
+		if p > 0 && int(p) <= len(m.events) && rapid.Bool().Draw(t, "expect head command") {
+			c.HeadCommandID = m.events[p-1].Metadata.CommandID
+			if !rapid.Bool().Draw(t, "right head command") {
+				c.HeadCommandID = "someone-else"
+				holds = false
+			}
+		}
 	}
 	for range rapid.IntRange(0, 2).Draw(t, "expected streams") {
 		s := rapid.SampledFrom(modelCondStreams).Draw(t, "expected stream")
@@ -137,6 +144,14 @@ func (m *model) condition(t *rapid.T) (eventstore.Condition, bool) {
 // one of the expectations of c that do not hold.
 func (m *model) requireConflictFor(t *rapid.T, err error, c eventstore.Condition) {
 	ce := requireConflict(t, err)
+	if ce.ExpectedCommandID != "" {
+		require.NotNil(t, c.Head, "conflict on the head, which was not expected: %v", ce)
+		require.Equal(t, *c.Head, m.head().Position, "a head-command conflict at the wrong head: %v", ce)
+		require.Equal(t, &eventstore.ConflictError{ExpectedHead: *c.Head, ActualHead: *c.Head, ExpectedCommandID: c.HeadCommandID,
+			ActualCommandID: m.events[len(m.events)-1].Metadata.CommandID}, ce)
+		require.NotEqual(t, c.HeadCommandID, ce.ActualCommandID)
+		return
+	}
 	if ce.Stream == "" {
 		require.NotNil(t, c.Head, "conflict on the head, which was not expected: %v", ce)
 		require.Equal(t, headConflict(*c.Head, m.head().Position), ce)

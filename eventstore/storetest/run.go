@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
 	t.Run("Context", func(t *testing.T) { testContext(t, h) })
 	t.Run("EarlyBreak", func(t *testing.T) { testEarlyBreak(t, h) })
+	t.Run("Enqueue", func(t *testing.T) { testEnqueue(t, h) })
 	t.Run("ConstantMemoryReadAll", func(t *testing.T) { testConstantMemory(t, h) })
 	t.Run("Model", func(t *testing.T) { RunModel(t, h) })
 	t.Run("CrashSafety", func(t *testing.T) { testCrash(t, h, top) })
@@ -269,6 +271,29 @@ func testConditions(t *testing.T, h Harness) {
 		f.requireUnchanged(before, "conflicting appends")
 
 		f.append(eventstore.Condition{Streams: vmap{"cond/s": 3, "cond/t": 0}, Head: &head}, events("cond/t", newCmd("cond"), 1)...)
+	})
+
+	t.Run("HeadCommand", func(t *testing.T) {
+		f := open(t, h)
+		first := newCmd("cond")
+		f.append(eventstore.AtHeadBy(0, "ignored at 0"), events("cond/h", first, 2)...)
+		second := newCmd("cond")
+		r := f.append(eventstore.AtHeadBy(2, first), events("cond/h", second, 1)...)
+		require.Equal(t, eventstore.Position(3), r.Events[0].Position)
+		before := f.snapshot()
+		_, err := f.s.Append(f.ctx, eventstore.AtHeadBy(3, first), events("cond/h", newCmd("cond"), 1)...)
+		require.Equal(t, &eventstore.ConflictError{ExpectedHead: 3, ActualHead: 3, ExpectedCommandID: first, ActualCommandID: second},
+			requireConflict(t, err), "the head is at the position, written by another command")
+		_, err = f.s.Append(f.ctx, eventstore.AtHeadBy(2, first), events("cond/h", newCmd("cond"), 1)...)
+		require.Equal(t, headConflict(2, 3), requireConflict(t, err), "the head moved on")
+		f.requireUnchanged(before, "appends whose head command does not hold")
+
+		zero := eventstore.Position(0)
+		for _, c := range []eventstore.Condition{{HeadCommandID: first}, {Head: &zero, HeadCommandID: first}} {
+			_, err := f.s.Append(f.ctx, c, events("cond/h", newCmd("cond"), 1)...)
+			require.ErrorIs(t, err, eventstore.ErrInvalid, "a head command without a head position")
+		}
+		f.requireUnchanged(before, "invalid conditions")
 	})
 
 	t.Run("FailedCommandCanRetry", func(t *testing.T) {
@@ -648,4 +673,71 @@ func testContext(t *testing.T, h Harness) {
 		require.ErrorIs(t, last, context.Canceled, "%s after cancel", name)
 		require.Less(t, n, total, "%s went on to the end of the log after cancel", name)
 	}
+}
+
+// testEnqueue, for stores that implement eventstore.Enqueuer: appends are
+// checked and written in the order they were queued, whatever order they
+// are waited on in; an append chained (AtHeadBy) on one that failed fails;
+// a Ticket whose context has ended while queued writes nothing.
+func testEnqueue(t *testing.T, h Harness) {
+	f := open(t, h)
+	q, ok := f.s.(eventstore.Enqueuer)
+	if !ok {
+		t.Skip("the store does not implement eventstore.Enqueuer")
+	}
+	f.seed(1, "q/seed")
+	head, err := f.s.Head(f.ctx)
+	require.NoError(t, err)
+	first := collect(t, f.s.ReadAll(f.ctx, 0))[0].Metadata.CommandID
+
+	const n = 12
+	tickets := make([]eventstore.Ticket, n)
+	cmds := make([]string, n)
+	pos, prev := head.Position, first
+	for i := range tickets {
+		cmds[i] = newCmd("q")
+		tickets[i] = q.Enqueue(f.ctx, eventstore.AtHeadBy(pos, prev), events(fmt.Sprint("q/", i%3), cmds[i], 2)...)
+		pos, prev = pos+2, cmds[i]
+	}
+	results := make([]eventstore.AppendResult, n)
+	var wg sync.WaitGroup
+	for i := n - 1; i >= 0; i-- { // waited on in reverse, concurrently
+		wg.Go(func() {
+			var err error
+			results[i], err = tickets[i](f.ctx)
+			assert.NoError(t, err, "append %d", i)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		require.Equal(t, []eventstore.Position{head.Position + eventstore.Position(2*i) + 1, head.Position + eventstore.Position(2*i) + 2},
+			positions(r.Events), "append %d is written in queue order", i)
+	}
+	f.verify()
+
+	// A broken chain: the first append's condition fails, so the one
+	// decided on it fails too, and the one decided on the log as it is
+	// succeeds.
+	h2, err := f.s.Head(f.ctx)
+	require.NoError(t, err)
+	bad := newCmd("q")
+	t1 := q.Enqueue(f.ctx, eventstore.AtHead(h2.Position+7), events("q/x", bad, 1)...)
+	t2 := q.Enqueue(f.ctx, eventstore.AtHeadBy(h2.Position+1, bad), events("q/x", newCmd("q"), 1)...)
+	t3 := q.Enqueue(f.ctx, eventstore.AtHeadBy(h2.Position, prev), events("q/x", newCmd("q"), 1)...)
+	_, err = t1(f.ctx)
+	requireConflict(t, err)
+	_, err = t2(f.ctx)
+	requireConflict(t, err)
+	r, err := t3(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, h2.Position+1, r.Events[0].Position)
+
+	// A context that has ended before the Ticket is waited on, on an
+	// append never queued, writes nothing.
+	done, cancel := context.WithCancel(f.ctx)
+	cancel()
+	before := f.snapshot()
+	_, err = q.Enqueue(done, eventstore.AnyCondition, events("q/x", newCmd("q"), 1)...)(done)
+	require.ErrorIs(t, err, context.Canceled)
+	f.requireUnchanged(before, "an append whose context had ended")
 }
