@@ -3,6 +3,8 @@ package eventstore
 import (
 	"errors"
 	"fmt"
+
+	"github.com/oklog/ulid/v2"
 )
 
 var (
@@ -30,16 +32,15 @@ type ConflictError struct {
 	Expected, Actual Version
 	// ExpectedHead and ActualHead are set when the global head did not match.
 	ExpectedHead, ActualHead Position
-	// ExpectedCommandID and ActualCommandID are set when the head was at
-	// the expected position but written by another command than
-	// Condition.HeadCommandID.
-	ExpectedCommandID, ActualCommandID string
+	// ExpectedEventID and ActualEventID are set when the head was at the
+	// expected position but held another event than Condition.HeadEventID.
+	ExpectedEventID, ActualEventID ulid.ULID
 }
 
 func (e *ConflictError) Error() string {
-	if e.ExpectedCommandID != "" {
-		return fmt.Sprintf("eventstore: append conflict: expected the event at position %d to be written by command %q, it was written by %q",
-			e.ExpectedHead, e.ExpectedCommandID, e.ActualCommandID)
+	if e.ExpectedEventID != (ulid.ULID{}) {
+		return fmt.Sprintf("eventstore: append conflict: expected event %s at position %d, found %s",
+			e.ExpectedEventID, e.ExpectedHead, e.ActualEventID)
 	}
 	if e.Stream == "" {
 		return fmt.Sprintf("eventstore: append conflict: expected head at position %d, log is at %d",

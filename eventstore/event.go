@@ -113,38 +113,38 @@ type Condition struct {
 	// Head, if set, is the position the log's head must be at: the append
 	// fails if anything at all was appended after it.
 	Head *Position
-	// HeadCommandID, if set, is the command id of the append that wrote the
-	// event at position Head (which must be set and not 0): the append also
-	// fails if another command wrote it. A writer that queues appends one
-	// after another, each decided on the log as the one before it leaves
-	// it, states with it the whole prefix it decided on: if an append
-	// before failed and another writer's append of the same length took its
-	// place, the head's position matches but its command does not.
-	HeadCommandID string
+	// HeadEventID, if not zero, is the id of the event at position Head
+	// (which must be set and not 0): the append also fails if another
+	// event is there. A writer that queues appends one after another, each
+	// decided on the log as the one before it leaves it and each with event
+	// ids of its own, states with it the whole prefix it decided on: if an
+	// append before failed and another writer's append of the same length
+	// took its place, the head's position matches but its event does not.
+	HeadEventID ulid.ULID
 }
 
-// Validate reports a Condition that cannot be checked: a HeadCommandID
-// without a Head, or with Head 0 (no event, so no command wrote it). The
-// error matches ErrInvalid.
+// Validate reports a Condition that cannot be checked: a HeadEventID
+// without a Head, or with Head 0 (there is no event). The error matches
+// ErrInvalid.
 func (c Condition) Validate() error {
-	if c.HeadCommandID != "" && (c.Head == nil || *c.Head == 0) {
-		return invalidf("condition: HeadCommandID %q needs a Head position above 0", c.HeadCommandID)
+	if c.HeadEventID != (ulid.ULID{}) && (c.Head == nil || *c.Head == 0) {
+		return invalidf("condition: HeadEventID %s needs a Head position above 0", c.HeadEventID)
 	}
 	return nil
 }
 
-// CheckHead checks the head part of c (Head and HeadCommandID) against a
-// log whose last event is at head and was written by the command
-// headCommandID, returning the *ConflictError if it does not hold.
-func (c Condition) CheckHead(head Position, headCommandID string) error {
+// CheckHead checks the head part of c (Head and HeadEventID) against a log
+// whose last event is at head and has the id headID, returning the
+// *ConflictError if it does not hold.
+func (c Condition) CheckHead(head Position, headID ulid.ULID) error {
 	if c.Head == nil {
 		return nil
 	}
 	if *c.Head != head {
 		return &ConflictError{ExpectedHead: *c.Head, ActualHead: head}
 	}
-	if c.HeadCommandID != "" && c.HeadCommandID != headCommandID {
-		return &ConflictError{ExpectedHead: head, ActualHead: head, ExpectedCommandID: c.HeadCommandID, ActualCommandID: headCommandID}
+	if c.HeadEventID != (ulid.ULID{}) && c.HeadEventID != headID {
+		return &ConflictError{ExpectedHead: head, ActualHead: head, ExpectedEventID: c.HeadEventID, ActualEventID: headID}
 	}
 	return nil
 }
@@ -155,14 +155,13 @@ var AnyCondition = Condition{}
 // AtHead returns a Condition that holds only while the log's head is p.
 func AtHead(p Position) Condition { return Condition{Head: &p} }
 
-// AtHeadBy returns a Condition that holds only while the log's head is p
-// and the event at p was written by the command commandID. With p 0 it is
-// AtHead(0).
-func AtHeadBy(p Position, commandID string) Condition {
+// AtHeadEvent returns a Condition that holds only while the log's head is
+// p and the event at p has the id id. With p 0 it is AtHead(0).
+func AtHeadEvent(p Position, id ulid.ULID) Condition {
 	if p == 0 {
 		return AtHead(0)
 	}
-	return Condition{Head: &p, HeadCommandID: commandID}
+	return Condition{Head: &p, HeadEventID: id}
 }
 
 // AppendResult is what an append wrote, or, for a repeated command id, what

@@ -78,11 +78,11 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 		return eventstore.AppendResult{Events: clone(s.events[r[0]:r[1]]), Duplicate: true}, nil
 	}
 	head := eventstore.Position(len(s.events))
-	headCmd := ""
+	var headID ulid.ULID
 	if head > 0 {
-		headCmd = s.events[head-1].Metadata.CommandID
+		headID = s.events[head-1].ID
 	}
-	if err := cond.CheckHead(head, headCmd); err != nil {
+	if err := cond.CheckHead(head, headID); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	for _, id := range sortedKeys(cond.Streams) {

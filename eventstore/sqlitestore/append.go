@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/oklog/ulid/v2"
 )
 
 // pending is one append waiting in the group-commit queue.
@@ -311,7 +312,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err != nil {
 		return wholeBatch, err
 	}
-	headCmd := w.headCmd
+	headID := w.headID
 	var appends, events uint64
 	for i, p := range live {
 		p.res, p.err = eventstore.AppendResult{}, nil
@@ -319,7 +320,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 			p.res = eventstore.AppendResult{Events: cloneEvents(q.res.Events), Duplicate: true}
 			continue
 		}
-		conflict := w.check(p.cond, head, headCmd)
+		conflict := w.check(p.cond, head, headID)
 		if conflict != nil && m == optimistic {
 			// A repeated command is answered with its first events even
 			// if its condition no longer holds, so its id is looked up
@@ -368,7 +369,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 				return i, err
 			}
 		}
-		head, headCmd = last, p.cmd
+		head, headID = last, out[len(out)-1].ID
 		w.batch[p.cmd] = p
 		p.res = eventstore.AppendResult{Events: out}
 		appends++
@@ -380,7 +381,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err := w.exec(w.commit); err != nil {
 		return wholeBatch, fmt.Errorf("commit: %w", err)
 	}
-	w.remember(head, prev, headCmd)
+	w.remember(head, prev, headID)
 	if appends > 0 {
 		s.commits.Add(1)
 		s.appends.Add(appends)
@@ -391,8 +392,8 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 
 // check returns the *eventstore.ConflictError of cond against the log as
 // this transaction sees it, or nil if cond holds.
-func (w *writer) check(cond eventstore.Condition, head eventstore.Position, headCmd string) error {
-	if err := cond.CheckHead(head, headCmd); err != nil {
+func (w *writer) check(cond eventstore.Condition, head eventstore.Position, headID ulid.ULID) error {
+	if err := cond.CheckHead(head, headID); err != nil {
 		return err
 	}
 	if len(cond.Streams) == 0 {

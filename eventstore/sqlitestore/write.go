@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/oklog/ulid/v2"
 )
 
 // chunkRows are the row counts of the multi-row statements the writer
@@ -42,7 +43,7 @@ type writer struct {
 	known       map[string][2]int64    // command id -> first, last position already in the log
 	state       map[stateKey]*sql.Stmt // see stateStmt
 	dataVersion int64                  // PRAGMA data_version in this transaction
-	headCmd     string                 // the command id of the head event, as load found it
+	headID      ulid.ULID              // the id of the head event, as load found it
 	batch       map[string]*pending    // command id -> append written in this batch
 	events      []*eventstore.Event
 	commands    []commandRow
@@ -61,7 +62,7 @@ type logCache struct {
 	dataVersion int64
 	head        eventstore.Position
 	hash        eventstore.Hash
-	headCmd     string
+	headID      ulid.ULID
 	versions    map[eventstore.StreamID]eventstore.Version
 }
 
@@ -101,7 +102,7 @@ func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 		{&w.begin, "BEGIN IMMEDIATE"},
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
-		{&w.head, "SELECT position, hash, command_id FROM events ORDER BY position DESC LIMIT 1"},
+		{&w.head, "SELECT position, hash, id FROM events ORDER BY position DESC LIMIT 1"},
 	}
 	for i, n := range chunkRows {
 		stmts = append(stmts,
@@ -183,15 +184,19 @@ func (w *writer) reset() {
 }
 
 // readHead returns the last position and hash, inside the transaction,
-// and sets w.headCmd.
+// and sets w.headID.
 func (w *writer) readHead() (eventstore.Position, eventstore.Hash, error) {
 	var pos int64
 	var b []byte
 	var h eventstore.Hash
-	w.headCmd = ""
-	err := w.head.QueryRowContext(bg).Scan(&pos, &b, &w.headCmd)
+	var id string
+	w.headID = ulid.ULID{}
+	err := w.head.QueryRowContext(bg).Scan(&pos, &b, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, h, nil
+	}
+	if err == nil {
+		err = w.headID.UnmarshalText([]byte(id))
 	}
 	if err != nil {
 		return 0, h, fmt.Errorf("read head: %w", err)
@@ -236,7 +241,7 @@ func (w *writer) lookup(sts *[len(lookupRows)]*sql.Stmt, keys []string, dest []a
 }
 
 // load reads, inside the transaction, what deciding the appends of live
-// needs: the head (and the command that wrote it, into w.headCmd), which of their command ids the log already holds (into
+// needs: the head (and its event id, into w.headID), which of their command ids the log already holds (into
 // w.known) and the versions of the streams they name in their conditions
 // or events (into w.versions), and sets w.dataVersion. A batch of up to
 // lookupRows[0] command ids and streams takes one statement.
@@ -288,7 +293,7 @@ func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, events
 			// taken position head+1, so the INSERT fails and the batch is
 			// written again carefully; an append that conflicts with the
 			// cache has it checked first (see tryWrite).
-			w.dataVersion, w.headCmd = c.dataVersion, c.headCmd
+			w.dataVersion, w.headID = c.dataVersion, c.headID
 			return c.head, c.hash, nil
 		}
 		look := cmds
@@ -299,7 +304,7 @@ func (w *writer) load(live []*pending, lookUp bool) (eventstore.Position, events
 			return 0, eventstore.Hash{}, err
 		}
 		if w.dataVersion == c.dataVersion {
-			w.headCmd = c.headCmd
+			w.headID = c.headID
 			return c.head, c.hash, nil
 		}
 		c.drop()
@@ -347,7 +352,7 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 	}
 	defer rows.Close()
 	if withHead {
-		w.headCmd = ""
+		w.headID = ulid.ULID{}
 	}
 	var (
 		head  eventstore.Position
@@ -365,7 +370,10 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 		}
 		switch kind {
 		case 0:
-			head, w.headCmd = eventstore.Position(a.Int64), key.String
+			head = eventstore.Position(a.Int64)
+			if err := w.headID.UnmarshalText([]byte(key.String)); err != nil {
+				return 0, prev, fmt.Errorf("read head: %w", err)
+			}
 			h, _ := b.([]byte)
 			if err := setHash(&prev, h); err != nil {
 				return 0, prev, fmt.Errorf("read head: %w", err)
@@ -389,9 +397,9 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 }
 
 // remember makes the cache the state of the log this writer has just
-// committed: head, hash, the head's command and the stream versions of the
-// transaction.
-func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headCmd string) {
+// committed: head, hash, the head's event id and the stream versions of
+// the transaction.
+func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headID ulid.ULID) {
 	c := &w.cache
 	if len(c.versions)+len(w.versions) > maxCachedStreams {
 		clear(c.versions)
@@ -399,7 +407,7 @@ func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headCm
 	if len(w.versions) <= maxCachedStreams {
 		maps.Copy(c.versions, w.versions)
 	}
-	c.valid, c.dataVersion, c.head, c.hash, c.headCmd = true, w.dataVersion, head, hash, headCmd
+	c.valid, c.dataVersion, c.head, c.hash, c.headID = true, w.dataVersion, head, hash, headID
 }
 
 // lookupSize is the smallest of lookupRows that holds n keys, or 0 for no
@@ -423,8 +431,8 @@ type stateKey struct {
 }
 
 // stateStmt returns the statement that reads PRAGMA data_version and, if
-// k.head, the head and its command id, looks up k.nc command ids and reads the versions of
-// k.ns streams, preparing it on first use. Rows are (0, head command id,
+// k.head, the head and its event id, looks up k.nc command ids and reads the versions of
+// k.ns streams, preparing it on first use. Rows are (0, head event id,
 // head position, head hash), (1, command id, first position, last
 // position), (2, stream, version or NULL, NULL) and (3, NULL,
 // data_version, NULL).
@@ -434,7 +442,7 @@ func (w *writer) stateStmt(k stateKey) (*sql.Stmt, error) {
 	}
 	q := "SELECT 3, NULL, data_version, NULL FROM pragma_data_version"
 	if k.head {
-		q += " UNION ALL SELECT 0, command_id, position, hash FROM (SELECT position, hash, command_id FROM events ORDER BY position DESC LIMIT 1)"
+		q += " UNION ALL SELECT 0, id, position, hash FROM (SELECT position, hash, id FROM events ORDER BY position DESC LIMIT 1)"
 	}
 	if k.nc > 0 {
 		// A join with VALUES costs SQLite less than an IN list, which it

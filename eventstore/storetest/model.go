@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/oklog/ulid/v2"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -115,10 +116,10 @@ func (m *model) condition(t *rapid.T) (eventstore.Condition, bool) {
 		}
 		c.Head = &p
 		holds = holds && p == m.head().Position
-		if p > 0 && int(p) <= len(m.events) && rapid.Bool().Draw(t, "expect head command") {
-			c.HeadCommandID = m.events[p-1].Metadata.CommandID
-			if !rapid.Bool().Draw(t, "right head command") {
-				c.HeadCommandID = "someone-else"
+		if p > 0 && int(p) <= len(m.events) && rapid.Bool().Draw(t, "expect head event") {
+			c.HeadEventID = m.events[p-1].ID
+			if !rapid.Bool().Draw(t, "right head event") {
+				c.HeadEventID = ulid.Make()
 				holds = false
 			}
 		}
@@ -144,12 +145,12 @@ func (m *model) condition(t *rapid.T) (eventstore.Condition, bool) {
 // one of the expectations of c that do not hold.
 func (m *model) requireConflictFor(t *rapid.T, err error, c eventstore.Condition) {
 	ce := requireConflict(t, err)
-	if ce.ExpectedCommandID != "" {
+	if ce.ExpectedEventID != (ulid.ULID{}) {
 		require.NotNil(t, c.Head, "conflict on the head, which was not expected: %v", ce)
-		require.Equal(t, *c.Head, m.head().Position, "a head-command conflict at the wrong head: %v", ce)
-		require.Equal(t, &eventstore.ConflictError{ExpectedHead: *c.Head, ActualHead: *c.Head, ExpectedCommandID: c.HeadCommandID,
-			ActualCommandID: m.events[len(m.events)-1].Metadata.CommandID}, ce)
-		require.NotEqual(t, c.HeadCommandID, ce.ActualCommandID)
+		require.Equal(t, *c.Head, m.head().Position, "a head-event conflict at the wrong head: %v", ce)
+		require.Equal(t, &eventstore.ConflictError{ExpectedHead: *c.Head, ActualHead: *c.Head, ExpectedEventID: c.HeadEventID,
+			ActualEventID: m.events[len(m.events)-1].ID}, ce)
+		require.NotEqual(t, c.HeadEventID, ce.ActualEventID)
 		return
 	}
 	if ce.Stream == "" {

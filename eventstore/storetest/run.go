@@ -273,25 +273,24 @@ func testConditions(t *testing.T, h Harness) {
 		f.append(eventstore.Condition{Streams: vmap{"cond/s": 3, "cond/t": 0}, Head: &head}, events("cond/t", newCmd("cond"), 1)...)
 	})
 
-	t.Run("HeadCommand", func(t *testing.T) {
+	t.Run("HeadEvent", func(t *testing.T) {
 		f := open(t, h)
-		first := newCmd("cond")
-		f.append(eventstore.AtHeadBy(0, "ignored at 0"), events("cond/h", first, 2)...)
-		second := newCmd("cond")
-		r := f.append(eventstore.AtHeadBy(2, first), events("cond/h", second, 1)...)
+		first := f.append(eventstore.AtHeadEvent(0, ulid.Make()), events("cond/h", newCmd("cond"), 2)...).Events[1].ID
+		r := f.append(eventstore.AtHeadEvent(2, first), events("cond/h", newCmd("cond"), 1)...)
 		require.Equal(t, eventstore.Position(3), r.Events[0].Position)
+		second := r.Events[0].ID
 		before := f.snapshot()
-		_, err := f.s.Append(f.ctx, eventstore.AtHeadBy(3, first), events("cond/h", newCmd("cond"), 1)...)
-		require.Equal(t, &eventstore.ConflictError{ExpectedHead: 3, ActualHead: 3, ExpectedCommandID: first, ActualCommandID: second},
-			requireConflict(t, err), "the head is at the position, written by another command")
-		_, err = f.s.Append(f.ctx, eventstore.AtHeadBy(2, first), events("cond/h", newCmd("cond"), 1)...)
+		_, err := f.s.Append(f.ctx, eventstore.AtHeadEvent(3, first), events("cond/h", newCmd("cond"), 1)...)
+		require.Equal(t, &eventstore.ConflictError{ExpectedHead: 3, ActualHead: 3, ExpectedEventID: first, ActualEventID: second},
+			requireConflict(t, err), "the head is at the position, another event")
+		_, err = f.s.Append(f.ctx, eventstore.AtHeadEvent(2, first), events("cond/h", newCmd("cond"), 1)...)
 		require.Equal(t, headConflict(2, 3), requireConflict(t, err), "the head moved on")
-		f.requireUnchanged(before, "appends whose head command does not hold")
+		f.requireUnchanged(before, "appends whose head event does not hold")
 
 		zero := eventstore.Position(0)
-		for _, c := range []eventstore.Condition{{HeadCommandID: first}, {Head: &zero, HeadCommandID: first}} {
+		for _, c := range []eventstore.Condition{{HeadEventID: first}, {Head: &zero, HeadEventID: first}} {
 			_, err := f.s.Append(f.ctx, c, events("cond/h", newCmd("cond"), 1)...)
-			require.ErrorIs(t, err, eventstore.ErrInvalid, "a head command without a head position")
+			require.ErrorIs(t, err, eventstore.ErrInvalid, "a head event without a head position")
 		}
 		f.requireUnchanged(before, "invalid conditions")
 	})
@@ -677,7 +676,7 @@ func testContext(t *testing.T, h Harness) {
 
 // testEnqueue, for stores that implement eventstore.Enqueuer: appends are
 // checked and written in the order they were queued, whatever order they
-// are waited on in; an append chained (AtHeadBy) on one that failed fails;
+// are waited on in; an append chained (AtHeadEvent) on one that failed fails;
 // a Ticket whose context has ended while queued writes nothing.
 func testEnqueue(t *testing.T, h Harness) {
 	f := open(t, h)
@@ -685,19 +684,25 @@ func testEnqueue(t *testing.T, h Harness) {
 	if !ok {
 		t.Skip("the store does not implement eventstore.Enqueuer")
 	}
-	f.seed(1, "q/seed")
+	seeded := f.seed(1, "q/seed")
 	head, err := f.s.Head(f.ctx)
 	require.NoError(t, err)
-	first := collect(t, f.s.ReadAll(f.ctx, 0))[0].Metadata.CommandID
+	// ided gives events ids of their own, so that the next append can be
+	// chained on the last one.
+	ided := func(evs []eventstore.NewEvent) ([]eventstore.NewEvent, ulid.ULID) {
+		for i := range evs {
+			evs[i].ID = ulid.Make()
+		}
+		return evs, evs[len(evs)-1].ID
+	}
 
 	const n = 12
 	tickets := make([]eventstore.Ticket, n)
-	cmds := make([]string, n)
-	pos, prev := head.Position, first
+	pos, prev := head.Position, seeded[0].ID
 	for i := range tickets {
-		cmds[i] = newCmd("q")
-		tickets[i] = q.Enqueue(f.ctx, eventstore.AtHeadBy(pos, prev), events(fmt.Sprint("q/", i%3), cmds[i], 2)...)
-		pos, prev = pos+2, cmds[i]
+		evs, last := ided(events(fmt.Sprint("q/", i%3), newCmd("q"), 2))
+		tickets[i] = q.Enqueue(f.ctx, eventstore.AtHeadEvent(pos, prev), evs...)
+		pos, prev = pos+2, last
 	}
 	results := make([]eventstore.AppendResult, n)
 	var wg sync.WaitGroup
@@ -720,10 +725,10 @@ func testEnqueue(t *testing.T, h Harness) {
 	// succeeds.
 	h2, err := f.s.Head(f.ctx)
 	require.NoError(t, err)
-	bad := newCmd("q")
-	t1 := q.Enqueue(f.ctx, eventstore.AtHead(h2.Position+7), events("q/x", bad, 1)...)
-	t2 := q.Enqueue(f.ctx, eventstore.AtHeadBy(h2.Position+1, bad), events("q/x", newCmd("q"), 1)...)
-	t3 := q.Enqueue(f.ctx, eventstore.AtHeadBy(h2.Position, prev), events("q/x", newCmd("q"), 1)...)
+	badEvents, bad := ided(events("q/x", newCmd("q"), 1))
+	t1 := q.Enqueue(f.ctx, eventstore.AtHead(h2.Position+7), badEvents...)
+	t2 := q.Enqueue(f.ctx, eventstore.AtHeadEvent(h2.Position+1, bad), events("q/x", newCmd("q"), 1)...)
+	t3 := q.Enqueue(f.ctx, eventstore.AtHeadEvent(h2.Position, prev), events("q/x", newCmd("q"), 1)...)
 	_, err = t1(f.ctx)
 	requireConflict(t, err)
 	_, err = t2(f.ctx)
