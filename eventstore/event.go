@@ -199,7 +199,8 @@ type Enqueuer interface {
 // out of the queue and the Ticket returns ctx.Err(): nothing was written.
 // If ctx ends once the append is being written, the Ticket returns an
 // error that matches both ErrOutcomeUnknown and ctx.Err(): the append may
-// or may not be in the log. Repeating it with the same command id then
+// or may not be in the log. The Ticket may then be called again to wait
+// for the outcome; or repeating the append with the same command id
 // answers the question without writing anything twice.
 type Ticket func(ctx context.Context) (AppendResult, error)
 

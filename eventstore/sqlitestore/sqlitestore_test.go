@@ -568,7 +568,11 @@ func TestOutcomeUnknownWhileWriting(t *testing.T) {
 		t.Fatalf("follower: %v", err)
 	}
 	// The append was queued with a context that did not end: it is
-	// written, and repeating it answers with what it wrote.
+	// written; waiting again tells so, and repeating it answers with what
+	// it wrote.
+	if res, err := follower(ctx); err != nil || res.Events[0].Position != 2 {
+		t.Errorf("waiting again: %v %+v", err, res)
+	}
 	if h, _ := s.Head(ctx); h.Position != 2 {
 		t.Errorf("head at %d, want 2", h.Position)
 	}
