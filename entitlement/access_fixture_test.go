@@ -79,7 +79,7 @@ func accessWorldOn(w *world) (*world, *fakeDeliverer) {
 	t := w.t
 	t.Helper()
 	fd := newFakeDeliverer()
-	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, IDs: SeededIDs(2), Deliverer: fd,
+	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, IDs: SeededIDs(2), EventIDs: seededEventIDs(2), Deliverer: fd,
 		NewCommandID: func() string { w.n++; return "acmd-" + itoa(w.n) }})
 	require.NoError(t, err)
 	w.m = m

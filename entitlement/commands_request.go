@@ -56,10 +56,15 @@ type ReprocessAssignment struct {
 }
 
 // RecordDelivery records what the Deliverer did with pending grants and
-// removals, and completes the requests whose delivery thereby ended. The
-// Manager executes it by itself after every command; only the system may.
+// removals, and completes the requests whose delivery thereby ended: those
+// of the assignments named in Outcomes or Complete that are delivering and
+// have nothing pending left. The Manager executes it by itself after every
+// command that leaves delivery work; only the system may.
 type RecordDelivery struct {
 	Outcomes []DeliveryOutcome
+	// Complete names assignments being delivered with nothing to grant
+	// (their package has no resource roles), whose requests are complete.
+	Complete []string
 }
 
 // Delivery actions of a DeliveryOutcome.

@@ -54,12 +54,15 @@ type deliveryWork struct {
 	action string
 }
 
-// pendingDelivery lists the pending grants and removals, sorted by
-// assignment and role scope, and reports whether some assignment in
-// delivering has nothing pending and awaits completion.
-func (s *State) pendingDelivery() (work []deliveryWork, finish bool) {
-	for id := range s.ix.deliveries.Keys() {
-		a, _ := s.assignments.Get(id)
+// pendingDeliveryOf lists the pending grants and removals of the
+// assignments ids, sorted by assignment and role scope, and those of them
+// in delivering with nothing pending, whose requests await completion.
+func (s *State) pendingDeliveryOf(ids []string) (work []deliveryWork, complete []string) {
+	for _, id := range ids {
+		a, ok := s.assignments.Get(id)
+		if !ok || !a.hasDeliveryWork() {
+			continue
+		}
 		pending := false
 		for _, r := range a.Resources {
 			var action string
@@ -80,10 +83,10 @@ func (s *State) pendingDelivery() (work []deliveryWork, finish bool) {
 			}})
 		}
 		if !pending && a.State == AssignmentStateDelivering {
-			finish = true
+			complete = append(complete, a.ID)
 		}
 	}
-	return work, finish
+	return work, complete
 }
 
 // deliver calls d for the pending work: grants first, then removals. A
@@ -201,11 +204,20 @@ func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: typ,
 			Data: &ResourceDeliveryPayload{AssignmentID: x.ID, TargetID: x.TargetID, Resource: r}})
 	}
-	for _, id := range slices.Collect(p.s.ix.deliveries.Keys()) {
-		x, _ := p.s.assignments.Get(id)
-		if x.State != AssignmentStateDelivering || x.hasPending() {
+	// Complete the requests of the assignments whose delivery this ended.
+	done := map[string]bool{}
+	for _, id := range append(slices.Collect(func(yield func(string) bool) {
+		for _, o := range c.Outcomes {
+			if !yield(o.AssignmentID) {
+				return
+			}
+		}
+	}), c.Complete...) {
+		x, ok := p.s.assignments.Get(id)
+		if !ok || done[id] || x.State != AssignmentStateDelivering || x.hasPending() {
 			continue
 		}
+		done[id] = true
 		outcome := deliveryOutcome(x.Resources)
 		p.requestChanged(outcomeEventType(outcome), x.RequestID, x.ID, now)
 	}

@@ -61,8 +61,10 @@
 // # Manager
 //
 // A Manager ties the State to an event log: it replays the log on start,
-// decides each command against the state at the log's head, appends with
-// that head as the expected position, applies what it appended and, if
-// another writer got there first, catches up and decides again. It also
-// writes the built-in General catalog into a log that lacks it.
+// decides each command on the state with the commands still being written
+// applied, queues the append to the store's group commit chained on the last
+// event it was decided after, and returns once it is durable; if an append
+// fails or another writer got there first, the commands decided after it
+// are decided again. Readers get an immutable snapshot (State) in O(1). It
+// also writes the built-in General catalog into a log that lacks it.
 package entitlement

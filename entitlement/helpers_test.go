@@ -1,10 +1,13 @@
 package entitlement
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/accessledger/accessledger/internal/pmap"
+	"github.com/oklog/ulid/v2"
 	"testing"
 	"time"
 
@@ -57,7 +60,7 @@ func newWorldOn(t testing.TB, st eventstore.Store) *world {
 	clock := &testClock{t: t0}
 	n := 0
 	m, err := NewManager(ctx, st, Options{
-		Clock: clock, IDs: SeededIDs(1),
+		Clock: clock, IDs: SeededIDs(1), EventIDs: seededEventIDs(1),
 		NewCommandID: func() string { n++; return fmt.Sprintf("cmd-%d", n) },
 	})
 	require.NoError(t, err)
@@ -173,4 +176,16 @@ func (w *world) replayed() *State {
 func at[V any](m *pmap.Map[V], k string) V {
 	v, _ := m.Get(k)
 	return v
+}
+
+// seededEventIDs returns a deterministic source of event ids, counting up
+// from seed in the ULID's random part.
+func seededEventIDs(seed uint64) func() ulid.ULID {
+	n := seed << 32
+	return func() ulid.ULID {
+		n++
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[8:], n)
+		return ulid.MustNew(ulid.Timestamp(t0), bytes.NewReader(b[6:]))
+	}
 }

@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/google/uuid"
+	"github.com/oklog/ulid/v2"
 )
 
 // Store is what the Manager needs of an event log; eventstore.Store
-// satisfies it.
+// satisfies it. A store that also implements eventstore.Enqueuer (both
+// backends of this module do) lets concurrent commands share commits.
 type Store interface {
 	Append(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) (eventstore.AppendResult, error)
 	ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error]
@@ -36,17 +40,22 @@ type Options struct {
 	Clock Clock
 	// IDs hands out object ids; defaults to random UUIDs.
 	IDs IDSource
+	// EventIDs hands out the ids of the events the Manager appends;
+	// defaults to ulid.Make. The Manager names its events itself so that
+	// each append can state the event it was decided after.
+	EventIDs func() ulid.ULID
 	// Logger receives a debug line per executed command; defaults to
 	// discarding.
 	Logger *slog.Logger
 	// NewCommandID makes the command id of an Execute without
 	// WithCommandID; defaults to random UUIDs. It is called under the
-	// manager's lock, like IDs and Clock.
+	// manager's lock, like IDs, EventIDs and Clock.
 	NewCommandID func() string
 	// Upcasters turn old payloads into the current schema while replaying.
 	Upcasters *eventstore.Upcasters
-	// MaxRetries bounds how often Execute decides again after a concurrent
-	// append (an eventstore.ErrConflict); defaults to 8.
+	// MaxRetries bounds how often Execute decides again after its append
+	// was refused because the log moved (another writer appended, or a
+	// command it was decided after failed); defaults to 8.
 	MaxRetries int
 	// Deliverer grants and revokes resource roles; defaults to
 	// RecordOnlyDeliverer, which only records.
@@ -59,17 +68,68 @@ type Options struct {
 const bootstrapCommandID = "accessledger/bootstrap/general-catalog"
 
 // Manager executes commands against an event log and keeps the State that
-// is the fold of that log. It is safe for concurrent use; it starts no
+// is the fold of that log. It is safe for concurrent use.
+//
+// Concurrent commands share commits. A command is decided under the
+// manager's lock on the state that includes the commands still being
+// written (the speculative state), queued to the store's group commit
+// with a condition naming the last event it was decided after, and waited
+// for outside the lock; the next command is decided meanwhile. A command
+// returns once its events are durable. If an append fails, every command
+// decided after it fails its condition too and is decided again, and the
+// State readers see (State, Read) only ever holds events that are in the
+// log: it moves on when an append is known to be written.
+//
+// Delivery (the Deliverer) runs with no lock held. The Manager starts no
 // goroutines.
 type Manager struct {
 	store Store
+	queue eventstore.Enqueuer // store, if it queues appends
 	opts  Options
+	seed  maphash.Seed
 
-	mu            sync.Mutex
-	lastCommandID string
-	state         *State
-	head          eventstore.Position
-	commands      map[string][2]eventstore.Position // command id -> first and last position
+	mu        sync.Mutex
+	committed *State // the fold of the log up to head; read-only
+	head      eventstore.Position
+	headID    ulid.ULID
+	spec      *State // committed with the events of inflight applied
+	specHead  eventstore.Position
+	specID    ulid.ULID
+	inflight  []*batch
+	// commands maps the hash of every command id in the log to the
+	// positions its events took, for answering a repeated command.
+	commands map[uint64][2]eventstore.Position
+	// stale says that a catch-up failed: the next command catches up first.
+	stale bool
+
+	published atomic.Pointer[State]
+
+	// deliveries serialise the deliveries to each subject; see deliver.
+	deliveries [deliveryStripes]sync.Mutex
+}
+
+// batch is one command's append, queued and not yet settled.
+type batch struct {
+	cmdID   string
+	name    string // the command's name, for errors and logs
+	id      string // Result.ID of the decision
+	decided []Event
+	n       int
+	first   eventstore.Position // where its first event is to go
+	lastID  ulid.ULID
+	state   *State // the speculative state with this batch applied; read-only
+	ticket  eventstore.Ticket
+
+	// Set under the manager's lock.
+	waited  bool // res and err hold the store's answer
+	unknown bool // the caller stopped waiting: wait for the answer again
+	doomed  bool // decided after a batch that failed: it fails too
+	res     eventstore.AppendResult
+	err     error
+	settled chan struct{} // closed once the outcome below is set
+	out     Result
+	outErr  error
+	again   bool // decide the command again
 }
 
 // NewManager replays the log of store into a fresh State and returns a
@@ -92,6 +152,9 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	if opts.IDs == nil {
 		opts.IDs = RandomIDs()
 	}
+	if opts.EventIDs == nil {
+		opts.EventIDs = ulid.Make
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -104,11 +167,17 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	if opts.Deliverer == nil {
 		opts.Deliverer = RecordOnlyDeliverer{}
 	}
-	m := &Manager{store: store, opts: opts, state: NewState(), commands: map[string][2]eventstore.Position{}}
+	m := &Manager{store: store, opts: opts, seed: maphash.MakeSeed(), commands: map[uint64][2]eventstore.Position{}}
+	m.queue, _ = store.(eventstore.Enqueuer)
+	m.committed = NewState().snapshot()
+	m.spec = m.committed.Clone()
+	m.published.Store(m.committed)
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if err := m.catchUp(ctx); err != nil {
 		return nil, err
 	}
-	if !m.state.catalogs.Has(GeneralCatalogID) {
+	if !m.committed.catalogs.Has(GeneralCatalogID) {
 		if err := m.bootstrap(ctx); err != nil {
 			return nil, err
 		}
@@ -129,37 +198,59 @@ func (m *Manager) bootstrap(ctx context.Context) error {
 	return m.catchUp(ctx)
 }
 
-// catchUp applies every event after the manager's head. The caller holds
-// m.mu or owns m exclusively.
+// catchUp applies the events after the committed head to the committed
+// state and starts the speculative state afresh from it. The caller holds
+// m.mu and has no batch in flight (or only doomed ones).
 func (m *Manager) catchUp(ctx context.Context) error {
+	var next *State
 	for e, err := range m.opts.Upcasters.Events(m.store.ReadAll(ctx, m.head)) {
 		if err != nil {
+			m.stale = true
 			return fmt.Errorf("entitlement: read the log after position %d: %w", m.head, err)
 		}
 		de, err := DecodeEvent(e)
 		if err != nil {
+			m.stale = true
 			return err
 		}
-		if err := m.state.Apply(de); err != nil {
+		if next == nil {
+			next = m.committed.Clone()
+		}
+		if err := next.Apply(de); err != nil {
+			m.stale = true
 			return fmt.Errorf("entitlement: replay position %d: %w", e.Position, err)
 		}
-		m.head = e.Position
-		if id := e.Metadata.CommandID; id != "" {
-			r, ok := m.commands[id]
-			if !ok {
-				r[0] = e.Position
-			}
-			r[1] = e.Position
-			m.commands[id] = r
-		}
+		m.head, m.headID = e.Position, e.ID
+		m.remember(e.Metadata.CommandID, e.Position)
 	}
+	m.stale = false
+	if next != nil {
+		m.committed = next.snapshot()
+		m.published.Store(m.committed)
+	}
+	m.spec = m.committed.Clone()
+	m.specHead, m.specID = m.head, m.headID
 	return nil
 }
 
+// remember records that command id wrote the event at p.
+func (m *Manager) remember(commandID string, p eventstore.Position) {
+	if commandID == "" {
+		return
+	}
+	k := maphash.String(m.seed, commandID)
+	r, ok := m.commands[k]
+	if !ok {
+		r[0] = p
+	}
+	r[1] = p
+	m.commands[k] = r
+}
+
 // previous returns the events an earlier execution of the command id
-// appended, if there was one.
+// appended, if the log holds one. The caller holds m.mu.
 func (m *Manager) previous(ctx context.Context, commandID string) ([]eventstore.Event, bool, error) {
-	r, ok := m.commands[commandID]
+	r, ok := m.commands[maphash.String(m.seed, commandID)]
 	if !ok {
 		return nil, false, nil
 	}
@@ -175,7 +266,8 @@ func (m *Manager) previous(ctx context.Context, commandID string) ([]eventstore.
 			out = append(out, e)
 		}
 	}
-	return out, true, nil
+	// Another command id with the same hash: not a repeat.
+	return out, len(out) > 0, nil
 }
 
 // ExecOption adjusts one Execute.
@@ -187,7 +279,8 @@ type execOptions struct {
 
 // WithCommandID sets the command id. Executing again with the same id
 // appends nothing and returns the events of the first execution, so callers
-// can retry safely.
+// can retry safely: after an error, and in particular after an
+// *OutcomeUnknownError, repeat the command with the id it carries.
 func WithCommandID(id string) ExecOption { return func(o *execOptions) { o.commandID = id } }
 
 // WithCorrelationID sets the correlation id recorded in the events' metadata.
@@ -204,20 +297,50 @@ type Result struct {
 	// any: the new catalog, package, policy …, the resource request, the
 	// role scope; for a Duplicate, that of the first execution.
 	ID string
+	// CommandID is the command id the events were appended under (the one
+	// given with WithCommandID, or the one the Manager made).
+	CommandID string
 	// Duplicate reports that the command id had been executed before and
 	// nothing was appended; Events are those of the first execution.
 	Duplicate bool
 	// Delivery are the events of the RecordDelivery commands the Manager
 	// executed after the command, recording what its Deliverer did.
 	Delivery []eventstore.Event
+	// DeliveryError, if set, says why recording the delivery that followed
+	// the command failed. The command itself is in the log; DeliverPending
+	// (or the next ProcessDue) delivers what is left.
+	DeliveryError error
 }
 
-// Execute authorizes and decides cmd for actor against the current state,
-// appends the resulting events and applies them. A refused command appends
-// nothing and returns an *Error matching one of the package's sentinel
-// errors. Execute first catches up with what other writers appended; if
-// one appends between deciding and appending, it catches up and decides
-// again, a bounded number of times.
+// OutcomeUnknownError reports a command whose events went to the log but
+// whose caller's context ended while they were being written: they may or
+// may not be in the log. Executing the command again with
+// WithCommandID(CommandID) is safe: if they were written, it appends
+// nothing and returns them as a Duplicate. errors.Is matches it with
+// eventstore.ErrOutcomeUnknown and with the context's error.
+type OutcomeUnknownError struct {
+	Op        string // the command
+	CommandID string
+	Err       error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("%s: command %s: %v; repeat it with the same command id to learn the outcome", e.Op, e.CommandID, e.Err)
+}
+
+// Unwrap returns the store's error.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// Execute authorizes and decides cmd for actor, appends the resulting
+// events and applies them, then delivers what they started or ended (see
+// Deliverer). A refused command appends nothing and returns an *Error
+// matching one of the package's sentinel errors; a refusal is confirmed on
+// the log as it is (Execute catches up with other writers first).
+//
+// Execute reports success whenever the events were written, even if ctx
+// ended meanwhile. If ctx ends while they are being written it returns an
+// *OutcomeUnknownError at once; a ctx that ends before the append was
+// taken to be written makes Execute return ctx.Err() with nothing written.
 func (m *Manager) Execute(ctx context.Context, actor Actor, cmd Command, opts ...ExecOption) (Result, error) {
 	var xo execOptions
 	for _, o := range opts {
@@ -226,109 +349,332 @@ func (m *Manager) Execute(ctx context.Context, actor Actor, cmd Command, opts ..
 	if cmd == nil {
 		return Result{}, invalid("Execute", "", "no command")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	res, err := m.execute(ctx, actor, cmd, time.Time{}, xo)
+	res, decided, err := m.run(ctx, actor, cmd, time.Time{}, xo)
 	if err != nil {
 		return res, err
 	}
-	res.Delivery, err = m.deliverPending(ctx, m.lastCommandID)
-	return res, err
+	res.Delivery, res.DeliveryError = m.deliverAfter(ctx, res, decided)
+	return res, nil
 }
 
-// execute decides cmd and appends its events. A zero at decides at the
-// clock's time. The caller holds m.mu.
-func (m *Manager) execute(ctx context.Context, actor Actor, cmd Command, at time.Time, xo execOptions) (Result, error) {
+// run executes cmd (at the clock's time, or at if not zero) up to the
+// point where its events are durable, deciding again when its append is
+// refused because the log moved. It returns the domain events it decided,
+// or nil for a duplicate.
+func (m *Manager) run(ctx context.Context, actor Actor, cmd Command, at time.Time, xo execOptions) (Result, []Event, error) {
+	m.mu.Lock()
 	if xo.commandID == "" {
 		xo.commandID = m.opts.NewCommandID()
 	}
-	m.lastCommandID = xo.commandID
-	// Decide against the log as it is now, not as this manager last saw it:
-	// another writer may have appended, and a refusal decided on a stale
-	// state would be wrong.
-	if err := m.catchUp(ctx); err != nil {
-		return Result{}, err
+	m.mu.Unlock()
+	confirmed := false
+	for attempt := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return Result{}, nil, err
+		}
+		m.mu.Lock()
+		b, wait, res, err := m.decideAndQueue(ctx, actor, cmd, at, xo)
+		if err != nil && !confirmed && isRefusal(err) {
+			// A refusal must hold on the log as it is, not only as this
+			// manager last saw it: let the commands in flight settle, and
+			// if another writer appended meanwhile, decide again.
+			confirmed = true
+			moved, merr := m.logMoved(ctx)
+			m.mu.Unlock()
+			if merr != nil {
+				return Result{}, nil, merr
+			}
+			if moved {
+				continue
+			}
+			m.opts.Logger.DebugContext(ctx, "command refused", "command", cmd.commandName(), "actor", actor.ID, "error", err)
+			return Result{}, nil, err
+		}
+		m.mu.Unlock()
+		switch {
+		case err != nil || (b == nil && wait == nil):
+			return res, nil, err
+		case wait != nil:
+			// The same command id is in flight: its outcome is ours. (It
+			// may be the append of an earlier Execute of this command
+			// whose caller stopped waiting: settle resolves it.)
+			m.mu.Lock()
+			m.settle(true)
+			m.mu.Unlock()
+			<-wait.settled
+			if wait.outErr == nil && !wait.again {
+				r := wait.out
+				r.Duplicate = true
+				return r, nil, nil
+			}
+			continue
+		}
+		res, err, again := m.await(ctx, b)
+		if again && b.doomed {
+			// A command decided before this one failed: that is progress,
+			// not contention, and does not count as an attempt.
+			continue
+		}
+		if again && attempt < m.opts.MaxRetries {
+			attempt++
+			continue
+		}
+		if again {
+			err = &Error{Op: b.name, Kind: ErrConflict, Reason: fmt.Sprintf("other writers kept appending to the log; gave up after %d attempts", attempt+1), Err: b.err}
+		}
+		if err == nil {
+			m.opts.Logger.DebugContext(ctx, "command executed", "command", b.name, "actor", actor.ID,
+				"events", len(res.Events), "duplicate", res.Duplicate)
+		}
+		return res, b.decided, err
 	}
+}
 
+func isRefusal(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// logMoved waits for the batches in flight to settle and reports whether
+// the log holds events this manager has not applied, catching up if so.
+// The caller holds m.mu.
+func (m *Manager) logMoved(ctx context.Context) (bool, error) {
+	m.drain()
+	if len(m.inflight) > 0 {
+		// Others queued meanwhile; their appends will tell of any other
+		// writer.
+		return false, nil
+	}
+	h, err := m.store.Head(ctx)
+	if err != nil {
+		return false, fmt.Errorf("entitlement: read the log's head: %w", err)
+	}
+	if h.Position == m.head {
+		return false, nil
+	}
+	return true, m.catchUp(ctx)
+}
+
+// drain waits until the batches in flight now have settled. The caller
+// holds m.mu; drain lets go of it while it waits.
+func (m *Manager) drain() {
+	if len(m.inflight) == 0 {
+		return
+	}
+	last := m.inflight[len(m.inflight)-1]
+	for {
+		m.settle(true)
+		select {
+		case <-last.settled:
+			return
+		default:
+		}
+		first := m.inflight[0].settled
+		m.mu.Unlock()
+		<-first
+		m.mu.Lock()
+	}
+}
+
+// decideAndQueue decides cmd on the speculative state and queues its
+// events. It returns the queued batch; or a batch of the same command id
+// already in flight to wait for; or, with neither, the result of a
+// command that appends nothing (a repeat, or a decision without events)
+// or the refusal. The caller holds m.mu.
+func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, at time.Time, xo execOptions) (*batch, *batch, Result, error) {
+	if m.stale && len(m.inflight) == 0 {
+		if err := m.catchUp(ctx); err != nil {
+			return nil, nil, Result{}, err
+		}
+	}
+	for _, b := range m.inflight {
+		if b.cmdID == xo.commandID {
+			return nil, b, Result{}, nil
+		}
+	}
+	if prev, ok, err := m.previous(ctx, xo.commandID); ok || err != nil {
+		r := Result{Events: prev, Duplicate: true, CommandID: xo.commandID}
+		if err == nil {
+			if de, derr := DecodeEvent(prev[0]); derr == nil {
+				r.ID = primaryID(de)
+			}
+		}
+		return nil, nil, r, err
+	}
+	now := at
+	if now.IsZero() {
+		now = m.opts.Clock.Now()
+	}
+	now = now.UTC()
+	d, err := decide(m.spec, actor, now, m.opts.IDs, cmd)
+	if err != nil {
+		return nil, nil, Result{}, err
+	}
+	if len(d.events) == 0 {
+		return nil, nil, Result{ID: d.id, CommandID: xo.commandID}, nil
+	}
 	md := eventstore.Metadata{
 		ActorID: actor.ID, ActorKind: string(actor.Kind), OnBehalfOf: actor.OnBehalfOf,
 		CorrelationID: xo.correlationID, CausationID: xo.causationID, CommandID: xo.commandID,
 	}
-	for attempt := 0; ; attempt++ {
-		if prev, ok, err := m.previous(ctx, xo.commandID); ok {
-			r := Result{Events: prev, Duplicate: true}
-			if err == nil && len(prev) > 0 {
-				if de, derr := DecodeEvent(prev[0]); derr == nil {
-					r.ID = primaryID(de)
-				}
-			}
-			return r, err
+	nes := make([]eventstore.NewEvent, len(d.events))
+	for i, e := range d.events {
+		if nes[i], err = e.encode(now, md); err != nil {
+			return nil, nil, Result{}, err
 		}
-		now := at
-		if now.IsZero() {
-			now = m.opts.Clock.Now()
-		}
-		now = now.UTC()
-		d, err := decide(m.state, actor, now, m.opts.IDs, cmd)
-		if err != nil {
-			m.opts.Logger.DebugContext(ctx, "command refused", "command", cmd.commandName(), "actor", actor.ID, "error", err)
-			return Result{}, err
-		}
-		if len(d.events) == 0 {
-			return Result{ID: d.id}, nil
-		}
-		nes := make([]eventstore.NewEvent, len(d.events))
-		for i, e := range d.events {
-			if nes[i], err = e.encode(now, md); err != nil {
-				return Result{}, err
+		nes[i].ID = m.opts.EventIDs()
+	}
+	next := d.state
+	if next == nil {
+		next = m.spec.Clone()
+		for _, e := range d.events {
+			if err := next.Apply(e); err != nil {
+				return nil, nil, Result{}, err
 			}
 		}
-		res, err := m.store.Append(ctx, eventstore.AtHead(m.head), nes...)
-		if errors.Is(err, eventstore.ErrConflict) && attempt < m.opts.MaxRetries {
-			if err := m.catchUp(ctx); err != nil {
-				return Result{}, err
-			}
-			continue
+	}
+	b := &batch{
+		cmdID: xo.commandID, name: cmd.commandName(), id: d.id, decided: d.events, n: len(nes),
+		first: m.specHead + 1, lastID: nes[len(nes)-1].ID, state: next.snapshot(), settled: make(chan struct{}),
+	}
+	cond := eventstore.AtHeadEvent(m.specHead, m.specID)
+	m.spec, m.specHead, m.specID = next, m.specHead+eventstore.Position(len(nes)), b.lastID
+	// The append is queued with a context that does not end: whether it is
+	// written is decided by the store's queue, and a caller who stops
+	// waiting learns so from the Ticket.
+	wctx := context.WithoutCancel(ctx)
+	if m.queue != nil {
+		b.ticket = m.queue.Enqueue(wctx, cond, nes...)
+	} else {
+		// A store that cannot queue is written to under the lock, one
+		// command at a time.
+		res, err := m.store.Append(wctx, cond, nes...)
+		b.ticket = func(context.Context) (eventstore.AppendResult, error) { return res, err }
+	}
+	m.inflight = append(m.inflight, b)
+	return b, nil, Result{}, nil
+}
+
+// await waits for b's append and settles it. again asks the caller to
+// decide the command again.
+func (m *Manager) await(ctx context.Context, b *batch) (res Result, err error, again bool) {
+	ar, aerr := b.ticket(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if errors.Is(aerr, eventstore.ErrOutcomeUnknown) {
+		b.unknown = true
+		m.settle(false)
+		return Result{CommandID: b.cmdID}, &OutcomeUnknownError{Op: b.name, CommandID: b.cmdID, Err: aerr}, false
+	}
+	b.res, b.err, b.waited = ar, aerr, true
+	m.settle(true)
+	for {
+		select {
+		case <-b.settled:
+			return b.out, b.outErr, b.again
+		default:
 		}
-		if err != nil {
-			return Result{}, fmt.Errorf("entitlement: %s: append: %w", cmd.commandName(), err)
-		}
-		if err := m.catchUp(ctx); err != nil {
-			return Result{}, err
-		}
-		id := d.id
-		if res.Duplicate && len(res.Events) > 0 {
-			id = ""
-			if de, err := DecodeEvent(res.Events[0]); err == nil {
-				id = primaryID(de)
-			}
-		}
-		m.opts.Logger.DebugContext(ctx, "command executed", "command", cmd.commandName(), "actor", actor.ID,
-			"events", len(res.Events), "duplicate", res.Duplicate)
-		return Result{Events: res.Events, ID: id, Duplicate: res.Duplicate}, nil
+		// A batch before b has not settled: its caller is about to.
+		first := m.inflight[0].settled
+		m.mu.Unlock()
+		<-first
+		m.mu.Lock()
+		m.settle(true)
 	}
 }
 
-// Read calls f with the current state while holding the manager's lock, so
-// f sees a consistent state. f must not keep the *State.
+// settle settles the batches in flight in queue order, as far as their
+// outcomes are known. With resolve, a batch whose caller stopped waiting
+// is waited for here: settle is then called because a later batch's
+// outcome came, and the store answers in queue order. The caller holds
+// m.mu.
+func (m *Manager) settle(resolve bool) {
+	for len(m.inflight) > 0 {
+		b := m.inflight[0]
+		if !b.waited {
+			if !b.unknown || !resolve {
+				return
+			}
+			b.res, b.err = b.ticket(context.Background())
+			b.waited = true
+		}
+		m.inflight[0] = nil
+		m.inflight = m.inflight[1:]
+		m.settleOne(b)
+		close(b.settled)
+	}
+}
+
+// settleOne moves the committed state past b if b was written where it
+// was decided, and otherwise starts the speculative state afresh from the
+// committed one; every batch still in flight was decided after b and
+// fails too.
+func (m *Manager) settleOne(b *batch) {
+	written := b.err == nil && !b.res.Duplicate
+	if written && !b.doomed && len(b.res.Events) == b.n && b.res.Events[0].Position == b.first {
+		m.committed, m.head, m.headID = b.state, b.res.Events[b.n-1].Position, b.lastID
+		for _, e := range b.res.Events {
+			m.remember(b.cmdID, e.Position)
+		}
+		m.published.Store(m.committed)
+		b.out = Result{Events: b.res.Events, ID: b.id, CommandID: b.cmdID}
+		return
+	}
+	if !b.doomed {
+		for _, x := range m.inflight {
+			x.doomed = true
+		}
+		m.spec = m.committed.Clone()
+		m.specHead, m.specID = m.head, m.headID
+	}
+	var ce *eventstore.ConflictError
+	switch {
+	case written:
+		// Written, but not on the prefix it was decided on, which the
+		// chained conditions rule out. The log is the truth: catch up.
+		b.out = Result{Events: b.res.Events, ID: b.id, CommandID: b.cmdID}
+		m.stale = true
+	case b.err == nil: // a duplicate: another writer executed the command
+		b.out = Result{Events: b.res.Events, Duplicate: true, CommandID: b.cmdID}
+		if de, err := DecodeEvent(b.res.Events[0]); err == nil {
+			b.out.ID = primaryID(de)
+		}
+		m.stale = true
+	case errors.As(b.err, &ce):
+		// The log moved under b: another writer appended, or the batch b
+		// was decided after failed.
+		b.again = true
+		if !b.doomed {
+			m.stale = true
+		}
+	default:
+		b.outErr = fmt.Errorf("entitlement: %s: append: %w", b.name, b.err)
+	}
+	if m.stale && len(m.inflight) == 0 {
+		// Nothing in flight: catch up now, so that the next decision
+		// sees the other writer's events. (With batches in flight, all
+		// doomed, the first command decided after they settle does.)
+		_ = m.catchUp(context.Background())
+	}
+}
+
+// Read calls f with the current state. f may keep it: it is a read-only
+// snapshot (see State).
 func (m *Manager) Read(f func(s *State)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f(m.state)
+	f(m.published.Load())
 }
 
-// State returns the current state as a read-only snapshot, in O(1): it
-// shares everything with the Manager's state and never changes, so any
-// number of goroutines may read it while commands go on. Its reads take
-// an Actor and authorize like commands. Clone it to apply events of your
-// own.
+// State returns the current state as a read-only snapshot, in O(1) and
+// without waiting for commands: it holds every event known to be in the
+// log up to Head and never changes, so any number of goroutines may read
+// it while commands go on. Its reads take an Actor and authorize like
+// commands. Clone it to apply events of your own.
 func (m *Manager) State() *State {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.state.snapshot()
+	return m.published.Load()
 }
 
-// Head returns the position of the last event the manager has applied.
+// Head returns the position of the last event the manager has applied to
+// the State it publishes.
 func (m *Manager) Head() eventstore.Position {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -336,9 +682,13 @@ func (m *Manager) Head() eventstore.Position {
 }
 
 // CatchUp applies events other writers appended to the log since the last
-// call.
+// call. It first waits for the commands in flight to settle.
 func (m *Manager) CatchUp(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.drain()
+	if len(m.inflight) > 0 {
+		return nil // others keep queueing; their appends catch up if needed
+	}
 	return m.catchUp(ctx)
 }

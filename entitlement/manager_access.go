@@ -2,6 +2,8 @@ package entitlement
 
 import (
 	"context"
+	"hash/maphash"
+	"slices"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
@@ -12,21 +14,100 @@ import (
 // writers keep adding work.
 const maxDeliveryRounds = 8
 
-// deliverPending calls the Deliverer for every pending grant and removal
-// and records the outcomes with RecordDelivery, caused by the command
-// causation. The caller holds m.mu.
+// deliverAfter delivers what a command's events started or ended: the
+// pending grants and removals of the assignments they touched, and no
+// other, so that a slow Deliverer delays only the commands whose work it
+// is doing. decided are the command's domain events (nil for a repeat,
+// whose stored events are decoded).
+func (m *Manager) deliverAfter(ctx context.Context, res Result, decided []Event) ([]eventstore.Event, error) {
+	if decided == nil {
+		for _, e := range res.Events {
+			de, err := DecodeEvent(e)
+			if err != nil {
+				return nil, err
+			}
+			decided = append(decided, de)
+		}
+	}
+	ids := touchedAssignments(m.State(), decided)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return m.deliver(ctx, ids, res.CommandID)
+}
+
+// touchedAssignments returns the assignments whose resource roles events
+// may have left pending: those they create, end, reprocess or whose
+// package's role scopes they change.
+func touchedAssignments(s *State, events []Event) []string {
+	var ids []string
+	for _, e := range events {
+		switch d := e.Data.(type) {
+		case *AssignmentDelivering:
+			ids = append(ids, d.Assignment.ID)
+		case *AssignmentExpired:
+			ids = append(ids, d.AssignmentID)
+		case *AssignmentRef:
+			ids = append(ids, d.AssignmentID)
+		case *RequestChanged:
+			if d.AssignmentID != "" {
+				ids = append(ids, d.AssignmentID)
+			}
+		case *ResourceRoleScopeChanged:
+			ids = append(ids, collect(&s.ix.liveByPackage, d.AccessPackageID)...)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// deliveryStripes is how many locks the subjects of deliveries are spread
+// over.
+const deliveryStripes = 64
+
+// deliveringKey marks the context a Deliverer is called with, so that a
+// Deliverer that executes commands with it does not wait for the subject
+// locks its own delivery holds.
+type deliveringKey struct{}
+
+// deliver calls the Deliverer for the pending grants and removals of the
+// assignments ids and records the outcomes with RecordDelivery, caused by
+// the command causation.
 //
-// The Deliverer is called under the manager's lock, so commands wait while
-// it works; a slow Deliverer should queue the work and return.
-func (m *Manager) deliverPending(ctx context.Context, causation string) ([]eventstore.Event, error) {
+// The manager's lock is not held while the Deliverer works: it may take
+// its time, and call the Manager. Deliveries to the same subject are
+// serialised (by striped locks on the subject): a role is revoked only when
+// no other assignment of the subject holds it, and that is decided on the
+// state read once the subject's earlier deliveries are recorded, so that a
+// revocation never undoes a grant made in between. Deliveries to other
+// subjects go on at the same time. Two processes delivering to one subject
+// at once are not serialised: run delivery in one of them (see
+// DeliverPending) if their Deliverer cannot tell.
+func (m *Manager) deliver(ctx context.Context, ids []string, causation string) ([]eventstore.Event, error) {
+	if ctx.Value(deliveringKey{}) == nil {
+		var stripes []int
+		s := m.State()
+		for _, id := range ids {
+			if a, ok := s.assignments.Get(id); ok {
+				stripes = append(stripes, int(maphash.String(m.seed, a.TargetID)%deliveryStripes))
+			}
+		}
+		slices.Sort(stripes)
+		for _, i := range slices.Compact(stripes) {
+			m.deliveries[i].Lock()
+			defer m.deliveries[i].Unlock()
+		}
+		ctx = context.WithValue(ctx, deliveringKey{}, true)
+	}
 	var out []eventstore.Event
 	for range maxDeliveryRounds {
-		work, finish := m.state.pendingDelivery()
-		if len(work) == 0 && !finish {
+		s := m.State()
+		work, complete := s.pendingDeliveryOf(ids)
+		if len(work) == 0 && len(complete) == 0 {
 			break
 		}
-		outcomes := m.state.deliver(ctx, m.opts.Deliverer, work)
-		res, err := m.execute(ctx, SystemActor(), RecordDelivery{Outcomes: outcomes}, time.Time{},
+		outcomes := s.deliver(ctx, m.opts.Deliverer, work)
+		res, _, err := m.run(ctx, SystemActor(), RecordDelivery{Outcomes: outcomes, Complete: complete}, time.Time{},
 			execOptions{causationID: causation})
 		if err != nil {
 			return out, err
@@ -39,16 +120,17 @@ func (m *Manager) deliverPending(ctx context.Context, causation string) ([]event
 	return out, nil
 }
 
-// DeliverPending calls the Deliverer for grants and removals still pending
-// (after a crash between a command and its delivery, say) and records the
-// outcomes. Execute and ProcessDue do this by themselves.
+// DeliverPending calls the Deliverer for every grant and removal still
+// pending (after a crash between a command and its delivery, say, or a
+// delivery whose recording failed) and records the outcomes. Execute and
+// ProcessDue deliver what their own events start or end by themselves.
 func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.catchUp(ctx); err != nil {
+	if err := m.CatchUp(ctx); err != nil {
 		return Result{}, err
 	}
-	evs, err := m.deliverPending(ctx, "")
+	s := m.State()
+	ids := slices.Collect(s.ix.deliveries.Keys())
+	evs, err := m.deliver(ctx, ids, "")
 	return Result{Delivery: evs}, err
 }
 
@@ -58,14 +140,14 @@ func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 // delivers what that started or ended. Its events carry until as their
 // time; the times inside them (expiredDateTime, completedDateTime …) are
 // the instants the work fell due. Nothing time-driven happens without
-// this call. until may not be after the clock's now.
+// this call. until may not be after the clock's now. The due work is found
+// in a queue ordered by time: with nothing due, ProcessDue costs a look at
+// its first entry.
 func (m *Manager) ProcessDue(ctx context.Context, until time.Time, opts ...ExecOption) (Result, error) {
 	var xo execOptions
 	for _, o := range opts {
 		o(&xo)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if now := m.opts.Clock.Now(); until.After(now) {
 		return Result{}, invalid("ProcessDue", "until", "%s is after the clock's now (%s)", until.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
@@ -77,18 +159,22 @@ func (m *Manager) ProcessDue(ctx context.Context, until time.Time, opts ...ExecO
 		if round > 0 {
 			xo.commandID = ""
 		}
-		r, err := m.execute(ctx, SystemActor(), AdvanceTime{}, until, xo)
+		r, decided, err := m.run(ctx, SystemActor(), AdvanceTime{}, until, xo)
 		if err != nil {
 			return res, err
 		}
 		if round == 0 {
-			res.ID, res.Duplicate = r.ID, r.Duplicate
+			res.ID, res.CommandID, res.Duplicate = r.ID, r.CommandID, r.Duplicate
 		}
 		res.Events = append(res.Events, r.Events...)
-		evs, err := m.deliverPending(ctx, m.lastCommandID)
+		evs, err := m.deliverAfter(ctx, r, decided)
 		res.Delivery = append(res.Delivery, evs...)
-		if err != nil || len(r.Events) == 0 || r.Duplicate || len(evs) == 0 {
-			return res, err
+		if err != nil {
+			res.DeliveryError = err
+			return res, nil
+		}
+		if len(r.Events) == 0 || r.Duplicate || len(evs) == 0 {
+			return res, nil
 		}
 	}
 	return res, nil

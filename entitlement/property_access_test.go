@@ -483,6 +483,12 @@ func (w *accessProp) checkConvergence(t *rapid.T, s *State) {
 	for _, a := range s.assignments.All() {
 		require.False(t, a.hasPending(), "assignment %s has undelivered work after the step", a.ID)
 		if a.IsEnded() {
+			// A removal that failed may have left the role in place.
+			for _, r := range a.Resources {
+				if r.Status == DeliveryRemovalFailed {
+					uncertain[[2]string{a.TargetID, r.ResourceRoleScopeID}] = true
+				}
+			}
 			continue
 		}
 		for _, r := range a.Resources {
