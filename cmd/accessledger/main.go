@@ -10,6 +10,7 @@
 //	verify   check a log's hash chain and print its head
 //	events   print a log's events as NDJSON
 //	demo     write a sample history to a fresh log and verify it
+//	bench    generate a synthetic tenant and measure the write path
 //
 // Run "accessledger <command> --help" for a command's flags. Errors go to
 // standard error; the exit code is 0 on success, 1 when the work failed (a
@@ -39,6 +40,7 @@ var commands = []command{
 	{"verify", "check a log's hash chain and print its head", runVerify},
 	{"events", "print a log's events as NDJSON", runEvents},
 	{"demo", "write a sample history to a fresh log and verify it", runDemo},
+	{"bench", "generate a synthetic tenant and measure the write path", runBench},
 }
 
 func main() {

@@ -182,3 +182,21 @@ func TestIndependentVerifier(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "hash does not match")
 }
+
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a tenant on SQLite")
+	}
+	code, out, errOut := runCLI(t, "bench", "--users", "60,80", "--history-days", "3", "--single", "20", "--concurrent", "40",
+		"--dir", t.TempDir())
+	require.Equal(t, 0, code, errOut)
+	for _, want := range []string{"accessledger bench: 60 users", "accessledger bench: 80 users", "raw SQLite insert, one row per commit",
+		"request → delivered, 1 goroutine", "request → delivered, 16 goroutines", "ProcessDue expiring", "ProcessDue with nothing due",
+		"my assignments", "replay from SQLite", "heap per user, request and assignment", "3 days of history",
+		"at 80 users: "} {
+		assert.Contains(t, out, want)
+	}
+	assert.Contains(t, errOut, "60 users: replay", "progress, one line per phase when not on a terminal")
+	code, _, errOut = runCLI(t, "bench", "--users", "5")
+	assert.Equal(t, 2, code, errOut)
+}

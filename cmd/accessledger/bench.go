@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accessledger/accessledger/internal/workload"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "bench [--users 1000,100000] [flags]", stderr)
+	users := fs.String("users", "1000", "tenant sizes to run, comma-separated (each is a run of its own)")
+	seed := fs.Uint64("seed", 1, "the workload generator's seed")
+	dir := fs.String("dir", "", "keep each run's logs in a directory of its own in this one (default: a temporary directory, removed afterwards)")
+	history := fs.Int("history-days", 0, "days of generated history before measuring (0: about a request per user; -1: none)")
+	single := fs.Int("single", 0, "request → delivered loops by one goroutine (default: min(2000, users))")
+	concurrent := fs.Int("concurrent", 0, "request → delivered loops by --goroutines goroutines (default: min(8000, 2 × users))")
+	goroutines := fs.Int("goroutines", 16, "goroutines of the concurrent phase")
+	skipExpiry := fs.Bool("skip-expiry", false, "leave out filling the tenant and expiring every assignment")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var sizes []int
+	for f := range strings.SplitSeq(*users, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 10 {
+			return fmt.Errorf("%w: --users: %q is not a tenant size (10 or more users)", errUsage, f)
+		}
+		sizes = append(sizes, n)
+	}
+	var reports []*workload.Report
+	for _, n := range sizes {
+		p := newProgress(stderr, fmt.Sprintf("%d users", n))
+		rep, err := workload.Bench(ctx, workload.BenchConfig{
+			Users: n, Seed: *seed, Dir: *dir, HistoryDays: *history, Single: *single, Concurrent: *concurrent,
+			Goroutines: *goroutines, SkipExpiry: *skipExpiry,
+		}, p.report)
+		p.done()
+		if err != nil {
+			return err
+		}
+		reports = append(reports, rep)
+		printReport(stdout, rep)
+	}
+	if len(reports) > 1 {
+		small, large := reports[0], reports[len(reports)-1]
+		fmt.Fprintf(stdout, "\nrequest → delivered, 1 goroutine, at %s users: %.2fx the rate at %s users (target ≥ 0.9x)\n",
+			count(large.Users), large.Single.PerSecond()/small.Single.PerSecond(), count(small.Users))
+	}
+	return nil
+}
+
+// printReport writes one run's figures with the targets of the write-path
+// issue beside them.
+func printReport(w io.Writer, r *workload.Report) {
+	raw := r.RawInsertPerCommit.PerSecond()
+	fmt.Fprintf(w, "\naccessledger bench: %s users, %s events in the log\n\n", count(r.Users), count(int(r.Events)))
+	row := func(name, value, note string) { fmt.Fprintf(w, "  %-44s %18s   %s\n", name, value, note) }
+	fmt.Fprintln(w, "baseline, measured in the same run")
+	row("raw SQLite insert, one row per commit", perSecond(raw), "synchronous=FULL, WAL")
+	fmt.Fprintln(w, "\nwrite path")
+	row("request → delivered, 1 goroutine", perSecond(r.Single.PerSecond()),
+		fmt.Sprintf("%.2fx raw (target ≥ 0.35x: a request is two commits)", r.Single.PerSecond()/raw))
+	row(fmt.Sprintf("request → delivered, %d goroutines", r.Goroutines), perSecond(r.Concurrent.PerSecond()),
+		fmt.Sprintf("%.1fx one goroutine (target ≥ 4x), %.1f appends per commit", r.Concurrent.PerSecond()/r.Single.PerSecond(), r.AppendsPerCommit))
+	if r.Expiry.N > 0 {
+		row(fmt.Sprintf("ProcessDue expiring %s assignments", count(r.Expiry.N)), perSecond(r.Expiry.PerSecond()),
+			fmt.Sprintf("in %s (target ≥ 20,000/s)", r.Expiry.Elapsed.Round(time.Millisecond)))
+	}
+	row("ProcessDue with nothing due", latency(r.NothingDue), "p50 / p99 (target ≤ 100 µs)")
+	fmt.Fprintf(w, "\nper-user reads at %s users (p50 / p99; target ≤ 50 µs)\n", count(r.Users))
+	names := make([]string, 0, len(r.Reads))
+	for name := range r.Reads {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		row(name, latency(r.Reads[name]), "")
+	}
+	fmt.Fprintln(w, "\nstart and memory")
+	row("replay from SQLite", perSecond(r.Replay.PerSecond())+" ev",
+		fmt.Sprintf("%s events in %s (target ≥ 300,000/s)", count(r.Replay.N), r.Replay.Elapsed.Round(time.Millisecond)))
+	row("heap per user, request and assignment", fmt.Sprintf("%.0f B", r.BytesPerEntity()),
+		fmt.Sprintf("%s on the heap for %s of them (target ≤ 2 KiB)", mebibytes(r.HeapBytes), count(r.Entities)))
+	fmt.Fprintln(w, "\ngenerating the tenant")
+	row("directory and catalogs", perSecond(r.Build.PerSecond())+" ev", fmt.Sprintf("%s events in %s", count(r.Build.N), r.Build.Elapsed.Round(time.Millisecond)))
+	if r.History.N > 0 {
+		h := r.HistoryStats
+		row(fmt.Sprintf("%d days of history", h.Days), perSecond(r.History.PerSecond())+" ev",
+			fmt.Sprintf("%s events in %s: %s requests, %s approvals, %s denials, %s cancels, %s extensions, %s removals",
+				count(r.History.N), r.History.Elapsed.Round(time.Second), count(h.Requests), count(h.Approvals), count(h.Denials),
+				count(h.Cancels), count(h.Extensions), count(h.Removals)))
+	}
+}
+
+func perSecond(v float64) string { return count(int(v+0.5)) + " /s" }
+
+func latency(l workload.Latency) string {
+	return fmt.Sprintf("%s / %s", micro(l.P50), micro(l.P99))
+}
+
+func micro(d time.Duration) string {
+	if d < 10*time.Microsecond {
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
+
+func mebibytes(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// count formats n with thousands separators.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// progress shows how far a run got: a line rewritten in place on a
+// terminal, a line per phase otherwise.
+type progress struct {
+	w        io.Writer
+	label    string
+	terminal bool
+	phase    string
+	last     time.Time
+	started  time.Time
+}
+
+func newProgress(w io.Writer, label string) *progress {
+	p := &progress{w: w, label: label, started: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) report(pr workload.Progress) {
+	if !p.terminal {
+		if pr.Phase != p.phase {
+			p.phase = pr.Phase
+			fmt.Fprintf(p.w, "%s: %s\n", p.label, pr.Phase)
+		}
+		return
+	}
+	if pr.Phase == p.phase && time.Since(p.last) < 200*time.Millisecond && pr.Done < pr.Total {
+		return
+	}
+	p.phase, p.last = pr.Phase, time.Now()
+	bar := ""
+	if pr.Total > 1 {
+		const width = 30
+		fill := width * pr.Done / pr.Total
+		bar = fmt.Sprintf(" [%s%s] %s/%s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), count(pr.Done), count(pr.Total))
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s %s: %s%s", time.Since(p.started).Round(time.Second), p.label, pr.Phase, bar)
+}
+
+func (p *progress) done() {
+	if p.terminal {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
