@@ -173,8 +173,8 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		ID: id, RequestType: c.RequestType, State: RequestStateSubmitted, Status: RequestStatusAccepted,
 		Schedule: cloneSchedule(c.Schedule), Justification: c.Justification, Answers: cloneNonEmpty(c.Answers),
 		CreatedDateTime: now, AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
-		PolicyVersion: pol.Version, Policy: &pol.Policy,
-		TargetID: target, RequestorID: a.ID,
+		PolicyVersion: pol.Version,
+		TargetID:      target, RequestorID: a.ID,
 	}
 	if asg != nil {
 		req.AssignmentID = asg.ID

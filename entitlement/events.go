@@ -18,8 +18,17 @@ type Event struct {
 	Data   any
 }
 
-// SchemaVersion is the schema version of every payload this package writes.
-const SchemaVersion = 1
+// SchemaVersion returns the schema version of the payloads of eventType
+// that this package writes: 1, except for the events of new requests,
+// which are at 2 since they refer to the policy version they were
+// submitted under instead of holding a copy of it. DecodeEvent reads every
+// version up to this one.
+func SchemaVersion(eventType string) int {
+	if _, ok := requestCreatedTypes[eventType]; ok {
+		return 2
+	}
+	return 1
+}
 
 // Stream names, one stream per domain object.
 func catalogStream(id string) eventstore.StreamID { return eventstore.StreamID("catalog/" + id) }
@@ -290,8 +299,8 @@ func DecodeEvent(e eventstore.Event) (Event, error) {
 	if !ok {
 		return Event{}, fmt.Errorf("entitlement: unknown event type %q at position %d", e.Type, e.Position)
 	}
-	if v := e.SchemaVersion; v != 0 && v != SchemaVersion {
-		return Event{}, fmt.Errorf("entitlement: event %s at position %d has schema version %d, want %d", e.Type, e.Position, v, SchemaVersion)
+	if v, want := e.SchemaVersion, SchemaVersion(e.Type); v > want {
+		return Event{}, fmt.Errorf("entitlement: event %s at position %d has schema version %d, this version reads up to %d", e.Type, e.Position, v, want)
 	}
 	data := mk()
 	if err := json.Unmarshal(e.Payload, data); err != nil {
@@ -310,7 +319,7 @@ func (e Event) encode(now time.Time, md eventstore.Metadata) (eventstore.NewEven
 		return eventstore.NewEvent{}, fmt.Errorf("entitlement: encode %s: %w", e.Type, err)
 	}
 	return eventstore.NewEvent{
-		Stream: e.Stream, Type: e.Type, SchemaVersion: SchemaVersion,
+		Stream: e.Stream, Type: e.Type, SchemaVersion: SchemaVersion(e.Type),
 		OccurredAt: now, Metadata: md, Payload: p,
 	}, nil
 }

@@ -72,9 +72,19 @@ func requestCreatedType(t string) string {
 }
 
 // AssignmentRequestPayload carries a new request as submitted (status
-// Accepted), with the copy of its policy.
+// Accepted). Its Policy is nil: the request names its policy and the
+// policy's version, whose content the log holds in the policy's own events
+// (schema version 2). Payloads of schema version 1 carried a copy of the
+// policy; it is read, and used if the State no longer has that version.
 type AssignmentRequestPayload struct {
 	Request AssignmentRequest `json:"request"`
+}
+
+// requestCreatedTypes are the event types of new requests.
+var requestCreatedTypes = map[string]bool{
+	EventAssignmentRequestCreated: true, EventAssignmentExtendRequestCreated: true, EventAssignmentRemoveRequestCreated: true,
+	EventAdminAssignmentRequestCreated: true, EventAdminUpdateRequestCreated: true, EventAdminRemoveRequestCreated: true,
+	EventSystemAssignmentRequestCreated: true, EventSystemRemoveRequestCreated: true,
 }
 
 // ApprovalStagePayload records a stage opening or escalating, with the

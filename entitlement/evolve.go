@@ -146,6 +146,8 @@ func (s *State) apply(e Event) error {
 	case *SettingsUpdated:
 		st := d.Settings
 		s.settings = &st
+	case *AssignmentRequestPayload:
+		return s.applyNewRequest(d)
 	case *RoleAssignmentPayload:
 		ra := d.RoleAssignment
 		if e.Type == EventRoleAssignmentCreated {

@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -10,10 +11,6 @@ import (
 // It reports false for a payload it does not know.
 func (s *State) applyAccess(e Event) bool {
 	switch d := e.Data.(type) {
-	case *AssignmentRequestPayload:
-		r := cloneRequestData(d.Request)
-		r.Policy = s.sharedPolicy(&r)
-		s.putRequest(&r)
 	case *ApprovalStagePayload:
 		s.changeRequest(d.RequestID, func(r *AssignmentRequest) {
 			st := cloneStage(d.Stage)
@@ -75,15 +72,22 @@ func (s *State) applyAccess(e Event) bool {
 	return true
 }
 
-// sharedPolicy returns the policy a request recorded, shared with the
-// State's entry of that policy version when the State still has it (the
-// usual case: a request is submitted under the current version), so that
-// the requests of one version hold one copy of it.
-func (s *State) sharedPolicy(r *AssignmentRequest) *AssignmentPolicy {
+// applyNewRequest applies a new request, sharing the State's copy of the
+// policy version it names. A payload of schema version 1 carries a copy of
+// its own, used when the State no longer has that version (it never
+// happens in a log this package wrote: the request is applied right after
+// the decision that read the version).
+func (s *State) applyNewRequest(d *AssignmentRequestPayload) error {
+	r := cloneRequestData(d.Request)
 	if e, ok := s.policies.Get(r.AssignmentPolicyID); ok && e.Version == r.PolicyVersion {
-		return &e.Policy
+		r.Policy = &e.Policy
+	} else if r.Policy != nil {
+		r.Policy = r.Policy.Clone()
+	} else {
+		return fmt.Errorf("request %s names version %d of policy %s, which the state does not have", r.ID, r.PolicyVersion, r.AssignmentPolicyID)
 	}
-	return r.Policy.Clone()
+	s.putRequest(&r)
+	return nil
 }
 
 // changeRequest stores a changed copy of a request, if it exists.

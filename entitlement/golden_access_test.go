@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/memstore"
 	"github.com/oklog/ulid/v2"
 	"github.com/stretchr/testify/require"
@@ -17,6 +19,10 @@ import (
 // requests, an approval, a denial, a partial delivery, an extension, a
 // removal, escalation, notices and expiry.
 const goldenAccessLog = "testdata/access-log.golden.ndjson"
+
+// goldenAccessLogV1 is the same session as the log's first schema wrote
+// it, before new requests referred to their policy version.
+const goldenAccessLogV1 = "testdata/access-log.v1.ndjson"
 
 // TestGoldenAccessLog pins the vocabulary of requests, approvals and
 // assignments as TestGoldenAdminLog does for administration.
@@ -52,7 +58,36 @@ func TestGoldenAccessLog(t *testing.T) {
 	want, err := os.ReadFile(goldenAccessLog)
 	require.NoError(t, err, "run go test -run TestGoldenAccessLog -update to create it")
 	require.Equal(t, string(want), buf.String())
-	require.Equal(t, w.state(), w.replayed())
+	requireSameState(t, w.state(), w.replayed())
+
+	// The same session as written by the first version of the log, whose
+	// new requests carried a copy of their policy (schema version 1),
+	// replays to the same state.
+	setup := NewState()
+	for e, err := range st.ReadAll(ctx, 0) {
+		require.NoError(t, err)
+		if e.Position > start {
+			break
+		}
+		de, err := DecodeEvent(e)
+		require.NoError(t, err)
+		require.NoError(t, setup.Apply(de))
+	}
+	v1, err := os.ReadFile(goldenAccessLogV1)
+	require.NoError(t, err)
+	sc := bufio.NewScanner(bytes.NewReader(v1))
+	sc.Buffer(nil, 1<<20)
+	versions := map[int]int{}
+	for sc.Scan() {
+		var e eventstore.Event
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &e))
+		versions[e.SchemaVersion]++
+		de, err := DecodeEvent(e)
+		require.NoError(t, err)
+		require.NoError(t, setup.Apply(de))
+	}
+	require.Equal(t, map[int]int{1: len(bytes.Split(bytes.TrimSpace(v1), []byte("\n")))}, versions, "the old log is all version 1")
+	requireSameState(t, w.state(), setup)
 }
 
 // accessSession runs the access session of the golden log in w.

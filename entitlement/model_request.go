@@ -96,7 +96,7 @@ type AssignmentRequest struct {
 	AccessPackageID    string                        `json:"accessPackageId"`
 	AssignmentPolicyID string                        `json:"assignmentPolicyId"`
 	PolicyVersion      int                           `json:"policyVersion"`
-	Policy             *AssignmentPolicy             `json:"policy"`
+	Policy             *AssignmentPolicy             `json:"policy,omitempty"`
 	// AssignmentID is the assignment the request created (add) or acts on
 	// (update, remove); empty until an add request starts delivering.
 	AssignmentID string `json:"assignmentId,omitempty"`
