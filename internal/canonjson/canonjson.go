@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -35,7 +36,13 @@ const maxDepth = 200
 // It scans b once, without encoding/json: appends canonicalize every
 // payload, so this is on the log's hot path.
 func Canonicalize(b []byte) ([]byte, error) {
-	p := parser{in: b, out: make([]byte, 0, len(b))}
+	p := parsers.Get().(*parser)
+	defer func() {
+		p.in, p.out = nil, nil
+		parsers.Put(p)
+	}()
+	p.in, p.i, p.out = b, 0, make([]byte, 0, len(b))
+	p.keys, p.names, p.tmp = p.keys[:0], p.names[:0], p.tmp[:0]
 	p.skipSpace()
 	if err := p.value(0); err != nil {
 		return nil, err
@@ -46,6 +53,11 @@ func Canonicalize(b []byte) ([]byte, error) {
 	}
 	return p.out, nil
 }
+
+// parsers keeps parsers for reuse: their scratch space (member stacks,
+// names, the reordering buffer) would otherwise be allocated anew for
+// every payload.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 // Marshal encodes v with encoding/json and returns its canonical form.
 func Marshal(v any) ([]byte, error) {

@@ -108,11 +108,17 @@ func (m *Map[V]) owned(n *node[V]) *node[V] {
 	if n.own == m.own {
 		return n
 	}
-	c := &node[V]{keys: slices.Clone(n.keys), vals: slices.Clone(n.vals), size: n.size, own: m.own}
+	// Room for one more: a copy is made to be written, often by an insert.
+	c := &node[V]{keys: grown(n.keys), vals: grown(n.vals), size: n.size, own: m.own}
 	if n.kids != nil {
-		c.kids = slices.Clone(n.kids)
+		c.kids = grown(n.kids)
 	}
 	return c
+}
+
+// grown returns a copy of s with room for one more element.
+func grown[T any](s []T) []T {
+	return append(make([]T, 0, len(s)+1), s...)
 }
 
 func (m *Map[V]) claim() {
