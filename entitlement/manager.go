@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"hash/fnv"
 	"iter"
 	"log/slog"
 	"sync"
@@ -60,6 +60,14 @@ type Options struct {
 	// Deliverer grants and revokes resource roles; defaults to
 	// RecordOnlyDeliverer, which only records.
 	Deliverer Deliverer
+	// SnapshotPath is the snapshot file NewManager starts from and
+	// WriteSnapshot writes (see WriteSnapshot). Empty means beside the
+	// log, for a store that keeps it in a file (sqlitestore: the log's
+	// path with ".snapshot" added); for other stores, no snapshots.
+	SnapshotPath string
+	// NoSnapshot makes NewManager replay the whole log even when a
+	// snapshot file is there.
+	NoSnapshot bool
 }
 
 // bootstrapCommandID is the command id of the append that brings the
@@ -86,7 +94,6 @@ type Manager struct {
 	store Store
 	queue eventstore.Enqueuer // store, if it queues appends
 	opts  Options
-	seed  maphash.Seed
 
 	mu        sync.Mutex
 	committed *State // the fold of the log up to head; read-only
@@ -106,7 +113,21 @@ type Manager struct {
 
 	// deliveries serialise the deliveries to each subject; see deliver.
 	deliveries [deliveryStripes]sync.Mutex
+
+	started StartInfo
 }
+
+// StartInfo says how NewManager got to its state.
+type StartInfo struct {
+	// Snapshot is the snapshot it started from; its Path is empty if it
+	// replayed the whole log.
+	Snapshot SnapshotInfo
+	// Replayed is how many events it applied from the log.
+	Replayed int
+}
+
+// Started says how the manager got to its state when it started.
+func (m *Manager) Started() StartInfo { return m.started }
 
 // batch is one command's append, queued and not yet settled.
 type batch struct {
@@ -133,7 +154,9 @@ type batch struct {
 }
 
 // NewManager replays the log of store into a fresh State and returns a
-// Manager over it.
+// Manager over it. If a snapshot file matching the log is there (see
+// Options.SnapshotPath and WriteSnapshot), it starts from the snapshot and
+// replays only the events after it.
 //
 // The built-in General catalog (catalogType serviceDefault) is an ordinary
 // event in the log: if the replayed log does not hold it, NewManager appends
@@ -167,16 +190,19 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	if opts.Deliverer == nil {
 		opts.Deliverer = RecordOnlyDeliverer{}
 	}
-	m := &Manager{store: store, opts: opts, seed: maphash.MakeSeed(), commands: map[uint64][2]eventstore.Position{}}
+	m := &Manager{store: store, opts: opts, commands: map[uint64][2]eventstore.Position{}}
 	m.queue, _ = store.(eventstore.Enqueuer)
 	m.committed = NewState().snapshot()
 	m.spec = m.committed.Clone()
 	m.published.Store(m.committed)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.started.Snapshot, _ = m.loadSnapshot(ctx)
+	from := m.head
 	if err := m.catchUp(ctx); err != nil {
 		return nil, err
 	}
+	m.started.Replayed = int(m.head - from)
 	if !m.committed.catalogs.Has(GeneralCatalogID) {
 		if err := m.bootstrap(ctx); err != nil {
 			return nil, err
@@ -238,7 +264,7 @@ func (m *Manager) remember(commandID string, p eventstore.Position) {
 	if commandID == "" {
 		return
 	}
-	k := maphash.String(m.seed, commandID)
+	k := stableHash(commandID)
 	r, ok := m.commands[k]
 	if !ok {
 		r[0] = p
@@ -247,10 +273,19 @@ func (m *Manager) remember(commandID string, p eventstore.Position) {
 	m.commands[k] = r
 }
 
+// stableHash hashes s with FNV-1a: the same in every process, so that a
+// snapshot can keep the keys of Manager.commands. Two command ids with one
+// hash are told apart by reading the log (see previous).
+func stableHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
 // previous returns the events an earlier execution of the command id
 // appended, if the log holds one. The caller holds m.mu.
 func (m *Manager) previous(ctx context.Context, commandID string) ([]eventstore.Event, bool, error) {
-	r, ok := m.commands[maphash.String(m.seed, commandID)]
+	r, ok := m.commands[stableHash(commandID)]
 	if !ok {
 		return nil, false, nil
 	}

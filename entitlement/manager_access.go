@@ -2,7 +2,6 @@ package entitlement
 
 import (
 	"context"
-	"hash/maphash"
 	"slices"
 	"time"
 
@@ -89,7 +88,7 @@ func (m *Manager) deliver(ctx context.Context, ids []string, causation string) (
 		s := m.State()
 		for _, id := range ids {
 			if a, ok := s.assignments.Get(id); ok {
-				stripes = append(stripes, int(maphash.String(m.seed, a.TargetID)%deliveryStripes))
+				stripes = append(stripes, int(stableHash(a.TargetID)%deliveryStripes))
 			}
 		}
 		slices.Sort(stripes)

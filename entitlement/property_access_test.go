@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -320,9 +322,13 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 func TestPropertyAccess(t *testing.T) {
 	accepted, refused := map[string]int{}, map[string]int{}
 	defer func() { t.Logf("accepted %v; refused %v", accepted, refused) }()
+	dir := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
 		w := newAccessProp(rt)
 		processed := w.clock.t
+		snapPath := filepath.Join(dir, "prop.snapshot")
+		os.Remove(snapPath)
+		var snap SnapshotInfo
 		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			var pre *State
 			w.m.Read(func(s *State) { pre = s.Clone() })
@@ -394,6 +400,17 @@ func TestPropertyAccess(t *testing.T) {
 			require.NoError(rt, err)
 			requireSameState(rt, live, fresh.State(), "replay differs after %s", name)
 			requireConsistentIndexes(rt, live, "after %s", name)
+			// Live = replayed = snapshot plus tail.
+			if rapid.IntRange(0, 3).Draw(rt, "snapshot") == 0 {
+				snap, err = w.m.WriteSnapshot(w.ctx, snapPath)
+				require.NoError(rt, err)
+			}
+			if snap.Path != "" {
+				fromSnap, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, SnapshotPath: snapPath})
+				require.NoError(rt, err)
+				require.Equal(rt, snap.Position, fromSnap.Started().Snapshot.Position)
+				requireSameState(rt, live, fromSnap.State(), "snapshot plus tail differs after %s", name)
+			}
 		}
 	})
 }

@@ -240,6 +240,9 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	return s, nil
 }
 
+// Path returns the file of the log, or "" for a store opened with OpenDB.
+func (s *Store) Path() string { return s.path }
+
 // Stats returns what the store has written since it was opened.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Appends: s.appends.Load(), Events: s.events.Load()}
