@@ -331,10 +331,10 @@ func loop(ctx context.Context, g, n int, f func(context.Context) error) (Rate, e
 func measureReads(m *entitlement.Manager, t *Tenant) map[string]Latency {
 	rnd := rand.New(rand.NewPCG(t.Config.Seed, 99))
 	reads := map[string]func(u User){
-		"my assignments":            func(u User) { m.State().MyAssignments(u.Actor) },
-		"my requests":               func(u User) { m.State().MyRequests(u.Actor) },
-		"approvals waiting for me":  func(u User) { m.State().ApprovalsForApprover(u.Actor) },
-		"effective access":          func(u User) { m.State().EffectiveAccess(u.Actor, u.ID) },
+		"my assignments":           func(u User) { m.State().MyAssignments(u.Actor) },
+		"my requests":              func(u User) { m.State().MyRequests(u.Actor) },
+		"approvals waiting for me": func(u User) { m.State().ApprovalsForApprover(u.Actor) },
+		"effective access":         func(u User) { m.State().EffectiveAccess(u.Actor, u.ID) },
 	}
 	out := map[string]Latency{}
 	for name, f := range reads {

@@ -56,7 +56,13 @@ func tenant(b *testing.B, n int) *benchTenant {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := Build(ctx, m, clock, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: openPackages(n)}, nil)
+	// Open packages enough for the benchmarks' loops: slots repeat after
+	// users × packages.
+	open := max(openPackages(n), 41)
+	for gcd(open, n) != 1 {
+		open++
+	}
+	t, err := Build(ctx, m, clock, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: open}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

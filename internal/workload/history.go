@@ -14,7 +14,7 @@ import (
 // Stats counts what Play did.
 type Stats struct {
 	Days, Requests, Approvals, Denials, Cancels, Extensions, Removals int
-	RoleScopeChanges, AttributeChanges                               int
+	RoleScopeChanges, AttributeChanges                                int
 	// Refused counts commands the domain refused (a request for a package
 	// the user already holds, a decision on a request that timed out …):
 	// the generator draws without looking, as people do.
