@@ -72,6 +72,14 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 		case dueNotice14, dueNotice1:
 			x, _ := p.s.assignments.Get(d.id)
 			end, _ := x.End()
+			if !end.After(now) {
+				// Processed only after the end it announces: the
+				// assignment expires instead, at its end, and nobody is
+				// told of an end that has passed.
+				p.now = end
+				p.expire(d.id, "", end)
+				continue
+			}
 			typ := EventAssignmentFourteenDaysBeforeExpiration
 			if d.kind == dueNotice1 {
 				typ = EventAssignmentOneDayBeforeExpiration

@@ -104,18 +104,18 @@ func Example_employeeAccess() {
 	fmt.Println("assignment:", mine[0].State, "until", end.Format(time.DateOnly))
 	fmt.Println("resource roles held:", len(m.State().EffectiveAccess(anna, annaID)))
 
-	// 5. Time passes; the embedding program processes what fell due.
-	now = end.Add(time.Hour)
-	res, err := m.ProcessDue(ctx, now)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, e := range res.Events {
-		fmt.Println(entitlement.ActivityName(e.Type))
-	}
-	for _, e := range res.Delivery {
-		fmt.Println(entitlement.ActivityName(e.Type))
+	// 5. Time passes; the embedding program processes what fell due, once
+	// a day here: the expiry notices, then the expiry.
+	for now.Before(end.Add(24 * time.Hour)) {
+		now = now.Add(24 * time.Hour)
+		res, err := m.ProcessDue(ctx, now)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, e := range append(res.Events, res.Delivery...) {
+			fmt.Println(entitlement.ActivityName(e.Type))
+		}
 	}
 	fmt.Println("active assignments:", len(m.State().MyAssignments(anna)))
 	// Output:

@@ -38,8 +38,28 @@ const (
 // every new(owner) is a distinct pointer.
 type owner struct{ _ byte }
 
+// key is a map key with its first eight bytes inline, so that searching
+// a node compares integers in one array and reads the strings themselves,
+// elsewhere on the heap, only between keys that share those bytes.
+type key struct {
+	p uint64 // the first eight bytes, big-endian, zero-padded
+	s string
+}
+
+func mkKey(s string) key {
+	var p uint64
+	for i := range min(8, len(s)) {
+		p |= uint64(s[i]) << (56 - 8*i)
+	}
+	return key{p, s}
+}
+
+// less orders keys as their strings: the zero-padded prefixes compare as
+// the strings' first eight bytes do, and ties compare the strings.
+func (a key) less(b key) bool { return a.p < b.p || a.p == b.p && a.s < b.s }
+
 type node[V any] struct {
-	keys []string
+	keys []key
 	vals []V
 	kids []*node[V] // nil for a leaf
 	size int        // keys in the subtree
@@ -62,8 +82,9 @@ func (m *Map[V]) Len() int {
 
 // Get returns the value of k.
 func (m *Map[V]) Get(k string) (V, bool) {
+	kk := mkKey(k)
 	for n := m.root; n != nil; {
-		i, found := search(n.keys, k)
+		i, found := search(n.keys, kk)
 		if found {
 			return n.vals[i], true
 		}
@@ -90,11 +111,11 @@ func (m *Map[V]) Snapshot() Map[V] {
 }
 
 // search returns the index of k in keys, or where it would be inserted.
-func search(keys []string, k string) (int, bool) {
+func search(keys []key, k key) (int, bool) {
 	lo, hi := 0, len(keys)
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if keys[h] < k {
+		if keys[h].less(k) {
 			lo = h + 1
 		} else {
 			hi = h
@@ -131,7 +152,7 @@ func (m *Map[V]) claim() {
 func (m *Map[V]) Set(k string, v V) {
 	m.claim()
 	if m.root == nil {
-		m.root = &node[V]{keys: []string{k}, vals: []V{v}, size: 1, own: m.own}
+		m.root = &node[V]{keys: []key{mkKey(k)}, vals: []V{v}, size: 1, own: m.own}
 		return
 	}
 	m.root = m.owned(m.root)
@@ -140,12 +161,12 @@ func (m *Map[V]) Set(k string, v V) {
 		m.root = &node[V]{kids: []*node[V]{old}, size: old.size, own: m.own}
 		m.split(m.root, 0)
 	}
-	m.insert(m.root, k, v)
+	m.insert(m.root, mkKey(k), v)
 }
 
 // insert sets k in the subtree of n, which m owns and which is not full.
 // It reports whether k is new.
-func (m *Map[V]) insert(n *node[V], k string, v V) bool {
+func (m *Map[V]) insert(n *node[V], k key, v V) bool {
 	i, found := search(n.keys, k)
 	if found {
 		n.vals[i] = v
@@ -165,7 +186,7 @@ func (m *Map[V]) insert(n *node[V], k string, v V) bool {
 		case k == n.keys[i]:
 			n.vals[i] = v
 			return false
-		case k > n.keys[i]:
+		case n.keys[i].less(k):
 			i++
 		}
 		c = n.kids[i]
@@ -226,7 +247,7 @@ func (m *Map[V]) Delete(k string) (V, bool) {
 	}
 	m.claim()
 	m.root = m.owned(m.root)
-	m.remove(m.root, k)
+	m.remove(m.root, mkKey(k))
 	if len(m.root.keys) == 0 {
 		if m.root.kids == nil {
 			m.root = nil
@@ -239,7 +260,7 @@ func (m *Map[V]) Delete(k string) (V, bool) {
 
 // remove deletes k, which is in the subtree, from n, which m owns and which
 // holds more than minKeys keys unless it is the root.
-func (m *Map[V]) remove(n *node[V], k string) {
+func (m *Map[V]) remove(n *node[V], k key) {
 	n.size--
 	i, found := search(n.keys, k)
 	if n.kids == nil {
@@ -341,23 +362,23 @@ func (m *Map[V]) merge(n *node[V], i int) {
 	n.kids = slices.Delete(n.kids, i+1, i+2)
 }
 
-func maxKey[V any](n *node[V]) string {
+func maxKey[V any](n *node[V]) key {
 	for n.kids != nil {
 		n = n.kids[len(n.kids)-1]
 	}
 	return n.keys[len(n.keys)-1]
 }
 
-func minKey[V any](n *node[V]) string {
+func minKey[V any](n *node[V]) key {
 	for n.kids != nil {
 		n = n.kids[0]
 	}
 	return n.keys[0]
 }
 
-func getIn[V any](n *node[V], k string) (V, bool) {
+func getIn[V any](n *node[V], k key) (V, bool) {
 	m := Map[V]{root: n}
-	return m.Get(k)
+	return m.Get(k.s)
 }
 
 // All yields every key and value in key order.
@@ -381,7 +402,7 @@ func (m *Map[V]) From(from string) iter.Seq2[string, V] {
 	root := m.root
 	return func(yield func(string, V) bool) {
 		if root != nil {
-			ascend(root, from, yield)
+			ascend(root, mkKey(from), yield)
 		}
 	}
 }
@@ -397,16 +418,16 @@ func (m *Map[V]) Prefix(prefix string) iter.Seq2[string, V] {
 	}
 }
 
-func ascend[V any](n *node[V], from string, yield func(string, V) bool) bool {
+func ascend[V any](n *node[V], from key, yield func(string, V) bool) bool {
 	i, _ := search(n.keys, from)
 	for ; i <= len(n.keys); i++ {
 		if n.kids != nil && !ascend(n.kids[i], from, yield) {
 			return false
 		}
-		if i < len(n.keys) && !yield(n.keys[i], n.vals[i]) {
+		if i < len(n.keys) && !yield(n.keys[i].s, n.vals[i]) {
 			return false
 		}
-		from = "" // past the first key at or after from, everything follows it
+		from = key{} // past the first key at or after from, everything follows it
 	}
 	return true
 }
@@ -423,8 +444,9 @@ func (m *Map[V]) Min() (string, V, bool) {
 // Rank returns how many keys are smaller than k.
 func (m *Map[V]) Rank(k string) int {
 	rank := 0
+	kk := mkKey(k)
 	for n := m.root; n != nil; {
-		i, found := search(n.keys, k)
+		i, found := search(n.keys, kk)
 		rank += i
 		for _, c := range n.kids[:min(i, len(n.kids))] {
 			rank += c.size

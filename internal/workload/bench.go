@@ -351,10 +351,17 @@ func measureReads(m *entitlement.Manager, t *Tenant) map[string]Latency {
 }
 
 // expireAll fills the tenant with assignments up to the tenant limit (or
-// one per user), in waves that keep to the 90-day request limit, then
-// moves the clock past every end and times the one ProcessDue that
-// expires them all.
+// one per user), then times the one ProcessDue that expires them all.
 func expireAll(ctx context.Context, m *entitlement.Manager, t *Tenant, slots *openSlots, g int, progress ProgressFunc) (Rate, error) {
+	if err := fill(ctx, m, t, slots, g, progress); err != nil {
+		return Rate{}, err
+	}
+	return expire(ctx, m, t, progress)
+}
+
+// fill fills the tenant with assignments up to the tenant limit (or one
+// per user), in waves that keep to the 90-day request limit.
+func fill(ctx context.Context, m *entitlement.Manager, t *Tenant, slots *openSlots, g int, progress ProgressFunc) error {
 	target := min(len(t.Users), entitlement.MaxAssignments)
 	const wave = entitlement.MaxRequestsPerThreeMonths * 9 / 10
 	first := true
@@ -362,7 +369,7 @@ func expireAll(ctx context.Context, m *entitlement.Manager, t *Tenant, slots *op
 		live := m.State().Counts().LiveAssignments
 		n := min(target-live, wave)
 		if n <= 0 {
-			break
+			return nil
 		}
 		if !first {
 			t.Clock.Advance(91 * 24 * time.Hour)
@@ -379,9 +386,14 @@ func expireAll(ctx context.Context, m *entitlement.Manager, t *Tenant, slots *op
 			}
 			return err
 		}); err != nil {
-			return Rate{}, err
+			return err
 		}
 	}
+}
+
+// expire moves the clock past every assignment's end and times the one
+// ProcessDue that expires them all.
+func expire(ctx context.Context, m *entitlement.Manager, t *Tenant, progress ProgressFunc) (Rate, error) {
 	live := m.State().Counts().LiveAssignments
 	t.Clock.Advance(400 * 24 * time.Hour)
 	progress.report(fmt.Sprintf("ProcessDue expiring %d assignments", live), 0, 1)
