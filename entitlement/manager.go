@@ -517,7 +517,7 @@ func (m *Manager) drain() {
 // command that appends nothing (a repeat, or a decision without events)
 // or the refusal. The caller holds m.mu.
 func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, at time.Time, xo execOptions) (*batch, *batch, Result, error) {
-	if m.stale && len(m.inflight) == 0 {
+	if m.stale {
 		if err := m.catchUp(ctx); err != nil {
 			return nil, nil, Result{}, err
 		}
@@ -685,10 +685,11 @@ func (m *Manager) settleOne(b *batch) {
 	default:
 		b.outErr = fmt.Errorf("entitlement: %s: append: %w", b.name, b.err)
 	}
-	if m.stale && len(m.inflight) == 0 {
-		// Nothing in flight: catch up now, so that the next decision
-		// sees the other writer's events. (With batches in flight, all
-		// doomed, the first command decided after they settle does.)
+	if m.stale && !b.doomed {
+		// Catch up now, so that the next decision sees the other
+		// writer's events. Every batch still in flight was chained on b
+		// and will not be written, so the log after the committed head
+		// holds only other writers' events.
 		_ = m.catchUp(context.Background())
 	}
 }

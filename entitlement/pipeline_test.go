@@ -414,3 +414,161 @@ func (f *fakeDeliverer) resync(s *State) {
 		}
 	}
 }
+
+// blockingDeliverer blocks grants to one subject until released, and
+// honours its context.
+type blockingDeliverer struct {
+	subject string
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (d *blockingDeliverer) Grant(ctx context.Context, g Grant) error {
+	if g.SubjectID != d.subject {
+		return nil
+	}
+	d.once.Do(func() { close(d.entered) })
+	select {
+	case <-d.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *blockingDeliverer) Revoke(context.Context, Grant) error { return nil }
+
+// TestSlowDeliveryDelaysOnlyItsCommand: while the Deliverer blocks on one
+// user's grant, other users' requests are decided, written and delivered,
+// and readers read; the blocked command finishes once released.
+func TestSlowDeliveryDelaysOnlyItsCommand(t *testing.T) {
+	w, _ := accessWorld(t)
+	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
+	require.NoError(t, err)
+	request := func(who string) (Result, error) {
+		return m.Execute(w.ctx, w.actors[who], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+			AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := request("alice")
+		done <- err
+	}()
+	<-bd.entered
+	for _, who := range []string{"bob", "carol", "erin"} {
+		res, err := request(who)
+		require.NoError(t, err, who)
+		require.NotEmpty(t, res.Delivery, "%s's request was delivered while alice's delivery blocks", who)
+	}
+	s := m.State()
+	require.Len(t, s.MyAssignments(w.actors["bob"]), 1)
+	require.Equal(t, AssignmentStateDelivering, s.MyAssignments(w.actors["alice"])[0].State)
+	close(bd.release)
+	require.NoError(t, <-done)
+	require.Equal(t, AssignmentStateDelivered, m.State().MyAssignments(w.actors["alice"])[0].State)
+}
+
+// TestDelivererDeadline: a Deliverer that waits for its context is
+// stopped by the caller's deadline. The command is in the log and Execute
+// says so; the delivery that could not be recorded is reported apart, and
+// DeliverPending finishes it.
+func TestDelivererDeadline(t *testing.T) {
+	w, _ := accessWorld(t)
+	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(w.ctx, 50*time.Millisecond)
+	defer cancel()
+	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+	require.NoError(t, err, "the command was written")
+	require.NotEmpty(t, res.Events)
+	require.ErrorIs(t, res.DeliveryError, context.DeadlineExceeded)
+	require.Equal(t, AssignmentStateDelivering, m.State().MyAssignments(w.actors["alice"])[0].State)
+	close(bd.release)
+	_, err = m.DeliverPending(w.ctx)
+	require.NoError(t, err)
+	require.Equal(t, AssignmentStateDelivered, m.State().MyAssignments(w.actors["alice"])[0].State)
+}
+
+// TestReadersDoNotWaitForWrites: while a command's append is held up in
+// the store, State answers at once, without the held command's events.
+func TestReadersDoNotWaitForWrites(t *testing.T) {
+	w, hs := newHookWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	queued, release := make(chan struct{}), make(chan struct{})
+	hs.setTicket(func(cmd string, write func() eventstore.Ticket) eventstore.Ticket {
+		tk := write()
+		close(queued)
+		return func(c context.Context) (eventstore.AppendResult, error) {
+			<-release
+			return tk(c)
+		}
+	})
+	done := make(chan Result, 1)
+	go func() {
+		r, err := w.m.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Held"})
+		assert.NoError(t, err)
+		done <- r
+	}()
+	<-queued
+	before := len(w.m.State().ListCatalogs(ga))
+	w.m.Read(func(s *State) { require.Len(t, s.ListCatalogs(ga), before) })
+	close(release)
+	r := <-done
+	_, err := w.m.State().GetCatalog(ga, r.ID)
+	require.NoError(t, err)
+	require.Len(t, w.m.State().ListCatalogs(ga), before+1)
+}
+
+// TestTwoManagersTwoStoresOneFile: two managers, each with a store of its
+// own on one SQLite file (as two processes would be), execute commands at
+// once; every success is in the log once and both converge on the log's
+// state.
+func TestTwoManagersTwoStoresOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	open := func() *sqlitestore.Store {
+		st, err := sqlitestore.Open(path, sqlitestore.Options{})
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	w, _ := accessWorldOn(newWorldOn(t, open()))
+	other, err := NewManager(w.ctx, open(), Options{Clock: w.clock, IDs: SeededIDs(99)})
+	require.NoError(t, err)
+	n := 24
+	if testing.Short() {
+		n = 8
+	}
+	var wg sync.WaitGroup
+	ids := make([]string, 2*n)
+	for i := range 2 * n {
+		wg.Go(func() {
+			m := w.m
+			if i%2 == 1 {
+				m = other
+			}
+			u := nameID(fmt.Sprint("two/", i))
+			_, err := m.Execute(w.ctx, SystemActor(), PutUser{User: User{ID: u, DisplayName: "t", AccountEnabled: true}})
+			if !assert.NoError(t, err) {
+				return
+			}
+			r, err := m.Execute(w.ctx, UserActor(u), CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+				AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+			assert.NoError(t, err)
+			ids[i] = r.ID
+		})
+	}
+	wg.Wait()
+	require.NoError(t, w.m.CatchUp(w.ctx))
+	require.NoError(t, other.CatchUp(w.ctx))
+	for i, id := range ids {
+		require.NotEmpty(t, id, "request %d", i)
+		_, err := w.m.State().GetAssignmentRequest(SystemActor(), id)
+		require.NoError(t, err)
+	}
+	requireSameState(t, w.m.State(), other.State())
+	requireReplayEqual(t, w)
+}
