@@ -312,6 +312,20 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err != nil {
 		return wholeBatch, err
 	}
+	if n := eventsIn(live); n >= largeCommit {
+		// A large commit (a ProcessDue that expires thousands of
+		// assignments) keeps its pages in a cache large enough for them
+		// instead of spilling them into the WAL before it commits. The
+		// cache is made small again after it: SQLite walks the whole
+		// cache at the end of every transaction, which a large cache
+		// would make every ordinary commit pay for.
+		if err := w.exec(w.bigCache); err != nil {
+			return wholeBatch, fmt.Errorf("cache_size: %w", err)
+		}
+		// If this fails, the cache stays large: slower, not wrong.
+		defer w.exec(w.smallCache)
+
+	}
 	headID := w.headID
 	var appends, events uint64
 	for i, p := range live {
@@ -388,6 +402,18 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 		s.events.Add(events)
 	}
 	return 0, nil
+}
+
+// largeCommit is how many events make a commit large (see tryWrite).
+const largeCommit = 4096
+
+// eventsIn returns how many events the appends hold.
+func eventsIn(live []*pending) int {
+	n := 0
+	for _, p := range live {
+		n += len(p.events)
+	}
+	return n
 }
 
 // check returns the *eventstore.ConflictError of cond against the log as

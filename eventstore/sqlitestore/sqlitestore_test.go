@@ -838,3 +838,31 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 		t.Errorf("%d events, want %d", n, head)
 	}
 }
+
+// TestLargeCommitCache writes a commit large enough to get the large page
+// cache, and checks that the write connection's cache is small again
+// afterwards and the log is whole.
+func TestLargeCommitCache(t *testing.T) {
+	s := openTemp(t, Options{})
+	var evs []eventstore.NewEvent
+	for i := range largeCommit + 10 {
+		evs = append(evs, ev(fmt.Sprint("big/", i%50), "big", fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	for i := range evs {
+		evs[i].Metadata.CommandID = "big"
+	}
+	res, err := s.Append(ctx, eventstore.AnyCondition, evs...)
+	if err != nil || len(res.Events) != len(evs) {
+		t.Fatalf("append: %v, %d events", err, len(res.Events))
+	}
+	var size int
+	if err := s.w.conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if size == largeCommitCache {
+		t.Errorf("the write connection's cache is still %d after the large commit", size)
+	}
+	if h, err := eventstore.Verify(ctx, s.ReadAll(ctx, 0)); err != nil || h.Position != eventstore.Position(len(evs)) {
+		t.Errorf("verify: %v at %d", err, h.Position)
+	}
+}

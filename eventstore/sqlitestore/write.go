@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -31,6 +32,7 @@ type writer struct {
 	conn *sql.Conn
 
 	begin, commit, rollback, head  *sql.Stmt
+	bigCache, smallCache           *sql.Stmt // PRAGMA cache_size for large commits, and back
 	insertEvents, insertCommands   [len(chunkRows)]*sql.Stmt
 	lookupCommands, lookupVersions [len(lookupRows)]*sql.Stmt
 
@@ -84,7 +86,15 @@ type commandRow struct {
 	first, last int64
 }
 
+// largeCommitCache is the page cache (PRAGMA cache_size, in KiB when
+// negative) of a large commit: 64 MiB, allocated as it is needed.
+const largeCommitCache = -64 << 10
+
 func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
+	var cacheSize int
+	if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cacheSize); err != nil {
+		return nil, fmt.Errorf("sqlitestore: read cache_size: %w", err)
+	}
 	w := &writer{
 		conn:     conn,
 		cache:    logCache{versions: make(map[eventstore.StreamID]eventstore.Version)},
@@ -103,6 +113,8 @@ func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
 		{&w.head, "SELECT position, hash, id FROM events ORDER BY position DESC LIMIT 1"},
+		{&w.bigCache, "PRAGMA cache_size = " + strconv.Itoa(largeCommitCache)},
+		{&w.smallCache, "PRAGMA cache_size = " + strconv.Itoa(cacheSize)},
 	}
 	for i, n := range chunkRows {
 		stmts = append(stmts,
@@ -134,7 +146,7 @@ func placeholders(rows, cols int) string {
 }
 
 func (w *writer) closeStmts() error {
-	all := []*sql.Stmt{w.begin, w.commit, w.rollback, w.head}
+	all := []*sql.Stmt{w.begin, w.commit, w.rollback, w.head, w.bigCache, w.smallCache}
 	all = append(all, w.insertEvents[:]...)
 	all = append(all, w.insertCommands[:]...)
 	all = append(all, w.lookupCommands[:]...)
@@ -175,9 +187,26 @@ func (w *writer) abort() error {
 
 // reset empties the scratch space for a new transaction.
 func (w *writer) reset() {
+	// A map keeps the buckets it grew to when cleared, and iterating it
+	// costs that much ever after: one large commit would tax every commit
+	// after it. Maps that grew past what ordinary commits use are
+	// dropped instead.
+	const keep = 256
+	if len(w.versions) > keep {
+		w.versions = make(map[eventstore.StreamID]eventstore.Version)
+	}
+	if len(w.known) > keep {
+		w.known = make(map[string][2]int64)
+	}
+	if len(w.batch) > keep {
+		w.batch = make(map[string]*pending)
+	}
 	clear(w.versions)
 	clear(w.known)
 	clear(w.batch)
+	if cap(w.events) > 4*keep {
+		w.events = nil
+	}
 	clear(w.events)
 	w.events = w.events[:0]
 	w.commands = w.commands[:0]

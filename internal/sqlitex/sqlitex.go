@@ -35,14 +35,6 @@ const DriverName = "sqlite"
 // appends to 16 streams spent more than a third of its INSERT time there.
 const TempStore = "MEMORY"
 
-// WriteCacheSize is the PRAGMA cache_size of the write connection when
-// Options.CacheSize leaves it: 64 MiB (SQLite allocates the pages only as
-// a transaction needs them). A large commit, such as a ProcessDue that
-// expires 100,000 assignments, then keeps its pages in memory instead of
-// spilling them into the WAL before it commits (with the default 2 MiB,
-// a third of such a commit's write time went to spilling).
-const WriteCacheSize = -64 << 10
-
 // Synchronous values for Options.Synchronous, as PRAGMA synchronous takes them.
 const (
 	SyncFull   = "FULL"
@@ -158,9 +150,8 @@ func (d *DB) Close() error {
 
 // DSN returns the modernc.org/sqlite data source name for the file at path:
 // WAL mode, the busy timeout, foreign keys on and, for the writer,
-// synchronous, temporary storage in memory (see TempStore), a page cache
-// of WriteCacheSize unless opts.CacheSize sets one, and BEGIN IMMEDIATE
-// transactions; for a reader, query_only.
+// synchronous, temporary storage in memory (see TempStore) and BEGIN
+// IMMEDIATE transactions; for a reader, query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
 	q := []string{
@@ -176,9 +167,6 @@ func DSN(path string, opts Options, readOnly bool) string {
 	if readOnly {
 		q = append(q, "_pragma=query_only(1)")
 	} else {
-		if opts.CacheSize == 0 {
-			q = append(q, "_pragma=cache_size("+strconv.Itoa(WriteCacheSize)+")")
-		}
 		sync := opts.Synchronous
 		if sync == "" {
 			sync = SyncFull
