@@ -34,7 +34,8 @@ test-long:
 	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=1000
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./eventstore/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./eventstore/... ./internal/...
+	$(GO) run ./cmd/accessledger bench --users 1000
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -88,6 +88,9 @@ func printReport(w io.Writer, r *workload.Report) {
 		fmt.Sprintf("%s events in %s (target ≥ 300,000/s)", count(r.Replay.N), r.Replay.Elapsed.Round(time.Millisecond)))
 	row("heap per user, request and assignment", fmt.Sprintf("%.0f B", r.BytesPerEntity()),
 		fmt.Sprintf("%s on the heap for %s of them (target ≤ 2 KiB)", mebibytes(r.HeapBytes), count(r.Entities)))
+	row("write a snapshot", r.SnapshotWrite.Elapsed.Round(time.Millisecond).String(), mebibytes(uint64(r.SnapshotWrite.N)))
+	row("start from the snapshot", r.SnapshotStart.Elapsed.Round(time.Millisecond).String(),
+		fmt.Sprintf("and replay the %s events after it (the whole log: %s)", count(r.SnapshotStart.N), r.Replay.Elapsed.Round(time.Millisecond)))
 	fmt.Fprintln(w, "\ngenerating the tenant")
 	row("directory and catalogs", perSecond(r.Build.PerSecond())+" ev", fmt.Sprintf("%s events in %s", count(r.Build.N), r.Build.Elapsed.Round(time.Millisecond)))
 	if r.History.N > 0 {

@@ -193,6 +193,7 @@ func TestBench(t *testing.T) {
 	for _, want := range []string{"accessledger bench: 60 users", "accessledger bench: 80 users", "raw SQLite insert, one row per commit",
 		"request → delivered, 1 goroutine", "request → delivered, 16 goroutines", "ProcessDue expiring", "ProcessDue with nothing due",
 		"my assignments", "replay from SQLite", "heap per user, request and assignment", "3 days of history",
+		"write a snapshot", "start from the snapshot",
 		"at 80 users: "} {
 		assert.Contains(t, out, want)
 	}

@@ -96,6 +96,11 @@ type Report struct {
 	// users, requests and assignments it knows.
 	HeapBytes uint64
 	Entities  int
+	// SnapshotWrite is writing a snapshot of the replayed state (N is its
+	// size in bytes); SnapshotStart is a new Manager starting from it
+	// after Tail more events were appended (N is the events replayed).
+	SnapshotWrite, SnapshotStart Rate
+	Tail                         int
 }
 
 // BytesPerEntity returns HeapBytes / Entities.
@@ -256,8 +261,41 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	}
 	c := replayed.State().Counts()
 	rep.Entities = c.Users + c.Requests + c.Assignments
+
+	// A snapshot, a tail of commands after it, and a start from both.
+	progress.report("snapshot", 0, 1)
+	start = time.Now()
+	info, err := replayed.WriteSnapshot(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	rep.SnapshotWrite = Rate{N: int(info.Bytes), Elapsed: time.Since(start)}
+	for i := range 100 {
+		if _, err := replayed.Execute(ctx, entitlement.SystemActor(), entitlement.SetUserAttribute{
+			UserID: userID(cfg.Seed, i%cfg.Users), Name: "jobTitle", Value: fmt.Sprint("Title ", i)}); err != nil {
+			return nil, err
+		}
+	}
+	rep.Tail = int(replayed.Head() - info.Position)
 	runtime.KeepAlive(replayed)
+	replayed = nil
+	heap()
+	start = time.Now()
+	fromSnap, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	rep.SnapshotStart = Rate{N: fromSnap.Started().Replayed, Elapsed: time.Since(start)}
+	if fromSnap.Started().Snapshot.Path == "" {
+		return nil, errors.New("workload: the manager did not start from the snapshot")
+	}
 	return rep, nil
+}
+
+// userID returns the id Build gives the n-th user of a tenant of seed.
+func userID(seed uint64, n int) string {
+	t := &Tenant{Config: Config{Seed: seed}}
+	return t.id("user", n)
 }
 
 // heap returns the live heap after a collection.

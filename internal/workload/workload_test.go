@@ -84,4 +84,6 @@ func TestBenchSmall(t *testing.T) {
 	require.Positive(t, rep.RawInsertPerCommit.N)
 	require.Len(t, rep.Reads, 4)
 	require.Positive(t, rep.Entities)
+	require.Positive(t, rep.SnapshotWrite.N, "snapshot bytes")
+	require.Equal(t, rep.Tail, rep.SnapshotStart.N, "the start from the snapshot replayed only the tail")
 }
