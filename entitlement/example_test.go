@@ -2,6 +2,7 @@ package entitlement_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,3 +113,59 @@ func Example() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ExampleManager_Execute_retry shows the safe retry. A command is given a
+// command id of the caller's choosing; when Execute fails in a way that
+// leaves the outcome open (an *OutcomeUnknownError because the context
+// ended while the events were being written, a lost connection, a crash),
+// the command is executed again with the same id. If the first execution
+// was written, the retry appends nothing and answers with its events
+// (Duplicate); if it was not, the retry executes it. Retrying without the
+// id would create a second catalog.
+func ExampleManager_Execute_retry() {
+	ctx := context.Background()
+	m, err := entitlement.NewManager(ctx, memstore.New(memstore.Options{}), entitlement.Options{
+		Clock: fixedClock{time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, IDs: entitlement.SeededIDs(1),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	admin := entitlement.UserActor("a0a0a0a0-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	create := entitlement.CreateCatalog{DisplayName: "Payroll"}
+	id := entitlement.WithCommandID("create-payroll-2026-03") // chosen once, kept with the intent
+
+	var res entitlement.Result
+	for attempt := 1; attempt <= 3; attempt++ {
+		res, err = m.Execute(ctx, admin, create, id)
+		var unknown *entitlement.OutcomeUnknownError
+		if err == nil || !errors.As(err, &unknown) {
+			break
+		}
+		// Unknown outcome: try again with the same command id.
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("created:", !res.Duplicate)
+
+	// A retry after a reply that got lost on the way: the same id.
+	again, err := m.Execute(ctx, admin, create, id)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("retry appended nothing:", again.Duplicate, "same catalog:", again.ID == res.ID)
+	n := 0
+	for _, c := range m.State().ListCatalogs(admin) {
+		if c.DisplayName == "Payroll" {
+			n++
+		}
+	}
+	fmt.Println("catalogs named Payroll:", n)
+	// Output:
+	// created: true
+	// retry appended nothing: true same catalog: true
+	// catalogs named Payroll: 1
+}
