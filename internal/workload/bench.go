@@ -155,22 +155,14 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	}
 
 	path := filepath.Join(cfg.Dir, "ledger.db")
-	store, err := sqlitestore.Open(path, sqlitestore.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
-	clock := NewClock(Start)
-	m, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(cfg.Seed)})
-	if err != nil {
-		return nil, err
-	}
 	start := time.Now()
-	t, err := Build(ctx, m, clock, Config{Seed: cfg.Seed, Users: cfg.Users, Workers: cfg.Workers,
+	store, m, t, err := buildOn(ctx, path, Config{Seed: cfg.Seed, Users: cfg.Users, Workers: cfg.Workers,
 		OpenPackages: openPackages(cfg.Users)}, progress)
 	if err != nil {
 		return nil, err
 	}
+	defer store.Close()
+	clock := t.Clock
 	rep.Build = Rate{N: int(m.Head()), Elapsed: time.Since(start)}
 
 	if cfg.HistoryDays >= 0 {
@@ -296,6 +288,25 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 func userID(seed uint64, n int) string {
 	t := &Tenant{Config: Config{Seed: seed}}
 	return t.id("user", n)
+}
+
+// buildOn opens a SQLite log at path and builds a tenant on it through a
+// Manager with the tenant's clock.
+func buildOn(ctx context.Context, path string, cfg Config, progress ProgressFunc) (*sqlitestore.Store, *entitlement.Manager, *Tenant, error) {
+	store, err := sqlitestore.Open(path, sqlitestore.Options{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	clock := NewClock(Start)
+	m, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(cfg.Seed)})
+	if err == nil {
+		var t *Tenant
+		if t, err = Build(ctx, m, clock, cfg, progress); err == nil {
+			return store, m, t, nil
+		}
+	}
+	store.Close()
+	return nil, nil, nil, err
 }
 
 // heap returns the live heap after a collection.

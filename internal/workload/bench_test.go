@@ -41,28 +41,18 @@ func tenant(b *testing.B, n int) *benchTenant {
 	if bt := tenants[n]; bt != nil {
 		return bt
 	}
-	ctx := context.Background()
 	dir, err := osMkdirTemp()
 	if err != nil {
 		b.Fatal(err)
 	}
 	path := filepath.Join(dir, "ledger.db")
-	store, err := sqlitestore.Open(path, sqlitestore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	clock := NewClock(Start)
-	m, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(1)})
-	if err != nil {
-		b.Fatal(err)
-	}
 	// Open packages enough for the benchmarks' loops: slots repeat after
 	// users × packages.
 	open := max(openPackages(n), 41)
 	for gcd(open, n) != 1 {
 		open++
 	}
-	t, err := Build(ctx, m, clock, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: open}, nil)
+	store, m, t, err := buildOn(context.Background(), path, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: open}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -205,17 +195,8 @@ func BenchmarkProcessDueExpiry(b *testing.B) {
 			var elapsed time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				dir := b.TempDir()
-				store, err := sqlitestore.Open(filepath.Join(dir, "ledger.db"), sqlitestore.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				clock := NewClock(Start)
-				m, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(1)})
-				if err != nil {
-					b.Fatal(err)
-				}
-				t, err := Build(ctx, m, clock, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: openPackages(n)}, nil)
+				store, m, t, err := buildOn(ctx, filepath.Join(b.TempDir(), "ledger.db"),
+					Config{Seed: 1, Users: n, Workers: 16, OpenPackages: openPackages(n)}, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
