@@ -89,7 +89,8 @@ const bootstrapCommandID = "accessledger/bootstrap/general-catalog"
 // log: it moves on when an append is known to be written.
 //
 // Delivery (the Deliverer) runs with no lock held. The Manager starts no
-// goroutines.
+// goroutine that outlives a call (NewManager decodes a snapshot file on
+// several, and waits for them).
 type Manager struct {
 	store Store
 	queue eventstore.Enqueuer // store, if it queues appends
