@@ -338,3 +338,43 @@ func primaryID(e Event) string {
 	_, id, _ := strings.Cut(string(e.Stream), "/")
 	return id
 }
+
+// ValidTime returns the instant from which an event's fact holds in the
+// world: for the events of time-driven work, which ProcessDue records
+// later than they fell due, the instant inside the payload (an expiry's
+// expiredDateTime, a time-out's or an outcome's dateTime, when a stage
+// opened, escalated or was decided, when an assignment was created, when
+// an expiry notice fell due); for every other event, occurredAt, the
+// time of the decision that recorded it.
+func ValidTime(e Event, occurredAt time.Time) time.Time {
+	t := time.Time{}
+	switch d := e.Data.(type) {
+	case *AssignmentExpired:
+		t = d.ExpiredDateTime
+	case *RequestChanged:
+		t = d.DateTime
+	case *ApprovalStagePayload:
+		t = d.Stage.OpenedDateTime
+		if e.Type == EventApprovalStageEscalated && d.Stage.EscalatedDateTime != nil {
+			t = *d.Stage.EscalatedDateTime
+		}
+	case *ApprovalDecision:
+		t = d.ReviewedDateTime
+	case *AssignmentDelivering:
+		t = d.Assignment.CreatedDateTime
+	case *AssignmentExtended:
+		t = d.DateTime
+	case *AssignmentNotice:
+		if e.Type == EventAssignmentFourteenDaysBeforeExpiration {
+			t = d.EndDateTime.Add(-14 * 24 * time.Hour)
+		} else {
+			t = d.EndDateTime.Add(-24 * time.Hour)
+		}
+	case *AssignmentRequestPayload:
+		t = d.Request.CreatedDateTime
+	}
+	if t.IsZero() || t.After(occurredAt) {
+		return occurredAt.UTC()
+	}
+	return t.UTC()
+}

@@ -3,7 +3,6 @@ package entitlement
 import (
 	"fmt"
 	"reflect"
-	"slices"
 )
 
 // Apply evolves the state by one event. It is deterministic and trusts the
@@ -35,15 +34,15 @@ func (s *State) apply(e Event) error {
 		u := cloneUser(d.User)
 		s.putUser(&u)
 	case *UserAttributeChanged:
-		s.changeUser(d.UserID, func(u *User) { setUserAttribute(u, d.Name, d.NewValue) })
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *UserManagerChanged:
-		s.changeUser(d.UserID, func(u *User) { u.ManagerID = d.ManagerID })
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *UserRef:
-		s.changeUser(d.UserID, func(u *User) { u.AccountEnabled = e.Type == EventUserUnblocked })
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *UserDeleted:
-		s.changeUser(d.UserID, func(u *User) { u.DeletedDateTime = timePtr(d.DeletedDateTime) })
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *SubjectLifecycleChanged:
-		s.changeUser(d.ObjectID, func(u *User) { u.SubjectLifecycle = d.SubjectLifecycle })
+		s.changeUser(d.ObjectID, func(u *User) { EvolveUser(u, e) })
 	case *GroupPayload:
 		g := cloneGroup(d.Group)
 		s.putGroup(&g)
@@ -59,7 +58,7 @@ func (s *State) apply(e Event) error {
 		sp := cloneSP(d.ServicePrincipal)
 		s.servicePrincipals.Set(sp.ID, &sp)
 	case *ObjectRef:
-		s.applyDelete(e.Type, d.ID)
+		s.applyDelete(e, d.ID)
 	case *CatalogCreated:
 		c := d.Catalog
 		s.putCatalog(&c)
@@ -83,40 +82,15 @@ func (s *State) apply(e Event) error {
 		p := clonePackage(d.AccessPackage)
 		s.putPackage(&p)
 	case *AccessPackageUpdated:
-		s.changePackage(d.ID, func(p *AccessPackage) {
-			p.DisplayName, p.Description, p.IsHidden = d.DisplayName, d.Description, d.IsHidden
-			p.ModifiedDateTime = d.ModifiedDateTime
-		})
+		s.changePackage(d.ID, func(p *AccessPackage) { EvolveAccessPackage(p, e) })
 	case *ResourceRoleScopeChanged:
 		if !s.accessPackages.Has(d.AccessPackageID) {
 			return nil
 		}
-		if e.Type == EventResourceRoleScopeAdded {
-			s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
-				p.ResourceRoleScopes = append(p.ResourceRoleScopes, d.ResourceRoleScope)
-			})
-			s.grantRoleScopeToAssignees(d.AccessPackageID, d.ResourceRoleScope)
-		} else {
-			s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
-				p.ResourceRoleScopes = slices.DeleteFunc(p.ResourceRoleScopes, func(rs ResourceRoleScope) bool {
-					return rs.ID == d.ResourceRoleScope.ID
-				})
-			})
-			s.revokeRoleScopeFromAssignees(d.AccessPackageID, d.ResourceRoleScope.ID)
-		}
+		s.changePackage(d.AccessPackageID, func(p *AccessPackage) { EvolveAccessPackage(p, e) })
+		s.fanOutRoleScope(e, d)
 	case *IncompatibilityChanged:
-		s.changePackage(d.AccessPackageID, func(p *AccessPackage) {
-			switch e.Type {
-			case EventIncompatibleAccessPackageAdded:
-				p.IncompatibleAccessPackages = insertSorted(p.IncompatibleAccessPackages, d.OtherID)
-			case EventIncompatibleAccessPackageRemoved:
-				p.IncompatibleAccessPackages = removeString(p.IncompatibleAccessPackages, d.OtherID)
-			case EventIncompatibleGroupAdded:
-				p.IncompatibleGroups = insertSorted(p.IncompatibleGroups, d.OtherID)
-			case EventIncompatibleGroupRemoved:
-				p.IncompatibleGroups = removeString(p.IncompatibleGroups, d.OtherID)
-			}
-		})
+		s.changePackage(d.AccessPackageID, func(p *AccessPackage) { EvolveAccessPackage(p, e) })
 	case *AssignmentPolicyPayload:
 		version := 1
 		if old, ok := s.policies.Get(d.Policy.ID); ok {
@@ -132,16 +106,7 @@ func (s *State) apply(e Event) error {
 			return nil
 		}
 		c := cloneOrg(*o)
-		switch e.Type {
-		case EventInternalSponsorAdded:
-			c.InternalSponsors = insertSorted(c.InternalSponsors, d.DirectoryObjectID)
-		case EventInternalSponsorRemoved:
-			c.InternalSponsors = removeString(c.InternalSponsors, d.DirectoryObjectID)
-		case EventExternalSponsorAdded:
-			c.ExternalSponsors = insertSorted(c.ExternalSponsors, d.DirectoryObjectID)
-		case EventExternalSponsorRemoved:
-			c.ExternalSponsors = removeString(c.ExternalSponsors, d.DirectoryObjectID)
-		}
+		EvolveConnectedOrganization(&c, e)
 		s.connectedOrganizations.Set(c.ID, &c)
 	case *SettingsUpdated:
 		st := d.Settings
@@ -182,8 +147,8 @@ func (s *State) changePackage(id string, f func(*AccessPackage)) {
 }
 
 // applyDelete applies the deletion events whose payload is an ObjectRef.
-func (s *State) applyDelete(eventType, id string) {
-	switch eventType {
+func (s *State) applyDelete(e Event, id string) {
+	switch e.Type {
 	case EventGroupDeleted:
 		s.groups.Delete(id)
 		s.dropMember(id)
@@ -203,9 +168,7 @@ func (s *State) applyDelete(eventType, id string) {
 			s.dropPolicy(pid)
 		}
 		for _, other := range collect(&s.ix.incompatibleWith, id) {
-			s.changePackage(other, func(p *AccessPackage) {
-				p.IncompatibleAccessPackages = removeString(p.IncompatibleAccessPackages, id)
-			})
+			s.changePackage(other, func(p *AccessPackage) { EvolveAccessPackage(p, e) })
 		}
 		s.dropPackage(id)
 	case EventAssignmentPolicyDeleted:

@@ -12,60 +12,37 @@ import (
 func (s *State) applyAccess(e Event) bool {
 	switch d := e.Data.(type) {
 	case *ApprovalStagePayload:
-		s.changeRequest(d.RequestID, func(r *AssignmentRequest) {
-			st := cloneStage(d.Stage)
-			if e.Type == EventApprovalStageOpened {
-				r.Stages = append(r.Stages, st)
-				r.State, r.Status = RequestStatePendingApproval, RequestStatusPendingApproval
-			} else if n := len(r.Stages); n > 0 {
-				r.Stages[n-1] = st
-				r.Status = RequestStatusPendingApprovalEscalated
-			}
-		})
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { EvolveRequest(r, e) })
 	case *ApprovalDecision:
-		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { applyDecision(r, e.Type, d) })
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { EvolveRequest(r, e) })
 	case *RequestChanged:
-		s.applyRequestChanged(e.Type, d)
+		if !s.requests.Has(d.RequestID) {
+			break
+		}
+		if e.Type == EventAssignmentRequestDeleted {
+			s.dropRequest(d.RequestID)
+			break
+		}
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { EvolveRequest(r, e) })
+		if a, ok := s.assignments.Get(d.AssignmentID); ok {
+			if c := a.copy(); EvolveAssignment(c, e, nil) {
+				s.putAssignment(c)
+			}
+		}
 	case *AssignmentDelivering:
 		a := cloneAssignment(d.Assignment)
 		s.putAssignment(&a)
-		s.changeRequest(d.RequestID, func(r *AssignmentRequest) {
-			r.State, r.Status, r.AssignmentID = RequestStateDelivering, RequestStatusDelivering, a.ID
-		})
+		s.changeRequest(d.RequestID, func(r *AssignmentRequest) { EvolveRequest(r, e) })
 	case *ResourceDeliveryPayload:
-		s.changeAssignment(d.AssignmentID, func(a *Assignment) { applyResourceDelivery(a, e.Type, d) })
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	case *AssignmentExtended:
-		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
-			a.Schedule = cloneSchedule(d.Schedule)
-			a.ExtendedDateTime = timePtr(d.DateTime)
-			a.FourteenDayNoticeSent, a.OneDayNoticeSent = false, false
-			a.Status = assignmentStatus(a.State)
-		})
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	case *AssignmentExpired:
-		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
-			a.State, a.Status, a.ExpiredDateTime = AssignmentStateExpired, AssignmentStatusExpired, timePtr(d.ExpiredDateTime)
-			for i := range a.Resources {
-				r := &a.Resources[i]
-				// A failed or pending grant may have reached the resource in
-				// part; revoking what is absent does no harm.
-				switch r.Status {
-				case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
-					r.Status, r.Reason = DeliveryPendingRemoval, ""
-				}
-			}
-		})
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	case *AssignmentNotice:
-		s.changeAssignment(d.AssignmentID, func(a *Assignment) {
-			if e.Type == EventAssignmentFourteenDaysBeforeExpiration {
-				a.FourteenDayNoticeSent = true
-				a.Status = AssignmentStatusNearExpiry14DaysNotificationTriggered
-			} else {
-				a.OneDayNoticeSent = true
-				a.Status = AssignmentStatusNearExpiry1DayNotificationTriggered
-			}
-		})
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	case *AssignmentRef:
-		s.changeAssignment(d.AssignmentID, (*Assignment).reenforce)
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	default:
 		return false
 	}
@@ -106,67 +83,6 @@ func (s *State) changeAssignment(id string, f func(*Assignment)) {
 		f(c)
 		s.putAssignment(c)
 	}
-}
-
-func applyDecision(r *AssignmentRequest, eventType string, d *ApprovalDecision) {
-	for i := range r.Stages {
-		st := &r.Stages[i]
-		if st.ID != d.StageID {
-			continue
-		}
-		t := d.ReviewedDateTime
-		st.Status, st.ReviewedBy, st.ReviewedDateTime, st.Justification = StageStatusCompleted, d.ReviewedBy, &t, d.Justification
-		st.ReviewResult = ReviewApproved
-		if eventType == EventAssignmentRequestDenied {
-			st.ReviewResult = ReviewDenied
-			r.State, r.Status, r.CompletedDateTime = RequestStateDenied, RequestStatusDenied, &t
-		}
-	}
-}
-
-func (s *State) applyRequestChanged(eventType string, d *RequestChanged) {
-	r, ok := s.requests.Get(d.RequestID)
-	if !ok {
-		return
-	}
-	if eventType == EventAssignmentRequestDeleted {
-		s.dropRequest(d.RequestID)
-		return
-	}
-	r = r.copy()
-	t := d.DateTime
-	switch eventType {
-	case EventAssignmentRequestTimedOut:
-		if n := len(r.Stages); n > 0 {
-			r.Stages[n-1].Status = StageStatusExpired
-		}
-		r.State, r.Status, r.CompletedDateTime = RequestStateDenied, RequestStatusTimedOut, &t
-	case EventAssignmentRequestScheduled:
-		r.State, r.Status = RequestStateScheduled, RequestStatusPendingNotBefore
-	case EventAssignmentRequestCanceled:
-		if n := len(r.Stages); n > 0 && r.Stages[n-1].Status == StageStatusInProgress {
-			r.Stages[n-1].Status = StageStatusCompleted // closed undecided
-		}
-		r.State, r.Status, r.CompletedDateTime = RequestStateCanceled, RequestStatusCanceled, &t
-	case EventAssignmentRequestFulfilled, EventAssignmentRequestPartiallyFulfilled, EventAssignmentRequestFailed:
-		state := outcomeState(eventType)
-		r.State, r.Status, r.CompletedDateTime = state, requestStatus(state), &t
-		if a, ok := s.assignments.Get(d.AssignmentID); ok && a.RequestID == r.ID && !a.IsEnded() {
-			s.changeAssignment(a.ID, func(a *Assignment) {
-				a.State = assignmentStateOf(state)
-				a.Status = assignmentStatus(a.State)
-			})
-		}
-	case EventAssignmentRequestReprocessed:
-		r.State, r.Status, r.CompletedDateTime = RequestStateDelivering, RequestStatusDelivering, nil
-		if a, ok := s.assignments.Get(d.AssignmentID); ok && !a.IsEnded() {
-			s.changeAssignment(a.ID, func(a *Assignment) {
-				a.State, a.Status = AssignmentStateDelivering, AssignmentStatusDelivering
-				a.reenforce()
-			})
-		}
-	}
-	s.putRequest(r)
 }
 
 func applyResourceDelivery(a *Assignment, eventType string, d *ResourceDeliveryPayload) {
@@ -293,18 +209,19 @@ func assignmentStatus(state string) string {
 	return AssignmentStatusDelivered
 }
 
-// deliveryRecord describes a role scope for delivery, pending a grant.
-func (s *State) deliveryRecord(rs ResourceRoleScope) ResourceDelivery {
+// deliveryRecord describes a role scope for delivery, pending a grant,
+// with where the role lives as res says (nil: unknown).
+func deliveryRecord(rs ResourceRoleScope, res *Resource) ResourceDelivery {
 	rec := ResourceDelivery{ResourceRoleScopeID: rs.ID, ResourceID: rs.ResourceID, RoleID: rs.RoleID,
 		ScopeID: rs.ScopeID, Status: DeliveryPendingGrant}
-	if r, ok := s.resources.Get(rs.ResourceID); ok {
-		rec.OriginSystem, rec.OriginID = r.OriginSystem, r.OriginID
-		for _, x := range r.Roles {
+	if res != nil {
+		rec.OriginSystem, rec.OriginID = res.OriginSystem, res.OriginID
+		for _, x := range res.Roles {
 			if x.ID == rs.RoleID {
 				rec.RoleOriginID = x.OriginID
 			}
 		}
-		for _, x := range r.Scopes {
+		for _, x := range res.Scopes {
 			if x.ID == rs.ScopeID {
 				rec.ScopeOriginID = x.OriginID
 			}
@@ -321,48 +238,25 @@ func (s *State) deliveryRecords(packageID string) []ResourceDelivery {
 	}
 	var out []ResourceDelivery
 	for _, rs := range p.ResourceRoleScopes {
-		out = append(out, s.deliveryRecord(rs))
+		res, _ := s.resources.Get(rs.ResourceID)
+		out = append(out, deliveryRecord(rs, res))
 	}
 	slices.SortFunc(out, func(a, b ResourceDelivery) int { return strings.Compare(a.ResourceRoleScopeID, b.ResourceRoleScopeID) })
 	return out
 }
 
-// grantRoleScopeToAssignees adds a role scope newly in a package to every
-// non-ended assignment of the package, pending a grant.
-func (s *State) grantRoleScopeToAssignees(packageID string, rs ResourceRoleScope) {
-	rec := s.deliveryRecord(rs)
-	for _, id := range collect(&s.ix.liveByPackage, packageID) {
-		s.changeAssignment(id, func(a *Assignment) {
-			if r := a.resource(rs.ID); r != nil {
-				r.Status, r.Reason = DeliveryPendingGrant, ""
-				return
+// fanOutRoleScope applies a role scope added to or removed from a package
+// to the package's assignments that have not ended: an added one is
+// pending a grant on each, a removed one pending removal from those that
+// hold it.
+func (s *State) fanOutRoleScope(e Event, d *ResourceRoleScopeChanged) {
+	for _, id := range collect(&s.ix.liveByPackage, d.AccessPackageID) {
+		if e.Type != EventResourceRoleScopeAdded {
+			if a, _ := s.assignments.Get(id); a.resource(d.ResourceRoleScope.ID) == nil {
+				continue
 			}
-			a.Resources = append(a.Resources, rec)
-			slices.SortFunc(a.Resources, func(x, y ResourceDelivery) int {
-				return strings.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID)
-			})
-		})
-	}
-}
-
-// revokeRoleScopeFromAssignees marks a role scope that left a package for
-// removal from every non-ended assignment of the package that holds it.
-func (s *State) revokeRoleScopeFromAssignees(packageID, roleScopeID string) {
-	for _, id := range collect(&s.ix.liveByPackage, packageID) {
-		a, _ := s.assignments.Get(id)
-		if a.resource(roleScopeID) == nil {
-			continue
 		}
-		s.changeAssignment(id, func(a *Assignment) {
-			rec := a.resource(roleScopeID)
-			switch rec.Status {
-			case DeliveryFulfilled, DeliveryRemovalFailed, DeliveryPendingGrant, DeliveryFailed:
-				// A pending or failed grant may have reached the resource in
-				// part; remove it to be sure.
-				rec.Status, rec.Reason = DeliveryPendingRemoval, ""
-			}
-			a.settle()
-		})
+		s.changeAssignment(id, func(a *Assignment) { EvolveAssignment(a, e, s.resources.Get) })
 	}
 }
 
