@@ -138,6 +138,18 @@ func (r *AssignmentRequest) currentStage() *ApprovalStageState {
 	return st
 }
 
+// WaitsFor returns the stage of r that waits for approverID's decision: the
+// open stage of a request pending approval, if approverID is among the
+// approvers who may decide it now (the escalation approvers once it
+// escalated) and neither made nor is the target of the request.
+func (r *AssignmentRequest) WaitsFor(approverID string) (ApprovalStageState, bool) {
+	st := r.currentStage()
+	if st == nil || r.RequestorID == approverID || r.TargetID == approverID || !st.mayDecide(approverID) {
+		return ApprovalStageState{}, false
+	}
+	return cloneStage(*st), true
+}
+
 // ApprovalStageState is one stage of a request's approval (Graph
 // approvalStage) with the approvers resolved when it opened.
 type ApprovalStageState struct {

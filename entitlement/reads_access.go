@@ -167,11 +167,9 @@ func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
 	var out []PendingApproval
 	for id := range s.ix.approvals.Members(a.ID) {
 		r, _ := s.requests.Get(id)
-		st := r.currentStage()
-		if st == nil || r.RequestorID == a.ID || r.TargetID == a.ID || !st.mayDecide(a.ID) {
-			continue
+		if st, ok := r.WaitsFor(a.ID); ok {
+			out = append(out, PendingApproval{Request: cloneRequest(*r), Stage: st})
 		}
-		out = append(out, PendingApproval{Request: cloneRequest(*r), Stage: cloneStage(*st)})
 	}
 	slices.SortFunc(out, func(x, y PendingApproval) int {
 		return cmp.Or(x.Request.CreatedDateTime.Compare(y.Request.CreatedDateTime), cmp.Compare(x.Request.ID, y.Request.ID))
