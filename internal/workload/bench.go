@@ -156,7 +156,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 
 	path := filepath.Join(cfg.Dir, "ledger.db")
 	start := time.Now()
-	store, m, t, err := buildOn(ctx, path, Config{Seed: cfg.Seed, Users: cfg.Users, Workers: cfg.Workers,
+	store, m, t, err := BuildOn(ctx, path, Config{Seed: cfg.Seed, Users: cfg.Users, Workers: cfg.Workers,
 		OpenPackages: openPackages(cfg.Users)}, progress)
 	if err != nil {
 		return nil, err
@@ -290,9 +290,9 @@ func userID(seed uint64, n int) string {
 	return t.id("user", n)
 }
 
-// buildOn opens a SQLite log at path and builds a tenant on it through a
+// BuildOn opens a SQLite log at path and builds a tenant on it through a
 // Manager with the tenant's clock.
-func buildOn(ctx context.Context, path string, cfg Config, progress ProgressFunc) (*sqlitestore.Store, *entitlement.Manager, *Tenant, error) {
+func BuildOn(ctx context.Context, path string, cfg Config, progress ProgressFunc) (*sqlitestore.Store, *entitlement.Manager, *Tenant, error) {
 	store, err := sqlitestore.Open(path, sqlitestore.Options{})
 	if err != nil {
 		return nil, nil, nil, err

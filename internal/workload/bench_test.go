@@ -52,7 +52,7 @@ func tenant(b *testing.B, n int) *benchTenant {
 	for gcd(open, n) != 1 {
 		open++
 	}
-	store, m, t, err := buildOn(context.Background(), path, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: open}, nil)
+	store, m, t, err := BuildOn(context.Background(), path, Config{Seed: 1, Users: n, Workers: 16, OpenPackages: open}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func BenchmarkProcessDueExpiry(b *testing.B) {
 			var elapsed time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				store, m, t, err := buildOn(ctx, filepath.Join(b.TempDir(), "ledger.db"),
+				store, m, t, err := BuildOn(ctx, filepath.Join(b.TempDir(), "ledger.db"),
 					Config{Seed: 1, Users: n, Workers: 16, OpenPackages: openPackages(n)}, nil)
 				if err != nil {
 					b.Fatal(err)
