@@ -8,7 +8,7 @@ BIN         := bin/accessledger
 # manager's lock) also run under the race detector. It makes SQLite work
 # about 14x slower, so that run is -short (smaller sizes, fewer stores);
 # the full sizes run without it.
-RACE_PKGS   := ./eventstore/memstore ./eventstore/sqlitestore ./entitlement
+RACE_PKGS   := ./eventstore/memstore ./eventstore/sqlitestore ./entitlement ./projection
 # Packages with property-based tests, which take rapid's flags.
 RAPID_PKGS   = $(shell $(GO) list -e -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "}}{{end}}' ./... | grep ' pgregory.net/rapid' | cut -d' ' -f1 | sort -u)
 

@@ -1,0 +1,122 @@
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// AuditEntry is one entry of the audit log: one event, in the style of
+// Entra's AuditLogs.
+type AuditEntry struct {
+	Position  eventstore.Position
+	EventID   string
+	EventType string
+	// Activity is the activity's name in Entra's words ("Create access
+	// package", "Approve access package assignment request" …).
+	Activity string
+	Category string
+	Result   string
+	// ActivityDateTime is when the fact held (an expiry's end, not when
+	// ProcessDue recorded it); OccurredAt is when it was decided and
+	// RecordedAt when the log stored it.
+	ActivityDateTime       time.Time
+	OccurredAt, RecordedAt time.Time
+	InitiatedBy            Initiator
+	OnBehalfOf             string
+	CommandID              string
+	CorrelationID          string
+	TargetResources        []Target
+	ModifiedProperties     []ModifiedProperty
+}
+
+// Initiator is who caused an audited event, with the display name the
+// projection knew for them when it happened.
+type Initiator struct {
+	ID, Kind, DisplayName string
+}
+
+// AuditFilter narrows AuditLog; zero fields match everything.
+type AuditFilter struct {
+	// From and To bound ActivityDateTime: From <= t < To.
+	From, To time.Time
+	ActorID  string
+	// TargetID matches entries that have it among their targets.
+	TargetID string
+	Activity string
+	// AsKnownAt, if not zero, leaves out events after that position: the
+	// audit log as the system knew it then.
+	AsKnownAt eventstore.Position
+	// Limit bounds the number of entries; 0 means no bound.
+	Limit int
+}
+
+// AuditLog returns the audit entries f selects, in order of activity time
+// and then position.
+func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT a.position, a.event_id, a.type, a.activity, a.category, a.result, a.activity_time, a.occurred_at,
+		a.recorded_at, a.actor_id, a.actor_kind, a.actor_name, a.on_behalf_of, a.command_id, a.correlation_id,
+		a.targets, a.modified FROM audit a`
+	var where []string
+	var args []any
+	if f.TargetID != "" {
+		q += " JOIN audit_targets t ON t.position = a.position AND t.target_id = ?"
+		args = append(args, f.TargetID)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "a.activity_time >= ?"), append(args, f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "a.activity_time < ?"), append(args, f.To.UnixNano())
+	}
+	if f.ActorID != "" {
+		where, args = append(where, "a.actor_id = ?"), append(args, f.ActorID)
+	}
+	if f.Activity != "" {
+		where, args = append(where, "a.activity = ?"), append(args, f.Activity)
+	}
+	if f.AsKnownAt != 0 {
+		where, args = append(where, "a.position <= ?"), append(args, int64(f.AsKnownAt))
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY a.activity_time, a.position"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projection: audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var pos, at, occ, rec int64
+		var targets, modified string
+		if err := rows.Scan(&pos, &e.EventID, &e.EventType, &e.Activity, &e.Category, &e.Result, &at, &occ, &rec,
+			&e.InitiatedBy.ID, &e.InitiatedBy.Kind, &e.InitiatedBy.DisplayName, &e.OnBehalfOf, &e.CommandID,
+			&e.CorrelationID, &targets, &modified); err != nil {
+			return nil, fmt.Errorf("projection: audit log: %w", err)
+		}
+		e.Position = eventstore.Position(pos)
+		e.ActivityDateTime, e.OccurredAt, e.RecordedAt = time.Unix(0, at).UTC(), time.Unix(0, occ).UTC(), time.Unix(0, rec).UTC()
+		if err := json.Unmarshal([]byte(targets), &e.TargetResources); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(modified), &e.ModifiedProperties); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,107 @@
+package projection_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/projection"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAuditLog checks the audit log's rows: Entra's activity names and
+// categories, the actor's display name as it was then, targets, modified
+// properties with old and new values, the valid time of a late expiry,
+// and every filter.
+func TestAuditLog(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	granted, err := s.grantAnna()
+	require.NoError(t, err)
+	renamed := "Sales tools (EMEA)"
+	_, err = s.run(s.admin, entitlement.UpdateAccessPackage{AccessPackageID: s.pkg, DisplayName: &renamed})
+	require.NoError(t, err)
+	_, err = s.run(entitlement.SystemActor(), entitlement.SetUserAttribute{UserID: markID, Name: "displayName", Value: "Mark Smith"})
+	require.NoError(t, err)
+	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
+	_, err = s.m.ProcessDue(s.ctx, *s.now)
+	require.NoError(t, err)
+
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{BatchSize: 3})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+
+	all, err := p.AuditLog(s.ctx, projection.AuditFilter{})
+	require.NoError(t, err)
+	head, err := s.log.Head(s.ctx)
+	require.NoError(t, err)
+	require.Len(t, all, int(head.Position), "one entry per event")
+	for i, e := range all {
+		require.NotEmpty(t, e.Activity, "%s has no activity name", e.EventType)
+		require.Equal(t, entitlement.ActivityName(e.EventType), e.Activity)
+		if i > 0 {
+			require.False(t, e.ActivityDateTime.Before(all[i-1].ActivityDateTime), "not in activity time order")
+		}
+	}
+
+	// Mark's approval names him as he was called then.
+	approvals, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: "Approve access package assignment request"})
+	require.NoError(t, err)
+	require.Len(t, approvals, 1)
+	a := approvals[0]
+	require.Equal(t, projection.Initiator{ID: markID, Kind: string(entitlement.ActorUser), DisplayName: "Mark"}, a.InitiatedBy)
+	require.Equal(t, projection.CategoryEntitlementManagement, a.Category)
+	require.Equal(t, projection.ResultSuccess, a.Result)
+	require.Contains(t, a.TargetResources, projection.Target{Type: "User", ID: annaID, DisplayName: "Anna"})
+	require.Contains(t, a.TargetResources, projection.Target{Type: "AccessPackage", ID: s.pkg, DisplayName: "Sales tools"})
+	require.Contains(t, a.ModifiedProperties, projection.ModifiedProperty{DisplayName: "justification", NewValue: `"Welcome"`})
+
+	// The rename: old and new values; later entries name the new name.
+	updates, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: entitlement.ActivityName(entitlement.EventAccessPackageUpdated)})
+	require.NoError(t, err)
+	require.Len(t, updates, 2, "the role scope added and the rename")
+	require.Equal(t, entitlement.EventAccessPackageUpdated, updates[1].EventType)
+	require.Contains(t, updates[1].ModifiedProperties, projection.ModifiedProperty{DisplayName: "displayName",
+		OldValue: `"Sales tools"`, NewValue: `"Sales tools (EMEA)"`})
+	renames, err := p.AuditLog(s.ctx, projection.AuditFilter{ActorID: entitlement.SystemActor().ID, TargetID: markID})
+	require.NoError(t, err)
+	require.NotEmpty(t, renames)
+	last := renames[len(renames)-1]
+	require.Equal(t, projection.CategoryUserManagement, last.Category)
+	require.Equal(t, []projection.ModifiedProperty{{DisplayName: "displayName", OldValue: `"Mark"`, NewValue: `"Mark Smith"`}}, last.ModifiedProperties)
+
+	// The expiry held at the assignment's end, recorded three days later.
+	expiries, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: "Remove access package assignment"})
+	require.NoError(t, err)
+	require.Len(t, expiries, 1)
+	end := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	require.Equal(t, end, expiries[0].ActivityDateTime)
+	require.Equal(t, *s.now, expiries[0].OccurredAt)
+	require.Contains(t, expiries[0].TargetResources, projection.Target{Type: "AccessPackage", ID: s.pkg, DisplayName: "Sales tools (EMEA)"})
+
+	// Filters: time range, target, position, limit.
+	before, err := p.AuditLog(s.ctx, projection.AuditFilter{To: end})
+	require.NoError(t, err)
+	from, err := p.AuditLog(s.ctx, projection.AuditFilter{From: end})
+	require.NoError(t, err)
+	require.Equal(t, len(all), len(before)+len(from))
+	require.Equal(t, expiries[0].Position, from[0].Position)
+	anna, err := p.AuditLog(s.ctx, projection.AuditFilter{TargetID: annaID})
+	require.NoError(t, err)
+	for _, e := range anna {
+		found := false
+		for _, t := range e.TargetResources {
+			found = found || t.ID == annaID
+		}
+		require.True(t, found, "%s does not name Anna", e.Activity)
+	}
+	known, err := p.AuditLog(s.ctx, projection.AuditFilter{AsKnownAt: lastPosition(granted)})
+	require.NoError(t, err)
+	require.Len(t, known, int(lastPosition(granted)))
+	limited, err := p.AuditLog(s.ctx, projection.AuditFilter{Limit: 2})
+	require.NoError(t, err)
+	require.Equal(t, all[:2], limited)
+}

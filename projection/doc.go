@@ -1,0 +1,54 @@
+// Package projection builds the read side of an accessledger event log: a
+// SQLite file of its own holding every version of every object the log
+// names (users, groups, catalogs, resources, access packages, policies
+// with each policy version, connected organizations, role assignments,
+// requests with their approval stages and decisions, assignments with
+// their delivery outcomes and the resource roles they grant) and the audit
+// log, queryable as of any instant and as known at any log position.
+//
+// # History is bitemporal
+//
+// Every version of an object carries its valid time, when it held in the
+// world (entitlement.ValidTime: an assignment that expired at 09:00 on 3
+// March was valid until then even if ProcessDue recorded the expiry on the
+// 10th), and its recorded time, the log position from which the
+// projection knew it. A query's As says which moment it answers about:
+// As.Of asks what was true at an instant as known now, As.KnownAt what
+// the system believed once it had recorded a position, and both together
+// what it believed then about that instant. The answer as of (T, P) is
+// exactly what the entitlement.State folded, in log order, over the
+// events up to P whose valid time is at or before T would answer; the
+// property tests hold the projection to that.
+//
+// # Queries
+//
+// Assignments (of an access package by state, of a user), AccessPackagesOf,
+// ResourceRolesOf (with the granting package, policy and policy version),
+// Holders (who held a resource role), Requests (of a package, by a
+// requestor), PendingApprovals, RequestHistory, AdditionalAccess,
+// ConnectedOrganizations, RoleAssignments, AuditLog, and Why: the causal
+// chain behind a subject's resource role, with the log position, id and
+// hash of every event in it, which Explanation.Check checks against the
+// log. Queries answer what the projection holds and do not authorize: the
+// embedding program decides who may read the file.
+//
+// # Keeping it current
+//
+// A Projector applies the log's events in batched transactions, each
+// writing the checkpoint it reached (the position and hash of its last
+// event), so that a crash never applies an event twice or skips one; a
+// checkpoint the log does not hold (the log was replaced or truncated) is
+// refused with ErrCheckpointMismatch. The projection is disposable:
+// Rebuild replays the whole log into a new file and swaps it in, and a
+// file of another schema version is rebuilt, not migrated. It never
+// writes to the log, so it never takes the log's write lock.
+//
+// Keeping it current is the embedding program's choice, each shown in an
+// Example:
+//
+//   - after each command: CatchUpTo(the position of the command's last
+//     event), for read-your-writes;
+//   - on a ticker: CatchUp every few seconds;
+//   - in another process that follows the log: open the log file and call
+//     CatchUp in a loop.
+package projection

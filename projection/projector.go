@@ -1,0 +1,352 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"sync"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
+)
+
+//go:embed schema.sql
+var schema string
+
+// schemaVersion names the shape of the tables. A projection written with
+// another is deleted and rebuilt, never migrated: the log is the record.
+const schemaVersion = "1"
+
+// Log is what a Projector reads: the event log, in position order.
+// eventstore.Store satisfies it.
+type Log interface {
+	ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error]
+}
+
+// Options configures a Projector. The zero value is ready to use.
+type Options struct {
+	// Upcasters bring old payloads to the current schema before they are
+	// applied.
+	Upcasters *eventstore.Upcasters
+	// BatchSize is how many events one transaction applies; default 1000.
+	BatchSize int
+}
+
+// Checkpoint is how far a projection got: the position and hash of the
+// last event it applied. The zero Checkpoint is an empty projection.
+type Checkpoint struct {
+	Position eventstore.Position
+	Hash     eventstore.Hash
+}
+
+// ErrCheckpointMismatch matches the error of a projection whose checkpoint
+// the log does not hold: the log was replaced, rewritten or truncated
+// since the projection was built. Rebuild it.
+var ErrCheckpointMismatch = errors.New("projection: the log does not hold the projection's checkpoint")
+
+// errClosed is the error of a closed Projector's methods.
+var errClosed = errors.New("projection: closed")
+
+// Progress reports how far a Rebuild got.
+type Progress struct {
+	Applied eventstore.Position // the position applied so far
+}
+
+// Projector keeps a projection of an event log in a SQLite file of its
+// own: the audit log and the tables its queries read. It is safe for
+// concurrent use; queries never wait for CatchUp, which applies events in
+// batched transactions, each writing the checkpoint it reached. A crash
+// loses at most the batch in progress, which the next CatchUp applies
+// again.
+//
+// The projection is disposable: delete the file and it is rebuilt from the
+// log. It never writes to the log, so it never takes the log's write lock.
+type Projector struct {
+	log  Log
+	path string
+	opts Options
+
+	rebuilding sync.Mutex // serialises Rebuild
+	mu         sync.Mutex // serialises CatchUp and the swap of Rebuild; guards db and closed
+	db         *sqlitex.DB
+	closed     bool
+}
+
+// DefaultPath returns the projection file of the log at logPath: the
+// log's path with ".projection" added.
+func DefaultPath(logPath string) string { return logPath + ".projection" }
+
+// Open opens the projection at path, creating it empty if it does not
+// exist, and deleting and recreating it if it was written with another
+// schema version. It reads nothing from the log until CatchUp.
+func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, error) {
+	if log == nil {
+		return nil, errors.New("projection: Open: nil log")
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	db, err := openDB(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return &Projector{log: log, path: path, opts: opts, db: db}, nil
+}
+
+// openDB opens the projection file at path with the current schema.
+func openDB(ctx context.Context, path string) (*sqlitex.DB, error) {
+	for attempt := 0; ; attempt++ {
+		db, err := sqlitex.Open(ctx, path, sqlitex.Options{Synchronous: sqlitex.SyncNormal})
+		if err != nil {
+			return nil, fmt.Errorf("projection: %w", err)
+		}
+		var v string
+		err = db.Write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v)
+		switch {
+		case err == nil && v == schemaVersion:
+			return db, nil
+		case err == nil || errors.Is(err, sql.ErrNoRows):
+			// Another schema version: the projection is rebuilt.
+			db.Close()
+			if attempt > 0 {
+				return nil, fmt.Errorf("projection: %s keeps schema version %q after being recreated", path, v)
+			}
+			if err := removeDB(path); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// No meta table: a new file, or one that is not a projection.
+		var tables int
+		if qerr := db.Write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); qerr != nil || tables > 0 {
+			db.Close()
+			return nil, fmt.Errorf("projection: %s is not a projection (no schema version): %v", path, err)
+		}
+		if _, err := db.Write.ExecContext(ctx, schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("projection: create the schema: %w", err)
+		}
+		if _, err := db.Write.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", schemaVersion); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("projection: %w", err)
+		}
+		return db, nil
+	}
+}
+
+// removeDB deletes a SQLite file and its WAL companions.
+func removeDB(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("projection: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes the projection file.
+func (p *Projector) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.db == nil {
+		return nil
+	}
+	err := p.db.Close()
+	p.db = nil
+	return err
+}
+
+// read returns the pool queries use.
+func (p *Projector) read() (*sql.DB, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.db == nil {
+		return nil, errClosed
+	}
+	return p.db.Read, nil
+}
+
+// Checkpoint returns how far the projection got.
+func (p *Projector) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	db, err := p.read()
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return readCheckpoint(ctx, db)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readCheckpoint(ctx context.Context, q querier) (Checkpoint, error) {
+	var cp Checkpoint
+	var pos int64
+	var hash string
+	err := q.QueryRowContext(ctx, `SELECT
+		coalesce((SELECT value FROM meta WHERE key = 'checkpoint_position'), '0'),
+		coalesce((SELECT value FROM meta WHERE key = 'checkpoint_hash'), '')`).Scan(&pos, &hash)
+	if err != nil {
+		return cp, fmt.Errorf("projection: read the checkpoint: %w", err)
+	}
+	cp.Position = eventstore.Position(pos)
+	if hash != "" {
+		if cp.Hash, err = eventstore.ParseHash(hash); err != nil {
+			return cp, fmt.Errorf("projection: checkpoint hash: %w", err)
+		}
+	}
+	return cp, nil
+}
+
+// CatchUp applies the events the log holds after the checkpoint, in
+// transactions of Options.BatchSize events. It first checks that the log
+// still holds the checkpoint's event (ErrCheckpointMismatch otherwise).
+func (p *Projector) CatchUp(ctx context.Context) (Checkpoint, error) {
+	return p.CatchUpTo(ctx, 0)
+}
+
+// CatchUpTo applies events until the projection has applied position at
+// least (and everything the log holds when it gets there): after an
+// Execute, CatchUpTo(the last position of its events) makes the
+// projection show the command. A position of 0 means the log's end.
+func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position) (Checkpoint, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.db == nil {
+		return Checkpoint{}, errClosed
+	}
+	cp, err := readCheckpoint(ctx, p.db.Write)
+	if err != nil {
+		return cp, err
+	}
+	if position != 0 && cp.Position >= position {
+		return cp, nil
+	}
+	return catchUp(ctx, p.log, p.db.Write, cp, p.opts, nil)
+}
+
+// catchUp applies the events after cp to the projection written through
+// w, reporting progress after every batch.
+func catchUp(ctx context.Context, log Log, w *sql.DB, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
+	if err := checkCheckpoint(ctx, log, cp); err != nil {
+		return cp, err
+	}
+	var b *batch
+	flush := func() error {
+		if b == nil {
+			return nil
+		}
+		err := b.commit(cp)
+		b = nil
+		if err == nil && progress != nil {
+			progress(Progress{Applied: cp.Position})
+		}
+		return err
+	}
+	n := 0
+	for e, err := range opts.Upcasters.Events(log.ReadAll(ctx, cp.Position)) {
+		if err != nil {
+			if b != nil {
+				b.rollback()
+			}
+			return cp, fmt.Errorf("projection: read the log after position %d: %w", cp.Position, err)
+		}
+		if b == nil {
+			if b, err = begin(ctx, w); err != nil {
+				return cp, err
+			}
+		}
+		if err := b.apply(e); err != nil {
+			b.rollback()
+			return cp, fmt.Errorf("projection: apply position %d (%s): %w", e.Position, e.Type, err)
+		}
+		cp = Checkpoint{Position: e.Position, Hash: e.Hash}
+		if n++; n%opts.BatchSize == 0 {
+			if err := flush(); err != nil {
+				return cp, err
+			}
+		}
+	}
+	return cp, flush()
+}
+
+// checkCheckpoint checks that the log holds, at the checkpoint's position,
+// the event with its hash.
+func checkCheckpoint(ctx context.Context, log Log, cp Checkpoint) error {
+	if cp.Position == 0 {
+		return nil
+	}
+	for e, err := range log.ReadAll(ctx, cp.Position-1) {
+		if err != nil {
+			return fmt.Errorf("projection: read the checkpoint's event: %w", err)
+		}
+		if e.Position != cp.Position || e.Hash != cp.Hash {
+			return fmt.Errorf("%w: position %d has hash %s in the log, %s in the projection", ErrCheckpointMismatch, cp.Position, e.Hash, cp.Hash)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: the log ends before position %d", ErrCheckpointMismatch, cp.Position)
+}
+
+// Rebuild replays the whole log into a new file beside the projection and
+// swaps it in once it has caught up, reporting progress after every batch.
+// Queries go on against the old projection until the swap; one that is
+// running at the moment of the swap fails and may be asked again.
+func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
+	p.rebuilding.Lock()
+	defer p.rebuilding.Unlock()
+	tmp := p.path + ".rebuild"
+	if err := removeDB(tmp); err != nil {
+		return Checkpoint{}, err
+	}
+	db, err := openDB(ctx, tmp)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	cp, err := catchUp(ctx, p.log, db.Write, Checkpoint{}, p.opts, progress)
+	if err == nil {
+		_, err = db.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		removeDB(tmp)
+		return cp, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		removeDB(tmp)
+		return cp, errClosed
+	}
+	if p.db != nil {
+		// Closing the last connection checkpoints and removes the WAL, so
+		// that no stale WAL is applied to the file renamed over it.
+		if err := p.db.Close(); err != nil {
+			return cp, err
+		}
+		p.db = nil
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(p.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return cp, fmt.Errorf("projection: %w", err)
+		}
+	}
+	// The swap: rename replaces the old file atomically.
+	if err := os.Rename(tmp, p.path); err != nil {
+		return cp, fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
+	}
+	removeDB(tmp)
+	if p.db, err = openDB(ctx, p.path); err != nil {
+		return cp, err
+	}
+	// Events appended while rebuilding.
+	return catchUp(ctx, p.log, p.db.Write, cp, p.opts, progress)
+}

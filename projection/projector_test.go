@@ -1,0 +1,279 @@
+package projection
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/workload"
+	"github.com/stretchr/testify/require"
+)
+
+// buildLog writes a synthetic tenant's history to a SQLite log in dir:
+// users, catalogs, packages, then days of requests, approvals, expiries.
+func buildLog(t testing.TB, dir string, users, days int) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(dir, "ledger.db")
+	st, _, tenant, err := workload.BuildOn(ctx, path, workload.Config{Seed: 3, Users: users}, nil)
+	require.NoError(t, err)
+	_, err = tenant.Play(ctx, days, 0, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	return path
+}
+
+func openLog(t testing.TB, path string) *sqlitestore.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openProjection(t testing.TB, log Log, path string, opts Options) *Projector {
+	t.Helper()
+	p, err := Open(context.Background(), log, path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestHelperKilledCatchUp is not a test: TestKilledCatchUpResumes runs the
+// test binary with it, to be killed in the middle of a catch-up.
+func TestHelperKilledCatchUp(t *testing.T) {
+	logPath, projPath := os.Getenv("PROJECTION_KILL_LOG"), os.Getenv("PROJECTION_KILL_PROJECTION")
+	if logPath == "" {
+		t.Skip("run by TestKilledCatchUpResumes")
+	}
+	st := openLog(t, logPath)
+	p := openProjection(t, st, projPath, Options{BatchSize: 50})
+	batches := 0
+	_, err := catchUp(context.Background(), st, p.db.Write, Checkpoint{}, p.opts, func(pr Progress) {
+		if batches++; batches == 3 {
+			os.Stdout.WriteString("applied " + strconv.FormatUint(uint64(pr.Applied), 10) + "\n")
+		}
+	})
+	require.NoError(t, err)
+}
+
+// TestKilledCatchUpResumes kills a process (SIGKILL) in the middle of a
+// catch-up; the next CatchUp resumes from the checkpoint its last
+// committed batch wrote and ends equal, table by table, to a rebuild.
+func TestKilledCatchUpResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs without -short")
+	}
+	dir := t.TempDir()
+	logPath := buildLog(t, dir, 200, 20)
+	projPath := filepath.Join(dir, "killed.projection")
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledCatchUp$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PROJECTION_KILL_LOG="+logPath, "PROJECTION_KILL_PROJECTION="+projPath)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err, "the helper printed %q", line)
+	require.NoError(t, cmd.Process.Kill())
+	cmd.Wait()
+
+	st := openLog(t, logPath)
+	head, err := st.Head(context.Background())
+	require.NoError(t, err)
+	killed := openProjection(t, st, projPath, Options{BatchSize: 50})
+	cp, err := killed.Checkpoint(context.Background())
+	require.NoError(t, err)
+	require.Greater(t, cp.Position, eventstore.Position(0), "no batch committed before the kill")
+	require.Less(t, cp.Position, head.Position, "the catch-up finished before the kill")
+	t.Logf("killed at checkpoint %d of %d (%s)", cp.Position, head.Position, line)
+
+	cp, err = killed.CatchUp(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, head.Position, cp.Position)
+	rebuilt := openProjection(t, st, filepath.Join(dir, "rebuilt.projection"), Options{})
+	_, err = rebuilt.Rebuild(context.Background(), nil)
+	require.NoError(t, err)
+	requireSameTables(t, killed, rebuilt)
+}
+
+// TestCheckpointMismatch: a projection whose log was replaced by another
+// or truncated refuses to catch up, and Rebuild repairs it.
+func TestCheckpointMismatch(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	logPath := buildLog(t, dir, 100, 5)
+	projPath := filepath.Join(dir, "p.projection")
+	p, err := Open(ctx, openLog(t, logPath), projPath, Options{})
+	require.NoError(t, err)
+	cp, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+
+	// Another log of the same length: same positions, other events.
+	other := t.TempDir()
+	st, _, _, err := workload.BuildOn(ctx, filepath.Join(other, "ledger.db"), workload.Config{Seed: 99, Users: 100}, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	otherLog := openLog(t, filepath.Join(other, "ledger.db"))
+	head, err := otherLog.Head(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, head.Position, cp.Position/2)
+
+	p = openProjection(t, otherLog, projPath, Options{})
+	_, err = p.CatchUp(ctx)
+	require.ErrorIs(t, err, ErrCheckpointMismatch)
+	got, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, cp, got, "a refused catch-up changed the checkpoint")
+
+	// Rebuild starts from the log it has.
+	cp2, err := p.Rebuild(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, head.Position, cp2.Position)
+	require.Equal(t, head.Hash, cp2.Hash)
+	_, err = p.CatchUp(ctx)
+	require.NoError(t, err)
+
+	// A truncated log: the checkpoint's position is beyond its end.
+	short := t.TempDir()
+	st, _, _, err = workload.BuildOn(ctx, filepath.Join(short, "ledger.db"), workload.Config{Seed: 99, Users: 10}, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	shortLog := openLog(t, filepath.Join(short, "ledger.db"))
+	q := openProjection(t, shortLog, projPath+".copy", Options{})
+	require.NoError(t, copyCheckpoint(ctx, q, cp2))
+	_, err = q.CatchUp(ctx)
+	require.ErrorIs(t, err, ErrCheckpointMismatch)
+}
+
+// copyCheckpoint writes a checkpoint into a projection, as if it had
+// caught up to it.
+func copyCheckpoint(ctx context.Context, p *Projector, cp Checkpoint) error {
+	b, err := begin(ctx, p.db.Write)
+	if err != nil {
+		return err
+	}
+	return b.commit(cp)
+}
+
+// TestSchemaVersion: a projection of another schema version is deleted
+// and rebuilt from the log; a file that is no projection is refused.
+func TestSchemaVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 50, 2))
+	path := filepath.Join(dir, "p.projection")
+	p, err := Open(ctx, st, path, Options{})
+	require.NoError(t, err)
+	cp, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+
+	p = openProjection(t, st, path, Options{})
+	empty, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, Checkpoint{}, empty, "the old projection was kept")
+	again, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	require.Equal(t, cp, again)
+
+	foreign := filepath.Join(dir, "foreign.db")
+	f, err := sqlitestore.Open(foreign, sqlitestore.Options{})
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	_, err = Open(ctx, st, foreign, Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "not a projection")
+}
+
+// TestRebuildWhileReading: Rebuild swaps in a projection equal to one
+// caught up incrementally, and queries answer before and after it.
+func TestRebuildWhileReading(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 100, 10))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{BatchSize: 7})
+	_, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	before, err := p.AuditLog(ctx, AuditFilter{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, before, 10)
+
+	inc := dump(t, p)
+	var progress []eventstore.Position
+	_, err = p.Rebuild(ctx, func(pr Progress) { progress = append(progress, pr.Applied) })
+	require.NoError(t, err)
+	require.NotEmpty(t, progress)
+	require.Equal(t, inc, dump(t, p))
+	after, err := p.AuditLog(ctx, AuditFilter{Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	_, err = os.Stat(filepath.Join(dir, "p.projection.rebuild"))
+	require.True(t, errors.Is(err, os.ErrNotExist), "the rebuild file was left behind")
+}
+
+// TestConcurrentReadsCatchUpRebuild: queries run while CatchUp and Rebuild
+// do; they see a consistent projection (an error only at the moment of
+// the swap), and the result equals a projection caught up alone.
+func TestConcurrentReadsCatchUpRebuild(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 60, 6))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{BatchSize: 5})
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := p.AuditLog(ctx, AuditFilter{Limit: 5}); err != nil && !isClosedDuringSwap(err) {
+					errs <- err
+					return
+				}
+				if _, err := p.Checkpoint(ctx); err != nil && !isClosedDuringSwap(err) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, err := p.CatchUp(ctx); errs <- err }()
+	go func() { defer wg.Done(); _, err := p.Rebuild(ctx, nil); errs <- err }()
+	wg.Wait()
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	close(done)
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	_, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	alone := openProjection(t, st, filepath.Join(dir, "alone.projection"), Options{})
+	_, err = alone.CatchUp(ctx)
+	require.NoError(t, err)
+	requireSameTables(t, p, alone)
+}
+
+// isClosedDuringSwap reports whether a query failed because Rebuild
+// closed the old file under it.
+func isClosedDuringSwap(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "database is closed")
+}

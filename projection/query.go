@@ -1,0 +1,530 @@
+package projection
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// As says which moment a query answers about. The zero As is the latest:
+// everything the projection has applied.
+//
+// Of is the valid-time instant: the answer is what was true then, as the
+// projection knows it (an assignment that expired at 09:00 on 3 March was
+// no longer held at 10:00 on 3 March, even if the expiry was recorded on
+// the 10th). KnownAt is the log position: the answer is what the system
+// believed once it had recorded that position, leaving out everything
+// recorded later, including facts recorded late about earlier instants.
+// Both together answer "what did we believe at P about instant T".
+type As struct {
+	Of      time.Time
+	KnownAt eventstore.Position
+}
+
+// Now is the zero As: the latest of everything.
+var Now As
+
+// latest reports whether a is the zero As, which the objects table
+// answers directly.
+func (a As) latest() bool { return a.Of.IsZero() && a.KnownAt == 0 }
+
+// bounds returns the valid time and position a query reads versions at.
+func (a As) bounds() (int64, int64) {
+	t, p := int64(math.MaxInt64), int64(math.MaxInt64-1)
+	if !a.Of.IsZero() {
+		t = a.Of.UnixNano()
+	}
+	if a.KnownAt != 0 {
+		p = int64(a.KnownAt)
+	}
+	return t, p
+}
+
+// ErrNotFound matches the error of a query for one object the projection
+// does not hold as of the moment asked.
+var ErrNotFound = errors.New("projection: not found")
+
+// ErrInvalidQuery matches the error of a query whose arguments cannot be
+// answered (a missing id, two ids that must differ).
+var ErrInvalidQuery = errors.New("projection: invalid query")
+
+func invalidQuery(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidQuery, fmt.Sprintf(format, args...))
+}
+
+// versionAt is the subquery that reads the version of object x.oid as of
+// a valid time and a position: its parameters are the time, the position
+// and the position again.
+const versionAt = `(SELECT v.data FROM versions v WHERE v.oid = x.oid AND v.valid_from <= ? AND v.known_from <= ?
+	AND v.known_to > ? ORDER BY v.valid_from DESC LIMIT 1)`
+
+// objectsAt returns the JSON, as of as, of the objects the rows of from
+// (aliased x, with an oid column) that match where select, leaving out
+// those that did not exist then.
+func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([][]byte, error) {
+	var q string
+	if as.latest() {
+		q = "SELECT o.data FROM " + from + " JOIN objects o ON o.oid = x.oid WHERE o.data IS NOT NULL"
+	} else {
+		t, p := as.bounds()
+		q = "SELECT " + versionAt + " FROM " + from + " WHERE 1"
+		args = append([]any{t, p, p}, args...)
+	}
+	if where != "" {
+		q += " AND " + where
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("projection: query: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("projection: query: %w", err)
+		}
+		if data != nil {
+			out = append(out, data)
+		}
+	}
+	return out, rows.Err()
+}
+
+// decodeAll decodes JSON objects.
+func decodeAll[T any](datas [][]byte) ([]T, error) {
+	out := make([]T, 0, len(datas))
+	for _, d := range datas {
+		var x T
+		if err := json.Unmarshal(d, &x); err != nil {
+			return nil, fmt.Errorf("projection: decode: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// listAt returns the objects of from/where as of as, decoded.
+func listAt[T any](ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([]T, error) {
+	datas, err := objectsAt(ctx, db, as, from, where, args...)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[T](datas)
+}
+
+// getAt returns one object of a kind as of as.
+func getAt[T any](ctx context.Context, db *sql.DB, as As, k *kind[T], id string) (T, error) {
+	xs, err := listAt[T](ctx, db, as, "objects x", "x.kind = ? AND x.id = ?", k.name, id)
+	var zero T
+	switch {
+	case err != nil:
+		return zero, err
+	case len(xs) == 0:
+		return zero, fmt.Errorf("%w: %s %s", ErrNotFound, k.name, id)
+	}
+	return xs[0], nil
+}
+
+// Assignment returns an assignment as of as.
+func (p *Projector) Assignment(ctx context.Context, id string, as As) (entitlement.Assignment, error) {
+	db, err := p.read()
+	if err != nil {
+		return entitlement.Assignment{}, err
+	}
+	return getAt(ctx, db, as, assignments, id)
+}
+
+// AccessPackage returns an access package as of as.
+func (p *Projector) AccessPackage(ctx context.Context, id string, as As) (entitlement.AccessPackage, error) {
+	db, err := p.read()
+	if err != nil {
+		return entitlement.AccessPackage{}, err
+	}
+	return getAt(ctx, db, as, accessPackages, id)
+}
+
+// Request returns an assignment request as of as, with the version of the
+// policy it was submitted under.
+func (p *Projector) Request(ctx context.Context, id string, as As) (entitlement.AssignmentRequest, error) {
+	db, err := p.read()
+	if err != nil {
+		return entitlement.AssignmentRequest{}, err
+	}
+	r, err := getAt(ctx, db, as, requests, id)
+	if err != nil {
+		return r, err
+	}
+	rs := []entitlement.AssignmentRequest{r}
+	err = attachPolicies(ctx, db, rs)
+	return rs[0], err
+}
+
+// Policy returns the given version of an assignment policy, numbered as
+// requests name them (AssignmentRequest.PolicyVersion).
+func (p *Projector) Policy(ctx context.Context, id string, version int) (entitlement.AssignmentPolicy, error) {
+	db, err := p.read()
+	if err != nil {
+		return entitlement.AssignmentPolicy{}, err
+	}
+	pol, _, err := policyVersion(ctx, db, id, version)
+	return pol, err
+}
+
+// policyVersion reads a version of a policy and the position that
+// recorded it.
+func policyVersion(ctx context.Context, db *sql.DB, id string, version int) (entitlement.AssignmentPolicy, eventstore.Position, error) {
+	var pol entitlement.AssignmentPolicy
+	var data []byte
+	var pos int64
+	err := db.QueryRowContext(ctx, `SELECT data, position FROM policy_versions WHERE policy_id = ? AND version = ?
+		ORDER BY position DESC LIMIT 1`, id, version).Scan(&data, &pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pol, 0, fmt.Errorf("%w: version %d of policy %s", ErrNotFound, version, id)
+	}
+	if err != nil {
+		return pol, 0, fmt.Errorf("projection: read a policy version: %w", err)
+	}
+	if err := json.Unmarshal(data, &pol); err != nil {
+		return pol, 0, fmt.Errorf("projection: decode a policy version: %w", err)
+	}
+	return pol, eventstore.Position(pos), nil
+}
+
+// attachPolicies sets each request's Policy to the version it names,
+// sharing one copy per version as the State does.
+func attachPolicies(ctx context.Context, db *sql.DB, rs []entitlement.AssignmentRequest) error {
+	type key struct {
+		id      string
+		version int
+	}
+	seen := map[key]*entitlement.AssignmentPolicy{}
+	for i := range rs {
+		k := key{rs[i].AssignmentPolicyID, rs[i].PolicyVersion}
+		pol, ok := seen[k]
+		if !ok {
+			p, _, err := policyVersion(ctx, db, k.id, k.version)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				pol = &p
+			}
+			seen[k] = pol
+		}
+		rs[i].Policy = pol
+	}
+	return nil
+}
+
+// Assignments returns the assignments f selects as of as, oldest first,
+// as State.ListAssignments does: ended ones only with IncludeEnded or a
+// State of expired. Selecting by access package or target reads only
+// theirs; without either it reads every assignment.
+func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFilter, as As) ([]entitlement.Assignment, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	var where []string
+	var args []any
+	if f.AccessPackageID != "" {
+		where, args = append(where, "x.access_package_id = ?"), append(args, f.AccessPackageID)
+	}
+	if f.TargetID != "" {
+		where, args = append(where, "x.target_id = ?"), append(args, f.TargetID)
+	}
+	if f.AssignmentPolicyID != "" {
+		where, args = append(where, "x.assignment_policy_id = ?"), append(args, f.AssignmentPolicyID)
+	}
+	if as.latest() && f.State != "" {
+		where, args = append(where, "x.state = ?"), append(args, f.State)
+	}
+	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", strings.Join(where, " AND "), args...)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(all, func(a entitlement.Assignment) bool {
+		return f.State != "" && a.State != f.State || !f.IncludeEnded && f.State != entitlement.AssignmentStateExpired && a.IsEnded()
+	})
+	sortAssignments(out)
+	return out, nil
+}
+
+func sortAssignments(as []entitlement.Assignment) {
+	slices.SortFunc(as, func(x, y entitlement.Assignment) int {
+		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	})
+}
+
+// AccessPackagesOf returns the access packages a subject is assigned as of
+// as (through assignments that have not ended), by display name.
+func (p *Projector) AccessPackagesOf(ctx context.Context, subjectID string, as As) ([]entitlement.AccessPackage, error) {
+	if subjectID == "" {
+		return nil, invalidQuery("AccessPackagesOf: no subject id")
+	}
+	live, err := p.Assignments(ctx, entitlement.AssignmentFilter{TargetID: subjectID}, as)
+	if err != nil {
+		return nil, err
+	}
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	var out []entitlement.AccessPackage
+	seen := map[string]bool{}
+	for _, a := range live {
+		if seen[a.AccessPackageID] {
+			continue
+		}
+		seen[a.AccessPackageID] = true
+		pkg, err := getAt(ctx, db, as, accessPackages, a.AccessPackageID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pkg)
+	}
+	slices.SortFunc(out, func(x, y entitlement.AccessPackage) int {
+		return cmp.Or(cmp.Compare(x.DisplayName, y.DisplayName), cmp.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// RoleGrant is one resource role a subject holds through one assignment,
+// with the request that created the assignment and the version of the
+// policy that request was decided under.
+type RoleGrant struct {
+	entitlement.ResourceAccess
+	RequestID     string
+	PolicyVersion int
+}
+
+// ResourceRolesOf returns the resource roles a subject holds as of as:
+// those whose delivery succeeded through assignments that have not ended,
+// as State.EffectiveAccess reports them, by role scope and package.
+func (p *Projector) ResourceRolesOf(ctx context.Context, subjectID string, as As) ([]RoleGrant, error) {
+	if subjectID == "" {
+		return nil, invalidQuery("ResourceRolesOf: no subject id")
+	}
+	live, err := p.Assignments(ctx, entitlement.AssignmentFilter{TargetID: subjectID}, as)
+	if err != nil {
+		return nil, err
+	}
+	return p.grantsOf(ctx, live, func(entitlement.ResourceDelivery) bool { return true })
+}
+
+// RoleRef names a resource role: the resource and the role, and the scope
+// if it matters (empty: any scope).
+type RoleRef struct {
+	ResourceID, RoleID, ScopeID string
+}
+
+// Holders returns who held a resource role as of as: one row per subject
+// and granting assignment, by role scope, package and assignment.
+func (p *Projector) Holders(ctx context.Context, role RoleRef, as As) ([]RoleGrant, error) {
+	if role.ResourceID == "" || role.RoleID == "" {
+		return nil, invalidQuery("Holders: a resource id and a role id are required")
+	}
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	where, args := "x.id IN (SELECT assignment_id FROM grants WHERE resource_id = ? AND role_id = ?", []any{role.ResourceID, role.RoleID}
+	if role.ScopeID != "" {
+		where, args = where+" AND scope_id = ?", append(args, role.ScopeID)
+	}
+	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", where+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	live := slices.DeleteFunc(all, func(a entitlement.Assignment) bool { return a.IsEnded() })
+	return p.grantsOf(ctx, live, func(r entitlement.ResourceDelivery) bool {
+		return r.ResourceID == role.ResourceID && r.RoleID == role.RoleID && (role.ScopeID == "" || r.ScopeID == role.ScopeID)
+	})
+}
+
+// grantsOf lists the roles the given live assignments deliver that keep
+// selects, with their requests' policy versions.
+func (p *Projector) grantsOf(ctx context.Context, live []entitlement.Assignment, keep func(entitlement.ResourceDelivery) bool) ([]RoleGrant, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	var out []RoleGrant
+	for _, a := range live {
+		var end *time.Time
+		if e, ok := a.End(); ok {
+			end = &e
+		}
+		var version int
+		for _, r := range a.Resources {
+			if r.Status != entitlement.DeliveryFulfilled || !keep(r) {
+				continue
+			}
+			if version == 0 {
+				if err := db.QueryRowContext(ctx, "SELECT policy_version FROM requests WHERE id = ?", a.RequestID).Scan(&version); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("projection: read a request: %w", err)
+				}
+			}
+			out = append(out, RoleGrant{ResourceAccess: entitlement.ResourceAccess{
+				SubjectID: a.TargetID, AccessPackageID: a.AccessPackageID, AssignmentID: a.ID,
+				AssignmentPolicyID: a.AssignmentPolicyID, ResourceRoleScopeID: r.ResourceRoleScopeID,
+				ResourceID: r.ResourceID, OriginSystem: r.OriginSystem, OriginID: r.OriginID,
+				RoleID: r.RoleID, ScopeID: r.ScopeID, StartDateTime: a.Schedule.StartDateTime, EndDateTime: end,
+			}, RequestID: a.RequestID, PolicyVersion: version})
+		}
+	}
+	slices.SortFunc(out, func(x, y RoleGrant) int {
+		return cmp.Or(cmp.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID), cmp.Compare(x.AccessPackageID, y.AccessPackageID),
+			cmp.Compare(x.SubjectID, y.SubjectID), cmp.Compare(x.AssignmentID, y.AssignmentID))
+	})
+	return out, nil
+}
+
+// RequestFilter narrows Requests; empty fields match everything.
+type RequestFilter struct {
+	AccessPackageID string
+	RequestorID     string
+	TargetID        string
+	State           string
+}
+
+// Requests returns the assignment requests f selects as of as, oldest
+// first, each with the version of the policy it was submitted under.
+func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]entitlement.AssignmentRequest, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{
+		{"x.access_package_id", f.AccessPackageID}, {"x.requestor_id", f.RequestorID}, {"x.target_id", f.TargetID},
+	} {
+		if c.v != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.v)
+		}
+	}
+	all, err := listAt[entitlement.AssignmentRequest](ctx, db, as, "requests x", strings.Join(where, " AND "), args...)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(all, func(r entitlement.AssignmentRequest) bool { return f.State != "" && r.State != f.State })
+	sortRequests(out)
+	return out, attachPolicies(ctx, db, out)
+}
+
+func sortRequests(rs []entitlement.AssignmentRequest) {
+	slices.SortFunc(rs, func(x, y entitlement.AssignmentRequest) int {
+		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	})
+}
+
+// PendingApprovals returns the requests that waited for an approver's
+// decision as of as, with the stage each waited in, oldest first, as
+// State.ApprovalsForApprover does.
+func (p *Projector) PendingApprovals(ctx context.Context, approverID string, as As) ([]entitlement.PendingApproval, error) {
+	if approverID == "" {
+		return nil, invalidQuery("PendingApprovals: no approver id")
+	}
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	all, err := listAt[entitlement.AssignmentRequest](ctx, db, as, "requests x",
+		"x.id IN (SELECT request_id FROM request_approvers WHERE approver_id = ?)", approverID)
+	if err != nil {
+		return nil, err
+	}
+	sortRequests(all)
+	if err := attachPolicies(ctx, db, all); err != nil {
+		return nil, err
+	}
+	var out []entitlement.PendingApproval
+	for _, r := range all {
+		if st, ok := r.WaitsFor(approverID); ok {
+			out = append(out, entitlement.PendingApproval{Request: r, Stage: st})
+		}
+	}
+	return out, nil
+}
+
+// AdditionalAccess returns the assignments of packageA, as of as, whose
+// targets also held an assignment of packageB that had not ended: the
+// separation-of-duties conflicts Graph's additionalAccess lists.
+func (p *Projector) AdditionalAccess(ctx context.Context, packageA, packageB string, as As) ([]entitlement.Assignment, error) {
+	switch {
+	case packageA == "" || packageB == "":
+		return nil, invalidQuery("AdditionalAccess: two access package ids are required")
+	case packageA == packageB:
+		return nil, invalidQuery("AdditionalAccess: the access packages must differ")
+	}
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	both := "x.access_package_id = ? AND x.target_id IN (SELECT target_id FROM assignments WHERE access_package_id = ?)"
+	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, packageA, packageB)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, packageB, packageA)
+	if err != nil {
+		return nil, err
+	}
+	holdsB := map[string]bool{}
+	for _, b := range bs {
+		if !b.IsEnded() {
+			holdsB[b.TargetID] = true
+		}
+	}
+	out := slices.DeleteFunc(as1, func(a entitlement.Assignment) bool { return a.IsEnded() || !holdsB[a.TargetID] })
+	sortAssignments(out)
+	return out, nil
+}
+
+// ConnectedOrganizations returns the connected organizations as of as, by
+// display name.
+func (p *Projector) ConnectedOrganizations(ctx context.Context, as As) ([]entitlement.ConnectedOrganization, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	out, err := listAt[entitlement.ConnectedOrganization](ctx, db, as, "objects x", "x.kind = ?", kindConnectedOrganization)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(x, y entitlement.ConnectedOrganization) int {
+		return cmp.Or(cmp.Compare(x.DisplayName, y.DisplayName), cmp.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// RoleAssignments returns the entitlement management role assignments of a
+// principal as of as (every principal's with an empty id), by id.
+func (p *Projector) RoleAssignments(ctx context.Context, principalID string, as As) ([]entitlement.RoleAssignment, error) {
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	out, err := listAt[entitlement.RoleAssignment](ctx, db, as, "objects x", "x.kind = ?", kindRoleAssignment)
+	if err != nil {
+		return nil, err
+	}
+	out = slices.DeleteFunc(out, func(ra entitlement.RoleAssignment) bool { return principalID != "" && ra.PrincipalID != principalID })
+	slices.SortFunc(out, func(x, y entitlement.RoleAssignment) int { return cmp.Compare(x.ID, y.ID) })
+	return out, nil
+}

@@ -1,0 +1,363 @@
+package projection
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// Link names the event of the log that recorded one step of a causal
+// chain: its position, id and hash (check them against the verified log
+// with Explanation.Check), its type and activity, who caused it and when
+// it held.
+type Link struct {
+	Position         eventstore.Position
+	EventID          string
+	Hash             eventstore.Hash
+	EventType        string
+	Activity         string
+	ActorID          string
+	OnBehalfOf       string
+	ActivityDateTime time.Time
+}
+
+// Decision is one approval decision on a request: who decided, when, with
+// what justification, on whose behalf, and the event that recorded it.
+type Decision struct {
+	Link
+	RequestID        string
+	StageID          string
+	Stage            int
+	Result           string // Approved or Denied
+	ReviewedBy       string
+	ReviewedDateTime time.Time
+	Justification    string
+}
+
+// Cause is one way a subject held a resource role: the assignment that
+// granted it, the request that created the assignment and who made it,
+// every approval decision on that request, the policy version it was
+// decided under, and the delivery of the role; each with the event that
+// recorded it.
+type Cause struct {
+	Grant      RoleGrant
+	Assignment entitlement.Assignment // as of the instant asked about
+	Created    Link                   // the assignment created, delivering
+	Request    entitlement.AssignmentRequest
+	Requested  Link // the request submitted, by Requested.ActorID
+	Decisions  []Decision
+	// Policy is the version of the assignment policy the request was
+	// submitted and decided under, recorded by PolicyRecorded.
+	Policy         entitlement.AssignmentPolicy
+	PolicyVersion  int
+	PolicyRecorded Link
+	// Delivered is the last grant of the role to the subject through the
+	// assignment by then.
+	Delivered Link
+}
+
+// Explanation answers why a subject held a resource role at an instant:
+// one Cause per assignment that granted it, none if it did not hold it.
+type Explanation struct {
+	SubjectID string
+	Role      RoleRef
+	As        As
+	Causes    []Cause
+}
+
+// Why explains why a subject held a resource role as of as: for each
+// assignment that granted it then, the assignment, the request and who
+// made it, every approval decision with approver, time and justification,
+// the policy version it was decided under and the delivery, each with the
+// log position, event id and hash that recorded it.
+func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as As) (Explanation, error) {
+	x := Explanation{SubjectID: subjectID, Role: role, As: as}
+	if subjectID == "" {
+		return x, invalidQuery("Why: no subject id")
+	}
+	grants, err := p.Holders(ctx, role, as)
+	if err != nil {
+		return x, err
+	}
+	db, err := p.read()
+	if err != nil {
+		return x, err
+	}
+	t, pos := as.bounds()
+	for _, g := range grants {
+		if g.SubjectID != subjectID {
+			continue
+		}
+		c := Cause{Grant: g, PolicyVersion: g.PolicyVersion}
+		if c.Assignment, err = getAt(ctx, db, as, assignments, g.AssignmentID); err != nil {
+			return x, err
+		}
+		var created, requested int64
+		if err := db.QueryRowContext(ctx, "SELECT position FROM assignments WHERE id = ?", g.AssignmentID).Scan(&created); err != nil {
+			return x, fmt.Errorf("projection: why: %w", err)
+		}
+		if c.Created, err = link(ctx, db, created); err != nil {
+			return x, err
+		}
+		err := db.QueryRowContext(ctx, "SELECT position FROM requests WHERE id = ?", g.RequestID).Scan(&requested)
+		switch {
+		case err == nil:
+			if c.Requested, err = link(ctx, db, requested); err != nil {
+				return x, err
+			}
+			// A request deleted since is shown as it last was.
+			r, err := getAt(ctx, db, as, requests, g.RequestID)
+			if errors.Is(err, ErrNotFound) {
+				r, err = lastVersion(ctx, db, requests, g.RequestID)
+			}
+			if err != nil {
+				return x, err
+			}
+			c.Request = r
+		case !errors.Is(err, sql.ErrNoRows):
+			return x, fmt.Errorf("projection: why: %w", err)
+		}
+		if c.Decisions, err = decisions(ctx, db, g.RequestID, t, pos); err != nil {
+			return x, err
+		}
+		if c.PolicyVersion != 0 {
+			var ppos eventstore.Position
+			c.Policy, ppos, err = policyVersion(ctx, db, g.AssignmentPolicyID, c.PolicyVersion)
+			if err != nil {
+				return x, err
+			}
+			if c.PolicyRecorded, err = link(ctx, db, int64(ppos)); err != nil {
+				return x, err
+			}
+		}
+		var delivered int64
+		err = db.QueryRowContext(ctx, `SELECT position FROM deliveries WHERE assignment_id = ? AND resource_role_scope_id = ?
+			AND outcome = ? AND valid_at <= ? AND position <= ? ORDER BY position DESC LIMIT 1`,
+			g.AssignmentID, g.ResourceRoleScopeID, entitlement.EventResourceAssignmentFulfilled, t, pos).Scan(&delivered)
+		if err != nil {
+			return x, fmt.Errorf("projection: why: the delivery of %s: %w", g.ResourceRoleScopeID, err)
+		}
+		if c.Delivered, err = link(ctx, db, delivered); err != nil {
+			return x, err
+		}
+		x.Causes = append(x.Causes, c)
+	}
+	return x, nil
+}
+
+// lastVersion returns the last version in which an object existed.
+func lastVersion[T any](ctx context.Context, db *sql.DB, k *kind[T], id string) (T, error) {
+	var zero T
+	var data []byte
+	err := db.QueryRowContext(ctx, `SELECT v.data FROM versions v JOIN objects x ON x.oid = v.oid
+		WHERE x.kind = ? AND x.id = ? AND v.data IS NOT NULL ORDER BY v.known_from DESC, v.valid_from DESC LIMIT 1`, k.name, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, fmt.Errorf("%w: %s %s", ErrNotFound, k.name, id)
+	}
+	if err != nil {
+		return zero, fmt.Errorf("projection: read %s %s: %w", k.name, id, err)
+	}
+	out, err := decodeAll[T]([][]byte{data})
+	if err != nil {
+		return zero, err
+	}
+	return out[0], nil
+}
+
+// link reads the audit row of the event at a position.
+func link(ctx context.Context, db *sql.DB, pos int64) (Link, error) {
+	var l Link
+	var at int64
+	var hash string
+	err := db.QueryRowContext(ctx, `SELECT event_id, hash, type, activity, actor_id, on_behalf_of, activity_time
+		FROM audit WHERE position = ?`, pos).Scan(&l.EventID, &hash, &l.EventType, &l.Activity, &l.ActorID, &l.OnBehalfOf, &at)
+	if err != nil {
+		return l, fmt.Errorf("projection: read the event at position %d: %w", pos, err)
+	}
+	l.Position, l.ActivityDateTime = eventstore.Position(pos), time.Unix(0, at).UTC()
+	if l.Hash, err = eventstore.ParseHash(hash); err != nil {
+		return l, fmt.Errorf("projection: the hash at position %d: %w", pos, err)
+	}
+	return l, nil
+}
+
+// decisions reads the decisions on a request made by instant t and
+// recorded by position pos, in order.
+func decisions(ctx context.Context, db *sql.DB, requestID string, t, pos int64) ([]Decision, error) {
+	rows, err := db.QueryContext(ctx, `SELECT position, stage_id, stage, result, reviewed_by, reviewed_at, justification
+		FROM decisions WHERE request_id = ? AND reviewed_at <= ? AND position <= ? ORDER BY position`, requestID, t, pos)
+	if err != nil {
+		return nil, fmt.Errorf("projection: read decisions: %w", err)
+	}
+	var out []Decision
+	for rows.Next() {
+		d := Decision{RequestID: requestID}
+		var p, at int64
+		if err := rows.Scan(&p, &d.StageID, &d.Stage, &d.Result, &d.ReviewedBy, &at, &d.Justification); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("projection: read decisions: %w", err)
+		}
+		d.Position, d.ReviewedDateTime = eventstore.Position(p), time.Unix(0, at).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		l, err := link(ctx, db, int64(out[i].Position))
+		if err != nil {
+			return nil, err
+		}
+		out[i].Link = l
+	}
+	return out, nil
+}
+
+// ErrExplanationMismatch matches the error of Explanation.Check when a
+// cited event is not the one the log holds at its position.
+var ErrExplanationMismatch = errors.New("projection: the log does not hold an event the explanation cites")
+
+// Check checks every event the explanation cites against the log: the
+// event at each position must have the cited id, hash and type. Together
+// with eventstore.Verify over the log, which proves the hash chain, it
+// proves that the explanation rests on the recorded history.
+func (x Explanation) Check(ctx context.Context, log Log) error {
+	for _, c := range x.Causes {
+		links := []Link{c.Created, c.Requested, c.PolicyRecorded, c.Delivered}
+		for _, d := range c.Decisions {
+			links = append(links, d.Link)
+		}
+		for _, l := range links {
+			if l.Position == 0 {
+				continue
+			}
+			if err := checkLink(ctx, log, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkLink(ctx context.Context, log Log, l Link) error {
+	for e, err := range log.ReadAll(ctx, l.Position-1) {
+		if err != nil {
+			return fmt.Errorf("projection: read position %d: %w", l.Position, err)
+		}
+		if e.Position != l.Position || e.ID.String() != l.EventID || e.Hash != l.Hash || e.Type != l.EventType {
+			return fmt.Errorf("%w: position %d holds %s %s (hash %s), the explanation cites %s %s (hash %s)",
+				ErrExplanationMismatch, l.Position, e.Type, e.ID, e.Hash, l.EventType, l.EventID, l.Hash)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: the log ends before position %d", ErrExplanationMismatch, l.Position)
+}
+
+// Delivery is one delivery outcome of a resource role of an assignment:
+// granted, failed (with the reason), removed or removal failed.
+type Delivery struct {
+	Link
+	AssignmentID        string
+	ResourceRoleScopeID string
+	// Outcome is the event type: entitlement.EventResourceAssignmentFulfilled,
+	// …Failed, …Removed or …RemovalFailed.
+	Outcome string
+	Reason  string
+}
+
+// RequestHistory is an assignment request and what happened to it.
+type RequestHistory struct {
+	Request entitlement.AssignmentRequest
+	// Events are the audited events about the request, in log order:
+	// submitted, stages opened and escalated, decisions, time-out,
+	// cancellation, delivery and its outcome.
+	Events    []Link
+	Decisions []Decision
+	// Assignment is the assignment the request created or acted on, if
+	// any, and Deliveries the delivery outcomes of its resource roles.
+	Assignment *entitlement.Assignment
+	Deliveries []Delivery
+}
+
+// RequestHistory returns a request as of as with its history up to then:
+// the events about it, every approval decision, and the delivery outcomes
+// (and errors) of the assignment it created or acted on.
+func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As) (RequestHistory, error) {
+	var h RequestHistory
+	r, err := p.Request(ctx, requestID, as)
+	if err != nil {
+		return h, err
+	}
+	h.Request = r
+	db, err := p.read()
+	if err != nil {
+		return h, err
+	}
+	t, pos := as.bounds()
+	rows, err := db.QueryContext(ctx, `SELECT a.position FROM audit_targets x JOIN audit a ON a.position = x.position
+		WHERE x.target_id = ? AND a.position <= ? AND a.activity_time <= ? ORDER BY a.position`, requestID, pos, t)
+	if err != nil {
+		return h, fmt.Errorf("projection: request history: %w", err)
+	}
+	var positions []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return h, err
+		}
+		positions = append(positions, p)
+	}
+	if err := rows.Close(); err != nil {
+		return h, err
+	}
+	for _, p := range positions {
+		l, err := link(ctx, db, p)
+		if err != nil {
+			return h, err
+		}
+		h.Events = append(h.Events, l)
+	}
+	if h.Decisions, err = decisions(ctx, db, requestID, t, pos); err != nil {
+		return h, err
+	}
+	if r.AssignmentID == "" {
+		return h, nil
+	}
+	a, err := getAt(ctx, db, as, assignments, r.AssignmentID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return h, err
+	}
+	if err == nil {
+		h.Assignment = &a
+	}
+	rows, err = db.QueryContext(ctx, `SELECT position, resource_role_scope_id, outcome, reason FROM deliveries
+		WHERE assignment_id = ? AND valid_at <= ? AND position <= ? ORDER BY position`, r.AssignmentID, t, pos)
+	if err != nil {
+		return h, fmt.Errorf("projection: request history: %w", err)
+	}
+	for rows.Next() {
+		d := Delivery{AssignmentID: r.AssignmentID}
+		var p int64
+		if err := rows.Scan(&p, &d.ResourceRoleScopeID, &d.Outcome, &d.Reason); err != nil {
+			rows.Close()
+			return h, err
+		}
+		d.Position = eventstore.Position(p)
+		h.Deliveries = append(h.Deliveries, d)
+	}
+	if err := rows.Close(); err != nil {
+		return h, err
+	}
+	for i := range h.Deliveries {
+		if h.Deliveries[i].Link, err = link(ctx, db, int64(h.Deliveries[i].Position)); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
