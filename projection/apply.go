@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
@@ -18,27 +19,31 @@ import (
 type batch struct {
 	ctx context.Context
 	tx  *sql.Tx
+	w   *writer
 
 	// pos and valid are the position and valid time (Unix nanoseconds) of
 	// the event being applied.
 	pos, valid int64
-	// cache holds the objects rows read or written in this transaction.
+	// cache is the writer's cache of objects rows; dirty lists those
+	// changed since the last flushObjects.
 	cache map[string]*current
+	dirty []*current
+	// audit buffers audit and audit_targets rows, written by flushAudit.
+	audit, targets []any
 
 	getObject, insertObject, updateObject, insertVersion, closeVersion, setVersion, laterVersions *sql.Stmt
 	putAssignment, putRequest, insertApprover, insertGrant, insertDecision, insertDelivery        *sql.Stmt
 	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                           *sql.Stmt
 	groupsWithMember, packagesNaming                                                              *sql.Stmt
-	insertAudit, insertTarget, setMeta                                                            *sql.Stmt
+	setMeta                                                                                       *sql.Stmt
 }
 
-func begin(ctx context.Context, w *sql.DB) (*batch, error) {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("projection: begin: %w", err)
-	}
-	b := &batch{ctx: ctx, tx: tx, cache: map[string]*current{}}
-	for _, s := range []struct {
+// statements lists the batch's statements with their SQL.
+func (b *batch) statements() []struct {
+	st **sql.Stmt
+	q  string
+} {
+	return []struct {
 		st **sql.Stmt
 		q  string
 	}{
@@ -73,24 +78,83 @@ func begin(ctx context.Context, w *sql.DB) (*batch, error) {
 			AND EXISTS (SELECT 1 FROM json_each(data, '$.members') WHERE value = ?) ORDER BY id`},
 		{&b.packagesNaming, `SELECT id FROM objects WHERE kind = 'AccessPackage' AND data IS NOT NULL
 			AND EXISTS (SELECT 1 FROM json_each(data, '$.incompatibleAccessPackages') WHERE value = ?) ORDER BY id`},
-		{&b.insertAudit, `INSERT INTO audit (position, event_id, hash, type, activity, category, result, activity_time, occurred_at,
-			recorded_at, actor_id, actor_kind, actor_name, on_behalf_of, command_id, correlation_id, targets, modified)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&b.insertTarget, "INSERT OR IGNORE INTO audit_targets (target_id, position) VALUES (?, ?)"},
 		{&b.setMeta, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
-	} {
-		if *s.st, err = tx.PrepareContext(ctx, s.q); err != nil {
-			tx.Rollback()
+	}
+}
+
+// writer applies batches to one projection file. It prepares the
+// statements once, and keeps the objects rows read or written in a cache
+// that outlives transactions (it is dropped when one fails, and when it
+// grows past maxCached).
+type writer struct {
+	db       *sql.DB
+	prepared []*sql.Stmt
+	multi    map[string]*sql.Stmt // multi-row inserts, by SQL
+	cache    map[string]*current
+}
+
+// maxCached bounds the objects a writer keeps decoded between batches.
+const maxCached = 20000
+
+func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	w := &writer{db: db, cache: map[string]*current{}, multi: map[string]*sql.Stmt{}}
+	for _, s := range (&batch{}).statements() {
+		st, err := db.PrepareContext(ctx, s.q)
+		if err != nil {
+			w.close()
 			return nil, fmt.Errorf("projection: prepare: %w", err)
 		}
+		w.prepared = append(w.prepared, st)
+	}
+	for _, m := range []struct {
+		prefix  string
+		cols, n int
+	}{{insertAudit, auditColumns, auditPerInsert}, {insertTargets, 2, targetsPerInsert}} {
+		q := multiInsert(m.prefix, m.cols, m.n)
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("projection: prepare: %w", err)
+		}
+		w.multi[q] = st
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, st := range w.prepared {
+		st.Close()
+	}
+	for _, st := range w.multi {
+		st.Close()
+	}
+}
+
+func begin(ctx context.Context, w *writer) (*batch, error) {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("projection: begin: %w", err)
+	}
+	b := &batch{ctx: ctx, tx: tx, w: w, cache: w.cache}
+	for i, s := range b.statements() {
+		*s.st = tx.StmtContext(ctx, w.prepared[i])
 	}
 	return b, nil
 }
 
-func (b *batch) rollback() { b.tx.Rollback() }
+// rollback rolls the transaction back and drops the cache, which may hold
+// what it wrote.
+func (b *batch) rollback() {
+	b.tx.Rollback()
+	clear(b.w.cache)
+}
 
 // commit writes the checkpoint and commits.
 func (b *batch) commit(cp Checkpoint) error {
+	if err := b.flush(); err != nil {
+		b.rollback()
+		return err
+	}
 	if _, err := b.setMeta.ExecContext(b.ctx, "checkpoint_position", strconv.FormatUint(uint64(cp.Position), 10)); err != nil {
 		b.rollback()
 		return fmt.Errorf("projection: write the checkpoint: %w", err)
@@ -100,13 +164,75 @@ func (b *batch) commit(cp Checkpoint) error {
 		return fmt.Errorf("projection: write the checkpoint: %w", err)
 	}
 	if err := b.tx.Commit(); err != nil {
+		clear(b.w.cache)
 		return fmt.Errorf("projection: commit: %w", err)
+	}
+	if len(b.w.cache) > maxCached {
+		clear(b.w.cache)
 	}
 	return nil
 }
 
-// ids runs a query of one column of ids.
+// flush writes what the batch buffers.
+func (b *batch) flush() error {
+	if err := b.flushObjects(); err != nil {
+		return err
+	}
+	return b.flushAudit()
+}
+
+// Audit rows are written many to a statement.
+const (
+	insertAudit = `INSERT INTO audit (position, event_id, hash, type, activity, category, result, activity_time, occurred_at,
+		recorded_at, actor_id, actor_kind, actor_name, on_behalf_of, command_id, correlation_id, targets, modified) VALUES `
+	insertTargets = "INSERT OR IGNORE INTO audit_targets (target_id, position) VALUES "
+
+	auditColumns     = 18
+	auditPerInsert   = 50
+	targetsPerInsert = 200
+)
+
+// flushAudit writes the buffered audit and audit_targets rows.
+func (b *batch) flushAudit() error {
+	if err := b.insertRows(insertAudit, auditColumns, auditPerInsert, b.audit); err != nil {
+		return fmt.Errorf("projection: write the audit log: %w", err)
+	}
+	if err := b.insertRows(insertTargets, 2, targetsPerInsert, b.targets); err != nil {
+		return fmt.Errorf("projection: write the audit log: %w", err)
+	}
+	b.audit, b.targets = b.audit[:0], b.targets[:0]
+	return nil
+}
+
+// multiInsert returns the statement inserting n rows of cols values.
+func multiInsert(prefix string, cols, n int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return prefix + strings.Repeat(row+", ", n-1) + row
+}
+
+// insertRows inserts rows of cols values each, perInsert rows to a
+// statement prepared once per writer (see newWriter), and the rest in one
+// more statement.
+func (b *batch) insertRows(prefix string, cols, perInsert int, vals []any) error {
+	for len(vals) >= perInsert*cols {
+		if _, err := b.tx.StmtContext(b.ctx, b.w.multi[multiInsert(prefix, cols, perInsert)]).ExecContext(b.ctx, vals[:perInsert*cols]...); err != nil {
+			return err
+		}
+		vals = vals[perInsert*cols:]
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	_, err := b.tx.ExecContext(b.ctx, multiInsert(prefix, cols, len(vals)/cols), vals...)
+	return err
+}
+
+// ids runs a query of one column of ids, after writing the objects rows
+// it may read.
 func (b *batch) ids(st *sql.Stmt, args ...any) ([]string, error) {
+	if err := b.flushObjects(); err != nil {
+		return nil, err
+	}
 	rows, err := st.QueryContext(b.ctx, args...)
 	if err != nil {
 		return nil, err
@@ -215,16 +341,12 @@ func (b *batch) apply(e eventstore.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.insertAudit.ExecContext(b.ctx, b.pos, e.ID.String(), e.Hash.String(), e.Type, entitlement.ActivityName(e.Type),
+	b.audit = append(b.audit, b.pos, e.ID.String(), e.Hash.String(), e.Type, entitlement.ActivityName(e.Type),
 		r.category, r.result, b.valid, e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(),
 		e.Metadata.ActorID, e.Metadata.ActorKind, actorName, e.Metadata.OnBehalfOf, e.Metadata.CommandID,
-		e.Metadata.CorrelationID, string(targets), string(modified)); err != nil {
-		return err
-	}
+		e.Metadata.CorrelationID, string(targets), string(modified))
 	for _, t := range r.targets {
-		if _, err := b.insertTarget.ExecContext(b.ctx, t.ID, b.pos); err != nil {
-			return err
-		}
+		b.targets = append(b.targets, t.ID, b.pos)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -85,13 +86,27 @@ func userName(u *entitlement.User) string {
 }
 
 // indexRequest keeps the requests table and the approvers every version
-// names.
+// names. A current version that changes neither the state nor the
+// approvers writes nothing.
 func indexRequest(b *batch, id string, r *entitlement.AssignmentRequest, last bool) error {
+	c, err := b.current(kindRequest, id)
+	if err != nil {
+		return err
+	}
 	if r == nil {
 		if last {
+			c.indexed = ""
 			_, err := b.tx.ExecContext(b.ctx, "UPDATE requests SET state = '' WHERE id = ?", id)
 			return err
 		}
+		return nil
+	}
+	var sig strings.Builder
+	sig.WriteString(r.State)
+	for _, st := range r.Stages {
+		fmt.Fprintf(&sig, "|%d/%d", len(st.Approvers), len(st.EscalationApprovers))
+	}
+	if last && sig.String() == c.indexed {
 		return nil
 	}
 	for _, st := range r.Stages {
@@ -106,20 +121,30 @@ func indexRequest(b *batch, id string, r *entitlement.AssignmentRequest, last bo
 	if !last {
 		return nil
 	}
-	c, err := b.current(kindRequest, id)
-	if err != nil {
-		return err
-	}
+	c.indexed = sig.String()
 	_, err = b.putRequest.ExecContext(b.ctx, id, c.oid, r.AccessPackageID, r.AssignmentPolicyID, r.PolicyVersion,
 		r.TargetID, r.RequestorID, r.State, b.pos)
 	return err
 }
 
 // indexAssignment keeps the assignments table and the grants every
-// version lists.
+// version lists. A current version that changes neither the state nor the
+// roles listed writes nothing.
 func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) error {
 	if a == nil {
 		return nil // assignments end; they are not deleted
+	}
+	c, err := b.current(kindAssignment, id)
+	if err != nil {
+		return err
+	}
+	var sig strings.Builder
+	sig.WriteString(a.State)
+	for _, r := range a.Resources {
+		sig.WriteString("|" + r.ResourceRoleScopeID)
+	}
+	if last && sig.String() == c.indexed {
+		return nil
 	}
 	for _, r := range a.Resources {
 		if _, err := b.insertGrant.ExecContext(b.ctx, r.ResourceID, r.RoleID, id, r.ResourceRoleScopeID, r.ScopeID, a.TargetID); err != nil {
@@ -129,10 +154,7 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 	if !last {
 		return nil
 	}
-	c, err := b.current(kindAssignment, id)
-	if err != nil {
-		return err
-	}
+	c.indexed = sig.String()
 	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos)
 	return err
 }

@@ -49,6 +49,10 @@ type Checkpoint struct {
 // since the projection was built. Rebuild it.
 var ErrCheckpointMismatch = errors.New("projection: the log does not hold the projection's checkpoint")
 
+// rebuildBatch is the least number of events a transaction of Rebuild
+// applies.
+const rebuildBatch = 10000
+
 // errClosed is the error of a closed Projector's methods.
 var errClosed = errors.New("projection: closed")
 
@@ -74,6 +78,7 @@ type Projector struct {
 	rebuilding sync.Mutex // serialises Rebuild
 	mu         sync.Mutex // serialises CatchUp and the swap of Rebuild; guards db and closed
 	db         *sqlitex.DB
+	w          *writer
 	closed     bool
 }
 
@@ -91,17 +96,30 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
 	}
-	db, err := openDB(ctx, path)
+	db, err := openDB(ctx, path, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Projector{log: log, path: path, opts: opts, db: db}, nil
+	w, err := newWriter(ctx, db.Write)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Projector{log: log, path: path, opts: opts, db: db, w: w}, nil
 }
 
-// openDB opens the projection file at path with the current schema.
-func openDB(ctx context.Context, path string) (*sqlitex.DB, error) {
+// openDB opens the projection file at path with the current schema. A
+// file being rebuilt is written without syncing (a crash discards it) with
+// a large page cache and one reader; the projection in use syncs at
+// checkpoints (synchronous=NORMAL: a crash loses at most the last
+// batches, which the next CatchUp applies again).
+func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
+	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10}
+	if rebuilding {
+		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, CacheSize: -96 << 10, ReadConns: 1}
+	}
 	for attempt := 0; ; attempt++ {
-		db, err := sqlitex.Open(ctx, path, sqlitex.Options{Synchronous: sqlitex.SyncNormal})
+		db, err := sqlitex.Open(ctx, path, opts)
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
@@ -157,6 +175,7 @@ func (p *Projector) Close() error {
 	if p.db == nil {
 		return nil
 	}
+	p.w.close()
 	err := p.db.Close()
 	p.db = nil
 	return err
@@ -228,12 +247,12 @@ func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position)
 	if position != 0 && cp.Position >= position {
 		return cp, nil
 	}
-	return catchUp(ctx, p.log, p.db.Write, cp, p.opts, nil)
+	return catchUp(ctx, p.log, p.w, cp, p.opts, nil)
 }
 
 // catchUp applies the events after cp to the projection written through
 // w, reporting progress after every batch.
-func catchUp(ctx context.Context, log Log, w *sql.DB, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
+func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
 	if err := checkCheckpoint(ctx, log, cp); err != nil {
 		return cp, err
 	}
@@ -305,14 +324,24 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 	if err := removeDB(tmp); err != nil {
 		return Checkpoint{}, err
 	}
-	db, err := openDB(ctx, tmp)
+	db, err := openDB(ctx, tmp, true)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	cp, err := catchUp(ctx, p.log, db.Write, Checkpoint{}, p.opts, progress)
+	w, err := newWriter(ctx, db.Write)
+	if err != nil {
+		db.Close()
+		return Checkpoint{}, err
+	}
+	// The file being rebuilt is not in use: larger transactions write
+	// each hot page fewer times.
+	opts := p.opts
+	opts.BatchSize = max(opts.BatchSize, rebuildBatch)
+	cp, err := catchUp(ctx, p.log, w, Checkpoint{}, opts, progress)
 	if err == nil {
 		_, err = db.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	}
+	w.close()
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -329,6 +358,7 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 	if p.db != nil {
 		// Closing the last connection checkpoints and removes the WAL, so
 		// that no stale WAL is applied to the file renamed over it.
+		p.w.close()
 		if err := p.db.Close(); err != nil {
 			return cp, err
 		}
@@ -344,9 +374,14 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		return cp, fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
 	}
 	removeDB(tmp)
-	if p.db, err = openDB(ctx, p.path); err != nil {
+	if p.db, err = openDB(ctx, p.path, false); err != nil {
+		return cp, err
+	}
+	if p.w, err = newWriter(ctx, p.db.Write); err != nil {
+		p.db.Close()
+		p.db = nil
 		return cp, err
 	}
 	// Events appended while rebuilding.
-	return catchUp(ctx, p.log, p.db.Write, cp, p.opts, progress)
+	return catchUp(ctx, p.log, p.w, cp, p.opts, progress)
 }

@@ -58,7 +58,7 @@ func TestHelperKilledCatchUp(t *testing.T) {
 	st := openLog(t, logPath)
 	p := openProjection(t, st, projPath, Options{BatchSize: 50})
 	batches := 0
-	_, err := catchUp(context.Background(), st, p.db.Write, Checkpoint{}, p.opts, func(pr Progress) {
+	_, err := catchUp(context.Background(), st, p.w, Checkpoint{}, p.opts, func(pr Progress) {
 		if batches++; batches == 3 {
 			os.Stdout.WriteString("applied " + strconv.FormatUint(uint64(pr.Applied), 10) + "\n")
 		}
@@ -159,7 +159,7 @@ func TestCheckpointMismatch(t *testing.T) {
 // copyCheckpoint writes a checkpoint into a projection, as if it had
 // caught up to it.
 func copyCheckpoint(ctx context.Context, p *Projector, cp Checkpoint) error {
-	b, err := begin(ctx, p.db.Write)
+	b, err := begin(ctx, p.w)
 	if err != nil {
 		return err
 	}

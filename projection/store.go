@@ -15,6 +15,13 @@ type current struct {
 	data                 []byte
 	name, parent         string
 	validFrom, knownFrom int64
+	// value is data decoded (a *T of its kind), once something decoded
+	// it: changes start from it instead of decoding data again.
+	value any
+	// dirty is set while the row awaits flushObjects; indexed is what the
+	// kind's index tables last recorded of the current version.
+	dirty   bool
+	indexed string
 }
 
 // version is one version of an object: its JSON (nil where the object does
@@ -22,6 +29,7 @@ type current struct {
 type version struct {
 	data         []byte
 	name, parent string
+	value        any // data decoded, if at hand
 }
 
 // current returns an object's row, from the batch's cache if it has it.
@@ -71,14 +79,17 @@ func (b *batch) exists(kind, id string) bool {
 // written is called with every version written, and last reports whether
 // that version is the object's current one. update returns the current
 // version's JSON before and after.
-func (b *batch) update(kind, id string, f func(old []byte) (version, bool, error), written func(v version, last bool) error) (before, after []byte, err error) {
+//
+// f is given the version's JSON and, for the current version, its decoded
+// value if the cache has it, which f may change in place.
+func (b *batch) update(kind, id string, f func(old []byte, value any) (version, bool, error), written func(v version, last bool) error) (before, after []byte, err error) {
 	c, err := b.current(kind, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	before = c.data
 	if c.oid == 0 || b.valid >= c.validFrom {
-		nv, changed, err := f(c.data)
+		nv, changed, err := f(c.data, c.value)
 		if err != nil || !changed || bytes.Equal(nv.data, c.data) {
 			return before, before, err
 		}
@@ -96,7 +107,7 @@ func (b *batch) update(kind, id string, f func(old []byte) (version, bool, error
 		if err := b.writeVersion(c.oid, b.valid, c.knownFrom, replaces, nv.data); err != nil {
 			return nil, nil, err
 		}
-		c.data, c.name, c.parent, c.validFrom, c.knownFrom = nv.data, nv.name, nv.parent, b.valid, b.pos
+		c.data, c.name, c.parent, c.validFrom, c.knownFrom, c.value = nv.data, nv.name, nv.parent, b.valid, b.pos, nv.value
 		if err := b.saveObject(c); err != nil {
 			return nil, nil, err
 		}
@@ -131,7 +142,7 @@ func (b *batch) update(kind, id string, f func(old []byte) (version, bool, error
 		vs = append([]row{{validFrom: b.valid, knownFrom: -1}}, vs...)
 	}
 	for i, r := range vs {
-		nv, changed, err := f(r.data)
+		nv, changed, err := f(r.data, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -147,7 +158,7 @@ func (b *batch) update(kind, id string, f func(old []byte) (version, bool, error
 			return nil, nil, err
 		}
 		if last {
-			c.data, c.name, c.parent, c.knownFrom = nv.data, nv.name, nv.parent, b.pos
+			c.data, c.name, c.parent, c.knownFrom, c.value = nv.data, nv.name, nv.parent, b.pos, nv.value
 			c.validFrom = validFrom
 			if err := b.saveObject(c); err != nil {
 				return nil, nil, err
@@ -182,11 +193,24 @@ func (b *batch) writeVersion(oid, validFrom, knownFrom int64, replaces bool, dat
 	return nil
 }
 
+// saveObject marks an object's row to be written when the batch flushes.
 func (b *batch) saveObject(c *current) error {
-	_, err := b.updateObject.ExecContext(b.ctx, c.parent, c.name, text(c.data), c.validFrom, c.knownFrom, c.oid)
-	if err != nil {
-		return fmt.Errorf("projection: write an object: %w", err)
+	if !c.dirty {
+		c.dirty = true
+		b.dirty = append(b.dirty, c)
 	}
+	return nil
+}
+
+// flushObjects writes the objects rows changed since the last flush.
+func (b *batch) flushObjects() error {
+	for _, c := range b.dirty {
+		if _, err := b.updateObject.ExecContext(b.ctx, c.parent, c.name, text(c.data), c.validFrom, c.knownFrom, c.oid); err != nil {
+			return fmt.Errorf("projection: write an object: %w", err)
+		}
+		c.dirty = false
+	}
+	b.dirty = b.dirty[:0]
 	return nil
 }
 
@@ -216,10 +240,11 @@ type kind[T any] struct {
 func (k *kind[T]) change(b *batch, id string, f func(x *T, exists bool) (keep, changed bool)) (before, after []byte, err error) {
 	var cur *T
 	var curOK bool
-	evolve := func(data []byte) (version, bool, error) {
-		x := new(T)
-		exists := data != nil
-		if exists {
+	evolve := func(data []byte, value any) (version, bool, error) {
+		x, exists := new(T), data != nil
+		if v, ok := value.(*T); ok {
+			x = v
+		} else if exists {
 			if err := json.Unmarshal(data, x); err != nil {
 				return version{}, false, fmt.Errorf("projection: decode %s %s: %w", k.name, id, err)
 			}
@@ -236,7 +261,7 @@ func (k *kind[T]) change(b *batch, id string, f func(x *T, exists bool) (keep, c
 		if err != nil {
 			return version{}, false, err
 		}
-		v := version{data: out, name: k.title(x)}
+		v := version{data: out, name: k.title(x), value: x}
 		if k.parent != nil {
 			v.parent = k.parent(x)
 		}
@@ -278,15 +303,20 @@ func (k *kind[T]) remove(b *batch, id string) (before, after []byte, err error) 
 	return k.change(b, id, func(_ *T, exists bool) (bool, bool) { return false, exists })
 }
 
-// get returns the object's current version.
+// get returns the object's current version, which the caller must not
+// change.
 func (k *kind[T]) get(b *batch, id string) (*T, bool, error) {
 	c, err := b.current(k.name, id)
 	if err != nil || c.data == nil {
 		return nil, false, err
 	}
+	if x, ok := c.value.(*T); ok {
+		return x, true, nil
+	}
 	x := new(T)
 	if err := json.Unmarshal(c.data, x); err != nil {
 		return nil, false, fmt.Errorf("projection: decode %s %s: %w", k.name, id, err)
 	}
+	c.value = x
 	return x, true, nil
 }
