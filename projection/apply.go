@@ -94,7 +94,7 @@ type writer struct {
 }
 
 // maxCached bounds the objects a writer keeps decoded between batches.
-const maxCached = 20000
+const maxCached = 5000
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	w := &writer{db: db, cache: map[string]*current{}, multi: map[string]*sql.Stmt{}}

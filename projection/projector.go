@@ -116,7 +116,7 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
 	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10}
 	if rebuilding {
-		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, CacheSize: -96 << 10, ReadConns: 1}
+		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, CacheSize: -64 << 10, ReadConns: 1}
 	}
 	for attempt := 0; ; attempt++ {
 		db, err := sqlitex.Open(ctx, path, opts)
@@ -251,11 +251,11 @@ func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position)
 }
 
 // catchUp applies the events after cp to the projection written through
-// w, reporting progress after every batch.
+// w, reporting progress after every batch. It reads the log from the
+// checkpoint's own event, which must be the one the checkpoint names, and
+// returns the checkpoint it committed last.
 func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
-	if err := checkCheckpoint(ctx, log, cp); err != nil {
-		return cp, err
-	}
+	committed := cp
 	var b *batch
 	flush := func() error {
 		if b == nil {
@@ -263,54 +263,58 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 		}
 		err := b.commit(cp)
 		b = nil
-		if err == nil && progress != nil {
+		if err != nil {
+			return err
+		}
+		committed = cp
+		if progress != nil {
 			progress(Progress{Applied: cp.Position})
 		}
-		return err
+		return nil
+	}
+	from, checking := cp.Position, cp.Position > 0
+	if checking {
+		from--
 	}
 	n := 0
-	for e, err := range opts.Upcasters.Events(log.ReadAll(ctx, cp.Position)) {
+	for e, err := range opts.Upcasters.Events(log.ReadAll(ctx, from)) {
 		if err != nil {
 			if b != nil {
 				b.rollback()
 			}
-			return cp, fmt.Errorf("projection: read the log after position %d: %w", cp.Position, err)
+			return committed, fmt.Errorf("projection: read the log after position %d: %w", from, err)
+		}
+		if checking {
+			checking = false
+			if e.Position != cp.Position || e.Hash != cp.Hash {
+				return committed, fmt.Errorf("%w: position %d has hash %s in the log, %s in the projection",
+					ErrCheckpointMismatch, cp.Position, e.Hash, cp.Hash)
+			}
+			continue
 		}
 		if b == nil {
 			if b, err = begin(ctx, w); err != nil {
-				return cp, err
+				return committed, err
 			}
 		}
 		if err := b.apply(e); err != nil {
 			b.rollback()
-			return cp, fmt.Errorf("projection: apply position %d (%s): %w", e.Position, e.Type, err)
+			return committed, fmt.Errorf("projection: apply position %d (%s): %w", e.Position, e.Type, err)
 		}
 		cp = Checkpoint{Position: e.Position, Hash: e.Hash}
 		if n++; n%opts.BatchSize == 0 {
 			if err := flush(); err != nil {
-				return cp, err
+				return committed, err
 			}
 		}
 	}
-	return cp, flush()
-}
-
-// checkCheckpoint checks that the log holds, at the checkpoint's position,
-// the event with its hash.
-func checkCheckpoint(ctx context.Context, log Log, cp Checkpoint) error {
-	if cp.Position == 0 {
-		return nil
+	if checking {
+		return committed, fmt.Errorf("%w: the log ends before position %d", ErrCheckpointMismatch, cp.Position)
 	}
-	for e, err := range log.ReadAll(ctx, cp.Position-1) {
-		if err != nil {
-			return fmt.Errorf("projection: read the checkpoint's event: %w", err)
-		}
-		if e.Position != cp.Position || e.Hash != cp.Hash {
-			return fmt.Errorf("%w: position %d has hash %s in the log, %s in the projection", ErrCheckpointMismatch, cp.Position, e.Hash, cp.Hash)
-		}
-		return nil
+	if err := flush(); err != nil {
+		return committed, err
 	}
-	return fmt.Errorf("%w: the log ends before position %d", ErrCheckpointMismatch, cp.Position)
+	return committed, nil
 }
 
 // Rebuild replays the whole log into a new file beside the projection and

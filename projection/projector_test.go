@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,26 +12,99 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/entitlement/entitlementtest"
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
-	"github.com/accessledger/accessledger/internal/workload"
 	"github.com/stretchr/testify/require"
 )
 
-// buildLog writes a synthetic tenant's history to a SQLite log in dir:
-// users, catalogs, packages, then days of requests, approvals, expiries.
+// buildLog writes a history to a SQLite log in dir: users with managers,
+// a catalog with a group resource, a package whose policy wants the
+// manager's approval and lasts five days, then days on which users
+// request it, managers approve or deny, and due work (notices, expiries)
+// is processed.
 func buildLog(t testing.TB, dir string, users, days int) string {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(dir, "ledger.db")
-	st, _, tenant, err := workload.BuildOn(ctx, path, workload.Config{Seed: 3, Users: users}, nil)
+	now := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	st, err := sqlitestore.Open(path, sqlitestore.Options{Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	_, err = tenant.Play(ctx, days, 0, nil)
+	defer st.Close()
+	m, err := entitlement.NewManager(ctx, st, entitlement.Options{Clock: clockFunc(func() time.Time { return now }),
+		IDs: entitlement.SeededIDs(uint64(users)), NoSnapshot: true})
 	require.NoError(t, err)
-	require.NoError(t, st.Close())
+	run := func(a entitlement.Actor, cmd entitlement.Command) entitlement.Result {
+		r, err := m.Execute(ctx, a, cmd)
+		var refused *entitlement.Error
+		if !errors.As(err, &refused) {
+			require.NoError(t, err)
+		}
+		return r
+	}
+	sys := entitlement.SystemActor()
+	admin := entitlement.UserActor(entitlementtest.NameID("admin"), entitlement.GlobalAdministrator)
+	run(sys, entitlement.PutUser{User: entitlement.User{ID: admin.ID, DisplayName: "admin", AccountEnabled: true}})
+	ids := make([]string, users)
+	for i := range ids {
+		ids[i] = entitlementtest.NameID(fmt.Sprintf("user/%d", i))
+		u := entitlement.User{ID: ids[i], DisplayName: fmt.Sprintf("u%d", i), AccountEnabled: true}
+		if i > 0 {
+			u.ManagerID = ids[(i-1)/4]
+		}
+		run(sys, entitlement.PutUser{User: u})
+	}
+	group := entitlementtest.NameID("group")
+	run(sys, entitlement.PutGroup{Group: entitlement.Group{ID: group, DisplayName: "Sales", SecurityEnabled: true}})
+	catalog := run(admin, entitlement.CreateCatalog{DisplayName: "Sales"}).ID
+	run(admin, entitlement.CreateResourceRequest{RequestType: entitlement.RequestTypeAdminAdd, CatalogID: catalog,
+		Resource: entitlement.ResourceSpec{OriginID: group, OriginSystem: entitlement.OriginSystemAadGroup}})
+	res, err := m.State().ResourcesOfCatalog(admin, catalog)
+	require.NoError(t, err)
+	pkg := run(admin, entitlement.CreateAccessPackage{CatalogID: catalog, DisplayName: "Sales tools"}).ID
+	run(admin, entitlement.AddResourceRoleScope{AccessPackageID: pkg, RoleID: res[0].Roles[0].ID, ScopeID: res[0].Scopes[0].ID})
+	policy := run(admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+		DisplayName: "Employees", AccessPackageID: pkg, AllowedTargetScope: entitlement.ScopeAllMemberUsers,
+		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
+		RequestApprovalSettings: entitlement.ApprovalSettings{IsApprovalRequiredForAdd: true, Stages: []entitlement.ApprovalStage{{
+			DurationBeforeAutomaticDenial: entitlement.DurationDays(3),
+			PrimaryApprovers:              []entitlement.SubjectSet{{Kind: entitlement.RequestorManager, ManagerLevel: 1}},
+			FallbackPrimaryApprovers:      []entitlement.SubjectSet{{Kind: entitlement.SingleUser, UserID: admin.ID}},
+		}}},
+		Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(5)},
+	}}).ID
+	for day := range days {
+		for i, id := range ids {
+			if (i+day)%3 != 0 {
+				continue
+			}
+			run(entitlement.UserActor(id), entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+				AccessPackageID: pkg, AssignmentPolicyID: policy, Justification: fmt.Sprint("day ", day)})
+		}
+		now = now.Add(2 * time.Hour)
+		for _, id := range append([]string{admin.ID}, ids...) {
+			for k, pa := range m.State().ApprovalsForApprover(entitlement.UserActor(id)) {
+				decision := entitlement.DecisionApprove
+				if k%5 == 4 {
+					decision = entitlement.DecisionDeny
+				}
+				run(entitlement.UserActor(id), entitlement.UpdateApprovalStage{ApprovalID: pa.Request.ID, StageID: pa.Stage.ID,
+					ReviewResult: decision, Justification: "ok"})
+			}
+		}
+		now = now.Add(22 * time.Hour)
+		_, err := m.ProcessDue(ctx, now)
+		require.NoError(t, err)
+	}
 	return path
 }
+
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
 
 func openLog(t testing.TB, path string) *sqlitestore.Store {
 	t.Helper()
@@ -119,12 +193,8 @@ func TestCheckpointMismatch(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.Close())
 
-	// Another log of the same length: same positions, other events.
-	other := t.TempDir()
-	st, _, _, err := workload.BuildOn(ctx, filepath.Join(other, "ledger.db"), workload.Config{Seed: 99, Users: 100}, nil)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	otherLog := openLog(t, filepath.Join(other, "ledger.db"))
+	// Another log about as long: other events at the same positions.
+	otherLog := openLog(t, buildLog(t, t.TempDir(), 101, 5))
 	head, err := otherLog.Head(ctx)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, head.Position, cp.Position/2)
@@ -145,11 +215,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	require.NoError(t, err)
 
 	// A truncated log: the checkpoint's position is beyond its end.
-	short := t.TempDir()
-	st, _, _, err = workload.BuildOn(ctx, filepath.Join(short, "ledger.db"), workload.Config{Seed: 99, Users: 10}, nil)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	shortLog := openLog(t, filepath.Join(short, "ledger.db"))
+	shortLog := openLog(t, buildLog(t, t.TempDir(), 10, 1))
 	q := openProjection(t, shortLog, projPath+".copy", Options{})
 	require.NoError(t, copyCheckpoint(ctx, q, cp2))
 	_, err = q.CatchUp(ctx)

@@ -335,14 +335,23 @@ type RoleRef struct {
 // Holders returns who held a resource role as of as: one row per subject
 // and granting assignment, by role scope, package and assignment.
 func (p *Projector) Holders(ctx context.Context, role RoleRef, as As) ([]RoleGrant, error) {
+	return p.holders(ctx, role, "", as)
+}
+
+// holders returns the holders of a role, or one subject's grants of it.
+func (p *Projector) holders(ctx context.Context, role RoleRef, subjectID string, as As) ([]RoleGrant, error) {
 	if role.ResourceID == "" || role.RoleID == "" {
-		return nil, invalidQuery("Holders: a resource id and a role id are required")
+		return nil, invalidQuery("a resource id and a role id are required")
 	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err
 	}
 	where, args := "x.id IN (SELECT assignment_id FROM grants WHERE resource_id = ? AND role_id = ?", []any{role.ResourceID, role.RoleID}
+	if subjectID != "" {
+		where, args = "x.id IN (SELECT assignment_id FROM grants WHERE subject_id = ? AND resource_id = ? AND role_id = ?",
+			[]any{subjectID, role.ResourceID, role.RoleID}
+	}
 	if role.ScopeID != "" {
 		where, args = where+" AND scope_id = ?", append(args, role.ScopeID)
 	}

@@ -23,6 +23,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	concurrent := fs.Int("concurrent", 0, "request → delivered loops by --goroutines goroutines (default: min(8000, 2 × users))")
 	goroutines := fs.Int("goroutines", 16, "goroutines of the concurrent phase")
 	skipExpiry := fs.Bool("skip-expiry", false, "leave out filling the tenant and expiring every assignment")
+	proj := fs.Bool("projection", true, "also measure the projection of the log: catch-up, queries as of now and the past, rebuild")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		p := newProgress(stderr, fmt.Sprintf("%d users", n))
 		rep, err := workload.Bench(ctx, workload.BenchConfig{
 			Users: n, Seed: *seed, Dir: *dir, HistoryDays: *history, Single: *single, Concurrent: *concurrent,
-			Goroutines: *goroutines, SkipExpiry: *skipExpiry,
+			Goroutines: *goroutines, SkipExpiry: *skipExpiry, Projection: *proj,
 		}, p.report)
 		p.done()
 		if err != nil {
@@ -91,6 +92,9 @@ func printReport(w io.Writer, r *workload.Report) {
 	row("write a snapshot", r.SnapshotWrite.Elapsed.Round(time.Millisecond).String(), mebibytes(uint64(r.SnapshotWrite.N)))
 	row("start from the snapshot", r.SnapshotStart.Elapsed.Round(time.Millisecond).String(),
 		fmt.Sprintf("and replay the %s events after it (the whole log: %s)", count(r.SnapshotStart.N), r.Replay.Elapsed.Round(time.Millisecond)))
+	if p := r.Projection; p != nil {
+		printProjection(w, row, p)
+	}
 	fmt.Fprintln(w, "\ngenerating the tenant")
 	row("directory and catalogs", perSecond(r.Build.PerSecond())+" ev", fmt.Sprintf("%s events in %s", count(r.Build.N), r.Build.Elapsed.Round(time.Millisecond)))
 	if r.History.N > 0 {
@@ -102,6 +106,32 @@ func printReport(w io.Writer, r *workload.Report) {
 	}
 }
 
+// printProjection writes the projection's figures with the targets of the
+// read-side issue beside them.
+func printProjection(w io.Writer, row func(name, value, note string), p *workload.ProjectionReport) {
+	fmt.Fprintf(w, "\nprojection (%s events)\n", count(p.Events))
+	rss := "peak RSS not known here"
+	if p.PeakRSS > 0 {
+		rss = fmt.Sprintf("peak RSS %s, %s before (target ≤ 256 MiB)", mebibytes(p.PeakRSS), mebibytes(p.BaseRSS))
+	}
+	row("rebuild", perSecond(p.Rebuild.PerSecond())+" ev",
+		fmt.Sprintf("%s events in %s (target ≥ 100,000/s); %s", count(p.Rebuild.N), p.Rebuild.Elapsed.Round(time.Millisecond), rss))
+	row("rebuild, rows written", perSecond(p.RowsPerSecond())+" rows",
+		fmt.Sprintf("%s rows, %s; %.2fx raw SQLite inserting as many rows (%s)", count(p.Rows), mebibytes(uint64(p.FileBytes)),
+			p.RowsPerSecond()/p.RawRows.PerSecond(), perSecond(p.RawRows.PerSecond())))
+	row("first catch-up beside the Manager", perSecond(p.CatchUp.PerSecond())+" ev", fmt.Sprintf("%s events in %s", count(p.CatchUp.N), p.CatchUp.Elapsed.Round(time.Millisecond)))
+	row("catch up one command", latency(p.CatchUpOne), "p50 / p99 (target ≤ 1 ms)")
+	fmt.Fprintln(w, "\nprojection queries (p50 / p99; target ≤ 5 ms, why ≤ 10 ms)")
+	names := make([]string, 0, len(p.Queries))
+	for name := range p.Queries {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		row(name, latency(p.Queries[name]), "")
+	}
+}
+
 func perSecond(v float64) string { return count(int(v+0.5)) + " /s" }
 
 func latency(l workload.Latency) string {
@@ -109,6 +139,9 @@ func latency(l workload.Latency) string {
 }
 
 func micro(d time.Duration) string {
+	if d >= 10*time.Millisecond {
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
 	if d < 10*time.Microsecond {
 		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 	}

@@ -194,7 +194,7 @@ func TestBench(t *testing.T) {
 		"request → delivered, 1 goroutine", "request → delivered, 16 goroutines", "ProcessDue expiring", "ProcessDue with nothing due",
 		"my assignments", "replay from SQLite", "heap per user, request and assignment", "3 days of history",
 		"write a snapshot", "start from the snapshot",
-		"at 80 users: "} {
+		"projection (", "rebuild, rows written", "catch up one command", "requests of a package, past", "at 80 users: "} {
 		assert.Contains(t, out, want)
 	}
 	assert.Contains(t, errOut, "60 users: replay", "progress, one line per phase when not on a terminal")

@@ -36,6 +36,9 @@ type BenchConfig struct {
 	SkipExpiry bool
 	// Workers run the generator's commands (default 16).
 	Workers int
+	// Projection also measures the projection of the log (package
+	// projection): catch-up, queries, rebuild.
+	Projection bool
 }
 
 // Rate is a count over a duration.
@@ -101,6 +104,8 @@ type Report struct {
 	// after Tail more events were appended (N is the events replayed).
 	SnapshotWrite, SnapshotStart Rate
 	Tail                         int
+	// Projection holds the projection's figures, if BenchConfig.Projection.
+	Projection *ProjectionReport
 }
 
 // BytesPerEntity returns HeapBytes / Entities.
@@ -164,6 +169,9 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	defer store.Close()
 	clock := t.Clock
 	rep.Build = Rate{N: int(m.Head()), Elapsed: time.Since(start)}
+	// The projection's queries as of the past ask about the middle of the
+	// history.
+	past := clock.Now()
 
 	if cfg.HistoryDays >= 0 {
 		perDay := min(500, max(1, cfg.Users/10))
@@ -172,6 +180,7 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 			// About ten events per request lifecycle: a request per user.
 			days = max(7, cfg.Users/perDay)
 		}
+		past = past.Add(time.Duration(days) * 12 * time.Hour)
 		before, start := m.Head(), time.Now()
 		t.Config.Workers = cfg.Workers
 		if rep.HistoryStats, err = t.Play(ctx, days, perDay, progress); err != nil {
@@ -280,6 +289,11 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	rep.SnapshotStart = Rate{N: fromSnap.Started().Replayed, Elapsed: time.Since(start)}
 	if fromSnap.Started().Snapshot.Path == "" {
 		return nil, errors.New("workload: the manager did not start from the snapshot")
+	}
+	if cfg.Projection {
+		if rep.Projection, err = benchProjection(ctx, path, store, fromSnap, slots.t, slots, past, progress); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }
