@@ -343,3 +343,32 @@ func TestConcurrentReadsCatchUpRebuild(t *testing.T) {
 func isClosedDuringSwap(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "database is closed")
 }
+
+// TestViews: the views show each kind of object as it is now.
+func TestViews(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 9, 2))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
+	_, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	db, err := p.read()
+	require.NoError(t, err)
+	for view, want := range map[string]int{
+		"users": 10, "groups": 1, "catalogs": 2, // and General
+		"resources": 1, "resource_roles": 2, "resource_scopes": 1,
+		"access_packages": 1, "role_scopes": 1, "assignment_policies": 1, "connected_organizations": 0, "role_assignments": 1,
+	} {
+		var n int
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM "+view).Scan(&n), view)
+		require.Equal(t, want, n, view)
+	}
+	var upn, manager string
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT display_name, manager_id FROM users WHERE id = ?",
+		entitlementtest.NameID("user/4")).Scan(&upn, &manager))
+	require.Equal(t, "u4", upn)
+	require.Equal(t, entitlementtest.NameID("user/0"), manager)
+	var version int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT version FROM assignment_policies").Scan(&version))
+	require.Equal(t, 1, version)
+}

@@ -186,3 +186,57 @@ CREATE TABLE audit_targets (
 	position  INTEGER NOT NULL,
 	PRIMARY KEY (target_id, position)
 ) STRICT, WITHOUT ROWID;
+
+-- Views for reading the projection with SQL: each kind of object as it is
+-- now, with the columns reports select on, and its Graph JSON. History is
+-- in versions (see As in query.go for how to read it).
+CREATE VIEW users AS
+	SELECT id, display_name, data ->> '$.userPrincipalName' AS user_principal_name, data ->> '$.userType' AS user_type,
+		data ->> '$.department' AS department, data ->> '$.managerId' AS manager_id,
+		data ->> '$.connectedOrganizationId' AS connected_organization_id, data ->> '$.accountEnabled' AS account_enabled, data
+	FROM objects WHERE kind = 'User' AND data IS NOT NULL;
+
+CREATE VIEW groups AS
+	SELECT id, display_name, data FROM objects WHERE kind = 'Group' AND data IS NOT NULL;
+
+CREATE VIEW catalogs AS
+	SELECT id, display_name, data ->> '$.catalogType' AS catalog_type, data ->> '$.state' AS state, data
+	FROM objects WHERE kind = 'AccessPackageCatalog' AND data IS NOT NULL;
+
+CREATE VIEW resources AS
+	SELECT id, parent_id AS catalog_id, display_name, data ->> '$.originSystem' AS origin_system,
+		data ->> '$.originId' AS origin_id, data
+	FROM objects WHERE kind = 'AccessPackageResource' AND data IS NOT NULL;
+
+CREATE VIEW resource_roles AS
+	SELECT o.id AS resource_id, r.value ->> '$.id' AS id, r.value ->> '$.displayName' AS display_name,
+		r.value ->> '$.originId' AS origin_id
+	FROM objects o, json_each(o.data, '$.roles') r WHERE o.kind = 'AccessPackageResource' AND o.data IS NOT NULL;
+
+CREATE VIEW resource_scopes AS
+	SELECT o.id AS resource_id, s.value ->> '$.id' AS id, s.value ->> '$.displayName' AS display_name,
+		s.value ->> '$.originId' AS origin_id, s.value ->> '$.isRootScope' AS is_root_scope
+	FROM objects o, json_each(o.data, '$.scopes') s WHERE o.kind = 'AccessPackageResource' AND o.data IS NOT NULL;
+
+CREATE VIEW access_packages AS
+	SELECT id, parent_id AS catalog_id, display_name, data ->> '$.isHidden' AS is_hidden, data
+	FROM objects WHERE kind = 'AccessPackage' AND data IS NOT NULL;
+
+CREATE VIEW role_scopes AS
+	SELECT rs.value ->> '$.id' AS id, o.id AS access_package_id, rs.value ->> '$.resourceId' AS resource_id,
+		rs.value ->> '$.roleId' AS role_id, rs.value ->> '$.scopeId' AS scope_id
+	FROM objects o, json_each(o.data, '$.resourceRoleScopes') rs WHERE o.kind = 'AccessPackage' AND o.data IS NOT NULL;
+
+CREATE VIEW assignment_policies AS
+	SELECT id, parent_id AS access_package_id, display_name, data ->> '$.allowedTargetScope' AS allowed_target_scope, data,
+		(SELECT max(v.version) FROM policy_versions v WHERE v.policy_id = objects.id) AS version
+	FROM objects WHERE kind = 'AccessPackageAssignmentPolicy' AND data IS NOT NULL;
+
+CREATE VIEW connected_organizations AS
+	SELECT id, display_name, data ->> '$.state' AS state, data
+	FROM objects WHERE kind = 'ConnectedOrganization' AND data IS NOT NULL;
+
+CREATE VIEW role_assignments AS
+	SELECT id, data ->> '$.principalId' AS principal_id, data ->> '$.roleDefinitionId' AS role_definition_id,
+		data ->> '$.appScopeId' AS app_scope_id, data
+	FROM objects WHERE kind = 'UnifiedRoleAssignment' AND data IS NOT NULL;

@@ -15,6 +15,11 @@ import (
 
 // openExisting opens the log at path, refusing to create a new one.
 func openExisting(path string) (*sqlitestore.Store, error) {
+	return openExistingWith(path, sqlitestore.Options{})
+}
+
+// openExistingWith opens the log at path, which must exist, with opts.
+func openExistingWith(path string, opts sqlitestore.Options) (*sqlitestore.Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: --db is required", errUsage)
 	}
@@ -24,7 +29,7 @@ func openExisting(path string) (*sqlitestore.Store, error) {
 		}
 		return nil, err
 	}
-	return sqlitestore.Open(path, sqlitestore.Options{})
+	return sqlitestore.Open(path, opts)
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -10,7 +10,8 @@
 //	verify   check a log's hash chain and print its head
 //	events   print a log's events as NDJSON
 //	demo     write a sample history to a fresh log and verify it
-//	bench    generate a synthetic tenant and measure the write path
+//	project  bring a log's projection up to date, or rebuild it
+//	bench    generate a synthetic tenant and measure the write path and the projection
 //
 // Run "accessledger <command> --help" for a command's flags. Errors go to
 // standard error; the exit code is 0 on success, 1 when the work failed (a
@@ -40,7 +41,8 @@ var commands = []command{
 	{"verify", "check a log's hash chain and print its head", runVerify},
 	{"events", "print a log's events as NDJSON", runEvents},
 	{"demo", "write a sample history to a fresh log and verify it", runDemo},
-	{"bench", "generate a synthetic tenant and measure the write path", runBench},
+	{"project", "bring a log's projection up to date, or rebuild it", runProject},
+	{"bench", "generate a synthetic tenant and measure the write path and the projection", runBench},
 }
 
 func main() {

@@ -201,3 +201,26 @@ func TestBench(t *testing.T) {
 	code, _, errOut = runCLI(t, "bench", "--users", "5")
 	assert.Equal(t, 2, code, errOut)
 }
+
+func TestProject(t *testing.T) {
+	db := demoLog(t)
+	_, verified, _ := runCLI(t, "verify", "--db", db)
+	head := strings.Fields(verified) // ok: head position N hash H
+	code, out, errOut := runCLI(t, "project", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, db+".projection: ")
+	assert.Contains(t, out, "checkpoint "+head[3]+" "+head[5])
+
+	code, out, errOut = runCLI(t, "project", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, ": 0 events applied", "caught up already")
+
+	code, out, errOut = runCLI(t, "project", "--db", db, "--rebuild")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, " "+head[3]+" events applied")
+	assert.Contains(t, out, "checkpoint "+head[3]+" "+head[5])
+
+	code, _, errOut = runCLI(t, "project", "--db", filepath.Join(t.TempDir(), "none.db"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no log at")
+}

@@ -129,7 +129,7 @@ func benchProjection(ctx context.Context, path string, store *sqlitestore.Store,
 		return nil, err
 	}
 	rep.Rebuild = Rate{N: int(cp.Position), Elapsed: time.Since(start)}
-	rep.PeakRSS = procStatus("VmHWM")
+	rep.PeakRSS = PeakRSS()
 
 	if rep.Rows, err = countRows(ctx, path+".rebuilt"); err != nil {
 		return nil, err
@@ -340,6 +340,10 @@ func RawInsertRows(ctx context.Context, dir string, n, size, perTx int) (Rate, e
 func resetPeakRSS() {
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
+
+// PeakRSS returns the process's peak resident set size in bytes (VmHWM),
+// or 0 where /proc does not tell.
+func PeakRSS() uint64 { return procStatus("VmHWM") }
 
 // procStatus returns a memory figure of /proc/self/status in bytes, 0 if
 // there is none.
