@@ -109,7 +109,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	for _, m := range []struct {
 		prefix  string
 		cols, n int
-	}{{insertAudit, auditColumns, auditPerInsert}, {insertTargets, 2, targetsPerInsert}} {
+	}{{insertAudit, auditColumns, auditPerInsert}, {insertTargets, 3, targetsPerInsert}} {
 		q := multiInsert(m.prefix, m.cols, m.n)
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -185,7 +185,7 @@ func (b *batch) flush() error {
 const (
 	insertAudit = `INSERT INTO audit (position, event_id, hash, type, activity, category, result, activity_time, occurred_at,
 		recorded_at, actor_id, actor_kind, actor_name, on_behalf_of, command_id, correlation_id, targets, modified) VALUES `
-	insertTargets = "INSERT OR IGNORE INTO audit_targets (target_id, position) VALUES "
+	insertTargets = "INSERT OR IGNORE INTO audit_targets (target_id, activity_time, position) VALUES "
 
 	auditColumns     = 18
 	auditPerInsert   = 50
@@ -197,7 +197,7 @@ func (b *batch) flushAudit() error {
 	if err := b.insertRows(insertAudit, auditColumns, auditPerInsert, b.audit); err != nil {
 		return fmt.Errorf("projection: write the audit log: %w", err)
 	}
-	if err := b.insertRows(insertTargets, 2, targetsPerInsert, b.targets); err != nil {
+	if err := b.insertRows(insertTargets, 3, targetsPerInsert, b.targets); err != nil {
 		return fmt.Errorf("projection: write the audit log: %w", err)
 	}
 	b.audit, b.targets = b.audit[:0], b.targets[:0]
@@ -346,7 +346,7 @@ func (b *batch) apply(e eventstore.Event) error {
 		e.Metadata.ActorID, e.Metadata.ActorKind, actorName, e.Metadata.OnBehalfOf, e.Metadata.CommandID,
 		e.Metadata.CorrelationID, string(targets), string(modified))
 	for _, t := range r.targets {
-		b.targets = append(b.targets, t.ID, b.pos)
+		b.targets = append(b.targets, t.ID, b.valid, b.pos)
 	}
 	return nil
 }

@@ -67,15 +67,17 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		a.targets, a.modified FROM audit a`
 	var where []string
 	var args []any
+	// By target, the target's rows of audit_targets give the order.
+	at := "a"
 	if f.TargetID != "" {
-		q += " JOIN audit_targets t ON t.position = a.position AND t.target_id = ?"
-		args = append(args, f.TargetID)
+		q += " JOIN audit_targets t ON t.position = a.position"
+		where, args, at = append(where, "t.target_id = ?"), append(args, f.TargetID), "t"
 	}
 	if !f.From.IsZero() {
-		where, args = append(where, "a.activity_time >= ?"), append(args, f.From.UnixNano())
+		where, args = append(where, at+".activity_time >= ?"), append(args, f.From.UnixNano())
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "a.activity_time < ?"), append(args, f.To.UnixNano())
+		where, args = append(where, at+".activity_time < ?"), append(args, f.To.UnixNano())
 	}
 	if f.ActorID != "" {
 		where, args = append(where, "a.actor_id = ?"), append(args, f.ActorID)
@@ -89,7 +91,7 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY a.activity_time, a.position"
+	q += " ORDER BY " + at + ".activity_time, " + at + ".position"
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

@@ -180,11 +180,12 @@ CREATE INDEX audit_by_actor ON audit (actor_id, activity_time, position);
 CREATE INDEX audit_by_activity ON audit (activity, activity_time, position);
 
 -- audit_targets lets the audit log be filtered by any of an event's
--- targets.
+-- targets, in activity time order.
 CREATE TABLE audit_targets (
-	target_id TEXT    NOT NULL,
-	position  INTEGER NOT NULL,
-	PRIMARY KEY (target_id, position)
+	target_id     TEXT    NOT NULL,
+	activity_time INTEGER NOT NULL,
+	position      INTEGER NOT NULL,
+	PRIMARY KEY (target_id, activity_time, position)
 ) STRICT, WITHOUT ROWID;
 
 -- Views for reading the projection with SQL: each kind of object as it is

@@ -299,8 +299,8 @@ func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As)
 		return h, err
 	}
 	t, pos := as.bounds()
-	rows, err := db.QueryContext(ctx, `SELECT a.position FROM audit_targets x JOIN audit a ON a.position = x.position
-		WHERE x.target_id = ? AND a.position <= ? AND a.activity_time <= ? ORDER BY a.position`, requestID, pos, t)
+	rows, err := db.QueryContext(ctx, `SELECT position FROM audit_targets
+		WHERE target_id = ? AND activity_time <= ? AND position <= ? ORDER BY position`, requestID, t, pos)
 	if err != nil {
 		return h, fmt.Errorf("projection: request history: %w", err)
 	}
