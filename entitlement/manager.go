@@ -348,6 +348,21 @@ type Result struct {
 	DeliveryError error
 }
 
+// LastPosition returns the log position of the last event the command and
+// its delivery appended (or, for a Duplicate, of the first execution's
+// events), and 0 for a command that appended nothing. A read model that
+// catches up to it shows the command: projection.Projector.CatchUpTo.
+func (r Result) LastPosition() eventstore.Position {
+	var last eventstore.Position
+	for _, e := range r.Events {
+		last = max(last, e.Position)
+	}
+	for _, e := range r.Delivery {
+		last = max(last, e.Position)
+	}
+	return last
+}
+
 // OutcomeUnknownError reports a command whose events went to the log but
 // whose caller's context ended while they were being written: they may or
 // may not be in the log. Executing the command again with

@@ -98,9 +98,9 @@ func TestAuditLog(t *testing.T) {
 		}
 		require.True(t, found, "%s does not name Anna", e.Activity)
 	}
-	known, err := p.AuditLog(s.ctx, projection.AuditFilter{AsKnownAt: lastPosition(granted)})
+	known, err := p.AuditLog(s.ctx, projection.AuditFilter{AsKnownAt: granted.LastPosition()})
 	require.NoError(t, err)
-	require.Len(t, known, int(lastPosition(granted)))
+	require.Len(t, known, int(granted.LastPosition()))
 	limited, err := p.AuditLog(s.ctx, projection.AuditFilter{Limit: 2})
 	require.NoError(t, err)
 	require.Equal(t, all[:2], limited)

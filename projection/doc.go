@@ -46,8 +46,8 @@
 // Keeping it current is the embedding program's choice, each shown in an
 // Example:
 //
-//   - after each command: CatchUpTo(the position of the command's last
-//     event), for read-your-writes;
+//   - after each command: CatchUpTo(ctx, result.LastPosition()), for
+//     read-your-writes;
 //   - on a ticker: CatchUp every few seconds;
 //   - in another process that follows the log: open the log file and call
 //     CatchUp in a loop.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/accessledger/accessledger/entitlement"
-	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/accessledger/accessledger/projection"
 )
@@ -123,12 +122,6 @@ func (s *sales) grantAnna() (entitlement.Result, error) {
 		ReviewResult: entitlement.DecisionApprove, Justification: "Welcome"})
 }
 
-// lastPosition returns the position of a command's last event.
-func lastPosition(r entitlement.Result) eventstore.Position {
-	evs := append(r.Events, r.Delivery...)
-	return evs[len(evs)-1].Position
-}
-
 // ExampleProjector_CatchUpTo keeps a projection current after each
 // command: CatchUpTo the position of the command's last event, and the
 // projection shows what the command did (read-your-writes).
@@ -153,7 +146,7 @@ func ExampleProjector_CatchUpTo() {
 		fmt.Println(err)
 		return
 	}
-	if _, err := p.CatchUpTo(s.ctx, lastPosition(res)); err != nil {
+	if _, err := p.CatchUpTo(s.ctx, res.LastPosition()); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -210,7 +203,7 @@ func ExampleProjector_CatchUp_ticker() {
 	// Wait for a tick to bring the command in.
 	for {
 		cp, _ := p.Checkpoint(s.ctx)
-		if cp.Position >= lastPosition(res) {
+		if cp.Position >= res.LastPosition() {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -261,7 +254,7 @@ func ExampleProjector_CatchUp_otherProcess() {
 			fmt.Println(err)
 			return
 		}
-		if cp.Position >= lastPosition(res) {
+		if cp.Position >= res.LastPosition() {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -314,7 +307,7 @@ func ExampleProjector_Why() {
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
 	tenth := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	now, _ := p.Holders(s.ctx, member, projection.As{Of: tenth})
-	then, _ := p.Holders(s.ctx, member, projection.As{Of: tenth, KnownAt: lastPosition(granted)})
+	then, _ := p.Holders(s.ctx, member, projection.As{Of: tenth, KnownAt: granted.LastPosition()})
 	fmt.Println("held on the 10th, as known now:", len(now))
 	fmt.Println("held on the 10th, as known on the 2nd:", len(then))
 

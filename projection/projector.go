@@ -232,7 +232,7 @@ func (p *Projector) CatchUp(ctx context.Context) (Checkpoint, error) {
 
 // CatchUpTo applies events until the projection has applied position at
 // least (and everything the log holds when it gets there): after an
-// Execute, CatchUpTo(the last position of its events) makes the
+// Execute, CatchUpTo(Result.LastPosition()) makes the
 // projection show the command. A position of 0 means the log's end.
 func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position) (Checkpoint, error) {
 	p.mu.Lock()

@@ -90,9 +90,8 @@ func benchProjection(ctx context.Context, path string, store *sqlitestore.Store,
 		if err != nil {
 			return nil, err
 		}
-		evs := append(r.Events, r.Delivery...)
 		s := time.Now()
-		if _, err := p.CatchUpTo(ctx, evs[len(evs)-1].Position); err != nil {
+		if _, err := p.CatchUpTo(ctx, r.LastPosition()); err != nil {
 			return nil, err
 		}
 		ds = append(ds, time.Since(s))
