@@ -219,6 +219,7 @@ func (m *Manager) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ne.ID = m.opts.EventIDs() // like every event the Manager appends, so that a seeded log is the same on every run
 	if _, err := m.store.Append(ctx, eventstore.AnyCondition, ne); err != nil {
 		return fmt.Errorf("entitlement: bootstrap the General catalog: %w", err)
 	}

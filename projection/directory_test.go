@@ -1,0 +1,70 @@
+package projection_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/projection"
+)
+
+func TestDirectoryQueries(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	before, err := p.Checkpoint(s.ctx)
+	require.NoError(t, err)
+
+	cats, err := p.Catalogs(s.ctx, projection.Now)
+	require.NoError(t, err)
+	require.Len(t, cats, 2, "the built-in General catalog and Sales, by name")
+	require.Equal(t, []string{"General", "Sales"}, []string{cats[0].DisplayName, cats[1].DisplayName})
+	pkgs, err := p.AccessPackages(s.ctx, cats[1].ID, projection.Now)
+	require.NoError(t, err)
+	require.Len(t, pkgs, 1)
+	require.Equal(t, s.pkg, pkgs[0].ID)
+	none, err := p.AccessPackages(s.ctx, "no-such-catalog", projection.Now)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	res, err := p.Resources(s.ctx, "", projection.Now)
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Equal(t, s.resource, res[0].ID)
+
+	// Renaming the package: found by its new name, as it was before by
+	// the old one when asked as known at the earlier position.
+	_, err = s.run(s.admin, entitlement.UpdateAccessPackage{AccessPackageID: s.pkg, DisplayName: new("Sales apps")})
+	require.NoError(t, err)
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	byName, err := p.AccessPackagesNamed(s.ctx, "Sales apps", projection.Now)
+	require.NoError(t, err)
+	require.Len(t, byName, 1)
+	old, err := p.AccessPackagesNamed(s.ctx, "Sales apps", projection.As{KnownAt: before.Position})
+	require.NoError(t, err)
+	require.Len(t, old, 1)
+	require.Equal(t, "Sales tools", old[0].DisplayName)
+	gone, err := p.AccessPackagesNamed(s.ctx, "Sales tools", projection.Now)
+	require.NoError(t, err)
+	require.Empty(t, gone)
+
+	anna, err := p.UsersNamed(s.ctx, "Anna", projection.Now)
+	require.NoError(t, err)
+	require.Len(t, anna, 1)
+	require.Equal(t, annaID, anna[0].ID)
+	u, err := p.User(s.ctx, markID, projection.Now)
+	require.NoError(t, err)
+	require.Equal(t, "Mark", u.DisplayName)
+	_, err = p.User(s.ctx, "nobody", projection.Now)
+	require.ErrorIs(t, err, projection.ErrNotFound)
+
+	names, err := p.DisplayNames(s.ctx, []string{annaID, markID, s.pkg, groupID, "unknown", annaID})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{annaID: "Anna", markID: "Mark", s.pkg: "Sales apps", groupID: "Sales"}, names)
+}

@@ -1,0 +1,14 @@
+// Package report turns an accessledger projection into reports people
+// read and keep: the assignments of an access package, the access packages
+// and resource roles of a user, request history with approvals and
+// delivery errors, the audit log, separation-of-duties conflicts,
+// connected organizations, catalogs with their packages and resources,
+// and why a subject held a resource role.
+//
+// Build asks the projection and returns a Report, which writes itself as
+// CSV, as JSON in Microsoft Graph's property names and enum values, or as
+// one self-contained HTML file (no scripts, nothing fetched) with charts
+// where a picture says more than a table. Every report can be asked as of
+// an instant, as known at a log position and for a time range, and names
+// the checkpoint (log position and hash) it was read at.
+package report

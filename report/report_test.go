@@ -1,0 +1,276 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/story"
+	"github.com/accessledger/accessledger/projection"
+	"github.com/accessledger/accessledger/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// tenant is the story's history: its log, its projection and its cast.
+type tenant struct {
+	dir  string
+	log  *sqlitestore.Store
+	p    *projection.Projector
+	cast story.Cast
+}
+
+var shared *tenant
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if shared != nil {
+		shared.p.Close()
+		shared.log.Close()
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// played returns the story's history, played once per test binary.
+func played(t testing.TB) *tenant {
+	t.Helper()
+	if shared != nil {
+		return shared
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "report-test")
+	require.NoError(t, err)
+	clock := story.NewClock()
+	log, err := sqlitestore.Open(filepath.Join(dir, "ledger.db"), sqlitestore.Options{Now: clock.Now})
+	require.NoError(t, err)
+	cast, err := story.Play(ctx, log, clock, io.Discard)
+	require.NoError(t, err)
+	p, err := projection.Open(ctx, log, projection.DefaultPath(log.Path()), projection.Options{})
+	require.NoError(t, err)
+	_, err = p.CatchUp(ctx)
+	require.NoError(t, err)
+	shared = &tenant{dir: dir, log: log, p: p, cast: cast}
+	return shared
+}
+
+// day returns an instant of the story: n days after its start, at 12:00.
+func day(n int) time.Time { return story.Start.AddDate(0, 0, n).Add(3 * time.Hour) }
+
+type goldenCase struct {
+	name string
+	kind report.Kind
+	q    func(c story.Cast) report.Query
+}
+
+func goldenCases() []goldenCase {
+	return []goldenCase{
+		{"catalogs", report.Catalogs, func(story.Cast) report.Query { return report.Query{} }},
+		{"assignments", report.Assignments, func(c story.Cast) report.Query { return report.Query{PackageID: c.SalesTools} }},
+		{"assignments-as-of-expiry", report.Assignments, func(c story.Cast) report.Query {
+			return report.Query{PackageID: c.SalesTools, As: projection.As{Of: c.Expired}}
+		}},
+		{"assignments-as-of-expiry-as-known-then", report.Assignments, func(c story.Cast) report.Query {
+			return report.Query{PackageID: c.SalesTools, As: projection.As{Of: c.Expired, KnownAt: c.Recorded}}
+		}},
+		{"assignments-range", report.Assignments, func(c story.Cast) report.Query {
+			return report.Query{PackageID: c.SalesTools, Since: day(15), Until: day(25)}
+		}},
+		{"access-packages", report.AccessPackages, func(story.Cast) report.Query { return report.Query{UserID: story.AnnaID} }},
+		{"resources", report.Resources, func(story.Cast) report.Query {
+			return report.Query{UserID: story.AnnaID, As: projection.As{Of: day(20)}}
+		}},
+		{"requests", report.Requests, func(story.Cast) report.Query { return report.Query{} }},
+		{"audit", report.Audit, func(story.Cast) report.Query { return report.Query{} }},
+		{"audit-of-a-package-in-a-week", report.Audit, func(c story.Cast) report.Query {
+			return report.Query{PackageID: c.SalesTools, Since: day(14), Until: day(21)}
+		}},
+		{"conflicts", report.Conflicts, func(story.Cast) report.Query { return report.Query{As: projection.As{Of: day(20)}} }},
+		{"connected-organizations", report.ConnectedOrganizations, func(story.Cast) report.Query { return report.Query{} }},
+		{"why", report.Why, func(c story.Cast) report.Query {
+			return report.Query{UserID: story.AnnaID, Role: projection.RoleRef(c.SalesTeam), As: projection.As{Of: day(20)}}
+		}},
+	}
+}
+
+// TestGolden writes every report in every format and compares it with
+// testdata/; go test ./report -update rewrites them.
+func TestGolden(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	for _, gc := range goldenCases() {
+		t.Run(gc.name, func(t *testing.T) {
+			r, err := report.Build(ctx, ten.p, gc.kind, gc.q(ten.cast))
+			require.NoError(t, err)
+			for _, f := range report.Formats {
+				var buf bytes.Buffer
+				require.NoError(t, r.Write(&buf, f))
+				path := filepath.Join("testdata", gc.name+"."+string(f))
+				if *update {
+					require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+					continue
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test ./report -update to write the golden files")
+				require.Equal(t, string(want), buf.String(), path)
+			}
+		})
+	}
+}
+
+func TestReportsAnswerTheQuestion(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	c := ten.cast
+	build := func(k report.Kind, q report.Query) *report.Report {
+		t.Helper()
+		r, err := report.Build(ctx, ten.p, k, q)
+		require.NoError(t, err)
+		return r
+	}
+	column := func(r *report.Report, name string) []string {
+		t.Helper()
+		i := -1
+		for j, c := range r.Columns {
+			if c == name {
+				i = j
+			}
+		}
+		require.NotEqual(t, -1, i, "column %q", name)
+		var out []string
+		for _, row := range r.Rows {
+			out = append(out, row[i])
+		}
+		return out
+	}
+
+	// As of an instant after Anna's assignment expired she is not among
+	// the holders, though the log recorded the expiry days later; as known
+	// before it was recorded, she still is.
+	require.NotContains(t, column(build(report.Assignments, report.Query{PackageID: c.SalesTools, As: projection.As{Of: c.Expired}}), "Target"), "Anna Adams")
+	require.Contains(t, column(build(report.Assignments, report.Query{PackageID: c.SalesTools,
+		As: projection.As{Of: c.Expired, KnownAt: c.Recorded}}), "Target"), "Anna Adams")
+
+	// Today Anna holds Payments and, again, Sales tools.
+	require.Equal(t, []string{"Payments", "Sales tools"}, column(build(report.AccessPackages, report.Query{UserID: story.AnnaID}), "Access package"))
+
+	// On day 20 Anna held the Sales team and CRM roles through Sales tools
+	// and the Payments approvers role through Payments.
+	res := build(report.Resources, report.Query{UserID: story.AnnaID, As: projection.As{Of: day(20)}})
+	require.ElementsMatch(t, []string{"Sales team", "CRM users", "Payments approvers"}, column(res, "Resource"))
+
+	// Requests by outcome: the chart counts what the table lists.
+	reqs := build(report.Requests, report.Query{})
+	require.Len(t, reqs.Charts, 1)
+	total := 0
+	for _, v := range reqs.Charts[0].Series[0].Values {
+		total += v
+	}
+	require.Equal(t, len(reqs.Rows), total)
+	require.Contains(t, column(reqs, "State"), "denied")
+	require.Contains(t, column(reqs, "State"), "canceled")
+	errs := strings.Join(column(reqs, "Delivery errors"), "\n")
+	require.Contains(t, errs, "503 Service Unavailable", "Ben's failed CRM grant is reported with its reason")
+	require.Contains(t, strings.Join(column(reqs, "Decisions"), "\n"), "Denied by Mark Miller")
+
+	// Conflicts: Anna holds both incompatible packages on day 20.
+	conf := build(report.Conflicts, report.Query{As: projection.As{Of: day(20)}})
+	require.Equal(t, []string{"Anna Adams"}, column(conf, "Target"))
+
+	// Why: one cause, through Sales tools, approved by Mark.
+	why := build(report.Why, report.Query{UserID: story.AnnaID, Role: projection.RoleRef(c.SalesTeam), As: projection.As{Of: day(20)}})
+	require.Len(t, why.Rows, 1)
+	require.Equal(t, []string{"Sales tools"}, column(why, "Access package"))
+	require.Contains(t, why.Rows[0][4], "Approved by Mark Miller")
+
+	// The audit log of a package in a week holds only entries about it.
+	audit := build(report.Audit, report.Query{PackageID: c.SalesTools, Since: day(14), Until: day(21)})
+	require.NotEmpty(t, audit.Rows)
+	for _, d := range column(audit, "Date") {
+		at, err := time.Parse(time.RFC3339, d)
+		require.NoError(t, err)
+		require.False(t, at.Before(day(14)) || !at.Before(day(21)), d)
+	}
+
+	// Connected organizations and catalogs.
+	require.Equal(t, []string{"Contoso"}, column(build(report.ConnectedOrganizations, report.Query{}), "Display name"))
+	require.Equal(t, []string{"Finance", "General", "Sales"}, column(build(report.Catalogs, report.Query{}), "Catalog"))
+}
+
+func TestFormats(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	for _, k := range report.Kinds {
+		q := report.Query{PackageID: ten.cast.SalesTools, UserID: story.AnnaID, Role: projection.RoleRef(ten.cast.SalesTeam)}
+		r, err := report.Build(ctx, ten.p, k, q)
+		require.NoError(t, err, k)
+
+		var c bytes.Buffer
+		require.NoError(t, r.WriteCSV(&c))
+		rows, err := csv.NewReader(&c).ReadAll()
+		require.NoError(t, err)
+		require.Equal(t, append([][]string{r.Columns}, r.Rows...), append([][]string{r.Columns}, rows[1:]...))
+		require.Equal(t, r.Columns, rows[0])
+
+		var j bytes.Buffer
+		require.NoError(t, r.WriteJSON(&j))
+		var doc struct {
+			Report     string            `json:"report"`
+			Checkpoint map[string]any    `json:"checkpoint"`
+			Value      []json.RawMessage `json:"value"`
+		}
+		require.NoError(t, json.Unmarshal(j.Bytes(), &doc))
+		require.Equal(t, string(k), doc.Report)
+		require.Len(t, doc.Value, len(r.Rows), "one object per row")
+		require.EqualValues(t, r.Checkpoint.Position, doc.Checkpoint["position"])
+
+		var h bytes.Buffer
+		require.NoError(t, r.WriteHTML(&h))
+		html := h.String()
+		require.True(t, strings.HasPrefix(html, "<!DOCTYPE html>"))
+		for _, banned := range []string{"<script", "src=", "href=", "@import", "url("} {
+			require.NotContains(t, html, banned, "%s: the HTML fetches nothing and runs nothing", k)
+		}
+		require.Contains(t, html, r.Checkpoint.Hash.String())
+		for _, ch := range r.Charts {
+			require.Contains(t, html, "<svg", "%s: chart %q is drawn", k, ch.Title)
+		}
+	}
+}
+
+func TestInvalidQueries(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	cp, err := ten.p.Checkpoint(ctx)
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		kind report.Kind
+		q    report.Query
+	}{
+		"unknown kind":            {"payroll", report.Query{}},
+		"assignments, no package": {report.Assignments, report.Query{}},
+		"resources, no user":      {report.Resources, report.Query{}},
+		"why, no role":            {report.Why, report.Query{UserID: story.AnnaID}},
+		"range reversed":          {report.Audit, report.Query{Since: day(3), Until: day(2)}},
+		"known after checkpoint":  {report.Catalogs, report.Query{As: projection.As{KnownAt: cp.Position + 1}}},
+	} {
+		_, err := report.Build(ctx, ten.p, tc.kind, tc.q)
+		require.ErrorIs(t, err, report.ErrInvalid, name)
+	}
+	_, err = report.Build(ctx, ten.p, report.Assignments, report.Query{PackageID: "no-such-package"})
+	require.ErrorIs(t, err, projection.ErrNotFound)
+	_, err = report.ParseFormat("pdf")
+	require.ErrorIs(t, err, report.ErrInvalid)
+}
