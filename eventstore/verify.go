@@ -15,7 +15,17 @@ import (
 //
 // Verify must see events as stored: before any upcasting.
 func Verify(ctx context.Context, events iter.Seq2[Event, error]) (Head, error) {
-	var head Head
+	return VerifyFrom(ctx, Head{}, events)
+}
+
+// VerifyFrom is Verify for a stretch of a log: the events after start, a
+// head the caller trusts (the zero Head is the log's beginning). The first
+// event must be at start.Position+1 with start.Hash as its PrevHash. A
+// stream first seen after a non-zero start may begin at any version, since
+// its earlier versions lie before the stretch; after that its versions must
+// run on without gaps.
+func VerifyFrom(ctx context.Context, start Head, events iter.Seq2[Event, error]) (Head, error) {
+	head := start
 	versions := make(map[StreamID]Version)
 	for e, err := range events {
 		if err != nil {
@@ -32,7 +42,7 @@ func Verify(ctx context.Context, events iter.Seq2[Event, error]) (Head, error) {
 		case e.PrevHash != head.Hash:
 			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
 				"previous hash %s is not the hash of position %d (%s)", e.PrevHash, head.Position, head.Hash)}
-		case e.Version != versions[e.Stream]+1:
+		case e.Version != versions[e.Stream]+1 && !(start.Position > 0 && versions[e.Stream] == 0 && e.Version > 0):
 			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
 				"stream %q jumps from version %d to %d", e.Stream, versions[e.Stream], e.Version)}
 		}

@@ -145,3 +145,46 @@ func TestErrors(t *testing.T) {
 	require.NotErrorIs(t, wrapped, eventstore.ErrConflict)
 	require.Contains(t, wrapped.Error(), "hash chain broken at position 4: because")
 }
+
+// TestVerifyFrom verifies every stretch of a valid log from the head
+// before it, and refuses a stretch that does not follow its start.
+func TestVerifyFrom(t *testing.T) {
+	ctx := t.Context()
+	events := sample()
+	for from := 0; from < len(events); from++ {
+		start := eventstore.Head{}
+		if from > 0 {
+			start = headOf(events[from-1])
+		}
+		for to := from; to <= len(events); to++ {
+			head, err := eventstore.VerifyFrom(ctx, start, seq(events[from:to], nil))
+			require.NoError(t, err, "events %d..%d", from+1, to)
+			if to > from {
+				require.Equal(t, headOf(events[to-1]), head)
+			} else {
+				require.Equal(t, start, head)
+			}
+		}
+	}
+	// A start that is not the head before the stretch.
+	_, err := eventstore.VerifyFrom(ctx, headOf(events[0]), seq(events[2:], nil))
+	require.ErrorIs(t, err, eventstore.ErrChain)
+	wrong := headOf(events[1])
+	wrong.Hash[0] ^= 1
+	_, err = eventstore.VerifyFrom(ctx, wrong, seq(events[2:], nil))
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, eventstore.Position(3), ce.Position)
+	// From the beginning, a stream must still start at version 1.
+	_, err = eventstore.VerifyFrom(ctx, eventstore.Head{}, seq(events, nil))
+	require.NoError(t, err)
+	// Within a stretch, a stream seen twice must not skip a version (b is
+	// at version 1 at position 2, and jumps to 3 at position 5).
+	spoiled := sample()
+	spoiled[4].Version = 3
+	eventstore.Seal(spoiled[3].Hash, &spoiled[4])
+	_, err = eventstore.VerifyFrom(ctx, headOf(spoiled[0]), seq(spoiled[1:], nil))
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, eventstore.Position(5), ce.Position)
+	require.Contains(t, ce.Reason, "jumps")
+}

@@ -11,4 +11,12 @@
 // where a picture says more than a table. Every report can be asked as of
 // an instant, as known at a log position and for a time range, and names
 // the checkpoint (log position and hash) it was read at.
+//
+// An archive (WriteArchive, VerifyArchive) is one .tar.gz holding the
+// events of a recorded-time range exactly as stored, every report of that
+// range, and a manifest with the size and SHA-256 of every file and the
+// hash chain at both ends, optionally signed with Ed25519: evidence that can
+// be checked later, also against the live log, without trusting whoever
+// kept it. docs/archive-format.md specifies it so that anyone can write a
+// verifier; docs/tools/verify.py is one.
 package report

@@ -1,0 +1,357 @@
+package report_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/story"
+	"github.com/accessledger/accessledger/report"
+)
+
+// testKey is a fixed signing key, so that archives are the same on every run.
+var testKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+
+var created = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func archive(t *testing.T, ten *tenant, opts report.ArchiveOptions) ([]byte, report.Manifest) {
+	t.Helper()
+	opts.CreatedAt, opts.TempDir = created, t.TempDir()
+	var buf bytes.Buffer
+	m, err := report.WriteArchive(context.Background(), &buf, ten.log, ten.p, opts)
+	require.NoError(t, err)
+	return buf.Bytes(), m
+}
+
+// member is one file of an archive.
+type member struct {
+	name string
+	data []byte
+}
+
+func unpack(t *testing.T, archive []byte) []member {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(archive))
+	require.NoError(t, err)
+	tr := tar.NewReader(gz)
+	var out []member
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err)
+		data, err := io.ReadAll(tr)
+		require.NoError(t, err)
+		out = append(out, member{hdr.Name, data})
+	}
+}
+
+func pack(t *testing.T, ms []member) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, m := range ms {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(m.data)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	require.NoError(t, gz.Close())
+	return buf.Bytes()
+}
+
+func get(ms []member, name string) []byte {
+	for _, m := range ms {
+		if m.name == name {
+			return m.data
+		}
+	}
+	return nil
+}
+
+func set(ms []member, name string, data []byte) []member {
+	out := make([]member, 0, len(ms))
+	for _, m := range ms {
+		if m.name == name {
+			m.data = data
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// fixManifest rewrites the manifest's size and hash of every file to match
+// the members, as a forger who cannot sign would.
+func fixManifest(t *testing.T, ms []member) []member {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(get(ms, report.ManifestFile), &m))
+	var files []any
+	for _, x := range ms {
+		if x.name == report.ManifestFile || x.name == report.SignatureFile {
+			continue
+		}
+		sum := sha256.Sum256(x.data)
+		files = append(files, map[string]any{"name": x.name, "size": len(x.data), "sha256": hex.EncodeToString(sum[:])})
+	}
+	m["files"] = files
+	b, err := json.MarshalIndent(m, "", "  ")
+	require.NoError(t, err)
+	return set(ms, report.ManifestFile, append(b, '\n'))
+}
+
+func lines(b []byte) [][]byte {
+	return bytes.SplitAfter(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+}
+
+func TestArchiveVerifies(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	data, m := archive(t, ten, report.ArchiveOptions{SignKey: testKey, UserIDs: []string{story.AnnaID}})
+	head, err := ten.log.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(head.Position), m.Head.Position)
+	require.Equal(t, head.Hash.String(), m.Head.Hash)
+	require.Equal(t, report.ChainPoint{Position: 0, Hash: eventstore.Hash{}.String()}, m.Start)
+	require.Equal(t, uint64(head.Position), m.Events)
+
+	got, err := report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{PublicKey: testKey.Public().(ed25519.PublicKey), Log: ten.log})
+	require.NoError(t, err)
+	require.Equal(t, m, got)
+
+	// The archive holds every report in every format, the events exactly
+	// as accessledger events prints them, and the signed manifest.
+	ms := unpack(t, data)
+	var names []string
+	for _, x := range ms {
+		names = append(names, x.name)
+	}
+	for _, want := range []string{report.EventsFile, "reports/catalogs.csv", "reports/audit.html", "reports/requests.json",
+		"reports/conflicts.csv", "reports/connected-organizations.json", "reports/assignments/" + ten.cast.SalesTools + ".html",
+		"reports/access-packages/" + story.AnnaID + ".csv", "reports/resources/" + story.AnnaID + ".json",
+		report.ManifestFile, report.SignatureFile} {
+		require.Contains(t, names, want)
+	}
+	var ndjson bytes.Buffer
+	for e, err := range ten.log.ReadAll(ctx, 0) {
+		require.NoError(t, err)
+		b, _ := e.MarshalJSON()
+		ndjson.Write(append(b, '\n'))
+	}
+	require.Equal(t, ndjson.String(), string(get(ms, report.EventsFile)))
+
+	// The same archive twice: byte for byte.
+	again, _ := archive(t, ten, report.ArchiveOptions{SignKey: testKey, UserIDs: []string{story.AnnaID}})
+	require.Equal(t, data, again)
+}
+
+func TestArchiveOfARange(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	since, until := story.Start.AddDate(0, 0, 14), story.Start.AddDate(0, 0, 21)
+	data, m := archive(t, ten, report.ArchiveOptions{Since: since, Until: until})
+	require.NotZero(t, m.Start.Position)
+	require.Equal(t, m.Head.Position-m.Start.Position, m.Events)
+	for e, err := range ten.log.ReadAll(ctx, eventstore.Position(m.Start.Position-1)) {
+		require.NoError(t, err)
+		require.Equal(t, m.Start.Hash, e.Hash.String(), "the start is the hash of the event before the range")
+		require.True(t, e.RecordedAt.Before(since))
+		break
+	}
+	for _, l := range lines(get(unpack(t, data), report.EventsFile)) {
+		var e eventstore.Event
+		require.NoError(t, json.Unmarshal(l, &e))
+		require.False(t, e.RecordedAt.Before(since) || !e.RecordedAt.Before(until), e.RecordedAt)
+	}
+	_, err := report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: ten.log})
+	require.NoError(t, err)
+
+	_, err = report.WriteArchive(ctx, io.Discard, ten.log, ten.p, report.ArchiveOptions{Since: until, Until: since})
+	require.ErrorIs(t, err, report.ErrInvalid)
+	_, err = report.WriteArchive(ctx, io.Discard, ten.log, ten.p, report.ArchiveOptions{Since: story.Start.AddDate(5, 0, 0)})
+	require.ErrorIs(t, err, report.ErrInvalid, "no events in the range")
+}
+
+// tamperings are the ways an archive is changed after it was made, each
+// with what VerifyArchive must name.
+func tamperings(t *testing.T, ms []member, other ed25519.PrivateKey) []struct {
+	name     string
+	archive  []member
+	file     string
+	position eventstore.Position
+} {
+	events := lines(get(ms, report.EventsFile))
+	join := func(ls [][]byte) []byte { return bytes.Join(ls, nil) }
+	changed := slicesClone(events)
+	changed[9] = bytes.Replace(changed[9], []byte(`"displayName":"`), []byte(`"displayName":"X`), 1)
+	removed := append(slicesClone(events[:19]), events[20:]...)
+	reordered := slicesClone(events)
+	reordered[29], reordered[30] = reordered[30], reordered[29]
+	manifest := get(ms, report.ManifestFile)
+	resigned := set(ms, report.SignatureFile, []byte(hex.EncodeToString(ed25519.Sign(other, manifest))+"\n"))
+	var dropped []member
+	for _, m := range ms {
+		if m.name != "reports/catalogs.json" {
+			dropped = append(dropped, m)
+		}
+	}
+	return []struct {
+		name     string
+		archive  []member
+		file     string
+		position eventstore.Position
+	}{
+		{"changed report", set(ms, "reports/catalogs.csv", bytes.Replace(get(ms, "reports/catalogs.csv"), []byte("Sales"), []byte("Sale$"), 1)), "reports/catalogs.csv", 0},
+		{"changed event", set(ms, report.EventsFile, join(changed)), report.EventsFile, 10},
+		{"changed event, manifest fixed", fixManifest(t, set(ms, report.EventsFile, join(changed))), report.EventsFile, 10},
+		{"removed event, manifest fixed", fixManifest(t, set(ms, report.EventsFile, join(removed))), report.EventsFile, 20},
+		{"reordered events, manifest fixed", fixManifest(t, set(ms, report.EventsFile, join(reordered))), report.EventsFile, 30},
+		{"last event removed, manifest fixed", fixManifest(t, set(ms, report.EventsFile, join(events[:len(events)-1]))), report.SignatureFile, 0},
+		{"added file", append(slicesClone(ms), member{"reports/extra.csv", []byte("a,b\n")}), "reports/extra.csv", 0},
+		{"removed file", dropped, "reports/catalogs.json", 0},
+		{"signed with another key", resigned, report.SignatureFile, 0},
+		{"manifest changed, signature kept", fixManifest(t, set(ms, "reports/catalogs.csv", []byte("nothing\n"))), report.SignatureFile, 0},
+	}
+}
+
+func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
+
+func TestArchiveTampering(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	data, _ := archive(t, ten, report.ArchiveOptions{SignKey: testKey})
+	pub := testKey.Public().(ed25519.PublicKey)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
+	for _, tc := range tamperings(t, unpack(t, data), other) {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := report.VerifyArchive(ctx, bytes.NewReader(pack(t, tc.archive)), report.VerifyOptions{PublicKey: pub})
+			var ae *report.ArchiveError
+			require.ErrorAs(t, err, &ae)
+			require.ErrorIs(t, err, report.ErrArchive)
+			require.Equal(t, tc.file, ae.File, err.Error())
+			require.Equal(t, tc.position, ae.Position, err.Error())
+		})
+	}
+	_, err := report.VerifyArchive(ctx, strings.NewReader("not an archive"), report.VerifyOptions{})
+	require.ErrorIs(t, err, report.ErrArchive)
+
+	// Unsigned, a forger can fix the manifest's file hashes, but not the
+	// chain's head, which the events no longer reach.
+	ms := unpack(t, data)
+	events := lines(get(ms, report.EventsFile))
+	short := fixManifest(t, set(ms, report.EventsFile, bytes.Join(events[:len(events)-1], nil)))
+	_, err = report.VerifyArchive(ctx, bytes.NewReader(pack(t, short)), report.VerifyOptions{})
+	var ae *report.ArchiveError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, report.EventsFile, ae.File)
+	require.Equal(t, eventstore.Position(len(events)-1), ae.Position)
+	require.Contains(t, ae.Reason, "the manifest's head")
+}
+
+// TestArchiveAgainstAChangedLog checks an archive against a copy of the
+// log that was truncated (its last events deleted behind the triggers) or
+// rewritten after the archive was made.
+func TestArchiveAgainstAChangedLog(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	data, m := archive(t, ten, report.ArchiveOptions{})
+
+	for _, tc := range []struct {
+		name string
+		sql  string
+		want string
+	}{
+		{"truncated", "DELETE FROM events WHERE position > ?", "truncated"},
+		{"rewritten", "UPDATE events SET hash = zeroblob(32) WHERE position = ? + 1", "rewritten"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "copy.db")
+			copyLog(t, ten.log, path)
+			db, err := sql.Open("sqlite", path)
+			require.NoError(t, err)
+			rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+			require.NoError(t, err)
+			var triggers []string
+			for rows.Next() {
+				var n string
+				require.NoError(t, rows.Scan(&n))
+				triggers = append(triggers, n)
+			}
+			require.NoError(t, rows.Err())
+			for _, n := range triggers {
+				_, err := db.Exec("DROP TRIGGER " + n)
+				require.NoError(t, err)
+			}
+			_, err = db.Exec(tc.sql, m.Head.Position-1)
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+
+			log, err := sqlitestore.Open(path, sqlitestore.Options{})
+			require.NoError(t, err)
+			defer log.Close()
+			_, err = report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: log})
+			var ae *report.ArchiveError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, eventstore.Position(m.Head.Position), ae.Position)
+			require.Contains(t, ae.Reason, tc.want)
+		})
+	}
+}
+
+// copyLog copies a log's file, with what its WAL holds, to path.
+func copyLog(t *testing.T, log *sqlitestore.Store, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", log.Path())
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("VACUUM INTO ?", path)
+	require.NoError(t, err)
+}
+
+// TestIndependentVerifierAgrees runs docs/tools/verify.py, written from
+// docs/archive-format.md alone, on the good archive and on every tampered
+// one, and expects the same verdict as VerifyArchive.
+func TestIndependentVerifierAgrees(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	ten := played(t)
+	data, _ := archive(t, ten, report.ArchiveOptions{SignKey: testKey})
+	dir := t.TempDir()
+	pubHex := hex.EncodeToString(testKey.Public().(ed25519.PublicKey))
+	run := func(name string, archive []byte) (bool, string) {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".tar.gz")
+		require.NoError(t, os.WriteFile(path, archive, 0o644))
+		out, err := exec.Command(python, "../docs/tools/verify.py", "--archive", path, "--public-key", pubHex).CombinedOutput()
+		return err == nil, string(out)
+	}
+	ok, out := run("good", data)
+	require.True(t, ok, out)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
+	for _, tc := range tamperings(t, unpack(t, data), other) {
+		ok, out := run(tc.name, pack(t, tc.archive))
+		require.False(t, ok, "%s: verify.py accepted it: %s", tc.name, out)
+		require.Contains(t, out, tc.file, tc.name)
+	}
+}
