@@ -43,4 +43,4 @@ lint:
 	$(STATICCHECK) ./...
 
 clean:
-	rm -rf bin accessledger-demo.db accessledger-demo.db-wal accessledger-demo.db-shm
+	rm -rf bin accessledger-demo

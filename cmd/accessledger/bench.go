@@ -160,12 +160,14 @@ func count(n int) string {
 }
 
 // progress shows how far a run got: a line rewritten in place on a
-// terminal, a line per phase otherwise.
+// terminal; otherwise a line per phase, and one at every tenth of a long
+// phase.
 type progress struct {
 	w        io.Writer
 	label    string
 	terminal bool
 	phase    string
+	tenths   int
 	last     time.Time
 	started  time.Time
 }
@@ -183,8 +185,12 @@ func newProgress(w io.Writer, label string) *progress {
 func (p *progress) report(pr workload.Progress) {
 	if !p.terminal {
 		if pr.Phase != p.phase {
-			p.phase = pr.Phase
+			p.phase, p.tenths = pr.Phase, 0
 			fmt.Fprintf(p.w, "%s: %s\n", p.label, pr.Phase)
+		}
+		if pr.Total >= 1000 && pr.Done*10/pr.Total > p.tenths {
+			p.tenths = pr.Done * 10 / pr.Total
+			fmt.Fprintf(p.w, "%s: %s: %s of %s (%d%%)\n", p.label, pr.Phase, count(pr.Done), count(pr.Total), 10*p.tenths)
 		}
 		return
 	}

@@ -1,193 +1,339 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"time"
+	"path/filepath"
+	"slices"
+	"strings"
 
-	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/story"
+	"github.com/accessledger/accessledger/projection"
+	"github.com/accessledger/accessledger/report"
 )
 
+// markerName is the file in the demo's folder that lists every file the
+// demo made, so that a later run replaces those and nothing else.
+const markerName = ".accessledger-demo"
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", "demo [--db FILE]", stderr)
-	db := fs.String("db", "accessledger-demo.db", "the log to write; removed and started fresh on every run")
+	fs := newFlagSet("demo", "demo [--out DIR] [--db FILE]", stderr)
+	out := fs.String("out", "accessledger-demo", "the folder for the reports, the archive and the signing key")
+	db := fs.String("db", "", "the log to write (default: DIR/ledger.db); an existing file is replaced only if an earlier demo made it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := removeLog(*db); err != nil {
-		return err
+	if *db == "" {
+		*db = filepath.Join(*out, "ledger.db")
 	}
-	store, err := sqlitestore.Open(*db, sqlitestore.Options{})
+	made, err := claim(*out, *db)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	clock := story.NewClock()
+	log, err := sqlitestore.Open(*db, sqlitestore.Options{Now: clock.Now})
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	fmt.Fprintln(stdout, "# accessledger demo: the seed scenarios of entitlement management, played through the library's API")
+	cast, err := story.Play(ctx, log, clock, stdout)
+	if err != nil {
+		return err
+	}
+	if err := made.sqlite(projection.DefaultPath(*db)); err != nil {
+		return err
+	}
+	p, err := projection.Open(ctx, log, projection.DefaultPath(*db), projection.Options{})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if _, err := p.CatchUp(ctx); err != nil {
+		return err
+	}
+	if err := tellHistory(ctx, stdout, log, p, cast); err != nil {
+		return err
+	}
+	reports, err := writeDemoReports(ctx, made, p, cast)
+	if err != nil {
+		return err
+	}
+	archive, pubPath, err := writeDemoArchive(ctx, stdout, made, log, p)
+	if err != nil {
+		return err
+	}
 
-	if err := runScenario(ctx, store, stdout); err != nil {
-		return err
-	}
-	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
+	fmt.Fprintln(stdout, "\n## Administrator: archive reports and logs, and verify them")
+	fmt.Fprintf(stdout, "   %d report files (each report as CSV, JSON and HTML) in %s\n", len(reports), filepath.Join(*out, "reports"))
+	pub, err := readPublicKey(pubPath)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nlog: %s\nverified: head position %d hash %s\n", *db, head.Position, head.Hash)
+	file, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	m, err := report.VerifyArchive(ctx, file, report.VerifyOptions{PublicKey: pub, Log: log})
+	file.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "   %s: %d events and %d files, signed; verified: signature, every file's SHA-256, the chain from position %d to %d, and the live log still holds its head\n",
+		archive, m.Events, len(m.Files), m.Start.Position+1, m.Head.Position)
+	head, err := eventstore.Verify(ctx, log.ReadAll(ctx, 0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "   log %s verified: head position %d hash %s\n", *db, head.Position, head.Hash)
+
+	fmt.Fprintln(stdout, "\n## What to open")
+	for _, r := range []string{"assignments.html", "requests.html", "audit.html", "why.html"} {
+		fmt.Fprintf(stdout, "   %s\n", filepath.Join(*out, "reports", r))
+	}
+	fmt.Fprintf(stdout, "   and check the evidence yourself:\n   accessledger verify-archive --archive %s --public-key %s --db %s\n   python3 docs/tools/verify.py --archive %s --public-key %s\n",
+		archive, pubPath, *db, archive, pubPath)
 	return nil
 }
 
-// removeLog deletes a log file and its WAL companions.
-func removeLog(path string) error {
+// tellHistory asks the projection the questions an auditor asks.
+func tellHistory(ctx context.Context, w io.Writer, log *sqlitestore.Store, p *projection.Projector, cast story.Cast) error {
+	fmt.Fprintln(w, "\n## Administrator: view who has assignments, and who had them")
+	role := projection.RoleRef(cast.SalesTeam)
+	at := cast.Expired.Format("Mon 02 Jan 15:04")
+	names := func(gs []projection.RoleGrant) string {
+		var ids []string
+		for _, g := range gs {
+			ids = append(ids, g.SubjectID)
+		}
+		byID, _ := p.DisplayNames(ctx, ids)
+		var out []string
+		for _, id := range ids {
+			out = append(out, byID[id])
+		}
+		slices.Sort(out)
+		out = slices.Compact(out)
+		if len(out) == 0 {
+			return "nobody"
+		}
+		return strings.Join(out, ", ")
+	}
+	now, err := p.Holders(ctx, role, projection.Now)
+	if err != nil {
+		return err
+	}
+	then, err := p.Holders(ctx, role, projection.As{Of: cast.Expired})
+	if err != nil {
+		return err
+	}
+	believed, err := p.Holders(ctx, role, projection.As{Of: cast.Expired, KnownAt: cast.Recorded})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   Member of Sales team now: %s\n", names(now))
+	fmt.Fprintf(w, "   Member of Sales team on %s, as we know it now: %s\n", at, names(then))
+	fmt.Fprintf(w, "   Member of Sales team on %s, as the system believed before ProcessDue recorded the expiry (position %d): %s\n",
+		at, cast.Recorded, names(believed))
+	x, err := p.Why(ctx, story.AnnaID, role, projection.As{Of: story.Start.AddDate(0, 0, 20)})
+	if err != nil {
+		return err
+	}
+	reviewers, err := p.DisplayNames(ctx, whyIDs(x))
+	if err != nil {
+		return err
+	}
+	for _, c := range x.Causes {
+		var by []string
+		for _, d := range c.Decisions {
+			by = append(by, fmt.Sprintf("%s by %s (position %d)", d.Result, reviewers[d.ReviewedBy], d.Position))
+		}
+		fmt.Fprintf(w, "   Why Anna held it on %s: requested at position %d, %s, policy version %d, delivered at position %d\n",
+			story.Start.AddDate(0, 0, 20).Format("Mon 02 Jan"), c.Requested.Position, strings.Join(by, ", "), c.PolicyVersion, c.Delivered.Position)
+	}
+	if err := x.Check(ctx, log); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "   Every event the explanation cites was checked against the log: same position, id and hash.")
+	return nil
+}
+
+// writeDemoReports writes every report in every format into DIR/reports.
+func writeDemoReports(ctx context.Context, made *madeFiles, p *projection.Projector, cast story.Cast) ([]string, error) {
+	day20 := projection.As{Of: story.Start.AddDate(0, 0, 20)}
+	generated := cast.End
+	for _, r := range []struct {
+		name string
+		kind report.Kind
+		q    report.Query
+	}{
+		{"catalogs", report.Catalogs, report.Query{}},
+		{"assignments", report.Assignments, report.Query{PackageID: cast.SalesTools, Since: story.Start}},
+		{"access-packages", report.AccessPackages, report.Query{UserID: story.AnnaID}},
+		{"resources", report.Resources, report.Query{UserID: story.AnnaID, As: day20}},
+		{"requests", report.Requests, report.Query{}},
+		{"audit", report.Audit, report.Query{}},
+		{"conflicts", report.Conflicts, report.Query{As: day20}},
+		{"connected-organizations", report.ConnectedOrganizations, report.Query{}},
+		{"why", report.Why, report.Query{UserID: story.AnnaID, Role: projection.RoleRef(cast.SalesTeam), As: day20}},
+	} {
+		r.q.GeneratedAt = generated
+		rep, err := report.Build(ctx, p, r.kind, r.q)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", r.name, err)
+		}
+		for _, f := range report.Formats {
+			path := filepath.Join(made.dir, "reports", r.name+"."+string(f))
+			file, err := made.create(path)
+			if err != nil {
+				return nil, err
+			}
+			bw := bufio.NewWriter(file)
+			err = rep.Write(bw, f)
+			if err == nil {
+				err = bw.Flush()
+			}
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return made.under("reports"), nil
+}
+
+// writeDemoArchive makes a signing key and a signed archive of the whole
+// log, and returns the archive's and the public key's paths.
+func writeDemoArchive(ctx context.Context, w io.Writer, made *madeFiles, log *sqlitestore.Store, p *projection.Projector) (string, string, error) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return "", "", err
+	}
+	keyName := filepath.Join(made.dir, "demo-signing")
+	for _, ext := range []string{".key", ".pub"} {
+		if err := made.record(keyName + ext); err != nil {
+			return "", "", err
+		}
+	}
+	if err := writeKeys(keyName, pub, priv); err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(made.dir, "accessledger-archive.tar.gz")
+	file, err := made.create(path)
+	if err != nil {
+		return "", "", err
+	}
+	_, err = report.WriteArchive(ctx, file, log, p, report.ArchiveOptions{SignKey: priv, UserIDs: []string{story.AnnaID},
+		Tool: "accessledger " + version(), TempDir: made.dir})
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	return path, keyName + ".pub", err
+}
+
+// madeFiles is what the demo made in its folder, listed in the marker file
+// before each is created.
+type madeFiles struct {
+	dir    string
+	marker string
+	files  []string
+}
+
+// claim prepares the demo's folder: it removes what an earlier demo made
+// there (and only that) and refuses a folder or a log it did not make.
+func claim(dir, db string) (*madeFiles, error) {
+	m := &madeFiles{dir: dir, marker: filepath.Join(dir, markerName)}
+	absDB, err := filepath.Abs(db)
+	if err != nil {
+		return nil, err
+	}
+	earlier, err := os.ReadFile(m.marker)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("%s is not empty and an earlier demo did not make it: choose another --out", dir)
+		}
+		earlier = nil
+	case err != nil:
+		return nil, err
+	}
+	listed := strings.Split(strings.TrimSpace(string(earlier)), "\n")
+	if _, err := os.Stat(db); err == nil && !slices.Contains(listed, absDB) {
+		return nil, fmt.Errorf("%s exists and an earlier demo did not make it: the demo never overwrites a file it did not create", db)
+	}
+	for _, f := range listed {
+		if f == "" {
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(m.marker, nil, 0o644); err != nil {
+		return nil, err
+	}
+	return m, m.sqlite(absDB)
+}
+
+// record lists a file in the marker before it is made.
+func (m *madeFiles) record(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(m.marker, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(f, abs)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	m.files = append(m.files, abs)
+	return err
+}
+
+// sqlite records a SQLite file and its WAL companions.
+func (m *madeFiles) sqlite(path string) error {
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := m.record(path + suffix); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// demoClock is the scenario's clock: it moves only when the scenario says.
-type demoClock struct{ now time.Time }
-
-func (c *demoClock) Now() time.Time { return c.now }
-
-// runScenario plays the seed scenarios of delegation and employee access
-// through the entitlement Manager, printing each step's audit activity.
-func runScenario(ctx context.Context, store *sqlitestore.Store, w io.Writer) error {
-	clock := &demoClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	m, err := entitlement.NewManager(ctx, store, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(1)})
-	if err != nil {
-		return err
+// create records a file and creates it, refusing to overwrite one.
+func (m *madeFiles) create(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
 	}
-	var failed error
-	step := func(who string, a entitlement.Actor, cmd entitlement.Command) string {
-		if failed != nil {
-			return ""
-		}
-		r, err := m.Execute(ctx, a, cmd)
-		if err != nil {
-			failed = fmt.Errorf("%s: %w", who, err)
-			return ""
-		}
-		printActivities(w, clock.now, who, r.Events)
-		printActivities(w, clock.now, "system", r.Delivery) // outcomes the Deliverer reported
-		return r.ID
+	if err := m.record(path); err != nil {
+		return nil, err
 	}
-
-	const (
-		adminID = "a0000000-0000-4000-8000-000000000001"
-		carolID = "a0000000-0000-4000-8000-000000000002" // catalog creator, then owner
-		peteID  = "a0000000-0000-4000-8000-000000000003" // access package manager
-		annaID  = "a0000000-0000-4000-8000-000000000004" // employee
-		markID  = "a0000000-0000-4000-8000-000000000005" // Anna's manager
-		groupID = "b0000000-0000-4000-8000-000000000001"
-	)
-	sys := entitlement.SystemActor()
-	fmt.Fprintln(w, "# The directory, as the embedding program feeds it")
-	for _, u := range []entitlement.User{
-		{ID: adminID, DisplayName: "Ada Admin", AccountEnabled: true},
-		{ID: carolID, DisplayName: "Carol", AccountEnabled: true},
-		{ID: peteID, DisplayName: "Pete", AccountEnabled: true},
-		{ID: markID, DisplayName: "Mark", AccountEnabled: true},
-		{ID: annaID, DisplayName: "Anna", AccountEnabled: true, ManagerID: markID},
-	} {
-		step("system", sys, entitlement.PutUser{User: u})
-	}
-	step("system", sys, entitlement.PutGroup{Group: entitlement.Group{ID: groupID, DisplayName: "Sales tools",
-		SecurityEnabled: true, Owners: []string{carolID}}})
-
-	admin := entitlement.UserActor(adminID, entitlement.GlobalAdministrator)
-	carol, pete := entitlement.UserActor(carolID), entitlement.UserActor(peteID)
-	anna, mark := entitlement.UserActor(annaID), entitlement.UserActor(markID)
-
-	fmt.Fprintln(w, "\n# Delegate: admin -> catalog creator -> catalog owner -> access package manager")
-	step("admin", admin, entitlement.CreateRoleAssignment{PrincipalID: carolID, RoleDefinitionID: entitlement.RoleCatalogCreator,
-		AppScopeID: entitlement.TenantScope})
-	catalog := step("carol", carol, entitlement.CreateCatalog{DisplayName: "Sales"})
-	step("carol", carol, entitlement.CreateResourceRequest{RequestType: entitlement.RequestTypeAdminAdd, CatalogID: catalog,
-		Resource: entitlement.ResourceSpec{OriginID: groupID, OriginSystem: entitlement.OriginSystemAadGroup}})
-	step("carol", carol, entitlement.CreateRoleAssignment{PrincipalID: peteID, RoleDefinitionID: entitlement.RoleAccessPackageManager,
-		AppScopeID: entitlement.CatalogScope(catalog)})
-	if failed != nil {
-		return failed
-	}
-
-	fmt.Fprintln(w, "\n# Access package manager: a package, its resources, a request policy with approval and expiry")
-	pkg := step("pete", pete, entitlement.CreateAccessPackage{CatalogID: catalog, DisplayName: "Sales tools"})
-	if failed != nil {
-		return failed
-	}
-	var roleID, scopeID string
-	m.Read(func(s *entitlement.State) {
-		res, err := s.ResourcesOfCatalog(pete, catalog)
-		if err != nil || len(res) == 0 {
-			return
-		}
-		for _, r := range res[0].Roles {
-			if r.DisplayName == "Member" {
-				roleID = r.ID
-			}
-		}
-		scopeID = res[0].Scopes[0].ID
-	})
-	step("pete", pete, entitlement.AddResourceRoleScope{AccessPackageID: pkg, RoleID: roleID, ScopeID: scopeID})
-	policy := step("pete", pete, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
-		DisplayName: "Employees", AccessPackageID: pkg, AllowedTargetScope: entitlement.ScopeAllMemberUsers,
-		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
-		RequestApprovalSettings: entitlement.ApprovalSettings{IsApprovalRequiredForAdd: true, Stages: []entitlement.ApprovalStage{{
-			DurationBeforeAutomaticDenial: entitlement.DurationDays(14),
-			PrimaryApprovers:              []entitlement.SubjectSet{{Kind: entitlement.RequestorManager, ManagerLevel: 1}},
-		}}},
-		Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(30)},
-	}})
-	if failed != nil {
-		return failed
-	}
-
-	fmt.Fprintln(w, "\n# Requestor and approver in My Access")
-	clock.now = clock.now.Add(24 * time.Hour)
-	req := step("anna", anna, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
-		AccessPackageID: pkg, AssignmentPolicyID: policy, Justification: "Joining the sales team"})
-	if failed != nil {
-		return failed
-	}
-	pending := m.State().ApprovalsForApprover(mark)
-	if len(pending) != 1 {
-		return fmt.Errorf("mark should have one request to approve, has %d", len(pending))
-	}
-	clock.now = clock.now.Add(3 * time.Hour)
-	step("mark", mark, entitlement.UpdateApprovalStage{ApprovalID: req, StageID: pending[0].Stage.ID,
-		ReviewResult: entitlement.DecisionApprove, Justification: "Welcome aboard"})
-	if failed != nil {
-		return failed
-	}
-	mine := m.State().MyAssignments(anna)
-	if len(mine) != 1 {
-		return fmt.Errorf("anna should have one assignment, has %d", len(mine))
-	}
-	end, _ := mine[0].End()
-	fmt.Fprintf(w, "anna's assignment is %s until %s; resource roles held: %d\n",
-		mine[0].State, end.Format(time.DateOnly), len(m.State().EffectiveAccess(anna, annaID)))
-
-	fmt.Fprintln(w, "\n# Time passes: the program processes what fell due")
-	clock.now = end.Add(time.Hour)
-	res, err := m.ProcessDue(ctx, clock.now)
-	if err != nil {
-		return err
-	}
-	printActivities(w, clock.now, "system", append(res.Events, res.Delivery...))
-	fmt.Fprintf(w, "anna's active assignments: %d\n", len(m.State().MyAssignments(anna)))
-	return failed
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 }
 
-// printActivities prints one line per event: when, who, and its audit
-// activity name.
-func printActivities(w io.Writer, at time.Time, who string, events []eventstore.Event) {
-	for _, e := range events {
-		fmt.Fprintf(w, "%s  %-6s %s\n", at.Format("2006-01-02 15:04"), who, entitlement.ActivityName(e.Type))
+// under lists the files made under a subfolder of the demo's folder.
+func (m *madeFiles) under(sub string) []string {
+	prefix, _ := filepath.Abs(filepath.Join(m.dir, sub))
+	var out []string
+	for _, f := range m.files {
+		if strings.HasPrefix(f, prefix+string(filepath.Separator)) {
+			out = append(out, f)
+		}
 	}
+	return out
 }

@@ -7,15 +7,21 @@
 //
 // Commands:
 //
-//	verify   check a log's hash chain and print its head
-//	events   print a log's events as NDJSON
-//	demo     write a sample history to a fresh log and verify it
-//	project  bring a log's projection up to date, or rebuild it
-//	bench    generate a synthetic tenant and measure the write path and the projection
+//	demo            play the seed scenarios, write every report and a signed archive, and verify them
+//	verify          check a log's hash chain and print its head
+//	events          print a log's events as NDJSON
+//	replay          rebuild a log's projection (or catch it up)
+//	report          write a report: CSV, JSON or HTML
+//	why             explain why a user held a resource role, checked against the log
+//	archive         write a verifiable archive of a range: events, reports, signed manifest
+//	verify-archive  check an archive, its signature and that the live log still holds it
+//	keygen          make an Ed25519 key pair for signing archives
+//	bench           generate a synthetic tenant and measure the write path and the projection
 //
 // Run "accessledger <command> --help" for a command's flags. Errors go to
-// standard error; the exit code is 0 on success, 1 when the work failed (a
-// broken chain, an unreadable file) and 2 for usage errors.
+// standard error; the exit code is 0 on success, 1 when the work or a check
+// failed (a broken chain, an archive that does not verify, an unreadable
+// file) and 2 for usage errors.
 package main
 
 import (
@@ -26,6 +32,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 )
 
 // errUsage marks errors that exit with code 2.
@@ -38,10 +45,15 @@ type command struct {
 }
 
 var commands = []command{
+	{"demo", "play the seed scenarios, write every report and a signed archive, and verify them", runDemo},
 	{"verify", "check a log's hash chain and print its head", runVerify},
 	{"events", "print a log's events as NDJSON", runEvents},
-	{"demo", "write a sample history to a fresh log and verify it", runDemo},
-	{"project", "bring a log's projection up to date, or rebuild it", runProject},
+	{"replay", "rebuild a log's projection (or catch it up)", runReplay},
+	{"report", "write a report: CSV, JSON or HTML", runReport},
+	{"why", "explain why a user held a resource role, checked against the log", runWhy},
+	{"archive", "write a verifiable archive of a range: events, reports, signed manifest", runArchive},
+	{"verify-archive", "check an archive, its signature and that the live log still holds it", runVerifyArchive},
+	{"keygen", "make an Ed25519 key pair for signing archives", runKeygen},
 	{"bench", "generate a synthetic tenant and measure the write path and the projection", runBench},
 }
 
@@ -88,7 +100,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "accessledger: event-sourced entitlement management")
 	fmt.Fprintln(w, "\nUsage:\n\n\taccessledger <command> [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "\t%-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"accessledger <command> --help\" for a command's flags.")
 }
@@ -117,4 +129,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// version is the tool's version: the module version it was built as, or
+// the VCS revision of a build from a checkout.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = "(devel) " + s.Value[:min(12, len(s.Value))]
+		}
+	}
+	return v
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,24 +26,64 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// demoLog runs the demo into a temporary folder and returns its log.
 func demoLog(t *testing.T) string {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "demo.db")
-	code, out, errOut := runCLI(t, "demo", "--db", db)
+	out := filepath.Join(t.TempDir(), "demo")
+	code, stdout, errOut := runCLI(t, "demo", "--out", out)
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "verified: head position")
-	return db
+	require.Contains(t, stdout, "verified: head position")
+	return filepath.Join(out, "ledger.db")
 }
 
 func TestDemoStartsFresh(t *testing.T) {
 	db := demoLog(t)
+	out := filepath.Dir(db)
 	_, first, _ := runCLI(t, "verify", "--db", db)
-	code, _, errOut := runCLI(t, "demo", "--db", db)
+	mine := filepath.Join(out, "mine.txt")
+	require.NoError(t, os.WriteFile(mine, []byte("mine"), 0o644))
+	code, _, errOut := runCLI(t, "demo", "--out", out)
 	require.Equal(t, 0, code, errOut)
 	_, second, _ := runCLI(t, "verify", "--db", db)
-	// Same positions again (not appended to the old log); hashes differ
-	// only because recordedAt differs.
-	assert.Equal(t, strings.Fields(first)[3], strings.Fields(second)[3])
+	assert.Equal(t, first, second, "the same log again, hash for hash, not appended to the old one")
+	_, err := os.Stat(mine)
+	assert.NoError(t, err, "a file the demo did not make is left alone")
+}
+
+// TestDemoNeverOverwrites runs the demo on a log and a folder it did not
+// make, and expects a refusal that leaves them as they were.
+func TestDemoNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	foreign := filepath.Join(dir, "other.db")
+	require.NoError(t, os.WriteFile(foreign, []byte("another program's data"), 0o644))
+	code, _, errOut := runCLI(t, "demo", "--out", filepath.Join(dir, "demo"), "--db", foreign)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "never overwrites")
+	data, err := os.ReadFile(foreign)
+	require.NoError(t, err)
+	assert.Equal(t, "another program's data", string(data))
+
+	code, _, errOut = runCLI(t, "demo", "--out", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "is not empty")
+}
+
+func TestDemoWritesTheEvidence(t *testing.T) {
+	db := demoLog(t)
+	out := filepath.Dir(db)
+	for _, kind := range []string{"catalogs", "assignments", "access-packages", "resources", "requests", "audit", "conflicts",
+		"connected-organizations", "why"} {
+		for _, ext := range []string{"csv", "json", "html"} {
+			info, err := os.Stat(filepath.Join(out, "reports", kind+"."+ext))
+			require.NoError(t, err)
+			assert.NotZero(t, info.Size(), kind+"."+ext)
+		}
+	}
+	code, stdout, errOut := runCLI(t, "verify-archive", "--archive", filepath.Join(out, "accessledger-archive.tar.gz"),
+		"--public-key", filepath.Join(out, "demo-signing.pub"), "--db", db)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, stdout, "signature verified")
+	assert.Contains(t, stdout, "still holds the archive's head")
 }
 
 func TestVerify(t *testing.T) {
@@ -202,25 +243,23 @@ func TestBench(t *testing.T) {
 	assert.Equal(t, 2, code, errOut)
 }
 
-func TestProject(t *testing.T) {
+func TestReplay(t *testing.T) {
 	db := demoLog(t)
 	_, verified, _ := runCLI(t, "verify", "--db", db)
 	head := strings.Fields(verified) // ok: head position N hash H
-	code, out, errOut := runCLI(t, "project", "--db", db)
+	code, out, errOut := runCLI(t, "replay", "--db", db, "--catch-up")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, db+".projection: ")
+	assert.Contains(t, out, ": 0 events applied", "the demo caught it up already")
 	assert.Contains(t, out, "checkpoint "+head[3]+" "+head[5])
 
-	code, out, errOut = runCLI(t, "project", "--db", db)
-	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, ": 0 events applied", "caught up already")
-
-	code, out, errOut = runCLI(t, "project", "--db", db, "--rebuild")
+	code, out, errOut = runCLI(t, "replay", "--db", db)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, " "+head[3]+" events applied")
 	assert.Contains(t, out, "checkpoint "+head[3]+" "+head[5])
+	assert.Contains(t, errOut, "replay: rebuilding the projection", "plain progress lines when not on a terminal")
 
-	code, _, errOut = runCLI(t, "project", "--db", filepath.Join(t.TempDir(), "none.db"))
+	code, _, errOut = runCLI(t, "replay", "--db", filepath.Join(t.TempDir(), "none.db"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "no log at")
 }

@@ -11,12 +11,13 @@ import (
 	"github.com/accessledger/accessledger/projection"
 )
 
-// runProject brings a log's projection up to date, or rebuilds it.
-func runProject(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("project", "project --db FILE [--projection FILE] [--rebuild]", stderr)
+// runReplay rebuilds a log's projection from the whole log, or with
+// --catch-up applies only what it has not yet.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("replay", "replay --db FILE [--projection FILE] [--catch-up]", stderr)
 	db := fs.String("db", "", "the event log (SQLite file)")
 	out := fs.String("projection", "", "the projection file (default: the log's path with .projection added)")
-	rebuild := fs.Bool("rebuild", false, "replay the whole log into a new file and swap it in")
+	catchUp := fs.Bool("catch-up", false, "apply only the events the projection has not applied, instead of rebuilding it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,13 +41,21 @@ func runProject(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	var cp projection.Checkpoint
-	if *rebuild {
-		before = projection.Checkpoint{}
-		cp, err = p.Rebuild(ctx, nil)
-	} else {
+	if *catchUp {
 		cp, err = p.CatchUp(ctx)
+	} else {
+		before = projection.Checkpoint{}
+		bar := newProgress(stderr, "replay")
+		cp, err = p.Rebuild(ctx, func(pr projection.Progress) {
+			bar.report(workload.Progress{Phase: "rebuilding the projection", Done: int(pr.Applied), Total: int(head.Position)})
+		})
+		bar.done()
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/accessledger/accessledger/report"
+)
+
+func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("archive", "archive --db FILE --out FILE.tar.gz [--since T] [--until T] [--user USERS] [--format FORMATS] [--sign-key FILE]", stderr)
+	var f readFlags
+	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
+	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
+	fs.StringVar(&f.since, "since", "", "archive the events recorded from this instant (RFC 3339 or a date)")
+	fs.StringVar(&f.until, "until", "", "archive the events recorded before this instant (RFC 3339 or a date)")
+	fs.StringVar(&f.out, "out", "", "the archive to write (.tar.gz); an existing file is not overwritten")
+	users := fs.String("user", "", "users whose access packages and resource roles to report: ids or display names, comma-separated")
+	formats := fs.String("format", "csv,json,html", "the formats of the reports, comma-separated")
+	signKey := fs.String("sign-key", "", "sign the manifest with this Ed25519 private key (PEM, as keygen writes it)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	var opts report.ArchiveOptions
+	var err error
+	if opts.Since, err = parseTime("since", f.since); err != nil {
+		return err
+	}
+	if opts.Until, err = parseTime("until", f.until); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*formats, ",") {
+		fm, err := report.ParseFormat(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		opts.Formats = append(opts.Formats, fm)
+	}
+	if *signKey != "" {
+		if opts.SignKey, err = readPrivateKey(*signKey); err != nil {
+			return err
+		}
+	}
+	opts.Tool = "accessledger " + version()
+	r, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if *users != "" {
+		for _, u := range strings.Split(*users, ",") {
+			id, err := r.userID(ctx, strings.TrimSpace(u))
+			if err != nil {
+				return err
+			}
+			opts.UserIDs = append(opts.UserIDs, id)
+		}
+	}
+	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	m, err := report.WriteArchive(ctx, file, r.log, r.p, opts)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.out)
+		return reportError(err)
+	}
+	fmt.Fprintf(stdout, "%s: events %d..%d (%d), head hash %s, %d files", f.out, m.Start.Position+1, m.Head.Position, m.Events, m.Head.Hash, len(m.Files))
+	if opts.SignKey != nil {
+		fmt.Fprintf(stdout, ", signed by key %s", fingerprint(opts.SignKey.Public().(ed25519.PublicKey)))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify-archive", "verify-archive --archive FILE.tar.gz [--public-key FILE] [--db FILE]", stderr)
+	path := fs.String("archive", "", "the archive to verify")
+	pubKey := fs.String("public-key", "", "the signer's Ed25519 public key (PEM, as keygen writes it, or 64 hex digits): the manifest must be signed with it")
+	db := fs.String("db", "", "the live log: it must still hold the archive's head")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("%w: --archive is required", errUsage)
+	}
+	var opts report.VerifyOptions
+	var err error
+	if *pubKey != "" {
+		if opts.PublicKey, err = readPublicKey(*pubKey); err != nil {
+			return err
+		}
+	}
+	if *db != "" {
+		log, err := openExisting(*db)
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		opts.Log = log
+	}
+	file, err := os.Open(*path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	m, err := report.VerifyArchive(ctx, file, opts)
+	if err != nil {
+		fmt.Fprintf(stdout, "FAILED: %v\n", err)
+		return err
+	}
+	fmt.Fprintf(stdout, "ok: %s made by %s at %s\n  events %d..%d (%d) re-hash from %s to %s\n  %d files match the manifest\n",
+		*path, m.Tool, m.CreatedDateTime.Format("2006-01-02 15:04:05Z07:00"), m.Start.Position+1, m.Head.Position, m.Events,
+		short(m.Start.Hash), short(m.Head.Hash), len(m.Files))
+	if opts.PublicKey != nil {
+		fmt.Fprintf(stdout, "  signature verified with key %s\n", fingerprint(opts.PublicKey))
+	} else {
+		fmt.Fprintln(stdout, "  signature not checked (no --public-key)")
+	}
+	if opts.Log != nil {
+		fmt.Fprintf(stdout, "  the log %s still holds the archive's head at position %d\n", *db, m.Head.Position)
+	} else {
+		fmt.Fprintln(stdout, "  not checked against the live log (no --db)")
+	}
+	return nil
+}
+
+func short(hash string) string { return hash[:12] + "…" }
+
+func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("keygen", "keygen --out NAME", stderr)
+	out := fs.String("out", "accessledger-signing", "write NAME.key (the private key, readable only by you) and NAME.pub")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := writeKeys(*out, pub, priv); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s.key: private key (keep it secret)\n%s.pub: public key %s (give it to whoever verifies)\n", *out, *out, fingerprint(pub))
+	return nil
+}
+
+// writeKeys writes a key pair as PEM: NAME.key in PKCS #8, NAME.pub as a
+// SubjectPublicKeyInfo. It never overwrites a file.
+func writeKeys(name string, pub ed25519.PublicKey, priv ed25519.PrivateKey) error {
+	privDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		path, kind string
+		der        []byte
+		mode       os.FileMode
+	}{{name + ".key", "PRIVATE KEY", privDER, 0o600}, {name + ".pub", "PUBLIC KEY", pubDER, 0o644}} {
+		f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, k.mode)
+		if err != nil {
+			return err
+		}
+		if err := pem.Encode(f, &pem.Block{Type: k.kind, Bytes: k.der}); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readPEM(path, kind string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != kind {
+		return nil, fmt.Errorf("%s: not a PEM %s", path, kind)
+	}
+	return block.Bytes, nil
+}
+
+func readPrivateKey(path string) (ed25519.PrivateKey, error) {
+	der, err := readPEM(path, "PRIVATE KEY")
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+// readPublicKey reads a PEM public key file, or 64 hex digits.
+func readPublicKey(s string) (ed25519.PublicKey, error) {
+	if raw, err := hex.DecodeString(s); err == nil && len(raw) == ed25519.PublicKeySize {
+		return ed25519.PublicKey(raw), nil
+	}
+	der, err := readPEM(s, "PUBLIC KEY")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--public-key %s: neither a file nor 64 hex digits", s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", s)
+	}
+	return pub, nil
+}
+
+// fingerprint names a public key: the first 16 hex digits of its SHA-256.
+func fingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return "SHA256:" + hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReportCommand(t *testing.T) {
+	db := demoLog(t)
+	// By display name or by id, the same report.
+	code, byName, errOut := runCLI(t, "report", "access-packages", "--db", db, "--user", "Anna Adams")
+	require.Equal(t, 0, code, errOut)
+	code, byID, errOut := runCLI(t, "report", "access-packages", "--db", db, "--user", "a0000000-0000-4000-8000-000000000006")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, byName, byID)
+	rows, err := csv.NewReader(strings.NewReader(byName)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 3, "a header and Anna's two packages")
+
+	// As of an instant, as known at a position, and for a range.
+	code, asOf, errOut := runCLI(t, "report", "assignments", "--db", db, "--package", "Sales tools", "--as-of", "2026-04-02T15:00:00Z")
+	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, asOf, "Anna Adams", "her assignment had expired by then")
+	code, known, errOut := runCLI(t, "report", "assignments", "--db", db, "--package", "Sales tools", "--as-of", "2026-04-02T15:00:00Z",
+		"--as-known-at", "88")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, known, "Anna Adams", "before ProcessDue recorded the expiry, the system believed she held it")
+	code, ranged, errOut := runCLI(t, "report", "requests", "--db", db, "--since", "2026-03-18", "--until", "2026-03-20", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	var doc struct {
+		Value []map[string]any `json:"value"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(ranged), &doc))
+	require.Len(t, doc.Value, 2, "Ben's request of the 18th and Dave's direct assignment of the 19th")
+
+	// HTML to a file.
+	out := filepath.Join(t.TempDir(), "audit.html")
+	code, _, errOut = runCLI(t, "report", "audit", "--db", db, "--format", "html", "--out", out)
+	require.Equal(t, 0, code, errOut)
+	html, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(html, []byte("<!DOCTYPE html>")))
+
+	for _, args := range [][]string{
+		{"report"},
+		{"report", "payroll", "--db", db},
+		{"report", "assignments", "--db", db},
+		{"report", "catalogs", "--db", db, "--format", "pdf"},
+		{"report", "catalogs", "--db", db, "--as-of", "yesterday"},
+	} {
+		code, _, errOut := runCLI(t, args...)
+		assert.Equal(t, 2, code, "%q: %s", args, errOut)
+	}
+	code, _, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "Nobody")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `no user is named "Nobody"`)
+}
+
+func TestWhyCommand(t *testing.T) {
+	db := demoLog(t)
+	code, out, errOut := runCLI(t, "why", "--db", db, "--user", "Anna Adams", "--resource", "Sales team", "--as-of", "2026-03-22")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Anna Adams held Member of Sales team at 2026-03-22T00:00:00Z")
+	assert.Contains(t, out, "Mark Miller")
+	assert.Contains(t, out, "checked against the log: every cited event is there")
+
+	code, out, errOut = runCLI(t, "why", "--db", db, "--user", "Ben Brown", "--resource", "Sales team", "--as-of", "2026-03-10")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Ben Brown did not hold Member of Sales team")
+
+	code, _, _ = runCLI(t, "why", "--db", db, "--resource", "Sales team")
+	assert.Equal(t, 2, code, "no --user")
+}
+
+func TestArchiveCommands(t *testing.T) {
+	db := demoLog(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "signer")
+	code, out, errOut := runCLI(t, "keygen", "--out", key)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "signer.pub: public key SHA256:")
+	info, err := os.Stat(key + ".key")
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the private key is readable only by its owner")
+	code, _, _ = runCLI(t, "keygen", "--out", key)
+	assert.Equal(t, 1, code, "keygen never overwrites a key")
+
+	archive := filepath.Join(dir, "march.tar.gz")
+	code, out, errOut = runCLI(t, "archive", "--db", db, "--out", archive, "--since", "2026-03-01", "--until", "2026-04-01",
+		"--user", "Anna Adams,Ben Brown", "--sign-key", key+".key")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "signed by key SHA256:")
+	code, _, _ = runCLI(t, "archive", "--db", db, "--out", archive)
+	assert.Equal(t, 1, code, "archive never overwrites a file")
+
+	code, out, errOut = runCLI(t, "verify-archive", "--archive", archive, "--public-key", key+".pub", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "signature verified")
+
+	// Another key: the signature fails, exit 1, naming the file.
+	other := filepath.Join(dir, "other")
+	code, _, _ = runCLI(t, "keygen", "--out", other)
+	require.Equal(t, 0, code)
+	code, out, _ = runCLI(t, "verify-archive", "--archive", archive, "--public-key", other+".pub")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "FAILED")
+	assert.Contains(t, out, "manifest.json.sig")
+
+	// A changed byte: exit 1.
+	data, err := os.ReadFile(archive)
+	require.NoError(t, err)
+	data[len(data)/2] ^= 0xff
+	bad := filepath.Join(dir, "bad.tar.gz")
+	require.NoError(t, os.WriteFile(bad, data, 0o644))
+	code, out, _ = runCLI(t, "verify-archive", "--archive", bad)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "FAILED")
+
+	code, _, _ = runCLI(t, "verify-archive")
+	assert.Equal(t, 2, code, "no --archive")
+	code, _, _ = runCLI(t, "archive", "--db", db)
+	assert.Equal(t, 2, code, "no --out")
+}
+
+// TestBuiltBinary builds the command and runs it as a user would: the
+// demo, then verify-archive on what it wrote, and the exit codes.
+func TestBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "accessledger")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	demo := exec.Command(bin, "demo", "--out", filepath.Join(dir, "demo"))
+	out, err = demo.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "## What to open")
+
+	verify := exec.Command(bin, "verify-archive", "--archive", filepath.Join(dir, "demo", "accessledger-archive.tar.gz"),
+		"--public-key", filepath.Join(dir, "demo", "demo-signing.pub"), "--db", filepath.Join(dir, "demo", "ledger.db"))
+	out, err = verify.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	bad := exec.Command(bin, "verify-archive", "--archive", filepath.Join(dir, "demo", "ledger.db"))
+	out, err = bad.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, string(out))
+	assert.Equal(t, 1, exit.ExitCode(), "a file that is not an archive fails the check")
+
+	usage := exec.Command(bin, "report")
+	_, err = usage.CombinedOutput()
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 2, exit.ExitCode())
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/projection"
+	"github.com/accessledger/accessledger/report"
+)
+
+// readFlags are the flags of the commands that read a log through its
+// projection: where they are, and which moment and range they ask about.
+type readFlags struct {
+	db, projection     string
+	asOf, since, until string
+	asKnownAt          uint64
+	pkg, user          string
+	format, out        string
+}
+
+func (f *readFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
+	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
+	fs.StringVar(&f.asOf, "as-of", "", "answer as of this instant (RFC 3339, or a date: 2026-03-02)")
+	fs.Uint64Var(&f.asKnownAt, "as-known-at", 0, "answer as the system knew it once it had recorded this log position")
+	fs.StringVar(&f.since, "since", "", "start of the time range (RFC 3339 or a date)")
+	fs.StringVar(&f.until, "until", "", "end of the time range, exclusive (RFC 3339 or a date)")
+	fs.StringVar(&f.pkg, "package", "", "an access package: its id or display name")
+	fs.StringVar(&f.user, "user", "", "a user: id or display name")
+	fs.StringVar(&f.format, "format", "csv", "csv, json or html")
+	fs.StringVar(&f.out, "out", "", "write to this file instead of standard output")
+}
+
+// parseTime reads an instant as RFC 3339 or a date (midnight UTC).
+func parseTime(flagName, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: --%s %q is neither RFC 3339 (2026-03-02T09:00:00Z) nor a date (2026-03-02)", errUsage, flagName, s)
+}
+
+// reader is an open log with its projection, caught up.
+type reader struct {
+	log *sqlitestore.Store
+	p   *projection.Projector
+}
+
+func (r *reader) Close() {
+	r.p.Close()
+	r.log.Close()
+}
+
+// open opens the log and its projection and catches the projection up.
+func (f *readFlags) open(ctx context.Context) (*reader, error) {
+	log, err := openExisting(f.db)
+	if err != nil {
+		return nil, err
+	}
+	path := f.projection
+	if path == "" {
+		path = projection.DefaultPath(log.Path())
+	}
+	p, err := projection.Open(ctx, log, path, projection.Options{})
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	if _, err := p.CatchUp(ctx); err != nil {
+		p.Close()
+		log.Close()
+		return nil, err
+	}
+	return &reader{log: log, p: p}, nil
+}
+
+// query builds the report query the flags ask for, resolving display
+// names to ids.
+func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) {
+	var q report.Query
+	var err error
+	if q.As.Of, err = parseTime("as-of", f.asOf); err != nil {
+		return q, err
+	}
+	if q.Since, err = parseTime("since", f.since); err != nil {
+		return q, err
+	}
+	if q.Until, err = parseTime("until", f.until); err != nil {
+		return q, err
+	}
+	q.As.KnownAt = eventstore.Position(f.asKnownAt)
+	if q.PackageID, err = r.packageID(ctx, f.pkg); err != nil {
+		return q, err
+	}
+	if q.UserID, err = r.userID(ctx, f.user); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// packageID resolves an access package's id or display name to its id.
+func (r *reader) packageID(ctx context.Context, s string) (string, error) {
+	return resolve("access package", s, func(name string) ([]string, error) {
+		pkgs, err := r.p.AccessPackagesNamed(ctx, name, projection.Now)
+		var ids []string
+		for _, p := range pkgs {
+			ids = append(ids, p.ID)
+		}
+		return ids, err
+	})
+}
+
+// userID resolves a user's id or display name to the id.
+func (r *reader) userID(ctx context.Context, s string) (string, error) {
+	return resolve("user", s, func(name string) ([]string, error) {
+		users, err := r.p.UsersNamed(ctx, name, projection.Now)
+		var ids []string
+		for _, u := range users {
+			ids = append(ids, u.ID)
+		}
+		return ids, err
+	})
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// resolve turns an id or a display name into an id: a UUID is taken as
+// an id; a name must name exactly one object.
+func resolve(what, s string, named func(string) ([]string, error)) (string, error) {
+	if s == "" || uuidRE.MatchString(s) {
+		return s, nil
+	}
+	ids, err := named(s)
+	switch {
+	case err != nil:
+		return "", err
+	case len(ids) == 0:
+		return "", fmt.Errorf("no %s is named %q", what, s)
+	case len(ids) > 1:
+		return "", fmt.Errorf("%d %ss are named %q; give one of their ids: %s", len(ids), what, s, strings.Join(ids, ", "))
+	}
+	return ids[0], nil
+}
+
+// output opens the --out file, or returns stdout.
+func (f *readFlags) output(stdout io.Writer) (io.Writer, func() error, error) {
+	if f.out == "" {
+		return stdout, func() error { return nil }, nil
+	}
+	file, err := os.Create(f.out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, file.Close, nil
+}
+
+// reportError turns a report's invalid query into a usage error.
+func reportError(err error) error {
+	if errors.Is(err, report.ErrInvalid) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return err
+}
+
+func itoa(p eventstore.Position) string { return strconv.FormatUint(uint64(p), 10) }
