@@ -1,9 +1,14 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"iter"
+	"strconv"
 )
 
 // Verify walks a log from its first event and checks that positions run
@@ -25,33 +30,179 @@ func Verify(ctx context.Context, events iter.Seq2[Event, error]) (Head, error) {
 // its earlier versions lie before the stretch; after that its versions must
 // run on without gaps.
 func VerifyFrom(ctx context.Context, start Head, events iter.Seq2[Event, error]) (Head, error) {
-	head := start
-	versions := make(map[StreamID]Version)
+	c := NewChain(start)
 	for e, err := range events {
 		if err != nil {
-			return head, err
+			return c.Head(), err
 		}
 		if err := ctx.Err(); err != nil {
-			return head, err
+			return c.Head(), err
 		}
-		want := head.Position + 1
-		switch {
-		case e.Position != want:
-			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
-				"expected position %d, found %d: an event is missing or out of order", want, e.Position)}
-		case e.PrevHash != head.Hash:
-			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
-				"previous hash %s is not the hash of position %d (%s)", e.PrevHash, head.Position, head.Hash)}
-		case e.Version != versions[e.Stream]+1 && !(start.Position > 0 && versions[e.Stream] == 0 && e.Version > 0):
-			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
-				"stream %q jumps from version %d to %d", e.Stream, versions[e.Stream], e.Version)}
+		if err := c.Add(&e); err != nil {
+			return c.Head(), err
 		}
-		if got := ComputeHash(e.PrevHash, &e); got != e.Hash {
-			return head, &ChainError{Position: want, Reason: fmt.Sprintf(
-				"stored hash %s does not match the event's contents (computed %s)", e.Hash, got)}
-		}
-		versions[e.Stream] = e.Version
-		head = Head{Position: e.Position, Hash: e.Hash}
 	}
-	return head, nil
+	return c.Head(), nil
+}
+
+// Chain checks a log one event at a time, as Verify does, for a reader
+// that gets the events one by one: an NDJSON file, an archive, a stream.
+type Chain struct {
+	start, head Head
+	versions    map[StreamID]Version
+	buf         []byte
+}
+
+// NewChain returns a Chain that expects the events after start (the zero
+// Head: the log's beginning). A stream first seen after a non-zero start
+// may begin at any version, since its earlier versions lie before it.
+func NewChain(start Head) *Chain {
+	return &Chain{start: start, head: start, versions: make(map[StreamID]Version)}
+}
+
+// Head returns the last event added, or the start.
+func (c *Chain) Head() Head { return c.head }
+
+// Add checks that e follows the chain (its position, previous hash, stream
+// version and hash) and makes it the head. Otherwise it returns a
+// *ChainError and the chain stays as it was.
+func (c *Chain) Add(e *Event) error {
+	if err := c.follows(e.Position, e.PrevHash, e.Stream, e.Version); err != nil {
+		return err
+	}
+	if got := ComputeHash(e.PrevHash, e); got != e.Hash {
+		return &ChainError{Position: e.Position, Reason: fmt.Sprintf(
+			"stored hash %s does not match the event's contents (computed %s)", e.Hash, got)}
+	}
+	c.advance(e.Position, e.Hash, e.Stream, e.Version)
+	return nil
+}
+
+// follows checks an event's place in the chain, not its hash.
+func (c *Chain) follows(pos Position, prev Hash, stream StreamID, version Version) error {
+	want := c.head.Position + 1
+	seen := c.versions[stream]
+	switch {
+	case pos != want:
+		return &ChainError{Position: want, Reason: fmt.Sprintf(
+			"expected position %d, found %d: an event is missing or out of order", want, pos)}
+	case prev != c.head.Hash:
+		return &ChainError{Position: want, Reason: fmt.Sprintf(
+			"previous hash %s is not the hash of position %d (%s)", prev, c.head.Position, c.head.Hash)}
+	case version != seen+1 && !(c.start.Position > 0 && seen == 0 && version > 0):
+		return &ChainError{Position: want, Reason: fmt.Sprintf(
+			"stream %q jumps from version %d to %d", stream, seen, version)}
+	}
+	return nil
+}
+
+func (c *Chain) advance(pos Position, hash Hash, stream StreamID, version Version) {
+	c.versions[stream] = version
+	c.head = Head{Position: pos, Hash: hash}
+}
+
+// AddLine is Add for one line of NDJSON in the form Event.MarshalJSON
+// writes. A line in that canonical form is checked without decoding it:
+// the bytes hashed are the line without its "hash" and "prevHash" members.
+// A line in another form (re-encoded on the way, or broken) is decoded
+// first, so that it is judged on the event it holds; one that is not an
+// event at all is an error that is not a *ChainError.
+func (c *Chain) AddLine(line []byte) error {
+	if f, ok := c.split(line); ok {
+		if err := c.follows(f.pos, f.prev, f.stream, f.version); err != nil {
+			return err
+		}
+		c.advance(f.pos, f.hash, f.stream, f.version)
+		return nil
+	}
+	var e Event
+	if err := json.Unmarshal(line, &e); err != nil {
+		return err
+	}
+	return c.Add(&e)
+}
+
+// lineFields are the members of a canonical line that the chain checks.
+type lineFields struct {
+	pos        Position
+	prev, hash Hash
+	stream     StreamID
+	version    Version
+}
+
+var (
+	linePrefix   = []byte(`{"hash":"`)
+	prevMember   = []byte(`,"prevHash":"`)
+	posMember    = []byte(`,"position":`)
+	streamMember = []byte(`,"stream":"`)
+	verMember    = []byte(`,"version":`)
+)
+
+// split reads a canonical line's members and checks that its hash is the
+// hash of its canonical bytes. Members are found by their place in the
+// canonical order (hash, id, metadata, occurredAt, payload, position,
+// prevHash, recordedAt, schemaVersion, stream, type, version): the
+// top-level position and prevHash are the last of their name, since only
+// strings and numbers follow the payload. ok is false for a line in any
+// other form, or whose hash does not match: AddLine then decodes it.
+func (c *Chain) split(line []byte) (f lineFields, ok bool) {
+	const hexLen = 2 * len(Hash{})
+	if !bytes.HasPrefix(line, linePrefix) || len(line) < len(linePrefix)+hexLen+2 {
+		return f, false
+	}
+	if _, err := hex.Decode(f.hash[:], line[len(linePrefix):len(linePrefix)+hexLen]); err != nil {
+		return f, false
+	}
+	rest1 := line[len(linePrefix)+hexLen:]
+	if !bytes.HasPrefix(rest1, []byte(`",`)) {
+		return f, false
+	}
+	rest1 = rest1[2:]
+	i := bytes.LastIndex(rest1, prevMember)
+	if i < 0 || len(rest1) < i+len(prevMember)+hexLen+1 {
+		return f, false
+	}
+	if _, err := hex.Decode(f.prev[:], rest1[i+len(prevMember):i+len(prevMember)+hexLen]); err != nil {
+		return f, false
+	}
+	rest2 := rest1[i+len(prevMember)+hexLen:]
+	rest1 = rest1[:i]
+	if !bytes.HasPrefix(rest2, []byte(`",`)) || !bytes.HasSuffix(rest2, []byte("}")) {
+		return f, false
+	}
+	rest2 = rest2[1:]
+	j := bytes.LastIndex(rest1, posMember)
+	if j < 0 {
+		return f, false
+	}
+	pos, err := strconv.ParseUint(string(rest1[j+len(posMember):]), 10, 64)
+	if err != nil {
+		return f, false
+	}
+	k := bytes.LastIndex(rest2, verMember)
+	if k < 0 {
+		return f, false
+	}
+	version, err := strconv.ParseUint(string(rest2[k+len(verMember):len(rest2)-1]), 10, 64)
+	if err != nil {
+		return f, false
+	}
+	s := bytes.Index(rest2, streamMember)
+	if s < 0 {
+		return f, false
+	}
+	stream := rest2[s+len(streamMember):]
+	end := bytes.IndexByte(stream, '"')
+	if end < 0 || bytes.IndexByte(stream[:end], '\\') >= 0 {
+		return f, false // an escaped stream id: leave it to the decoder
+	}
+	c.buf = append(append(append(c.buf[:0], '{'), rest1...), rest2...)
+	h := sha256.New()
+	h.Write(f.prev[:])
+	h.Write(c.buf)
+	if !bytes.Equal(h.Sum(nil), f.hash[:]) {
+		return f, false
+	}
+	f.pos, f.stream, f.version = Position(pos), StreamID(stream[:end]), Version(version)
+	return f, true
 }

@@ -1,7 +1,9 @@
 package eventstore_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -112,6 +114,20 @@ func TestVerifyBroken(t *testing.T) {
 				want = headOf(broken[tc.bad-2]) // the last event that verified
 			}
 			require.Equal(t, want, head, "Verify returns the head verified before the break")
+
+			// Line by line, as an archive is read: the same verdict.
+			c := eventstore.NewChain(eventstore.Head{})
+			var lineErr error
+			for _, e := range broken {
+				line, _ := e.MarshalJSON()
+				if lineErr = c.AddLine(line); lineErr != nil {
+					break
+				}
+			}
+			var lce *eventstore.ChainError
+			require.ErrorAs(t, lineErr, &lce)
+			require.Equal(t, ce.Position, lce.Position, "%v", lineErr)
+			require.Equal(t, want, c.Head())
 		})
 	}
 }
@@ -187,4 +203,41 @@ func TestVerifyFrom(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, eventstore.Position(5), ce.Position)
 	require.Contains(t, ce.Reason, "jumps")
+}
+
+// TestChainAddLine checks lines in the canonical form (read without
+// decoding), re-encoded on the way (decoded first), with an escaped stream
+// id, and lines that are not events.
+func TestChainAddLine(t *testing.T) {
+	events := chain(link{"a", `{"n":1}`}, link{`we"ird\\stream`, "{\"s\":\"<tag> & \u2028\"}"}, link{"a", `{"n":3}`})
+	lines := func(reencode func([]byte) []byte) *eventstore.Chain {
+		c := eventstore.NewChain(eventstore.Head{})
+		for _, e := range events {
+			line, _ := e.MarshalJSON()
+			require.NoError(t, c.AddLine(reencode(line)), string(line))
+		}
+		require.Equal(t, headOf(events[len(events)-1]), c.Head())
+		return c
+	}
+	lines(func(b []byte) []byte { return b })
+	lines(func(b []byte) []byte {
+		var buf bytes.Buffer
+		require.NoError(t, json.Indent(&buf, b, "", "  "))
+		return buf.Bytes()
+	})
+	lines(func(b []byte) []byte { // json.Marshal's HTML escaping
+		out, err := json.Marshal(json.RawMessage(b))
+		require.NoError(t, err)
+		return out
+	})
+
+	c := eventstore.NewChain(eventstore.Head{})
+	err := c.AddLine([]byte("not json"))
+	require.Error(t, err)
+	require.NotErrorIs(t, err, eventstore.ErrChain, "a line that is not an event is not a broken chain")
+	line, _ := events[0].MarshalJSON()
+	forged := bytes.Replace(line, []byte(`"n":1`), []byte(`"n":2`), 1)
+	require.ErrorIs(t, c.AddLine(forged), eventstore.ErrChain)
+	require.Equal(t, eventstore.Head{}, c.Head(), "a refused line leaves the chain as it was")
+	require.NoError(t, c.AddLine(line))
 }

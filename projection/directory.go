@@ -102,34 +102,29 @@ func (p *Projector) DisplayNames(ctx context.Context, ids []string) (map[string]
 	if err != nil {
 		return nil, err
 	}
-	kinds := []string{kindUser, kindGroup, kindServicePrincipal, kindAccessPackage, kindCatalog, kindResource,
+	named := []string{kindUser, kindGroup, kindServicePrincipal, kindAccessPackage, kindCatalog, kindResource,
 		kindPolicy, kindConnectedOrganization}
 	names := make(map[string]string, len(ids))
 	const chunk = 500
 	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
 	for len(uniq) > 0 {
 		n := min(chunk, len(uniq))
-		part := uniq[:n]
+		args := make([]any, n)
+		for i, id := range uniq[:n] {
+			args[i] = id
+		}
 		uniq = uniq[n:]
-		args := make([]any, 0, len(kinds)+len(part))
-		for _, k := range kinds {
-			args = append(args, k)
-		}
-		for _, id := range part {
-			args = append(args, id)
-		}
-		q := "SELECT id, display_name FROM objects WHERE kind IN (" + marks(len(kinds)) + ") AND id IN (" + marks(len(part)) + ")"
-		rows, err := db.QueryContext(ctx, q, args...)
+		rows, err := db.QueryContext(ctx, "SELECT kind, id, display_name FROM objects WHERE id IN ("+marks(n)+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("projection: read display names: %w", err)
 		}
 		for rows.Next() {
-			var id, name string
-			if err := rows.Scan(&id, &name); err != nil {
+			var kind, id, name string
+			if err := rows.Scan(&kind, &id, &name); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("projection: read display names: %w", err)
 			}
-			if name != "" {
+			if name != "" && slices.Contains(named, kind) {
 				names[id] = name
 			}
 		}

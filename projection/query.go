@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accessledger/accessledger/entitlement"
@@ -101,17 +103,31 @@ func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args 
 	return out, rows.Err()
 }
 
-// decodeAll decodes JSON objects.
+// decodeAll decodes JSON objects; a long list is decoded by as many
+// goroutines as there are CPUs, each taking its own stretch, which it waits
+// for before returning.
 func decodeAll[T any](datas [][]byte) ([]T, error) {
-	out := make([]T, 0, len(datas))
-	for _, d := range datas {
-		var x T
-		if err := json.Unmarshal(d, &x); err != nil {
-			return nil, fmt.Errorf("projection: decode: %w", err)
+	out := make([]T, len(datas))
+	decode := func(from, to int) error {
+		for i := from; i < to; i++ {
+			if err := json.Unmarshal(datas[i], &out[i]); err != nil {
+				return fmt.Errorf("projection: decode: %w", err)
+			}
 		}
-		out = append(out, x)
+		return nil
 	}
-	return out, nil
+	workers := min(runtime.GOMAXPROCS(0), len(datas)/1024)
+	if workers < 2 {
+		return out, decode(0, len(datas))
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		from, to := w*len(datas)/workers, (w+1)*len(datas)/workers
+		wg.Go(func() { errs[w] = decode(from, to) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // listAt returns the objects of from/where as of as, decoded.

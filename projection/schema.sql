@@ -37,6 +37,7 @@ CREATE TABLE objects (
 
 CREATE INDEX objects_by_parent ON objects (kind, parent_id);
 CREATE INDEX objects_by_name ON objects (kind, display_name);
+CREATE INDEX objects_by_id ON objects (id);
 
 -- versions is every version of every object, bitemporally: the version
 -- with the latest valid_from at or before an instant, among the rows

@@ -74,6 +74,12 @@ type ArchiveOptions struct {
 	// the last one recorded before Until, with every event in between.
 	// Zero means unbounded.
 	Since, Until time.Time
+	// Reports are the reports the archive holds; nil means every one
+	// (catalogs, connected organizations, conflicts, requests, the audit
+	// log, the assignments of every access package, and the access
+	// packages and resource roles of UserIDs). A non-nil empty slice
+	// archives the events alone, and then no projection is needed.
+	Reports []Kind
 	// UserIDs are the users whose access packages and resource roles the
 	// archive reports on; the other reports cover everyone.
 	UserIDs []string
@@ -125,7 +131,8 @@ type Log interface {
 // NDJSON (each line the canonical JSON of an event with its hash, as
 // accessledger events prints it), every report of the range as known at
 // the range's last event, and the manifest, signed if opts.SignKey is set.
-// p must be a projection of log; it is caught up to the range's end.
+// p must be a projection of log; it is caught up to the range's end. It
+// may be nil when opts.Reports is empty.
 func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Projector, opts ArchiveOptions) (Manifest, error) {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
 		return Manifest{}, invalid("the range ends before it starts")
@@ -157,8 +164,25 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 	m.Start = ChainPoint{uint64(start.Position), start.Hash.String()}
 	m.Head = ChainPoint{uint64(head.Position), head.Hash.String()}
 	m.Events = n
-	if _, err := p.CatchUpTo(ctx, head.Position); err != nil {
-		return m, err
+	reports := opts.Reports
+	if reports == nil {
+		reports = []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit, Assignments, AccessPackages, Resources}
+	}
+	for _, k := range reports {
+		if k == Why {
+			return m, invalid("an archive holds no why report: it explains one role of one user")
+		}
+		if _, err := ParseKind(string(k)); err != nil {
+			return m, err
+		}
+	}
+	if len(reports) > 0 {
+		if p == nil {
+			return m, invalid("reports need a projection")
+		}
+		if _, err := p.CatchUpTo(ctx, head.Position); err != nil {
+			return m, err
+		}
 	}
 
 	gz := gzip.NewWriter(w)
@@ -187,7 +211,7 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 	if err := add(EventsFile, size, bufio.NewReaderSize(tmp, 1<<20)); err != nil {
 		return m, err
 	}
-	for name, r := range archiveReports(ctx, p, opts, head.Position, &err) {
+	for name, r := range archiveReports(ctx, p, reports, opts, head.Position, &err) {
 		for _, f := range formats {
 			var buf bytes.Buffer
 			if err := r.Write(&buf, f); err != nil {
@@ -264,9 +288,10 @@ func writeEvents(ctx context.Context, w io.Writer, log Log, since, until time.Ti
 // archiveReports yields the reports an archive holds, each under its file
 // name without the format's extension, as known at the range's head. The
 // first error stops it and is left in *errp.
-func archiveReports(ctx context.Context, p *projection.Projector, opts ArchiveOptions, head eventstore.Position, errp *error) iter.Seq2[string, *Report] {
+func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, opts ArchiveOptions, head eventstore.Position, errp *error) iter.Seq2[string, *Report] {
 	return func(yield func(string, *Report) bool) {
 		q := Query{As: projection.As{KnownAt: head}, Since: opts.Since, Until: opts.Until}
+		want := func(k Kind) bool { return slices.Contains(kinds, k) }
 		build := func(name string, k Kind, q Query) bool {
 			r, err := Build(ctx, p, k, q)
 			if err != nil {
@@ -276,27 +301,30 @@ func archiveReports(ctx context.Context, p *projection.Projector, opts ArchiveOp
 			return yield(name, r)
 		}
 		for _, k := range []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit} {
-			if !build("reports/"+string(k), k, q) {
+			if want(k) && !build("reports/"+string(k), k, q) {
 				return
 			}
 		}
-		pkgs, err := p.AccessPackages(ctx, "", projection.As{KnownAt: head})
-		if err != nil {
-			*errp = err
-			return
-		}
-		for _, pkg := range pkgs {
-			pq := q
-			pq.PackageID = pkg.ID
-			if !build("reports/assignments/"+pkg.ID, Assignments, pq) {
+		if want(Assignments) {
+			pkgs, err := p.AccessPackages(ctx, "", projection.As{KnownAt: head})
+			if err != nil {
+				*errp = err
 				return
+			}
+			for _, pkg := range pkgs {
+				pq := q
+				pq.PackageID = pkg.ID
+				if !build("reports/assignments/"+pkg.ID, Assignments, pq) {
+					return
+				}
 			}
 		}
 		for _, u := range opts.UserIDs {
 			uq := q
 			uq.UserID = u
 			uq.Since, uq.Until = time.Time{}, time.Time{}
-			if !build("reports/access-packages/"+u, AccessPackages, uq) || !build("reports/resources/"+u, Resources, uq) {
+			if want(AccessPackages) && !build("reports/access-packages/"+u, AccessPackages, uq) ||
+				want(Resources) && !build("reports/resources/"+u, Resources, uq) {
 				return
 			}
 		}
@@ -432,63 +460,44 @@ type eventChain struct {
 	n           uint64
 }
 
-// read re-hashes the NDJSON events. The first event names the start (its
-// position less one and its prevHash), which check compares with the
-// manifest.
+// read re-hashes the NDJSON events, each from the one before. The first
+// event names the start (its position less one and its prevHash), which
+// check compares with the manifest.
 func (c *eventChain) read(ctx context.Context, r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	line := 0
-	decode := func() (eventstore.Event, error) {
-		line++
-		var e eventstore.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return e, &ArchiveError{Position: c.start.Position + eventstore.Position(line),
-				Reason: fmt.Sprintf("line %d is not an event: %v", line, err)}
-		}
-		return e, nil
-	}
-	if !sc.Scan() {
-		return sc.Err()
-	}
-	first, err := decode()
-	if err != nil {
-		return err
-	}
-	if first.Position == 0 {
-		return &ArchiveError{Reason: "line 1 has position 0"}
-	}
-	c.start = eventstore.Head{Position: first.Position - 1, Hash: first.PrevHash}
-	var bad error
-	events := func(yield func(eventstore.Event, error) bool) {
-		if !yield(first, nil) {
-			return
-		}
-		for sc.Scan() {
-			e, err := decode()
-			if err != nil {
-				bad = err
-				return
+	var chain *eventstore.Chain
+	for line := 1; sc.Scan(); line++ {
+		if chain == nil {
+			var first eventstore.Event
+			if err := json.Unmarshal(sc.Bytes(), &first); err != nil {
+				return &ArchiveError{Reason: fmt.Sprintf("line 1 is not an event: %v", err)}
 			}
-			if !yield(e, nil) {
-				return
+			if first.Position == 0 {
+				return &ArchiveError{Reason: "line 1 has position 0"}
+			}
+			c.start = eventstore.Head{Position: first.Position - 1, Hash: first.PrevHash}
+			chain = eventstore.NewChain(c.start)
+		}
+		if err := chain.AddLine(sc.Bytes()); err != nil {
+			if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
+				return &ArchiveError{Position: ce.Position, Reason: ce.Reason}
+			}
+			return &ArchiveError{Position: chain.Head().Position + 1, Reason: fmt.Sprintf("line %d is not an event: %v", line, err)}
+		}
+		if line%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
-		if err := sc.Err(); err != nil {
-			yield(eventstore.Event{}, err)
-		}
 	}
-	head, err := eventstore.VerifyFrom(ctx, c.start, events)
-	if bad != nil {
-		return bad
-	}
-	if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
-		return &ArchiveError{Position: ce.Position, Reason: ce.Reason}
-	}
-	if err != nil {
+	if err := sc.Err(); err != nil {
 		return err
 	}
-	c.head, c.n = head, uint64(head.Position-c.start.Position)
+	if chain != nil {
+		c.head = chain.Head()
+		c.n = uint64(c.head.Position - c.start.Position)
+	}
 	return nil
 }
 

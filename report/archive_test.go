@@ -355,3 +355,28 @@ func TestIndependentVerifierAgrees(t *testing.T) {
 		require.Contains(t, out, tc.file, tc.name)
 	}
 }
+
+func TestArchiveOfSomeReports(t *testing.T) {
+	ten := played(t)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	m, err := report.WriteArchive(ctx, &buf, ten.log, nil, report.ArchiveOptions{Reports: []report.Kind{}, CreatedAt: created})
+	require.NoError(t, err, "the events alone need no projection")
+	require.Len(t, m.Files, 1)
+	require.Equal(t, report.EventsFile, m.Files[0].Name)
+	_, err = report.VerifyArchive(ctx, &buf, report.VerifyOptions{Log: ten.log})
+	require.NoError(t, err)
+
+	data, m := archive(t, ten, report.ArchiveOptions{Reports: []report.Kind{report.Audit}, Formats: []report.Format{report.CSV}})
+	require.Equal(t, []string{report.EventsFile, "reports/audit.csv"}, []string{m.Files[0].Name, m.Files[1].Name})
+	require.Len(t, m.Files, 2)
+	_, err = report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{})
+	require.NoError(t, err)
+
+	for _, bad := range [][]report.Kind{{report.Why}, {"payroll"}} {
+		_, err = report.WriteArchive(ctx, io.Discard, ten.log, ten.p, report.ArchiveOptions{Reports: bad})
+		require.ErrorIs(t, err, report.ErrInvalid)
+	}
+	_, err = report.WriteArchive(ctx, io.Discard, ten.log, nil, report.ArchiveOptions{})
+	require.ErrorIs(t, err, report.ErrInvalid, "reports without a projection")
+}

@@ -26,8 +26,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 }
 
 // document is the JSON form of a report: what it is about, the moment it
-// answers about, the checkpoint it was read at, and the Graph-shaped
-// objects under "value" as Graph's collections hold them.
+// answers about, the checkpoint it was read at, and then, under "value",
+// the Graph-shaped objects as Graph's collections hold them.
 type document struct {
 	Report            Kind       `json:"report"`
 	Title             string     `json:"title"`
@@ -38,7 +38,6 @@ type document struct {
 	Until             *time.Time `json:"until,omitempty"`
 	GeneratedDateTime *time.Time `json:"generatedDateTime,omitempty"`
 	Checkpoint        checkpoint `json:"checkpoint"`
-	Value             []any      `json:"value"`
 }
 
 type checkpoint struct {
@@ -55,18 +54,37 @@ func timePtr(t time.Time) *time.Time {
 }
 
 // WriteJSON writes the report as one JSON document whose "value" holds the
-// report's objects with Microsoft Graph's property names and enum values.
+// report's objects with Microsoft Graph's property names and enum values,
+// one object per line.
 func (r *Report) WriteJSON(w io.Writer) error {
 	d := document{Report: r.Kind, Title: r.Title, Subject: r.Subject, AsOf: timePtr(r.Query.As.Of),
 		AsKnownAt: uint64(r.Query.As.KnownAt), Since: timePtr(r.Query.Since), Until: timePtr(r.Query.Until),
 		GeneratedDateTime: timePtr(r.Query.GeneratedAt),
-		Checkpoint:        checkpoint{uint64(r.Checkpoint.Position), r.Checkpoint.Hash.String()}, Value: nonNil(r.Value)}
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(d); err != nil {
+		Checkpoint:        checkpoint{uint64(r.Checkpoint.Position), r.Checkpoint.Hash.String()}}
+	head, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
 		return fmt.Errorf("report: write json: %w", err)
 	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(head[:len(head)-2]) // all but the closing "\n}"
+	bw.WriteString(",\n  \"value\": [")
+	// Each object on a line of its own, indented no further: as readable
+	// line by line, and a large report is not re-scanned to indent it.
+	for i, v := range r.Value {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("report: write json: %w", err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	if len(r.Value) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
 	return bw.Flush()
 }
 
@@ -74,8 +92,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 var htmlText string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"stamp":     stamp,
-	"cellClass": cellClass,
+	"stamp": stamp,
 }).Parse(htmlText))
 
 // WriteHTML writes the report as one self-contained HTML file: styles
@@ -90,13 +107,37 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	for _, c := range r.Charts {
 		charts = append(charts, chart{c.Title, c.svg()})
 	}
-	bw := bufio.NewWriter(w)
-	err := htmlTemplate.Execute(bw, struct {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	data := struct {
 		*Report
 		Charts []chart
 		Hash   string
-	}{r, charts, r.Checkpoint.Hash.String()})
-	if err != nil {
+	}{r, charts, r.Checkpoint.Hash.String()}
+	if err := htmlTemplate.ExecuteTemplate(bw, "head", data); err != nil {
+		return fmt.Errorf("report: write html: %w", err)
+	}
+	// The rows are written here rather than by the template: escaping
+	// each cell through html/template's reflection costs more than the
+	// rest of a large report.
+	for _, row := range r.Rows {
+		bw.WriteString("<tr>")
+		for _, c := range row {
+			if class := cellClass(c); class != "" {
+				bw.WriteString(`<td class="` + class + `">`)
+			} else {
+				bw.WriteString("<td>")
+			}
+			template.HTMLEscape(bw, []byte(c))
+			bw.WriteString("</td>")
+		}
+		bw.WriteString("</tr>\n")
+	}
+	if len(r.Rows) == 0 {
+		if err := htmlTemplate.ExecuteTemplate(bw, "empty", data); err != nil {
+			return fmt.Errorf("report: write html: %w", err)
+		}
+	}
+	if err := htmlTemplate.ExecuteTemplate(bw, "tail", data); err != nil {
 		return fmt.Errorf("report: write html: %w", err)
 	}
 	return bw.Flush()
@@ -105,11 +146,13 @@ func (r *Report) WriteHTML(w io.Writer) error {
 // cellClass styles a table cell by what it holds: an instant is not broken
 // across lines, an id is set small.
 func cellClass(s string) string {
-	if _, err := time.Parse(time.RFC3339, s); err == nil {
+	switch {
+	case len(s) == len("2006-01-02T15:04:05Z") && s[4] == '-' && s[10] == 'T' && s[len(s)-1] == 'Z':
 		return "t"
-	}
-	if len(s) == 36 && strings.Count(s, "-") == 4 || len(s) == 26 && strings.ToUpper(s) == s && !strings.ContainsAny(s, " -") {
-		return "id" // a UUID or a ULID
+	case len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-':
+		return "id" // a UUID
+	case len(s) == 26 && strings.Trim(s, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == "":
+		return "id" // a ULID
 	}
 	return ""
 }

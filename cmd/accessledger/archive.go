@@ -19,7 +19,7 @@ import (
 )
 
 func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("archive", "archive --db FILE --out FILE.tar.gz [--since T] [--until T] [--user USERS] [--format FORMATS] [--sign-key FILE]", stderr)
+	fs := newFlagSet("archive", "archive --db FILE --out FILE.tar.gz [--since T] [--until T] [--reports KINDS] [--user USERS] [--format FORMATS] [--sign-key FILE]", stderr)
 	var f readFlags
 	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
 	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
@@ -28,6 +28,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.out, "out", "", "the archive to write (.tar.gz); an existing file is not overwritten")
 	users := fs.String("user", "", "users whose access packages and resource roles to report: ids or display names, comma-separated")
 	formats := fs.String("format", "csv,json,html", "the formats of the reports, comma-separated")
+	reports := fs.String("reports", "all", "the reports to include, comma-separated (catalogs, connected-organizations, conflicts, requests, audit, assignments, access-packages, resources), all, or none for the events alone")
 	signKey := fs.String("sign-key", "", "sign the manifest with this Ed25519 private key (PEM, as keygen writes it)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -50,17 +51,43 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		opts.Formats = append(opts.Formats, fm)
 	}
+	switch *reports {
+	case "all":
+	case "none":
+		opts.Reports = []report.Kind{}
+	default:
+		for _, s := range strings.Split(*reports, ",") {
+			k, err := report.ParseKind(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("%w: %v", errUsage, err)
+			}
+			opts.Reports = append(opts.Reports, k)
+		}
+	}
 	if *signKey != "" {
 		if opts.SignKey, err = readPrivateKey(*signKey); err != nil {
 			return err
 		}
 	}
 	opts.Tool = "accessledger " + version()
-	r, err := f.open(ctx)
-	if err != nil {
-		return err
+	var r *reader
+	if opts.Reports != nil && len(opts.Reports) == 0 {
+		if *users != "" {
+			return fmt.Errorf("%w: --user names whose reports to include, and --reports none includes none", errUsage)
+		}
+		// The events alone: no projection to open or catch up.
+		log, err := openExisting(f.db)
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		r = &reader{log: log}
+	} else {
+		if r, err = f.open(ctx); err != nil {
+			return err
+		}
+		defer r.Close()
 	}
-	defer r.Close()
 	if *users != "" {
 		for _, u := range strings.Split(*users, ",") {
 			id, err := r.userID(ctx, strings.TrimSpace(u))
