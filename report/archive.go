@@ -185,7 +185,9 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 		}
 	}
 
-	gz := gzip.NewWriter(w)
+	// BestSpeed: the default level is the slowest step of archiving a large
+	// log (about 50 MB/s here), and its archive is only some 10% smaller.
+	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
 	add := func(name string, size int64, r io.Reader) error {
 		h := sha256.New()

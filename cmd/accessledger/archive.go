@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/accessledger/accessledger/report"
 )
 
@@ -75,8 +76,9 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *users != "" {
 			return fmt.Errorf("%w: --user names whose reports to include, and --reports none includes none", errUsage)
 		}
-		// The events alone: no projection to open or catch up.
-		log, err := openExisting(f.db)
+		// The events alone: no projection to open or catch up, and the
+		// log is read once, in order, so it is not memory-mapped.
+		log, err := openExistingWith(f.db, sqlitestore.Options{MmapSize: -1})
 		if err != nil {
 			return err
 		}
