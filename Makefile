@@ -34,7 +34,7 @@ test-long:
 	$(GO) test -count=1 -timeout 60m $(RAPID_PKGS) -rapid.checks=1000
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./eventstore/... ./internal/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./eventstore/... ./internal/... ./projection ./report
 	$(GO) run ./cmd/accessledger bench --users 1000
 
 lint:

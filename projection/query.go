@@ -277,10 +277,22 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 	return out, nil
 }
 
+// sortAssignments orders assignments oldest first. It sorts their indexes
+// and moves each assignment once: an Assignment is too large to swap
+// around in a sort of a hundred thousand.
 func sortAssignments(as []entitlement.Assignment) {
-	slices.SortFunc(as, func(x, y entitlement.Assignment) int {
-		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	idx := make([]int, len(as))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int {
+		return cmp.Or(as[i].CreatedDateTime.Compare(as[j].CreatedDateTime), cmp.Compare(as[i].ID, as[j].ID))
 	})
+	sorted := make([]entitlement.Assignment, len(as))
+	for i, j := range idx {
+		sorted[i] = as[j]
+	}
+	copy(as, sorted)
 }
 
 // AccessPackagesOf returns the access packages a subject is assigned as of

@@ -195,10 +195,13 @@ func (b *builder) assignmentRows(as []entitlement.Assignment) error {
 		return err
 	}
 	b.r.Columns = assignmentColumns
-	for _, a := range as {
+	b.r.Rows = slices.Grow(b.r.Rows, len(as))
+	b.r.Value = slices.Grow(b.r.Value, len(as))
+	for i := range as {
+		a := &as[i]
 		b.row(b.name(a.TargetID), a.TargetID, b.name(a.AccessPackageID), a.State, a.Status, b.name(a.AssignmentPolicyID),
-			stamp(a.Schedule.StartDateTime), endOf(&a), stamp(a.CreatedDateTime), deliverySummary(&a), a.ID)
-		b.r.Value = append(b.r.Value, b.assignmentJSON(a))
+			stamp(a.Schedule.StartDateTime), endOf(a), stamp(a.CreatedDateTime), deliverySummary(a), a.ID)
+		b.r.Value = append(b.r.Value, b.assignmentJSON(*a))
 	}
 	return nil
 }
@@ -206,10 +209,11 @@ func (b *builder) assignmentRows(as []entitlement.Assignment) error {
 // current keeps the assignments not ended as of the moment asked, or with
 // a range those active at some time in it.
 func (b *builder) current(all []entitlement.Assignment) []entitlement.Assignment {
-	var out []entitlement.Assignment
-	for _, a := range all {
-		if b.ranged() && b.inRange(a.CreatedDateTime, ended(&a)) || !b.ranged() && !a.IsEnded() {
-			out = append(out, a)
+	out := make([]entitlement.Assignment, 0, len(all))
+	for i := range all {
+		a := &all[i]
+		if b.ranged() && b.inRange(a.CreatedDateTime, ended(a)) || !b.ranged() && !a.IsEnded() {
+			out = append(out, *a)
 		}
 	}
 	return out
