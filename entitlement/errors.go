@@ -3,6 +3,7 @@ package entitlement
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every error a command or a read returns matches exactly
@@ -33,18 +34,36 @@ type Error struct {
 	Err     error  // an underlying error, if any
 }
 
+// Error says what failed once (an underlying error that only repeats the
+// reason is not said again), with a long subject or reason shortened: an
+// error never grows with its input.
 func (e *Error) Error() string {
 	s := e.Op + ": " + e.Kind.Error()
 	if e.Subject != "" {
-		s += " (" + e.Subject + ")"
+		s += " (" + shorten(e.Subject, 160) + ")"
 	}
 	if e.Reason != "" {
-		s += ": " + e.Reason
+		s += ": " + shorten(e.Reason, 400)
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		if inner := e.Err.Error(); inner != e.Reason {
+			s += ": " + shorten(inner, 400)
+		}
 	}
 	return s
+}
+
+// shorten cuts s to at most n bytes, at a rune boundary, saying how long
+// it was.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
 
 // Is reports whether target is e's kind.

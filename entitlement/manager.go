@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/google/uuid"
@@ -314,6 +315,30 @@ type execOptions struct {
 	commandID, correlationID, causationID string
 }
 
+// The instants the log can hold: it keeps times as Unix nanoseconds.
+var (
+	minInstant = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxInstant = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkEnvelope checks what an execution puts in its events' metadata,
+// before anything is decided: the log hashes these strings and refuses
+// invalid UTF-8, and holds instants only between 1678 and 2262.
+func checkEnvelope(op string, a Actor, xo execOptions, now time.Time) error {
+	for _, f := range []struct{ field, value string }{
+		{"actor.id", a.ID}, {"actor.onBehalfOf", a.OnBehalfOf}, {"commandId", xo.commandID},
+		{"correlationId", xo.correlationID}, {"causationId", xo.causationID},
+	} {
+		if !utf8.ValidString(f.value) {
+			return invalid(op, f.field, "is not valid UTF-8")
+		}
+	}
+	if now.Before(minInstant) || now.After(maxInstant) {
+		return invalid(op, "", "the clock reads %s, outside the years 1678 to 2262 that the log can hold", now.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // WithCommandID sets the command id. Executing again with the same id
 // appends nothing and returns the events of the first execution, so callers
 // can retry safely: after an error, and in particular after an
@@ -539,6 +564,14 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 			return nil, nil, Result{}, err
 		}
 	}
+	now := at
+	if now.IsZero() {
+		now = m.opts.Clock.Now()
+	}
+	now = now.UTC()
+	if err := checkEnvelope(cmd.commandName(), actor, xo, now); err != nil {
+		return nil, nil, Result{}, err
+	}
 	for _, b := range m.inflight {
 		if b.cmdID == xo.commandID {
 			return nil, b, Result{}, nil
@@ -553,11 +586,6 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 		}
 		return nil, nil, r, err
 	}
-	now := at
-	if now.IsZero() {
-		now = m.opts.Clock.Now()
-	}
-	now = now.UTC()
 	d, err := decide(m.spec, actor, now, m.opts.IDs, cmd)
 	if err != nil {
 		return nil, nil, Result{}, err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accessledger/accessledger/internal/canonjson"
 	"github.com/oklog/ulid/v2"
@@ -175,6 +176,19 @@ func Prepare(events []NewEvent, now time.Time, newID func() ulid.ULID) ([]NewEve
 			return nil, "", invalidf("event %d has no type", i)
 		case e.SchemaVersion < 0:
 			return nil, "", invalidf("event %d has schema version %d", i, e.SchemaVersion)
+		}
+		// The hash covers the canonical form of these strings, which
+		// writes invalid UTF-8 as U+FFFD: two different byte strings would
+		// hash alike, so that the chain could not tell them apart.
+		for _, f := range []struct{ name, value string }{
+			{"stream", string(e.Stream)}, {"type", e.Type}, {"actorId", e.Metadata.ActorID},
+			{"actorKind", e.Metadata.ActorKind}, {"onBehalfOf", e.Metadata.OnBehalfOf},
+			{"correlationId", e.Metadata.CorrelationID}, {"causationId", e.Metadata.CausationID},
+			{"commandId", e.Metadata.CommandID},
+		} {
+			if !utf8.ValidString(f.value) {
+				return nil, "", invalidf("event %d: %s is not valid UTF-8", i, f.name)
+			}
 		}
 		if e.SchemaVersion == 0 {
 			e.SchemaVersion = 1

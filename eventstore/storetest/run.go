@@ -360,6 +360,13 @@ func testInvalid(t *testing.T, h Harness) {
 		{"number out of range", func(e []eventstore.NewEvent) { e[0].Payload = json.RawMessage(`{"a":1e400}`) }},
 		{"negative schema version", func(e []eventstore.NewEvent) { e[1].SchemaVersion = -1 }},
 		{"occurred after 2262", func(e []eventstore.NewEvent) { e[1].OccurredAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		// Invalid UTF-8 would be hashed as U+FFFD: refused in every hashed
+		// string, so that the hash covers exactly the bytes stored.
+		{"stream not UTF-8", func(e []eventstore.NewEvent) { e[1].Stream = "invalid/\xff" }},
+		{"type not UTF-8", func(e []eventstore.NewEvent) { e[0].Type = "t\xc3" }},
+		{"actor not UTF-8", func(e []eventstore.NewEvent) { e[2].Metadata.ActorID = "user/\xfe" }},
+		{"correlation id not UTF-8", func(e []eventstore.NewEvent) { e[1].Metadata.CorrelationID = "\x80" }},
+		{"payload string not UTF-8", func(e []eventstore.NewEvent) { e[0].Payload = json.RawMessage("{\"a\":\"\xff\"}") }},
 	} {
 		cmd := newCmd("invalid")
 		in := events("invalid/s", cmd, 3)

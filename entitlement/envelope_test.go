@@ -1,0 +1,84 @@
+package entitlement_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/entitlement/entitlementtest"
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/eventstore/memstore"
+)
+
+// TestEnvelopeRefused executes commands whose actor, ids or clock the log
+// cannot hold: each is refused with entitlement.ErrInvalid alone, and
+// nothing is appended.
+func TestEnvelopeRefused(t *testing.T) {
+	ctx := context.Background()
+	clock := entitlementtest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	log := memstore.New(memstore.Options{})
+	m, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock, IDs: entitlement.SeededIDs(1)})
+	require.NoError(t, err)
+	admin := entitlement.UserActor("a0000000-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	head, err := log.Head(ctx)
+	require.NoError(t, err)
+
+	sentinels := []error{entitlement.ErrForbidden, entitlement.ErrNotFound, entitlement.ErrInvalid, entitlement.ErrConflict, entitlement.ErrLimit}
+	onlyInvalid := func(err error) {
+		t.Helper()
+		n := 0
+		for _, s := range sentinels {
+			if errors.Is(err, s) {
+				n++
+			}
+		}
+		require.ErrorIs(t, err, entitlement.ErrInvalid)
+		require.Equal(t, 1, n, "one sentinel: %v", err)
+		after, herr := log.Head(ctx)
+		require.NoError(t, herr)
+		require.Equal(t, head, after, "nothing appended")
+	}
+	create := entitlement.CreateCatalog{DisplayName: "Marketing"}
+
+	_, err = m.Execute(ctx, entitlement.UserActor("user/\xff", entitlement.GlobalAdministrator), create)
+	onlyInvalid(err)
+	_, err = m.Execute(ctx, admin, create, entitlement.WithCommandID("cmd-\xc3"))
+	onlyInvalid(err)
+	_, err = m.Execute(ctx, admin, create, entitlement.WithCorrelationID("\x80"))
+	onlyInvalid(err)
+
+	late := entitlementtest.NewClock(time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC))
+	m3, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: late, IDs: entitlement.SeededIDs(2)})
+	require.NoError(t, err, "the log's events are all before 2262; only new ones would not be")
+	_, err = m3.Execute(ctx, admin, create)
+	onlyInvalid(err)
+	require.Contains(t, err.Error(), "outside the years 1678 to 2262")
+	require.NotErrorIs(t, err, eventstore.ErrConflict)
+}
+
+// TestErrorsSayItOnce checks that an error states its reason once and
+// does not grow with its input.
+func TestErrorsSayItOnce(t *testing.T) {
+	ctx := context.Background()
+	m, err := entitlement.NewManager(ctx, memstore.New(memstore.Options{}), entitlement.Options{
+		Clock: entitlementtest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))})
+	require.NoError(t, err)
+	admin := entitlement.UserActor("a0000000-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+
+	_, err = m.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: ""})
+	require.ErrorIs(t, err, entitlement.ErrInvalid)
+	var ie *entitlement.InvalidError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, 1, strings.Count(err.Error(), ie.Reason), "the reason once: %v", err)
+
+	huge := strings.Repeat("x", 1<<20)
+	_, err = m.Execute(ctx, admin, entitlement.DeleteCatalog{CatalogID: huge})
+	require.Error(t, err)
+	require.Less(t, len(err.Error()), 1200, "a 1 MB id gives a short error")
+	require.Contains(t, err.Error(), "bytes)")
+}
