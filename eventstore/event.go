@@ -19,6 +19,20 @@ type Position uint64
 // stream has no events.
 type Version uint64
 
+// MaxPosition is the largest position, and the largest stream version, a
+// log holds: backends keep them as signed 64-bit integers. A read after a
+// larger one is refused with ErrInvalid.
+const MaxPosition = 1<<63 - 1
+
+// CheckReadAfter refuses a read after a position or version beyond
+// MaxPosition, for backends to call before reading.
+func CheckReadAfter[T Position | Version](after T) error {
+	if uint64(after) > MaxPosition {
+		return invalidf("read after %d: positions and versions end at %d", uint64(after), uint64(MaxPosition))
+	}
+	return nil
+}
+
 // StreamID names a stream, one per domain object, such as
 // "accessPackage/0b9e…".
 type StreamID string

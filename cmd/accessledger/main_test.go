@@ -145,6 +145,7 @@ func TestUsageErrors(t *testing.T) {
 		{"verify", "--db"},
 		{"verify", "--bogus"},
 		{"events", "--db", "x.db", "--from", "0"},
+		{"events", "--db", "x.db", "--from", "18446744073709551615"},
 		{"demo", "extra"},
 	} {
 		code, _, errOut := runCLI(t, args...)

@@ -134,6 +134,10 @@ func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events .
 // log: events appended while iterating are included up to the point reached.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
+		if err := eventstore.CheckReadAfter(after); err != nil {
+			yield(eventstore.Event{}, err)
+			return
+		}
 		for i := int(after); ; i++ {
 			if err := ctx.Err(); err != nil {
 				yield(eventstore.Event{}, err)
@@ -160,6 +164,10 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq
 // ReadStream implements eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, after eventstore.Version) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
+		if err := eventstore.CheckReadAfter(after); err != nil {
+			yield(eventstore.Event{}, err)
+			return
+		}
 		for v := int(after); ; v++ {
 			if err := ctx.Err(); err != nil {
 				yield(eventstore.Event{}, err)

@@ -285,12 +285,23 @@ func (s *Store) Head(ctx context.Context) (eventstore.Head, error) {
 // of the log: events appended while iterating are included up to the point
 // reached.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	if err := eventstore.CheckReadAfter(after); err != nil {
+		return failed(err)
+	}
 	return s.pages(ctx, queryAll, queryAllAfter, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
 }
 
 // ReadStream implements eventstore.Store, paging like ReadAll.
 func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, after eventstore.Version) iter.Seq2[eventstore.Event, error] {
+	if err := eventstore.CheckReadAfter(after); err != nil {
+		return failed(err)
+	}
 	return s.pages(ctx, queryStream, queryStreamAfter, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
+}
+
+// failed is a read that yields only err.
+func failed(err error) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) { yield(eventstore.Event{}, err) }
 }
 
 // readAhead is how many pages ReadAll and ReadStream read concurrently,

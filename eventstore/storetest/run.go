@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -38,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Conditions", func(t *testing.T) { testConditions(t, h) })
 	t.Run("EmptyAppend", func(t *testing.T) { testEmptyAppend(t, h) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, h) })
+	t.Run("Bounds", func(t *testing.T) { testBounds(t, h) })
 	t.Run("Normalised", func(t *testing.T) { testNormalised(t, h) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
@@ -330,6 +332,37 @@ func testEmptyAppend(t *testing.T, h Harness) {
 	f.requireUnchanged(before, "empty appends")
 	r := f.append(eventstore.AtHead(2), events("empty/s", newCmd("empty"), 1)...)
 	require.Equal(t, eventstore.Position(3), r.Events[0].Position)
+}
+
+// testBounds: a read after a position or version beyond MaxPosition is
+// refused with ErrInvalid (not the whole log, not a panic), and the store
+// still works and closes afterwards.
+func testBounds(t *testing.T, h Harness) {
+	f := open(t, h)
+	f.seed(2, "bounds/s")
+	for _, after := range []uint64{eventstore.MaxPosition + 1, math.MaxUint64} {
+		var got []eventstore.Event
+		var err error
+		for e, rerr := range f.s.ReadAll(f.ctx, eventstore.Position(after)) {
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			got = append(got, e)
+		}
+		require.ErrorIs(t, err, eventstore.ErrInvalid, "ReadAll after %d", after)
+		require.Empty(t, got)
+		err = nil
+		for _, rerr := range f.s.ReadStream(f.ctx, "bounds/s", eventstore.Version(after)) {
+			if rerr != nil {
+				err = rerr
+				break
+			}
+		}
+		require.ErrorIs(t, err, eventstore.ErrInvalid, "ReadStream after %d", after)
+	}
+	assert.Len(t, f.readAll(0), 2, "the store still reads")
+	assert.Empty(t, f.readAll(eventstore.MaxPosition), "after the largest position: nothing")
 }
 
 // testInvalid: malformed appends fail with ErrInvalid and write nothing,
