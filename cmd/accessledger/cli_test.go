@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -163,4 +165,49 @@ func TestBuiltBinary(t *testing.T) {
 	_, err = usage.CombinedOutput()
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 2, exit.ExitCode())
+}
+
+// TestReadersDoNotWrite runs the reading commands on a log nobody has
+// open, made read-only, and on another program's database: the log is
+// read and left byte for byte as it was with nothing created beside it,
+// and the other database is refused with exit 1 and left alone.
+func TestReadersDoNotWrite(t *testing.T) {
+	src := demoLog(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "ledger.db")
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(db, data, 0o444))
+	require.NoError(t, os.Chmod(dir, 0o555))
+	defer os.Chmod(dir, 0o755)
+	sum := sha256.Sum256(data)
+
+	code, out, errOut := runCLI(t, "verify", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "ok: head position")
+	code, _, errOut = runCLI(t, "events", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	after, err := os.ReadFile(db)
+	require.NoError(t, err)
+	assert.Equal(t, sum, sha256.Sum256(after), "the log is unchanged")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no -wal or -shm file beside it")
+
+	other := filepath.Join(t.TempDir(), "other.db")
+	sqldb, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = sqldb.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+	require.NoError(t, err)
+	require.NoError(t, sqldb.Close())
+	before, err := os.ReadFile(other)
+	require.NoError(t, err)
+	for _, cmd := range []string{"verify", "events"} {
+		code, _, errOut := runCLI(t, cmd, "--db", other)
+		assert.Equal(t, 1, code, cmd)
+		assert.Contains(t, errOut, "is not an accessledger log", cmd)
+	}
+	unchanged, err := os.ReadFile(other)
+	require.NoError(t, err)
+	assert.Equal(t, before, unchanged, "another program's database is left alone")
 }

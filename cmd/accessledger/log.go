@@ -13,12 +13,13 @@ import (
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 )
 
-// openExisting opens the log at path, refusing to create a new one.
+// openExisting opens the log at path for reading only: it must exist and
+// be an accessledger log, and nothing is written to it or beside it.
 func openExisting(path string) (*sqlitestore.Store, error) {
 	return openExistingWith(path, sqlitestore.Options{})
 }
 
-// openExistingWith opens the log at path, which must exist, with opts.
+// openExistingWith is openExisting with opts.
 func openExistingWith(path string, opts sqlitestore.Options) (*sqlitestore.Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: --db is required", errUsage)
@@ -29,7 +30,11 @@ func openExistingWith(path string, opts sqlitestore.Options) (*sqlitestore.Store
 		}
 		return nil, err
 	}
-	return sqlitestore.Open(path, opts)
+	s, err := sqlitestore.OpenReadOnly(path, opts)
+	if errors.Is(err, sqlitestore.ErrNotLog) {
+		return nil, fmt.Errorf("%s is not an accessledger log (%w)", path, err)
+	}
+	return s, err
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -52,6 +52,9 @@ func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events .
 	if err := ctx.Err(); err != nil {
 		return done(err)
 	}
+	if s.readOnly {
+		return done(ErrReadOnly)
+	}
 	if err := cond.Validate(); err != nil {
 		return done(err)
 	}

@@ -89,8 +89,9 @@ type Store struct {
 	path     string // "" when opened with OpenDB
 	pageSize int64
 	read     *sql.DB
-	db       *sqlitex.DB // nil when opened with OpenDB
-	w        *writer
+	db       *sqlitex.DB // nil when opened with OpenDB or OpenReadOnly
+	w        *writer     // nil when opened with OpenReadOnly
+	readOnly bool        // opened with OpenReadOnly: read is the store's own
 
 	closed atomic.Bool
 
@@ -153,6 +154,67 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.db, s.path = db, path
+	return s, nil
+}
+
+// sqliteNotADB is SQLite's result code for a file that is not a database.
+const sqliteNotADB = 26
+
+// ErrReadOnly is returned by Append on a store opened with OpenReadOnly.
+var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
+
+// ErrNotLog matches the error of OpenReadOnly on a file that is not an
+// accessledger log: another program's database, or not a database at all.
+var ErrNotLog = errors.New("sqlitestore: not an accessledger event log")
+
+// OpenReadOnly opens the existing event log at path for reading only. It
+// writes nothing to the file or beside it: it does not migrate the schema,
+// switch the journal mode or create the file, and it refuses a file that is
+// not an accessledger log (ErrNotLog) or whose schema is newer than this
+// version knows. A log that no process has open is read as an immutable
+// file, so that it can be read from a read-only file system and no -wal or
+// -shm file is created; a log that a writer holds open is read through its
+// WAL. Append returns ErrReadOnly.
+func OpenReadOnly(path string, opts Options) (*Store, error) {
+	ctx := context.Background()
+	read, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{BusyTimeout: opts.BusyTimeout, ReadConns: opts.ReadConns,
+		MmapSize: max(opts.MmapSize, 0)})
+	if coded := (interface{ Code() int })(nil); errors.As(err, &coded) && coded.Code() == sqliteNotADB {
+		return nil, fmt.Errorf("%w: %s is not a SQLite database", ErrNotLog, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	fail := func(err error) (*Store, error) {
+		read.Close()
+		return nil, err
+	}
+	var tables int
+	if err := read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table'
+		AND name IN ('events', 'commands', 'schema_migrations')`).Scan(&tables); err != nil {
+		return fail(fmt.Errorf("%w: %s: %v", ErrNotLog, path, err))
+	}
+	if tables != 3 {
+		return fail(fmt.Errorf("%w: %s has no events, commands and schema_migrations tables", ErrNotLog, path))
+	}
+	ms, err := sqlitex.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return fail(fmt.Errorf("sqlitestore: %w", err))
+	}
+	var version int
+	if err := read.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&version); err != nil {
+		return fail(fmt.Errorf("%w: %s: %v", ErrNotLog, path, err))
+	}
+	if version > len(ms) {
+		return fail(fmt.Errorf("sqlitestore: %s has schema version %d; this version of accessledger knows %d", path, version, len(ms)))
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 512
+	}
+	s := &Store{opts: opts, path: path, pageSize: int64(opts.PageSize), read: read, readOnly: true, maxGather: maxGather}
+	if s.qHead, err = read.PrepareContext(ctx, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"); err != nil {
+		return fail(fmt.Errorf("sqlitestore: prepare: %w", err))
+	}
 	return s, nil
 }
 
@@ -449,9 +511,15 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	err := errors.Join(s.closeStmts(), s.w.close())
+	err := s.closeStmts()
+	if s.w != nil {
+		err = errors.Join(err, s.w.close())
+	}
 	if s.db != nil {
 		err = errors.Join(err, s.db.Close())
+	}
+	if s.readOnly {
+		err = errors.Join(err, s.read.Close())
 	}
 	if err != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err)

@@ -15,7 +15,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -141,6 +143,43 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlitex: open %s for reading: %w", path, err)
 	}
 	return &DB{Write: w, Read: r}, nil
+}
+
+// OpenReadOnly opens the existing SQLite database at path for reading
+// only: mode=ro, query_only, no change to its journal mode, and nothing
+// created. A database that no process has open in WAL mode (no -wal file
+// beside it) is opened immutable, so that SQLite neither locks it nor
+// creates -wal and -shm files beside it, and a file the user may not write
+// can be read; one that a writer holds open is read through its WAL as
+// usual, which needs its -shm file.
+func OpenReadOnly(ctx context.Context, path string, opts Options) (*sql.DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlitex: open %q: need the path of a database file", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	_, werr := os.Stat(path + "-wal")
+	dsn := DSN(path, opts, true) + "&mode=ro"
+	if errors.Is(werr, fs.ErrNotExist) {
+		dsn += "&immutable=1"
+	}
+	r, err := sql.Open(DriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
+	}
+	return r, nil
 }
 
 // Close closes both pools.

@@ -1,0 +1,117 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+)
+
+func fileSum(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return sha256.Sum256(b)
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestOpenReadOnly reads a closed log without writing a byte to it or
+// beside it, even from a file and folder it may not write.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.db")
+	w, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	for i := range 5 {
+		_, err := w.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "happened",
+			Payload: []byte(`{"n":1}`), Metadata: eventstore.Metadata{CommandID: string(rune('a' + i))}})
+		require.NoError(t, err)
+	}
+	want, err := w.Head(ctx)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	sum, names := fileSum(t, path), dirNames(t, dir)
+	require.NoError(t, os.Chmod(path, 0o444))
+	require.NoError(t, os.Chmod(dir, 0o555))
+	defer os.Chmod(dir, 0o755)
+
+	r, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	head, err := eventstore.Verify(ctx, r.ReadAll(ctx, 0))
+	require.NoError(t, err)
+	require.Equal(t, want, head)
+	got, err := r.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	_, err = r.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "x", Metadata: eventstore.Metadata{CommandID: "z"}})
+	require.ErrorIs(t, err, sqlitestore.ErrReadOnly)
+	require.NoError(t, r.Close())
+
+	require.Equal(t, sum, fileSum(t, path), "the file is unchanged")
+	require.Equal(t, names, dirNames(t, dir), "no -wal or -shm file left beside it")
+}
+
+// TestOpenReadOnlyRefusesOtherFiles opens another program's database, an
+// empty file and a file that is not a database: each is refused with
+// ErrNotLog and left as it was.
+func TestOpenReadOnlyRefusesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.db")
+	db, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	text := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
+
+	for _, path := range []string{other, empty, text} {
+		sum := fileSum(t, path)
+		_, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+		require.ErrorIs(t, err, sqlitestore.ErrNotLog, path)
+		require.Equal(t, sum, fileSum(t, path), "%s is unchanged", path)
+	}
+	_, err = sqlitestore.OpenReadOnly(filepath.Join(dir, "missing.db"), sqlitestore.Options{})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.NoFileExists(t, filepath.Join(dir, "missing.db"), "nothing is created")
+}
+
+// TestOpenReadOnlyBesideAWriter reads a log a writer holds open, through
+// its WAL, and sees what the writer appended.
+func TestOpenReadOnlyBesideAWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	w, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer w.Close()
+	_, err = w.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "happened", Metadata: eventstore.Metadata{CommandID: "a"}})
+	require.NoError(t, err)
+	r, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = w.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "happened", Metadata: eventstore.Metadata{CommandID: "b"}})
+	require.NoError(t, err)
+	head, err := r.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, eventstore.Position(2), head.Position)
+}
