@@ -526,31 +526,17 @@ func (c *eventChain) check(m Manifest) error {
 // checkLog checks that the live log still holds the archive's start and
 // head at their positions.
 func checkLog(ctx context.Context, log Log, m Manifest) error {
-	for _, p := range []struct {
-		what  string
-		point ChainPoint
-	}{{"start", m.Start}, {"head", m.Head}} {
-		if p.point.Position == 0 {
-			continue
+	for _, point := range []ChainPoint{m.Start, m.Head} {
+		hash, err := eventstore.ParseHash(point.Hash)
+		if err != nil {
+			return &ArchiveError{File: ManifestFile, Reason: fmt.Sprintf("hash %q: %v", point.Hash, err)}
 		}
-		pos := eventstore.Position(p.point.Position)
-		fail := func(format string, args ...any) error {
-			return &ArchiveError{Position: pos, Reason: "the log " + fmt.Sprintf(format, args...)}
+		err = eventstore.CheckHead(ctx, log.ReadAll, eventstore.Head{Position: eventstore.Position(point.Position), Hash: hash})
+		if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
+			return &ArchiveError{Position: ce.Position, Reason: "the live log does not hold the archive's event: " + ce.Reason}
 		}
-		held := false
-		for e, err := range log.ReadAll(ctx, pos-1) {
-			if err != nil {
-				return fmt.Errorf("report: read the log: %w", err)
-			}
-			if e.Position != pos || e.Hash.String() != p.point.Hash {
-				return fail("holds hash %s at the archive's %s position, not %s: it was rewritten since the archive was made",
-					e.Hash, p.what, p.point.Hash)
-			}
-			held = true
-			break
-		}
-		if !held {
-			return fail("ends before the archive's %s position: it was truncated since the archive was made", p.what)
+		if err != nil {
+			return fmt.Errorf("report: read the log: %w", err)
 		}
 	}
 	return nil

@@ -306,7 +306,7 @@ func TestArchiveAgainstAChangedLog(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, db.Close())
 
-			log, err := sqlitestore.Open(path, sqlitestore.Options{})
+			log, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
 			require.NoError(t, err)
 			defer log.Close()
 			_, err = report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: log})

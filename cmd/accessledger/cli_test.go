@@ -211,3 +211,41 @@ func TestReadersDoNotWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, unchanged, "another program's database is left alone")
 }
+
+// TestVerifyCatchesTruncation cuts the last events off a log behind the
+// store: the chain of what is left verifies, but verify sees the cut in
+// the commands table, and against a head kept outside the log, signed.
+func TestVerifyCatchesTruncation(t *testing.T) {
+	db := demoLog(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "signer")
+	code, _, errOut := runCLI(t, "keygen", "--out", key)
+	require.Equal(t, 0, code, errOut)
+	code, plain, errOut := runCLI(t, "head", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	code, signed, errOut := runCLI(t, "head", "--db", db, "--sign-key", key+".key")
+	require.Equal(t, 0, code, errOut)
+	plain, signed = strings.TrimSpace(plain), strings.TrimSpace(signed)
+	assert.True(t, strings.HasPrefix(signed, plain+":"), "the signed head is the head, the time and the signature")
+
+	code, out, errOut := runCLI(t, "verify", "--db", db, "--expect-head", signed, "--public-key", key+".pub")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "still holds the expected head")
+	code, _, _ = runCLI(t, "verify", "--db", db, "--expect-head", signed)
+	assert.Equal(t, 2, code, "a signed head needs the public key")
+	last := "0"
+	if strings.HasSuffix(signed, "0") {
+		last = "1"
+	}
+	forged := signed[:len(signed)-1] + last // one hex digit of the signature changed
+	code, _, _ = runCLI(t, "verify", "--db", db, "--expect-head", forged, "--public-key", key+".pub")
+	assert.Equal(t, 1, code, "a signature that does not verify")
+
+	tamper(t, db, `DELETE FROM events WHERE position = (SELECT max(position) FROM events)`)
+	code, out, _ = runCLI(t, "verify", "--db", db)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "truncated")
+	code, out, _ = runCLI(t, "verify", "--db", db, "--expect-head", plain)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "truncated")
+}

@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
@@ -38,25 +40,110 @@ func openExistingWith(path string, opts sqlitestore.Options) (*sqlitestore.Store
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("verify", "verify --db FILE", stderr)
+	fs := newFlagSet("verify", "verify --db FILE [--expect-head POSITION:HASH | --expect-head SIGNED --public-key FILE]", stderr)
 	db := fs.String("db", "", "the event log (SQLite file)")
+	expect := fs.String("expect-head", "", "a head recorded earlier, outside the log (POSITION:HASH, or a signed head as accessledger head --sign-key prints it): the log must still hold it")
+	pubKey := fs.String("public-key", "", "with a signed --expect-head: the signer's Ed25519 public key (PEM, or 64 hex digits)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var want *eventstore.Head
+	if *expect != "" {
+		h, err := expectedHead(*expect, *pubKey)
+		if err != nil {
+			return err
+		}
+		want = &h
 	}
 	store, err := openExisting(*db)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
-	if err != nil {
-		var ce *eventstore.ChainError
-		if errors.As(err, &ce) {
+	broken := func(err error) error {
+		if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
 			fmt.Fprintf(stdout, "broken at position %d: %s\n", ce.Position, ce.Reason)
 		}
 		return err
 	}
+	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
+	if err != nil {
+		return broken(err)
+	}
+	// The chain cannot see its own end cut off; what the log records of
+	// its appends, and a head kept elsewhere, can.
+	if err := store.CrossCheck(ctx); err != nil {
+		return broken(err)
+	}
+	if want != nil {
+		if err := eventstore.CheckHead(ctx, store.ReadAll, *want); err != nil {
+			return broken(err)
+		}
+	}
 	fmt.Fprintf(stdout, "ok: head position %d hash %s\n", head.Position, head.Hash)
+	if want != nil {
+		fmt.Fprintf(stdout, "ok: the log still holds the expected head, position %d hash %s\n", want.Position, want.Hash)
+	}
+	return nil
+}
+
+// expectedHead reads --expect-head: POSITION:HASH, or a signed head whose
+// signature is checked with the public key.
+func expectedHead(text, pubKey string) (eventstore.Head, error) {
+	if h, err := eventstore.ParseHead(text); err == nil {
+		if pubKey != "" {
+			return h, fmt.Errorf("%w: --public-key checks a signed head, and %q is not signed", errUsage, text)
+		}
+		return h, nil
+	}
+	signed, err := eventstore.ParseSignedHead(text)
+	if err != nil {
+		return eventstore.Head{}, fmt.Errorf("%w: --expect-head: %v", errUsage, err)
+	}
+	if pubKey == "" {
+		return eventstore.Head{}, fmt.Errorf("%w: a signed --expect-head needs --public-key to check its signature", errUsage)
+	}
+	pub, err := readPublicKey(pubKey)
+	if err != nil {
+		return eventstore.Head{}, err
+	}
+	if err := signed.Verify(pub); err != nil {
+		return eventstore.Head{}, err
+	}
+	return signed.Head, nil
+}
+
+// runHead prints the log's head, signed if a key is given: a checkpoint to
+// keep outside the log and check it against later (verify --expect-head).
+func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("head", "head --db FILE [--sign-key FILE]", stderr)
+	db := fs.String("db", "", "the event log (SQLite file)")
+	signKey := fs.String("sign-key", "", "sign the head and the time with this Ed25519 private key (PEM, as keygen writes it)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var key ed25519.PrivateKey
+	if *signKey != "" {
+		k, err := readPrivateKey(*signKey)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	store, err := openExisting(*db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	head, err := store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if key == nil {
+		fmt.Fprintf(stdout, "%d:%s\n", head.Position, head.Hash)
+		return nil
+	}
+	fmt.Fprintln(stdout, eventstore.SignHead(key, head, time.Now()).String())
 	return nil
 }
 

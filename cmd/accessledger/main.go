@@ -10,6 +10,7 @@
 //	demo            play the seed scenarios, write every report and a signed archive, and verify them
 //	verify          check a log's hash chain and print its head
 //	events          print a log's events as NDJSON
+//	head            print a log's head, signed if you like, to keep outside the log
 //	replay          rebuild a log's projection (or catch it up)
 //	report          write a report: CSV, JSON or HTML
 //	why             explain why a user held a resource role, checked against the log
@@ -48,6 +49,7 @@ var commands = []command{
 	{"demo", "play the seed scenarios, write every report and a signed archive, and verify them", runDemo},
 	{"verify", "check a log's hash chain and print its head", runVerify},
 	{"events", "print a log's events as NDJSON", runEvents},
+	{"head", "print a log's head, signed if you like, to keep outside the log", runHead},
 	{"replay", "rebuild a log's projection (or catch it up)", runReplay},
 	{"report", "write a report: CSV, JSON or HTML", runReport},
 	{"why", "explain why a user held a resource role, checked against the log", runWhy},

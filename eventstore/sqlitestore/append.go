@@ -358,6 +358,10 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 			if err != nil {
 				return wholeBatch, fmt.Errorf("read events of command %q: %w", p.cmd, err)
 			}
+			if err := commandHolds(p.cmd, eventstore.Position(r[0]), eventstore.Position(r[1]), evs); err != nil {
+				p.err = err // a damaged log: never answer "duplicate" with events it lost
+				continue
+			}
 			p.res = eventstore.AppendResult{Events: evs, Duplicate: true}
 			continue
 		}

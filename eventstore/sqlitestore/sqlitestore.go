@@ -157,6 +157,71 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// commandHolds checks that the events the commands table names for a
+// command, first..last, are in the log with that command id.
+func commandHolds(cmd string, first, last eventstore.Position, evs []eventstore.Event) error {
+	if uint64(len(evs)) != uint64(last-first)+1 {
+		return &eventstore.ChainError{Position: first + eventstore.Position(len(evs)), Reason: fmt.Sprintf(
+			"command %q wrote positions %d to %d, and the log holds %d of them: it was truncated", cmd, first, last, len(evs))}
+	}
+	for _, e := range evs {
+		if e.Metadata.CommandID != cmd {
+			return &eventstore.ChainError{Position: e.Position, Reason: fmt.Sprintf(
+				"command %q wrote position %d, which now holds command %q's event: the log was rewritten", cmd, e.Position, e.Metadata.CommandID)}
+		}
+	}
+	return nil
+}
+
+// checkEnd checks that the log ends where the commands table says the
+// last append ended: a log whose end was cut off behind the store fails
+// with a *eventstore.ChainError.
+func checkEnd(ctx context.Context, q sqlitex.Querier) error {
+	var head, recorded int64
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(position), 0) FROM events),
+		(SELECT coalesce(max(last_position), 0) FROM commands)`).Scan(&head, &recorded); err != nil {
+		return fmt.Errorf("read the ends of the log: %w", err)
+	}
+	if recorded > head {
+		return &eventstore.ChainError{Position: eventstore.Position(head + 1), Reason: fmt.Sprintf(
+			"the commands table records appends up to position %d, and the log ends at %d: it was truncated", recorded, head)}
+	}
+	return nil
+}
+
+// CrossCheck checks what the log holds besides the hash chain, which
+// eventstore.Verify checks: that the commands table, which records the
+// positions every append wrote, agrees with the events. Deleting the last
+// events leaves the chain intact but their commands' rows behind;
+// inserting events leaves them without one. It returns a
+// *eventstore.ChainError naming the first position that disagrees.
+func (s *Store) CrossCheck(ctx context.Context) error {
+	if err := checkEnd(ctx, s.read); err != nil {
+		return err
+	}
+	var pos int64
+	err := s.read.QueryRowContext(ctx, `SELECT e.position FROM events e LEFT JOIN commands c ON c.command_id = e.command_id
+		WHERE c.command_id IS NULL OR e.position NOT BETWEEN c.first_position AND c.last_position
+		ORDER BY e.position LIMIT 1`).Scan(&pos)
+	switch {
+	case err == nil:
+		return &eventstore.ChainError{Position: eventstore.Position(pos), Reason: "the event is not where the commands table records its append: it was inserted or moved behind the store"}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlitestore: cross-check: %w", err)
+	}
+	err = s.read.QueryRowContext(ctx, `SELECT c.first_position FROM commands c
+		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.position = c.first_position AND e.command_id = c.command_id)
+		   OR NOT EXISTS (SELECT 1 FROM events e WHERE e.position = c.last_position AND e.command_id = c.command_id)
+		ORDER BY c.first_position LIMIT 1`).Scan(&pos)
+	switch {
+	case err == nil:
+		return &eventstore.ChainError{Position: eventstore.Position(pos), Reason: "the commands table records an append whose events are not there"}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlitestore: cross-check: %w", err)
+	}
+	return nil
+}
+
 // sqliteNotADB is SQLite's result code for a file that is not a database.
 const sqliteNotADB = 26
 
@@ -289,6 +354,11 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	}
 	if _, err := sqlitex.Migrate(ctx, conn, ms, opts.Now); err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	// A log whose last events were deleted behind the store would hand
+	// their positions out again: refuse to write to it.
+	if err := checkEnd(ctx, conn); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
 	}
 	w, err := newWriter(ctx, conn)
 	if err != nil {
