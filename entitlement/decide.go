@@ -118,15 +118,13 @@ func notFound(op, subject string) error {
 	return fail(op, ErrNotFound, subject, "does not exist")
 }
 
-// checkDisplayName validates a required display name.
+// checkDisplayName validates a required display name: present, and text
+// a display name may hold (see checkText).
 func checkDisplayName(op, field, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
+	if strings.TrimSpace(name) == "" {
 		return invalid(op, field, "is required")
-	case len(name) > 256:
-		return invalid(op, field, "is longer than 256 characters")
 	}
-	return nil
+	return checkString(op, field, name)
 }
 
 // checkID validates an object id: a GUID.

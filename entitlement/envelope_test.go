@@ -76,9 +76,53 @@ func TestErrorsSayItOnce(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	require.Equal(t, 1, strings.Count(err.Error(), ie.Reason), "the reason once: %v", err)
 
+	long := strings.Repeat("x", 3000)
+	_, err = m.Execute(ctx, admin, entitlement.DeleteCatalog{CatalogID: long})
+	require.ErrorIs(t, err, entitlement.ErrNotFound)
+	require.Less(t, len(err.Error()), 600, "a long id is quoted shortened")
+	require.Contains(t, err.Error(), "(3008 bytes)")
+
 	huge := strings.Repeat("x", 1<<20)
 	_, err = m.Execute(ctx, admin, entitlement.DeleteCatalog{CatalogID: huge})
-	require.Error(t, err)
-	require.Less(t, len(err.Error()), 1200, "a 1 MB id gives a short error")
-	require.Contains(t, err.Error(), "bytes)")
+	require.ErrorIs(t, err, entitlement.ErrInvalid, "a 1 MB id is refused")
+	require.Less(t, len(err.Error()), 200, "with a short error")
+}
+
+// TestTextRefused checks the strings of commands: invalid UTF-8, control
+// characters and overlong values are refused with the field named, and
+// nothing is appended.
+func TestTextRefused(t *testing.T) {
+	ctx := context.Background()
+	log := memstore.New(memstore.Options{})
+	m, err := entitlement.NewManager(ctx, log, entitlement.Options{
+		Clock: entitlementtest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))})
+	require.NoError(t, err)
+	admin := entitlement.UserActor("a0000000-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	head, err := log.Head(ctx)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		cmd   entitlement.Command
+		field string
+	}{
+		{entitlement.CreateCatalog{DisplayName: "Sales\x00"}, "displayName"},
+		{entitlement.CreateCatalog{DisplayName: "Sales\nteam"}, "displayName"},
+		{entitlement.CreateCatalog{DisplayName: "Sales \xff"}, "displayName"},
+		{entitlement.CreateCatalog{DisplayName: strings.Repeat("é", entitlement.MaxDisplayNameLength+1)}, "displayName"},
+		{entitlement.CreateCatalog{DisplayName: "Sales", Description: "a\x1bb"}, "description"},
+		{entitlement.CreateCatalog{DisplayName: "Sales", Description: strings.Repeat("d", entitlement.MaxTextLength+1)}, "description"},
+		{entitlement.PutUser{User: entitlement.User{ID: "u1", DisplayName: "Eve\u0085"}}, "user.displayName"},
+	} {
+		_, err := m.Execute(ctx, admin, tc.cmd)
+		require.ErrorIs(t, err, entitlement.ErrInvalid, "%T", tc.cmd)
+		var ie *entitlement.InvalidError
+		require.ErrorAs(t, err, &ie)
+		require.Equal(t, tc.field, ie.Field, "%v", err)
+	}
+	after, err := log.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, head, after, "nothing appended")
+
+	_, err = m.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: strings.Repeat("é", entitlement.MaxDisplayNameLength),
+		Description: "line one\nline two\ttabbed"})
+	require.NoError(t, err, "at the limit, and line breaks in a description, are fine")
 }

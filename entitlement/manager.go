@@ -572,6 +572,9 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	if err := checkEnvelope(cmd.commandName(), actor, xo, now); err != nil {
 		return nil, nil, Result{}, err
 	}
+	if err := checkText(cmd.commandName(), cmd); err != nil {
+		return nil, nil, Result{}, err
+	}
 	for _, b := range m.inflight {
 		if b.cmdID == xo.commandID {
 			return nil, b, Result{}, nil
