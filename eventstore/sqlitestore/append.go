@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -25,6 +27,9 @@ type pending struct {
 	// done receives true when this append is to lead the next commit, and
 	// false when its result is ready.
 	done chan bool
+	// answered is set when the result was sent early (by begin, for an
+	// append whose context ended while the leader waited for the lock).
+	answered bool
 }
 
 // Append implements eventstore.Store. It is Enqueue followed by waiting
@@ -92,7 +97,12 @@ func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, 
 	select {
 	case lead := <-p.done:
 		if lead {
-			s.lead()
+			if !s.lead(p) {
+				// The leader's context ended while it waited for another
+				// process's write lock: it wrote nothing, and the rest of
+				// its batch is queued again under a new leader.
+				return eventstore.AppendResult{}, p.err
+			}
 			<-p.done
 		}
 		return p.res, p.err
@@ -138,7 +148,11 @@ func (s *Store) handOn() {
 // lead writes everything queued in one transaction, passes the lead to the
 // first append that queued meanwhile, if any, then hands every append of
 // the transaction its result.
-func (s *Store) lead() {
+//
+// It reports false if own, the leader's append, gave up while waiting for
+// another process's write lock: then nothing was written, the batch's
+// other appends are queued again, and the lead goes to the first of them.
+func (s *Store) lead(own *pending) bool {
 	s.wmu.Lock()
 	s.gather()
 	s.mu.Lock()
@@ -150,15 +164,28 @@ func (s *Store) lead() {
 		s.testHookWriting()
 	}
 	start := time.Now()
+	var requeue []*pending
 	if closed {
 		for _, p := range batch {
 			p.err = eventstore.ErrClosed
 		}
 	} else {
-		s.write(batch)
+		requeue = s.write(batch, own)
 	}
 	took := time.Since(start)
 	s.wmu.Unlock()
+	if requeue != nil {
+		s.mu.Lock()
+		s.queue = append(slices.Clip(requeue), s.queue...)
+		s.handOn()
+		s.mu.Unlock()
+		for _, p := range batch {
+			if p != own && !p.answered && !slices.Contains(requeue, p) {
+				p.done <- false
+			}
+		}
+		return false
+	}
 
 	// Pass the lead on before handing out the results, so that the next
 	// commit starts while this batch's appenders are being woken.
@@ -168,12 +195,15 @@ func (s *Store) lead() {
 	s.handOn()
 	s.mu.Unlock()
 	for _, p := range batch {
-		p.done <- false
+		if !p.answered {
+			p.done <- false
+		}
 	}
 	clear(batch)
 	s.mu.Lock()
 	s.spare = batch[:0]
 	s.mu.Unlock()
+	return true
 }
 
 // maxGather bounds the wait in gather, whatever the commits cost.
@@ -222,7 +252,11 @@ func (s *Store) gather() {
 // write writes batch in one transaction and sets every append's result. An
 // append whose statements fail is taken out with its error and the rest is
 // written again without it.
-func (s *Store) write(batch []*pending) {
+//
+// If own, the leader's append, gives up while write waits for another
+// process's write lock, write stops and returns the appends still to be
+// written (own not among them), having written nothing; otherwise nil.
+func (s *Store) write(batch []*pending, own *pending) []*pending {
 	live := make([]*pending, 0, len(batch))
 	for _, p := range batch {
 		if err := p.ctx.Err(); err != nil {
@@ -233,9 +267,23 @@ func (s *Store) write(batch []*pending) {
 	}
 	m := optimistic
 	for len(live) > 0 {
+		var err error
+		if live, err = s.begin(live, own); err != nil {
+			if errors.Is(err, errLeaderGone) {
+				return slices.DeleteFunc(live, func(p *pending) bool { return p == own })
+			}
+			err = fmt.Errorf("sqlitestore: append: begin: %w", err)
+			for _, p := range live {
+				p.res, p.err = eventstore.AppendResult{}, err
+			}
+			return nil
+		}
+		if len(live) == 0 {
+			return nil
+		}
 		culprit, err := s.tryWrite(live, m)
 		if err == nil {
-			return
+			return nil
 		}
 		if culprit == retry && m < perAppend {
 			m++
@@ -246,10 +294,57 @@ func (s *Store) write(batch []*pending) {
 			for _, p := range live {
 				p.res, p.err = eventstore.AppendResult{}, err
 			}
-			return
+			return nil
 		}
 		live[culprit].res, live[culprit].err = eventstore.AppendResult{}, err
 		live = slices.Delete(live, culprit, culprit+1)
+	}
+	return nil
+}
+
+// errLeaderGone is begin's answer when the leader's own append gave up
+// waiting for the write lock.
+var errLeaderGone = errors.New("the leader's context ended")
+
+// begin starts the write transaction (BEGIN IMMEDIATE) for live. Another
+// connection, another process's above all, may hold the write lock. The
+// store's write connection does not wait for it inside SQLite, where no
+// context reaches; it waits here, in short randomized steps (so that
+// several processes take turns rather than the latest-come waiting
+// longest), up to Options.BusyTimeout. An append whose context ends
+// meanwhile fails with its context's error, having written nothing, and
+// is dropped from the returned live; if it is own, begin returns
+// errLeaderGone.
+func (s *Store) begin(live []*pending, own *pending) ([]*pending, error) {
+	w := s.w
+	deadline := time.Now().Add(s.opts.BusyTimeout)
+	step := 250 * time.Microsecond
+	for {
+		err := w.exec(w.begin)
+		if err == nil {
+			return live, nil
+		}
+		w.cache.drop()
+		if !sqlitex.IsBusy(err) || time.Now().After(deadline) {
+			return live, err
+		}
+		live = slices.DeleteFunc(live, func(p *pending) bool {
+			if err := p.ctx.Err(); err != nil && p != own {
+				p.res, p.err, p.answered = eventstore.AppendResult{}, err, true
+				p.done <- false
+				return true
+			}
+			return false
+		})
+		if own != nil && own.ctx.Err() != nil {
+			own.err = own.ctx.Err()
+			return live, errLeaderGone
+		}
+		if len(live) == 0 {
+			return live, nil
+		}
+		time.Sleep(step/2 + rand.N(step))
+		step = min(2*step, 8*time.Millisecond)
 	}
 }
 
@@ -296,10 +391,6 @@ const (
 func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) {
 	w := s.w
 	w.reset()
-	if err := w.exec(w.begin); err != nil {
-		w.cache.drop()
-		return wholeBatch, fmt.Errorf("begin: %w", err)
-	}
 	defer func() {
 		if err != nil {
 			// Whatever this transaction did is undone, or (failed COMMIT)

@@ -55,7 +55,11 @@ type Options struct {
 	// Synchronous is the durability of a commit. Defaults to SyncFull.
 	Synchronous Synchronous
 	// BusyTimeout is how long the store waits for the write lock when
-	// another process holds it. Defaults to 5 s.
+	// another connection (another process) holds it, and how long opening
+	// waits for one that is setting up the same file. The wait is in short
+	// randomized steps, so that processes take turns, and an append whose
+	// context ends first fails with its context's error, having written
+	// nothing. Defaults to 5 s.
 	BusyTimeout time.Duration
 	// ReadConns is the size of the reader pool of a store opened with Open.
 	// Defaults to max(4, GOMAXPROCS).
@@ -222,6 +226,9 @@ func (s *Store) CrossCheck(ctx context.Context) error {
 	return nil
 }
 
+// defaultBusyTimeout is Options.BusyTimeout's default.
+const defaultBusyTimeout = 5 * time.Second
+
 // sqliteNotADB is SQLite's result code for a file that is not a database.
 const sqliteNotADB = 26
 
@@ -348,6 +355,9 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	if opts.PageSize <= 0 {
 		opts.PageSize = 512
 	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = defaultBusyTimeout
+	}
 	ms, err := sqlitex.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
@@ -358,6 +368,11 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	// A log whose last events were deleted behind the store would hand
 	// their positions out again: refuse to write to it.
 	if err := checkEnd(ctx, conn); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	// From now on appends wait for another connection's write lock in
+	// Store.begin, where their contexts reach, not inside SQLite.
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
 		return nil, fmt.Errorf("sqlitestore: open: %w", err)
 	}
 	w, err := newWriter(ctx, conn)

@@ -359,7 +359,7 @@ func TestGatherWaitsForCompany(t *testing.T) {
 		s.leading, s.company, s.lastCommit = true, company, time.Hour
 		s.mu.Unlock()
 		done := make(chan struct{})
-		go func() { s.lead(); close(done) }()
+		go func() { s.lead(nil); close(done) }()
 		return done
 	}
 	waitFor := func(done chan struct{}, what string) {

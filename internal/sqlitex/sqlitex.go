@@ -125,7 +125,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	// Open the writer first: it creates the file and switches it to WAL,
 	// which read-only connections cannot do.
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingWithin(ctx, w, opts.BusyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
 	}
@@ -137,7 +137,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	if err := r.PingContext(ctx); err != nil {
+	if err := pingWithin(ctx, r, opts.BusyTimeout); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlitex: open %s for reading: %w", path, err)
@@ -180,6 +180,40 @@ func OpenReadOnly(ctx context.Context, path string, opts Options) (*sql.DB, erro
 		return nil, fmt.Errorf("sqlitex: open %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// pingWithin opens db's first connection, trying again while the file is
+// busy, for up to timeout. Setting up a connection (switching a new file to
+// WAL, above all) can meet another process doing the same and fail with
+// SQLITE_BUSY at once, without the busy handler that every later statement
+// waits in.
+func pingWithin(ctx context.Context, db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !IsBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// IsBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED:
+// another connection holds the lock it needed.
+func IsBusy(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	switch coded.Code() & 0xff {
+	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		return true
+	}
+	return false
 }
 
 // Close closes both pools.

@@ -1,0 +1,89 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// TestAppendDeadlineWhileLocked appends while another connection (as
+// another process would) holds the write lock: the append returns soon
+// after its context's deadline, with the context's error or
+// ErrOutcomeUnknown, not after the busy timeout.
+func TestAppendDeadlineWhileLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = s.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "t", Metadata: eventstore.Metadata{CommandID: "c1"}})
+	took := time.Since(began)
+	t.Logf("append under a held lock with a 100 ms deadline: %s, %v", took, err)
+	require.True(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, eventstore.ErrOutcomeUnknown), "%v", err)
+	require.Less(t, took, time.Second, "the deadline is honoured")
+}
+
+// TestLeaderGivesUpWhileLocked: the append that leads a commit gives up
+// waiting for another connection's lock; it fails with its context's
+// error, and the append queued behind it is written by a new leader once
+// the lock is released.
+func TestLeaderGivesUpWhileLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	ev := func(cmd string) eventstore.NewEvent {
+		return eventstore.NewEvent{Stream: "s/1", Type: "t", Metadata: eventstore.Metadata{CommandID: cmd}}
+	}
+	first := s.Enqueue(short, eventstore.AnyCondition, ev("short"))
+	second := s.Enqueue(context.Background(), eventstore.AnyCondition, ev("patient"))
+	firstErr := make(chan error, 1)
+	go func() { _, err := first(short); firstErr <- err }()
+	time.Sleep(20 * time.Millisecond) // the first append leads
+	secondRes := make(chan error, 1)
+	go func() { _, err := second(context.Background()); secondRes <- err }()
+
+	require.ErrorIs(t, <-firstErr, context.DeadlineExceeded)
+	time.Sleep(100 * time.Millisecond)
+	_, err = conn.ExecContext(context.Background(), "ROLLBACK")
+	require.NoError(t, err)
+	require.NoError(t, <-secondRes, "the append behind the leader is written once the lock is free")
+
+	head, err := s.Head(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, eventstore.Position(1), head.Position, "only the patient append is in the log")
+	for e, err := range s.ReadAll(context.Background(), 0) {
+		require.NoError(t, err)
+		require.Equal(t, "patient", e.Metadata.CommandID)
+	}
+}
