@@ -13,6 +13,21 @@ import (
 	"github.com/accessledger/accessledger/eventstore"
 )
 
+// holdWriteLock takes the log's write lock on a connection of its own, as
+// another process would, until the test rolls it back or ends.
+func holdWriteLock(t *testing.T, path string) *sql.Conn {
+	t.Helper()
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	return conn
+}
+
 // TestAppendDeadlineWhileLocked appends while another connection (as
 // another process would) holds the write lock: the append returns soon
 // after its context's deadline, with the context's error or
@@ -22,14 +37,7 @@ func TestAppendDeadlineWhileLocked(t *testing.T) {
 	s, err := Open(path, Options{})
 	require.NoError(t, err)
 	defer s.Close()
-	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	require.NoError(t, err)
-	defer other.Close()
-	conn, err := other.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	conn := holdWriteLock(t, path)
 	defer conn.ExecContext(context.Background(), "ROLLBACK")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -51,14 +59,7 @@ func TestLeaderGivesUpWhileLocked(t *testing.T) {
 	s, err := Open(path, Options{})
 	require.NoError(t, err)
 	defer s.Close()
-	other, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	defer other.Close()
-	conn, err := other.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	conn := holdWriteLock(t, path)
 
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
