@@ -126,3 +126,40 @@ func TestTextRefused(t *testing.T) {
 		Description: "line one\nline two\ttabbed"})
 	require.NoError(t, err, "at the limit, and line breaks in a description, are fine")
 }
+
+// TestCommandIDReuse: a command id reused for another command is refused
+// with ErrConflict and appends nothing; the same command again is a
+// repeat; across a restart too.
+func TestCommandIDReuse(t *testing.T) {
+	ctx := context.Background()
+	log := memstore.New(memstore.Options{})
+	clock := entitlementtest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	m, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock})
+	require.NoError(t, err)
+	admin := entitlement.UserActor("a0000000-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	first, err := m.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Payroll"}, entitlement.WithCommandID("create-payroll"))
+	require.NoError(t, err)
+	head, err := log.Head(ctx)
+	require.NoError(t, err)
+
+	for _, mgr := range []*entitlement.Manager{m, func() *entitlement.Manager {
+		restarted, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock})
+		require.NoError(t, err)
+		return restarted
+	}()} {
+		_, err = mgr.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Marketing"}, entitlement.WithCommandID("create-payroll"))
+		require.ErrorIs(t, err, entitlement.ErrConflict)
+		require.Contains(t, err.Error(), "was used at position")
+		_, err = mgr.Execute(ctx, entitlement.UserActor("a0000000-0000-4000-8000-000000000002", entitlement.GlobalAdministrator),
+			entitlement.CreateCatalog{DisplayName: "Payroll"}, entitlement.WithCommandID("create-payroll"))
+		require.ErrorIs(t, err, entitlement.ErrConflict, "another actor is another command")
+		after, err := log.Head(ctx)
+		require.NoError(t, err)
+		require.Equal(t, head, after, "nothing appended")
+
+		again, err := mgr.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Payroll"}, entitlement.WithCommandID("create-payroll"))
+		require.NoError(t, err)
+		require.True(t, again.Duplicate)
+		require.Equal(t, first.ID, again.ID)
+	}
+}

@@ -2,6 +2,9 @@ package entitlement
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -134,6 +137,7 @@ func (m *Manager) Started() StartInfo { return m.started }
 // batch is one command's append, queued and not yet settled.
 type batch struct {
 	cmdID   string
+	digest  string // commandDigest of the command
 	name    string // the command's name, for errors and logs
 	id      string // Result.ID of the decision
 	decided []Event
@@ -320,6 +324,27 @@ var (
 	minInstant = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxInstant = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// commandDigest is what the log records of a command beside its id, so
+// that the id's reuse for another command is refused rather than answered
+// with the first command's result: the command's name, its fields as JSON
+// and the actor, hashed (SHA-256, the first 16 bytes in hex).
+func commandDigest(cmd Command, a Actor) string {
+	h := sha256.New()
+	h.Write([]byte(cmd.commandName() + "\n"))
+	json.NewEncoder(h).Encode(cmd) // a command is plain data: it always encodes
+	json.NewEncoder(h).Encode(a)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// reused is the error of a command id already used for another command.
+func reused(op, commandID string, at eventstore.Position) error {
+	where := "by a command being written"
+	if at > 0 {
+		where = fmt.Sprintf("at position %d", at)
+	}
+	return fail(op, ErrConflict, "command/"+commandID, "the command id was used %s for another command; give each command an id of its own and reuse it only to retry that command", where)
+}
 
 // checkEnvelope checks what an execution puts in its events' metadata,
 // before anything is decided: the log hashes these strings and refuses
@@ -575,12 +600,21 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	if err := checkText(cmd.commandName(), cmd); err != nil {
 		return nil, nil, Result{}, err
 	}
+	digest := commandDigest(cmd, actor)
 	for _, b := range m.inflight {
 		if b.cmdID == xo.commandID {
+			if b.digest != digest {
+				return nil, nil, Result{}, reused(cmd.commandName(), xo.commandID, 0)
+			}
 			return nil, b, Result{}, nil
 		}
 	}
 	if prev, ok, err := m.previous(ctx, xo.commandID); ok || err != nil {
+		if err == nil {
+			if d := prev[0].Metadata.CommandDigest; d != "" && d != digest {
+				return nil, nil, Result{}, reused(cmd.commandName(), xo.commandID, prev[0].Position)
+			}
+		}
 		r := Result{Events: prev, Duplicate: true, CommandID: xo.commandID}
 		if err == nil {
 			if de, derr := DecodeEvent(prev[0]); derr == nil {
@@ -599,6 +633,7 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	md := eventstore.Metadata{
 		ActorID: actor.ID, ActorKind: string(actor.Kind), OnBehalfOf: actor.OnBehalfOf,
 		CorrelationID: xo.correlationID, CausationID: xo.causationID, CommandID: xo.commandID,
+		CommandDigest: digest,
 	}
 	nes := make([]eventstore.NewEvent, len(d.events))
 	for i, e := range d.events {
@@ -617,7 +652,7 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 		}
 	}
 	b := &batch{
-		cmdID: xo.commandID, name: cmd.commandName(), id: d.id, decided: d.events, n: len(nes),
+		cmdID: xo.commandID, digest: digest, name: cmd.commandName(), id: d.id, decided: d.events, n: len(nes),
 		first: m.specHead + 1, lastID: nes[len(nes)-1].ID, state: next.snapshot(), settled: make(chan struct{}),
 	}
 	cond := eventstore.AtHeadEvent(m.specHead, m.specID)

@@ -53,13 +53,14 @@ func TestSnapshotPlusTail(t *testing.T) {
 	require.Equal(t, int(w.head().Position), full.Started().Replayed)
 	requireSameState(t, full.State(), m.State())
 
-	// Command ids from before the snapshot are still known: repeating one
-	// appends nothing.
-	res, err := m.Execute(w.ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+	// Command ids from before the snapshot are still known: reusing one
+	// for another command is refused, naming where it was used, and
+	// repeating a command appends nothing.
+	_, err = m.Execute(w.ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
 		AccessPackageID: w.id["P1"], AssignmentPolicyID: w.id["PolA"]}, WithCommandID("acmd-1"))
-	require.NoError(t, err)
-	require.True(t, res.Duplicate, "a command from before the snapshot is a repeat")
-	res, err = m.Execute(w.ctx, w.actors["GA"], CreateCatalog{DisplayName: "Tail"}, WithCommandID(repeat.CommandID))
+	require.ErrorIs(t, err, ErrConflict)
+	require.Contains(t, err.Error(), "was used at position")
+	res, err := m.Execute(w.ctx, w.actors["GA"], CreateCatalog{DisplayName: "Tail"}, WithCommandID(repeat.CommandID))
 	require.NoError(t, err)
 	require.True(t, res.Duplicate)
 	require.Equal(t, repeat.ID, res.ID)

@@ -40,8 +40,8 @@ func CanonicalBytes(e *Event) []byte {
 // without escapes, so that building the bytes does not regrow the buffer.
 func envelopeSize(e *Event) int {
 	m := &e.Metadata
-	return 330 + len(e.Payload) + len(e.Stream) + len(e.Type) + len(m.ActorID) + len(m.ActorKind) +
-		len(m.OnBehalfOf) + len(m.CorrelationID) + len(m.CausationID) + len(m.CommandID)
+	return 350 + len(e.Payload) + len(e.Stream) + len(e.Type) + len(m.ActorID) + len(m.ActorKind) +
+		len(m.OnBehalfOf) + len(m.CorrelationID) + len(m.CausationID) + len(m.CommandID) + len(m.CommandDigest)
 }
 
 // appendEnvelope writes e's envelope as canonical JSON. With hashes, it also
@@ -62,6 +62,10 @@ func appendEnvelope(b []byte, e *Event, hashes bool) []byte {
 	b = canonjson.AppendString(b, e.Metadata.ActorKind)
 	b = append(b, `,"causationId":`...)
 	b = canonjson.AppendString(b, e.Metadata.CausationID)
+	if e.Metadata.CommandDigest != "" {
+		b = append(b, `,"commandDigest":`...)
+		b = canonjson.AppendString(b, e.Metadata.CommandDigest)
+	}
 	b = append(b, `,"commandId":`...)
 	b = canonjson.AppendString(b, e.Metadata.CommandID)
 	b = append(b, `,"correlationId":`...)
@@ -184,7 +188,7 @@ func Prepare(events []NewEvent, now time.Time, newID func() ulid.ULID) ([]NewEve
 			{"stream", string(e.Stream)}, {"type", e.Type}, {"actorId", e.Metadata.ActorID},
 			{"actorKind", e.Metadata.ActorKind}, {"onBehalfOf", e.Metadata.OnBehalfOf},
 			{"correlationId", e.Metadata.CorrelationID}, {"causationId", e.Metadata.CausationID},
-			{"commandId", e.Metadata.CommandID},
+			{"commandId", e.Metadata.CommandID}, {"commandDigest", e.Metadata.CommandDigest},
 		} {
 			if !utf8.ValidString(f.value) {
 				return nil, "", invalidf("event %d: %s is not valid UTF-8", i, f.name)

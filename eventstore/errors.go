@@ -53,6 +53,38 @@ func (e *ConflictError) Error() string {
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
+// CommandReusedError is the answer to an append whose command id the log
+// already holds for another command (another Metadata.CommandDigest), as
+// payment APIs refuse an idempotency key reused with other parameters. It
+// matches ErrConflict with errors.Is. Nothing is appended.
+type CommandReusedError struct {
+	CommandID string
+	// Position is where the first command's events begin.
+	Position Position
+}
+
+func (e *CommandReusedError) Error() string {
+	return fmt.Sprintf("eventstore: append conflict: command id %q was used at position %d for another command", e.CommandID, e.Position)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *CommandReusedError) Is(target error) bool { return target == ErrConflict }
+
+// CheckRepeat decides an append under a command id the log already holds,
+// whose events are first: a repeat of the same command (the same digest,
+// or either without one) is answered with them; another command is
+// refused with a *CommandReusedError. Backends call it.
+func CheckRepeat(events []NewEvent, first []Event) error {
+	if len(events) == 0 || len(first) == 0 {
+		return nil
+	}
+	was, now := first[0].Metadata.CommandDigest, events[0].Metadata.CommandDigest
+	if was != "" && now != "" && was != now {
+		return &CommandReusedError{CommandID: events[0].Metadata.CommandID, Position: first[0].Position}
+	}
+	return nil
+}
+
 // ChainError names the first position at which the log does not verify and
 // why. It matches ErrChain with errors.Is.
 type ChainError struct {

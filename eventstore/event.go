@@ -74,6 +74,14 @@ type Metadata struct {
 	CorrelationID string `json:"correlationId"`
 	CausationID   string `json:"causationId"`
 	CommandID     string `json:"commandId"`
+	// CommandDigest, if set, is a digest of the command the events carry
+	// out, which the program that appends computes (the entitlement
+	// Manager: its type, fields and actor). A later append under the same
+	// command id with another digest is refused (*CommandReusedError)
+	// instead of being answered with the first command's events. The
+	// envelope holds it only when it is set, so events written before it
+	// existed keep their hashes.
+	CommandDigest string `json:"commandDigest,omitempty"`
 }
 
 // NewEvent is an event to append. The store assigns its stream version,

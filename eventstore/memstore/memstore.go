@@ -75,6 +75,9 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
 	if r, ok := s.commands[cmd]; ok {
+		if err := eventstore.CheckRepeat(prepared, s.events[r[0]:r[1]]); err != nil {
+			return eventstore.AppendResult{}, err
+		}
 		return eventstore.AppendResult{Events: clone(s.events[r[0]:r[1]]), Duplicate: true}, nil
 	}
 	head := eventstore.Position(len(s.events))

@@ -453,6 +453,10 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 				p.err = err // a damaged log: never answer "duplicate" with events it lost
 				continue
 			}
+			if err := eventstore.CheckRepeat(p.events, evs); err != nil {
+				p.err = err
+				continue
+			}
 			p.res = eventstore.AppendResult{Events: evs, Duplicate: true}
 			continue
 		}

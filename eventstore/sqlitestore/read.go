@@ -16,44 +16,58 @@ import (
 
 // columns are the events columns in the order of an INSERT.
 const columns = "position, id, stream, version, type, schema_version, occurred_at, recorded_at, " +
-	"actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id, payload, prev_hash, hash"
+	"actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id, payload, prev_hash, hash, command_digest"
 
 // numColumns is the number of columns in columns.
-const numColumns = 17
+const numColumns = 18
 
 // Reading is bound by the driver's cost per column, so reads select eight
-// columns rather than seventeen: the nine text columns joined by the unit
+// columns rather than eighteen: the ten text columns joined by the unit
 // separator (0x1F) with concat_ws, the two hashes joined, and the payload
 // as a BLOB (which the driver hands over without a second copy). A row
 // whose text holds the separator itself is read again column by column.
 const (
-	sep = "\x1f"
-	// readColumns is the select list of every read of events.
-	readColumns = "position, version, schema_version, occurred_at, recorded_at, " +
-		"concat_ws(char(31), id, stream, type, actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id), " +
-		"CAST(payload AS BLOB), CAST(prev_hash || hash AS BLOB)"
+	sep            = "\x1f"
+	numTexts       = 10
 	numReadColumns = 8
-	numTexts       = 9
-	// textColumns reads the joined text columns of one event separately.
-	textColumns = "SELECT id, stream, type, actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id " +
-		"FROM events WHERE position = ?"
 )
 
-// The queries of reads. queryAll and queryStream take ([stream,] lo, hi)
-// and select the keys in (lo, hi]; the *After forms take ([stream,] after,
-// limit); queryRange takes (first, last).
-const (
-	queryAll         = "SELECT " + readColumns + " FROM events WHERE position > ? AND position <= ? ORDER BY position"
-	queryStream      = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? AND version <= ? ORDER BY version"
-	queryAllAfter    = "SELECT " + readColumns + " FROM events WHERE position > ? ORDER BY position LIMIT ?"
-	queryStreamAfter = "SELECT " + readColumns + " FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"
-	queryRange       = "SELECT " + readColumns + " FROM events WHERE position BETWEEN ? AND ? ORDER BY position"
-)
+// queries are the statements of reads. A log of the first schema version,
+// opened read-only and so not migrated, has no command_digest column: its
+// queries read an empty one.
+type queries struct {
+	// all and stream take ([stream,] lo, hi) and select the keys in
+	// (lo, hi]; allAfter and streamAfter take ([stream,] after, limit);
+	// rangeOf takes (first, last); texts takes a position and reads the
+	// text columns of its event one by one.
+	all, stream, allAfter, streamAfter, rangeOf, texts string
+}
+
+func newQueries(digest bool) queries {
+	d := "command_digest"
+	if !digest {
+		d = "''"
+	}
+	texts := "id, stream, type, actor_id, actor_kind, on_behalf_of, correlation_id, causation_id, command_id, " + d
+	read := "SELECT position, version, schema_version, occurred_at, recorded_at, concat_ws(char(31), " + texts + "), " +
+		"CAST(payload AS BLOB), CAST(prev_hash || hash AS BLOB) FROM events"
+	return queries{
+		all:         read + " WHERE position > ? AND position <= ? ORDER BY position",
+		stream:      read + " WHERE stream = ? AND version > ? AND version <= ? ORDER BY version",
+		allAfter:    read + " WHERE position > ? ORDER BY position LIMIT ?",
+		streamAfter: read + " WHERE stream = ? AND version > ? ORDER BY version LIMIT ?",
+		rangeOf:     read + " WHERE position BETWEEN ? AND ? ORDER BY position",
+		texts:       "SELECT " + texts + " FROM events WHERE position = ?",
+	}
+}
+
+// current are the queries of a log of the current schema.
+var current = newQueries(true)
 
 // readPage runs query with args on conn, at the driver level (the
 // database/sql scanning machinery costs as much as SQLite itself here), and
 // appends the events to buf.
-func readPage(ctx context.Context, conn *sql.Conn, buf []eventstore.Event, query string, args ...any) ([]eventstore.Event, error) {
+func readPage(ctx context.Context, conn *sql.Conn, q *queries, buf []eventstore.Event, query string, args ...any) ([]eventstore.Event, error) {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
@@ -101,7 +115,7 @@ func readPage(ctx context.Context, conn *sql.Conn, buf []eventstore.Event, query
 			return err
 		}
 		for _, i := range fixups {
-			if err := readTexts(ctx, pc, &buf[i]); err != nil {
+			if err := readTexts(ctx, pc, q.texts, &buf[i]); err != nil {
 				buf = buf[:start]
 				return err
 			}
@@ -161,8 +175,8 @@ func decode(row []driver.Value, e *eventstore.Event) (bool, error) {
 }
 
 // readTexts reads the text columns of e, which is at e.Position, one by one.
-func readTexts(ctx context.Context, pc driver.ConnPrepareContext, e *eventstore.Event) error {
-	st, err := pc.PrepareContext(ctx, textColumns)
+func readTexts(ctx context.Context, pc driver.ConnPrepareContext, query string, e *eventstore.Event) error {
+	st, err := pc.PrepareContext(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -188,7 +202,7 @@ func readTexts(ctx context.Context, pc driver.ConnPrepareContext, e *eventstore.
 	return setTexts(e, f)
 }
 
-// setTexts sets the text fields of e, in the order of textColumns.
+// setTexts sets the text fields of e, in the order of queries.texts.
 func setTexts(e *eventstore.Event, f [numTexts]string) error {
 	id, err := ulid.ParseStrict(f[0])
 	if err != nil {
@@ -199,7 +213,7 @@ func setTexts(e *eventstore.Event, f [numTexts]string) error {
 	e.Type = f[2]
 	e.Metadata = eventstore.Metadata{
 		ActorID: f[3], ActorKind: f[4], OnBehalfOf: f[5],
-		CorrelationID: f[6], CausationID: f[7], CommandID: f[8],
+		CorrelationID: f[6], CausationID: f[7], CommandID: f[8], CommandDigest: f[9],
 	}
 	return nil
 }

@@ -115,3 +115,30 @@ func TestOpenReadOnlyBesideAWriter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, eventstore.Position(2), head.Position)
 }
+
+// TestOpenReadOnlyFirstSchema reads a log of the first schema version,
+// which has no command_digest column and which a read-only open does not
+// migrate.
+func TestOpenReadOnlyFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	_, err = w.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "happened", Metadata: eventstore.Metadata{CommandID: "a"}})
+	require.NoError(t, err)
+	want, err := w.Head(ctx)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec("ALTER TABLE events DROP COLUMN command_digest; DELETE FROM schema_migrations WHERE version = 2")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	r, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer r.Close()
+	head, err := eventstore.Verify(ctx, r.ReadAll(ctx, 0))
+	require.NoError(t, err)
+	require.Equal(t, want, head)
+}

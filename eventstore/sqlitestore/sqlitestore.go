@@ -96,6 +96,7 @@ type Store struct {
 	db       *sqlitex.DB // nil when opened with OpenDB or OpenReadOnly
 	w        *writer     // nil when opened with OpenReadOnly
 	readOnly bool        // opened with OpenReadOnly: read is the store's own
+	q        *queries    // the read statements for the log's schema version
 
 	closed atomic.Bool
 
@@ -283,7 +284,12 @@ func OpenReadOnly(path string, opts Options) (*Store, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 512
 	}
-	s := &Store{opts: opts, path: path, pageSize: int64(opts.PageSize), read: read, readOnly: true, maxGather: maxGather}
+	q := &current
+	if version < 2 {
+		legacy := newQueries(false)
+		q = &legacy
+	}
+	s := &Store{opts: opts, path: path, pageSize: int64(opts.PageSize), read: read, readOnly: true, q: q, maxGather: maxGather}
 	if s.qHead, err = read.PrepareContext(ctx, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"); err != nil {
 		return fail(fmt.Errorf("sqlitestore: prepare: %w", err))
 	}
@@ -379,7 +385,7 @@ func open(ctx context.Context, conn *sql.Conn, read *sql.DB, opts Options) (*Sto
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts, pageSize: int64(opts.PageSize), read: read, w: w, maxGather: maxGather}
+	s := &Store{opts: opts, pageSize: int64(opts.PageSize), read: read, w: w, q: &current, maxGather: maxGather}
 	if s.qHead, err = read.PrepareContext(ctx, "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"); err != nil {
 		w.close()
 		return nil, fmt.Errorf("sqlitestore: prepare: %w", err)
@@ -435,7 +441,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq
 	if err := eventstore.CheckReadAfter(after); err != nil {
 		return failed(err)
 	}
-	return s.pages(ctx, queryAll, queryAllAfter, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
+	return s.pages(ctx, s.q.all, s.q.allAfter, nil, int64(after), func(e *eventstore.Event) int64 { return int64(e.Position) })
 }
 
 // ReadStream implements eventstore.Store, paging like ReadAll.
@@ -443,7 +449,7 @@ func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, afte
 	if err := eventstore.CheckReadAfter(after); err != nil {
 		return failed(err)
 	}
-	return s.pages(ctx, queryStream, queryStreamAfter, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
+	return s.pages(ctx, s.q.stream, s.q.streamAfter, string(stream), int64(after), func(e *eventstore.Event) int64 { return int64(e.Version) })
 }
 
 // failed is a read that yields only err.
@@ -568,7 +574,7 @@ func (s *Store) page(ctx context.Context, buf []eventstore.Event, q string, args
 		return buf, err
 	}
 	defer conn.Close()
-	return readPage(ctx, conn, buf, q, args...)
+	return readPage(ctx, conn, s.q, buf, q, args...)
 }
 
 // readErr reports a failed read, as ErrClosed if the store was closed

@@ -86,7 +86,7 @@ func TestInsertionDetected(t *testing.T) {
 	appendCommands(t, s, 2)
 	require.NoError(t, s.Close())
 	behind(t, path, `INSERT INTO events SELECT 5, id, 's/9', 1, type, schema_version, occurred_at, recorded_at, actor_id, actor_kind,
-		on_behalf_of, correlation_id, causation_id, 'forged', payload, hash, hash FROM events WHERE position = 4`)
+		on_behalf_of, correlation_id, causation_id, 'forged', payload, hash, hash, '' FROM events WHERE position = 4`)
 	ro, err := OpenReadOnly(path, Options{})
 	require.NoError(t, err)
 	defer ro.Close()

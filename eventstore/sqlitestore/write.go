@@ -525,7 +525,7 @@ func (w *writer) version(stream eventstore.StreamID) eventstore.Version {
 
 // rangeEvents reads the events at positions first..last.
 func (w *writer) rangeEvents(first, last int64) ([]eventstore.Event, error) {
-	return readPage(bg, w.conn, make([]eventstore.Event, 0, last-first+1), queryRange, first, last)
+	return readPage(bg, w.conn, &current, make([]eventstore.Event, 0, last-first+1), current.rangeOf, first, last)
 }
 
 // flush writes the queued events and commands rows with as few statements
@@ -581,6 +581,6 @@ func appendArgs(args []any, e *eventstore.Event) []any {
 		// The payload is bound as TEXT without a copy: the driver copies it
 		// into SQLite before ExecContext returns, and nothing writes to it.
 		unsafe.String(unsafe.SliceData(e.Payload), len(e.Payload)),
-		e.PrevHash[:], e.Hash[:],
+		e.PrevHash[:], e.Hash[:], e.Metadata.CommandDigest,
 	)
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Normalised", func(t *testing.T) { testNormalised(t, h) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, h) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, h) })
+	t.Run("CommandReuse", func(t *testing.T) { testCommandReuse(t, h) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, h) })
 	t.Run("Verify", func(t *testing.T) { testVerify(t, h) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, h) })
@@ -514,6 +515,40 @@ func testIdempotency(t *testing.T, h Harness) {
 
 	f.seed(3, "idem/a", "idem/y")
 	repeat("the same append after others", cond, in...)
+	f.verify()
+}
+
+// testCommandReuse: a command id reused with another command digest is
+// refused (a *CommandReusedError matching ErrConflict) and appends nothing;
+// with the same digest, or without one on either side, it is a repeat.
+// The digest is stored and read back with the events, and hashed.
+func testCommandReuse(t *testing.T, h Harness) {
+	f := open(t, h)
+	cmd := newCmd("reuse")
+	digested := func(d string, payload string) eventstore.NewEvent {
+		e := ev("reuse/a", "storetest.reuse", cmd, payload)
+		e.Metadata.CommandDigest = d
+		return e
+	}
+	first := f.append(eventstore.AnyCondition, digested("digest-1", `{"amount":10}`))
+	require.Equal(t, "digest-1", first.Events[0].Metadata.CommandDigest)
+	stored := f.readAll(0)
+	require.Equal(t, "digest-1", stored[len(stored)-1].Metadata.CommandDigest, "read back")
+
+	before := f.snapshot()
+	_, err := f.s.Append(f.ctx, eventstore.AnyCondition, digested("digest-2", `{"amount":1000}`))
+	require.ErrorIs(t, err, eventstore.ErrConflict)
+	var re *eventstore.CommandReusedError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, cmd, re.CommandID)
+	require.Equal(t, first.Events[0].Position, re.Position)
+	f.requireUnchanged(before, "a reused command id")
+
+	for _, d := range []string{"digest-1", ""} {
+		r, err := f.s.Append(f.ctx, eventstore.AnyCondition, digested(d, `{"amount":10}`))
+		require.NoError(t, err)
+		require.True(t, r.Duplicate, "digest %q", d)
+	}
 	f.verify()
 }
 
