@@ -95,8 +95,13 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 	}
 
 	var prev eventstore.Hash
+	// RecordedAt never decreases along positions, whatever the clock does.
+	recorded := s.opts.Now().UTC()
 	if head > 0 {
 		prev = s.events[head-1].Hash
+		if last := s.events[head-1].RecordedAt; recorded.Before(last) {
+			recorded = last
+		}
 	}
 	versions := make(map[eventstore.StreamID]eventstore.Version)
 	out := make([]eventstore.Event, len(prepared))
@@ -109,7 +114,7 @@ func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ..
 		e := eventstore.Event{
 			ID: ne.ID, Stream: ne.Stream, Version: v + 1, Position: head + eventstore.Position(i) + 1,
 			Type: ne.Type, SchemaVersion: ne.SchemaVersion,
-			OccurredAt: ne.OccurredAt, RecordedAt: now,
+			OccurredAt: ne.OccurredAt, RecordedAt: recorded,
 			Metadata: ne.Metadata, Payload: ne.Payload,
 		}
 		eventstore.Seal(prev, &e)

@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -45,4 +46,22 @@ func TestOptions(t *testing.T) {
 	}
 	require.Equal(t, now, r.Events[0].OccurredAt)
 	require.Equal(t, occurred, r.Events[1].OccurredAt)
+}
+
+func TestRecordedAtNeverDecreases(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	n := 0
+	s := memstore.New(memstore.Options{Now: func() time.Time { n++; return t0.Add(-time.Duration(n) * time.Second) }})
+	for i := range 4 {
+		_, err := s.Append(ctx, eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "t",
+			Metadata: eventstore.Metadata{CommandID: fmt.Sprint(i)}})
+		require.NoError(t, err)
+	}
+	var last time.Time
+	for e, err := range s.ReadAll(ctx, 0) {
+		require.NoError(t, err)
+		require.False(t, e.RecordedAt.Before(last), "position %d", e.Position)
+		last = e.RecordedAt
+	}
 }

@@ -20,7 +20,6 @@ type pending struct {
 	cond   eventstore.Condition
 	events []eventstore.NewEvent // prepared
 	cmd    string
-	now    time.Time
 
 	res eventstore.AppendResult
 	err error
@@ -68,7 +67,7 @@ func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events .
 	if err != nil || len(prepared) == 0 {
 		return done(err)
 	}
-	p := &pending{ctx: ctx, cond: cond, events: prepared, cmd: cmd, now: now, done: make(chan bool, 1)}
+	p := &pending{ctx: ctx, cond: cond, events: prepared, cmd: cmd, done: make(chan bool, 1)}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -420,6 +419,20 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 		defer w.exec(w.smallCache)
 
 	}
+	// RecordedAt is when the events are written: stamped now that the
+	// write lock is held, and never before the event it follows, so that
+	// it does not decrease along positions (across processes and clock
+	// corrections too).
+	recorded := s.opts.Now().UTC()
+	if head > 0 {
+		var last int64
+		if err := w.lastRecorded.QueryRowContext(bg).Scan(&last); err != nil {
+			return wholeBatch, fmt.Errorf("read the head's recordedAt: %w", err)
+		}
+		if recorded.UnixNano() < last {
+			recorded = time.Unix(0, last).UTC()
+		}
+	}
 	headID := w.headID
 	var appends, events uint64
 	for i, p := range live {
@@ -471,7 +484,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 			*e = eventstore.Event{
 				ID: ne.ID, Stream: ne.Stream, Version: v, Position: head + eventstore.Position(j) + 1,
 				Type: ne.Type, SchemaVersion: ne.SchemaVersion,
-				OccurredAt: ne.OccurredAt, RecordedAt: p.now,
+				OccurredAt: ne.OccurredAt, RecordedAt: recorded,
 				Metadata: ne.Metadata, Payload: ne.Payload,
 			}
 			eventstore.Seal(prev, e)

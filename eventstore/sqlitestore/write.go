@@ -32,6 +32,7 @@ type writer struct {
 	conn *sql.Conn
 
 	begin, commit, rollback, head  *sql.Stmt
+	lastRecorded                   *sql.Stmt
 	bigCache, smallCache           *sql.Stmt // PRAGMA cache_size for large commits, and back
 	insertEvents, insertCommands   [len(chunkRows)]*sql.Stmt
 	lookupCommands, lookupVersions [len(lookupRows)]*sql.Stmt
@@ -113,6 +114,7 @@ func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 		{&w.commit, "COMMIT"},
 		{&w.rollback, "ROLLBACK"},
 		{&w.head, "SELECT position, hash, id FROM events ORDER BY position DESC LIMIT 1"},
+		{&w.lastRecorded, "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"},
 		{&w.bigCache, "PRAGMA cache_size = " + strconv.Itoa(largeCommitCache)},
 		{&w.smallCache, "PRAGMA cache_size = " + strconv.Itoa(cacheSize)},
 	}
@@ -146,7 +148,7 @@ func placeholders(rows, cols int) string {
 }
 
 func (w *writer) closeStmts() error {
-	all := []*sql.Stmt{w.begin, w.commit, w.rollback, w.head, w.bigCache, w.smallCache}
+	all := []*sql.Stmt{w.begin, w.commit, w.rollback, w.head, w.lastRecorded, w.bigCache, w.smallCache}
 	all = append(all, w.insertEvents[:]...)
 	all = append(all, w.insertCommands[:]...)
 	all = append(all, w.lookupCommands[:]...)
