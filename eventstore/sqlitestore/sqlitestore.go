@@ -311,10 +311,13 @@ func OpenReadOnly(path string, opts Options) (*Store, error) {
 //     is appending, except through BEGIN IMMEDIATE transactions (a
 //     deferred read-then-write transaction fails with SQLITE_BUSY_SNAPSHOT).
 //
-// On its write connection the store sets busy_timeout and synchronous from
-// opts, and switches a file database to WAL mode. opts.ReadConns is
-// ignored: db's own pool settings apply. Close gives the write connection
-// back to db's pool (with those pragmas still set) but does not close db.
+// On its write connection the store sets synchronous from opts, switches a
+// file database to WAL mode, and, once the schema is up to date, sets
+// busy_timeout to 0: appends wait for another connection's write lock in
+// the store, up to opts.BusyTimeout, where their contexts reach.
+// opts.ReadConns is ignored: db's own pool settings apply. Close gives the
+// write connection back to db's pool (with those pragmas still set) but
+// does not close db.
 func OpenDB(db *sql.DB, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlitestore: OpenDB: nil *sql.DB")
