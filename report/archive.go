@@ -141,6 +141,26 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 	if len(formats) == 0 {
 		formats = Formats
 	}
+	for _, f := range formats {
+		if _, err := ParseFormat(string(f)); err != nil {
+			return Manifest{}, err
+		}
+	}
+	reports := opts.Reports
+	if reports == nil {
+		reports = []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit, Assignments, AccessPackages, Resources}
+	}
+	for _, k := range reports {
+		if k == Why {
+			return Manifest{}, invalid("an archive holds no why report: it explains one role of one user")
+		}
+		if _, err := ParseKind(string(k)); err != nil {
+			return Manifest{}, err
+		}
+	}
+	if len(reports) > 0 && p == nil {
+		return Manifest{}, invalid("reports need a projection")
+	}
 	created := opts.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
@@ -164,29 +184,15 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 	m.Start = ChainPoint{uint64(start.Position), start.Hash.String()}
 	m.Head = ChainPoint{uint64(head.Position), head.Hash.String()}
 	m.Events = n
-	reports := opts.Reports
-	if reports == nil {
-		reports = []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit, Assignments, AccessPackages, Resources}
-	}
-	for _, k := range reports {
-		if k == Why {
-			return m, invalid("an archive holds no why report: it explains one role of one user")
-		}
-		if _, err := ParseKind(string(k)); err != nil {
-			return m, err
-		}
-	}
 	if len(reports) > 0 {
-		if p == nil {
-			return m, invalid("reports need a projection")
-		}
 		if _, err := p.CatchUpTo(ctx, head.Position); err != nil {
 			return m, err
 		}
 	}
 
-	// BestSpeed: the default level is the slowest step of archiving a large
-	// log (about 50 MB/s here), and its archive is only some 10% smaller.
+	// BestSpeed: at the default level, compressing is the slowest step of
+	// archiving a large log (69,000 events/s here against 106,000), for an
+	// archive only a sixth smaller.
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	tw := tar.NewWriter(gz)
 	add := func(name string, size int64, r io.Reader) error {

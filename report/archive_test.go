@@ -380,3 +380,18 @@ func TestArchiveOfSomeReports(t *testing.T) {
 	_, err = report.WriteArchive(ctx, io.Discard, ten.log, nil, report.ArchiveOptions{})
 	require.ErrorIs(t, err, report.ErrInvalid, "reports without a projection")
 }
+
+// TestArchiveRefusesBadOptionsFirst: options it cannot honour are refused
+// before a byte is written.
+func TestArchiveRefusesBadOptionsFirst(t *testing.T) {
+	ten := played(t)
+	for _, opts := range []report.ArchiveOptions{
+		{Formats: []report.Format{"pdf"}},
+		{Reports: []report.Kind{report.Why}},
+	} {
+		var buf bytes.Buffer
+		_, err := report.WriteArchive(context.Background(), &buf, ten.log, ten.p, opts)
+		require.ErrorIs(t, err, report.ErrInvalid)
+		require.Zero(t, buf.Len(), "nothing written")
+	}
+}
