@@ -70,10 +70,10 @@ func invalidQuery(format string, args ...any) error {
 const versionAt = `(SELECT v.data FROM versions v WHERE v.oid = x.oid AND v.valid_from <= ? AND v.known_from <= ?
 	AND v.known_to > ? ORDER BY v.valid_from DESC LIMIT 1)`
 
-// objectsQuery is the query that reads the JSON, as of as, of the objects
-// the rows of from (aliased x, with an oid column) that match where
-// select; rows of objects that did not exist then read NULL.
-func objectsQuery(as As, from, where string, args []any) (string, []any) {
+// objectsAt returns the JSON, as of as, of the objects the rows of from
+// (aliased x, with an oid column) that match where select, leaving out
+// those that did not exist then.
+func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([][]byte, error) {
 	var q string
 	if as.latest() {
 		q = "SELECT o.data FROM " + from + " JOIN objects o ON o.oid = x.oid WHERE o.data IS NOT NULL"
@@ -85,96 +85,58 @@ func objectsQuery(as As, from, where string, args []any) (string, []any) {
 	if where != "" {
 		q += " AND " + where
 	}
-	return q, args
-}
-
-// decodeChunk is how many objects one decoder takes at a time.
-const decodeChunk = 1024
-
-// decodeAll decodes JSON objects.
-func decodeAll[T any](datas [][]byte) ([]T, error) {
-	out := make([]T, len(datas))
-	for i, d := range datas {
-		if err := json.Unmarshal(d, &out[i]); err != nil {
-			return nil, fmt.Errorf("projection: decode: %w", err)
-		}
-	}
-	return out, nil
-}
-
-// listAt returns the objects of from/where as of as, decoded. A long
-// answer is decoded while it is read: every chunk of decodeChunk rows goes
-// to one of as many decoders as there are CPUs, which listAt waits for.
-func listAt[T any](ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([]T, error) {
-	q, args := objectsQuery(as, from, where, args)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("projection: query: %w", err)
 	}
 	defer rows.Close()
-	type chunk struct {
-		datas [][]byte
-		out   []T
-		err   error
-	}
-	var (
-		chunks []*chunk
-		jobs   chan *chunk
-		wg     sync.WaitGroup
-	)
-	stop := func() {
-		if jobs != nil {
-			close(jobs)
-			wg.Wait()
-			jobs = nil
-		}
-	}
-	defer stop()
-	cur := &chunk{}
+	var out [][]byte
 	for rows.Next() {
 		var data []byte
 		if err := rows.Scan(&data); err != nil {
 			return nil, fmt.Errorf("projection: query: %w", err)
 		}
-		if data == nil {
-			continue
+		if data != nil {
+			out = append(out, data)
 		}
-		cur.datas = append(cur.datas, data)
-		if len(cur.datas) < decodeChunk {
-			continue
-		}
-		if jobs == nil {
-			jobs = make(chan *chunk, runtime.GOMAXPROCS(0))
-			for range runtime.GOMAXPROCS(0) {
-				wg.Go(func() {
-					for c := range jobs {
-						c.out, c.err = decodeAll[T](c.datas)
-					}
-				})
+	}
+	return out, rows.Err()
+}
+
+// decodeAll decodes JSON objects; a long list is decoded by as many
+// goroutines as there are CPUs, each taking its own stretch, which it waits
+// for before returning.
+func decodeAll[T any](datas [][]byte) ([]T, error) {
+	out := make([]T, len(datas))
+	decode := func(from, to int) error {
+		for i := from; i < to; i++ {
+			if err := json.Unmarshal(datas[i], &out[i]); err != nil {
+				return fmt.Errorf("projection: decode: %w", err)
 			}
 		}
-		chunks = append(chunks, cur)
-		jobs <- cur
-		cur = &chunk{}
+		return nil
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("projection: query: %w", err)
+	workers := min(runtime.GOMAXPROCS(0), len(datas)/1024)
+	if workers < 2 {
+		return out, decode(0, len(datas))
 	}
-	cur.out, cur.err = decodeAll[T](cur.datas)
-	chunks = append(chunks, cur)
-	stop()
-	n := 0
-	for _, c := range chunks {
-		if c.err != nil {
-			return nil, c.err
-		}
-		n += len(c.out)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		from, to := w*len(datas)/workers, (w+1)*len(datas)/workers
+		wg.Go(func() { errs[w] = decode(from, to) })
 	}
-	out := make([]T, 0, n)
-	for _, c := range chunks {
-		out = append(out, c.out...)
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// listAt returns the objects of from/where as of as, decoded.
+func listAt[T any](ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([]T, error) {
+	datas, err := objectsAt(ctx, db, as, from, where, args...)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return decodeAll[T](datas)
 }
 
 // getAt returns one object of a kind as of as.
