@@ -16,6 +16,7 @@ import (
 
 	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
 )
 
 // As says which moment a query answers about. The zero As is the latest:
@@ -76,31 +77,25 @@ const versionAt = `(SELECT v.data FROM versions v WHERE v.oid = x.oid AND v.vali
 func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([][]byte, error) {
 	var q string
 	if as.latest() {
-		q = "SELECT o.data FROM " + from + " JOIN objects o ON o.oid = x.oid WHERE o.data IS NOT NULL"
+		q = "SELECT CAST(o.data AS BLOB) FROM " + from + " JOIN objects o ON o.oid = x.oid WHERE o.data IS NOT NULL"
 	} else {
 		t, p := as.bounds()
-		q = "SELECT " + versionAt + " FROM " + from + " WHERE 1"
+		q = "SELECT CAST(" + versionAt + " AS BLOB) FROM " + from + " WHERE 1"
 		args = append([]any{t, p, p}, args...)
 	}
 	if where != "" {
 		q += " AND " + where
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("projection: query: %w", err)
-	}
-	defer rows.Close()
 	var out [][]byte
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("projection: query: %w", err)
-		}
+	err := sqlitex.EachBytes(ctx, db, q, args, func(data []byte) {
 		if data != nil {
 			out = append(out, data)
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projection: query: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // decodeAll decodes JSON objects; a long list is decoded by as many

@@ -13,8 +13,10 @@ package sqlitex
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -214,6 +216,61 @@ func IsBusy(err error) bool {
 		return true
 	}
 	return false
+}
+
+// EachBytes runs query, whose one column is TEXT or BLOB, and calls f with
+// each row's value (nil for NULL), which f may keep. It reads at the
+// driver level: for long answers of large values the database/sql
+// scanning machinery costs as much as SQLite itself.
+func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func([]byte)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("sqlitex: the driver's connection cannot prepare with a context")
+		}
+		st, err := pc.PrepareContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		sq, ok := st.(driver.StmtQueryContext)
+		if !ok {
+			return errors.New("sqlitex: the driver's statement cannot query with a context")
+		}
+		rows, err := sq.QueryContext(ctx, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 1)
+		for {
+			switch err := rows.Next(dest); {
+			case err == io.EOF:
+				return nil
+			case err != nil:
+				return err
+			}
+			switch v := dest[0].(type) {
+			case []byte:
+				f(v)
+			case string:
+				f([]byte(v))
+			case nil:
+				f(nil)
+			default:
+				return fmt.Errorf("sqlitex: a %T where TEXT or BLOB was expected", v)
+			}
+		}
+	})
 }
 
 // Close closes both pools.
