@@ -80,28 +80,3 @@ func FuzzParseDuration(f *testing.F) {
 		require.Equal(t, d, back)
 	})
 }
-
-// FuzzParseMembershipRule checks that the rule parser never panics and
-// rejects with ErrInvalid, and that accepted rules evaluate without
-// panicking.
-func FuzzParseMembershipRule(f *testing.F) {
-	for _, s := range []string{
-		`(user.department -eq "Sales")`,
-		`(user.department -eq "Sales") -and (user.country -in ["US","CA"]) -or -not (user.accountEnabled -eq false)`,
-		`user.mail -match "^a.*"`, `user.city -eq null`, "user.officeLocation -eq \"B`\"1\"",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseMembershipRule(s)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error does not match ErrInvalid: %v", err)
-			}
-			return
-		}
-		r.Match(func(name string) (string, bool) { return "Sales", name == "department" })
-		r.Match(func(string) (string, bool) { return "", false })
-		_ = r.Attributes()
-	})
-}
