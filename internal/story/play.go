@@ -341,10 +341,10 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 		}}},
 		Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(90)},
 	}})
-	t.say("Not yet: a request link to send to the partner, and requests from people not yet in the directory (issue 13).")
+	t.say("Not yet in this version: a request link to send to the partner, and requests from people not yet in the directory.")
 
 	t.scenario("Administrator: assign employees automatically, and from lifecycle workflows")
-	t.say("Not yet: automatic assignment policies and lifecycle workflows act in a later version (issue 12).")
+	t.say("Not yet in this version: automatic assignment policies that assign, and lifecycle workflows.")
 
 	t.scenario("Access package manager: update the resources for a project")
 	t.at(day(14, 9))
