@@ -43,7 +43,10 @@ type AssignmentPolicy struct {
 	SpecificAllowedTargets []SubjectSet `json:"specificAllowedTargets,omitempty"`
 	// AutomaticRequestSettings is
 	// accessPackageAssignmentPolicy.automaticRequestSettings; non-nil only on
-	// an auto-assignment policy.
+	// an auto-assignment policy. Not yet acted on: such a policy is
+	// validated, stored and refuses requests other than system ones, but
+	// entitlement management does not yet assign or remove anyone through
+	// it.
 	AutomaticRequestSettings *AutomaticRequestSettings `json:"automaticRequestSettings,omitempty"`
 	// Expiration is accessPackageAssignmentPolicy.expiration: the lifetime
 	// of assignments made through the policy.
@@ -142,16 +145,18 @@ func (s AllowedTargetScope) IsSpecific() bool {
 
 // AutomaticRequestSettings mirrors Graph's
 // accessPackageAutomaticRequestSettings, present only on an auto-assignment
-// policy.
+// policy. The settings are validated and stored, and not yet acted on: in
+// Entra they create assignments for everyone in scope and remove them
+// after the grace period; here that is still to come.
 type AutomaticRequestSettings struct {
-	// RequestAccessForAllowedTargets: create assignments for everyone in
-	// scope.
+	// RequestAccessForAllowedTargets: in Entra, create assignments for
+	// everyone in scope (not yet acted on).
 	RequestAccessForAllowedTargets bool `json:"requestAccessForAllowedTargets"`
-	// RemoveAccessWhenTargetLeavesAllowedTargets: remove the assignment when
-	// the user stops matching the rule.
+	// RemoveAccessWhenTargetLeavesAllowedTargets: in Entra, remove the
+	// assignment when the user stops matching the rule (not yet acted on).
 	RemoveAccessWhenTargetLeavesAllowedTargets bool `json:"removeAccessWhenTargetLeavesAllowedTargets"`
-	// GracePeriodBeforeAccessRemoval: how long after leaving the scope the
-	// assignment is removed.
+	// GracePeriodBeforeAccessRemoval: in Entra, how long after leaving the
+	// scope the assignment is removed (not yet acted on).
 	GracePeriodBeforeAccessRemoval Duration `json:"gracePeriodBeforeAccessRemoval,omitzero"`
 }
 
