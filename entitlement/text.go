@@ -21,10 +21,11 @@ const (
 // line break; other text may) and strings over their length, naming the
 // field.
 func checkText(op string, cmd Command) error {
-	return walkText(op, reflect.ValueOf(cmd), "")
+	var path []string // the field names down to the value; joined only for an error
+	return walkText(op, reflect.ValueOf(cmd), &path)
 }
 
-func walkText(op string, v reflect.Value, path string) error {
+func walkText(op string, v reflect.Value, path *[]string) error {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -38,30 +39,80 @@ func walkText(op string, v reflect.Value, path string) error {
 			if !f.IsExported() {
 				continue
 			}
-			if err := walkText(op, v.Field(i), join(path, fieldName(f))); err != nil {
+			*path = append(*path, fieldName(f))
+			err := walkText(op, v.Field(i), path)
+			*path = (*path)[:len(*path)-1]
+			if err != nil {
 				return err
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if err := walkText(op, v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
+			*path = append(*path, "["+strconv.Itoa(i)+"]")
+			err := walkText(op, v.Index(i), path)
+			*path = (*path)[:len(*path)-1]
+			if err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
 		iter := v.MapRange()
 		for iter.Next() {
-			if err := walkText(op, iter.Key(), path+"{key}"); err != nil {
-				return err
+			*path = append(*path, "{key}")
+			err := walkText(op, iter.Key(), path)
+			if err == nil {
+				(*path)[len(*path)-1] = "{value}"
+				err = walkText(op, iter.Value(), path)
 			}
-			if err := walkText(op, iter.Value(), path+"{value}"); err != nil {
+			*path = (*path)[:len(*path)-1]
+			if err != nil {
 				return err
 			}
 		}
 	case reflect.String:
-		return checkString(op, path, v.String())
+		s := v.String()
+		name := ""
+		if len(*path) > 0 {
+			name = (*path)[len(*path)-1]
+		}
+		if textOK(name, s) {
+			return nil
+		}
+		return checkString(op, fieldPath(*path), s)
 	}
 	return nil
+}
+
+// fieldPath writes a field path as Graph's JSON paths read:
+// stages[0].displayName.
+func fieldPath(parts []string) string {
+	path := ""
+	for _, p := range parts {
+		if strings.HasPrefix(p, "[") || strings.HasPrefix(p, "{") {
+			path += p
+		} else {
+			path = joinPath(path, p)
+		}
+	}
+	return path
+}
+
+// textOK is checkString's quick yes: plain printable ASCII within the
+// length allowed, which is nearly every string.
+func textOK(name, s string) bool {
+	limit := MaxTextLength
+	if name == "displayName" {
+		limit = MaxDisplayNameLength
+	}
+	if len(s) > limit {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func checkString(op, path, s string) error {
@@ -93,11 +144,4 @@ func fieldName(f reflect.StructField) string {
 		return tag
 	}
 	return strings.ToLower(f.Name[:1]) + f.Name[1:]
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }
