@@ -150,14 +150,14 @@ func deliverySummary(a *entitlement.Assignment) string {
 // assignmentJSON is an accessPackageAssignment with its navigation
 // properties expanded, as Graph's $expand returns it.
 type assignmentJSON struct {
-	entitlement.Assignment
+	*entitlement.Assignment
 	Target                    *ref `json:"target,omitempty"`
 	AccessPackage             *ref `json:"accessPackage,omitempty"`
 	AssignmentPolicy          *ref `json:"assignmentPolicy,omitempty"`
 	IncompatibleAccessPackage *ref `json:"incompatibleAccessPackage,omitempty"`
 }
 
-func (b *builder) assignmentJSON(a entitlement.Assignment) assignmentJSON {
+func (b *builder) assignmentJSON(a *entitlement.Assignment) assignmentJSON {
 	return assignmentJSON{Assignment: a, Target: b.ref(a.TargetID), AccessPackage: b.ref(a.AccessPackageID),
 		AssignmentPolicy: b.ref(a.AssignmentPolicyID)}
 }
@@ -203,8 +203,8 @@ func (b *builder) needUser() error {
 
 var assignmentColumns = []string{"Target", "Target id", "Access package", "State", "Status", "Policy", "Start", "End", "Created", "Resource roles", "Assignment id"}
 
-func (b *builder) assignmentRows(as []entitlement.Assignment) error {
-	ids := make([]string, 0, 2*len(as)+1)
+func (b *builder) assignmentRows(as []*entitlement.Assignment) error {
+	ids := make([]string, 0, 3*len(as))
 	for _, a := range as {
 		ids = append(ids, a.TargetID, a.AssignmentPolicyID, a.AccessPackageID)
 	}
@@ -214,23 +214,22 @@ func (b *builder) assignmentRows(as []entitlement.Assignment) error {
 	b.r.Columns = assignmentColumns
 	b.r.Rows = slices.Grow(b.r.Rows, len(as))
 	b.r.Value = slices.Grow(b.r.Value, len(as))
-	for i := range as {
-		a := &as[i]
+	for _, a := range as {
 		b.row(b.name(a.TargetID), a.TargetID, b.name(a.AccessPackageID), a.State, a.Status, b.name(a.AssignmentPolicyID),
 			stamp(a.Schedule.StartDateTime), endOf(a), stamp(a.CreatedDateTime), deliverySummary(a), a.ID)
-		b.r.Value = append(b.r.Value, b.assignmentJSON(*a))
+		b.r.Value = append(b.r.Value, b.assignmentJSON(a))
 	}
 	return nil
 }
 
 // current keeps the assignments not ended as of the moment asked, or with
 // a range those active at some time in it.
-func (b *builder) current(all []entitlement.Assignment) []entitlement.Assignment {
-	out := make([]entitlement.Assignment, 0, len(all))
+func (b *builder) current(all []entitlement.Assignment) []*entitlement.Assignment {
+	out := make([]*entitlement.Assignment, 0, len(all))
 	for i := range all {
 		a := &all[i]
 		if b.ranged() && b.inRange(a.CreatedDateTime, ended(a)) || !b.ranged() && !a.IsEnded() {
-			out = append(out, *a)
+			out = append(out, a)
 		}
 	}
 	return out
@@ -562,7 +561,7 @@ func (b *builder) conflicts() error {
 				return err
 			}
 			for _, a := range as {
-				j := assignmentJSON{Assignment: a}
+				j := assignmentJSON{Assignment: &a}
 				j.IncompatibleAccessPackage = &ref{ID: other}
 				rows = append(rows, j)
 			}
@@ -579,7 +578,7 @@ func (b *builder) conflicts() error {
 	for _, j := range rows {
 		other := j.IncompatibleAccessPackage.ID
 		b.row(b.name(j.TargetID), j.TargetID, b.name(j.AccessPackageID), b.name(other), j.State, b.name(j.AssignmentPolicyID),
-			stamp(j.Schedule.StartDateTime), endOf(&j.Assignment), j.ID)
+			stamp(j.Schedule.StartDateTime), endOf(j.Assignment), j.ID)
 		j2 := b.assignmentJSON(j.Assignment)
 		j2.IncompatibleAccessPackage = b.ref(other)
 		b.r.Value = append(b.r.Value, j2)
