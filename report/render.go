@@ -102,7 +102,13 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func marshalAll(values []any, out [][]byte) error {
 	encode := func(from, to int) error {
 		for i := from; i < to; i++ {
-			b, err := json.Marshal(values[i])
+			var b []byte
+			var err error
+			if a, ok := values[i].(assignmentJSON); ok {
+				b, err = a.appendJSON(out[i][:0])
+			} else {
+				b, err = json.Marshal(values[i])
+			}
 			if err != nil {
 				return err
 			}
