@@ -330,7 +330,10 @@ func (b *builder) resources() error {
 		return err
 	}
 	b.r.Title, b.r.Subject = "Resource roles of a user", b.name(b.q.UserID)
-	b.r.Columns = []string{"Resource", "Origin system", "Role", "Scope", "Access package", "Policy", "Policy version", "Start", "End", "Assignment id", "Request id"}
+	// Start and end are the granting assignment's: a role added to the
+	// package later was delivered after the assignment started (Why says
+	// when).
+	b.r.Columns = []string{"Resource", "Origin system", "Role", "Scope", "Access package", "Policy", "Policy version", "Assignment start", "Assignment end", "Assignment id", "Request id"}
 	for _, g := range grants {
 		r := res[g.ResourceID]
 		role, scope := resourceRef{ID: g.RoleID}, resourceRef{ID: g.ScopeID, OriginID: g.ScopeID}

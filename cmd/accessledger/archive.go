@@ -108,10 +108,10 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.out)
-		return reportError(err)
+		os.Remove(f.out) // the options were checked above: what fails here is the work (an empty range, a read)
+		return err
 	}
-	fmt.Fprintf(stdout, "%s: events %d..%d (%d), head hash %s, %d files", f.out, m.Start.Position+1, m.Head.Position, m.Events, m.Head.Hash, len(m.Files))
+	fmt.Fprintf(stdout, "%s: events %d..%d (%d), head hash %s, %s", f.out, m.Start.Position+1, m.Head.Position, m.Events, m.Head.Hash, plural(len(m.Files), "file"))
 	if opts.SignKey != nil {
 		fmt.Fprintf(stdout, ", signed by key %s", fingerprint(opts.SignKey.Public().(ed25519.PublicKey)))
 	}
@@ -155,9 +155,9 @@ func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "FAILED: %v\n", err)
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %s made by %s at %s\n  events %d..%d (%d) re-hash from %s to %s\n  %d files match the manifest\n",
+	fmt.Fprintf(stdout, "ok: %s made by %s at %s\n  events %d..%d (%d) re-hash from %s to %s\n  %s match the manifest\n",
 		*path, m.Tool, m.CreatedDateTime.Format("2006-01-02 15:04:05Z07:00"), m.Start.Position+1, m.Head.Position, m.Events,
-		short(m.Start.Hash), short(m.Head.Hash), len(m.Files))
+		short(m.Start.Hash), short(m.Head.Hash), plural(len(m.Files), "file"))
 	if opts.PublicKey != nil {
 		fmt.Fprintf(stdout, "  signature verified with key %s\n", fingerprint(opts.PublicKey))
 	} else {
@@ -172,6 +172,14 @@ func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func short(hash string) string { return hash[:12] + "…" }
+
+// plural writes n things: "1 file", "31 files".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keygen", "keygen --out NAME", stderr)

@@ -58,12 +58,14 @@ func TestReportCommand(t *testing.T) {
 		{"report", "assignments", "--db", db},
 		{"report", "catalogs", "--db", db, "--format", "pdf"},
 		{"report", "catalogs", "--db", db, "--as-of", "yesterday"},
+		{"report", "catalogs", "--db", db, "--as-known-at", "0"},
+		{"report", "catalogs", "--db", db, "--as-known-at", "last"},
 	} {
 		code, _, errOut := runCLI(t, args...)
 		assert.Equal(t, 2, code, "%q: %s", args, errOut)
 	}
 	code, _, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "Nobody")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code, "a name nobody has is a usage error")
 	assert.Contains(t, errOut, `no user is named "Nobody"`)
 }
 

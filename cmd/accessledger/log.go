@@ -98,7 +98,7 @@ func expectedHead(text, pubKey string) (eventstore.Head, error) {
 	}
 	signed, err := eventstore.ParseSignedHead(text)
 	if err != nil {
-		return eventstore.Head{}, fmt.Errorf("%w: --expect-head: %v", errUsage, err)
+		return eventstore.Head{}, fmt.Errorf("%w: --expect-head %q is neither POSITION:HASH nor a signed head (POSITION:HASH:TIME:SIGNATURE, as accessledger head --sign-key prints it)", errUsage, text)
 	}
 	if pubKey == "" {
 		return eventstore.Head{}, fmt.Errorf("%w: a signed --expect-head needs --public-key to check its signature", errUsage)

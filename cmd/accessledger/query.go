@@ -24,6 +24,7 @@ type readFlags struct {
 	db, projection     string
 	asOf, since, until string
 	asKnownAt          uint64
+	asKnownAtSet       bool // --as-known-at was given: 0 is not "the latest"
 	pkg, user          string
 	format, out        string
 }
@@ -32,7 +33,14 @@ func (f *readFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
 	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
 	fs.StringVar(&f.asOf, "as-of", "", "answer as of this instant (RFC 3339, or a date: 2026-03-02)")
-	fs.Uint64Var(&f.asKnownAt, "as-known-at", 0, "answer as the system knew it once it had recorded this log position")
+	fs.Func("as-known-at", "answer as the system knew it once it had recorded this log position", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a log position: %q", v)
+		}
+		f.asKnownAt, f.asKnownAtSet = n, true
+		return nil
+	})
 	fs.StringVar(&f.since, "since", "", "start of the time range (RFC 3339 or a date)")
 	fs.StringVar(&f.until, "until", "", "end of the time range, exclusive (RFC 3339 or a date)")
 	fs.StringVar(&f.pkg, "package", "", "an access package: its id or display name")
@@ -103,6 +111,9 @@ func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) 
 	if q.Until, err = parseTime("until", f.until); err != nil {
 		return q, err
 	}
+	if f.asKnownAtSet && f.asKnownAt == 0 {
+		return q, fmt.Errorf("%w: --as-known-at runs from 1, the log's first event (0 would be before anything was recorded)", errUsage)
+	}
 	q.As.KnownAt = eventstore.Position(f.asKnownAt)
 	if q.PackageID, err = r.packageID(ctx, f.pkg); err != nil {
 		return q, err
@@ -150,9 +161,9 @@ func resolve(what, s string, named func(string) ([]string, error)) (string, erro
 	case err != nil:
 		return "", err
 	case len(ids) == 0:
-		return "", fmt.Errorf("no %s is named %q", what, s)
+		return "", fmt.Errorf("%w: no %s is named %q (names are matched exactly; give the id, or the display name as the log has it)", errUsage, what, s)
 	case len(ids) > 1:
-		return "", fmt.Errorf("%d %ss are named %q; give one of their ids: %s", len(ids), what, s, strings.Join(ids, ", "))
+		return "", fmt.Errorf("%w: %d %ss are named %q; give one of their ids: %s", errUsage, len(ids), what, s, strings.Join(ids, ", "))
 	}
 	return ids[0], nil
 }

@@ -207,16 +207,27 @@ def verify_archive(path, key):
 
 
 def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(allow_abbrev=False,
+        description="Verify an accessledger log (NDJSON on standard input) or report archive, without accessledger.")
+    ap.add_argument("--archive", help="a report archive (.tar.gz) to verify instead of a log on standard input")
+    ap.add_argument("--public-key", help="the signer's Ed25519 public key (PEM file or 64 hex digits); needs --archive")
+    args = ap.parse_args(argv)
+    if args.public_key and not args.archive:
+        ap.error("--public-key checks an archive's signature: give --archive too")
     try:
-        if argv[:1] == ["--archive"]:
-            key = public_key(argv[3]) if argv[2:3] == ["--public-key"] else None
-            chain, files = verify_archive(argv[1], key)
-            print(f"ok archive: events {chain.start[0] + 1}..{chain.head[0]}, head {chain.head[1].hex()}, {files} files")
+        if args.archive:
+            key = public_key(args.public_key) if args.public_key else None
+            chain, files = verify_archive(args.archive, key)
+            signed = "signature verified" if key is not None else "signature not checked (no --public-key)"
+            print(f"ok archive: events {chain.start[0] + 1}..{chain.head[0]}, head {chain.head[1].hex()}, {files} files, {signed}")
         else:
             chain = verify_log(sys.stdin.buffer)
             print("ok", chain.head[0], chain.head[1].hex())
     except Broken as b:
         sys.exit(f"broken: {b}")
+    except (OSError, tarfile.TarError, ValueError) as e:
+        sys.exit(f"cannot verify: {e}")
 
 
 if __name__ == "__main__":
