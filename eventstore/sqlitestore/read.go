@@ -6,11 +6,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -68,60 +68,38 @@ var current = newQueries(true)
 // database/sql scanning machinery costs as much as SQLite itself here), and
 // appends the events to buf.
 func readPage(ctx context.Context, conn *sql.Conn, q *queries, buf []eventstore.Event, query string, args ...any) ([]eventstore.Event, error) {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	start := len(buf)
+	var fixups []int
+	err := sqlitex.EachRow(ctx, conn, query, args, numReadColumns, func(row []driver.Value) error {
+		var e eventstore.Event
+		ok, err := decode(row, &e)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fixups = append(fixups, len(buf))
+		}
+		buf = append(buf, e)
+		return nil
+	})
+	if err != nil || len(fixups) == 0 {
+		return buf, err
 	}
-	err := conn.Raw(func(dc any) error {
+	err = conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver connection cannot prepare with a context")
 		}
-		st, err := pc.PrepareContext(ctx, query)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		sq, ok := st.(driver.StmtQueryContext)
-		if !ok {
-			return errors.New("driver statement cannot query with a context")
-		}
-		rows, err := sq.QueryContext(ctx, named)
-		if err != nil {
-			return err
-		}
-		start := len(buf)
-		var fixups []int
-		dest := make([]driver.Value, numReadColumns)
-		for {
-			if err := rows.Next(dest); err == io.EOF {
-				break
-			} else if err != nil {
-				rows.Close()
-				return err
-			}
-			var e eventstore.Event
-			ok, err := decode(dest, &e)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if !ok {
-				fixups = append(fixups, len(buf))
-			}
-			buf = append(buf, e)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
 		for _, i := range fixups {
 			if err := readTexts(ctx, pc, q.texts, &buf[i]); err != nil {
-				buf = buf[:start]
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		buf = buf[:start]
+	}
 	return buf, err
 }
 

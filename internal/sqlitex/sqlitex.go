@@ -218,16 +218,12 @@ func IsBusy(err error) bool {
 	return false
 }
 
-// EachBytes runs query, whose one column is TEXT or BLOB, and calls f with
-// each row's value (nil for NULL), which f may keep. It reads at the
-// driver level: for long answers of large values the database/sql
-// scanning machinery costs as much as SQLite itself.
-func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func([]byte)) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
+// EachRow runs query with args on conn at the driver level and calls f
+// with each row's ncols values, in a slice f must not keep (it is reused).
+// For long answers the database/sql scanning machinery costs as much as
+// SQLite itself; the driver hands TEXT over as string and BLOB as []byte
+// of its own.
+func EachRow(ctx context.Context, conn *sql.Conn, query string, args []any, ncols int, f func(row []driver.Value) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
@@ -251,7 +247,7 @@ func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func
 			return err
 		}
 		defer rows.Close()
-		dest := make([]driver.Value, 1)
+		dest := make([]driver.Value, ncols)
 		for {
 			switch err := rows.Next(dest); {
 			case err == io.EOF:
@@ -259,17 +255,33 @@ func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func
 			case err != nil:
 				return err
 			}
-			switch v := dest[0].(type) {
-			case []byte:
-				f(v)
-			case string:
-				f([]byte(v))
-			case nil:
-				f(nil)
-			default:
-				return fmt.Errorf("sqlitex: a %T where TEXT or BLOB was expected", v)
+			if err := f(dest); err != nil {
+				return err
 			}
 		}
+	})
+}
+
+// EachBytes runs query, whose one column is TEXT or BLOB, on a connection
+// of db and calls f with each row's value (nil for NULL), which f may keep.
+func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func([]byte)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return EachRow(ctx, conn, query, args, 1, func(row []driver.Value) error {
+		switch v := row[0].(type) {
+		case []byte:
+			f(v)
+		case string:
+			f([]byte(v))
+		case nil:
+			f(nil)
+		default:
+			return fmt.Errorf("sqlitex: a %T where TEXT or BLOB was expected", v)
+		}
+		return nil
 	})
 }
 
