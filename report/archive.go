@@ -301,7 +301,7 @@ func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, 
 		q := Query{As: projection.As{KnownAt: head}, Since: opts.Since, Until: opts.Until}
 		want := func(k Kind) bool { return slices.Contains(kinds, k) }
 		build := func(name string, k Kind, q Query) bool {
-			r, err := Build(ctx, p, k, q)
+			r, err := Build(ctx, p, k, narrow(k, q))
 			if err != nil {
 				*errp = fmt.Errorf("report: archive %s: %w", name, err)
 				return false
@@ -330,7 +330,7 @@ func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, 
 		for _, u := range opts.UserIDs {
 			uq := q
 			uq.UserID = u
-			uq.Since, uq.Until = time.Time{}, time.Time{}
+			uq.Since, uq.Until = time.Time{}, time.Time{} // what the user holds at the range's end
 			if want(AccessPackages) && !build("reports/access-packages/"+u, AccessPackages, uq) ||
 				want(Resources) && !build("reports/resources/"+u, Resources, uq) {
 				return

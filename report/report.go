@@ -48,7 +48,39 @@ const (
 	Why Kind = "why"
 )
 
-// Kinds lists every report, in the order an archive holds them.
+// takes says which parts of a Query each report acts on. Build refuses
+// the others, so that nothing asked of a report is silently ignored.
+var takes = map[Kind]struct{ pkg, user, role, rng bool }{
+	Assignments:            {pkg: true, rng: true},
+	AccessPackages:         {user: true, rng: true},
+	Resources:              {user: true},
+	Requests:               {pkg: true, user: true, rng: true},
+	Audit:                  {pkg: true, user: true, rng: true},
+	Conflicts:              {pkg: true},
+	ConnectedOrganizations: {},
+	Catalogs:               {},
+	Why:                    {user: true, role: true},
+}
+
+// narrow keeps of q the parts report k acts on.
+func narrow(k Kind, q Query) Query {
+	t := takes[k]
+	if !t.pkg {
+		q.PackageID = ""
+	}
+	if !t.user {
+		q.UserID = ""
+	}
+	if !t.role {
+		q.Role = projection.RoleRef{}
+	}
+	if !t.rng {
+		q.Since, q.Until = time.Time{}, time.Time{}
+	}
+	return q
+}
+
+// Kinds lists every report.
 var Kinds = []Kind{Catalogs, Assignments, AccessPackages, Resources, Requests, Audit, Conflicts, ConnectedOrganizations, Why}
 
 // Query says what a report is about and at which moment.
@@ -143,6 +175,20 @@ func (r *Report) Write(w io.Writer, f Format) error {
 func Build(ctx context.Context, p *projection.Projector, k Kind, q Query) (*Report, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return nil, invalid("the range ends (%s) before it starts (%s)", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
+	}
+	t, ok := takes[k]
+	if !ok {
+		return nil, invalid("unknown report %q", k)
+	}
+	switch {
+	case q.PackageID != "" && !t.pkg:
+		return nil, invalid("the %s report takes no access package", k)
+	case q.UserID != "" && !t.user:
+		return nil, invalid("the %s report takes no user", k)
+	case q.Role != (projection.RoleRef{}) && !t.role:
+		return nil, invalid("the %s report takes no resource role", k)
+	case (!q.Since.IsZero() || !q.Until.IsZero()) && !t.rng:
+		return nil, invalid("the %s report takes no time range: ask it as of an instant", k)
 	}
 	cp, err := p.Checkpoint(ctx)
 	if err != nil {

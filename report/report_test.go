@@ -213,7 +213,15 @@ func TestFormats(t *testing.T) {
 	ten := played(t)
 	ctx := context.Background()
 	for _, k := range report.Kinds {
-		q := report.Query{PackageID: ten.cast.SalesTools, UserID: story.AnnaID, Role: projection.RoleRef(ten.cast.SalesTeam)}
+		q := map[report.Kind]report.Query{
+			report.Assignments:    {PackageID: ten.cast.SalesTools},
+			report.AccessPackages: {UserID: story.AnnaID},
+			report.Resources:      {UserID: story.AnnaID},
+			report.Requests:       {PackageID: ten.cast.SalesTools, UserID: story.AnnaID},
+			report.Audit:          {PackageID: ten.cast.SalesTools, UserID: story.AnnaID},
+			report.Conflicts:      {PackageID: ten.cast.SalesTools},
+			report.Why:            {UserID: story.AnnaID, Role: projection.RoleRef(ten.cast.SalesTeam)},
+		}[k]
 		r, err := report.Build(ctx, ten.p, k, q)
 		require.NoError(t, err, k)
 
@@ -265,6 +273,9 @@ func TestInvalidQueries(t *testing.T) {
 		"why, no role":            {report.Why, report.Query{UserID: story.AnnaID}},
 		"range reversed":          {report.Audit, report.Query{Since: day(3), Until: day(2)}},
 		"known after checkpoint":  {report.Catalogs, report.Query{As: projection.As{KnownAt: cp.Position + 1}}},
+		"catalogs of a user":      {report.Catalogs, report.Query{UserID: story.AnnaID}},
+		"conflicts over a range":  {report.Conflicts, report.Query{Since: day(2)}},
+		"resources with a role":   {report.Resources, report.Query{UserID: story.AnnaID, Role: projection.RoleRef(ten.cast.SalesTeam)}},
 	} {
 		_, err := report.Build(ctx, ten.p, tc.kind, tc.q)
 		require.ErrorIs(t, err, report.ErrInvalid, name)

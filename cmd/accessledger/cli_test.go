@@ -83,6 +83,13 @@ func TestWhyCommand(t *testing.T) {
 
 	code, _, _ = runCLI(t, "why", "--db", db, "--resource", "Sales team")
 	assert.Equal(t, 2, code, "no --user")
+	code, _, errOut = runCLI(t, "why", "--db", db, "--user", "Anna Adams", "--resource", "Sales team", "--format", "json")
+	assert.Equal(t, 2, code, "a flag why does not act on is refused")
+	assert.Contains(t, errOut, "why takes no --format")
+	code, _, _ = runCLI(t, "report", "catalogs", "--db", db, "--user", "Anna Adams")
+	assert.Equal(t, 2, code, "a report refuses what it does not act on")
+	code, _, _ = runCLI(t, "report", "audit", "--db", db, "--resource", "Sales team")
+	assert.Equal(t, 2, code)
 }
 
 func TestArchiveCommands(t *testing.T) {

@@ -90,6 +90,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if q.Role, _, err = rf.resolve(ctx, r.p); err != nil {
 			return err
 		}
+	} else if rf.resource != "" {
+		return fmt.Errorf("%w: --resource names the role of the why report only", errUsage)
 	}
 	q.GeneratedAt = time.Now()
 	rep, err := report.Build(ctx, r.p, kind, q)
@@ -117,6 +119,16 @@ func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var unused []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "package", "since", "until", "format", "out":
+			unused = append(unused, "--"+fl.Name)
+		}
+	})
+	if len(unused) > 0 {
+		return fmt.Errorf("%w: why takes no %s (report why writes the explanation as CSV, JSON or HTML)", errUsage, strings.Join(unused, ", "))
 	}
 	if f.user == "" {
 		return fmt.Errorf("%w: --user is required", errUsage)

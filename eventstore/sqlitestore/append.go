@@ -424,14 +424,18 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	// it does not decrease along positions (across processes and clock
 	// corrections too).
 	recorded := s.opts.Now().UTC()
-	if head > 0 {
-		var last int64
+	var last int64 // the head's recordedAt: from the cache when it holds the head, else read
+	switch {
+	case head == 0:
+	case w.cache.valid && w.cache.head == head:
+		last = w.cache.recorded
+	default:
 		if err := w.lastRecorded.QueryRowContext(bg).Scan(&last); err != nil {
 			return wholeBatch, fmt.Errorf("read the head's recordedAt: %w", err)
 		}
-		if recorded.UnixNano() < last {
-			recorded = time.Unix(0, last).UTC()
-		}
+	}
+	if recorded.UnixNano() < last {
+		recorded = time.Unix(0, last).UTC()
 	}
 	headID := w.headID
 	var appends, events uint64
@@ -510,7 +514,10 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err := w.exec(w.commit); err != nil {
 		return wholeBatch, fmt.Errorf("commit: %w", err)
 	}
-	w.remember(head, prev, headID)
+	if events > 0 {
+		last = recorded.UnixNano()
+	}
+	w.remember(head, prev, headID, last)
 	if appends > 0 {
 		s.commits.Add(1)
 		s.appends.Add(appends)

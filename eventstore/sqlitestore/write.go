@@ -66,6 +66,7 @@ type logCache struct {
 	head        eventstore.Position
 	hash        eventstore.Hash
 	headID      ulid.ULID
+	recorded    int64 // the head event's recordedAt, Unix nanoseconds
 	versions    map[eventstore.StreamID]eventstore.Version
 }
 
@@ -430,7 +431,7 @@ func (w *writer) loadState(cmds, streams []string, withHead bool) (eventstore.Po
 // remember makes the cache the state of the log this writer has just
 // committed: head, hash, the head's event id and the stream versions of
 // the transaction.
-func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headID ulid.ULID) {
+func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headID ulid.ULID, recorded int64) {
 	c := &w.cache
 	if len(c.versions)+len(w.versions) > maxCachedStreams {
 		clear(c.versions)
@@ -438,7 +439,7 @@ func (w *writer) remember(head eventstore.Position, hash eventstore.Hash, headID
 	if len(w.versions) <= maxCachedStreams {
 		maps.Copy(c.versions, w.versions)
 	}
-	c.valid, c.dataVersion, c.head, c.hash, c.headID = true, w.dataVersion, head, hash, headID
+	c.valid, c.dataVersion, c.head, c.hash, c.headID, c.recorded = true, w.dataVersion, head, hash, headID, recorded
 }
 
 // lookupSize is the smallest of lookupRows that holds n keys, or 0 for no
