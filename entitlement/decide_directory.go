@@ -129,7 +129,7 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-func (c PutUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("user", c.User.ID))
@@ -170,10 +170,10 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision,
 	} else {
 		u.DeletedDateTime = nil
 	}
-	return one(u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}})
+	return decideUserEvent(s, ids, now, allAutoPolicies, u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}})
 }
 
-func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("user", c.UserID))
@@ -201,7 +201,7 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, _ IDSource) (
 		}
 	}
 	old := userAttribute(u, c.Name)
-	return one(u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
+	return decideUserEvent(s, ids, now, c.Name, u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
 		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}})
 }
 
@@ -225,15 +225,15 @@ func (c SetManager) decide(s *State, a Actor, now time.Time, _ IDSource) (decisi
 		Data: &UserManagerChanged{UserID: c.UserID, ManagerID: c.ManagerID}})
 }
 
-func (c BlockUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
-	return decideBlock(s, a, c.commandName(), c.UserID, false)
+func (c BlockUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	return decideBlock(s, a, now, ids, c.commandName(), c.UserID, false)
 }
 
-func (c UnblockUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
-	return decideBlock(s, a, c.commandName(), c.UserID, true)
+func (c UnblockUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	return decideBlock(s, a, now, ids, c.commandName(), c.UserID, true)
 }
 
-func decideBlock(s *State, a Actor, op, userID string, enable bool) (decision, error) {
+func decideBlock(s *State, a Actor, now time.Time, ids IDSource, op, userID string, enable bool) (decision, error) {
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("user", userID))
 	}
@@ -244,14 +244,16 @@ func decideBlock(s *State, a Actor, op, userID string, enable bool) (decision, e
 	if u.AccountEnabled == enable {
 		return decision{}, fail(op, ErrConflict, subject("user", userID), "accountEnabled is already %v", enable)
 	}
-	typ := EventUserBlocked
+	// Blocking changes only what rules reading accountEnabled say;
+	// unblocking also lets matching users be assigned again.
+	typ, key := EventUserBlocked, "accountEnabled"
 	if enable {
-		typ = EventUserUnblocked
+		typ, key = EventUserUnblocked, allAutoPolicies
 	}
-	return one(userID, Event{Stream: userStream(userID), Type: typ, Data: &UserRef{UserID: userID}})
+	return decideUserEvent(s, ids, now, key, userID, Event{Stream: userStream(userID), Type: typ, Data: &UserRef{UserID: userID}})
 }
 
-func (c DeleteUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("user", c.UserID))
@@ -259,8 +261,22 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, _ IDSource) (decisi
 	if _, ok := s.activeUser(c.UserID); !ok {
 		return decision{}, notFound(op, subject("user", c.UserID))
 	}
-	return one(c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserDeleted,
+	return decideUserEvent(s, ids, now, allAutoPolicies, c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserDeleted,
 		Data: &UserDeleted{UserID: c.UserID, DeletedDateTime: now}})
+}
+
+// decideUserEvent decides a change to a user: the event, then what the
+// automatic assignment policies listed under key (an attribute the change
+// touches, or allAutoPolicies) call for once it is applied. Only the rules
+// that read a changed attribute are evaluated.
+func decideUserEvent(s *State, ids IDSource, now time.Time, key, userID string, e Event) (decision, error) {
+	if s.ix.autoPolicies.Len(key) == 0 {
+		return one(userID, e)
+	}
+	p := newPlan(s, ids, now)
+	p.emitEvent(e)
+	p.reconcileUser(key, userID)
+	return p.decision(userID)
 }
 
 func (c UpdateSubject) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {

@@ -148,8 +148,24 @@ func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 	if err := decidePolicyBody(s, a, op, pkg, p, ""); err != nil {
 		return decision{}, err
 	}
-	return one(p.ID, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyCreated,
+	return decidePolicyEvent(s, ids, now, op, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyCreated,
 		Data: &AssignmentPolicyPayload{CatalogID: pkg.CatalogID, Policy: *p}})
+}
+
+// decidePolicyEvent decides a policy created or replaced: the event, and
+// for an automatic assignment policy the assignments and removals its rule
+// calls for.
+func decidePolicyEvent(s *State, ids IDSource, now time.Time, op string, e Event) (decision, error) {
+	p := &e.Data.(*AssignmentPolicyPayload).Policy
+	if !p.IsAutoAssignment() {
+		return one(p.ID, e)
+	}
+	pl := newPlan(s, ids, now)
+	pl.emitEvent(e)
+	if err := pl.reconcilePolicy(op, p.ID); err != nil {
+		return decision{}, err
+	}
+	return pl.decision(p.ID)
 }
 
 func (c ReplaceAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -176,10 +192,14 @@ func (c ReplaceAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids ID
 	p.ID, p.AccessPackageID = c.PolicyID, pkg.ID
 	p.AssignMissingQuestionIDs(func() string { return s.newID(ids) })
 	p.CreatedDateTime, p.ModifiedDateTime = old.Policy.CreatedDateTime, now
+	if p.IsAutoAssignment() != old.Policy.IsAutoAssignment() {
+		return decision{}, invalid(op, "automaticRequestSettings",
+			"a policy cannot become, or stop being, an automatic assignment policy; create another policy instead")
+	}
 	if err := decidePolicyBody(s, a, op, pkg, p, c.PolicyID); err != nil {
 		return decision{}, err
 	}
-	return one(p.ID, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyReplaced,
+	return decidePolicyEvent(s, ids, now, op, Event{Stream: policyStream(p.ID), Type: EventAssignmentPolicyReplaced,
 		Data: &AssignmentPolicyPayload{CatalogID: pkg.CatalogID, Policy: *p}})
 }
 
@@ -196,11 +216,21 @@ func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 		return decision{}, fail(op, ErrForbidden, subject("assignmentPolicy", c.PolicyID),
 			"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
 	}
-	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 {
+	auto := old.Policy.IsAutoAssignment()
+	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 && !auto {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d active assignments", n)
 	}
 	if n := s.openRequests("", c.PolicyID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d requests in progress", n)
 	}
-	return one(c.PolicyID, Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}})
+	e := Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}}
+	if !auto {
+		return one(c.PolicyID, e)
+	}
+	// Deleting an automatic assignment policy removes the assignments it
+	// made.
+	pl := newPlan(s, ids, now)
+	pl.removeAutoAssignments(c.PolicyID)
+	pl.emitEvent(e)
+	return pl.decision(c.PolicyID)
 }

@@ -78,12 +78,17 @@ func TestAutoAssignmentPolicy(t *testing.T) {
 	requireKind(t, err, ErrForbidden)
 	_, err = w.try(w.actors["apManager"], ReplaceAssignmentPolicy{PolicyID: id, Policy: requestPolicy("", "x")})
 	requireKind(t, err, ErrForbidden)
-	// Turning a request policy into a second auto policy is refused too.
+	// A request policy never turns into an automatic one, nor back: the
+	// assignments it made were not made by a rule.
 	rp := w.do(iga, CreateAssignmentPolicy{Policy: requestPolicy(w.id["P2"], "Requests")}).ID
 	_, err = w.try(iga, ReplaceAssignmentPolicy{PolicyID: rp, Policy: autoPolicy("", "Sales 3")})
-	requireKind(t, err, ErrLimit)
+	requireKind(t, err, ErrInvalid)
+	_, err = w.try(iga, ReplaceAssignmentPolicy{PolicyID: id, Policy: requestPolicy("", "x")})
+	requireKind(t, err, ErrInvalid)
 	w.do(iga, DeleteAssignmentPolicy{PolicyID: id})
-	w.do(iga, ReplaceAssignmentPolicy{PolicyID: rp, Policy: autoPolicy("", "Sales 3")})
+	_, err = w.try(iga, ReplaceAssignmentPolicy{PolicyID: rp, Policy: autoPolicy("", "Sales 3")})
+	requireKind(t, err, ErrInvalid)
+	w.do(iga, CreateAssignmentPolicy{Policy: autoPolicy(w.id["P2"], "Sales 3")})
 }
 
 func TestPolicyLimit(t *testing.T) {

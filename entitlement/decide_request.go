@@ -168,21 +168,16 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		return decision{}, err
 	}
 
-	id := s.newID(ids)
 	req := AssignmentRequest{
-		ID: id, RequestType: c.RequestType, State: RequestStateSubmitted, Status: RequestStatusAccepted,
-		Schedule: cloneSchedule(c.Schedule), Justification: c.Justification, Answers: cloneNonEmpty(c.Answers),
-		CreatedDateTime: now, AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
-		PolicyVersion: pol.Version,
-		TargetID:      target, RequestorID: a.ID,
+		RequestType: c.RequestType, Schedule: cloneSchedule(c.Schedule), Justification: c.Justification,
+		Answers: cloneNonEmpty(c.Answers), AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
+		PolicyVersion: pol.Version, TargetID: target, RequestorID: a.ID,
 	}
 	if asg != nil {
 		req.AssignmentID = asg.ID
 	}
 	p := newPlan(s, ids, now)
-	p.emitEvent(Event{Stream: requestStream(id), Type: requestCreatedType(c.RequestType), Data: &AssignmentRequestPayload{Request: req}})
-	p.submit(id)
-	return p.decision(id)
+	return p.decision(p.newRequest(req))
 }
 
 // authorizeRequest checks that a may make a request of type t for target.

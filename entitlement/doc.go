@@ -20,7 +20,9 @@
 // Decide turns a command into events, or into an *Error whose kind is one
 // of ErrForbidden, ErrNotFound, ErrInvalid, ErrConflict and ErrLimit.
 // Every accepted administrative command records exactly one event, whose
-// audit activity name ActivityName gives.
+// audit activity name ActivityName gives, followed by the requests
+// entitlement management makes by itself in consequence (an automatic
+// assignment policy's systemAdd and systemRemove).
 //
 // # Authorization
 //
@@ -49,8 +51,23 @@
 // requestor and the target never among them; the fallback approvers when
 // nobody else remains).
 //
+// # Automatic assignment
+//
+// An assignment policy with AutomaticRequestSettings assigns its package
+// to every user its attributeRuleMembers rule matches (package
+// entitlement/rule has the rule language), through systemAdd requests, in
+// the decision that makes them match: creating or replacing the policy
+// (every user evaluated once), creating or replacing a user, unblocking or
+// deleting one, or changing an attribute (only the rules that read it are
+// evaluated). A user who stops matching loses the assignment through a
+// systemRemove request after gracePeriodBeforeAccessRemoval, if the policy
+// removes access, unless they match again before; deleting the policy
+// removes its assignments. A matching user who cannot be assigned (blocked,
+// holding an incompatible package, in a catalog that is not published, a
+// limit reached) is left out until their next change.
+//
 // Time-driven work (escalation, automatic denial, scheduled starts, expiry
-// notices, expiry) happens only in Manager.ProcessDue, which processes
+// notices, expiry, automatic removals) happens only in Manager.ProcessDue, which processes
 // everything due up to an instant. Delivery to the systems that hold the
 // resources goes through the Deliverer the embedding program supplies; the
 // Manager records each outcome as events through the RecordDelivery

@@ -13,6 +13,7 @@ const (
 	dueNotice14
 	dueNotice1
 	dueExpiry
+	dueAutomaticRemoval
 )
 
 // dueItem is one piece of time-driven work.
@@ -88,6 +89,8 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 				Data: &AssignmentNotice{AssignmentID: x.ID, TargetID: x.TargetID, EndDateTime: end}})
 		case dueExpiry:
 			p.expire(d.id, "", d.at)
+		case dueAutomaticRemoval:
+			p.dueAutomaticRemoval(d.id)
 		}
 	}
 	return p.decision("")

@@ -43,6 +43,8 @@ func (s *State) applyAccess(e Event) bool {
 		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	case *AssignmentRef:
 		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
+	case *AutomaticRemoval:
+		s.changeAssignment(d.AssignmentID, func(a *Assignment) { EvolveAssignment(a, e, nil) })
 	default:
 		return false
 	}

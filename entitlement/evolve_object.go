@@ -204,7 +204,7 @@ func applyRequestChange(r *AssignmentRequest, eventType string, d *RequestChange
 }
 
 // EvolveAssignment applies a delivery outcome, an extension, an expiry, a
-// notice, re-enforcement, the outcome or reprocessing of the request that
+// notice, an automatic removal scheduled or canceled, re-enforcement, the outcome or reprocessing of the request that
 // delivers it, or a role scope added to or removed from its package, to an
 // assignment. For a role scope added, resource looks up the resource the
 // role scope names (the delivery record keeps where the role lives); it
@@ -231,6 +231,7 @@ func EvolveAssignment(a *Assignment, e Event, resource func(id string) (*Resourc
 			return false
 		}
 		a.State, a.Status, a.ExpiredDateTime = AssignmentStateExpired, AssignmentStatusExpired, timePtr(d.ExpiredDateTime)
+		a.AutomaticRemovalDateTime = nil
 		for i := range a.Resources {
 			r := &a.Resources[i]
 			// A failed or pending grant may have reached the resource in
@@ -256,6 +257,15 @@ func EvolveAssignment(a *Assignment, e Event, resource func(id string) (*Resourc
 			return false
 		}
 		a.reenforce()
+	case *AutomaticRemoval:
+		if d.AssignmentID != a.ID || a.IsEnded() {
+			return false
+		}
+		if e.Type == EventAutomaticRemovalScheduled {
+			a.AutomaticRemovalDateTime = timePtr(d.RemovalDateTime)
+		} else {
+			a.AutomaticRemovalDateTime = nil
+		}
 	case *RequestChanged:
 		if d.AssignmentID != a.ID || a.IsEnded() {
 			return false

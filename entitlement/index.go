@@ -140,12 +140,18 @@ func (s *State) putPolicy(e *policyEntry) {
 	for _, q := range e.Policy.Questions {
 		s.ix.nestedIDs.Set(q.ID, struct{}{})
 	}
+	for _, k := range autoKeys(&e.Policy) {
+		s.ix.autoPolicies.Add(k, e.Policy.ID)
+	}
 }
 
 func (s *State) unindexPolicy(e *policyEntry) {
 	s.ix.policiesByPackage.Remove(e.Policy.AccessPackageID, e.Policy.ID)
 	for _, org := range policyOrgs(&e.Policy) {
 		s.ix.policiesByOrg.Remove(org, e.Policy.ID)
+	}
+	for _, k := range autoKeys(&e.Policy) {
+		s.ix.autoPolicies.Remove(k, e.Policy.ID)
 	}
 }
 
@@ -424,7 +430,15 @@ func requestDue(r *AssignmentRequest) string {
 // assignmentDue returns the due key of an assignment's next time-driven
 // work: an expiry notice or the expiry.
 func assignmentDue(a *Assignment) string {
-	if a == nil || a.IsEnded() || a.State == AssignmentStateDelivering {
+	if a == nil || a.IsEnded() {
+		return ""
+	}
+	if a.AutomaticRemovalDateTime != nil {
+		// Automatic assignment policies set no expiration: the removal is
+		// the only time-driven work.
+		return dueKey(dueItem{*a.AutomaticRemovalDateTime, dueAutomaticRemoval, a.ID})
+	}
+	if a.State == AssignmentStateDelivering {
 		return ""
 	}
 	end, ok := a.End()

@@ -3,6 +3,7 @@ package entitlement
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // invariant is a named check of one invariant of domain spec §7 against a
@@ -22,6 +23,7 @@ var stateInvariants = []invariant{
 	{"6 no package or policy with non-ended assignments is deleted", checkInvariant6},
 	{"7 policy, package and resource caps", checkInvariant7},
 	{"8 auto-assignment policy shape", checkInvariant8},
+	{"42 automatic assignments follow their rule", checkInvariant42},
 	{"47 catalog-scoped role assignments name existing catalogs", checkInvariant47},
 }
 
@@ -179,6 +181,53 @@ func checkInvariant47(s *State) error {
 		cid := ra.CatalogID()
 		if _, ok := s.catalogs.Get(cid); !ok {
 			return fmt.Errorf("role assignment %s scoped to missing catalog %q", id, ra.AppScopeID)
+		}
+	}
+	return nil
+}
+
+// checkInvariant42 checks what holds of automatic assignments at every
+// instant: a target who matches the rule has no removal scheduled; one who
+// does not has a removal scheduled exactly when the policy removes access
+// (the removal itself is due work, done by ProcessDue); and a matching
+// user who can be assigned is assigned.
+func checkInvariant42(s *State) error {
+	for id, e := range s.policies.All() {
+		pol := &e.Policy
+		if !pol.IsAutoAssignment() {
+			continue
+		}
+		removes := pol.AutomaticRequestSettings.RemoveAccessWhenTargetLeavesAllowedTargets
+		for _, aid := range collect(&s.ix.liveByPackage, pol.AccessPackageID) {
+			a, _ := s.assignments.Get(aid)
+			if a.AssignmentPolicyID != id {
+				continue
+			}
+			match := autoMatches(s, pol, a.TargetID)
+			switch {
+			case match && a.AutomaticRemovalDateTime != nil:
+				return fmt.Errorf("assignment %s: its target matches the rule of policy %s, yet its removal is scheduled", aid, id)
+			case !match && removes && a.AutomaticRemovalDateTime == nil:
+				return fmt.Errorf("assignment %s: its target left the rule of policy %s, and no removal is scheduled", aid, id)
+			case !match && !removes && a.AutomaticRemovalDateTime != nil:
+				return fmt.Errorf("assignment %s: policy %s does not remove access, yet a removal is scheduled", aid, id)
+			}
+		}
+		if !pol.AutomaticRequestSettings.RequestAccessForAllowedTargets {
+			continue
+		}
+		pkg, _ := s.accessPackages.Get(pol.AccessPackageID)
+		for uid := range s.users.All() {
+			if !autoMatches(s, pol, uid) {
+				continue
+			}
+			if _, ok := s.liveAssignmentOf(uid, pkg.ID); ok {
+				continue
+			}
+			c := CreateAssignmentRequest{RequestType: RequestTypeSystemAdd, AccessPackageID: pkg.ID, AssignmentPolicyID: id, TargetID: uid}
+			if checkRequestBody(s, "invariant42", c, kindAdd, pkg, e, nil, uid, time.Time{}) == nil {
+				return fmt.Errorf("user %s matches the rule of policy %s and could be assigned, but is not", uid, id)
+			}
 		}
 	}
 	return nil

@@ -71,6 +71,10 @@ type Assignment struct {
 	// for the current end; extending the assignment clears them.
 	FourteenDayNoticeSent bool `json:"fourteenDayNoticeSent,omitempty"`
 	OneDayNoticeSent      bool `json:"oneDayNoticeSent,omitempty"`
+	// AutomaticRemovalDateTime is set while the target of an assignment
+	// made by an automatic assignment policy no longer matches its rule:
+	// the assignment is removed then, unless they match again before.
+	AutomaticRemovalDateTime *time.Time `json:"automaticRemovalDateTime,omitempty"`
 }
 
 // IsEnded reports whether the assignment ended (state expired).
@@ -133,6 +137,7 @@ func (a *Assignment) copy() *Assignment {
 func cloneAssignment(a Assignment) Assignment {
 	a.Schedule = cloneSchedule(a.Schedule)
 	a.ExpiredDateTime = clonePtr(a.ExpiredDateTime)
+	a.AutomaticRemovalDateTime = clonePtr(a.AutomaticRemovalDateTime)
 	a.ExtendedDateTime = clonePtr(a.ExtendedDateTime)
 	a.Resources = cloneNonEmpty(a.Resources)
 	return a

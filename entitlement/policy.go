@@ -43,10 +43,8 @@ type AssignmentPolicy struct {
 	SpecificAllowedTargets []SubjectSet `json:"specificAllowedTargets,omitempty"`
 	// AutomaticRequestSettings is
 	// accessPackageAssignmentPolicy.automaticRequestSettings; non-nil only on
-	// an auto-assignment policy. Not yet acted on: such a policy is
-	// validated, stored and refuses requests other than system ones, but
-	// entitlement management does not yet assign or remove anyone through
-	// it.
+	// an auto-assignment policy, which assigns its package to the users its
+	// attributeRuleMembers rule matches and takes no requests.
 	AutomaticRequestSettings *AutomaticRequestSettings `json:"automaticRequestSettings,omitempty"`
 	// Expiration is accessPackageAssignmentPolicy.expiration: the lifetime
 	// of assignments made through the policy.
@@ -144,19 +142,23 @@ func (s AllowedTargetScope) IsSpecific() bool {
 }
 
 // AutomaticRequestSettings mirrors Graph's
-// accessPackageAutomaticRequestSettings, present only on an auto-assignment
-// policy. The settings are validated and stored, and not yet acted on: in
-// Entra they create assignments for everyone in scope and remove them
-// after the grace period; here that is still to come.
+// accessPackageAutomaticRequestSettings, present only on an automatic
+// assignment policy (domain §2.7): the package is assigned, through
+// systemAdd requests, to every user the policy's attributeRuleMembers rule
+// matches, from the moment the policy is created or the user starts
+// matching; see the package documentation for when rules are evaluated.
 type AutomaticRequestSettings struct {
-	// RequestAccessForAllowedTargets: in Entra, create assignments for
-	// everyone in scope (not yet acted on).
+	// RequestAccessForAllowedTargets makes assignments for the users the
+	// rule matches. When false, the policy makes no new assignments.
 	RequestAccessForAllowedTargets bool `json:"requestAccessForAllowedTargets"`
-	// RemoveAccessWhenTargetLeavesAllowedTargets: in Entra, remove the
-	// assignment when the user stops matching the rule (not yet acted on).
+	// RemoveAccessWhenTargetLeavesAllowedTargets removes a user's
+	// assignment (systemRemove) when they stop matching the rule, after
+	// GracePeriodBeforeAccessRemoval. When false, they keep it.
 	RemoveAccessWhenTargetLeavesAllowedTargets bool `json:"removeAccessWhenTargetLeavesAllowedTargets"`
-	// GracePeriodBeforeAccessRemoval: in Entra, how long after leaving the
-	// scope the assignment is removed (not yet acted on).
+	// GracePeriodBeforeAccessRemoval is how long after a user stops
+	// matching their assignment is removed; matching again within it
+	// keeps the assignment. Zero removes at once. A removal already
+	// scheduled keeps its time when the policy changes.
 	GracePeriodBeforeAccessRemoval Duration `json:"gracePeriodBeforeAccessRemoval,omitzero"`
 }
 

@@ -626,6 +626,11 @@ func (p *AssignmentPolicy) validateAutoAssignment() *InvalidError {
 	if len(p.Questions) > 0 {
 		return invalidf("questions", "must be empty on an auto-assignment policy (it takes no requests)")
 	}
+	switch p.Expiration.Type {
+	case "", ExpirationNotSpecified, ExpirationNoExpiration:
+	default:
+		return invalidf("expiration.type", "must be noExpiration on an auto-assignment policy (its assignments last while the user matches the rule)")
+	}
 	g := a.GracePeriodBeforeAccessRemoval
 	if !g.IsZero() && !g.AtMost(MaxExpirationDays*24*time.Hour) {
 		return invalidf("automaticRequestSettings.gracePeriodBeforeAccessRemoval", "%s is longer than %d days", g, MaxExpirationDays)

@@ -73,6 +73,7 @@ type indexes struct {
 	roleScopeUses      pmap.Sets        // resource id -> package id + "\x00" + role scope id
 	policiesByPackage  pmap.Sets
 	policiesByOrg      pmap.Sets // connected organization -> policies whose subject sets name it
+	autoPolicies       pmap.Sets // attribute -> automatic assignment policies whose rule reads it ("" -> all)
 	incompatibleWith   pmap.Sets // package -> the packages that list it as incompatible
 	rolesByPrincipal   pmap.Sets // principal -> its role assignments
 	rolesByScope       pmap.Sets // appScopeId -> the role assignments at it
@@ -151,7 +152,7 @@ func (s *State) freeze() {
 	s.assignments.Snapshot()
 	x := &s.ix
 	for _, m := range []*pmap.Sets{&x.members, &x.memberOf, &x.usersByOrg, &x.packagesByCatalog, &x.resourcesByCatalog,
-		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
+		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.autoPolicies, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders} {
 		m.Snapshot()

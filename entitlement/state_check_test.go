@@ -32,7 +32,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 	sets := map[string]*pmap.Sets{
 		"members": &x.members, "memberOf": &x.memberOf, "usersByOrg": &x.usersByOrg,
 		"packagesByCatalog": &x.packagesByCatalog, "resourcesByCatalog": &x.resourcesByCatalog,
-		"roleScopeUses": &x.roleScopeUses, "policiesByPackage": &x.policiesByPackage, "policiesByOrg": &x.policiesByOrg,
+		"roleScopeUses": &x.roleScopeUses, "policiesByPackage": &x.policiesByPackage, "policiesByOrg": &x.policiesByOrg, "autoPolicies": &x.autoPolicies,
 		"incompatibleWith": &x.incompatibleWith, "rolesByPrincipal": &x.rolesByPrincipal, "rolesByScope": &x.rolesByScope,
 		"requestsByTarget": &x.requestsByTarget, "requestsByRequestor": &x.requestsByRequestor,
 		"requestsByPackage": &x.requestsByPackage, "approvals": &x.approvals,

@@ -586,6 +586,10 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 	case *entitlement.AssignmentRef:
 		err = evolveAssignment(d.AssignmentID)
 		assignment(d.AssignmentID)
+	case *entitlement.AutomaticRemoval:
+		err = evolveAssignment(d.AssignmentID)
+		assignment(d.AssignmentID)
+		r.modified = []ModifiedProperty{{DisplayName: "automaticRemovalDateTime", NewValue: jsonText(d.RemovalDateTime)}}
 	}
 	return err
 }

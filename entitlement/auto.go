@@ -1,0 +1,278 @@
+package entitlement
+
+import (
+	"sync"
+	"time"
+
+	"github.com/accessledger/accessledger/entitlement/rule"
+)
+
+// Automatic assignment (domain §2.7). A policy with automaticRequestSettings
+// assigns its package to every user its attributeRuleMembers rule matches,
+// through systemAdd requests delivered like any other, and takes it away
+// through systemRemove requests. The work happens in the decision that
+// changes what the rule says, so that the State never shows a matching
+// user without their assignment:
+//   - creating the policy, or replacing it, evaluates every user once;
+//   - creating or replacing a user, unblocking or deleting one evaluates
+//     the automatic policies for that user;
+//   - changing one attribute evaluates only the rules that read it;
+//   - a user who stops matching, where the policy removes access, is
+//     removed after gracePeriodBeforeAccessRemoval through the due queue,
+//     and keeps the assignment on matching again before then;
+//   - deleting the policy removes the assignments it made.
+//
+// A matching user the package cannot be assigned to (blocked from signing
+// in, holding an incompatible package, a catalog that is not published, a
+// limit reached) is left out and evaluated again at their next change.
+
+// Event types of automatic removal.
+const (
+	// EventAutomaticRemovalScheduled: the target of an assignment made by
+	// an automatic assignment policy stopped matching its rule, and the
+	// assignment is removed at RemovalDateTime unless they match again.
+	EventAutomaticRemovalScheduled = "assignmentAutomaticRemovalScheduled"
+	// EventAutomaticRemovalCanceled: the scheduled removal will not happen,
+	// because the target matches the rule again or the policy no longer
+	// removes access.
+	EventAutomaticRemovalCanceled = "assignmentAutomaticRemovalCanceled"
+)
+
+// AutomaticRemoval records a removal of an automatic assignment being
+// scheduled or canceled. DateTime is when the target stopped (or started
+// again) matching; RemovalDateTime is when the removal is, or was, due.
+type AutomaticRemoval struct {
+	AssignmentID       string    `json:"assignmentId"`
+	AssignmentPolicyID string    `json:"assignmentPolicyId"`
+	TargetID           string    `json:"targetId"`
+	DateTime           time.Time `json:"dateTime"`
+	RemovalDateTime    time.Time `json:"removalDateTime"`
+}
+
+func init() {
+	for _, t := range []string{EventAutomaticRemovalScheduled, EventAutomaticRemovalCanceled} {
+		registry[t] = func() any { return new(AutomaticRemoval) }
+	}
+	activities[EventAutomaticRemovalScheduled] = "Schedule removal of access package assignment for user leaving automatic assignment scope"
+	activities[EventAutomaticRemovalCanceled] = "Cancel scheduled removal of access package assignment"
+}
+
+// rules caches parsed membership rules by their text: policies and subject
+// sets keep the text, and parsing it again for each of 100,000 users would
+// cost more than matching.
+var rules struct {
+	sync.Mutex
+	m map[string]*rule.Rule
+}
+
+// parsedRule returns the parsed rule of text, or nil if it does not parse
+// (policies are validated before they are stored, so it does not happen
+// for rules in the State).
+func parsedRule(text string) *rule.Rule {
+	rules.Lock()
+	defer rules.Unlock()
+	if r, ok := rules.m[text]; ok {
+		return r
+	}
+	r, err := rule.Parse(text)
+	if err != nil {
+		r = nil
+	}
+	if rules.m == nil || len(rules.m) >= 1024 {
+		rules.m = map[string]*rule.Rule{}
+	}
+	rules.m[text] = r
+	return r
+}
+
+// matchesRule reports whether the user matches a membership rule.
+func matchesRule(text string, u *User) bool {
+	r := parsedRule(text)
+	return r != nil && r.Match(func(name string) (string, bool) { return ruleAttribute(u, name) })
+}
+
+// autoRule returns the membership rule of an automatic assignment policy.
+func autoRule(p *AssignmentPolicy) string {
+	for _, t := range p.SpecificAllowedTargets {
+		if t.Kind == AttributeRuleMembers {
+			return t.MembershipRule
+		}
+	}
+	return ""
+}
+
+// allAutoPolicies is the key of ix.autoPolicies under which every
+// automatic assignment policy is listed; the other keys are attribute
+// names, listing the policies whose rule reads the attribute.
+const allAutoPolicies = ""
+
+// autoKeys returns the ix.autoPolicies keys of a policy.
+func autoKeys(p *AssignmentPolicy) []string {
+	if !p.IsAutoAssignment() {
+		return nil
+	}
+	keys := []string{allAutoPolicies}
+	if r := parsedRule(autoRule(p)); r != nil {
+		keys = append(keys, r.Attributes()...)
+	}
+	return keys
+}
+
+// autoPoliciesReading returns the automatic assignment policies whose rule
+// reads the attribute (allAutoPolicies: all of them), sorted.
+func (s *State) autoPoliciesReading(attribute string) []string {
+	return collect(&s.ix.autoPolicies, attribute)
+}
+
+// autoMatches reports whether the user is in the scope of the automatic
+// assignment policy: active, and matching its rule.
+func autoMatches(s *State, p *AssignmentPolicy, userID string) bool {
+	u, ok := s.activeUser(userID)
+	return ok && matchesRule(autoRule(p), u)
+}
+
+// autoAssignment returns the user's assignment, not ended, made through
+// the policy.
+func (s *State) autoAssignment(policyID, packageID, userID string) (*Assignment, bool) {
+	id, ok := s.liveAssignmentOf(userID, packageID)
+	if !ok {
+		return nil, false
+	}
+	a, _ := s.assignments.Get(id)
+	return a, a.AssignmentPolicyID == policyID
+}
+
+// reconcileUser evaluates the automatic assignment policies listed under
+// key (an attribute name, or allAutoPolicies) for one user.
+func (p *plan) reconcileUser(key, userID string) {
+	for _, id := range p.s.autoPoliciesReading(key) {
+		p.reconcileAuto(id, userID)
+	}
+}
+
+// reconcileAuto brings one user's assignment through an automatic
+// assignment policy in line with the policy's rule now: assigned if they
+// match, removal scheduled (or done, with no grace period) if they no
+// longer match and the policy removes access, a scheduled removal
+// canceled if they match again or the policy no longer removes access.
+func (p *plan) reconcileAuto(policyID, userID string) {
+	if p.err != nil {
+		return
+	}
+	e, ok := p.s.policies.Get(policyID)
+	if !ok || !e.Policy.IsAutoAssignment() {
+		return
+	}
+	pol := &e.Policy
+	set := pol.AutomaticRequestSettings
+	match := autoMatches(p.s, pol, userID)
+	a, ours := p.s.autoAssignment(pol.ID, pol.AccessPackageID, userID)
+	switch {
+	case a != nil && !ours:
+		// Assigned through another policy of the package: one assignment
+		// per target and package, and not this policy's to remove.
+	case a != nil && a.AutomaticRemovalDateTime != nil:
+		if match || !set.RemoveAccessWhenTargetLeavesAllowedTargets {
+			p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalCanceled, Data: &AutomaticRemoval{
+				AssignmentID: a.ID, AssignmentPolicyID: pol.ID, TargetID: userID, DateTime: p.now,
+				RemovalDateTime: *a.AutomaticRemovalDateTime}})
+		}
+	case a != nil:
+		if match || !set.RemoveAccessWhenTargetLeavesAllowedTargets {
+			return
+		}
+		at := set.GracePeriodBeforeAccessRemoval.AddTo(p.now)
+		if !at.After(p.now) {
+			p.systemRemove(e, a)
+			return
+		}
+		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalScheduled, Data: &AutomaticRemoval{
+			AssignmentID: a.ID, AssignmentPolicyID: pol.ID, TargetID: userID, DateTime: p.now, RemovalDateTime: at}})
+	case match && set.RequestAccessForAllowedTargets:
+		pkg, ok := p.s.accessPackages.Get(pol.AccessPackageID)
+		if !ok {
+			return
+		}
+		c := CreateAssignmentRequest{RequestType: RequestTypeSystemAdd, AccessPackageID: pkg.ID, AssignmentPolicyID: pol.ID, TargetID: userID}
+		if checkRequestBody(p.s, "AutomaticAssignment", c, kindAdd, pkg, e, nil, userID, p.now) != nil {
+			return // left out until the user's next change; see above
+		}
+		p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemAdd, AccessPackageID: pkg.ID,
+			AssignmentPolicyID: pol.ID, PolicyVersion: e.Version, TargetID: userID, RequestorID: SystemActor().ID})
+	}
+}
+
+// systemRemove ends an assignment through a systemRemove request.
+func (p *plan) systemRemove(e *policyEntry, a *Assignment) {
+	p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemRemove, AccessPackageID: a.AccessPackageID,
+		AssignmentPolicyID: a.AssignmentPolicyID, PolicyVersion: e.Version, TargetID: a.TargetID,
+		RequestorID: SystemActor().ID, AssignmentID: a.ID})
+}
+
+// newRequest records a request created now, with a new id and the state
+// of a request just submitted, and moves it on (see submit). It returns
+// the request's id.
+func (p *plan) newRequest(r AssignmentRequest) string {
+	r.ID = p.s.newID(p.ids)
+	r.State, r.Status, r.CreatedDateTime = RequestStateSubmitted, RequestStatusAccepted, p.now
+	p.emitEvent(Event{Stream: requestStream(r.ID), Type: requestCreatedType(r.RequestType), Data: &AssignmentRequestPayload{Request: r}})
+	p.submit(r.ID)
+	return r.ID
+}
+
+// reconcilePolicy evaluates an automatic assignment policy for every user
+// (each once) and for the holders of its assignments, after it was created
+// or replaced. It refuses a rule that matches more than
+// MaxAutoAssignmentUsers users.
+func (p *plan) reconcilePolicy(op, policyID string) error {
+	e, _ := p.s.policies.Get(policyID)
+	text := autoRule(&e.Policy)
+	var users []string
+	for id, u := range p.s.users.All() {
+		if u.DeletedDateTime == nil && matchesRule(text, u) {
+			users = append(users, id)
+		}
+	}
+	if len(users) > MaxAutoAssignmentUsers {
+		return fail(op, ErrLimit, subject("assignmentPolicy", policyID),
+			"the rule matches %d users; an automatic assignment policy covers at most %d", len(users), MaxAutoAssignmentUsers)
+	}
+	// Holders who no longer match: their package's live assignments made
+	// through this policy.
+	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
+		if a, _ := p.s.assignments.Get(id); a.AssignmentPolicyID == policyID && !autoMatches(p.s, &e.Policy, a.TargetID) {
+			p.reconcileAuto(policyID, a.TargetID)
+		}
+	}
+	for _, id := range users {
+		p.reconcileAuto(policyID, id)
+	}
+	return p.err
+}
+
+// removeAutoAssignments ends every assignment an automatic assignment
+// policy made, before the policy is deleted.
+func (p *plan) removeAutoAssignments(policyID string) {
+	e, _ := p.s.policies.Get(policyID)
+	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
+		if a, _ := p.s.assignments.Get(id); a.AssignmentPolicyID == policyID {
+			p.systemRemove(e, a)
+		}
+	}
+}
+
+// dueAutomaticRemoval removes an assignment whose target stopped matching
+// its automatic assignment policy a grace period ago.
+func (p *plan) dueAutomaticRemoval(assignmentID string) {
+	a, _ := p.s.assignments.Get(assignmentID)
+	e, ok := p.s.policies.Get(a.AssignmentPolicyID)
+	if !ok {
+		// Deleting a policy removes its assignments first; this is only a
+		// guard against a due entry that would never leave the queue.
+		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalCanceled, Data: &AutomaticRemoval{
+			AssignmentID: a.ID, AssignmentPolicyID: a.AssignmentPolicyID, TargetID: a.TargetID, DateTime: p.now,
+			RemovalDateTime: *a.AutomaticRemovalDateTime}})
+		return
+	}
+	p.systemRemove(e, a)
+}

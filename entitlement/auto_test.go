@@ -1,0 +1,230 @@
+package entitlement
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// autoWorld is accessWorld with members in departments, the catalog's
+// group G1 on package P3, and an Identity Governance Administrator.
+func autoWorld(t *testing.T) (*world, *fakeDeliverer) {
+	w, fd := accessWorld(t)
+	for name, dept := range map[string]string{"alice": "Sales", "bob": "Sales", "carol": "Marketing", "erin": "", "frank": "Sales"} {
+		if dept != "" {
+			w.do(sys, SetUserAttribute{UserID: w.uid[name], Name: "department", Value: dept})
+		}
+	}
+	w.id["RS-P3"] = w.do(w.actors["GA"], AddResourceRoleScope{AccessPackageID: w.id["P3"], RoleID: w.id["G1-member"], ScopeID: w.id["G1-root"]}).ID
+	return w, fd
+}
+
+// salesPolicy is an automatic assignment policy on pkg for the Sales
+// department, removing access after grace.
+func salesPolicy(pkg string, grace Duration) AssignmentPolicy {
+	p := autoPolicy(pkg, "Sales department")
+	p.AutomaticRequestSettings.RemoveAccessWhenTargetLeavesAllowedTargets = true
+	p.AutomaticRequestSettings.GracePeriodBeforeAccessRemoval = grace
+	return p
+}
+
+// autoHolder returns the user's live assignment of pkg, or nil.
+func (w *world) autoHolder(user, pkg string) *Assignment {
+	w.t.Helper()
+	var out *Assignment
+	w.m.Read(func(s *State) {
+		if id, ok := s.liveAssignmentOf(w.uid[user], w.id[pkg]); ok {
+			a := at(&s.assignments, id).copy()
+			out = a
+		}
+	})
+	return out
+}
+
+// TestScenarioAssignEmployeesAccessAutomatically walks the seed scenario
+// "Administrator: Assign employees access automatically" as an Identity
+// Governance Administrator, then lives with the policy: joiners, movers,
+// a grace period, a rule change and the policy's deletion.
+func TestScenarioAssignEmployeesAccessAutomatically(t *testing.T) {
+	w, fd := accessWorld(t)
+	iga := w.actors["IGA"]
+	for name, dept := range map[string]string{"alice": "Sales", "bob": "Sales", "carol": "Marketing"} {
+		w.do(sys, SetUserAttribute{UserID: w.uid[name], Name: "department", Value: dept})
+	}
+
+	// 1. Create a new access package.
+	pkg := w.do(iga, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Sales tools"}).ID
+	w.id["Sales tools"] = pkg
+	// 2. Add a group to the access package.
+	rs := w.do(iga, AddResourceRoleScope{AccessPackageID: pkg, RoleID: w.id["G1-member"], ScopeID: w.id["G1-root"]}).ID
+	// 3. Add an automatic assignment policy: everyone in Sales, removed
+	// two days after leaving it.
+	res := w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(pkg, DurationDays(2))})
+	pol := res.ID
+
+	// Alice and Bob are assigned at once through systemAdd requests, and
+	// the deliverer adds them to the group; Carol is not.
+	for _, n := range []string{"alice", "bob"} {
+		a := w.autoHolder(n, "Sales tools")
+		require.NotNil(t, a, n)
+		require.Equal(t, pol, a.AssignmentPolicyID)
+		require.Equal(t, AssignmentStateDelivered, a.State)
+		require.Equal(t, RequestTypeSystemAdd, w.getRequest(a.RequestID).RequestType)
+		require.Equal(t, SystemActor().ID, w.getRequest(a.RequestID).RequestorID)
+		require.Contains(t, fd.heldBy(w.uid[n]), rs)
+	}
+	require.Nil(t, w.autoHolder("carol", "Sales tools"))
+	require.Empty(t, fd.heldBy(w.uid["carol"]))
+
+	// A joiner created in Sales is assigned; so is Carol on moving there.
+	dan := nameID("user/dan")
+	w.uid["dan"] = dan
+	w.do(sys, PutUser{User: User{ID: dan, DisplayName: "dan", Department: "Sales", AccountEnabled: true}})
+	require.NotNil(t, w.autoHolder("dan", "Sales tools"))
+	w.do(sys, SetUserAttribute{UserID: w.uid["carol"], Name: "department", Value: "Sales"})
+	require.NotNil(t, w.autoHolder("carol", "Sales tools"))
+
+	// Alice moves to Marketing: she keeps the package for the grace
+	// period, and keeps it for good on coming back within it.
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Marketing"})
+	a := w.autoHolder("alice", "Sales tools")
+	require.NotNil(t, a)
+	require.Equal(t, w.clock.t.Add(48*time.Hour), *a.AutomaticRemovalDateTime)
+	w.clock.t = w.clock.t.Add(24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.NotNil(t, w.autoHolder("alice", "Sales tools"))
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
+	require.Nil(t, w.autoHolder("alice", "Sales tools").AutomaticRemovalDateTime)
+	w.clock.t = w.clock.t.Add(72 * time.Hour)
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.NotNil(t, w.autoHolder("alice", "Sales tools"))
+
+	// Bob leaves Sales for good: removed when the grace period ends (a
+	// systemRemove request), at that instant, however late ProcessDue runs.
+	left := w.clock.t
+	w.do(sys, SetUserAttribute{UserID: w.uid["bob"], Name: "department", Value: "Finance"})
+	bobs := w.autoHolder("bob", "Sales tools")
+	w.clock.t = w.clock.t.Add(10 * 24 * time.Hour)
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Nil(t, w.autoHolder("bob", "Sales tools"))
+	ended := w.getAssignment(bobs.ID)
+	require.Equal(t, left.Add(48*time.Hour), *ended.ExpiredDateTime)
+	require.NotContains(t, fd.heldBy(w.uid["bob"]), rs)
+
+	// Changing an attribute no rule reads evaluates nothing.
+	r := w.do(sys, SetUserAttribute{UserID: w.uid["carol"], Name: "jobTitle", Value: "Lead"})
+	require.Len(t, r.Events, 1)
+
+	// Changing the rule re-evaluates everyone: Finance now, with no
+	// grace period.
+	p := salesPolicy(pkg, Duration{})
+	p.SpecificAllowedTargets[0].MembershipRule = `(user.department -eq "Finance")`
+	p.DisplayName = "Finance department"
+	w.do(iga, ReplaceAssignmentPolicy{PolicyID: pol, Policy: p})
+	require.NotNil(t, w.autoHolder("bob", "Sales tools"))
+	for _, n := range []string{"alice", "carol", "dan"} {
+		require.Nil(t, w.autoHolder(n, "Sales tools"), n)
+	}
+
+	// Nobody can remove an automatic assignment by hand…
+	_, err = w.try(iga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.autoHolder("bob", "Sales tools").ID})
+	requireKind(t, err, ErrInvalid)
+	// …but deleting the policy removes the assignments it made.
+	w.do(iga, DeleteAssignmentPolicy{PolicyID: pol})
+	require.Nil(t, w.autoHolder("bob", "Sales tools"))
+	require.Empty(t, fd.heldBy(w.uid["bob"]))
+	requireSameState(t, w.state(), w.replayed())
+}
+
+func TestAutomaticAssignmentRefusals(t *testing.T) {
+	w, _ := autoWorld(t)
+	iga := w.actors["IGA"]
+	// Only Global and Identity Governance Administrators (§2.7).
+	for _, n := range []string{"owner", "apManager"} {
+		_, err := w.try(w.actors[n], CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
+		requireKind(t, err, ErrForbidden)
+	}
+	// Assignments last while the user matches: no expiration.
+	p := salesPolicy(w.id["P3"], Duration{})
+	p.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(30)}
+	_, err := w.try(iga, CreateAssignmentPolicy{Policy: p})
+	requireField(t, err, "expiration.type")
+	// A rule that does not parse says where.
+	p = salesPolicy(w.id["P3"], Duration{})
+	p.SpecificAllowedTargets[0].MembershipRule = `(user.department -eq "Sales"`
+	_, err = w.try(iga, CreateAssignmentPolicy{Policy: p})
+	requireKind(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "offset 28")
+	// An automatic policy takes no requests.
+	id := w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})}).ID
+	_, err = w.try(w.actors["carol"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P3"], AssignmentPolicyID: id})
+	requireKind(t, err, ErrInvalid)
+}
+
+// TestAutomaticAssignmentLeavesOutWhoCannotBeAssigned: a matching user
+// who is blocked, or holds an incompatible package, is not assigned, and is
+// on the change that makes them assignable.
+func TestAutomaticAssignmentLeavesOutWhoCannotBeAssigned(t *testing.T) {
+	w, _ := autoWorld(t)
+	iga := w.actors["IGA"]
+	w.do(sys, BlockUser{UserID: w.uid["bob"]})
+	// P1 lists P3 as incompatible, which is directional: holding P1 does
+	// not bar P3. Make P3 list P2 and give frank P2.
+	w.do(iga, AddIncompatibleAccessPackage{AccessPackageID: w.id["P3"], IncompatibleAccessPackageID: w.id["P2"]})
+	w.request("frank", "P2", "Pol2")
+	w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
+	require.NotNil(t, w.autoHolder("alice", "P3"))
+	require.Nil(t, w.autoHolder("bob", "P3"))
+	require.Nil(t, w.autoHolder("frank", "P3"))
+	w.do(sys, UnblockUser{UserID: w.uid["bob"]})
+	require.NotNil(t, w.autoHolder("bob", "P3"))
+	// Blocking keeps the assignment: bob still matches.
+	w.do(sys, BlockUser{UserID: w.uid["bob"]})
+	require.NotNil(t, w.autoHolder("bob", "P3"))
+	// Deleting a user is leaving the rule.
+	w.do(sys, DeleteUser{UserID: w.uid["alice"]})
+	require.Nil(t, w.autoHolder("alice", "P3"))
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestAutomaticAssignmentSettings: requestAccessForAllowedTargets false
+// assigns nobody; removal off keeps the assignment of who leaves, and
+// turning removal off cancels a removal already scheduled.
+func TestAutomaticAssignmentSettings(t *testing.T) {
+	w, _ := autoWorld(t)
+	iga := w.actors["IGA"]
+	off := salesPolicy(w.id["P3"], DurationDays(1))
+	off.AutomaticRequestSettings.RequestAccessForAllowedTargets = false
+	id := w.do(iga, CreateAssignmentPolicy{Policy: off}).ID
+	require.Nil(t, w.autoHolder("alice", "P3"))
+	w.do(iga, ReplaceAssignmentPolicy{PolicyID: id, Policy: salesPolicy(w.id["P3"], DurationDays(1))})
+	require.NotNil(t, w.autoHolder("alice", "P3"))
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Legal"})
+	require.NotNil(t, w.autoHolder("alice", "P3").AutomaticRemovalDateTime)
+	keep := salesPolicy(w.id["P3"], DurationDays(1))
+	keep.AutomaticRequestSettings.RemoveAccessWhenTargetLeavesAllowedTargets = false
+	w.do(iga, ReplaceAssignmentPolicy{PolicyID: id, Policy: keep})
+	require.Nil(t, w.autoHolder("alice", "P3").AutomaticRemovalDateTime)
+	w.clock.t = w.clock.t.Add(5 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.NotNil(t, w.autoHolder("alice", "P3"))
+}
+
+// TestAutomaticAssignmentLimit: a rule matching more than
+// MaxAutoAssignmentUsers users is refused when it is set.
+func TestAutomaticAssignmentLimit(t *testing.T) {
+	w, _ := autoWorld(t)
+	s := w.state().Clone()
+	for i := range MaxAutoAssignmentUsers {
+		id := nameID("user/many-" + itoa(i))
+		require.NoError(t, s.Apply(Event{Stream: userStream(id), Type: EventUserCreated,
+			Data: &UserPayload{User: User{ID: id, UserType: UserTypeMember, Department: "Sales", AccountEnabled: true}}}))
+	}
+	_, err := Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(3), CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
+	requireKind(t, err, ErrLimit)
+}
