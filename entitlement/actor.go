@@ -40,6 +40,10 @@ const (
 	ApplicationAdministrator        DirectoryRole = "Application Administrator"
 	CloudApplicationAdministrator   DirectoryRole = "Cloud Application Administrator"
 	UserAdministrator               DirectoryRole = "User Administrator"
+	// LifecycleWorkflowsAdministrator manages and runs lifecycle workflows
+	// (with Global Administrator); it confers no entitlement management
+	// rights.
+	LifecycleWorkflowsAdministrator DirectoryRole = "Lifecycle Workflows Administrator"
 )
 
 // AppPermission is a Microsoft Graph application permission granted to an
@@ -51,6 +55,8 @@ const (
 	EntitlementManagementReadAll      AppPermission = "EntitlementManagement.Read.All"
 	EntitlementManagementReadWriteAll AppPermission = "EntitlementManagement.ReadWrite.All"
 	GroupReadWriteAll                 AppPermission = "Group.ReadWrite.All"
+	LifecycleWorkflowsReadAll         AppPermission = "LifecycleWorkflows.Read.All"
+	LifecycleWorkflowsReadWriteAll    AppPermission = "LifecycleWorkflows.ReadWrite.All"
 )
 
 // Actor is who executes a command or asks a read. For a user, ID is the

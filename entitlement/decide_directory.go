@@ -163,14 +163,15 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 	u.Sponsors = slices.Clone(u.Sponsors)
 	slices.Sort(u.Sponsors)
 	u.Sponsors = slices.Compact(u.Sponsors)
-	typ := EventUserCreated
+	typ, ch := EventUserCreated, userChange{all: true}
 	if old, ok := s.users.Get(u.ID); ok {
 		typ = EventUserUpdated
 		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
+		ch = userChange{attrs: changedAttributes(old, &u), all: !old.AccountEnabled && u.AccountEnabled}
 	} else {
 		u.DeletedDateTime = nil
 	}
-	return decideUserEvent(s, ids, now, allAutoPolicies, u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}})
+	return decideUserEvent(s, ids, now, u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}}, ch)
 }
 
 func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -201,8 +202,12 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource)
 		}
 	}
 	old := userAttribute(u, c.Name)
-	return decideUserEvent(s, ids, now, c.Name, u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
-		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}})
+	var ch userChange
+	if old != v {
+		ch.attrs = []string{c.Name}
+	}
+	return decideUserEvent(s, ids, now, u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
+		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}}, ch)
 }
 
 func (c SetManager) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
@@ -246,11 +251,11 @@ func decideBlock(s *State, a Actor, now time.Time, ids IDSource, op, userID stri
 	}
 	// Blocking changes only what rules reading accountEnabled say;
 	// unblocking also lets matching users be assigned again.
-	typ, key := EventUserBlocked, "accountEnabled"
+	typ, ch := EventUserBlocked, userChange{attrs: []string{"accountEnabled"}}
 	if enable {
-		typ, key = EventUserUnblocked, allAutoPolicies
+		typ, ch.all = EventUserUnblocked, true
 	}
-	return decideUserEvent(s, ids, now, key, userID, Event{Stream: userStream(userID), Type: typ, Data: &UserRef{UserID: userID}})
+	return decideUserEvent(s, ids, now, userID, Event{Stream: userStream(userID), Type: typ, Data: &UserRef{UserID: userID}}, ch)
 }
 
 func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -261,22 +266,37 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 	if _, ok := s.activeUser(c.UserID); !ok {
 		return decision{}, notFound(op, subject("user", c.UserID))
 	}
-	return decideUserEvent(s, ids, now, allAutoPolicies, c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserDeleted,
-		Data: &UserDeleted{UserID: c.UserID, DeletedDateTime: now}})
+	return decideUserEvent(s, ids, now, c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserDeleted,
+		Data: &UserDeleted{UserID: c.UserID, DeletedDateTime: now}}, userChange{all: true})
 }
 
 // decideUserEvent decides a change to a user: the event, then what the
-// automatic assignment policies listed under key (an attribute the change
-// touches, or allAutoPolicies) call for once it is applied. Only the rules
-// that read a changed attribute are evaluated.
-func decideUserEvent(s *State, ids IDSource, now time.Time, key, userID string, e Event) (decision, error) {
-	if s.ix.autoPolicies.Len(key) == 0 {
+// automatic assignment policies and lifecycle workflows that read what
+// changed call for once it is applied (see plan.userChanged).
+func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
+	if !s.dependsOnUsers() || (!ch.all && len(ch.attrs) == 0) {
 		return one(userID, e)
 	}
 	p := newPlan(s, ids, now)
 	p.emitEvent(e)
-	p.reconcileUser(key, userID)
+	p.userChanged(userID, ch)
 	return p.decision(userID)
+}
+
+// changedAttributes returns the attributes, among those SetUserAttribute
+// changes and accountEnabled, whose value differs between two versions of
+// a user.
+func changedAttributes(old, u *User) []string {
+	var out []string
+	for _, name := range userAttributes {
+		if userAttribute(old, name) != userAttribute(u, name) {
+			out = append(out, name)
+		}
+	}
+	if old.AccountEnabled != u.AccountEnabled {
+		out = append(out, "accountEnabled")
+	}
+	return out
 }
 
 func (c UpdateSubject) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {

@@ -26,6 +26,9 @@ type stateDoc struct {
 	PolicyVersions         []policyVersion          `json:"policyVersions"`
 	Requests               []requestDoc             `json:"requests"`
 	Assignments            []*Assignment            `json:"assignments"`
+	Workflows              []*workflowEntry         `json:"workflows,omitempty"`
+	ScheduledRuns          []*ScheduledRun          `json:"scheduledRuns,omitempty"`
+	WorkflowResults        []*UserProcessingResult  `json:"workflowResults,omitempty"`
 }
 
 // policyVersion is a version of a policy that requests were submitted under.
@@ -55,6 +58,9 @@ func (s *State) document() *stateDoc {
 		RoleAssignments:        values(&s.roleAssignments),
 		Settings:               s.settings,
 		Assignments:            values(&s.assignments),
+		Workflows:              values(&s.workflows),
+		ScheduledRuns:          values(&s.scheduledRuns),
+		WorkflowResults:        values(&s.workflowResults),
 	}
 	for _, g := range s.groups.All() {
 		c := *g
@@ -139,6 +145,15 @@ func stateOf(d *stateDoc) (*State, error) {
 	}
 	for _, a := range d.Assignments {
 		s.putAssignment(a)
+	}
+	for _, w := range d.Workflows {
+		s.putWorkflow(w)
+	}
+	for _, r := range d.ScheduledRuns {
+		s.putScheduledRun(r)
+	}
+	for _, r := range d.WorkflowResults {
+		s.putWorkflowResult(r)
 	}
 	return s, nil
 }

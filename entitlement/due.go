@@ -14,6 +14,7 @@ const (
 	dueNotice1
 	dueExpiry
 	dueAutomaticRemoval
+	dueWorkflowRun
 )
 
 // dueItem is one piece of time-driven work.
@@ -91,6 +92,8 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 			p.expire(d.id, "", d.at)
 		case dueAutomaticRemoval:
 			p.dueAutomaticRemoval(d.id)
+		case dueWorkflowRun:
+			p.dueWorkflowRun(d.id)
 		}
 	}
 	return p.decision("")

@@ -344,7 +344,8 @@ func primaryID(e Event) string {
 // later than they fell due, the instant inside the payload (an expiry's
 // expiredDateTime, a time-out's or an outcome's dateTime, when a stage
 // opened, escalated or was decided, when an assignment was created, when
-// an expiry notice fell due); for every other event, occurredAt, the
+// an expiry notice fell due, when a workflow's run started or was
+// scheduled or canceled); for every other event, occurredAt, the
 // time of the decision that recorded it.
 func ValidTime(e Event, occurredAt time.Time) time.Time {
 	t := time.Time{}
@@ -372,6 +373,16 @@ func ValidTime(e Event, occurredAt time.Time) time.Time {
 		}
 	case *AssignmentRequestPayload:
 		t = d.Request.CreatedDateTime
+	case *AutomaticRemoval:
+		t = d.DateTime
+	case *ScheduledRun:
+		t = d.ScheduledDateTime
+	case *WorkflowRunCanceled:
+		t = d.DateTime
+	case *TaskProcessingResult:
+		t = d.StartedDateTime
+	case *UserProcessingResult:
+		t = d.StartedDateTime
 	}
 	if t.IsZero() || t.After(occurredAt) {
 		return occurredAt.UTC()

@@ -121,7 +121,7 @@ func (s *State) apply(e Event) error {
 			s.dropRoleAssignment(ra.ID)
 		}
 	default:
-		if !s.applyAccess(e) {
+		if !s.applyAccess(e) && !s.applyWorkflow(e) {
 			return fmt.Errorf("unexpected payload %T", e.Data)
 		}
 	}
@@ -175,5 +175,7 @@ func (s *State) applyDelete(e Event, id string) {
 		s.dropPolicy(id)
 	case EventConnectedOrganizationDeleted:
 		s.connectedOrganizations.Delete(id)
+	case EventWorkflowDeleted:
+		s.dropWorkflow(id)
 	}
 }

@@ -18,7 +18,11 @@ import (
 // own: requests entitlement management makes by itself, and their course.
 var consequenceTypes = []string{EventSystemAssignmentRequestCreated, EventSystemRemoveRequestCreated,
 	EventAssignmentRequestAutoApproved, EventAssignmentDelivering, EventAssignmentExpired, EventAssignmentRequestFulfilled,
-	EventAutomaticRemovalScheduled, EventAutomaticRemovalCanceled}
+	EventAutomaticRemovalScheduled, EventAutomaticRemovalCanceled,
+	// Lifecycle workflows' runs and the requests their tasks make.
+	EventWorkflowRunScheduled, EventWorkflowRunCanceled, EventWorkflowTaskProcessed, EventWorkflowUserProcessed,
+	EventAdminAssignmentRequestCreated, EventAdminRemoveRequestCreated, EventAdminUpdateRequestCreated,
+	EventApprovalStageOpened, EventAssignmentRequestCanceled, EventAssignmentExtended, EventAssignmentRequestScheduled}
 
 // propWorld is the world of the property test: a manager, its store and
 // the actors drawn for this run.
@@ -40,6 +44,7 @@ type propWorld struct {
 // snapshot lists the ids of the objects commands can refer to.
 type snapshot struct {
 	catalogs, packages, resources, policies, orgs, roleAssignments []string
+	workflows                                                      []string
 	roles, scopes                                                  []string
 	roleScopes                                                     [][2]string // package, role scope
 	incompatible                                                   [][2]string // package, other package
@@ -58,6 +63,7 @@ func (w *propWorld) snapshot() snapshot {
 		sn.policies = slices.Collect(s.policies.Keys())
 		sn.orgs = slices.Collect(s.connectedOrganizations.Keys())
 		sn.roleAssignments = slices.Collect(s.roleAssignments.Keys())
+		sn.workflows = slices.Collect(s.workflows.Keys())
 		for _, id := range sn.resources {
 			r := at(&s.resources, id)
 			for _, x := range r.Roles {
@@ -117,7 +123,7 @@ func pickPair[T any](t *rapid.T, xs []T, label string) (T, bool) {
 
 var directoryRolePool = []DirectoryRole{
 	GlobalAdministrator, IdentityGovernanceAdministrator, GlobalReader, SecurityReader,
-	GroupsAdministrator, ApplicationAdministrator, SharePointAdministrator,
+	GroupsAdministrator, ApplicationAdministrator, SharePointAdministrator, LifecycleWorkflowsAdministrator,
 }
 
 // newPropWorld draws a small directory: users with random directory
@@ -206,7 +212,7 @@ func (w *propWorld) drawCommand(t *rapid.T) Command {
 	principals := append(append(slices.Clone(w.users), w.groups...), w.sps...)
 	roles := []string{RoleCatalogCreator, RoleCatalogOwner, RoleCatalogReader, RoleAccessPackageManager, RoleAccessPackageAssignmentManager}
 	// The modulo spreads rapid's bias towards small numbers over all kinds.
-	kind := rapid.IntRange(0, 31*64-1).Draw(t, "kind") % 31
+	kind := rapid.IntRange(0, 34*64-1).Draw(t, "kind") % 34
 	switch kind {
 	case 0:
 		return CreateCatalog{DisplayName: rapid.SampledFrom([]string{"A", "B", ""}).Draw(t, "name")}
@@ -308,8 +314,25 @@ func (w *propWorld) drawCommand(t *rapid.T) Command {
 	case 29:
 		return SetUserAttribute{UserID: pick(t, w.users, "user"), Name: "department",
 			Value: rapid.SampledFrom([]string{"Sales", "IT", ""}).Draw(t, "department")}
-	default:
+	case 30:
 		return DeleteUser{UserID: pick(t, w.users, "user")}
+	case 31:
+		wf := joinerWorkflow(pick(t, sn.packages, "package"), pick(t, sn.policies, "policy"), rapid.IntRange(-3, 3).Draw(t, "offset"))
+		if rapid.Bool().Draw(t, "leaver") {
+			wf = leaverWorkflow(pick(t, sn.packages, "package"))
+		}
+		if rapid.Bool().Draw(t, "version") {
+			return CreateWorkflowVersion{WorkflowID: pick(t, sn.workflows, "workflow"), Workflow: wf}
+		}
+		return CreateWorkflow{Workflow: wf}
+	case 32:
+		return ActivateWorkflow{WorkflowID: pick(t, sn.workflows, "workflow"), Subjects: []string{pick(t, w.users, "user")}}
+	default:
+		if rapid.Bool().Draw(t, "update") {
+			return UpdateWorkflow{WorkflowID: pick(t, sn.workflows, "workflow"), DisplayName: "W", IsEnabled: true,
+				IsSchedulingEnabled: rapid.Bool().Draw(t, "scheduling")}
+		}
+		return DeleteWorkflow{WorkflowID: pick(t, sn.workflows, "workflow")}
 	}
 }
 
@@ -404,6 +427,8 @@ func (w *propWorld) checkAccepted(t *rapid.T, a Actor, cmd Command, res Result) 
 		if c.Policy.IsAutoAssignment() {
 			require.True(t, isDirectoryAdmin(a), "auto-assignment policy written by %+v", a)
 		}
+	case CreateWorkflow, CreateWorkflowVersion, UpdateWorkflow, DeleteWorkflow, ActivateWorkflow:
+		require.True(t, canManageWorkflows(a), "%s by %+v", CommandName(cmd), a)
 	case CreateCatalog:
 		if a.Kind != ActorSystem {
 			w.m.Read(func(s *State) {

@@ -37,6 +37,7 @@ import (
 //	policyVersion {…}         (the versions requests were submitted under, numbered from 0)
 //	request {"request":{…},"policyVersion":N}
 //	assignment {…}
+//	workflow {…}              (with its previous versions; then scheduledRun, workflowResult)
 //	command HASH FIRST LAST   (the command ids in the log, for repeated commands)
 //	end SHA256
 //
@@ -164,6 +165,9 @@ func writeSnapshotFile(path string, hdr snapshotHeader, s *State, cmds []command
 		writeLines(line, "policyVersion", d.PolicyVersions),
 		writeLines(line, "request", d.Requests),
 		writeLines(line, "assignment", d.Assignments),
+		writeLines(line, "workflow", d.Workflows),
+		writeLines(line, "scheduledRun", d.ScheduledRuns),
+		writeLines(line, "workflowResult", d.WorkflowResults),
 	} {
 		if err != nil {
 			return 0, err
@@ -281,6 +285,12 @@ func readSnapshot(path string) (snapshotHeader, *State, map[uint64][2]eventstore
 			doc.Requests = append(doc.Requests, *x)
 		case *Assignment:
 			doc.Assignments = append(doc.Assignments, x)
+		case *workflowEntry:
+			doc.Workflows = append(doc.Workflows, x)
+		case *ScheduledRun:
+			doc.ScheduledRuns = append(doc.ScheduledRuns, x)
+		case *UserProcessingResult:
+			doc.WorkflowResults = append(doc.WorkflowResults, x)
 		case commandEntry:
 			commands[x.hash] = [2]eventstore.Position{x.first, x.last}
 		}
@@ -299,6 +309,8 @@ var snapshotKinds = map[string]func() any{
 	"roleAssignment":        func() any { return new(RoleAssignment) }, "settings": func() any { return new(Settings) },
 	"policyVersion": func() any { return new(policyVersion) }, "request": func() any { return new(requestDoc) },
 	"assignment": func() any { return new(Assignment) },
+	"workflow":   func() any { return new(workflowEntry) }, "scheduledRun": func() any { return new(ScheduledRun) },
+	"workflowResult": func() any { return new(UserProcessingResult) },
 }
 
 func decodeSnapshotLine(line []byte) (any, error) {

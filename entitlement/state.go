@@ -39,6 +39,10 @@ type State struct {
 	requests    pmap.Map[*AssignmentRequest]
 	assignments pmap.Map[*Assignment]
 
+	workflows       pmap.Map[*workflowEntry]
+	scheduledRuns   pmap.Map[*ScheduledRun]
+	workflowResults pmap.Map[*UserProcessingResult]
+
 	ix indexes
 
 	// readOnly marks a State published for concurrent readers.
@@ -100,6 +104,13 @@ type indexes struct {
 	holders              pmap.Sets        // role scope -> assignments whose grant of it was fulfilled
 	deliveries           pmap.Map[struct{}]
 
+	// Lifecycle workflows.
+	workflowsByAttribute pmap.Sets        // attribute -> workflows whose scope or trigger reads it ("" -> all)
+	runsByWorkflow       pmap.Sets        // workflow -> its scheduled runs
+	runsBySubject        pmap.Sets        // user -> the runs scheduled for them
+	timeRuns             pmap.Map[string] // workflow + "\x00" + user -> the run its time-based trigger scheduled
+	resultsByWorkflow    pmap.Sets        // workflow -> its users' processing results
+
 	// due holds, for every request and assignment with time-driven work
 	// ahead, its next piece of work: see dueKey.
 	due pmap.Map[struct{}]
@@ -150,15 +161,19 @@ func (s *State) freeze() {
 	s.roleAssignments.Snapshot()
 	s.requests.Snapshot()
 	s.assignments.Snapshot()
+	s.workflows.Snapshot()
+	s.scheduledRuns.Snapshot()
+	s.workflowResults.Snapshot()
 	x := &s.ix
 	for _, m := range []*pmap.Sets{&x.members, &x.memberOf, &x.usersByOrg, &x.packagesByCatalog, &x.resourcesByCatalog,
 		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.autoPolicies, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
-		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders} {
+		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders,
+		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
-		&x.openUpdates, &x.assignmentOfRequest} {
+		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {

@@ -38,6 +38,8 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"requestsByPackage": &x.requestsByPackage, "approvals": &x.approvals,
 		"assignmentsByTarget": &x.assignmentsByTarget, "assignmentsByPackage": &x.assignmentsByPackage,
 		"liveByPackage": &x.liveByPackage, "holders": &x.holders,
+		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
+		"runsBySubject": &x.runsBySubject, "resultsByWorkflow": &x.resultsByWorkflow,
 	}
 	for name, m := range sets {
 		out[name] = []string{}
@@ -50,6 +52,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 	strs := map[string]*pmap.Map[string]{
 		"resourceByOrigin": &x.resourceByOrigin, "roleResource": &x.roleResource, "scopeResource": &x.scopeResource,
 		"openAdds": &x.openAdds, "openUpdates": &x.openUpdates, "assignmentOfRequest": &x.assignmentOfRequest,
+		"timeRuns": &x.timeRuns,
 	}
 	for name, m := range strs {
 		out[name] = []string{}

@@ -306,6 +306,11 @@ const (
 	CategoryUserManagement        = "UserManagement"
 	CategoryGroupManagement       = "GroupManagement"
 	CategoryApplicationManagement = "ApplicationManagement"
+	// CategoryWorkflowManagement and CategoryTaskManagement are the
+	// categories of Lifecycle Workflows' audit log: workflows and their
+	// scheduled runs, and what their tasks did.
+	CategoryWorkflowManagement = "WorkflowManagement"
+	CategoryTaskManagement     = "TaskManagement"
 )
 
 // Audit results.

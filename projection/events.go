@@ -26,6 +26,7 @@ const (
 	kindRequest               = "AccessPackageAssignmentRequest"
 	kindAssignment            = "AccessPackageAssignment"
 	kindRoleScope             = "AccessPackageResourceRoleScope"
+	kindWorkflow              = "Workflow"
 )
 
 // settingsID is the id of the tenant's one settings object.
@@ -55,6 +56,8 @@ var (
 	connectedOrganizations = &kind[entitlement.ConnectedOrganization]{name: kindConnectedOrganization,
 		id:    func(o *entitlement.ConnectedOrganization) string { return o.ID },
 		title: func(o *entitlement.ConnectedOrganization) string { return o.DisplayName }}
+	workflows = &kind[entitlement.Workflow]{name: kindWorkflow,
+		id: func(w *entitlement.Workflow) string { return w.ID }, title: func(w *entitlement.Workflow) string { return w.DisplayName }}
 	settings = &kind[entitlement.Settings]{name: kindSettings,
 		id: func(*entitlement.Settings) string { return settingsID }, title: func(*entitlement.Settings) string { return "Entitlement management settings" }}
 	roleAssignments = &kind[entitlement.RoleAssignment]{name: kindRoleAssignment,
@@ -432,6 +435,11 @@ func (b *batch) applyDelete(e entitlement.Event, id string, r *entry) error {
 		r.target(kindConnectedOrganization, id, b.name(kindConnectedOrganization, id))
 		old, _, err = connectedOrganizations.remove(b, id)
 		r.modified = diff(old, nil)
+	case entitlement.EventWorkflowDeleted:
+		r.category = CategoryWorkflowManagement
+		r.target(kindWorkflow, id, b.name(kindWorkflow, id))
+		old, _, err = workflows.remove(b, id)
+		r.modified = diff(old, nil)
 	}
 	return err
 }
@@ -590,6 +598,49 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 		err = evolveAssignment(d.AssignmentID)
 		assignment(d.AssignmentID)
 		r.modified = []ModifiedProperty{{DisplayName: "automaticRemovalDateTime", NewValue: jsonText(d.RemovalDateTime)}}
+	case *entitlement.WorkflowPayload:
+		r.category = CategoryWorkflowManagement
+		var old, new []byte
+		old, new, err = workflows.put(b, d.Workflow)
+		r.target(kindWorkflow, d.Workflow.ID, d.Workflow.DisplayName)
+		r.modified = diff(old, new)
+	case *entitlement.WorkflowActivated:
+		r.category = CategoryWorkflowManagement
+		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))
+		for _, u := range d.Subjects {
+			r.target(kindUser, u, b.name(kindUser, u))
+		}
+	case *entitlement.ScheduledRun:
+		r.category = CategoryWorkflowManagement
+		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))
+		r.target(kindUser, d.SubjectID, b.name(kindUser, d.SubjectID))
+		r.modified = []ModifiedProperty{{DisplayName: "dueDateTime", NewValue: jsonText(d.DueDateTime)}}
+	case *entitlement.WorkflowRunCanceled:
+		r.category = CategoryWorkflowManagement
+		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))
+		r.target(kindUser, d.SubjectID, b.name(kindUser, d.SubjectID))
+		r.modified = []ModifiedProperty{{DisplayName: "reason", NewValue: quote(d.Reason)}}
+	case *entitlement.TaskProcessingResult:
+		r.category = CategoryTaskManagement
+		if d.ProcessingStatus != entitlement.ProcessingCompleted {
+			r.result = ResultFailure
+		}
+		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))
+		r.target(kindUser, d.SubjectID, b.name(kindUser, d.SubjectID))
+		for _, id := range d.RequestIDs {
+			r.target(kindRequest, id, "")
+		}
+		r.modified = []ModifiedProperty{{DisplayName: "taskDefinitionId", NewValue: quote(d.TaskDefinitionID)},
+			{DisplayName: "processingStatus", NewValue: quote(d.ProcessingStatus)}, {DisplayName: "failureReason", NewValue: quote(d.FailureReason)}}
+	case *entitlement.UserProcessingResult:
+		r.category = CategoryTaskManagement
+		if d.ProcessingStatus != entitlement.ProcessingCompleted {
+			r.result = ResultFailure
+		}
+		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))
+		r.target(kindUser, d.SubjectID, b.name(kindUser, d.SubjectID))
+		r.modified = []ModifiedProperty{{DisplayName: "workflowVersion", NewValue: jsonText(d.WorkflowVersion)},
+			{DisplayName: "processingStatus", NewValue: quote(d.ProcessingStatus)}}
 	}
 	return err
 }

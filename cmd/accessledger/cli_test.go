@@ -42,7 +42,8 @@ func TestReportCommand(t *testing.T) {
 		Value []map[string]any `json:"value"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(ranged), &doc))
-	require.Len(t, doc.Value, 2, "Ben's request of the 18th and Dave's direct assignment of the 19th")
+	require.Len(t, doc.Value, 3, "the systemRemove of Dave's Expenses on the 18th, when his grace period ended, "+
+		"Ben's request of the 18th and Dave's direct assignment of the 19th")
 
 	// HTML to a file.
 	out := filepath.Join(t.TempDir(), "audit.html")

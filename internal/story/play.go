@@ -191,6 +191,35 @@ func (t *teller) myAccess(name string, a entitlement.Actor) {
 	t.say("%s's active access packages: %s; resource roles held: %d", name, strings.Join(pkgs, ", "), len(s.EffectiveAccess(a, a.ID)))
 }
 
+// workflowRuns tells what a lifecycle workflow's runs did.
+func (t *teller) workflowRuns(a entitlement.Actor, id, name string) {
+	if t.err != nil {
+		return
+	}
+	res, err := t.m.State().WorkflowUserProcessingResults(a, id)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	for _, r := range res {
+		var tasks []string
+		for _, tr := range r.TaskProcessingResults {
+			n := map[int]string{0: "no request", 1: "1 request"}[len(tr.RequestIDs)]
+			if n == "" {
+				n = fmt.Sprintf("%d requests", len(tr.RequestIDs))
+			}
+			tasks = append(tasks, fmt.Sprintf("%s: %s, %s", tr.TaskDisplayName, tr.ProcessingStatus, n))
+		}
+		u, err := t.m.State().GetUser(a, r.SubjectID)
+		if err != nil {
+			t.fail(err)
+			return
+		}
+		t.say("%s ran for %s on %s, version %d: %s", name, u.DisplayName, r.StartedDateTime.Format("Mon 02 Jan 15:04"),
+			r.WorkflowVersion, strings.Join(tasks, "; "))
+	}
+}
+
 // Play plays the story on the log, telling it to w, and returns what it
 // made. The log must be empty, and should take its time from clock.Now.
 func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) (Cast, error) {
@@ -228,13 +257,14 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 		{ID: SalesTeamID, DisplayName: "Sales team", SecurityEnabled: true, Owners: []string{CarolID}},
 		{ID: CRMUsersID, DisplayName: "CRM users", SecurityEnabled: true, Owners: []string{CarolID}},
 		{ID: PaymentsID, DisplayName: "Payments approvers", SecurityEnabled: true},
+		{ID: ExpensesID, DisplayName: "Expense users", SecurityEnabled: true},
 	} {
 		t.quietly(sys, entitlement.PutGroup{Group: g})
 	}
 	t.quietly(sys, entitlement.PutServicePrincipal{ServicePrincipal: entitlement.ServicePrincipal{ID: AppID, DisplayName: "HR provisioning"}})
 	t.quietly(sys, entitlement.PutServicePrincipal{ServicePrincipal: entitlement.ServicePrincipal{ID: ReaderID, DisplayName: "Access reporting"}})
 	t.say("9 users (Ada Admin, Carol, Olivia, Pete, Mark the sales manager, Anna, Ben and Dave in sales, Fiona in finance),")
-	t.say("3 groups (Sales team, CRM users, Payments approvers) and 2 applications (HR provisioning, Access reporting).")
+	t.say("4 groups (Sales team, CRM users, Payments approvers, Expense users) and 2 applications (HR provisioning, Access reporting).")
 
 	t.scenario("Administrator: delegate management of resources (catalog creator)")
 	t.do("Ada", ada, entitlement.CreateRoleAssignment{PrincipalID: CarolID, RoleDefinitionID: entitlement.RoleCatalogCreator,
@@ -343,8 +373,55 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 	}})
 	t.say("Not yet in this version: a request link to send to the partner, and requests from people not yet in the directory.")
 
-	t.scenario("Administrator: assign employees automatically, and from lifecycle workflows")
-	t.say("Not yet in this version: automatic assignment policies that assign, and lifecycle workflows.")
+	t.scenario("Administrator: assign employees access automatically")
+	t.at(day(8, 9))
+	t.do("Ada", ada, entitlement.CreateResourceRequest{RequestType: entitlement.RequestTypeAdminAdd, CatalogID: c.FinanceCatalog,
+		Resource: entitlement.ResourceSpec{OriginID: ExpensesID, OriginSystem: entitlement.OriginSystemAadGroup}})
+	c.Expenses = t.do("Ada", ada, entitlement.CreateAccessPackage{CatalogID: c.FinanceCatalog, DisplayName: "Expenses"}).ID
+	t.names[c.Expenses] = "Expenses"
+	expRole := t.memberRole(ada, c.FinanceCatalog, ExpensesID)
+	t.do("Ada", ada, entitlement.AddResourceRoleScope{AccessPackageID: c.Expenses, RoleID: expRole.RoleID, ScopeID: expRole.ScopeID})
+	t.do("Ada", ada, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+		DisplayName: "Finance department", AccessPackageID: c.Expenses, AllowedTargetScope: entitlement.ScopeSpecificDirectoryUsers,
+		SpecificAllowedTargets: []entitlement.SubjectSet{{Kind: entitlement.AttributeRuleMembers, MembershipRule: `(user.department -eq "Finance")`}},
+		AutomaticRequestSettings: &entitlement.AutomaticRequestSettings{RequestAccessForAllowedTargets: true,
+			RemoveAccessWhenTargetLeavesAllowedTargets: true, GracePeriodBeforeAccessRemoval: entitlement.DurationDays(7)},
+	}})
+	t.say("Fiona, in Finance, is assigned Expenses at once by a systemAdd request: nobody asked, nobody approved.")
+	t.at(day(8, 10))
+	t.do("HR feed", sys, entitlement.SetUserAttribute{UserID: DaveID, Name: "department", Value: "Finance"})
+	t.say("Dave moves to Finance, and is assigned Expenses in the same decision.")
+	t.at(day(9, 9))
+	t.do("HR feed", sys, entitlement.SetUserAttribute{UserID: DaveID, Name: "department", Value: "Sales"})
+	t.say("Dave is back in Sales: he keeps Expenses for the 7 days' grace, then a systemRemove request ends it.")
+
+	t.scenario("Administrator: assign employees access from lifecycle workflows")
+	t.at(day(9, 10))
+	c.Joiners = t.do("Ada", ada, entitlement.CreateWorkflow{Workflow: entitlement.Workflow{
+		DisplayName: "Finance joiners", Category: entitlement.WorkflowCategoryJoiner, IsEnabled: true, IsSchedulingEnabled: true,
+		ExecutionConditions: entitlement.WorkflowExecutionConditions{ODataType: entitlement.ConditionsTriggerAndScopeBased,
+			Scope:   &entitlement.RuleBasedSubjectSet{Rule: `(user.department -eq "Finance")`},
+			Trigger: &entitlement.WorkflowTrigger{ODataType: entitlement.TriggerTimeBasedAttribute, TimeBasedAttribute: "employeeHireDate"}},
+		Tasks: []entitlement.WorkflowTask{{DisplayName: "Request Payments", TaskDefinitionID: entitlement.TaskRequestAccessPackageAssignment,
+			IsEnabled: true, Arguments: []entitlement.KeyValuePair{{Name: "accessPackageId", Value: c.Payments}, {Name: "assignmentPolicyId", Value: direct}}}},
+	}}).ID
+	c.Leavers = t.do("Ada", ada, entitlement.CreateWorkflow{Workflow: entitlement.Workflow{
+		DisplayName: "Leavers", Category: entitlement.WorkflowCategoryLeaver, IsEnabled: true, IsSchedulingEnabled: true,
+		ExecutionConditions: entitlement.WorkflowExecutionConditions{ODataType: entitlement.ConditionsTriggerAndScopeBased,
+			Scope:   &entitlement.RuleBasedSubjectSet{Rule: `(user.userType -eq "Member")`},
+			Trigger: &entitlement.WorkflowTrigger{ODataType: entitlement.TriggerTimeBasedAttribute, TimeBasedAttribute: "employeeLeaveDateTime"}},
+		Tasks: []entitlement.WorkflowTask{
+			{DisplayName: "Cancel pending requests", TaskDefinitionID: entitlement.TaskCancelPendingAccessPackageRequests, IsEnabled: true, ContinueOnError: true},
+			{DisplayName: "Remove all access packages", TaskDefinitionID: entitlement.TaskRemoveAllAccessPackageAssignments, IsEnabled: true},
+		},
+	}}).ID
+	hire, leave := day(14, 9), day(25, 17)
+	t.do("HR feed", sys, entitlement.PutUser{User: entitlement.User{ID: GinaID, DisplayName: "Gina Garcia", Department: "Finance",
+		AccountEnabled: true, EmployeeHireDate: &hire}})
+	t.say("Gina will join Finance on %s: Expenses comes at once, by rule; the joiner workflow will request Payments on the day.",
+		hire.Format("Mon 02 Jan"))
+	t.do("HR feed", sys, entitlement.SetUserAttribute{UserID: FionaID, Name: "employeeLeaveDateTime", Value: leave.Format(time.RFC3339)})
+	t.say("Fiona leaves on %s: the leaver workflow will remove her access packages then.", leave.Format("Mon 02 Jan 15:04"))
 
 	t.scenario("Access package manager: update the resources for a project")
 	t.at(day(14, 9))
@@ -421,6 +498,10 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 	t.say("Anna's assignment of Sales tools ended on %s; the log recorded it on %s, and the projection knows both.",
 		c.Expired.Add(-time.Hour).Format("Mon 02 Jan 15:04"), t.clock.Now().Format("Mon 02 Jan 15:04"))
 	t.myAccess("Anna", anna)
+	t.workflowRuns(ada, c.Joiners, "Finance joiners")
+	t.workflowRuns(ada, c.Leavers, "Leavers")
+	t.myAccess("Fiona", entitlement.UserActor(FionaID))
+	t.myAccess("Gina", entitlement.UserActor(GinaID))
 
 	t.scenario("Requestor: request access again, under the policy as it is now")
 	t.at(day(40, 10))

@@ -56,13 +56,15 @@ const (
 	AnnaID   = "a0000000-0000-4000-8000-000000000006" // joins sales
 	BenID    = "a0000000-0000-4000-8000-000000000007" // sales
 	DaveID   = "a0000000-0000-4000-8000-000000000008" // sales, contractor
-	FionaID  = "a0000000-0000-4000-8000-000000000009" // finance
+	FionaID  = "a0000000-0000-4000-8000-000000000009" // finance, leaves
+	GinaID   = "a0000000-0000-4000-8000-00000000000a" // joins finance
 	AppID    = "c0000000-0000-4000-8000-000000000001" // an HR provisioning application
 	ReaderID = "c0000000-0000-4000-8000-000000000002" // a reporting application
 
 	SalesTeamID = "b0000000-0000-4000-8000-000000000001" // group
 	CRMUsersID  = "b0000000-0000-4000-8000-000000000002" // group, whose first grants fail
 	PaymentsID  = "b0000000-0000-4000-8000-000000000003" // group
+	ExpensesID  = "b0000000-0000-4000-8000-000000000004" // group, assigned by department
 )
 
 // Cast is what the story made: the ids a reader of its history asks
@@ -70,6 +72,8 @@ const (
 type Cast struct {
 	SalesCatalog, FinanceCatalog string
 	SalesTools, Payments         string // access packages
+	Expenses                     string // access package assigned to the Finance department by rule
+	Joiners, Leavers             string // lifecycle workflows
 	PartnerPortal                string // access package for a connected organization's users
 	Contoso                      string // connected organization
 	SalesTeam                    Role   // the Member role of the Sales team group

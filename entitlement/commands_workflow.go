@@ -1,0 +1,51 @@
+package entitlement
+
+// CreateWorkflow creates a lifecycle workflow (Graph POST
+// identityGovernance/lifecycleWorkflows/workflows) at version 1. The
+// workflow's and its tasks' ids are assigned; ExecutionSequence follows the
+// order of Tasks. A scheduled workflow with a time-based trigger schedules
+// a run for every user in scope whose trigger instant is still ahead.
+type CreateWorkflow struct {
+	Workflow Workflow
+}
+
+// UpdateWorkflow sets a workflow's basic properties (Graph PATCH), which
+// make no new version. Enabling scheduling schedules the runs whose trigger
+// instant is still ahead; disabling it cancels the scheduled runs.
+type UpdateWorkflow struct {
+	WorkflowID          string
+	DisplayName         string
+	Description         string
+	IsEnabled           bool
+	IsSchedulingEnabled bool
+}
+
+// CreateWorkflowVersion replaces a workflow's execution conditions and
+// tasks (and basic properties) with a new version (Graph POST
+// workflows/{id}/createNewVersion). Runs that have started keep their
+// version; runs scheduled but not started are canceled and scheduled
+// again under the new version.
+type CreateWorkflowVersion struct {
+	WorkflowID string
+	Workflow   Workflow
+}
+
+// DeleteWorkflow deletes a workflow and cancels its scheduled runs. Its
+// processing results stay readable.
+type DeleteWorkflow struct {
+	WorkflowID string
+}
+
+// ActivateWorkflow runs an enabled workflow now for up to
+// MaxUsersPerOnDemandRun users (Graph POST workflows/{id}/activate),
+// whether or not they are in its scope.
+type ActivateWorkflow struct {
+	WorkflowID string
+	Subjects   []string
+}
+
+func (CreateWorkflow) commandName() string        { return "CreateWorkflow" }
+func (UpdateWorkflow) commandName() string        { return "UpdateWorkflow" }
+func (CreateWorkflowVersion) commandName() string { return "CreateWorkflowVersion" }
+func (DeleteWorkflow) commandName() string        { return "DeleteWorkflow" }
+func (ActivateWorkflow) commandName() string      { return "ActivateWorkflow" }
