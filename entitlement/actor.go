@@ -71,6 +71,10 @@ type Actor struct {
 	// OnBehalfOf names the user an application acts for, if any; it is
 	// recorded in the event metadata only.
 	OnBehalfOf string
+	// TenantID is the home tenant of an external actor (ExternalActor),
+	// when they sign in with a Microsoft Entra account. (Omitted when
+	// empty so that command digests of actors without it stay the same.)
+	TenantID string `json:",omitempty"`
 }
 
 // UserActor returns a user actor holding the given directory roles.

@@ -12,6 +12,18 @@ import (
 // resolveContext is the request a subject set is resolved for.
 type resolveContext struct {
 	requestorID, targetID string
+	// orgID is the connected organization of a target not yet in the
+	// directory (a request by ExternalActor).
+	orgID string
+}
+
+// requestContext is the resolveContext of a request's approvers.
+func requestContext(r *AssignmentRequest) resolveContext {
+	rc := resolveContext{requestorID: r.RequestorID, targetID: r.TargetID}
+	if r.TargetSubject != nil {
+		rc.orgID = r.TargetSubject.ConnectedOrganizationID
+	}
+	return rc
 }
 
 // resolveSubjectSets returns the enabled users (and service principals)
@@ -55,11 +67,11 @@ func (s *State) resolveSubjectSet(set SubjectSet, rc resolveContext) []string {
 	case TargetManager:
 		return s.managerAt(rc.targetID, set.ManagerLevel)
 	case InternalSponsors, ExternalSponsors:
-		u, ok := s.activeUser(rc.targetID)
-		if !ok {
-			return nil
+		org := rc.orgID
+		if u, ok := s.activeUser(rc.targetID); ok {
+			org = u.ConnectedOrganizationID
 		}
-		o, ok := s.connectedOrganizations.Get(u.ConnectedOrganizationID)
+		o, ok := s.connectedOrganizations.Get(org)
 		if !ok {
 			return nil
 		}
@@ -144,7 +156,7 @@ func (s *State) expandMembers(ids []string) []string {
 // primary approvers, or the fallback primary approvers if the primaries
 // resolve to nobody once the requestor and the target are left out.
 func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
-	rc := resolveContext{requestorID: r.RequestorID, targetID: r.TargetID}
+	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.PrimaryApprovers, rc, r.RequestorID, r.TargetID)
 	if len(approvers) == 0 {
 		return s.resolveSubjectSets(st.FallbackPrimaryApprovers, rc, r.RequestorID, r.TargetID), true
@@ -155,7 +167,7 @@ func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers 
 // resolveEscalation resolves a stage's escalation approvers, or the
 // fallback escalation approvers if those resolve to nobody.
 func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
-	rc := resolveContext{requestorID: r.RequestorID, targetID: r.TargetID}
+	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID)
 	if len(approvers) == 0 {
 		return s.resolveSubjectSets(st.FallbackEscalationApprovers, rc, r.RequestorID, r.TargetID), true

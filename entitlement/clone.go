@@ -7,6 +7,11 @@ func cloneUser(u User) User {
 	u.EmployeeLeaveDateTime = clonePtr(u.EmployeeLeaveDateTime)
 	u.DeletedDateTime = clonePtr(u.DeletedDateTime)
 	u.Sponsors = slices.Clone(u.Sponsors)
+	if u.Lifecycle != nil {
+		l := *u.Lifecycle
+		l.BlockedDateTime, l.DeletionDateTime = clonePtr(l.BlockedDateTime), clonePtr(l.DeletionDateTime)
+		u.Lifecycle = &l
+	}
 	return u
 }
 

@@ -65,6 +65,18 @@ type RecordDelivery struct {
 	// Complete names assignments being delivered with nothing to grant
 	// (their package has no resource roles), whose requests are complete.
 	Complete []string
+	// Directory records what the DirectoryDeliverer did with the changes
+	// the external user lifecycle asked of the directory.
+	Directory []DirectoryChangeResult `json:",omitempty"`
+}
+
+// DirectoryChangeResult is the outcome of one directory change for a
+// governed guest (blockSignIn, unblockSignIn or delete). Error is empty on
+// success.
+type DirectoryChangeResult struct {
+	UserID string
+	Change string
+	Error  string
 }
 
 // Delivery actions of a DeliveryOutcome.

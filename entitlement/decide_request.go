@@ -113,6 +113,9 @@ func scheduleFor(start, end time.Time, ok bool) EntitlementManagementSchedule {
 
 func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
+	if a.Kind == ActorExternalUser {
+		return c.decideExternal(s, a, now, ids)
+	}
 	kind := requestTypeKind(c.RequestType)
 	if kind == 0 {
 		return decision{}, invalid(op, "requestType", "%q is not an assignment request type", c.RequestType)
@@ -220,28 +223,51 @@ func authorizeRequest(s *State, a Actor, op, t string, kind requestKind, pkg *Ac
 }
 
 // checkRequestBody runs the checks of a request against the policy and
-// the state, after authorization.
+// the state, after authorization: its target, then its content.
 func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind requestKind, pkg *AccessPackage,
 	pol *policyEntry, asg *Assignment, target string, now time.Time) error {
-	p := &pol.Policy
-	sub := subject("accessPackage", pkg.ID)
-	system := strings.HasPrefix(c.RequestType, "system")
 	if kind != kindRemove {
-		if cat, ok := s.catalogs.Get(pkg.CatalogID); !ok || cat.State != CatalogStatePublished {
-			return fail(op, ErrConflict, sub, "the catalog is not published")
+		cat, err := checkCatalogOpen(s, op, pkg)
+		if err != nil {
+			return err
 		}
 		u, isUser := s.users.Get(target)
 		_, isSP := s.servicePrincipals.Get(target)
 		switch {
 		case isUser && u.DeletedDateTime != nil, !isUser && !isSP:
 			return notFound(op, subject("target", target))
-		case isUser && !u.AccountEnabled:
+		case isUser && !u.AccountEnabled && !(u.lifecycleBlocked() && strings.HasPrefix(c.RequestType, "admin")):
+			// An administrator may bring back a guest the external user
+			// lifecycle blocked; nobody else assigns a blocked user.
 			return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in")
+		case isUser && u.IsGuest() && !cat.IsExternallyVisible && (c.RequestType == RequestTypeUserAdd || c.RequestType == RequestTypeUserUpdate):
+			return fail(op, ErrForbidden, subject("catalog", cat.ID), "the catalog is not visible to users outside the organization")
 		}
-		if !s.targetInScope(p, target) {
+		if !s.targetInScope(&pol.Policy, target) {
 			return fail(op, ErrForbidden, subject("user", target), "the target is not in the policy's allowed targets")
 		}
 	}
+	return checkRequestContent(s, op, c, kind, pkg, pol, asg, target, now)
+}
+
+// checkCatalogOpen checks that new requests may be made in the package's
+// catalog: it is published.
+func checkCatalogOpen(s *State, op string, pkg *AccessPackage) (*Catalog, error) {
+	cat, ok := s.catalogs.Get(pkg.CatalogID)
+	if !ok || cat.State != CatalogStatePublished {
+		return nil, fail(op, ErrConflict, subject("accessPackage", pkg.ID), "the catalog is not published")
+	}
+	return cat, nil
+}
+
+// checkRequestContent checks what a request asks for against the policy
+// and the state: its schedule, justification and answers, and that it
+// duplicates, conflicts with and exceeds nothing.
+func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind requestKind, pkg *AccessPackage,
+	pol *policyEntry, asg *Assignment, target string, now time.Time) error {
+	p := &pol.Policy
+	sub := subject("accessPackage", pkg.ID)
+	system := strings.HasPrefix(c.RequestType, "system")
 	if hasSchedule(c.Schedule) {
 		if kind == kindRemove {
 			return invalid(op, "schedule", "a removal takes no schedule")
@@ -415,6 +441,7 @@ func (p *plan) deliver(id string) {
 		p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
 		return
 	}
+	p.ensureGuest(r)
 	a := Assignment{
 		ID: p.s.newID(p.ids), State: AssignmentStateDelivering, Status: AssignmentStatusDelivering,
 		Schedule: scheduleFor(start, end, ok), CreatedDateTime: p.now,
@@ -433,6 +460,9 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 	}
 	p.emitEvent(Event{Stream: assignmentStream(assignmentID), Type: EventAssignmentExpired,
 		Data: &AssignmentExpired{AssignmentID: assignmentID, RequestID: requestID, ExpiredDateTime: at}})
+	if a, ok := p.s.assignments.Get(assignmentID); ok {
+		p.lostAssignment(a.TargetID)
+	}
 }
 
 func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

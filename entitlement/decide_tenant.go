@@ -213,7 +213,7 @@ func (c UpdateSettings) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		}
 		st.DurationUntilExternalUserDeletedAfterBlocked = *d
 	}
-	return one("", Event{Stream: SettingsStream, Type: EventSettingsUpdated, Data: &SettingsUpdated{Settings: st}})
+	return one("", Event{Stream: SettingsStream, Type: EventSettingsUpdated, Data: &SettingsUpdated{Settings: st, ModifiedDateTime: now}})
 }
 
 // currentSettings returns the tenant settings, the defaults until changed.

@@ -221,5 +221,58 @@ func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		outcome := deliveryOutcome(x.Resources)
 		p.requestChanged(outcomeEventType(outcome), x.RequestID, x.ID, now)
 	}
+	for i, d := range c.Directory {
+		u, ok := p.s.users.Get(d.UserID)
+		if !ok {
+			return decision{}, notFound(op, subject("user", d.UserID))
+		}
+		if u.Lifecycle == nil || u.Lifecycle.PendingChange != d.Change {
+			if d.Change != DirectoryChangeBlockSignIn && d.Change != DirectoryChangeUnblockSignIn && d.Change != DirectoryChangeDelete {
+				return decision{}, invalid(op, "directory["+itoa(i)+"].change", "unknown change %q", d.Change)
+			}
+			continue // stale: no longer pending
+		}
+		typ := EventGuestChangeDelivered
+		if d.Error != "" {
+			typ = EventGuestChangeFailed
+		}
+		p.emitEvent(Event{Stream: userStream(u.ID), Type: typ, Data: &DirectoryChangeOutcome{UserID: u.ID, Change: d.Change, Reason: d.Error}})
+	}
 	return p.decision("")
+}
+
+// DirectoryDeliverer carries out in the embedding program's directory
+// what the external user lifecycle decides for a governed guest: block
+// their sign-in when they lose their last assignment, allow it again when
+// they get a new one before their deletion, delete them when it comes. A
+// Deliverer that also implements DirectoryDeliverer gets these calls, and
+// their outcomes are recorded like those of grants; with one that does
+// not, they are recorded as done.
+type DirectoryDeliverer interface {
+	BlockSignIn(ctx context.Context, userID string) error
+	UnblockSignIn(ctx context.Context, userID string) error
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// deliverDirectory calls d for the pending directory change of each user.
+func (s *State) deliverDirectory(ctx context.Context, d Deliverer, users []string) []DirectoryChangeResult {
+	dd, _ := d.(DirectoryDeliverer)
+	var out []DirectoryChangeResult
+	for _, id := range users {
+		u, ok := s.users.Get(id)
+		if !ok || u.Lifecycle == nil || u.Lifecycle.PendingChange == "" {
+			continue
+		}
+		r := DirectoryChangeResult{UserID: id, Change: u.Lifecycle.PendingChange}
+		if dd != nil {
+			f := map[string]func(context.Context, string) error{
+				DirectoryChangeBlockSignIn: dd.BlockSignIn, DirectoryChangeUnblockSignIn: dd.UnblockSignIn, DirectoryChangeDelete: dd.DeleteUser,
+			}[r.Change]
+			if err := callSafely(ctx, func(ctx context.Context, _ Grant) error { return f(ctx, id) }, Grant{SubjectID: id}); err != nil {
+				r.Error = err.Error()
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -53,6 +53,9 @@ type User struct {
 	// DeletedDateTime is set once the user is deleted; a deleted user stays
 	// known (soft-deleted, restorable for 30 days in Entra).
 	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
+	// Lifecycle is what the external user lifecycle did to a governed
+	// guest, if anything.
+	Lifecycle *GuestLifecycle `json:"guestLifecycle,omitempty"`
 }
 
 // IsGuest reports whether u is a guest (external) user.

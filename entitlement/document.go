@@ -23,6 +23,7 @@ type stateDoc struct {
 	ConnectedOrganizations []*ConnectedOrganization `json:"connectedOrganizations"`
 	RoleAssignments        []*RoleAssignment        `json:"roleAssignments"`
 	Settings               *Settings                `json:"settings,omitempty"`
+	SettingsHistory        []settingsVersion        `json:"settingsHistory,omitempty"`
 	PolicyVersions         []policyVersion          `json:"policyVersions"`
 	Requests               []requestDoc             `json:"requests"`
 	Assignments            []*Assignment            `json:"assignments"`
@@ -57,6 +58,7 @@ func (s *State) document() *stateDoc {
 		ConnectedOrganizations: values(&s.connectedOrganizations),
 		RoleAssignments:        values(&s.roleAssignments),
 		Settings:               s.settings,
+		SettingsHistory:        s.settingsLog,
 		Assignments:            values(&s.assignments),
 		Workflows:              values(&s.workflows),
 		ScheduledRuns:          values(&s.scheduledRuns),
@@ -130,12 +132,13 @@ func stateOf(d *stateDoc) (*State, error) {
 		}
 	}
 	for _, o := range d.ConnectedOrganizations {
-		s.connectedOrganizations.Set(o.ID, o)
+		s.putOrganization(o)
 	}
 	for _, ra := range d.RoleAssignments {
 		s.putRoleAssignment(ra)
 	}
 	s.settings = d.Settings
+	s.settingsLog = d.SettingsHistory
 	for _, rd := range d.Requests {
 		if rd.Policy < 0 || rd.Policy >= len(shared) {
 			return nil, fmt.Errorf("entitlement: request %s refers to policy version %d of %d", rd.Request.ID, rd.Policy, len(shared))

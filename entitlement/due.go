@@ -15,6 +15,7 @@ const (
 	dueExpiry
 	dueAutomaticRemoval
 	dueWorkflowRun
+	dueGuestDeletion
 )
 
 // dueItem is one piece of time-driven work.
@@ -94,6 +95,8 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 			p.dueAutomaticRemoval(d.id)
 		case dueWorkflowRun:
 			p.dueWorkflowRun(d.id)
+		case dueGuestDeletion:
+			p.deleteGuest(d.id)
 		}
 	}
 	return p.decision("")

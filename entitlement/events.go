@@ -226,6 +226,9 @@ type SponsorChanged struct {
 // SettingsUpdated carries the tenant settings after an update.
 type SettingsUpdated struct {
 	Settings Settings `json:"settings"`
+	// ModifiedDateTime is when the settings changed (absent in logs
+	// written before it was recorded: such settings count from the start).
+	ModifiedDateTime time.Time `json:"modifiedDateTime,omitzero"`
 }
 
 // RoleAssignmentPayload carries a role assignment created or deleted.
@@ -383,6 +386,8 @@ func ValidTime(e Event, occurredAt time.Time) time.Time {
 		t = d.StartedDateTime
 	case *UserProcessingResult:
 		t = d.StartedDateTime
+	case *GuestLifecycleChanged:
+		t = d.DateTime
 	}
 	if t.IsZero() || t.After(occurredAt) {
 		return occurredAt.UTC()

@@ -3,6 +3,7 @@ package entitlement
 import (
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Apply evolves the state by one event. It is deterministic and trusts the
@@ -43,6 +44,10 @@ func (s *State) apply(e Event) error {
 		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *SubjectLifecycleChanged:
 		s.changeUser(d.ObjectID, func(u *User) { EvolveUser(u, e) })
+	case *GuestLifecycleChanged:
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
+	case *DirectoryChangeOutcome:
+		s.changeUser(d.UserID, func(u *User) { EvolveUser(u, e) })
 	case *GroupPayload:
 		g := cloneGroup(d.Group)
 		s.putGroup(&g)
@@ -99,7 +104,7 @@ func (s *State) apply(e Event) error {
 		s.putPolicy(&policyEntry{CatalogID: d.CatalogID, Policy: *d.Policy.Clone(), Version: version})
 	case *ConnectedOrganizationPayload:
 		o := cloneOrg(d.ConnectedOrganization)
-		s.connectedOrganizations.Set(o.ID, &o)
+		s.putOrganization(&o)
 	case *SponsorChanged:
 		o, ok := s.connectedOrganizations.Get(d.ConnectedOrganizationID)
 		if !ok {
@@ -107,10 +112,11 @@ func (s *State) apply(e Event) error {
 		}
 		c := cloneOrg(*o)
 		EvolveConnectedOrganization(&c, e)
-		s.connectedOrganizations.Set(c.ID, &c)
+		s.putOrganization(&c)
 	case *SettingsUpdated:
 		st := d.Settings
 		s.settings = &st
+		s.settingsLog = append(slices.Clip(s.settingsLog), settingsVersion{From: d.ModifiedDateTime, Settings: st})
 	case *AssignmentRequestPayload:
 		return s.applyNewRequest(d)
 	case *RoleAssignmentPayload:
@@ -174,7 +180,7 @@ func (s *State) applyDelete(e Event, id string) {
 	case EventAssignmentPolicyDeleted:
 		s.dropPolicy(id)
 	case EventConnectedOrganizationDeleted:
-		s.connectedOrganizations.Delete(id)
+		s.dropOrganization(id)
 	case EventWorkflowDeleted:
 		s.dropWorkflow(id)
 	}

@@ -21,7 +21,8 @@ import (
 // then changes each).
 
 // EvolveUser applies a change of attributes, manager, sign-in block,
-// deletion or lifecycle to a user.
+// deletion or lifecycle to a user, and the external user lifecycle's
+// steps and their directory outcomes to a guest.
 func EvolveUser(u *User, e Event) bool {
 	switch d := e.Data.(type) {
 	case *UserAttributeChanged:
@@ -50,7 +51,7 @@ func EvolveUser(u *User, e Event) bool {
 		}
 		u.SubjectLifecycle = d.SubjectLifecycle
 	default:
-		return false
+		return evolveGuest(u, e)
 	}
 	return true
 }

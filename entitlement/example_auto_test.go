@@ -99,7 +99,7 @@ func Example_automaticAssignmentAndWorkflows() {
 			Trigger: &entitlement.WorkflowTrigger{ODataType: entitlement.TriggerTimeBasedAttribute, TimeBasedAttribute: "employeeHireDate"}},
 		Tasks: []entitlement.WorkflowTask{{DisplayName: "Request onboarding", IsEnabled: true,
 			TaskDefinitionID: entitlement.TaskRequestAccessPackageAssignment,
-			Arguments: []entitlement.KeyValuePair{{Name: "accessPackageId", Value: onboarding}, {Name: "assignmentPolicyId", Value: direct}}}},
+			Arguments:        []entitlement.KeyValuePair{{Name: "accessPackageId", Value: onboarding}, {Name: "assignmentPolicyId", Value: direct}}}},
 	}}).ID
 	hire := now.AddDate(0, 0, 7)
 	run(sys, entitlement.PutUser{User: entitlement.User{ID: gusID, DisplayName: "Gus", Department: "Sales",

@@ -15,6 +15,15 @@ import (
 
 func (s *State) putUser(u *User) {
 	old, _ := s.users.Get(u.ID)
+	if u.IsGuest() && u.Mail != "" && u.DeletedDateTime == nil {
+		s.ix.idByEmail.Set(normalizeEmail(u.Mail), u.ID)
+	}
+	if u.Lifecycle != nil && u.Lifecycle.PendingChange != "" {
+		s.ix.pendingDirectory.Set(u.ID, struct{}{})
+	} else {
+		s.ix.pendingDirectory.Delete(u.ID)
+	}
+	s.moveDue(guestDue(old), guestDue(u))
 	if old == nil || old.ConnectedOrganizationID != u.ConnectedOrganizationID {
 		if old != nil && old.ConnectedOrganizationID != "" {
 			s.ix.usersByOrg.Remove(old.ConnectedOrganizationID, u.ID)
@@ -204,6 +213,11 @@ func (s *State) indexRequest(old, r *AssignmentRequest) {
 	x := &s.ix
 	switch {
 	case old == nil:
+		if t := r.TargetSubject; t != nil {
+			if id, ok := x.idByEmail.Get(t.Email); !ok || id != t.ObjectID && s.isDeletedUser(id) {
+				x.idByEmail.Set(t.Email, t.ObjectID)
+			}
+		}
 		x.requestsByTarget.Add(r.TargetID, r.ID)
 		x.requestsByRequestor.Add(r.RequestorID, r.ID)
 		x.requestsByPackage.Add(r.AccessPackageID, r.ID)

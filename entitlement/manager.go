@@ -351,7 +351,7 @@ func reused(op, commandID string, at eventstore.Position) error {
 // invalid UTF-8, and holds instants only between 1678 and 2262.
 func checkEnvelope(op string, a Actor, xo execOptions, now time.Time) error {
 	for _, f := range []struct{ field, value string }{
-		{"actor.id", a.ID}, {"actor.onBehalfOf", a.OnBehalfOf}, {"commandId", xo.commandID},
+		{"actor.id", a.ID}, {"actor.onBehalfOf", a.OnBehalfOf}, {"actor.tenantId", a.TenantID}, {"commandId", xo.commandID},
 		{"correlationId", xo.correlationID}, {"causationId", xo.causationID},
 	} {
 		if !utf8.ValidString(f.value) {

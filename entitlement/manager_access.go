@@ -29,10 +29,47 @@ func (m *Manager) deliverAfter(ctx context.Context, res Result, decided []Event)
 		}
 	}
 	ids := touchedAssignments(m.State(), decided)
-	if len(ids) == 0 {
+	var out []eventstore.Event
+	if len(ids) > 0 {
+		evs, err := m.deliver(ctx, ids, res.CommandID)
+		out = append(out, evs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	if users := touchedGuests(decided); len(users) > 0 {
+		evs, err := m.deliverDirectory(ctx, users, res.CommandID)
+		out = append(out, evs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// touchedGuests returns the guests whose directory change events may have
+// left pending.
+func touchedGuests(events []Event) []string {
+	var ids []string
+	for _, e := range events {
+		if d, ok := e.Data.(*GuestLifecycleChanged); ok {
+			ids = append(ids, d.UserID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// deliverDirectory calls the DirectoryDeliverer for the pending directory
+// changes of the users and records the outcomes with RecordDelivery,
+// caused by the command causation.
+func (m *Manager) deliverDirectory(ctx context.Context, users []string, causation string) ([]eventstore.Event, error) {
+	results := m.State().deliverDirectory(ctx, m.opts.Deliverer, users)
+	if len(results) == 0 {
 		return nil, nil
 	}
-	return m.deliver(ctx, ids, res.CommandID)
+	res, _, err := m.run(ctx, SystemActor(), RecordDelivery{Directory: results}, time.Time{}, execOptions{causationID: causation})
+	return res.Events, err
 }
 
 // touchedAssignments returns the assignments whose resource roles events
@@ -130,7 +167,11 @@ func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 	s := m.State()
 	ids := slices.Collect(s.ix.deliveries.Keys())
 	evs, err := m.deliver(ctx, ids, "")
-	return Result{Delivery: evs}, err
+	if err != nil {
+		return Result{Delivery: evs}, err
+	}
+	more, err := m.deliverDirectory(ctx, slices.Collect(s.ix.pendingDirectory.Keys()), "")
+	return Result{Delivery: append(evs, more...)}, err
 }
 
 // ProcessDue processes everything due up to until, in time order: approval

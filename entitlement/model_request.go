@@ -102,6 +102,10 @@ type AssignmentRequest struct {
 	AssignmentID string `json:"assignmentId,omitempty"`
 	TargetID     string `json:"targetId"`
 	RequestorID  string `json:"requestorId"`
+	// TargetSubject is who asked, for a requestor who was not in the
+	// directory (ExternalActor): TargetID and RequestorID are the id the
+	// guest gets on approval.
+	TargetSubject *AccessPackageSubject `json:"targetSubject,omitempty"`
 	// Stages are the approval stages opened so far, in order.
 	Stages []ApprovalStageState `json:"stages,omitempty"`
 }

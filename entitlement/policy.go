@@ -96,8 +96,9 @@ const (
 	// ScopeAllConfiguredConnectedOrganizationUsers: users of every
 	// configured (not proposed) connected organization.
 	ScopeAllConfiguredConnectedOrganizationUsers AllowedTargetScope = "allConfiguredConnectedOrganizationUsers"
-	// ScopeAllExternalUsers: any external user; an unknown organization
-	// becomes a proposed connected organization.
+	// ScopeAllExternalUsers: any external user; when a requestor from an
+	// organization nobody connected is approved, their organization
+	// becomes a proposed connected organization (one per domain).
 	ScopeAllExternalUsers AllowedTargetScope = "allExternalUsers"
 	// ScopeAllDirectoryAgentIdentities: all agent identities of the
 	// directory.

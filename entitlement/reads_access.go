@@ -48,6 +48,12 @@ func requirementsOf(p *AssignmentPolicy) AssignmentRequestRequirements {
 // requestablePolicies returns the policies of the package through which a
 // may request for themselves: self-add enabled and a in scope.
 func (s *State) requestablePolicies(a Actor, packageID string) []AssignmentRequestRequirements {
+	if u, ok := s.users.Get(a.ID); ok && u.IsGuest() {
+		pkg, _ := s.accessPackages.Get(packageID)
+		if c, ok := s.catalogs.Get(pkg.CatalogID); !ok || !c.IsExternallyVisible {
+			return nil // not visible to users outside the organization
+		}
+	}
 	var out []AssignmentRequestRequirements
 	for _, id := range s.policiesOfPackage(packageID) {
 		e, _ := s.policies.Get(id)

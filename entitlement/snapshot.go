@@ -163,6 +163,7 @@ func writeSnapshotFile(path string, hdr snapshotHeader, s *State, cmds []command
 		writeLines(line, "connectedOrganization", d.ConnectedOrganizations),
 		writeLines(line, "roleAssignment", d.RoleAssignments),
 		writeLines(line, "policyVersion", d.PolicyVersions),
+		writeLines(line, "settingsVersion", d.SettingsHistory),
 		writeLines(line, "request", d.Requests),
 		writeLines(line, "assignment", d.Assignments),
 		writeLines(line, "workflow", d.Workflows),
@@ -281,6 +282,8 @@ func readSnapshot(path string) (snapshotHeader, *State, map[uint64][2]eventstore
 			doc.Settings = x
 		case *policyVersion:
 			doc.PolicyVersions = append(doc.PolicyVersions, *x)
+		case *settingsVersion:
+			doc.SettingsHistory = append(doc.SettingsHistory, *x)
 		case *requestDoc:
 			doc.Requests = append(doc.Requests, *x)
 		case *Assignment:
@@ -308,8 +311,9 @@ var snapshotKinds = map[string]func() any{
 	"connectedOrganization": func() any { return new(ConnectedOrganization) },
 	"roleAssignment":        func() any { return new(RoleAssignment) }, "settings": func() any { return new(Settings) },
 	"policyVersion": func() any { return new(policyVersion) }, "request": func() any { return new(requestDoc) },
-	"assignment": func() any { return new(Assignment) },
-	"workflow":   func() any { return new(workflowEntry) }, "scheduledRun": func() any { return new(ScheduledRun) },
+	"settingsVersion": func() any { return new(settingsVersion) },
+	"assignment":      func() any { return new(Assignment) },
+	"workflow":        func() any { return new(workflowEntry) }, "scheduledRun": func() any { return new(ScheduledRun) },
 	"workflowResult": func() any { return new(UserProcessingResult) },
 }
 

@@ -35,6 +35,7 @@ type State struct {
 	connectedOrganizations pmap.Map[*ConnectedOrganization]
 	roleAssignments        pmap.Map[*RoleAssignment]
 	settings               *Settings
+	settingsLog            []settingsVersion // every settings change, oldest first
 
 	requests    pmap.Map[*AssignmentRequest]
 	assignments pmap.Map[*Assignment]
@@ -67,6 +68,11 @@ type indexes struct {
 	members    pmap.Sets // group -> its direct members
 	memberOf   pmap.Sets // directory object -> the groups it is directly in
 	usersByOrg pmap.Sets // connected organization -> its users
+	// idByEmail maps the email of a guest, or of a requestor not in the
+	// directory, to their object id.
+	idByEmail        pmap.Map[string]
+	orgByIdentity    pmap.Map[string]   // "tenant:<id>" or "domain:<name>" -> connected organization
+	pendingDirectory pmap.Map[struct{}] // users with a directory change to deliver
 
 	// Administration.
 	packagesByCatalog  pmap.Sets
@@ -173,13 +179,13 @@ func (s *State) freeze() {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
-		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns} {
+		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.idByEmail, &x.orgByIdentity} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {
 		m.Snapshot()
 	}
-	for _, m := range []*pmap.Map[struct{}]{&x.nestedIDs, &x.created, &x.deliveries, &x.due} {
+	for _, m := range []*pmap.Map[struct{}]{&x.nestedIDs, &x.created, &x.deliveries, &x.due, &x.pendingDirectory} {
 		m.Snapshot()
 	}
 }

@@ -52,7 +52,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 	strs := map[string]*pmap.Map[string]{
 		"resourceByOrigin": &x.resourceByOrigin, "roleResource": &x.roleResource, "scopeResource": &x.scopeResource,
 		"openAdds": &x.openAdds, "openUpdates": &x.openUpdates, "assignmentOfRequest": &x.assignmentOfRequest,
-		"timeRuns": &x.timeRuns,
+		"timeRuns": &x.timeRuns, "idByEmail": &x.idByEmail, "orgByIdentity": &x.orgByIdentity,
 	}
 	for name, m := range strs {
 		out[name] = []string{}
@@ -67,7 +67,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 			out[name] = append(out[name], fmt.Sprintf("%s = %d", k, v))
 		}
 	}
-	keys := map[string]*pmap.Map[struct{}]{"created": &x.created, "deliveries": &x.deliveries, "due": &x.due}
+	keys := map[string]*pmap.Map[struct{}]{"created": &x.created, "deliveries": &x.deliveries, "due": &x.due, "pendingDirectory": &x.pendingDirectory}
 	for name, m := range keys {
 		out[name] = []string{}
 		for k := range m.Keys() {

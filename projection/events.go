@@ -175,7 +175,8 @@ func (b *batch) applyEvent(e eventstore.Event, de entitlement.Event, r *entry) e
 		modified()
 		r.target(kindUser, d.User.ID, userName(&d.User))
 	case *entitlement.UserAttributeChanged, *entitlement.UserManagerChanged, *entitlement.UserRef,
-		*entitlement.UserDeleted, *entitlement.SubjectLifecycleChanged:
+		*entitlement.UserDeleted, *entitlement.SubjectLifecycleChanged, *entitlement.GuestLifecycleChanged,
+		*entitlement.DirectoryChangeOutcome:
 		r.category = CategoryUserManagement
 		id := userOf(d)
 		old, new, err = users.evolve(b, id, func(u *entitlement.User) bool { return entitlement.EvolveUser(u, de) })
@@ -317,6 +318,10 @@ func userOf(d any) string {
 		return d.UserID
 	case *entitlement.SubjectLifecycleChanged:
 		return d.ObjectID
+	case *entitlement.GuestLifecycleChanged:
+		return d.UserID
+	case *entitlement.DirectoryChangeOutcome:
+		return d.UserID
 	}
 	return ""
 }

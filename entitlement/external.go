@@ -1,0 +1,533 @@
+package entitlement
+
+import (
+	"strings"
+	"time"
+)
+
+// External users (domain §1.12, §2.6): people of partner organizations who
+// are not in the directory ask for access by email; on approval a guest is
+// created and governed; when a governed guest loses their last assignment,
+// the tenant's externalUserLifecycleAction blocks them and may delete them
+// later.
+
+// ActorExternalUser is a person not (yet) in the directory, signed in with
+// an account of their own organization: the embedding program vouches for
+// the email (and, for a Microsoft Entra tenant, the tenant id).
+const ActorExternalUser ActorKind = "externalUser"
+
+// ExternalActor returns the actor of a person not yet in the directory,
+// known by their email and, when they sign in with a Microsoft Entra
+// account, their home tenant's id. Such an actor may only request access
+// for themselves (CreateAssignmentRequest, userAdd) and read what a
+// request link offers them. Once a guest exists for the email, it acts as
+// that guest.
+func ExternalActor(email, tenantID string) Actor {
+	return Actor{ID: normalizeEmail(email), Kind: ActorExternalUser, TenantID: tenantID}
+}
+
+func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// emailDomain returns the domain of an email address, or "".
+func emailDomain(e string) string {
+	_, d, ok := strings.Cut(e, "@")
+	if !ok || d == "" || strings.Contains(d, "@") {
+		return ""
+	}
+	return d
+}
+
+// AccessPackageSubject is Graph's accessPackageSubject for a requestor not
+// in the directory when they asked: who they said they are, and the
+// connected organization they were matched to (empty for an unknown
+// organization under allExternalUsers, until approval creates a proposed
+// one). ObjectID is the id the guest gets on approval.
+type AccessPackageSubject struct {
+	ObjectID                string `json:"objectId"`
+	Email                   string `json:"email"`
+	DisplayName             string `json:"displayName,omitempty"`
+	TenantID                string `json:"tenantId,omitempty"`
+	SubjectType             string `json:"subjectType"` // user
+	ConnectedOrganizationID string `json:"connectedOrganizationId,omitempty"`
+}
+
+// GuestLifecycle is what the external user lifecycle did to a governed
+// guest (not a Graph property): blocked on losing their last assignment,
+// with their deletion scheduled; the change the embedding program's
+// directory still has to make, and the outcome of the last one.
+type GuestLifecycle struct {
+	BlockedDateTime  *time.Time `json:"blockedDateTime,omitempty"`
+	DeletionDateTime *time.Time `json:"deletionDateTime,omitempty"`
+	// PendingChange is blockSignIn, unblockSignIn or delete: what the
+	// DirectoryDeliverer is to do, "" once done.
+	PendingChange string `json:"pendingChange,omitempty"`
+	// LastChange, LastChangeStatus (delivered or failed) and
+	// LastChangeReason record the outcome of the last change delivered.
+	LastChange       string `json:"lastChange,omitempty"`
+	LastChangeStatus string `json:"lastChangeStatus,omitempty"`
+	LastChangeReason string `json:"lastChangeReason,omitempty"`
+}
+
+// Directory changes the external user lifecycle asks of the embedding
+// program.
+const (
+	DirectoryChangeBlockSignIn   = "blockSignIn"
+	DirectoryChangeUnblockSignIn = "unblockSignIn"
+	DirectoryChangeDelete        = "delete"
+)
+
+// Event types of the external user lifecycle.
+const (
+	// EventGuestBlocked: a governed guest lost their last assignment and
+	// is blocked from signing in (DeletionDateTime: deleted then).
+	EventGuestBlocked = "externalUserBlocked"
+	// EventGuestUnblocked: a blocked guest got a new assignment before
+	// their deletion, which is canceled.
+	EventGuestUnblocked = "externalUserUnblocked"
+	// EventGuestDeleted: a blocked guest's deletion came.
+	EventGuestDeleted = "externalUserDeleted"
+	// EventGuestChangeDelivered / Failed: the embedding program's
+	// directory made, or failed to make, the change.
+	EventGuestChangeDelivered = "externalUserChangeDelivered"
+	EventGuestChangeFailed    = "externalUserChangeFailed"
+)
+
+// GuestLifecycleChanged records a step of the external user lifecycle.
+type GuestLifecycleChanged struct {
+	UserID   string    `json:"userId"`
+	DateTime time.Time `json:"dateTime"`
+	// DeletionDateTime is when a blocked guest is deleted (blockSignInAndDelete).
+	DeletionDateTime *time.Time `json:"deletionDateTime,omitempty"`
+	// Action is the settings' externalUserLifecycleAction it applies.
+	Action string `json:"action,omitempty"`
+}
+
+// DirectoryChangeOutcome records what the embedding program's directory
+// did with a change.
+type DirectoryChangeOutcome struct {
+	UserID string `json:"userId"`
+	Change string `json:"change"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func init() {
+	for _, t := range []string{EventGuestBlocked, EventGuestUnblocked, EventGuestDeleted} {
+		registry[t] = func() any { return new(GuestLifecycleChanged) }
+	}
+	for _, t := range []string{EventGuestChangeDelivered, EventGuestChangeFailed} {
+		registry[t] = func() any { return new(DirectoryChangeOutcome) }
+	}
+	activities[EventGuestBlocked] = "Block external user sign-in after last access package assignment ended"
+	activities[EventGuestUnblocked] = "Unblock external user sign-in on new access package assignment"
+	activities[EventGuestDeleted] = "Delete external user after last access package assignment ended"
+	activities[EventGuestChangeDelivered] = "Update external user in directory"
+	activities[EventGuestChangeFailed] = "Update external user in directory"
+}
+
+// evolveGuest applies a step of the external user lifecycle, or the
+// outcome of its directory change, to a user (see EvolveUser).
+func evolveGuest(u *User, e Event) bool {
+	l := GuestLifecycle{}
+	if u.Lifecycle != nil {
+		l = *u.Lifecycle
+	}
+	switch d := e.Data.(type) {
+	case *GuestLifecycleChanged:
+		if d.UserID != u.ID {
+			return false
+		}
+		switch e.Type {
+		case EventGuestBlocked:
+			u.AccountEnabled = false
+			l.BlockedDateTime, l.DeletionDateTime = timePtr(d.DateTime), clonePtr(d.DeletionDateTime)
+			l.PendingChange = DirectoryChangeBlockSignIn
+		case EventGuestUnblocked:
+			u.AccountEnabled = true
+			l.BlockedDateTime, l.DeletionDateTime = nil, nil
+			l.PendingChange = DirectoryChangeUnblockSignIn
+		case EventGuestDeleted:
+			u.DeletedDateTime = timePtr(d.DateTime)
+			l.DeletionDateTime = nil
+			l.PendingChange = DirectoryChangeDelete
+		}
+	case *DirectoryChangeOutcome:
+		if d.UserID != u.ID {
+			return false
+		}
+		if l.PendingChange == d.Change {
+			l.PendingChange = ""
+		}
+		l.LastChange, l.LastChangeStatus, l.LastChangeReason = d.Change, "delivered", ""
+		if e.Type == EventGuestChangeFailed {
+			l.LastChangeStatus, l.LastChangeReason = "failed", d.Reason
+		}
+	default:
+		return false
+	}
+	u.Lifecycle = &l
+	return true
+}
+
+// guestDue returns the due key of a guest's scheduled deletion.
+func guestDue(u *User) string {
+	if u == nil || u.Lifecycle == nil || u.Lifecycle.DeletionDateTime == nil || u.DeletedDateTime != nil {
+		return ""
+	}
+	return dueKey(dueItem{*u.Lifecycle.DeletionDateTime, dueGuestDeletion, u.ID})
+}
+
+// isGoverned reports whether entitlement management governs the user's
+// lifecycle: a guest it created on approval, or one an administrator
+// marked governed.
+func (u *User) isGoverned() bool {
+	return u.IsGuest() && u.SubjectLifecycle == SubjectLifecycleGoverned && u.DeletedDateTime == nil
+}
+
+// lifecycleBlocked reports whether the external user lifecycle blocked
+// the user (as opposed to the directory).
+func (u *User) lifecycleBlocked() bool {
+	return u.Lifecycle != nil && u.Lifecycle.BlockedDateTime != nil && !u.AccountEnabled
+}
+
+// liveAssignments counts the user's assignments that have not ended.
+func (s *State) liveAssignments(userID string) int {
+	n := 0
+	for id := range s.ix.assignmentsByTarget.Members(userID) {
+		if a, _ := s.assignments.Get(id); !a.IsEnded() {
+			n++
+		}
+	}
+	return n
+}
+
+// lostAssignment applies the external user lifecycle to the target of an
+// assignment that just ended, if it was a governed guest's last one: the
+// settings as they stand now say what happens, and a deletion keeps the
+// time it was given whatever the settings say later.
+func (p *plan) lostAssignment(userID string) {
+	u, ok := p.s.activeUser(userID)
+	if !ok || !u.isGoverned() || !u.AccountEnabled || p.s.liveAssignments(userID) > 0 {
+		return
+	}
+	// The settings as they stood when the assignment ended, even if
+	// ProcessDue records the end later.
+	st := p.s.settingsAt(p.now)
+	ev := GuestLifecycleChanged{UserID: userID, DateTime: p.now, Action: st.ExternalUserLifecycleAction}
+	switch st.ExternalUserLifecycleAction {
+	case ExternalUserLifecycleBlockSignIn:
+	case ExternalUserLifecycleBlockSignInAndDelete:
+		ev.DeletionDateTime = timePtr(st.DurationUntilExternalUserDeletedAfterBlocked.AddTo(p.now))
+	default:
+		return
+	}
+	p.emitEvent(Event{Stream: userStream(userID), Type: EventGuestBlocked, Data: &ev})
+	if ev.DeletionDateTime != nil && !ev.DeletionDateTime.After(p.now) {
+		p.deleteGuest(userID)
+	}
+}
+
+// deleteGuest deletes a blocked governed guest whose time has come, and
+// cancels the requests still pending for them.
+func (p *plan) deleteGuest(userID string) {
+	for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
+		r, _ := p.s.requests.Get(id)
+		switch r.State {
+		case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
+			p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
+		}
+	}
+	p.emitEvent(Event{Stream: userStream(userID), Type: EventGuestDeleted,
+		Data: &GuestLifecycleChanged{UserID: userID, DateTime: p.now}})
+	p.userChanged(userID, userChange{all: true})
+}
+
+// ensureGuest makes sure the target of an add request exists before its
+// assignment is: for a requestor who was not in the directory, the guest
+// is created now, governed, in the connected organization they were
+// matched to, or in a proposed one created for their domain under
+// allExternalUsers. A guest the lifecycle blocked is unblocked, and their
+// deletion canceled.
+func (p *plan) ensureGuest(r *AssignmentRequest) {
+	if u, ok := p.s.activeUser(r.TargetID); ok {
+		if u.lifecycleBlocked() {
+			p.emitEvent(Event{Stream: userStream(u.ID), Type: EventGuestUnblocked,
+				Data: &GuestLifecycleChanged{UserID: u.ID, DateTime: p.now}})
+		}
+		return
+	}
+	t := r.TargetSubject
+	if t == nil || p.s.users.Has(r.TargetID) {
+		return
+	}
+	org := t.ConnectedOrganizationID
+	if org == "" {
+		org = p.proposedOrganization(t)
+	}
+	name := t.DisplayName
+	if name == "" {
+		name = t.Email
+	}
+	u := User{ID: t.ObjectID, UserType: UserTypeGuest, DisplayName: name, Mail: t.Email,
+		UserPrincipalName: strings.ReplaceAll(t.Email, "@", "_") + "#EXT#", AccountEnabled: true,
+		SubjectLifecycle: SubjectLifecycleGoverned, ConnectedOrganizationID: org}
+	p.emitEvent(Event{Stream: userStream(u.ID), Type: EventUserCreated, Data: &UserPayload{User: u}})
+	p.userChanged(u.ID, userChange{all: true})
+}
+
+// proposedOrganization returns the connected organization of an external
+// requestor's domain, creating it in state proposed if there is none: one
+// per domain, however many of its people are approved.
+func (p *plan) proposedOrganization(t *AccessPackageSubject) string {
+	if id, ok := p.s.organizationOf(t.Email, t.TenantID); ok {
+		return id
+	}
+	d := emailDomain(t.Email)
+	if d == "" {
+		return ""
+	}
+	id := p.s.newID(p.ids)
+	o := ConnectedOrganization{ID: id, DisplayName: d, Description: "Proposed when a user of " + d + " was approved",
+		IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: d, DisplayName: d}},
+		State:           ConnectedOrganizationProposed, CreatedDateTime: p.now, ModifiedDateTime: p.now}
+	p.emitEvent(Event{Stream: orgStream(id), Type: EventConnectedOrganizationCreated, Data: &ConnectedOrganizationPayload{ConnectedOrganization: o}})
+	return id
+}
+
+// organizationOf finds the connected organization of an external person:
+// by their home tenant, else by their email's domain.
+func (s *State) organizationOf(email, tenantID string) (string, bool) {
+	if tenantID != "" {
+		if id, ok := s.ix.orgByIdentity.Get("tenant:" + strings.ToLower(tenantID)); ok {
+			return id, true
+		}
+	}
+	if d := emailDomain(email); d != "" {
+		if id, ok := s.ix.orgByIdentity.Get("domain:" + d); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// identityKeys returns the ix.orgByIdentity keys of an organization.
+func identityKeys(o *ConnectedOrganization) []string {
+	var out []string
+	for _, src := range o.IdentitySources {
+		switch {
+		case src.TenantID != "":
+			out = append(out, "tenant:"+strings.ToLower(src.TenantID))
+		case src.DomainName != "":
+			out = append(out, "domain:"+strings.ToLower(src.DomainName))
+		}
+	}
+	return out
+}
+
+// putOrganization stores a connected organization, keeping the index of
+// its identity sources. An identity source two organizations share finds
+// the older.
+func (s *State) putOrganization(o *ConnectedOrganization) {
+	if old, ok := s.connectedOrganizations.Get(o.ID); ok {
+		s.unindexOrganization(old)
+	}
+	s.connectedOrganizations.Set(o.ID, o)
+	for _, k := range identityKeys(o) {
+		if _, taken := s.ix.orgByIdentity.Get(k); !taken {
+			s.ix.orgByIdentity.Set(k, o.ID)
+		}
+	}
+}
+
+func (s *State) unindexOrganization(o *ConnectedOrganization) {
+	for _, k := range identityKeys(o) {
+		if id, _ := s.ix.orgByIdentity.Get(k); id == o.ID {
+			s.ix.orgByIdentity.Delete(k)
+		}
+	}
+}
+
+func (s *State) dropOrganization(id string) {
+	if o, ok := s.connectedOrganizations.Delete(id); ok {
+		s.unindexOrganization(o)
+	}
+}
+
+// externalInScope reports whether a policy admits a person not in the
+// directory, matched to the connected organization org ("" for none).
+func (s *State) externalInScope(p *AssignmentPolicy, org string) bool {
+	switch p.AllowedTargetScope {
+	case ScopeSpecificConnectedOrganizationUsers:
+		for _, set := range p.SpecificAllowedTargets {
+			if org != "" && set.Kind == ConnectedOrganizationMembers && set.ConnectedOrganizationID == org {
+				return true
+			}
+		}
+	case ScopeAllConfiguredConnectedOrganizationUsers:
+		o, ok := s.connectedOrganizations.Get(org)
+		return ok && o.State == ConnectedOrganizationConfigured
+	case ScopeAllExternalUsers:
+		return true
+	}
+	return false
+}
+
+// isDeletedUser reports whether id is a user that was deleted.
+func (s *State) isDeletedUser(id string) bool {
+	u, ok := s.users.Get(id)
+	return ok && u.DeletedDateTime != nil
+}
+
+// decideExternal decides a request by a person not in the directory: a
+// userAdd for themselves, through a policy that admits people of their
+// connected organization (or any, under allExternalUsers), in a published
+// catalog visible to external users. A person the directory knows as a
+// guest asks as that guest.
+func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	email := a.ID
+	if emailDomain(email) == "" {
+		return decision{}, invalid(op, "requestor.email", "%q is not an email address", email)
+	}
+	if c.RequestType != RequestTypeUserAdd {
+		return decision{}, fail(op, ErrForbidden, subject("externalUser", email), "a person not in the directory may only ask for access for themselves (userAdd)")
+	}
+	if c.TargetID != "" || c.AssignmentID != "" {
+		return decision{}, invalid(op, "assignment.targetId", "a person not in the directory asks for themselves")
+	}
+	if id, ok := s.ix.idByEmail.Get(email); ok && s.users.Has(id) && !s.isDeletedUser(id) {
+		return decide(s, UserActor(id), now, ids, c)
+	}
+	pkg, ok := s.accessPackages.Get(c.AccessPackageID)
+	if !ok {
+		return decision{}, notFound(op, subject("accessPackage", c.AccessPackageID))
+	}
+	pol, ok := s.policies.Get(c.AssignmentPolicyID)
+	if !ok {
+		return decision{}, notFound(op, subject("assignmentPolicy", c.AssignmentPolicyID))
+	}
+	if pol.Policy.AccessPackageID != pkg.ID {
+		return decision{}, invalid(op, "assignment.assignmentPolicyId", "the policy does not belong to the access package")
+	}
+	cat, err := checkCatalogOpen(s, op, pkg)
+	if err != nil {
+		return decision{}, err
+	}
+	sub := subject("accessPackage", pkg.ID)
+	if !cat.IsExternallyVisible {
+		return decision{}, fail(op, ErrForbidden, subject("catalog", cat.ID), "the catalog is not visible to users outside the organization")
+	}
+	if pol.Policy.IsAutoAssignment() {
+		return decision{}, invalid(op, "assignment.assignmentPolicyId", "an auto-assignment policy takes no requests")
+	}
+	org, _ := s.organizationOf(email, a.TenantID)
+	if !pol.Policy.RequestorSettings.EnableTargetsToSelfAddAccess || !s.externalInScope(&pol.Policy, org) {
+		return decision{}, fail(op, ErrForbidden, sub, "the policy does not admit users of %s", emailDomain(email))
+	}
+	id, ok := s.ix.idByEmail.Get(email)
+	if !ok || s.isDeletedUser(id) {
+		id = s.newID(ids)
+	}
+	if err := checkRequestContent(s, op, c, kindAdd, pkg, pol, nil, id, now); err != nil {
+		return decision{}, err
+	}
+	p := newPlan(s, ids, now)
+	return p.decision(p.newRequest(AssignmentRequest{
+		RequestType: RequestTypeUserAdd, Schedule: cloneSchedule(c.Schedule), Justification: c.Justification,
+		Answers: cloneNonEmpty(c.Answers), AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
+		PolicyVersion: pol.Version, TargetID: id, RequestorID: id,
+		TargetSubject: &AccessPackageSubject{ObjectID: id, Email: email, TenantID: a.TenantID, SubjectType: "user",
+			ConnectedOrganizationID: org},
+	}))
+}
+
+// RequestLink is the link an access package manager sends to a partner
+// organization's contact (Entra's "My Access portal link"): a stable path
+// naming the package, that the embedding program puts after the address
+// of its own request page.
+type RequestLink struct {
+	AccessPackageID string
+	// Path is "/access-packages/<id>".
+	Path string
+}
+
+const requestLinkPrefix = "/access-packages/"
+
+// RequestLink returns the request link of an access package, to whoever
+// may read the package (its catalog's owners, readers and package
+// managers, and administrators).
+func (s *State) RequestLink(a Actor, packageID string) (RequestLink, error) {
+	if _, err := s.readPackage(a, "RequestLink", packageID); err != nil {
+		return RequestLink{}, err
+	}
+	return RequestLink{AccessPackageID: packageID, Path: requestLinkPrefix + packageID}, nil
+}
+
+// ResolveRequestLink returns what a request link offers the actor who
+// followed it: the package, and the requirements of each policy through
+// which they may request it for themselves. For a person not in the
+// directory (ExternalActor) those are the policies that admit people of
+// their connected organization, or anyone under allExternalUsers, in a
+// published catalog visible to external users. The link may be a whole
+// address ending in its path. A hidden package is found by its link.
+func (s *State) ResolveRequestLink(a Actor, link string) (RequestableAccessPackage, error) {
+	const op = "ResolveRequestLink"
+	i := strings.LastIndex(link, requestLinkPrefix)
+	if i < 0 {
+		return RequestableAccessPackage{}, invalid(op, "link", "%q is not a request link (it has no %s)", link, requestLinkPrefix)
+	}
+	id, _, _ := strings.Cut(link[i+len(requestLinkPrefix):], "?")
+	id = strings.TrimSuffix(id, "/")
+	pkg, ok := s.accessPackages.Get(id)
+	if !ok {
+		return RequestableAccessPackage{}, notFound(op, subject("accessPackage", id))
+	}
+	if a.Kind == ActorExternalUser {
+		if uid, ok := s.ix.idByEmail.Get(a.ID); ok && s.users.Has(uid) && !s.isDeletedUser(uid) {
+			a = UserActor(uid)
+		}
+	}
+	if why := actorBarred(s, a); why != "" {
+		return RequestableAccessPackage{}, fail(op, ErrForbidden, subject("accessPackage", id), "%s", why)
+	}
+	cat, ok := s.catalogs.Get(pkg.CatalogID)
+	if !ok || cat.State != CatalogStatePublished {
+		return RequestableAccessPackage{}, fail(op, ErrConflict, subject("accessPackage", id), "the catalog is not published")
+	}
+	var reqs []AssignmentRequestRequirements
+	switch a.Kind {
+	case ActorExternalUser:
+		if !cat.IsExternallyVisible {
+			return RequestableAccessPackage{}, fail(op, ErrForbidden, subject("catalog", cat.ID), "the catalog is not visible to users outside the organization")
+		}
+		org, _ := s.organizationOf(a.ID, a.TenantID)
+		for _, pid := range s.policiesOfPackage(id) {
+			e, _ := s.policies.Get(pid)
+			if p := &e.Policy; !p.IsAutoAssignment() && p.RequestorSettings.EnableTargetsToSelfAddAccess && s.externalInScope(p, org) {
+				reqs = append(reqs, requirementsOf(p))
+			}
+		}
+	case ActorUser:
+		reqs = s.requestablePolicies(a, id)
+	}
+	if len(reqs) == 0 {
+		return RequestableAccessPackage{}, fail(op, ErrForbidden, subject("accessPackage", id), "no policy of the access package lets you request it")
+	}
+	return RequestableAccessPackage{AccessPackage: clonePackage(*pkg), Requirements: reqs}, nil
+}
+
+// settingsVersion is the tenant's settings from an instant on.
+type settingsVersion struct {
+	From     time.Time `json:"from"`
+	Settings Settings  `json:"settings"`
+}
+
+// settingsAt returns the settings as they stood at t: the last change
+// made at or before t, or the defaults before the first change.
+func (s *State) settingsAt(t time.Time) Settings {
+	for i := len(s.settingsLog) - 1; i >= 0; i-- {
+		if v := s.settingsLog[i]; !v.From.After(t) {
+			return v.Settings
+		}
+	}
+	return DefaultSettings()
+}
