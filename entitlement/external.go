@@ -531,3 +531,14 @@ func (s *State) settingsAt(t time.Time) Settings {
 	}
 	return DefaultSettings()
 }
+
+// GuestByEmail returns the guest user the directory knows for an email:
+// one created when a person outside the organization was approved, or fed
+// by the embedding program. Reading it takes the rights GetUser takes.
+func (s *State) GuestByEmail(a Actor, email string) (User, error) {
+	id, ok := s.ix.idByEmail.Get(normalizeEmail(email))
+	if !ok || !s.users.Has(id) {
+		return User{}, notFound("GuestByEmail", subject("externalUser", normalizeEmail(email)))
+	}
+	return s.GetUser(a, id)
+}

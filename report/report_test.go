@@ -204,8 +204,10 @@ func TestReportsAnswerTheQuestion(t *testing.T) {
 		require.False(t, at.Before(day(14)) || !at.Before(day(21)), d)
 	}
 
-	// Connected organizations and catalogs.
-	require.Equal(t, []string{"Contoso"}, column(build(report.ConnectedOrganizations, report.Query{}), "Display name"))
+	// Connected organizations, configured and proposed, and catalogs.
+	orgs := build(report.ConnectedOrganizations, report.Query{})
+	require.Equal(t, []string{"Contoso", "fabrikam.com"}, column(orgs, "Display name"))
+	require.Equal(t, []string{"configured", "proposed"}, column(orgs, "State"))
 	require.Equal(t, []string{"Finance", "General", "Sales"}, column(build(report.Catalogs, report.Query{}), "Catalog"))
 }
 

@@ -360,8 +360,9 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 		IdentitySources: []entitlement.IdentitySource{{ODataType: entitlement.IdentitySourceDomain, DomainName: "contoso.com", DisplayName: "Contoso"}}}).ID
 	t.do("Ada", ada, entitlement.AddConnectedOrganizationSponsor{ConnectedOrganizationID: c.Contoso, DirectoryObjectID: MarkID})
 	c.PartnerPortal = t.do("Pete", pete, entitlement.CreateAccessPackage{CatalogID: c.SalesCatalog, DisplayName: "Partner portal"}).ID
+	t.names[c.PartnerPortal] = "Partner portal"
 	t.do("Pete", pete, entitlement.AddResourceRoleScope{AccessPackageID: c.PartnerPortal, RoleID: c.SalesTeam.RoleID, ScopeID: c.SalesTeam.ScopeID})
-	t.do("Pete", pete, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+	contosoPolicy := t.do("Pete", pete, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
 		DisplayName: "Contoso users", AccessPackageID: c.PartnerPortal, AllowedTargetScope: entitlement.ScopeSpecificConnectedOrganizationUsers,
 		SpecificAllowedTargets: []entitlement.SubjectSet{{Kind: entitlement.ConnectedOrganizationMembers, ConnectedOrganizationID: c.Contoso}},
 		RequestorSettings:      entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
@@ -370,8 +371,64 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 			PrimaryApprovers:              []entitlement.SubjectSet{{Kind: entitlement.InternalSponsors}},
 		}}},
 		Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(90)},
-	}})
-	t.say("Not yet in this version: a request link to send to the partner, and requests from people not yet in the directory.")
+	}}).ID
+	anyPartner := t.do("Pete", pete, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+		DisplayName: "Any partner", Description: "People of organizations we have not connected yet, approved by Mark",
+		AccessPackageID: c.PartnerPortal, AllowedTargetScope: entitlement.ScopeAllExternalUsers,
+		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
+		RequestApprovalSettings: entitlement.ApprovalSettings{IsApprovalRequiredForAdd: true, IsRequestorJustificationRequired: true,
+			Stages: []entitlement.ApprovalStage{{DurationBeforeAutomaticDenial: entitlement.DurationDays(7),
+				PrimaryApprovers: []entitlement.SubjectSet{{Kind: entitlement.SingleUser, UserID: MarkID}}}}},
+		Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(30)},
+	}}).ID
+	if t.err == nil {
+		link, err := t.m.State().RequestLink(pete, c.PartnerPortal)
+		if err != nil {
+			t.fail(err)
+		}
+		t.say("Pete copies the request link %s and sends it to his contacts at Contoso and Fabrikam.", link.Path)
+		c.RequestLink = link.Path
+	}
+
+	t.scenario("Requestor: request access to resources as an external user")
+	t.at(day(7, 11))
+	nina, raj := entitlement.ExternalActor(NinaEmail, ""), entitlement.ExternalActor(RajEmail, "")
+	if t.err == nil {
+		offer, err := t.m.State().ResolveRequestLink(nina, c.RequestLink)
+		if err != nil {
+			t.fail(err)
+		}
+		t.say("Nina of Contoso, not in the directory, signs in with %s and follows the link: %s; policies that let her ask: %d.",
+			NinaEmail, offer.AccessPackage.DisplayName, len(offer.Requirements))
+	}
+	ninaReq := t.do("Nina", nina, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+		AccessPackageID: c.PartnerPortal, AssignmentPolicyID: contosoPolicy, Justification: "Reseller onboarding"}).ID
+	rajReq := t.do("Raj", raj, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+		AccessPackageID: c.PartnerPortal, AssignmentPolicyID: anyPartner, Justification: "Joint bid with Contoso"}).ID
+	t.refused("Raj under the Contoso policy", raj, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+		AccessPackageID: c.PartnerPortal, AssignmentPolicyID: contosoPolicy}, entitlement.ErrForbidden)
+
+	t.scenario("Approver: approve requests to resources")
+	t.at(day(7, 15))
+	t.do("Mark", mark, entitlement.UpdateApprovalStage{ApprovalID: ninaReq, StageID: t.pendingStage(mark, ninaReq),
+		ReviewResult: entitlement.DecisionApprove, Justification: "Contoso's new account manager"})
+	t.do("Mark", mark, entitlement.UpdateApprovalStage{ApprovalID: rajReq, StageID: t.pendingStage(mark, rajReq),
+		ReviewResult: entitlement.DecisionApprove, Justification: "For the joint bid"})
+	t.say("Approved, Nina and Raj become governed guests; Raj's organization, fabrikam.com, becomes a proposed connected organization.")
+	t.guest(NinaEmail, &c.Nina)
+	t.guest(RajEmail, &c.Raj)
+	t.myAccess("Nina", entitlement.UserActor(c.Nina))
+
+	t.scenario("Administrator: view the connected organizations that are proposed and configured")
+	if t.err == nil {
+		orgs, err := t.m.State().ListConnectedOrganizations(ada)
+		if err != nil {
+			t.fail(err)
+		}
+		for _, o := range orgs {
+			t.say("%s: %s; internal sponsors: %d", o.DisplayName, o.State, len(o.InternalSponsors))
+		}
+	}
 
 	t.scenario("Administrator: assign employees access automatically")
 	t.at(day(8, 9))
@@ -463,6 +520,9 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 	t.at(day(21, 9))
 	t.do("Pete", pete, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminRemove, AccessPackageID: c.SalesTools,
 		AssignmentID: t.assignmentOf(ben, c.SalesTools), Justification: "Anna is back"})
+	t.do("Pete", pete, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminRemove, AccessPackageID: c.PartnerPortal,
+		AssignmentID: t.assignmentOf(entitlement.UserActor(c.Raj), c.PartnerPortal), Justification: "The joint bid is over"})
+	t.say("Raj lost his last assignment: as the settings say, his sign-in is blocked and he will be deleted in 30 days.")
 
 	t.scenario("Programmatic administration: applications")
 	t.do("Ada", ada, entitlement.CreateRoleAssignment{PrincipalID: ReaderID, RoleDefinitionID: entitlement.RoleCatalogReader,
@@ -516,4 +576,17 @@ func Play(ctx context.Context, log eventstore.Store, clock *Clock, w io.Writer) 
 	t.myAccess("Anna", anna)
 	c.End = t.clock.Now()
 	return c, t.err
+}
+
+// guest finds the guest an external request created for an email.
+func (t *teller) guest(email string, id *string) {
+	if t.err != nil {
+		return
+	}
+	u, err := t.m.State().GuestByEmail(entitlement.SystemActor(), email)
+	if err != nil {
+		t.fail(err)
+		return
+	}
+	*id = u.ID
 }

@@ -65,6 +65,9 @@ const (
 	CRMUsersID  = "b0000000-0000-4000-8000-000000000002" // group, whose first grants fail
 	PaymentsID  = "b0000000-0000-4000-8000-000000000003" // group
 	ExpensesID  = "b0000000-0000-4000-8000-000000000004" // group, assigned by department
+
+	NinaEmail = "nina@contoso.com" // a reseller's employee, not in the directory
+	RajEmail  = "raj@fabrikam.com" // of an organization nobody connected
 )
 
 // Cast is what the story made: the ids a reader of its history asks
@@ -76,6 +79,8 @@ type Cast struct {
 	Joiners, Leavers             string // lifecycle workflows
 	PartnerPortal                string // access package for a connected organization's users
 	Contoso                      string // connected organization
+	RequestLink                  string // of the partner portal
+	Nina, Raj                    string // the guests external requests created
 	SalesTeam                    Role   // the Member role of the Sales team group
 	// Expired is an instant after Anna's first assignment of Sales tools
 	// expired and before ProcessDue recorded it: as of then she no longer
