@@ -66,8 +66,20 @@
 // holding an incompatible package, in a catalog that is not published, a
 // limit reached) is left out until their next change.
 //
+// # Lifecycle workflows, access reviews and external users
+//
+// Joiner, mover and leaver workflows (CreateWorkflow) run access package
+// tasks for users on their hire date, leave date or attribute change, in
+// ProcessDue, or on demand (ActivateWorkflow). Policies with review
+// settings have their assignments reviewed on schedule (RecordReviewDecision,
+// StopAccessReview). People outside the organization request by email as
+// ExternalActor and become governed guests on approval; a governed guest
+// who loses their last assignment is blocked and deleted as the settings
+// in force then say.
+//
 // Time-driven work (escalation, automatic denial, scheduled starts, expiry
-// notices, expiry, automatic removals) happens only in Manager.ProcessDue, which processes
+// notices, expiry, automatic removals, workflow runs, access reviews,
+// guest deletions) happens only in Manager.ProcessDue, which processes
 // everything due up to an instant. Delivery to the systems that hold the
 // resources goes through the Deliverer the embedding program supplies; the
 // Manager records each outcome as events through the RecordDelivery

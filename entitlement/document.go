@@ -28,6 +28,8 @@ type stateDoc struct {
 	Requests               []requestDoc             `json:"requests"`
 	Assignments            []*Assignment            `json:"assignments"`
 	Workflows              []*workflowEntry         `json:"workflows,omitempty"`
+	Reviews                []*AccessReview          `json:"reviews,omitempty"`
+	ReviewItems            []*ReviewDecisionItem    `json:"reviewItems,omitempty"`
 	ScheduledRuns          []*ScheduledRun          `json:"scheduledRuns,omitempty"`
 	WorkflowResults        []*UserProcessingResult  `json:"workflowResults,omitempty"`
 }
@@ -61,6 +63,8 @@ func (s *State) document() *stateDoc {
 		SettingsHistory:        s.settingsLog,
 		Assignments:            values(&s.assignments),
 		Workflows:              values(&s.workflows),
+		Reviews:                values(&s.reviews),
+		ReviewItems:            values(&s.reviewItems),
 		ScheduledRuns:          values(&s.scheduledRuns),
 		WorkflowResults:        values(&s.workflowResults),
 	}
@@ -151,6 +155,15 @@ func stateOf(d *stateDoc) (*State, error) {
 	}
 	for _, w := range d.Workflows {
 		s.putWorkflow(w)
+	}
+	for _, r := range d.Reviews {
+		s.putReview(r)
+	}
+	for _, it := range d.ReviewItems {
+		s.putReviewItem(it)
+	}
+	for id := range s.policies.Keys() {
+		s.refreshReviewDue(id) // the next review counts the ones before it
 	}
 	for _, r := range d.ScheduledRuns {
 		s.putScheduledRun(r)

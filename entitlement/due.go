@@ -16,6 +16,8 @@ const (
 	dueAutomaticRemoval
 	dueWorkflowRun
 	dueGuestDeletion
+	dueReviewStart
+	dueReviewEnd
 )
 
 // dueItem is one piece of time-driven work.
@@ -97,6 +99,10 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 			p.dueWorkflowRun(d.id)
 		case dueGuestDeletion:
 			p.deleteGuest(d.id)
+		case dueReviewStart:
+			p.startReview(d.id)
+		case dueReviewEnd:
+			p.applyReviewResults(d.id, false)
 		}
 	}
 	return p.decision("")

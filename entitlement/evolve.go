@@ -127,7 +127,7 @@ func (s *State) apply(e Event) error {
 			s.dropRoleAssignment(ra.ID)
 		}
 	default:
-		if !s.applyAccess(e) && !s.applyWorkflow(e) {
+		if !s.applyAccess(e) && !s.applyWorkflow(e) && !s.applyReview(e) {
 			return fmt.Errorf("unexpected payload %T", e.Data)
 		}
 	}

@@ -152,6 +152,7 @@ func (s *State) putPolicy(e *policyEntry) {
 	for _, k := range autoKeys(&e.Policy) {
 		s.ix.autoPolicies.Add(k, e.Policy.ID)
 	}
+	s.refreshReviewDue(e.Policy.ID)
 }
 
 func (s *State) unindexPolicy(e *policyEntry) {
@@ -167,6 +168,7 @@ func (s *State) unindexPolicy(e *policyEntry) {
 func (s *State) dropPolicy(id string) {
 	if e, ok := s.policies.Delete(id); ok {
 		s.unindexPolicy(e)
+		s.refreshReviewDue(id)
 	}
 }
 

@@ -306,7 +306,9 @@ func (v ApproverInformationVisibility) Known() bool {
 }
 
 // ReviewSettings mirrors Graph's accessPackageAssignmentReviewSettings:
-// recurring access reviews of the policy's assignments.
+// recurring access reviews of the policy's assignments, which ProcessDue
+// starts at each occurrence of Schedule and closes (applying their
+// results) after Schedule.Expiration.Duration; see AccessReview.
 type ReviewSettings struct {
 	// IsEnabled: reviews are required.
 	IsEnabled bool `json:"isEnabled"`

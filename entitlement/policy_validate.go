@@ -430,6 +430,10 @@ func validateReviewSettings(r ReviewSettings, path string) *InvalidError {
 		return invalidf(path+".schedule.recurrence.pattern.type", "is required when reviews are enabled")
 	case sched.Expiration.Type != "" && sched.Expiration.Type != ExpirationAfterDuration:
 		return invalidf(path+".schedule.expiration.type", "must be afterDuration (how long each review stays open)")
+	case sched.Expiration.Duration.IsZero() || sched.Expiration.Duration.Approx() <= 0:
+		return invalidf(path+".schedule.expiration.duration", "is required when reviews are enabled: how long each review stays open")
+	case sched.Recurrence.Range.RecurrenceTimeZone != "" && sched.Recurrence.Range.RecurrenceTimeZone != "UTC":
+		return invalidf(path+".schedule.recurrence.range.recurrenceTimeZone", "only UTC is supported yet")
 	}
 	return nil
 }
@@ -630,6 +634,9 @@ func (p *AssignmentPolicy) validateAutoAssignment() *InvalidError {
 	case "", ExpirationNotSpecified, ExpirationNoExpiration:
 	default:
 		return invalidf("expiration.type", "must be noExpiration on an auto-assignment policy (its assignments last while the user matches the rule)")
+	}
+	if p.ReviewSettings.IsEnabled {
+		return invalidf("reviewSettings.isEnabled", "an auto-assignment policy's assignments follow its rule, not reviews")
 	}
 	g := a.GracePeriodBeforeAccessRemoval
 	if !g.IsZero() && !g.AtMost(MaxExpirationDays*24*time.Hour) {

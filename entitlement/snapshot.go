@@ -167,6 +167,8 @@ func writeSnapshotFile(path string, hdr snapshotHeader, s *State, cmds []command
 		writeLines(line, "request", d.Requests),
 		writeLines(line, "assignment", d.Assignments),
 		writeLines(line, "workflow", d.Workflows),
+		writeLines(line, "accessReview", d.Reviews),
+		writeLines(line, "reviewItem", d.ReviewItems),
 		writeLines(line, "scheduledRun", d.ScheduledRuns),
 		writeLines(line, "workflowResult", d.WorkflowResults),
 	} {
@@ -290,6 +292,10 @@ func readSnapshot(path string) (snapshotHeader, *State, map[uint64][2]eventstore
 			doc.Assignments = append(doc.Assignments, x)
 		case *workflowEntry:
 			doc.Workflows = append(doc.Workflows, x)
+		case *AccessReview:
+			doc.Reviews = append(doc.Reviews, x)
+		case *ReviewDecisionItem:
+			doc.ReviewItems = append(doc.ReviewItems, x)
 		case *ScheduledRun:
 			doc.ScheduledRuns = append(doc.ScheduledRuns, x)
 		case *UserProcessingResult:
@@ -315,6 +321,7 @@ var snapshotKinds = map[string]func() any{
 	"assignment":      func() any { return new(Assignment) },
 	"workflow":        func() any { return new(workflowEntry) }, "scheduledRun": func() any { return new(ScheduledRun) },
 	"workflowResult": func() any { return new(UserProcessingResult) },
+	"accessReview":   func() any { return new(AccessReview) }, "reviewItem": func() any { return new(ReviewDecisionItem) },
 }
 
 func decodeSnapshotLine(line []byte) (any, error) {

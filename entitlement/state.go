@@ -40,6 +40,9 @@ type State struct {
 	requests    pmap.Map[*AssignmentRequest]
 	assignments pmap.Map[*Assignment]
 
+	reviews     pmap.Map[*AccessReview]
+	reviewItems pmap.Map[*ReviewDecisionItem] // review + "\x00" + assignment
+
 	workflows       pmap.Map[*workflowEntry]
 	scheduledRuns   pmap.Map[*ScheduledRun]
 	workflowResults pmap.Map[*UserProcessingResult]
@@ -110,6 +113,11 @@ type indexes struct {
 	holders              pmap.Sets        // role scope -> assignments whose grant of it was fulfilled
 	deliveries           pmap.Map[struct{}]
 
+	// Access reviews.
+	reviewsByPolicy   pmap.Sets        // policy -> its reviews
+	reviewsByReviewer pmap.Sets        // reviewer -> the review items they may still decide
+	reviewDue         pmap.Map[string] // policy -> the due key of its next review's start
+
 	// Lifecycle workflows.
 	workflowsByAttribute pmap.Sets        // attribute -> workflows whose scope or trigger reads it ("" -> all)
 	runsByWorkflow       pmap.Sets        // workflow -> its scheduled runs
@@ -167,6 +175,8 @@ func (s *State) freeze() {
 	s.roleAssignments.Snapshot()
 	s.requests.Snapshot()
 	s.assignments.Snapshot()
+	s.reviews.Snapshot()
+	s.reviewItems.Snapshot()
 	s.workflows.Snapshot()
 	s.scheduledRuns.Snapshot()
 	s.workflowResults.Snapshot()
@@ -175,11 +185,12 @@ func (s *State) freeze() {
 		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.autoPolicies, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders,
-		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow} {
+		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
+		&x.reviewsByPolicy, &x.reviewsByReviewer} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
-		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.idByEmail, &x.orgByIdentity} {
+		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.idByEmail, &x.orgByIdentity, &x.reviewDue} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {

@@ -40,6 +40,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"liveByPackage": &x.liveByPackage, "holders": &x.holders,
 		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
 		"runsBySubject": &x.runsBySubject, "resultsByWorkflow": &x.resultsByWorkflow,
+		"reviewsByPolicy": &x.reviewsByPolicy, "reviewsByReviewer": &x.reviewsByReviewer,
 	}
 	for name, m := range sets {
 		out[name] = []string{}
@@ -52,7 +53,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 	strs := map[string]*pmap.Map[string]{
 		"resourceByOrigin": &x.resourceByOrigin, "roleResource": &x.roleResource, "scopeResource": &x.scopeResource,
 		"openAdds": &x.openAdds, "openUpdates": &x.openUpdates, "assignmentOfRequest": &x.assignmentOfRequest,
-		"timeRuns": &x.timeRuns, "idByEmail": &x.idByEmail, "orgByIdentity": &x.orgByIdentity,
+		"timeRuns": &x.timeRuns, "idByEmail": &x.idByEmail, "orgByIdentity": &x.orgByIdentity, "reviewDue": &x.reviewDue,
 	}
 	for name, m := range strs {
 		out[name] = []string{}

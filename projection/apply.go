@@ -311,6 +311,8 @@ const (
 	// scheduled runs, and what their tasks did.
 	CategoryWorkflowManagement = "WorkflowManagement"
 	CategoryTaskManagement     = "TaskManagement"
+	// CategoryAccessReviews is the category of access reviews' entries.
+	CategoryAccessReviews = "AccessReviews"
 )
 
 // Audit results.

@@ -609,6 +609,23 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 		old, new, err = workflows.put(b, d.Workflow)
 		r.target(kindWorkflow, d.Workflow.ID, d.Workflow.DisplayName)
 		r.modified = diff(old, new)
+	case *entitlement.AccessReviewStarted:
+		r.category = CategoryAccessReviews
+		r.target(kindPolicy, d.Review.AssignmentPolicyID, b.name(kindPolicy, d.Review.AssignmentPolicyID))
+		r.target(kindAccessPackage, d.Review.AccessPackageID, b.name(kindAccessPackage, d.Review.AccessPackageID))
+		r.modified = []ModifiedProperty{{DisplayName: "endDateTime", NewValue: jsonText(d.Review.EndDateTime)},
+			{DisplayName: "items", NewValue: jsonText(len(d.Items))}}
+	case *entitlement.AccessReviewDecision:
+		r.category = CategoryAccessReviews
+		assignment(d.AssignmentID)
+		r.modified = []ModifiedProperty{{DisplayName: "decision", NewValue: quote(d.Decision)}, {DisplayName: "justification", NewValue: quote(d.Justification)}}
+	case *entitlement.AccessReviewApplied:
+		r.category = CategoryAccessReviews
+		for _, o := range d.Results {
+			if o.RemovalRequestID != "" {
+				assignment(o.AssignmentID)
+			}
+		}
 	case *entitlement.WorkflowActivated:
 		r.category = CategoryWorkflowManagement
 		r.target(kindWorkflow, d.WorkflowID, b.name(kindWorkflow, d.WorkflowID))

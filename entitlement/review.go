@@ -1,0 +1,411 @@
+package entitlement
+
+import (
+	"slices"
+	"time"
+
+	"github.com/accessledger/accessledger/eventstore"
+)
+
+// Access reviews of assignments (domain §2.8). A policy whose
+// reviewSettings are enabled starts a review of its assignments at each
+// occurrence of its schedule (ProcessDue starts it); each review stays open
+// for schedule.expiration.duration; the reviewers decide Approve, Deny or
+// DontKnow, and may change their minds until it closes, the last decision
+// counting; when it closes (or is stopped), the results are applied: a
+// Deny, or no decision under expirationBehavior removeAccess, removes the
+// assignment through a systemRemove request; everything else keeps it.
+
+func reviewStream(id string) eventstore.StreamID {
+	return eventstore.StreamID("accessReview/" + id)
+}
+
+// Access review statuses (Graph accessReviewInstance.status).
+const (
+	ReviewStatusInProgress = "InProgress"
+	ReviewStatusApplied    = "Applied"
+)
+
+// Review decisions (Graph accessReviewInstanceDecisionItem.decision).
+const (
+	ReviewDecisionApprove     = "Approve"
+	ReviewDecisionDeny        = "Deny"
+	ReviewDecisionDontKnow    = "DontKnow"
+	ReviewDecisionNotReviewed = "NotReviewed"
+)
+
+// Apply results (Graph accessReviewInstanceDecisionItem.applyResult).
+const (
+	ApplyResultAppliedSuccessfully                  = "AppliedSuccessfully"
+	ApplyResultAppliedSuccessfullyButObjectNotFound = "AppliedSuccessfullyButObjectNotFound"
+	ApplyResultAppliedWithUnknownFailure            = "AppliedWithUnknownFailure"
+)
+
+// AccessReview is one review of a policy's assignments (Graph
+// accessReviewInstance), with the settings it runs with, as they stood
+// when it started.
+type AccessReview struct {
+	ID                              string                   `json:"id"`
+	AssignmentPolicyID              string                   `json:"assignmentPolicyId"`
+	AccessPackageID                 string                   `json:"accessPackageId"`
+	PolicyVersion                   int                      `json:"policyVersion"`
+	Occurrence                      int                      `json:"occurrence"`
+	Status                          string                   `json:"status"`
+	StartDateTime                   time.Time                `json:"startDateTime"`
+	EndDateTime                     time.Time                `json:"endDateTime"`
+	ExpirationBehavior              ReviewExpirationBehavior `json:"expirationBehavior"`
+	IsReviewerJustificationRequired bool                     `json:"isReviewerJustificationRequired"`
+	// AppliedDateTime is when the results were applied: at the end, or
+	// earlier when someone stopped the review.
+	AppliedDateTime *time.Time `json:"appliedDateTime,omitempty"`
+	Stopped         bool       `json:"stopped,omitempty"`
+}
+
+// ReviewDecisionItem is one assignment under review (Graph
+// accessReviewInstanceDecisionItem): who may decide it, the last decision
+// and, once applied, its outcome. Recommendation is NotAvailable where
+// recommendations are enabled: the library knows no sign-in activity to
+// recommend from, so expirationBehavior acceptAccessRecommendation keeps
+// the access of those nobody reviewed.
+type ReviewDecisionItem struct {
+	AccessReviewID   string     `json:"accessReviewId"`
+	AssignmentID     string     `json:"assignmentId"`
+	PrincipalID      string     `json:"principalId"`
+	Reviewers        []string   `json:"reviewers,omitempty"`
+	Decision         string     `json:"decision"`
+	Justification    string     `json:"justification,omitempty"`
+	ReviewedBy       string     `json:"reviewedBy,omitempty"`
+	ReviewedDateTime *time.Time `json:"reviewedDateTime,omitempty"`
+	Recommendation   string     `json:"recommendation,omitempty"`
+	ApplyResult      string     `json:"applyResult,omitempty"`
+	// RemovalRequestID is the systemRemove request applying the result.
+	RemovalRequestID string `json:"removalRequestId,omitempty"`
+}
+
+// Event types of access reviews.
+const (
+	EventAccessReviewStarted          = "accessReviewStarted"
+	EventAccessReviewDecisionRecorded = "accessReviewDecisionRecorded"
+	EventAccessReviewApplied          = "accessReviewApplied"
+)
+
+// AccessReviewStarted records a review starting, with its items.
+type AccessReviewStarted struct {
+	Review AccessReview         `json:"review"`
+	Items  []ReviewDecisionItem `json:"items"`
+}
+
+// AccessReviewDecision records a reviewer's decision on one item.
+type AccessReviewDecision struct {
+	AccessReviewID   string    `json:"accessReviewId"`
+	AssignmentID     string    `json:"assignmentId"`
+	Decision         string    `json:"decision"`
+	Justification    string    `json:"justification,omitempty"`
+	ReviewedBy       string    `json:"reviewedBy"`
+	ReviewedDateTime time.Time `json:"reviewedDateTime"`
+}
+
+// AccessReviewApplied records a review closing and its results applied.
+type AccessReviewApplied struct {
+	AccessReviewID string               `json:"accessReviewId"`
+	DateTime       time.Time            `json:"dateTime"`
+	Stopped        bool                 `json:"stopped,omitempty"`
+	Results        []ReviewApplyOutcome `json:"results"`
+}
+
+// ReviewApplyOutcome is what applying one item did.
+type ReviewApplyOutcome struct {
+	AssignmentID     string `json:"assignmentId"`
+	Decision         string `json:"decision"`
+	ApplyResult      string `json:"applyResult"`
+	RemovalRequestID string `json:"removalRequestId,omitempty"`
+}
+
+func init() {
+	registry[EventAccessReviewStarted] = func() any { return new(AccessReviewStarted) }
+	registry[EventAccessReviewDecisionRecorded] = func() any { return new(AccessReviewDecision) }
+	registry[EventAccessReviewApplied] = func() any { return new(AccessReviewApplied) }
+	activities[EventAccessReviewStarted] = "Access review started"
+	activities[EventAccessReviewDecisionRecorded] = "Submit access review decision"
+	activities[EventAccessReviewApplied] = "Apply access review decisions"
+}
+
+// RecordReviewDecision records a reviewer's decision (Approve, Deny or
+// DontKnow) on an assignment under review (Graph PATCH on an
+// accessReviewInstanceDecisionItem). A reviewer may decide again until
+// the review closes; the last decision counts.
+type RecordReviewDecision struct {
+	AccessReviewID string
+	AssignmentID   string
+	Decision       string
+	Justification  string
+}
+
+// StopAccessReview closes a review before its end and applies its results
+// at once (Graph accessReviewInstance stop, then applyDecisions).
+type StopAccessReview struct {
+	AccessReviewID string
+}
+
+func (RecordReviewDecision) commandName() string { return "RecordReviewDecision" }
+func (StopAccessReview) commandName() string     { return "StopAccessReview" }
+
+func reviewItemKey(reviewID, assignmentID string) string { return reviewID + "\x00" + assignmentID }
+
+// applyReview applies the events of access reviews. It reports false for
+// a payload it does not know.
+func (s *State) applyReview(e Event) bool {
+	switch d := e.Data.(type) {
+	case *AccessReviewStarted:
+		r := d.Review
+		s.putReview(&r)
+		for i := range d.Items {
+			it := d.Items[i]
+			s.putReviewItem(&it)
+		}
+		s.refreshReviewDue(r.AssignmentPolicyID)
+	case *AccessReviewDecision:
+		if it, ok := s.reviewItems.Get(reviewItemKey(d.AccessReviewID, d.AssignmentID)); ok {
+			c := *it
+			c.Decision, c.Justification, c.ReviewedBy = d.Decision, d.Justification, d.ReviewedBy
+			c.ReviewedDateTime = timePtr(d.ReviewedDateTime)
+			s.putReviewItem(&c)
+		}
+	case *AccessReviewApplied:
+		r, ok := s.reviews.Get(d.AccessReviewID)
+		if !ok {
+			return true
+		}
+		c := *r
+		c.Status, c.AppliedDateTime, c.Stopped = ReviewStatusApplied, timePtr(d.DateTime), d.Stopped
+		s.putReview(&c)
+		for _, o := range d.Results {
+			if it, ok := s.reviewItems.Get(reviewItemKey(d.AccessReviewID, o.AssignmentID)); ok {
+				x := *it
+				x.Decision, x.ApplyResult, x.RemovalRequestID = o.Decision, o.ApplyResult, o.RemovalRequestID
+				s.putReviewItem(&x)
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *State) putReview(r *AccessReview) {
+	old, _ := s.reviews.Get(r.ID)
+	s.reviews.Set(r.ID, r)
+	s.ix.reviewsByPolicy.Add(r.AssignmentPolicyID, r.ID)
+	s.moveDue(reviewDue(old), reviewDue(r))
+}
+
+func (s *State) putReviewItem(it *ReviewDecisionItem) {
+	old, _ := s.reviewItems.Get(reviewItemKey(it.AccessReviewID, it.AssignmentID))
+	s.reviewItems.Set(reviewItemKey(it.AccessReviewID, it.AssignmentID), it)
+	var was, is []string
+	if old != nil && old.ApplyResult == "" {
+		was = old.Reviewers
+	}
+	if it.ApplyResult == "" {
+		is = it.Reviewers
+	}
+	moveMember(&s.ix.reviewsByReviewer, was, is, reviewItemKey(it.AccessReviewID, it.AssignmentID))
+}
+
+// reviewDue returns the due key of a review's end.
+func reviewDue(r *AccessReview) string {
+	if r == nil || r.Status != ReviewStatusInProgress {
+		return ""
+	}
+	return dueKey(dueItem{r.EndDateTime, dueReviewEnd, r.ID})
+}
+
+// nextReview returns when the policy's next review starts, and its number:
+// the first occurrence of its schedule at or after the policy was last
+// written and after its last review started.
+func (s *State) nextReview(e *policyEntry) (time.Time, int, bool) {
+	rs := e.Policy.ReviewSettings
+	if !rs.IsEnabled || e.Policy.IsAutoAssignment() {
+		return time.Time{}, 0, false
+	}
+	from := e.Policy.ModifiedDateTime
+	for id := range s.ix.reviewsByPolicy.Members(e.Policy.ID) {
+		r, _ := s.reviews.Get(id)
+		if !r.StartDateTime.Before(from) {
+			from = r.StartDateTime.Add(time.Nanosecond)
+		}
+	}
+	return rs.Schedule.Recurrence.nextOccurrence(rs.Schedule.StartDateTime, from)
+}
+
+// refreshReviewDue puts the policy's next review start in the due queue.
+func (s *State) refreshReviewDue(policyID string) {
+	old, _ := s.ix.reviewDue.Get(policyID)
+	k := ""
+	if e, ok := s.policies.Get(policyID); ok {
+		if at, _, ok := s.nextReview(e); ok {
+			k = dueKey(dueItem{at, dueReviewStart, policyID})
+		}
+	}
+	s.moveDue(old, k)
+	if k == "" {
+		s.ix.reviewDue.Delete(policyID)
+	} else {
+		s.ix.reviewDue.Set(policyID, k)
+	}
+}
+
+// startReview starts the review of a policy's assignments due now.
+func (p *plan) startReview(policyID string) {
+	e, _ := p.s.policies.Get(policyID)
+	at, n, ok := p.s.nextReview(e)
+	if !ok {
+		return
+	}
+	rs := e.Policy.ReviewSettings
+	r := AccessReview{ID: p.s.newID(p.ids), AssignmentPolicyID: policyID, AccessPackageID: e.Policy.AccessPackageID,
+		PolicyVersion: e.Version, Occurrence: n, Status: ReviewStatusInProgress, StartDateTime: at,
+		EndDateTime: rs.Schedule.Expiration.Duration.AddTo(at), ExpirationBehavior: rs.ExpirationBehavior,
+		IsReviewerJustificationRequired: rs.IsReviewerJustificationRequired}
+	var items []ReviewDecisionItem
+	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
+		a, _ := p.s.assignments.Get(id)
+		if a.AssignmentPolicyID != policyID {
+			continue
+		}
+		it := ReviewDecisionItem{AccessReviewID: r.ID, AssignmentID: a.ID, PrincipalID: a.TargetID, Decision: ReviewDecisionNotReviewed}
+		if rs.IsSelfReview {
+			it.Reviewers = []string{a.TargetID}
+		} else {
+			rc := resolveContext{requestorID: a.TargetID, targetID: a.TargetID}
+			if it.Reviewers = p.s.resolveSubjectSets(rs.PrimaryReviewers, rc, a.TargetID); len(it.Reviewers) == 0 {
+				it.Reviewers = p.s.resolveSubjectSets(rs.FallbackReviewers, rc, a.TargetID)
+			}
+		}
+		if rs.IsRecommendationEnabled {
+			it.Recommendation = "NotAvailable"
+		}
+		items = append(items, it)
+	}
+	p.emitEvent(Event{Stream: reviewStream(r.ID), Type: EventAccessReviewStarted, Data: &AccessReviewStarted{Review: r, Items: items}})
+}
+
+// applyReviewResults closes a review and applies its results: a Deny, or
+// no decision under removeAccess, removes the assignment.
+func (p *plan) applyReviewResults(reviewID string, stopped bool) {
+	r, _ := p.s.reviews.Get(reviewID)
+	var results []ReviewApplyOutcome
+	for _, it := range p.s.reviewItems.Prefix(reviewID + "\x00") {
+		o := ReviewApplyOutcome{AssignmentID: it.AssignmentID, Decision: it.Decision, ApplyResult: ApplyResultAppliedSuccessfully}
+		remove := it.Decision == ReviewDecisionDeny ||
+			it.Decision == ReviewDecisionNotReviewed && r.ExpirationBehavior == ReviewRemoveAccess
+		if remove {
+			a, ok := p.s.assignments.Get(it.AssignmentID)
+			e, hasPolicy := p.s.policies.Get(a.AssignmentPolicyID)
+			switch {
+			case !ok || a.IsEnded():
+				o.ApplyResult = ApplyResultAppliedSuccessfullyButObjectNotFound
+			case !hasPolicy || a.State == AssignmentStateDelivering:
+				o.ApplyResult = ApplyResultAppliedWithUnknownFailure
+			default:
+				o.RemovalRequestID = p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemRemove,
+					AccessPackageID: a.AccessPackageID, AssignmentPolicyID: a.AssignmentPolicyID, PolicyVersion: e.Version,
+					TargetID: a.TargetID, RequestorID: SystemActor().ID, AssignmentID: a.ID,
+					Justification: "Denied in access review " + reviewID})
+			}
+		}
+		results = append(results, o)
+	}
+	p.emitEvent(Event{Stream: reviewStream(reviewID), Type: EventAccessReviewApplied,
+		Data: &AccessReviewApplied{AccessReviewID: reviewID, DateTime: p.now, Stopped: stopped, Results: results}})
+}
+
+func (c RecordReviewDecision) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	r, ok := s.reviews.Get(c.AccessReviewID)
+	if !ok {
+		return decision{}, notFound(op, subject("accessReview", c.AccessReviewID))
+	}
+	it, ok := s.reviewItems.Get(reviewItemKey(c.AccessReviewID, c.AssignmentID))
+	if !ok {
+		return decision{}, notFound(op, subject("accessReviewDecisionItem", c.AssignmentID))
+	}
+	sub := subject("accessReview", r.ID)
+	if a.Kind != ActorUser || !slices.Contains(it.Reviewers, a.ID) {
+		return decision{}, fail(op, ErrForbidden, sub, "the actor is not a reviewer of this assignment")
+	}
+	if r.Status != ReviewStatusInProgress || !now.Before(r.EndDateTime) {
+		return decision{}, fail(op, ErrConflict, sub, "the review is closed")
+	}
+	switch c.Decision {
+	case ReviewDecisionApprove, ReviewDecisionDeny, ReviewDecisionDontKnow:
+	default:
+		return decision{}, invalid(op, "decision", "must be Approve, Deny or DontKnow, not %q", c.Decision)
+	}
+	if r.IsReviewerJustificationRequired && c.Justification == "" {
+		return decision{}, invalid(op, "justification", "the review requires a justification")
+	}
+	return one(r.ID, Event{Stream: reviewStream(r.ID), Type: EventAccessReviewDecisionRecorded, Data: &AccessReviewDecision{
+		AccessReviewID: r.ID, AssignmentID: c.AssignmentID, Decision: c.Decision, Justification: c.Justification,
+		ReviewedBy: a.ID, ReviewedDateTime: now}})
+}
+
+func (c StopAccessReview) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
+	op := c.commandName()
+	r, ok := s.reviews.Get(c.AccessReviewID)
+	if !ok {
+		return decision{}, notFound(op, subject("accessReview", c.AccessReviewID))
+	}
+	if !canAssignPackage(s, a, r.AccessPackageID) {
+		return decision{}, forbidden(op, subject("accessReview", r.ID))
+	}
+	if r.Status != ReviewStatusInProgress {
+		return decision{}, fail(op, ErrConflict, subject("accessReview", r.ID), "the review is closed")
+	}
+	p := newPlan(s, ids, now)
+	p.applyReviewResults(r.ID, true)
+	return p.decision(r.ID)
+}
+
+// AccessReviewsOfPolicy returns the reviews of a policy's assignments,
+// oldest first, to whoever may read the policy.
+func (s *State) AccessReviewsOfPolicy(a Actor, policyID string) ([]AccessReview, error) {
+	if _, err := s.GetAssignmentPolicy(a, policyID); err != nil {
+		return nil, err
+	}
+	var out []AccessReview
+	for id := range s.ix.reviewsByPolicy.Members(policyID) {
+		r, _ := s.reviews.Get(id)
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(x, y AccessReview) int { return x.StartDateTime.Compare(y.StartDateTime) })
+	return out, nil
+}
+
+// ReviewDecisionItems returns the items of a review, to whoever may read
+// its policy.
+func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionItem, error) {
+	r, ok := s.reviews.Get(reviewID)
+	if !ok {
+		return nil, notFound("ReviewDecisionItems", subject("accessReview", reviewID))
+	}
+	if _, err := s.GetAssignmentPolicy(a, r.AssignmentPolicyID); err != nil {
+		return nil, err
+	}
+	var out []ReviewDecisionItem
+	for _, it := range s.reviewItems.Prefix(reviewID + "\x00") {
+		out = append(out, *it)
+	}
+	return out, nil
+}
+
+// MyPendingReviews returns the items a reviewer may still decide (Graph
+// accessReviewInstanceDecisionItem filterByCurrentUser).
+func (s *State) MyPendingReviews(a Actor) []ReviewDecisionItem {
+	var out []ReviewDecisionItem
+	for k := range s.ix.reviewsByReviewer.Members(a.ID) {
+		it, _ := s.reviewItems.Get(k)
+		out = append(out, *it)
+	}
+	return out
+}
