@@ -7,8 +7,8 @@ import (
 )
 
 // userAttributes are the attributes SetUserAttribute may change. Every
-// attribute a membership rule may test is one of them, or accountEnabled
-// (see ruleAttribute).
+// attribute a membership rule may test is one of them, or accountEnabled,
+// objectId or managerId (see ruleAttribute).
 var userAttributes = []string{
 	"displayName", "mail", "userPrincipalName", "userType", "department",
 	"jobTitle", "companyName", "country", "employeeHireDate", "employeeLeaveDateTime",
@@ -86,8 +86,13 @@ func userAttribute(u *User, name string) string {
 // is not a SetUserAttribute attribute (BlockUser and UnblockUser change
 // it), reads "true" or "false".
 func ruleAttribute(u *User, name string) (string, bool) {
-	if name == "accountEnabled" {
+	switch name {
+	case "accountEnabled":
 		return strconv.FormatBool(u.AccountEnabled), true
+	case "objectId":
+		return u.ID, true
+	case "managerId":
+		return u.ManagerID, u.ManagerID != ""
 	}
 	v := userAttribute(u, name)
 	return v, v != ""
@@ -210,7 +215,7 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource)
 		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}}, ch)
 }
 
-func (c SetManager) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
+func (c SetManager) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	if !canManageDirectory(a) {
 		return decision{}, forbidden(op, subject("user", c.UserID))
@@ -226,8 +231,12 @@ func (c SetManager) decide(s *State, a Actor, now time.Time, _ IDSource) (decisi
 			return decision{}, notFound(op, subject("user", c.ManagerID))
 		}
 	}
-	return one(c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserManagerChanged,
-		Data: &UserManagerChanged{UserID: c.UserID, ManagerID: c.ManagerID}})
+	var ch userChange
+	if u, _ := s.activeUser(c.UserID); u.ManagerID != c.ManagerID {
+		ch.attrs = []string{"managerId"}
+	}
+	return decideUserEvent(s, ids, now, c.UserID, Event{Stream: userStream(c.UserID), Type: EventUserManagerChanged,
+		Data: &UserManagerChanged{UserID: c.UserID, ManagerID: c.ManagerID}}, ch)
 }
 
 func (c BlockUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -295,6 +304,9 @@ func changedAttributes(old, u *User) []string {
 	}
 	if old.AccountEnabled != u.AccountEnabled {
 		out = append(out, "accountEnabled")
+	}
+	if old.ManagerID != u.ManagerID {
+		out = append(out, "managerId")
 	}
 	return out
 }

@@ -154,6 +154,14 @@ func TestEveryRuleAttributeIsStored(t *testing.T) {
 			switch name {
 			case "accountEnabled":
 				value = "true" // set by PutUser, BlockUser and UnblockUser
+			case "objectId":
+				value = id
+			case "managerId":
+				value = ga.ID
+				w.do(sys, SetManager{UserID: id, ManagerID: ga.ID})
+			case "employeeHireDate", "employeeLeaveDateTime":
+				value = "2026-03-02T09:00:00Z"
+				w.do(sys, SetUserAttribute{UserID: id, Name: name, Value: value})
 			case "userType":
 				value = UserTypeGuest
 				fallthrough

@@ -306,3 +306,46 @@ func (w *world) autoHolderByID(user, pkg string) *Assignment {
 	require.NotNil(w.t, out, "no live assignment of %s for %s", pkg, user)
 	return out
 }
+
+// TestOneProposedOrganizationUnderConcurrentApprovals: two managers on one
+// log (two processes) approve, at the same time, two people of the same
+// unknown domain; one proposed organization results, whichever decides
+// second catching up on the first.
+func TestOneProposedOrganizationUnderConcurrentApprovals(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pkg := w.do(ga, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	p := openPolicy(pkg, ScopeAllExternalUsers, 10)
+	p.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForAdd: true, Stages: []ApprovalStage{{
+		DurationBeforeAutomaticDenial: DurationDays(7), PrimaryApprovers: []SubjectSet{{Kind: SingleUser, UserID: w.uid["bob"]}}}}}
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
+	var reqs []string
+	for _, e := range []string{"lee@tailwind.io", "max@tailwind.io"} {
+		reqs = append(reqs, w.do(ExternalActor(e, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol}).ID)
+	}
+	other, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, IDs: SeededIDs(99)})
+	require.NoError(t, err)
+	errs := make(chan error, 2)
+	for i, m := range []*Manager{w.m, other} {
+		r := w.getRequest(reqs[i])
+		go func() {
+			_, err := m.Execute(w.ctx, w.actors["bob"], UpdateApprovalStage{ApprovalID: r.ID, StageID: r.Stages[0].ID, ReviewResult: DecisionApprove})
+			errs <- err
+		}()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	require.NoError(t, w.m.CatchUp(w.ctx))
+	var proposed []string
+	w.m.Read(func(s *State) {
+		for _, o := range s.connectedOrganizations.All() {
+			if o.State == ConnectedOrganizationProposed {
+				proposed = append(proposed, o.DisplayName)
+			}
+		}
+	})
+	require.Equal(t, []string{"tailwind.io"}, proposed)
+	lee, _ := w.guestOf("lee@tailwind.io")
+	max, _ := w.guestOf("max@tailwind.io")
+	require.Equal(t, lee.ConnectedOrganizationID, max.ConnectedOrganizationID)
+}

@@ -138,7 +138,7 @@ type WorkflowTrigger struct {
 	// OffsetInDays moves the instant: -7 runs a week before the date.
 	OffsetInDays int `json:"offsetInDays,omitempty"`
 	// TriggerAttributes are the attributes whose change runs a mover
-	// workflow (any user attribute SetUserAttribute changes).
+	// workflow (any user attribute SetUserAttribute changes, or managerId).
 	TriggerAttributes []TriggerAttribute `json:"triggerAttributes,omitempty"`
 }
 
@@ -362,7 +362,7 @@ func (w *Workflow) validateConditions() *InvalidError {
 			return invalidf("executionConditions.trigger.triggerAttributes", "at least one attribute is required")
 		}
 		for i, a := range t.TriggerAttributes {
-			if !slices.Contains(userAttributes, a.Name) {
+			if !slices.Contains(userAttributes, a.Name) && a.Name != "managerId" {
 				return invalidf(fmt.Sprintf("executionConditions.trigger.triggerAttributes[%d].name", i), "unknown attribute %q", a.Name)
 			}
 		}

@@ -44,15 +44,18 @@ const maxDepth = 64
 // spelling (the name passed to the accessor of Match).
 var attributes = []string{
 	"accountEnabled", "city", "companyName", "country", "department",
-	"displayName", "employeeId", "employeeType", "givenName", "jobTitle",
-	"mail", "mailNickname", "officeLocation", "postalCode", "state",
+	"displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime",
+	"employeeType", "givenName", "jobTitle", "mail", "mailNickname",
+	"managerId", "objectId", "officeLocation", "postalCode", "state",
 	"surname", "usageLocation", "userPrincipalName", "userType",
 }
 
 // KnownAttributes returns the user attribute names a rule may use, in the
 // spelling Match passes to its accessor (for example "department",
 // "accountEnabled"). accountEnabled is boolean and its accessor value is
-// "true" or "false"; the others are strings.
+// "true" or "false"; the others are strings (employeeHireDate and
+// employeeLeaveDateTime in RFC 3339, so that -startsWith "2026-03" picks a
+// month; objectId and managerId are object ids).
 func KnownAttributes() []string { return slices.Clone(attributes) }
 
 // Rule is a parsed membership rule:
