@@ -116,3 +116,47 @@ func TestWriteSnapshotNeedsAPath(t *testing.T) {
 	require.Equal(t, info.Position, m.Started().Snapshot.Position)
 	requireSameState(t, w.m.State(), m.State())
 }
+
+// TestSnapshotKeepsEveryKindOfState: automatic assignments with a removal
+// scheduled, workflows with versions, scheduled runs and results, guests
+// blocked with a deletion scheduled, settings history, access reviews in
+// progress: a snapshot holds them all, and the Manager that starts from
+// it has the State replaying gives, due queue included.
+func TestSnapshotKeepsEveryKindOfState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	st, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	w, _ := workflowWorldOn(newWorldOn(t, st))
+	ga, lcw := w.actors["GA"], w.actors["lcw"]
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
+	w.do(ga, CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], DurationDays(2))})
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Legal"})
+	wf := w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}).ID
+	w.do(lcw, CreateWorkflowVersion{WorkflowID: wf, Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], -1)})
+	hire := w.clock.t.AddDate(0, 0, 5)
+	w.do(sys, PutUser{User: User{ID: nameID("user/snap"), Department: "Sales", EmployeeHireDate: &hire, AccountEnabled: true}})
+	w.do(lcw, ActivateWorkflow{WorkflowID: wf, Subjects: []string{w.uid["bob"]}})
+	pkg := w.do(ga, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg,
+		AssignmentPolicyID: w.do(ga, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 1)}).ID})
+	w.do(ga, UpdateSettings{DurationUntilExternalUserDeletedAfterBlocked: ptr(DurationDays(9))})
+	w.do(ga, CreateAssignmentPolicy{Policy: reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewRemoveAccess)})
+	w.advance(26 * time.Hour)
+
+	_, err = w.m.WriteSnapshot(w.ctx, "")
+	require.NoError(t, err)
+	m, err := NewManager(w.ctx, st, Options{Clock: w.clock})
+	require.NoError(t, err)
+	require.NotEmpty(t, m.Started().Snapshot.Path)
+	requireSameState(t, w.m.State(), m.State())
+	requireConsistentIndexes(t, m.State())
+	s := m.State()
+	require.Positive(t, s.workflowResults.Len())
+	require.Positive(t, s.scheduledRuns.Len())
+	require.Positive(t, s.reviews.Len())
+	require.NotEmpty(t, s.settingsLog)
+	kim, err := s.GuestByEmail(ga, "kim@fabrikam.com")
+	require.NoError(t, err)
+	require.NotNil(t, kim.Lifecycle.DeletionDateTime)
+}

@@ -42,7 +42,12 @@ func leaverWorkflow(pkg string) Workflow {
 // workflowWorld is accessWorld with a Lifecycle Workflows Administrator,
 // a package "Sales tools" granting G1 with a direct assignment policy.
 func workflowWorld(t testing.TB) (*world, *fakeDeliverer) {
-	w, fd := accessWorld(t)
+	return workflowWorldOn(newWorld(t))
+}
+
+// workflowWorldOn builds workflowWorld's objects in w.
+func workflowWorldOn(w *world) (*world, *fakeDeliverer) {
+	w, fd := accessWorldOn(w)
 	w.user("lcw", LifecycleWorkflowsAdministrator)
 	iga := w.actors["IGA"]
 	w.id["Sales tools"] = w.do(iga, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Sales tools"}).ID
