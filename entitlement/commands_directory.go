@@ -7,8 +7,11 @@ type PutUser struct {
 
 // SetUserAttribute changes one attribute of a user. Name is the Graph
 // property name: displayName, mail, userPrincipalName, userType,
-// department, jobTitle, companyName, country, employeeHireDate or
-// employeeLeaveDateTime (RFC 3339, "" clears).
+// department, jobTitle, companyName, country, givenName, surname,
+// mailNickname, employeeId, employeeType, city, state, postalCode,
+// officeLocation, usageLocation, employeeHireDate or employeeLeaveDateTime
+// (RFC 3339, "" clears). The automatic assignment policies and workflows
+// that read the attribute are evaluated in the same decision.
 type SetUserAttribute struct {
 	UserID string
 	Name   string

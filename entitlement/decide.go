@@ -84,6 +84,7 @@ func decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) (decisi
 		return decision{}, invalid("Decide", "", "no command")
 	}
 	now = now.UTC()
+	a = s.asGuest(a)
 	if why := actorBarred(s, a); why != "" {
 		return decision{}, fail(cmd.commandName(), ErrForbidden, subject("user", a.ID), "%s", why)
 	}

@@ -474,7 +474,8 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if a.Kind == ActorServicePrincipal {
 		return decision{}, fail(op, ErrForbidden, subject("assignmentRequest", r.ID), "application permissions cannot cancel requests")
 	}
-	self := a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID)
+	self := a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID) ||
+		a.Kind == ActorExternalUser && s.asPrincipal(a).ID == r.TargetID
 	if !self && !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}

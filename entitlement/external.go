@@ -18,10 +18,13 @@ const ActorExternalUser ActorKind = "externalUser"
 
 // ExternalActor returns the actor of a person not yet in the directory,
 // known by their email and, when they sign in with a Microsoft Entra
-// account, their home tenant's id. Such an actor may only request access
-// for themselves (CreateAssignmentRequest, userAdd) and read what a
-// request link offers them. Once a guest exists for the email, it acts as
-// that guest.
+// account, their home tenant's id. Such an actor may request access for
+// themselves (CreateAssignmentRequest, userAdd), read what a request link
+// offers them (ResolveRequestLink), and see and cancel their own requests
+// (MyRequests, GetAssignmentRequest, CancelAssignmentRequest). Once a guest
+// exists for the email, every command and read takes the actor as that
+// guest (UserActor of its id): its assignments, reviews, access and
+// sign-in block are the guest's.
 func ExternalActor(email, tenantID string) Actor {
 	return Actor{ID: normalizeEmail(email), Kind: ActorExternalUser, TenantID: tenantID}
 }
@@ -209,14 +212,22 @@ func (p *plan) lostAssignment(userID string) {
 	if !ok || !u.isGoverned() || !u.AccountEnabled || p.s.liveAssignments(userID) > 0 {
 		return
 	}
-	// The settings as they stood when the assignment ended, even if
-	// ProcessDue records the end later.
-	st := p.s.settingsAt(p.now)
-	ev := GuestLifecycleChanged{UserID: userID, DateTime: p.now, Action: st.ExternalUserLifecycleAction}
+	// The last assignment ended at the latest end among them: ProcessDue
+	// may record an end found through its expiry notice before one due
+	// earlier. The settings are those that stood then, even if ProcessDue
+	// records the end later still.
+	at := p.now
+	for id := range p.s.ix.assignmentsByTarget.Members(userID) {
+		if a, _ := p.s.assignments.Get(id); a.ExpiredDateTime != nil && a.ExpiredDateTime.After(at) {
+			at = *a.ExpiredDateTime
+		}
+	}
+	st := p.s.settingsAt(at)
+	ev := GuestLifecycleChanged{UserID: userID, DateTime: at, Action: st.ExternalUserLifecycleAction}
 	switch st.ExternalUserLifecycleAction {
 	case ExternalUserLifecycleBlockSignIn:
 	case ExternalUserLifecycleBlockSignInAndDelete:
-		ev.DeletionDateTime = timePtr(st.DurationUntilExternalUserDeletedAfterBlocked.AddTo(p.now))
+		ev.DeletionDateTime = timePtr(st.DurationUntilExternalUserDeletedAfterBlocked.AddTo(at))
 	default:
 		return
 	}
@@ -371,6 +382,32 @@ func (s *State) externalInScope(p *AssignmentPolicy, org string) bool {
 	return false
 }
 
+// asGuest returns the actor an external person acts as once their guest
+// exists and is not deleted: UserActor of its id. Other actors, and
+// external people without a guest, are returned as they are.
+func (s *State) asGuest(a Actor) Actor {
+	if a.Kind != ActorExternalUser {
+		return a
+	}
+	if id, ok := s.ix.idByEmail.Get(a.ID); ok && s.users.Has(id) && !s.isDeletedUser(id) {
+		return UserActor(id)
+	}
+	return a
+}
+
+// asPrincipal is asGuest for reads, which also take a person whose first
+// request still waits as the user that request names, so that they see
+// their own requests.
+func (s *State) asPrincipal(a Actor) Actor {
+	if a.Kind != ActorExternalUser {
+		return a
+	}
+	if id, ok := s.ix.idByEmail.Get(a.ID); ok && !s.isDeletedUser(id) {
+		return UserActor(id)
+	}
+	return a
+}
+
 // isDeletedUser reports whether id is a user that was deleted.
 func (s *State) isDeletedUser(id string) bool {
 	u, ok := s.users.Get(id)
@@ -393,9 +430,6 @@ func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time
 	}
 	if c.TargetID != "" || c.AssignmentID != "" {
 		return decision{}, invalid(op, "assignment.targetId", "a person not in the directory asks for themselves")
-	}
-	if id, ok := s.ix.idByEmail.Get(email); ok && s.users.Has(id) && !s.isDeletedUser(id) {
-		return decide(s, UserActor(id), now, ids, c)
 	}
 	pkg, ok := s.accessPackages.Get(c.AccessPackageID)
 	if !ok {
@@ -481,11 +515,7 @@ func (s *State) ResolveRequestLink(a Actor, link string) (RequestableAccessPacka
 	if !ok {
 		return RequestableAccessPackage{}, notFound(op, subject("accessPackage", id))
 	}
-	if a.Kind == ActorExternalUser {
-		if uid, ok := s.ix.idByEmail.Get(a.ID); ok && s.users.Has(uid) && !s.isDeletedUser(uid) {
-			a = UserActor(uid)
-		}
-	}
+	a = s.asGuest(a)
 	if why := actorBarred(s, a); why != "" {
 		return RequestableAccessPackage{}, fail(op, ErrForbidden, subject("accessPackage", id), "%s", why)
 	}
@@ -534,7 +564,8 @@ func (s *State) settingsAt(t time.Time) Settings {
 
 // GuestByEmail returns the guest user the directory knows for an email:
 // one created when a person outside the organization was approved, or fed
-// by the embedding program. Reading it takes the rights GetUser takes.
+// by the embedding program; a deleted one too (see DeletedDateTime).
+// Reading it takes the rights GetUser takes.
 func (s *State) GuestByEmail(a Actor, email string) (User, error) {
 	id, ok := s.ix.idByEmail.Get(normalizeEmail(email))
 	if !ok || !s.users.Has(id) {

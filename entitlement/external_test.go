@@ -107,6 +107,18 @@ func TestScenarioExternalPartners(t *testing.T) {
 	require.False(t, ok, "no guest before approval")
 	_, err = w.try(kim, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
 	requireKind(t, err, ErrConflict) // one open request per person and package
+	// Kim sees her request, and could cancel it; Lee cannot.
+	w.m.Read(func(s *State) {
+		mine := s.MyRequests(kim)
+		require.Len(t, mine, 1)
+		require.Equal(t, req, mine[0].ID)
+		_, err := s.GetAssignmentRequest(kim, req)
+		require.NoError(t, err)
+		_, err = s.GetAssignmentRequest(lee, req)
+		requireKind(t, err, ErrForbidden)
+	})
+	_, err = w.try(lee, CancelAssignmentRequest{RequestID: req})
+	requireKind(t, err, ErrForbidden)
 
 	// Approver: 1. open the request in My Access; 2. approve it.
 	var pending []PendingApproval
@@ -125,9 +137,12 @@ func TestScenarioExternalPartners(t *testing.T) {
 	// in again: the email now finds the guest.
 	guest := UserActor(g.ID)
 	w.m.Read(func(s *State) {
-		as := s.MyAssignments(guest)
-		require.Len(t, as, 1)
-		require.Equal(t, pkg, as[0].AccessPackageID)
+		for _, a := range []Actor{guest, kim} {
+			as := s.MyAssignments(a)
+			require.Len(t, as, 1)
+			require.Equal(t, pkg, as[0].AccessPackageID)
+			require.Len(t, s.EffectiveAccess(a, g.ID), 1)
+		}
 	})
 	other := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
 	otherPol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(other, ScopeAllExternalUsers, 10)}).ID
@@ -151,6 +166,12 @@ func TestScenarioExternalPartners(t *testing.T) {
 		}
 	})
 	w.do(ga, UpdateCatalog{CatalogID: w.id["C"], IsExternallyVisible: ptr(true)})
+
+	// A person whose request waits may cancel it.
+	zed := ExternalActor("zed@fabrikam.com", "")
+	zreq := w.do(zed, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol}).ID
+	w.do(zed, CancelAssignmentRequest{RequestID: zreq})
+	require.Equal(t, RequestStateCanceled, w.getRequest(zreq).State)
 
 	// allExternalUsers: Lee, of an unknown organization, is approved at
 	// once, and tailwind.io becomes a proposed connected organization,

@@ -176,8 +176,11 @@ func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 
 // ProcessDue processes everything due up to until, in time order: approval
 // stages escalating, requests timing out, scheduled requests starting,
-// expiry notices 14 days and 1 day ahead, and assignments expiring; then it
-// delivers what that started or ended. Its events carry until as their
+// expiry notices 14 days and 1 day ahead, assignments expiring, automatic
+// assignments removed after their grace period, lifecycle workflow runs,
+// access reviews starting and closing, and blocked guests' deletions; then
+// it delivers what that started or ended (grants, revocations, and the
+// directory changes of the external user lifecycle). Its events carry until as their
 // time; the times inside them (expiredDateTime, completedDateTime …) are
 // the instants the work fell due. Nothing time-driven happens without
 // this call. until may not be after the clock's now. The due work is found

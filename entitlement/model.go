@@ -173,6 +173,9 @@ const (
 // Settings is the tenant's entitlementManagementSettings. Until an
 // administrator changes them they are DefaultSettings.
 type Settings struct {
+	// ExternalUserLifecycleAction is what happens to a governed guest who
+	// loses their last assignment: none, blockSignIn or
+	// blockSignInAndDelete.
 	ExternalUserLifecycleAction string `json:"externalUserLifecycleAction"`
 	// DurationUntilExternalUserDeletedAfterBlocked is how long after being
 	// blocked a governed guest is deleted; zero length deletes at once.

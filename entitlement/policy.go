@@ -323,7 +323,9 @@ type ReviewSettings struct {
 	// Schedule is when the first review starts, how often reviews recur
 	// (recurrence) and how long each stays open (expiration.duration).
 	Schedule EntitlementManagementSchedule `json:"schedule,omitzero"`
-	// PrimaryReviewers review the assignments.
+	// PrimaryReviewers review the assignments. A user nobody can review
+	// (no manager, and no fallback reviewers) is left undecided and gets
+	// ExpirationBehavior.
 	PrimaryReviewers []SubjectSet `json:"primaryReviewers,omitempty"`
 	// FallbackReviewers review when the primary reviewers resolve to
 	// nobody.
@@ -339,8 +341,10 @@ const (
 	ReviewKeepAccess ReviewExpirationBehavior = "keepAccess"
 	// ReviewRemoveAccess: unreviewed users lose their access.
 	ReviewRemoveAccess ReviewExpirationBehavior = "removeAccess"
-	// ReviewAcceptAccessRecommendation: the recommendation (approve if
-	// signed in within 30 days, else deny) is applied.
+	// ReviewAcceptAccessRecommendation: in Entra the recommendation
+	// (approve if signed in within 30 days, else deny) is applied. The
+	// library knows no sign-in activity, so every recommendation is
+	// NotAvailable and unreviewed users keep their access.
 	ReviewAcceptAccessRecommendation ReviewExpirationBehavior = "acceptAccessRecommendation"
 )
 

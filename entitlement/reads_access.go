@@ -72,6 +72,7 @@ func (s *State) requestablePolicies(a Actor, packageID string) []AssignmentReque
 // catalogs, not hidden, with a request policy whose allowed targets include
 // a. Only users request.
 func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
+	a = s.asPrincipal(a)
 	if a.Kind != ActorUser || actorBarred(s, a) != "" {
 		return nil
 	}
@@ -95,6 +96,7 @@ func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
 // getApplicablePolicyRequirements), hidden packages included. Application
 // permissions are not supported.
 func (s *State) ApplicablePolicyRequirements(a Actor, packageID string) ([]AssignmentRequestRequirements, error) {
+	a = s.asPrincipal(a)
 	const op = "ApplicablePolicyRequirements"
 	if a.Kind != ActorUser {
 		return nil, fail(op, ErrForbidden, subject("accessPackage", packageID), "only users have applicable policies")
@@ -128,6 +130,7 @@ func sortAssignments(as []Assignment) {
 // MyRequests returns the requests a made or that target a (Graph's
 // assignmentRequests/filterByCurrentUser), oldest first.
 func (s *State) MyRequests(a Actor) []AssignmentRequest {
+	a = s.asPrincipal(a)
 	if a.ID == "" {
 		return nil
 	}
@@ -147,6 +150,7 @@ func (s *State) MyRequests(a Actor) []AssignmentRequest {
 
 // MyAssignments returns a's assignments that have not ended.
 func (s *State) MyAssignments(a Actor) []Assignment {
+	a = s.asPrincipal(a)
 	var out []Assignment
 	for id := range s.ix.assignmentsByTarget.Members(a.ID) {
 		if x, _ := s.assignments.Get(id); a.ID != "" && !x.IsEnded() {
@@ -262,6 +266,7 @@ func (s *State) AssignmentsOfPackage(a Actor, packageID string) ([]Assignment, e
 // GetAssignment returns one assignment, to its target or to those who may
 // view the assignments of its package.
 func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
+	a = s.asPrincipal(a)
 	const op = "GetAssignment"
 	x, ok := s.assignments.Get(id)
 	if !ok {
@@ -277,6 +282,7 @@ func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
 // the approvers of its stages and those who may view the package's
 // requests.
 func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, error) {
+	a = s.asPrincipal(a)
 	const op = "GetAssignmentRequest"
 	r, ok := s.requests.Get(id)
 	if !ok {
@@ -379,6 +385,7 @@ type ResourceAccess struct {
 // role scope and package. The subject sees its own; others see the rows of
 // packages whose assignments they may view.
 func (s *State) EffectiveAccess(a Actor, subjectID string) []ResourceAccess {
+	a = s.asPrincipal(a)
 	var out []ResourceAccess
 	for id := range s.ix.assignmentsByTarget.Members(subjectID) {
 		x, _ := s.assignments.Get(id)

@@ -45,11 +45,13 @@ const (
 // accessReviewInstance), with the settings it runs with, as they stood
 // when it started.
 type AccessReview struct {
-	ID                              string                   `json:"id"`
-	AssignmentPolicyID              string                   `json:"assignmentPolicyId"`
-	AccessPackageID                 string                   `json:"accessPackageId"`
-	PolicyVersion                   int                      `json:"policyVersion"`
-	Occurrence                      int                      `json:"occurrence"`
+	ID                 string `json:"id"`
+	AssignmentPolicyID string `json:"assignmentPolicyId"`
+	AccessPackageID    string `json:"accessPackageId"`
+	PolicyVersion      int    `json:"policyVersion"`
+	// Occurrence is the review's 1-based number in its schedule.
+	Occurrence int `json:"occurrence"`
+	// Status is InProgress until the results are applied, then Applied.
 	Status                          string                   `json:"status"`
 	StartDateTime                   time.Time                `json:"startDateTime"`
 	EndDateTime                     time.Time                `json:"endDateTime"`
@@ -68,10 +70,15 @@ type AccessReview struct {
 // recommend from, so expirationBehavior acceptAccessRecommendation keeps
 // the access of those nobody reviewed.
 type ReviewDecisionItem struct {
-	AccessReviewID   string     `json:"accessReviewId"`
-	AssignmentID     string     `json:"assignmentId"`
-	PrincipalID      string     `json:"principalId"`
-	Reviewers        []string   `json:"reviewers,omitempty"`
+	AccessReviewID string `json:"accessReviewId"`
+	AssignmentID   string `json:"assignmentId"`
+	PrincipalID    string `json:"principalId"`
+	// Reviewers may decide the item: the user for self-review, else the
+	// primary reviewers, else the fallback ones, as resolved when the
+	// review started; none if nobody could be found.
+	Reviewers []string `json:"reviewers,omitempty"`
+	// Decision is the last decision (Approve, Deny, DontKnow), or
+	// NotReviewed.
 	Decision         string     `json:"decision"`
 	Justification    string     `json:"justification,omitempty"`
 	ReviewedBy       string     `json:"reviewedBy,omitempty"`
@@ -399,9 +406,13 @@ func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionI
 	return out, nil
 }
 
-// MyPendingReviews returns the items a reviewer may still decide (Graph
-// accessReviewInstanceDecisionItem filterByCurrentUser).
+// MyPendingReviews returns the items of open reviews the actor may decide
+// (Graph accessReviewInstanceDecisionItem filterByCurrentUser), decided or
+// not: a decision may change until the review closes. A review whose end
+// passed takes no more decisions, though it is listed until ProcessDue
+// closes it.
 func (s *State) MyPendingReviews(a Actor) []ReviewDecisionItem {
+	a = s.asPrincipal(a)
 	var out []ReviewDecisionItem
 	for k := range s.ix.reviewsByReviewer.Members(a.ID) {
 		it, _ := s.reviewItems.Get(k)

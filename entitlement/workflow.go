@@ -129,7 +129,11 @@ type RuleBasedSubjectSet struct {
 
 // WorkflowTrigger is Graph's workflowExecutionTrigger:
 // TriggerTimeBasedAttribute (TimeBasedAttribute, OffsetInDays) or
-// TriggerAttributeChange (TriggerAttributes).
+// TriggerAttributeChange (TriggerAttributes). A time-based trigger fires at
+// instants still ahead when a run is scheduled (the workflow created,
+// versioned or enabled, or the user's attribute or scope changing): a user
+// fed with a hire date already passed is not run for; run such users on
+// demand (ActivateWorkflow).
 type WorkflowTrigger struct {
 	ODataType string `json:"@odata.type"`
 	// TimeBasedAttribute is employeeHireDate (joiners) or
