@@ -131,3 +131,73 @@ func Example_automaticAssignmentAndWorkflows() {
 	//   Gus holds Sales tools (delivered)
 	//   Gus holds Onboarding (delivered)
 }
+
+// Example_externalPartner lets a partner organization's people ask for a
+// package through a request link: one of a connected organization, one of
+// an organization nobody connected (which becomes a proposed connected
+// organization when she is approved). When a guest loses their last
+// assignment, the tenant's settings block them.
+func Example_externalPartner() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	m, err := entitlement.NewManager(ctx, memstore.New(memstore.Options{}), entitlement.Options{
+		Clock: settableClock{&now}, IDs: entitlement.SeededIDs(12),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	run := func(a entitlement.Actor, cmd entitlement.Command) entitlement.Result {
+		r, err := m.Execute(ctx, a, cmd)
+		if err != nil {
+			fmt.Println(err)
+		}
+		return r
+	}
+	const adminID, sponsorID = "c0c0c0c0-0000-4000-8000-000000000001", "c0c0c0c0-0000-4000-8000-000000000002"
+	sys := entitlement.SystemActor()
+	run(sys, entitlement.PutUser{User: entitlement.User{ID: adminID, DisplayName: "Admin", AccountEnabled: true}})
+	run(sys, entitlement.PutUser{User: entitlement.User{ID: sponsorID, DisplayName: "Sam", AccountEnabled: true}})
+	admin, sam := entitlement.UserActor(adminID, entitlement.GlobalAdministrator), entitlement.UserActor(sponsorID)
+
+	run(admin, entitlement.CreateConnectedOrganization{DisplayName: "Contoso", IdentitySources: []entitlement.IdentitySource{
+		{ODataType: entitlement.IdentitySourceDomain, DomainName: "contoso.com", DisplayName: "Contoso"}}})
+	catalog := run(admin, entitlement.CreateCatalog{DisplayName: "Partners"}).ID
+	pkg := run(admin, entitlement.CreateAccessPackage{CatalogID: catalog, DisplayName: "Partner portal"}).ID
+	pol := run(admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+		DisplayName: "Any partner", AccessPackageID: pkg, AllowedTargetScope: entitlement.ScopeAllExternalUsers,
+		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
+		RequestApprovalSettings: entitlement.ApprovalSettings{IsApprovalRequiredForAdd: true, Stages: []entitlement.ApprovalStage{{
+			DurationBeforeAutomaticDenial: entitlement.DurationDays(7),
+			PrimaryApprovers:              []entitlement.SubjectSet{{Kind: entitlement.SingleUser, UserID: sponsorID}}}}},
+	}}).ID
+	link, _ := m.State().RequestLink(admin, pkg)
+	fmt.Println("link:", link.Path[:17]+"…")
+
+	for _, email := range []string{"nina@contoso.com", "raj@fabrikam.com"} {
+		person := entitlement.ExternalActor(email, "")
+		offer, err := m.State().ResolveRequestLink(person, link.Path)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		req := run(person, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+			AccessPackageID: offer.AccessPackage.ID, AssignmentPolicyID: pol}).ID
+		r, _ := m.State().GetAssignmentRequest(person, req)
+		run(sam, entitlement.UpdateApprovalStage{ApprovalID: req, StageID: r.Stages[0].ID, ReviewResult: entitlement.DecisionApprove})
+		g, _ := m.State().GuestByEmail(admin, email)
+		org, _ := m.State().GetConnectedOrganization(admin, g.ConnectedOrganizationID)
+		fmt.Printf("%s: guest %s, %s, of %s (%s)\n", email, g.SubjectLifecycle, g.UserType, org.DisplayName, org.State)
+	}
+
+	nina := entitlement.ExternalActor("nina@contoso.com", "")
+	a := m.State().MyAssignments(nina)[0]
+	run(admin, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminRemove, AssignmentID: a.ID})
+	g, _ := m.State().GuestByEmail(admin, "nina@contoso.com")
+	fmt.Printf("nina after her last assignment: sign-in enabled %v, deleted on %s\n", g.AccountEnabled, g.Lifecycle.DeletionDateTime.Format("2 Jan"))
+	// Output:
+	// link: /access-packages/…
+	// nina@contoso.com: guest governed, Guest, of Contoso (configured)
+	// raj@fabrikam.com: guest governed, Guest, of fabrikam.com (proposed)
+	// nina after her last assignment: sign-in enabled false, deleted on 1 Apr
+}
