@@ -180,15 +180,7 @@ func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (appro
 func (s *State) inSubjectSets(sets []SubjectSet, id string, rc resolveContext) bool {
 	for _, set := range sets {
 		if set.Kind == AttributeRuleMembers {
-			u, ok := s.activeUser(id)
-			if !ok {
-				continue
-			}
-			rule, err := ParseMembershipRule(set.MembershipRule)
-			if err != nil {
-				continue
-			}
-			if rule.Match(func(name string) (string, bool) { return ruleAttribute(u, name) }) {
+			if u, ok := s.activeUser(id); ok && matchesRule(set.MembershipRule, u) {
 				return true
 			}
 			continue
