@@ -74,6 +74,15 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 	ctx := context.Background()
 	admin := w.Admin
 	users := append([]string{w.Admin.ID, w.AssignmentManager.ID}, w.Users...)
+	// Guests that requests from outside the organization created are not
+	// among the World's users: they are the targets of assignments.
+	all, err := s.ListAssignments(admin, entitlement.AssignmentFilter{IncludeEnded: true})
+	require.NoError(t, err)
+	for _, a := range all {
+		if !slices.Contains(users, a.TargetID) {
+			users = append(users, a.TargetID)
+		}
+	}
 	for _, pkg := range w.Packages {
 		want, err := s.ListAssignments(admin, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true})
 		if err != nil {

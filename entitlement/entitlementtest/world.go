@@ -199,6 +199,36 @@ func NewWorld(t *rapid.T, st eventstore.Store) *World {
 	if rapid.Bool().Draw(t, "incompatible") {
 		w.must(t, w.Admin, entitlement.AddIncompatibleAccessPackage{AccessPackageID: w.Packages[0], IncompatibleAccessPackageID: w.Packages[1]})
 	}
+	// People outside the organization may ask for the first package.
+	if rapid.Bool().Draw(t, "partners") {
+		w.must(t, w.Admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+			DisplayName: "Partners", AccessPackageID: w.Packages[0], AllowedTargetScope: entitlement.ScopeAllExternalUsers,
+			RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
+			Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration,
+				Duration: entitlement.DurationDays(rapid.IntRange(1, 20).Draw(t, "partnerDays"))}}})
+	}
+	// Sales gets the second package by rule.
+	if rapid.Bool().Draw(t, "auto") {
+		w.must(t, w.Admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+			DisplayName: "Sales", AccessPackageID: w.Packages[1], AllowedTargetScope: entitlement.ScopeSpecificDirectoryUsers,
+			SpecificAllowedTargets: []entitlement.SubjectSet{{Kind: entitlement.AttributeRuleMembers, MembershipRule: `(user.department -eq "Sales")`}},
+			AutomaticRequestSettings: &entitlement.AutomaticRequestSettings{RequestAccessForAllowedTargets: true,
+				RemoveAccessWhenTargetLeavesAllowedTargets: true, GracePeriodBeforeAccessRemoval: entitlement.DurationDays(rapid.IntRange(0, 3).Draw(t, "grace"))},
+		}})
+	}
+	// Joiners of Sales ask for the first package on their hire date.
+	if rapid.Bool().Draw(t, "joiners") {
+		pols, _ := w.M.State().PoliciesOfPackage(w.Admin, w.Packages[0])
+		w.must(t, w.Admin, entitlement.CreateWorkflow{Workflow: entitlement.Workflow{
+			DisplayName: "Joiners", Category: entitlement.WorkflowCategoryJoiner, IsEnabled: true, IsSchedulingEnabled: true,
+			ExecutionConditions: entitlement.WorkflowExecutionConditions{ODataType: entitlement.ConditionsTriggerAndScopeBased,
+				Scope: &entitlement.RuleBasedSubjectSet{Rule: `(user.department -eq "Sales")`},
+				Trigger: &entitlement.WorkflowTrigger{ODataType: entitlement.TriggerTimeBasedAttribute, TimeBasedAttribute: "employeeHireDate",
+					OffsetInDays: rapid.IntRange(-2, 2).Draw(t, "offset")}},
+			Tasks: []entitlement.WorkflowTask{{DisplayName: "Request", TaskDefinitionID: entitlement.TaskRequestAccessPackageAssignment, IsEnabled: true,
+				Arguments: []entitlement.KeyValuePair{{Name: "accessPackageId", Value: w.Packages[0]}, {Name: "assignmentPolicyId", Value: pols[0].ID}}}},
+		}})
+	}
 	return w
 }
 
@@ -264,6 +294,16 @@ func (w *World) DrawPolicy(t *rapid.T, pkg string) entitlement.AssignmentPolicy 
 		as.IsApprovalRequiredForAdd = rapid.IntRange(0, 3).Draw(t, "approveAdd") > 0
 		as.IsApprovalRequiredForUpdate = rapid.Bool().Draw(t, "approveUpdate")
 	}
+	if rapid.IntRange(0, 3).Draw(t, "reviews") == 0 {
+		p.ReviewSettings = entitlement.ReviewSettings{IsEnabled: true, IsSelfReview: rapid.Bool().Draw(t, "selfReview"),
+			ExpirationBehavior: rapid.SampledFrom([]entitlement.ReviewExpirationBehavior{entitlement.ReviewKeepAccess, entitlement.ReviewRemoveAccess}).Draw(t, "reviewBehavior"),
+			Schedule: entitlement.EntitlementManagementSchedule{StartDateTime: T0.Add(24 * time.Hour),
+				Expiration: entitlement.ExpirationPattern{Type: entitlement.ExpirationAfterDuration, Duration: entitlement.DurationDays(6)},
+				Recurrence: entitlement.PatternedRecurrence{Pattern: entitlement.RecurrencePattern{Type: entitlement.RecurrenceWeekly, Interval: 1}}},
+			PrimaryReviewers:  []entitlement.SubjectSet{{Kind: entitlement.RequestorManager, ManagerLevel: 1}},
+			FallbackReviewers: []entitlement.SubjectSet{{Kind: entitlement.SingleUser, UserID: rapid.SampledFrom(w.Users).Draw(t, "fallbackReviewer")}},
+		}
+	}
 	return p
 }
 
@@ -273,6 +313,7 @@ type view struct {
 	requests    []entitlement.AssignmentRequest
 	pending     []entitlement.PendingApproval
 	assignments []entitlement.Assignment
+	reviewItems []entitlement.ReviewDecisionItem // of reviews in progress
 }
 
 func (w *World) view(t *rapid.T) view {
@@ -288,6 +329,20 @@ func (w *World) view(t *rapid.T) view {
 		}
 		for _, pol := range pols {
 			v.policies = append(v.policies, [2]string{pkg, pol.ID})
+			reviews, err := s.AccessReviewsOfPolicy(w.Admin, pol.ID)
+			if err != nil {
+				t.Fatalf("AccessReviewsOfPolicy: %v", err)
+			}
+			for _, r := range reviews {
+				if r.Status != entitlement.ReviewStatusInProgress {
+					continue
+				}
+				items, err := s.ReviewDecisionItems(w.Admin, r.ID)
+				if err != nil {
+					t.Fatalf("ReviewDecisionItems: %v", err)
+				}
+				v.reviewItems = append(v.reviewItems, items...)
+			}
 		}
 		rs, err := s.ListAssignmentRequests(w.Admin, pkg)
 		if err != nil {
@@ -325,7 +380,7 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 	user := func(label string) entitlement.Actor {
 		return entitlement.UserActor(rapid.SampledFrom(w.Users).Draw(t, label))
 	}
-	kind := rapid.IntRange(0, 14*16-1).Draw(t, "step") % 14
+	kind := rapid.IntRange(0, 17*16-1).Draw(t, "step") % 17
 	switch kind {
 	case 0, 1, 2:
 		pp, ok := pick(t, v.policies, "policy")
@@ -434,6 +489,40 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 		return entitlement.SystemActor(), entitlement.AddGroupMember{GroupID: g, MemberID: u}, true
 	case 13:
 		return w.Admin, w.drawAdministration(t, v), true
+	case 14:
+		// Someone outside the organization asks, by email.
+		email := rapid.SampledFrom([]string{"kim@partner.example", "lee@partner.example", "max@other.example"}).Draw(t, "email")
+		pp, ok := pick(t, v.policies, "policy")
+		if !ok {
+			return entitlement.Actor{}, nil, false
+		}
+		return entitlement.ExternalActor(email, ""), entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+			AccessPackageID: pp[0], AssignmentPolicyID: pp[1]}, true
+	case 15:
+		// The directory changes what rules and workflows read, or the
+		// external user lifecycle settings change.
+		u := rapid.SampledFrom(w.Users).Draw(t, "user")
+		switch rapid.IntRange(0, 2).Draw(t, "hr") {
+		case 0:
+			return entitlement.SystemActor(), entitlement.SetUserAttribute{UserID: u, Name: "department",
+				Value: rapid.SampledFrom([]string{"Sales", "Legal", ""}).Draw(t, "department")}, true
+		case 1:
+			return entitlement.SystemActor(), entitlement.SetUserAttribute{UserID: u, Name: "employeeHireDate",
+				Value: w.Clock.Now().Add(time.Duration(rapid.IntRange(-48, 240).Draw(t, "hireHours")) * time.Hour).Format(time.RFC3339)}, true
+		}
+		action := rapid.SampledFrom([]string{entitlement.ExternalUserLifecycleNone, entitlement.ExternalUserLifecycleBlockSignIn,
+			entitlement.ExternalUserLifecycleBlockSignInAndDelete}).Draw(t, "lifecycleAction")
+		after := entitlement.DurationDays(rapid.IntRange(0, 5).Draw(t, "deleteAfter"))
+		return w.Admin, entitlement.UpdateSettings{ExternalUserLifecycleAction: &action, DurationUntilExternalUserDeletedAfterBlocked: &after}, true
+	case 16:
+		// A reviewer (or someone else) decides an item of an open review.
+		it, ok := pick(t, v.reviewItems, "reviewItem")
+		if !ok {
+			return entitlement.Actor{}, nil, false
+		}
+		who := rapid.SampledFrom(append(slices.Clone(it.Reviewers), rapid.SampledFrom(w.Users).Draw(t, "anyReviewer"))).Draw(t, "reviewer")
+		return entitlement.UserActor(who), entitlement.RecordReviewDecision{AccessReviewID: it.AccessReviewID, AssignmentID: it.AssignmentID,
+			Decision: rapid.SampledFrom([]string{entitlement.ReviewDecisionApprove, entitlement.ReviewDecisionDeny, entitlement.ReviewDecisionDontKnow}).Draw(t, "reviewDecision")}, true
 	default:
 		pp, ok := pick(t, v.policies, "policy")
 		if !ok {
