@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -339,4 +340,57 @@ func TestWorkflowTimeTriggers(t *testing.T) {
 	w.advance(72 * time.Hour)
 	require.Empty(t, w.results(id))
 	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestWorkflowAuthorization: lifecycle workflows belong to Global
+// Administrators, Lifecycle Workflows Administrators and applications with
+// LifecycleWorkflows.ReadWrite.All; entitlement management's own roles and
+// permissions confer nothing on them, and the Lifecycle Workflows
+// Administrator role confers nothing on entitlement management. Refusals
+// append nothing.
+func TestWorkflowAuthorization(t *testing.T) {
+	allowed := []string{"GA", "lcw", "appLcw"}
+	actors := []string{"GA", "IGA", "lcw", "appLcw", "appReadWrite", "owner", "apManager", "plain"}
+	cmds := map[string]func(w *world, wf string) Command{
+		"CreateWorkflow": func(w *world, _ string) Command {
+			return CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}
+		},
+		"UpdateWorkflow": func(_ *world, wf string) Command {
+			return UpdateWorkflow{WorkflowID: wf, DisplayName: "Renamed", IsEnabled: true}
+		},
+		"CreateWorkflowVersion": func(w *world, wf string) Command {
+			return CreateWorkflowVersion{WorkflowID: wf, Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 1)}
+		},
+		"ActivateWorkflow": func(w *world, wf string) Command {
+			return ActivateWorkflow{WorkflowID: wf, Subjects: []string{w.uid["alice"]}}
+		},
+		"DeleteWorkflow": func(_ *world, wf string) Command { return DeleteWorkflow{WorkflowID: wf} },
+	}
+	for name, cmd := range cmds {
+		t.Run(name, func(t *testing.T) {
+			for _, who := range actors {
+				w, _ := workflowWorld(t)
+				w.app("appLcw", LifecycleWorkflowsReadWriteAll)
+				wf := w.do(w.actors["lcw"], CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}).ID
+				before := w.head()
+				_, err := w.try(w.actors[who], cmd(w, wf))
+				if slices.Contains(allowed, who) {
+					require.NoError(t, err, "%s as %s", name, who)
+				} else {
+					requireKind(t, err, ErrForbidden)
+					require.Equal(t, before, w.head())
+				}
+			}
+		})
+	}
+	w, _ := workflowWorld(t)
+	_, err := w.try(w.actors["lcw"], CreateCatalog{DisplayName: "Not mine"})
+	requireKind(t, err, ErrForbidden)
+	w.user("globalReader", GlobalReader)
+	w.m.Read(func(s *State) {
+		_, err := s.ListWorkflows(w.actors["globalReader"])
+		require.NoError(t, err)
+		_, err = s.ListWorkflows(w.actors["owner"])
+		requireKind(t, err, ErrForbidden)
+	})
 }
