@@ -212,7 +212,18 @@ func (p *plan) systemRemove(e *policyEntry, a *Assignment) {
 // newRequest records a request created now, with a new id and the state
 // of a request just submitted, and moves it on (see submit). It returns
 // the request's id.
+//
+// A request follows the version of its policy that stands when it is
+// made. Due work that fell due before the policy last changed, and that
+// ProcessDue records only after (a removal, a review's results, a
+// workflow's request), is recorded at the change, so that no request
+// precedes the policy version it names.
 func (p *plan) newRequest(r AssignmentRequest) string {
+	if e, ok := p.s.policies.Get(r.AssignmentPolicyID); ok && e.Policy.ModifiedDateTime.After(p.now) {
+		now := p.now
+		p.now = e.Policy.ModifiedDateTime
+		defer func() { p.now = now }()
+	}
 	r.ID = p.s.newID(p.ids)
 	r.State, r.Status, r.CreatedDateTime = RequestStateSubmitted, RequestStatusAccepted, p.now
 	p.emitEvent(Event{Stream: requestStream(r.ID), Type: requestCreatedType(r.RequestType), Data: &AssignmentRequestPayload{Request: r}})
