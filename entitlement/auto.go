@@ -24,7 +24,9 @@ import (
 //
 // A matching user the package cannot be assigned to (blocked from signing
 // in, holding an incompatible package, a catalog that is not published, a
-// limit reached) is left out and evaluated again at their next change.
+// limit reached) is left out, and evaluated again at their next change,
+// when the catalog is published again or when an incompatibility of the
+// package is removed.
 
 // Event types of automatic removal.
 const (
@@ -237,17 +239,19 @@ func (p *plan) newRequest(r AssignmentRequest) string {
 // MaxAutoAssignmentUsers users.
 func (p *plan) reconcilePolicy(op, policyID string) error {
 	e, _ := p.s.policies.Get(policyID)
-	text := autoRule(&e.Policy)
-	var users []string
-	for id, u := range p.s.users.All() {
-		if u.DeletedDateTime == nil && matchesRule(text, u) {
-			users = append(users, id)
-		}
-	}
+	users := p.s.matchingUsers(&e.Policy)
 	if len(users) > MaxAutoAssignmentUsers {
 		return fail(op, ErrLimit, subject("assignmentPolicy", policyID),
 			"the rule matches %d users; an automatic assignment policy covers at most %d", len(users), MaxAutoAssignmentUsers)
 	}
+	p.reconcileUsers(e, users)
+	return p.err
+}
+
+// reconcileUsers evaluates an automatic assignment policy for the holders
+// of its assignments who no longer match and for the matching users.
+func (p *plan) reconcileUsers(e *policyEntry, users []string) {
+	policyID := e.Policy.ID
 	// Holders who no longer match: their package's live assignments made
 	// through this policy.
 	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
@@ -258,7 +262,43 @@ func (p *plan) reconcilePolicy(op, policyID string) error {
 	for _, id := range users {
 		p.reconcileAuto(policyID, id)
 	}
-	return p.err
+}
+
+// decideMadeAssignable decides a change that may make matching users of
+// the packages' automatic assignment policies assignable where they were
+// not (the catalog published again, an incompatibility removed): the
+// event, then every user evaluated once for those policies.
+func decideMadeAssignable(s *State, ids IDSource, now time.Time, id string, e Event, packages []string) (decision, error) {
+	var pols []*policyEntry
+	for _, pkg := range packages {
+		for _, pid := range s.policiesOfPackage(pkg) {
+			if pe, _ := s.policies.Get(pid); pe.Policy.IsAutoAssignment() {
+				pols = append(pols, pe)
+			}
+		}
+	}
+	if len(pols) == 0 {
+		return one(id, e)
+	}
+	p := newPlan(s, ids, now)
+	p.emitEvent(e)
+	for _, pe := range pols {
+		p.reconcileUsers(pe, p.s.matchingUsers(&pe.Policy))
+	}
+	return p.decision(id)
+}
+
+// matchingUsers returns the users, not deleted, an automatic assignment
+// policy's rule matches: every user is evaluated once.
+func (s *State) matchingUsers(pol *AssignmentPolicy) []string {
+	text := autoRule(pol)
+	var users []string
+	for id, u := range s.users.All() {
+		if u.DeletedDateTime == nil && matchesRule(text, u) {
+			users = append(users, id)
+		}
+	}
+	return users
 }
 
 // removeAutoAssignments ends every assignment an automatic assignment

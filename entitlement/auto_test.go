@@ -228,3 +228,25 @@ func TestAutomaticAssignmentLimit(t *testing.T) {
 	_, err := Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(3), CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
 	requireKind(t, err, ErrLimit)
 }
+
+// TestAutomaticAssignmentWhenAssignableAgain: users left out because the
+// package's catalog was unpublished or they held an incompatible package
+// are assigned when that changes.
+func TestAutomaticAssignmentWhenAssignableAgain(t *testing.T) {
+	w, _ := autoWorld(t)
+	iga := w.actors["IGA"]
+	w.do(iga, AddIncompatibleAccessPackage{AccessPackageID: w.id["P3"], IncompatibleAccessPackageID: w.id["P2"]})
+	w.request("frank", "P2", "Pol2")
+	w.do(iga, UpdateCatalog{CatalogID: w.id["C"], State: ptr(CatalogStateUnpublished)})
+	w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
+	for _, n := range []string{"alice", "bob", "frank"} {
+		require.Nil(t, w.autoHolder(n, "P3"), n)
+	}
+	w.do(iga, UpdateCatalog{CatalogID: w.id["C"], State: ptr(CatalogStatePublished)})
+	require.NotNil(t, w.autoHolder("alice", "P3"))
+	require.NotNil(t, w.autoHolder("bob", "P3"))
+	require.Nil(t, w.autoHolder("frank", "P3"), "frank holds P2, which P3 lists as incompatible")
+	w.do(iga, RemoveIncompatibleAccessPackage{AccessPackageID: w.id["P3"], IncompatibleAccessPackageID: w.id["P2"]})
+	require.NotNil(t, w.autoHolder("frank", "P3"))
+	requireSameState(t, w.state(), w.replayed())
+}

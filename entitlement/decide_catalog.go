@@ -90,7 +90,11 @@ func (c UpdateCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (d
 		cat.IsExternallyVisible = *c.IsExternallyVisible
 	}
 	cat.ModifiedDateTime = now
-	return one(cat.ID, Event{Stream: catalogStream(cat.ID), Type: EventCatalogUpdated, Data: &CatalogUpdated{Catalog: cat}})
+	e := Event{Stream: catalogStream(cat.ID), Type: EventCatalogUpdated, Data: &CatalogUpdated{Catalog: cat}}
+	if old.State != CatalogStatePublished && cat.State == CatalogStatePublished {
+		return decideMadeAssignable(s, ids, now, cat.ID, e, s.packagesOfCatalog(cat.ID))
+	}
+	return one(cat.ID, e)
 }
 
 func (c DeleteCatalog) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

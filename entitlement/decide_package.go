@@ -149,8 +149,8 @@ func (c RemoveIncompatibleAccessPackage) decide(s *State, a Actor, now time.Time
 	if !slices.Contains(p.IncompatibleAccessPackages, c.IncompatibleAccessPackageID) {
 		return decision{}, notFound(op, subject("incompatibleAccessPackage", c.IncompatibleAccessPackageID))
 	}
-	return one(p.ID, Event{Stream: packageStream(p.ID), Type: EventIncompatibleAccessPackageRemoved,
-		Data: &IncompatibilityChanged{AccessPackageID: p.ID, OtherID: c.IncompatibleAccessPackageID}})
+	return decideMadeAssignable(s, ids, now, p.ID, Event{Stream: packageStream(p.ID), Type: EventIncompatibleAccessPackageRemoved,
+		Data: &IncompatibilityChanged{AccessPackageID: p.ID, OtherID: c.IncompatibleAccessPackageID}}, []string{p.ID})
 }
 
 func (c AddIncompatibleGroup) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -178,8 +178,8 @@ func (c RemoveIncompatibleGroup) decide(s *State, a Actor, now time.Time, ids ID
 	if !slices.Contains(p.IncompatibleGroups, c.GroupID) {
 		return decision{}, notFound(op, subject("incompatibleGroup", c.GroupID))
 	}
-	return one(p.ID, Event{Stream: packageStream(p.ID), Type: EventIncompatibleGroupRemoved,
-		Data: &IncompatibilityChanged{AccessPackageID: p.ID, OtherID: c.GroupID}})
+	return decideMadeAssignable(s, ids, now, p.ID, Event{Stream: packageStream(p.ID), Type: EventIncompatibleGroupRemoved,
+		Data: &IncompatibilityChanged{AccessPackageID: p.ID, OtherID: c.GroupID}}, []string{p.ID})
 }
 
 // findRole finds a resource role by id in any catalog.

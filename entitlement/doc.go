@@ -64,7 +64,8 @@
 // removes access, unless they match again before; deleting the policy
 // removes its assignments. A matching user who cannot be assigned (blocked,
 // holding an incompatible package, in a catalog that is not published, a
-// limit reached) is left out until their next change.
+// limit reached) is left out until their next change, the catalog's
+// publication or the removal of an incompatibility of the package.
 //
 // # Lifecycle workflows, access reviews and external users
 //
