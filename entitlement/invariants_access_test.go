@@ -330,23 +330,35 @@ func checkInvariant33(s *State, _ time.Time) error {
 	for id, a := range s.assignments.All() {
 		end, ok := a.End()
 		// The add request set the end, or the latest update request; a
-		// deleted update request takes its policy copy with it.
-		src, base := at(&s.requests, a.RequestID), a.Schedule.StartDateTime
+		// deleted update request takes its policy copy with it. Several
+		// updates may complete at the same instant (one after the other,
+		// the policy replaced between them): the end must be within the
+		// cap of one of them, the last.
+		srcs, base := []*AssignmentRequest{at(&s.requests, a.RequestID)}, a.Schedule.StartDateTime
 		if a.ExtendedDateTime != nil {
-			src, base = nil, *a.ExtendedDateTime
+			srcs, base = nil, *a.ExtendedDateTime
 			for _, r := range s.requests.All() {
 				if r.AssignmentID == id && requestTypeKind(r.RequestType) == kindUpdate && r.State == RequestStateDelivered &&
 					r.CompletedDateTime.Equal(base) {
-					src = r
+					srcs = append(srcs, r)
 				}
 			}
 		}
-		if src == nil {
-			continue
+		var violation error
+		for _, src := range srcs {
+			if src == nil {
+				violation = nil
+				break
+			}
+			capEnd, hasCap := src.Policy.Expiration.EndFor(base)
+			if !hasCap || ok && !end.After(capEnd) {
+				violation = nil
+				break
+			}
+			violation = fmt.Errorf("assignment %s ends %v (%v), after the cap %s", id, end, ok, capEnd)
 		}
-		capEnd, hasCap := src.Policy.Expiration.EndFor(base)
-		if hasCap && (!ok || end.After(capEnd)) {
-			return fmt.Errorf("assignment %s ends %v (%v), after the cap %s", id, end, ok, capEnd)
+		if violation != nil {
+			return violation
 		}
 	}
 	return nil
