@@ -283,7 +283,7 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 // automatic assignment policies and lifecycle workflows that read what
 // changed call for once it is applied (see plan.userChanged).
 func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
-	if !s.dependsOnUsers() || (!ch.all && len(ch.attrs) == 0) {
+	if !s.readsChange(ch) {
 		return one(userID, e)
 	}
 	p := newPlan(s, ids, now)

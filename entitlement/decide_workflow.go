@@ -353,10 +353,19 @@ func (p *plan) userChanged(userID string, ch userChange) {
 	}
 }
 
-// dependsOnUsers reports whether anything in s reacts to changes of
-// users: an automatic assignment policy or a workflow.
-func (s *State) dependsOnUsers() bool {
-	return s.ix.autoPolicies.Len(allAutoPolicies) > 0 || s.workflows.Len() > 0
+// readsChange reports whether an automatic assignment policy or a
+// workflow reads what a change to a user changed, so that it has to be
+// evaluated: a cost of two index lookups per changed attribute otherwise.
+func (s *State) readsChange(ch userChange) bool {
+	if ch.all {
+		return s.ix.autoPolicies.Len(allAutoPolicies) > 0 || s.workflows.Len() > 0
+	}
+	for _, a := range ch.attrs {
+		if s.ix.autoPolicies.Len(a) > 0 || s.ix.workflowsByAttribute.Len(a) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dueWorkflowRun runs a scheduled run whose time has come.
