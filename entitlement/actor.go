@@ -41,8 +41,10 @@ const (
 	CloudApplicationAdministrator   DirectoryRole = "Cloud Application Administrator"
 	UserAdministrator               DirectoryRole = "User Administrator"
 	// LifecycleWorkflowsAdministrator manages and runs lifecycle workflows
-	// (with Global Administrator); it confers no entitlement management
-	// rights.
+	// (with Global Administrator). It confers no entitlement management
+	// rights, but its workflows' tasks request and remove access packages
+	// for any user, on-demand runs included, as in Entra: grant it as
+	// carefully as the packages its workflows may name.
 	LifecycleWorkflowsAdministrator DirectoryRole = "Lifecycle Workflows Administrator"
 )
 

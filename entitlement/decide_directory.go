@@ -172,9 +172,10 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 	if old, ok := s.users.Get(u.ID); ok {
 		typ = EventUserUpdated
 		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
+		u.Lifecycle = old.Lifecycle // the external user lifecycle's, not the feed's
 		ch = userChange{attrs: changedAttributes(old, &u), all: !old.AccountEnabled && u.AccountEnabled}
 	} else {
-		u.DeletedDateTime = nil
+		u.DeletedDateTime, u.Lifecycle = nil, nil
 	}
 	return decideUserEvent(s, ids, now, u.ID, Event{Stream: userStream(u.ID), Type: typ, Data: &UserPayload{User: u}}, ch)
 }

@@ -149,8 +149,20 @@ func (c CreateWorkflowVersion) decide(s *State, a Actor, now time.Time, ids IDSo
 	w.CreatedDateTime, w.CreatedBy = e.Workflow.CreatedDateTime, e.Workflow.CreatedBy
 	w.LastModifiedDateTime, w.LastModifiedBy = now, a.ID
 	p := newPlan(s, ids, now)
-	p.cancelWorkflowRuns(w.ID, "a new version of the workflow was created")
 	p.emitEvent(Event{Stream: workflowStream(w.ID), Type: EventWorkflowVersionCreated, Data: &WorkflowPayload{Workflow: *w}})
+	if !w.scheduled() {
+		p.cancelWorkflowRuns(w.ID, "the workflow's schedule is off in its new version")
+		return p.decision(w.ID)
+	}
+	// Runs scheduled under the old version stay if the new one schedules
+	// them too (a mover's run, a time-based run at the same instant, due or
+	// ahead); the others are canceled, and the new version's instants
+	// ahead are scheduled.
+	for _, rid := range collect(&p.s.ix.runsByWorkflow, w.ID) {
+		if r, _ := p.s.scheduledRuns.Get(rid); r.Trigger == TriggerTimeBasedAttribute {
+			p.evaluateTimeRun(w.ID, r.SubjectID)
+		}
+	}
 	p.armWorkflow(w.ID)
 	return p.decision(w.ID)
 }

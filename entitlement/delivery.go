@@ -247,7 +247,9 @@ func (c RecordDelivery) decide(s *State, a Actor, now time.Time, ids IDSource) (
 // they get a new one before their deletion, delete them when it comes. A
 // Deliverer that also implements DirectoryDeliverer gets these calls, and
 // their outcomes are recorded like those of grants; with one that does
-// not, they are recorded as done.
+// not, they are recorded as done. A failed change is recorded
+// (externalUserChangeFailed, with the reason, in the guest's Lifecycle)
+// and not tried again by itself.
 type DirectoryDeliverer interface {
 	BlockSignIn(ctx context.Context, userID string) error
 	UnblockSignIn(ctx context.Context, userID string) error

@@ -143,6 +143,11 @@ func stateOf(d *stateDoc) (*State, error) {
 	}
 	s.settings = d.Settings
 	s.settingsLog = d.SettingsHistory
+	if d.Settings != nil && len(d.SettingsHistory) == 0 {
+		// A snapshot written before the history was kept: its settings
+		// count from the start, as those of events without a time do.
+		s.settingsLog = []settingsVersion{{Settings: *d.Settings}}
+	}
 	for _, rd := range d.Requests {
 		if rd.Policy < 0 || rd.Policy >= len(shared) {
 			return nil, fmt.Errorf("entitlement: request %s refers to policy version %d of %d", rd.Request.ID, rd.Policy, len(shared))

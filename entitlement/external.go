@@ -240,6 +240,13 @@ func (p *plan) lostAssignment(userID string) {
 // deleteGuest deletes a blocked governed guest whose time has come, and
 // cancels the requests still pending for them.
 func (p *plan) deleteGuest(userID string) {
+	if p.s.liveAssignments(userID) > 0 {
+		// A new assignment cancels the deletion (ensureGuest); this guards
+		// the due queue against an entry that would never leave it.
+		p.emitEvent(Event{Stream: userStream(userID), Type: EventGuestUnblocked,
+			Data: &GuestLifecycleChanged{UserID: userID, DateTime: p.now}})
+		return
+	}
 	for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
 		r, _ := p.s.requests.Get(id)
 		switch r.State {
@@ -260,7 +267,10 @@ func (p *plan) deleteGuest(userID string) {
 // deletion canceled.
 func (p *plan) ensureGuest(r *AssignmentRequest) {
 	if u, ok := p.s.activeUser(r.TargetID); ok {
-		if u.lifecycleBlocked() {
+		// Blocked by the lifecycle, or unblocked by the directory since
+		// with the deletion still ahead: either way the new assignment
+		// cancels the deletion.
+		if l := u.Lifecycle; l != nil && (l.BlockedDateTime != nil || l.DeletionDateTime != nil) {
 			p.emitEvent(Event{Stream: userStream(u.ID), Type: EventGuestUnblocked,
 				Data: &GuestLifecycleChanged{UserID: u.ID, DateTime: p.now}})
 		}
@@ -308,19 +318,36 @@ func (p *plan) proposedOrganization(t *AccessPackageSubject) string {
 // by their home tenant, else by their email's domain.
 func (s *State) organizationOf(email, tenantID string) (string, bool) {
 	if tenantID != "" {
-		if id, ok := s.ix.orgByIdentity.Get("tenant:" + strings.ToLower(tenantID)); ok {
+		if id, ok := s.oldestOrganization("tenant:" + strings.ToLower(tenantID)); ok {
 			return id, true
 		}
 	}
 	if d := emailDomain(email); d != "" {
-		if id, ok := s.ix.orgByIdentity.Get("domain:" + d); ok {
+		if id, ok := s.oldestOrganization("domain:" + d); ok {
 			return id, true
 		}
 	}
 	return "", false
 }
 
-// identityKeys returns the ix.orgByIdentity keys of an organization.
+// oldestOrganization returns, of the connected organizations with an
+// identity source, the one created first (then the smallest id): the
+// answer does not depend on the order they were indexed in.
+func (s *State) oldestOrganization(key string) (string, bool) {
+	var best *ConnectedOrganization
+	for id := range s.ix.orgsByIdentity.Members(key) {
+		o, _ := s.connectedOrganizations.Get(id)
+		if best == nil || o.CreatedDateTime.Before(best.CreatedDateTime) {
+			best = o
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	return best.ID, true
+}
+
+// identityKeys returns the ix.orgsByIdentity keys of an organization.
 func identityKeys(o *ConnectedOrganization) []string {
 	var out []string
 	for _, src := range o.IdentitySources {
@@ -336,31 +363,47 @@ func identityKeys(o *ConnectedOrganization) []string {
 
 // putOrganization stores a connected organization, keeping the index of
 // its identity sources. An identity source two organizations share finds
-// the older.
+// the older (see oldestOrganization).
 func (s *State) putOrganization(o *ConnectedOrganization) {
+	var was []string
 	if old, ok := s.connectedOrganizations.Get(o.ID); ok {
-		s.unindexOrganization(old)
+		was = identityKeys(old)
 	}
 	s.connectedOrganizations.Set(o.ID, o)
-	for _, k := range identityKeys(o) {
-		if _, taken := s.ix.orgByIdentity.Get(k); !taken {
-			s.ix.orgByIdentity.Set(k, o.ID)
-		}
-	}
-}
-
-func (s *State) unindexOrganization(o *ConnectedOrganization) {
-	for _, k := range identityKeys(o) {
-		if id, _ := s.ix.orgByIdentity.Get(k); id == o.ID {
-			s.ix.orgByIdentity.Delete(k)
-		}
-	}
+	moveMember(&s.ix.orgsByIdentity, was, identityKeys(o), o.ID)
 }
 
 func (s *State) dropOrganization(id string) {
 	if o, ok := s.connectedOrganizations.Delete(id); ok {
-		s.unindexOrganization(o)
+		moveMember(&s.ix.orgsByIdentity, identityKeys(o), nil, id)
 	}
+}
+
+// guestEmailKeys returns the ix.guestsByEmail key of a user: their mail,
+// for a guest not deleted.
+func guestEmailKeys(u *User) []string {
+	if u == nil || !u.IsGuest() || u.Mail == "" || u.DeletedDateTime != nil {
+		return nil
+	}
+	return []string{normalizeEmail(u.Mail)}
+}
+
+// guestOf returns the guest, not deleted, with an email (the smallest id
+// if several share it).
+func (s *State) guestOf(email string) (string, bool) {
+	for id := range s.ix.guestsByEmail.Members(email) {
+		return id, true
+	}
+	return "", false
+}
+
+// pendingOf returns the id requests of a person not in the directory named
+// for them, while no user has it.
+func (s *State) pendingOf(email string) (string, bool) {
+	for id := range s.ix.pendingByEmail.Members(email) {
+		return id, true
+	}
+	return "", false
 }
 
 // externalInScope reports whether a policy admits a person not in the
@@ -389,7 +432,7 @@ func (s *State) asGuest(a Actor) Actor {
 	if a.Kind != ActorExternalUser {
 		return a
 	}
-	if id, ok := s.ix.idByEmail.Get(a.ID); ok && s.users.Has(id) && !s.isDeletedUser(id) {
+	if id, ok := s.guestOf(a.ID); ok {
 		return UserActor(id)
 	}
 	return a
@@ -402,16 +445,13 @@ func (s *State) asPrincipal(a Actor) Actor {
 	if a.Kind != ActorExternalUser {
 		return a
 	}
-	if id, ok := s.ix.idByEmail.Get(a.ID); ok && !s.isDeletedUser(id) {
+	if id, ok := s.guestOf(a.ID); ok {
+		return UserActor(id)
+	}
+	if id, ok := s.pendingOf(a.ID); ok {
 		return UserActor(id)
 	}
 	return a
-}
-
-// isDeletedUser reports whether id is a user that was deleted.
-func (s *State) isDeletedUser(id string) bool {
-	u, ok := s.users.Get(id)
-	return ok && u.DeletedDateTime != nil
 }
 
 // decideExternal decides a request by a person not in the directory: a
@@ -457,8 +497,8 @@ func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time
 	if !pol.Policy.RequestorSettings.EnableTargetsToSelfAddAccess || !s.externalInScope(&pol.Policy, org) {
 		return decision{}, fail(op, ErrForbidden, sub, "the policy does not admit users of %s", emailDomain(email))
 	}
-	id, ok := s.ix.idByEmail.Get(email)
-	if !ok || s.isDeletedUser(id) {
+	id, ok := s.pendingOf(email)
+	if !ok {
 		id = s.newID(ids)
 	}
 	if err := checkRequestContent(s, op, c, kindAdd, pkg, pol, nil, id, now); err != nil {
@@ -562,13 +602,13 @@ func (s *State) settingsAt(t time.Time) Settings {
 	return DefaultSettings()
 }
 
-// GuestByEmail returns the guest user the directory knows for an email:
-// one created when a person outside the organization was approved, or fed
-// by the embedding program; a deleted one too (see DeletedDateTime).
-// Reading it takes the rights GetUser takes.
+// GuestByEmail returns the guest user, not deleted, the directory knows
+// for an email: one created when a person outside the organization was
+// approved, or fed by the embedding program. Reading it takes the rights
+// GetUser takes.
 func (s *State) GuestByEmail(a Actor, email string) (User, error) {
-	id, ok := s.ix.idByEmail.Get(normalizeEmail(email))
-	if !ok || !s.users.Has(id) {
+	id, ok := s.guestOf(normalizeEmail(email))
+	if !ok {
 		return User{}, notFound("GuestByEmail", subject("externalUser", normalizeEmail(email)))
 	}
 	return s.GetUser(a, id)

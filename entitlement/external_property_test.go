@@ -74,9 +74,7 @@ func TestPropertyExternalUsers(t *testing.T) {
 				_, err := try(ExternalActor(email, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
 					AccessPackageID: pkgs[which], AssignmentPolicyID: pols[which]})
 				var guest *User
-				if id, ok := s.ix.idByEmail.Get(email); ok {
-					guest, _ = s.users.Get(id)
-				}
+				guest, _ = userByMail(s, email)
 				if guest != nil && guest.DeletedDateTime == nil && !guest.AccountEnabled {
 					require.ErrorIs(rt, err, ErrForbidden, "step %d: invariant 40: %s is blocked", step, email)
 				}

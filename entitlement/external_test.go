@@ -39,13 +39,23 @@ func (w *world) guestOf(email string) (User, bool) {
 	var u User
 	ok := false
 	w.m.Read(func(s *State) {
-		if id, found := s.ix.idByEmail.Get(normalizeEmail(email)); found {
-			if x, found := s.users.Get(id); found {
-				u, ok = cloneUser(*x), true
-			}
+		if x, found := userByMail(s, email); found {
+			u, ok = cloneUser(*x), true
 		}
 	})
 	return u, ok
+}
+
+// userByMail finds a guest by mail, deleted or not (the one not deleted
+// if there are both).
+func userByMail(s *State, email string) (*User, bool) {
+	var out *User
+	for _, u := range s.users.All() {
+		if u.IsGuest() && normalizeEmail(u.Mail) == normalizeEmail(email) && (out == nil || out.DeletedDateTime != nil) {
+			out = u
+		}
+	}
+	return out, out != nil
 }
 
 // TestScenarioExternalPartners walks the seed scenarios of "Govern access

@@ -15,8 +15,10 @@ import (
 
 func (s *State) putUser(u *User) {
 	old, _ := s.users.Get(u.ID)
-	if u.IsGuest() && u.Mail != "" && u.DeletedDateTime == nil {
-		s.ix.idByEmail.Set(normalizeEmail(u.Mail), u.ID)
+	moveMember(&s.ix.guestsByEmail, guestEmailKeys(old), guestEmailKeys(u), u.ID)
+	if old == nil && u.Mail != "" {
+		// The guest a request of someone not in the directory named.
+		s.ix.pendingByEmail.Remove(normalizeEmail(u.Mail), u.ID)
 	}
 	if u.Lifecycle != nil && u.Lifecycle.PendingChange != "" {
 		s.ix.pendingDirectory.Set(u.ID, struct{}{})
@@ -215,10 +217,8 @@ func (s *State) indexRequest(old, r *AssignmentRequest) {
 	x := &s.ix
 	switch {
 	case old == nil:
-		if t := r.TargetSubject; t != nil {
-			if id, ok := x.idByEmail.Get(t.Email); !ok || id != t.ObjectID && s.isDeletedUser(id) {
-				x.idByEmail.Set(t.Email, t.ObjectID)
-			}
+		if t := r.TargetSubject; t != nil && !s.users.Has(t.ObjectID) {
+			x.pendingByEmail.Add(t.Email, t.ObjectID)
 		}
 		x.requestsByTarget.Add(r.TargetID, r.ID)
 		x.requestsByRequestor.Add(r.RequestorID, r.ID)

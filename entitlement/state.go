@@ -68,13 +68,12 @@ type policyEntry struct {
 // snapshot file, and loading a snapshot rebuilds them.
 type indexes struct {
 	// The directory.
-	members    pmap.Sets // group -> its direct members
-	memberOf   pmap.Sets // directory object -> the groups it is directly in
-	usersByOrg pmap.Sets // connected organization -> its users
-	// idByEmail maps the email of a guest, or of a requestor not in the
-	// directory, to their object id.
-	idByEmail        pmap.Map[string]
-	orgByIdentity    pmap.Map[string]   // "tenant:<id>" or "domain:<name>" -> connected organization
+	members          pmap.Sets          // group -> its direct members
+	memberOf         pmap.Sets          // directory object -> the groups it is directly in
+	usersByOrg       pmap.Sets          // connected organization -> its users
+	guestsByEmail    pmap.Sets          // email -> the guests, not deleted, with that mail
+	pendingByEmail   pmap.Sets          // email -> the ids requests of people not in the directory named, no user yet
+	orgsByIdentity   pmap.Sets          // "tenant:<id>" or "domain:<name>" -> connected organizations
 	pendingDirectory pmap.Map[struct{}] // users with a directory change to deliver
 
 	// Administration.
@@ -186,11 +185,11 @@ func (s *State) freeze() {
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders,
 		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
-		&x.reviewsByPolicy, &x.reviewsByReviewer} {
+		&x.reviewsByPolicy, &x.reviewsByReviewer, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
-		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.idByEmail, &x.orgByIdentity, &x.reviewDue} {
+		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.reviewDue} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {

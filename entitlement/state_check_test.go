@@ -41,6 +41,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
 		"runsBySubject": &x.runsBySubject, "resultsByWorkflow": &x.resultsByWorkflow,
 		"reviewsByPolicy": &x.reviewsByPolicy, "reviewsByReviewer": &x.reviewsByReviewer,
+		"guestsByEmail": &x.guestsByEmail, "pendingByEmail": &x.pendingByEmail, "orgsByIdentity": &x.orgsByIdentity,
 	}
 	for name, m := range sets {
 		out[name] = []string{}
@@ -53,7 +54,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 	strs := map[string]*pmap.Map[string]{
 		"resourceByOrigin": &x.resourceByOrigin, "roleResource": &x.roleResource, "scopeResource": &x.scopeResource,
 		"openAdds": &x.openAdds, "openUpdates": &x.openUpdates, "assignmentOfRequest": &x.assignmentOfRequest,
-		"timeRuns": &x.timeRuns, "idByEmail": &x.idByEmail, "orgByIdentity": &x.orgByIdentity, "reviewDue": &x.reviewDue,
+		"timeRuns": &x.timeRuns, "reviewDue": &x.reviewDue,
 	}
 	for name, m := range strs {
 		out[name] = []string{}

@@ -1,0 +1,147 @@
+package entitlement
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Regressions found by a code review: each was reproduced before its fix.
+
+// A guest's former mail, a deleted guest's or a former guest's finds
+// nobody, after replay and after a snapshot load alike; in particular, a
+// former address does not act with the guest's roles.
+func TestGuestEmailIndexFollowsTheUser(t *testing.T) {
+	w := adminWorld(t)
+	ga := w.actors["GA"]
+	g := nameID("user/ext")
+	w.do(sys, PutUser{User: User{ID: g, UserType: UserTypeGuest, DisplayName: "ext", Mail: "old@partner.com", AccountEnabled: true}})
+	w.do(ga, CreateRoleAssignment{PrincipalID: g, RoleDefinitionID: RoleCatalogOwner, AppScopeID: CatalogScope(w.id["C"])})
+	w.do(sys, SetUserAttribute{UserID: g, Name: "mail", Value: "new@partner.com"})
+	_, err := w.try(ExternalActor("old@partner.com", ""), CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "by a former address"})
+	requireKind(t, err, ErrForbidden)
+	w.do(ExternalActor("new@partner.com", ""), CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "by the guest"})
+	requireConsistentIndexes(t, w.state(), "mail changed")
+
+	h := nameID("user/ext2")
+	w.do(sys, PutUser{User: User{ID: h, UserType: UserTypeGuest, DisplayName: "x", Mail: "x@partner.com", AccountEnabled: true}})
+	w.do(sys, PutUser{User: User{ID: h, UserType: UserTypeMember, DisplayName: "x", Mail: "x@partner.com", AccountEnabled: true}})
+	require.Equal(t, ActorExternalUser, w.state().asGuest(ExternalActor("x@partner.com", "")).Kind, "no longer a guest")
+	w.do(sys, PutUser{User: User{ID: h, UserType: UserTypeGuest, DisplayName: "x", Mail: "x@partner.com", AccountEnabled: true}})
+	w.do(sys, DeleteUser{UserID: h})
+	_, err = w.state().GuestByEmail(ga, "x@partner.com")
+	requireKind(t, err, ErrNotFound)
+	requireConsistentIndexes(t, w.state(), "deleted")
+}
+
+// Two organizations with one domain: the older answers; when it goes,
+// the other does, after replay and after a snapshot load alike.
+func TestSharedDomainOrganizations(t *testing.T) {
+	w := adminWorld(t)
+	ga := w.actors["GA"]
+	src := []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: "shared.com", DisplayName: "shared.com"}}
+	a := w.do(ga, CreateConnectedOrganization{DisplayName: "A", IdentitySources: src}).ID
+	w.clock.t = w.clock.t.Add(time.Minute)
+	b := w.do(ga, CreateConnectedOrganization{DisplayName: "B", IdentitySources: src}).ID
+	for i, want := range []string{a, b} {
+		if i > 0 {
+			w.do(ga, DeleteConnectedOrganization{ConnectedOrganizationID: a})
+		}
+		s := w.state()
+		fresh, err := stateOf(s.Clone().document())
+		require.NoError(t, err)
+		for _, st := range []*State{s, fresh} {
+			got, ok := st.organizationOf("p@shared.com", "")
+			require.True(t, ok)
+			require.Equal(t, want, got)
+		}
+	}
+}
+
+// A guest blocked by the lifecycle, unblocked by the directory, then
+// assigned again is not deleted on the old date.
+func TestNewAssignmentCancelsDeletionOfUnblockedGuest(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, manager := w.actors["GA"], w.actors["apManager"]
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	w.advance(11 * 24 * time.Hour)
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.NotNil(t, kim.Lifecycle.DeletionDateTime)
+	w.do(sys, UnblockUser{UserID: kim.ID})
+	direct := w.do(ga, CreateAssignmentPolicy{Policy: directPolicy(pkg)}).ID
+	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminAdd, AccessPackageID: pkg, AssignmentPolicyID: direct, TargetID: kim.ID})
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.Nil(t, kim.Lifecycle.DeletionDateTime)
+	w.advance(60 * 24 * time.Hour)
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.Nil(t, kim.DeletedDateTime)
+	w.autoHolderByID(kim.ID, pkg)
+}
+
+// The directory feed neither erases the lifecycle's schedule nor sets one.
+func TestPutUserKeepsTheLifecycle(t *testing.T) {
+	w, _ := accessWorld(t)
+	manager := w.actors["apManager"]
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	w.advance(11 * 24 * time.Hour)
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	deletion := *kim.Lifecycle.DeletionDateTime
+	fed := kim
+	fed.Lifecycle, fed.DisplayName = nil, "Kim K."
+	w.do(sys, PutUser{User: fed})
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.Equal(t, deletion, *kim.Lifecycle.DeletionDateTime)
+	bob := w.uid["bob"]
+	soon := w.clock.t.Add(time.Hour)
+	w.do(sys, PutUser{User: User{ID: bob, DisplayName: "bob", AccountEnabled: true, Lifecycle: &GuestLifecycle{DeletionDateTime: &soon}}})
+	w.advance(2 * time.Hour)
+	w.m.Read(func(s *State) { require.Nil(t, at(&s.users, bob).DeletedDateTime) })
+}
+
+// A snapshot written before the settings' history was kept loads its
+// settings as counting from the start.
+func TestSnapshotWithoutSettingsHistory(t *testing.T) {
+	w := adminWorld(t)
+	w.do(w.actors["GA"], UpdateSettings{ExternalUserLifecycleAction: ptr(ExternalUserLifecycleNone)})
+	d := w.state().Clone().document()
+	d.SettingsHistory = nil
+	old, err := stateOf(d)
+	require.NoError(t, err)
+	require.Equal(t, ExternalUserLifecycleNone, old.settingsAt(w.clock.t).ExternalUserLifecycleAction)
+}
+
+// A new version keeps the runs it schedules too: a time-based run due
+// but not yet processed, and a mover's run.
+func TestWorkflowVersionKeepsRuns(t *testing.T) {
+	w, _ := workflowWorld(t)
+	lcw := w.actors["lcw"]
+	wf := w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}).ID
+	u := nameID("user/newhire")
+	hire := w.clock.t.Add(24 * time.Hour)
+	w.do(sys, PutUser{User: User{ID: u, DisplayName: "n", Department: "Sales", AccountEnabled: true, EmployeeHireDate: &hire}})
+	w.clock.t = hire.Add(time.Hour) // due, not processed
+	w.do(lcw, CreateWorkflowVersion{WorkflowID: wf, Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)})
+	require.Len(t, w.runs(wf), 1)
+	w.advance(0)
+	res := w.results(wf)
+	require.Len(t, res, 1)
+	require.Equal(t, 2, res[0].WorkflowVersion)
+
+	mover := Workflow{DisplayName: "Mover", Category: WorkflowCategoryMover, IsEnabled: true, IsSchedulingEnabled: true,
+		ExecutionConditions: WorkflowExecutionConditions{ODataType: ConditionsTriggerAndScopeBased,
+			Scope:   &RuleBasedSubjectSet{Rule: `(user.department -eq "Sales")`},
+			Trigger: &WorkflowTrigger{ODataType: TriggerAttributeChange, TriggerAttributes: []TriggerAttribute{{Name: "department"}}}},
+		Tasks: []WorkflowTask{{DisplayName: "Cancel", TaskDefinitionID: TaskCancelPendingAccessPackageRequests, IsEnabled: true}}}
+	mw := w.do(lcw, CreateWorkflow{Workflow: mover}).ID
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
+	w.do(lcw, CreateWorkflowVersion{WorkflowID: mw, Workflow: mover})
+	require.Len(t, w.runs(mw), 1)
+	w.advance(time.Minute)
+	require.Len(t, w.results(mw), 1)
+	requireSameState(t, w.state(), w.replayed())
+}
