@@ -205,15 +205,7 @@ func (s *State) targetInScope(p *AssignmentPolicy, target string) bool {
 	case ScopeSpecificDirectoryUsers:
 		return isUser && s.inSubjectSets(p.SpecificAllowedTargets, target, rc)
 	case ScopeSpecificConnectedOrganizationUsers:
-		if !isUser || u.ConnectedOrganizationID == "" {
-			return false
-		}
-		for _, set := range p.SpecificAllowedTargets {
-			if set.Kind == ConnectedOrganizationMembers && set.ConnectedOrganizationID == u.ConnectedOrganizationID {
-				return true
-			}
-		}
-		return false
+		return isUser && s.externalInScope(p, u.ConnectedOrganizationID)
 	case ScopeSpecificDirectoryServicePrincipals:
 		return isSP && s.inSubjectSets(p.SpecificAllowedTargets, target, rc)
 	case ScopeAllMemberUsers:
@@ -222,14 +214,8 @@ func (s *State) targetInScope(p *AssignmentPolicy, target string) bool {
 		return isUser
 	case ScopeAllDirectoryServicePrincipals:
 		return isSP
-	case ScopeAllConfiguredConnectedOrganizationUsers:
-		if !isUser || !u.IsGuest() {
-			return false
-		}
-		o, ok := s.connectedOrganizations.Get(u.ConnectedOrganizationID)
-		return ok && o.State == ConnectedOrganizationConfigured
-	case ScopeAllExternalUsers:
-		return isUser && u.IsGuest()
+	case ScopeAllConfiguredConnectedOrganizationUsers, ScopeAllExternalUsers:
+		return isUser && u.IsGuest() && s.externalInScope(p, u.ConnectedOrganizationID)
 	}
 	return false
 }

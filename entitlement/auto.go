@@ -103,27 +103,22 @@ func autoRule(p *AssignmentPolicy) string {
 	return ""
 }
 
-// allAutoPolicies is the key of ix.autoPolicies under which every
-// automatic assignment policy is listed; the other keys are attribute
-// names, listing the policies whose rule reads the attribute.
-const allAutoPolicies = ""
+// everyReader is the key of ix.autoPolicies and ix.workflowsByAttribute
+// under which every automatic assignment policy and every workflow is
+// listed; their other keys are attribute names, listing the policies and
+// workflows that read the attribute.
+const everyReader = ""
 
 // autoKeys returns the ix.autoPolicies keys of a policy.
 func autoKeys(p *AssignmentPolicy) []string {
 	if !p.IsAutoAssignment() {
 		return nil
 	}
-	keys := []string{allAutoPolicies}
+	keys := []string{everyReader}
 	if r := parsedRule(autoRule(p)); r != nil {
 		keys = append(keys, r.Attributes()...)
 	}
 	return keys
-}
-
-// autoPoliciesReading returns the automatic assignment policies whose rule
-// reads the attribute (allAutoPolicies: all of them), sorted.
-func (s *State) autoPoliciesReading(attribute string) []string {
-	return collect(&s.ix.autoPolicies, attribute)
 }
 
 // autoMatches reports whether the user is in the scope of the automatic
@@ -142,14 +137,6 @@ func (s *State) autoAssignment(policyID, packageID, userID string) (*Assignment,
 	}
 	a, _ := s.assignments.Get(id)
 	return a, a.AssignmentPolicyID == policyID
-}
-
-// reconcileUser evaluates the automatic assignment policies listed under
-// key (an attribute name, or allAutoPolicies) for one user.
-func (p *plan) reconcileUser(key, userID string) {
-	for _, id := range p.s.autoPoliciesReading(key) {
-		p.reconcileAuto(id, userID)
-	}
 }
 
 // reconcileAuto brings one user's assignment through an automatic
@@ -175,9 +162,7 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 		// per target and package, and not this policy's to remove.
 	case a != nil && a.AutomaticRemovalDateTime != nil:
 		if match || !set.RemoveAccessWhenTargetLeavesAllowedTargets {
-			p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalCanceled, Data: &AutomaticRemoval{
-				AssignmentID: a.ID, AssignmentPolicyID: pol.ID, TargetID: userID, DateTime: p.now,
-				RemovalDateTime: *a.AutomaticRemovalDateTime}})
+			p.automaticRemoval(EventAutomaticRemovalCanceled, a, *a.AutomaticRemovalDateTime)
 		}
 	case a != nil:
 		if match || !set.RemoveAccessWhenTargetLeavesAllowedTargets {
@@ -185,11 +170,10 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 		}
 		at := set.GracePeriodBeforeAccessRemoval.AddTo(p.now)
 		if !at.After(p.now) {
-			p.systemRemove(e, a)
+			p.removalRequest(RequestTypeSystemRemove, e, a, "")
 			return
 		}
-		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalScheduled, Data: &AutomaticRemoval{
-			AssignmentID: a.ID, AssignmentPolicyID: pol.ID, TargetID: userID, DateTime: p.now, RemovalDateTime: at}})
+		p.automaticRemoval(EventAutomaticRemovalScheduled, a, at)
 	case match && set.RequestAccessForAllowedTargets:
 		pkg, ok := p.s.accessPackages.Get(pol.AccessPackageID)
 		if !ok {
@@ -204,11 +188,21 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 	}
 }
 
-// systemRemove ends an assignment through a systemRemove request.
-func (p *plan) systemRemove(e *policyEntry, a *Assignment) {
-	p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemRemove, AccessPackageID: a.AccessPackageID,
+// automaticRemoval records an automatic assignment's removal scheduled at
+// removalAt, or (EventAutomaticRemovalCanceled) the one scheduled then
+// canceled.
+func (p *plan) automaticRemoval(typ string, a *Assignment, removalAt time.Time) {
+	p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: typ, Data: &AutomaticRemoval{AssignmentID: a.ID,
+		AssignmentPolicyID: a.AssignmentPolicyID, TargetID: a.TargetID, DateTime: p.now, RemovalDateTime: removalAt}})
+}
+
+// removalRequest ends an assignment through a removal request entitlement
+// management makes by itself (systemRemove, or adminRemove for a
+// workflow's task) under the assignment's policy e, and returns its id.
+func (p *plan) removalRequest(typ string, e *policyEntry, a *Assignment, justification string) string {
+	return p.newRequest(AssignmentRequest{RequestType: typ, AccessPackageID: a.AccessPackageID,
 		AssignmentPolicyID: a.AssignmentPolicyID, PolicyVersion: e.Version, TargetID: a.TargetID,
-		RequestorID: SystemActor().ID, AssignmentID: a.ID})
+		RequestorID: SystemActor().ID, AssignmentID: a.ID, Justification: justification})
 }
 
 // newRequest records a request created now, with a new id and the state
@@ -307,7 +301,7 @@ func (p *plan) removeAutoAssignments(policyID string) {
 	e, _ := p.s.policies.Get(policyID)
 	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
 		if a, _ := p.s.assignments.Get(id); a.AssignmentPolicyID == policyID {
-			p.systemRemove(e, a)
+			p.removalRequest(RequestTypeSystemRemove, e, a, "")
 		}
 	}
 }
@@ -320,10 +314,8 @@ func (p *plan) dueAutomaticRemoval(assignmentID string) {
 	if !ok {
 		// Deleting a policy removes its assignments first; this is only a
 		// guard against a due entry that would never leave the queue.
-		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAutomaticRemovalCanceled, Data: &AutomaticRemoval{
-			AssignmentID: a.ID, AssignmentPolicyID: a.AssignmentPolicyID, TargetID: a.TargetID, DateTime: p.now,
-			RemovalDateTime: *a.AutomaticRemovalDateTime}})
+		p.automaticRemoval(EventAutomaticRemovalCanceled, a, *a.AutomaticRemovalDateTime)
 		return
 	}
-	p.systemRemove(e, a)
+	p.removalRequest(RequestTypeSystemRemove, e, a, "")
 }

@@ -216,12 +216,13 @@ func (c UpdateSettings) decide(s *State, a Actor, now time.Time, ids IDSource) (
 	return one("", Event{Stream: SettingsStream, Type: EventSettingsUpdated, Data: &SettingsUpdated{Settings: st, ModifiedDateTime: now}})
 }
 
-// currentSettings returns the tenant settings, the defaults until changed.
+// currentSettings returns the tenant settings, the defaults until changed:
+// the last of their history.
 func (s *State) currentSettings() Settings {
-	if s.settings == nil {
-		return DefaultSettings()
+	if n := len(s.settingsLog); n > 0 {
+		return s.settingsLog[n-1].Settings
 	}
-	return *s.settings
+	return DefaultSettings()
 }
 
 func (c CreateRoleAssignment) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

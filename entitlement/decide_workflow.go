@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accessledger/accessledger/internal/pmap"
 )
 
 // canManageWorkflows says who may create, change, delete and run
@@ -314,18 +316,9 @@ type userChange struct {
 // workflows scheduled or canceled. Only the policies and workflows that
 // read a changed attribute are evaluated.
 func (p *plan) userChanged(userID string, ch userChange) {
-	if ch.all {
-		p.reconcileUser(allAutoPolicies, userID)
-	} else {
-		var done []string
-		for _, attr := range ch.attrs {
-			for _, id := range p.s.autoPoliciesReading(attr) {
-				if !slices.Contains(done, id) {
-					done = append(done, id)
-					p.reconcileAuto(id, userID)
-				}
-			}
-		}
+	keys := ch.keys()
+	for _, id := range union(&p.s.ix.autoPolicies, keys) {
+		p.reconcileAuto(id, userID)
 	}
 	u, active := p.s.activeUser(userID)
 	if !active {
@@ -334,20 +327,7 @@ func (p *plan) userChanged(userID string, ch userChange) {
 		}
 		return
 	}
-	var wfs []string
-	if ch.all {
-		wfs = collect(&p.s.ix.workflowsByAttribute, allWorkflows)
-	} else {
-		for _, attr := range ch.attrs {
-			for _, id := range collect(&p.s.ix.workflowsByAttribute, attr) {
-				if !slices.Contains(wfs, id) {
-					wfs = append(wfs, id)
-				}
-			}
-		}
-		slices.Sort(wfs)
-	}
-	for _, id := range wfs {
+	for _, id := range union(&p.s.ix.workflowsByAttribute, keys) {
 		e, _ := p.s.workflows.Get(id)
 		w := &e.Workflow
 		if w.timeAttribute() != "" {
@@ -365,19 +345,35 @@ func (p *plan) userChanged(userID string, ch userChange) {
 	}
 }
 
+// union returns the members of the keys of sets, sorted, each once.
+func union(sets *pmap.Sets, keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, collect(sets, k)...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // readsChange reports whether an automatic assignment policy or a
 // workflow reads what a change to a user changed, so that it has to be
 // evaluated: a cost of two index lookups per changed attribute otherwise.
 func (s *State) readsChange(ch userChange) bool {
-	if ch.all {
-		return s.ix.autoPolicies.Len(allAutoPolicies) > 0 || s.workflows.Len() > 0
-	}
-	for _, a := range ch.attrs {
-		if s.ix.autoPolicies.Len(a) > 0 || s.ix.workflowsByAttribute.Len(a) > 0 {
+	for _, k := range ch.keys() {
+		if s.ix.autoPolicies.Len(k) > 0 || s.ix.workflowsByAttribute.Len(k) > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// keys returns the keys of ix.autoPolicies and ix.workflowsByAttribute
+// whose members the change concerns.
+func (ch userChange) keys() []string {
+	if ch.all {
+		return []string{everyReader}
+	}
+	return ch.attrs
 }
 
 // dueWorkflowRun runs a scheduled run whose time has come.
@@ -516,9 +512,7 @@ func (p *plan) removeAssignment(a *Assignment, justification string) (string, er
 	case a.State == AssignmentStateDelivering:
 		return "", errTask("assignment " + a.ID + " is being delivered")
 	}
-	return p.newRequest(AssignmentRequest{RequestType: RequestTypeAdminRemove, AccessPackageID: a.AccessPackageID,
-		AssignmentPolicyID: a.AssignmentPolicyID, PolicyVersion: pol.Version, TargetID: a.TargetID,
-		RequestorID: SystemActor().ID, AssignmentID: a.ID, Justification: justification}), nil
+	return p.removalRequest(RequestTypeAdminRemove, pol, a, justification), nil
 }
 
 // removeAllAssignments removes every assignment of the user that an

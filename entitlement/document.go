@@ -59,7 +59,7 @@ func (s *State) document() *stateDoc {
 		Policies:               values(&s.policies),
 		ConnectedOrganizations: values(&s.connectedOrganizations),
 		RoleAssignments:        values(&s.roleAssignments),
-		Settings:               s.settings,
+		Settings:               s.lastSettings(),
 		SettingsHistory:        s.settingsLog,
 		Assignments:            values(&s.assignments),
 		Workflows:              values(&s.workflows),
@@ -141,7 +141,6 @@ func stateOf(d *stateDoc) (*State, error) {
 	for _, ra := range d.RoleAssignments {
 		s.putRoleAssignment(ra)
 	}
-	s.settings = d.Settings
 	s.settingsLog = d.SettingsHistory
 	if d.Settings != nil && len(d.SettingsHistory) == 0 {
 		// A snapshot written before the history was kept: its settings
@@ -167,8 +166,10 @@ func stateOf(d *stateDoc) (*State, error) {
 	for _, it := range d.ReviewItems {
 		s.putReviewItem(it)
 	}
-	for id := range s.policies.Keys() {
-		s.refreshReviewDue(id) // the next review counts the ones before it
+	// putPolicy scheduled each policy's next review before its reviews
+	// were loaded; those with reviews count them now.
+	for id := range s.ix.reviewsByPolicy.Keys() {
+		s.refreshReviewDue(id)
 	}
 	for _, r := range d.ScheduledRuns {
 		s.putScheduledRun(r)

@@ -115,7 +115,6 @@ func (s *State) apply(e Event) error {
 		s.putOrganization(&c)
 	case *SettingsUpdated:
 		st := d.Settings
-		s.settings = &st
 		s.settingsLog = append(slices.Clip(s.settingsLog), settingsVersion{From: d.ModifiedDateTime, Settings: st})
 	case *AssignmentRequestPayload:
 		return s.applyNewRequest(d)

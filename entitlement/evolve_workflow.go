@@ -197,14 +197,14 @@ func (s *State) putWorkflow(e *workflowEntry) {
 		s.unindexWorkflow(old)
 	}
 	s.workflows.Set(e.Workflow.ID, e)
-	s.ix.workflowsByAttribute.Add(allWorkflows, e.Workflow.ID)
+	s.ix.workflowsByAttribute.Add(everyReader, e.Workflow.ID)
 	for _, a := range e.Workflow.readsAttributes() {
 		s.ix.workflowsByAttribute.Add(a, e.Workflow.ID)
 	}
 }
 
 func (s *State) unindexWorkflow(e *workflowEntry) {
-	s.ix.workflowsByAttribute.Remove(allWorkflows, e.Workflow.ID)
+	s.ix.workflowsByAttribute.Remove(everyReader, e.Workflow.ID)
 	for _, a := range e.Workflow.readsAttributes() {
 		s.ix.workflowsByAttribute.Remove(a, e.Workflow.ID)
 	}
@@ -215,9 +215,6 @@ func (s *State) dropWorkflow(id string) {
 		s.unindexWorkflow(e)
 	}
 }
-
-// allWorkflows is the ix.workflowsByAttribute key listing every workflow.
-const allWorkflows = ""
 
 func (s *State) putScheduledRun(r *ScheduledRun) {
 	s.scheduledRuns.Set(r.ID, r)

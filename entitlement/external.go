@@ -406,8 +406,9 @@ func (s *State) pendingOf(email string) (string, bool) {
 	return "", false
 }
 
-// externalInScope reports whether a policy admits a person not in the
-// directory, matched to the connected organization org ("" for none).
+// externalInScope reports whether a policy with a connected-organization
+// or external scope admits a person of the connected organization org (""
+// for none): one not in the directory yet, or a guest (targetInScope).
 func (s *State) externalInScope(p *AssignmentPolicy, org string) bool {
 	switch p.AllowedTargetScope {
 	case ScopeSpecificConnectedOrganizationUsers:
@@ -442,11 +443,8 @@ func (s *State) asGuest(a Actor) Actor {
 // request still waits as the user that request names, so that they see
 // their own requests.
 func (s *State) asPrincipal(a Actor) Actor {
-	if a.Kind != ActorExternalUser {
+	if a = s.asGuest(a); a.Kind != ActorExternalUser {
 		return a
-	}
-	if id, ok := s.guestOf(a.ID); ok {
-		return UserActor(id)
 	}
 	if id, ok := s.pendingOf(a.ID); ok {
 		return UserActor(id)
@@ -612,4 +610,13 @@ func (s *State) GuestByEmail(a Actor, email string) (User, error) {
 		return User{}, notFound("GuestByEmail", subject("externalUser", normalizeEmail(email)))
 	}
 	return s.GetUser(a, id)
+}
+
+// lastSettings returns the settings an administrator last set, or nil.
+func (s *State) lastSettings() *Settings {
+	if n := len(s.settingsLog); n > 0 {
+		st := s.settingsLog[n-1].Settings
+		return &st
+	}
+	return nil
 }

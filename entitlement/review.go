@@ -308,17 +308,17 @@ func (p *plan) applyReviewResults(reviewID string, stopped bool) {
 			it.Decision == ReviewDecisionNotReviewed && r.ExpirationBehavior == ReviewRemoveAccess
 		if remove {
 			a, ok := p.s.assignments.Get(it.AssignmentID)
-			e, hasPolicy := p.s.policies.Get(a.AssignmentPolicyID)
+			var e *policyEntry
+			if ok {
+				e, _ = p.s.policies.Get(a.AssignmentPolicyID)
+			}
 			switch {
 			case !ok || a.IsEnded():
 				o.ApplyResult = ApplyResultAppliedSuccessfullyButObjectNotFound
-			case !hasPolicy || a.State == AssignmentStateDelivering:
+			case e == nil || a.State == AssignmentStateDelivering:
 				o.ApplyResult = ApplyResultAppliedWithUnknownFailure
 			default:
-				o.RemovalRequestID = p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemRemove,
-					AccessPackageID: a.AccessPackageID, AssignmentPolicyID: a.AssignmentPolicyID, PolicyVersion: e.Version,
-					TargetID: a.TargetID, RequestorID: SystemActor().ID, AssignmentID: a.ID,
-					Justification: "Denied in access review " + reviewID})
+				o.RemovalRequestID = p.removalRequest(RequestTypeSystemRemove, e, a, "Denied in access review "+reviewID)
 			}
 		}
 		results = append(results, o)

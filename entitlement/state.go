@@ -34,8 +34,7 @@ type State struct {
 	policies               pmap.Map[*policyEntry]
 	connectedOrganizations pmap.Map[*ConnectedOrganization]
 	roleAssignments        pmap.Map[*RoleAssignment]
-	settings               *Settings
-	settingsLog            []settingsVersion // every settings change, oldest first
+	settingsLog            []settingsVersion // every settings change, oldest first; the last is in force
 
 	requests    pmap.Map[*AssignmentRequest]
 	assignments pmap.Map[*Assignment]

@@ -98,6 +98,22 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 }
 
 // query builds the report query the flags ask for, resolving display
+
+// openQuery opens the log and its projection and builds the query the
+// flags ask for; the caller closes the reader.
+func (f *readFlags) openQuery(ctx context.Context) (*reader, report.Query, error) {
+	r, err := f.open(ctx)
+	if err != nil {
+		return nil, report.Query{}, err
+	}
+	q, err := f.query(ctx, r)
+	if err != nil {
+		r.Close()
+		return nil, report.Query{}, err
+	}
+	return r, q, nil
+}
+
 // names to ids.
 func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) {
 	var q report.Query

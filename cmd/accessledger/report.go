@@ -77,15 +77,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	r, err := f.open(ctx)
+	r, q, err := f.openQuery(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	q, err := f.query(ctx, r)
-	if err != nil {
-		return err
-	}
 	if kind == report.Why {
 		if q.Role, _, err = rf.resolve(ctx, r.p); err != nil {
 			return err
@@ -133,15 +129,11 @@ func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if f.user == "" {
 		return fmt.Errorf("%w: --user is required", errUsage)
 	}
-	r, err := f.open(ctx)
+	r, q, err := f.openQuery(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	q, err := f.query(ctx, r)
-	if err != nil {
-		return err
-	}
 	role, roleName, err := rf.resolve(ctx, r.p)
 	if err != nil {
 		return err
