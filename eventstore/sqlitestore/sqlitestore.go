@@ -466,9 +466,10 @@ func failed(err error) iter.Seq2[eventstore.Event, error] {
 // two readers use both cores of a small machine.
 const readAhead = 2
 
-// pages yields the rows of q page by page. q takes ([first,] lo, hi) and
-// selects the keys in (lo, hi]: positions and stream versions are gap-free,
-// so page i of a read after key k is exactly (k+i·n, k+(i+1)·n] and pages
+// pages yields the rows of q page by page. The first page is read with
+// qAfter ([first,] after, limit); if it is full, q takes ([first,] lo, hi)
+// and selects the keys in (lo, hi]: positions and stream versions are
+// gap-free, so page i after key k is exactly (k+i·n, k+(i+1)·n] and pages
 // can be read in parallel. After a page with fewer than n events, the rest
 // is read with qAfter ([first,] after, limit) from the last key seen: for a
 // sound log that finds nothing, and for a log with a row removed behind
@@ -524,9 +525,14 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 			ahead = append(ahead, ch)
 			next += n
 		}
-		cur, err := fetch(nil, q, next, next+n)
-		next += n
-		sequential := false // reading with qAfter
+		// The first page is read with qAfter: a read of the log's tail,
+		// which is most reads, is then one query, with no page read ahead
+		// for nothing and no second query to make sure of a short page.
+		cur, err := fetch(nil, qAfter, after, n)
+		sequential := int64(len(cur)) < n // reading with qAfter
+		if !sequential {
+			next = key(&cur[n-1])
+		}
 		for {
 			if err != nil {
 				yield(eventstore.Event{}, err)
