@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ type batch struct {
 	putAssignment, putRequest, insertApprover, insertGrant, insertDecision, insertDelivery        *sql.Stmt
 	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                           *sql.Stmt
 	groupsWithMember, packagesNaming                                                              *sql.Stmt
-	setMeta                                                                                       *sql.Stmt
+	setCheckpoint                                                                                 *sql.Stmt
 }
 
 // statements lists the batch's statements with their SQL.
@@ -78,14 +79,15 @@ func (b *batch) statements() []struct {
 			AND EXISTS (SELECT 1 FROM json_each(data, '$.members') WHERE value = ?) ORDER BY id`},
 		{&b.packagesNaming, `SELECT id FROM objects WHERE kind = 'AccessPackage' AND data IS NOT NULL
 			AND EXISTS (SELECT 1 FROM json_each(data, '$.incompatibleAccessPackages') WHERE value = ?) ORDER BY id`},
-		{&b.setMeta, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+		{&b.setCheckpoint, `INSERT INTO meta (key, value) VALUES ('checkpoint_position', ?), ('checkpoint_hash', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
 	}
 }
 
 // writer applies batches to one projection file. It prepares the
 // statements once, and keeps the objects rows read or written in a cache
 // that outlives transactions (it is dropped when one fails, and when it
-// grows past maxCached).
+// grows past maxCached after an event).
 type writer struct {
 	db       *sql.DB
 	prepared []*sql.Stmt
@@ -106,17 +108,26 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		}
 		w.prepared = append(w.prepared, st)
 	}
+	// Multi-row inserts: perInsert rows, and every power of two below it
+	// (see insertRows). They are prepared now: a statement prepared during
+	// a transaction would wait for the writer's one connection.
 	for _, m := range []struct {
-		prefix  string
-		cols, n int
+		prefix        string
+		cols, perStmt int
 	}{{insertAudit, auditColumns, auditPerInsert}, {insertTargets, 3, targetsPerInsert}} {
-		q := multiInsert(m.prefix, m.cols, m.n)
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			w.close()
-			return nil, fmt.Errorf("projection: prepare: %w", err)
+		sizes := []int{m.perStmt}
+		for n := 1; n < m.perStmt; n *= 2 {
+			sizes = append(sizes, n)
 		}
-		w.multi[q] = st
+		for _, n := range sizes {
+			q := multiInsert(m.prefix, m.cols, n)
+			st, err := db.PrepareContext(ctx, q)
+			if err != nil {
+				w.close()
+				return nil, fmt.Errorf("projection: prepare: %w", err)
+			}
+			w.multi[q] = st
+		}
 	}
 	return w, nil
 }
@@ -155,20 +166,13 @@ func (b *batch) commit(cp Checkpoint) error {
 		b.rollback()
 		return err
 	}
-	if _, err := b.setMeta.ExecContext(b.ctx, "checkpoint_position", strconv.FormatUint(uint64(cp.Position), 10)); err != nil {
-		b.rollback()
-		return fmt.Errorf("projection: write the checkpoint: %w", err)
-	}
-	if _, err := b.setMeta.ExecContext(b.ctx, "checkpoint_hash", cp.Hash.String()); err != nil {
+	if _, err := b.setCheckpoint.ExecContext(b.ctx, strconv.FormatUint(uint64(cp.Position), 10), cp.Hash.String()); err != nil {
 		b.rollback()
 		return fmt.Errorf("projection: write the checkpoint: %w", err)
 	}
 	if err := b.tx.Commit(); err != nil {
 		clear(b.w.cache)
 		return fmt.Errorf("projection: commit: %w", err)
-	}
-	if len(b.w.cache) > maxCached {
-		clear(b.w.cache)
 	}
 	return nil
 }
@@ -189,6 +193,7 @@ const (
 
 	auditColumns     = 18
 	auditPerInsert   = 50
+	auditBuffered    = 20 * auditPerInsert // rows a batch buffers at most
 	targetsPerInsert = 200
 )
 
@@ -211,20 +216,21 @@ func multiInsert(prefix string, cols, n int) string {
 }
 
 // insertRows inserts rows of cols values each, perInsert rows to a
-// statement prepared once per writer (see newWriter), and the rest in one
-// more statement.
+// statement, and the rest in statements of a power of two rows each,
+// prepared by newWriter: the last rows of a short batch, which is most of
+// them, are not parsed again every time.
 func (b *batch) insertRows(prefix string, cols, perInsert int, vals []any) error {
-	for len(vals) >= perInsert*cols {
-		if _, err := b.tx.StmtContext(b.ctx, b.w.multi[multiInsert(prefix, cols, perInsert)]).ExecContext(b.ctx, vals[:perInsert*cols]...); err != nil {
+	for len(vals) > 0 {
+		n := min(len(vals)/cols, perInsert)
+		if n < perInsert {
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
+		if _, err := b.tx.StmtContext(b.ctx, b.w.multi[multiInsert(prefix, cols, n)]).ExecContext(b.ctx, vals[:n*cols]...); err != nil {
 			return err
 		}
-		vals = vals[perInsert*cols:]
+		vals = vals[n*cols:]
 	}
-	if len(vals) == 0 {
-		return nil
-	}
-	_, err := b.tx.ExecContext(b.ctx, multiInsert(prefix, cols, len(vals)/cols), vals...)
-	return err
+	return nil
 }
 
 // ids runs a query of one column of ids, after writing the objects rows
@@ -354,6 +360,19 @@ func (b *batch) apply(e eventstore.Event) error {
 		e.Metadata.CorrelationID, string(targets), string(modified))
 	for _, t := range r.targets {
 		b.targets = append(b.targets, t.ID, b.valid, b.pos)
+	}
+	// A long batch (a rebuild's) would otherwise hold every row and every
+	// object it touched in memory.
+	if len(b.audit) >= auditBuffered*auditColumns {
+		if err := b.flushAudit(); err != nil {
+			return err
+		}
+	}
+	if len(b.cache) > maxCached {
+		if err := b.flushObjects(); err != nil {
+			return err
+		}
+		clear(b.cache)
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
 	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10}
 	if rebuilding {
-		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, CacheSize: -64 << 10, ReadConns: 1}
+		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, CacheSize: -16 << 10, ReadConns: 1}
 	}
 	for attempt := 0; ; attempt++ {
 		db, err := sqlitex.Open(ctx, path, opts)
