@@ -158,7 +158,15 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 		return nil
 	}
 	c.indexed = sig.String()
-	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos)
+	// The end is valid from the instant of the event that ended it, also
+	// when recorded late; it is kept once set (an assignment never comes
+	// back once ended).
+	var endedAt, endedKnown any
+	if a.IsEnded() {
+		endedAt, endedKnown = b.valid, b.pos
+	}
+	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos,
+		endedAt, endedKnown)
 	return err
 }
 

@@ -20,7 +20,7 @@ var schema string
 
 // schemaVersion names the shape of the tables. A projection written with
 // another is deleted and rebuilt, never migrated: the log is the record.
-const schemaVersion = "5"
+const schemaVersion = "6"
 
 // Log is what a Projector reads: the event log, in position order.
 // eventstore.Store satisfies it.

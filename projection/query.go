@@ -53,6 +53,19 @@ func (a As) bounds() (int64, int64) {
 	return t, p
 }
 
+// notEnded returns the condition that keeps the assignments x that had
+// not ended as of a: the table keeps every assignment ever made, and a
+// long history's ended ones need not be read. Now, that is their state;
+// in the past, the instant their end was valid from and the position it
+// was known from (an assignment never comes back once ended).
+func (a As) notEnded() (string, []any) {
+	if a.latest() {
+		return "x.state != ?", []any{entitlement.AssignmentStateExpired}
+	}
+	t, p := a.bounds()
+	return "(x.ended_at IS NULL OR x.ended_at > ? OR x.ended_known > ?)", []any{t, p}
+}
+
 // ErrNotFound matches the error of a query for one object the projection
 // does not hold as of the moment asked.
 var ErrNotFound = errors.New("projection: not found")
@@ -261,6 +274,10 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 	if as.latest() && f.State != "" {
 		where, args = append(where, "x.state = ?"), append(args, f.State)
 	}
+	if f.State != entitlement.AssignmentStateExpired && (f.State != "" || !f.IncludeEnded) {
+		cond, cargs := as.notEnded()
+		where, args = append(where, cond), append(args, cargs...)
+	}
 	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", strings.Join(where, " AND "), args...)
 	if err != nil {
 		return nil, err
@@ -378,7 +395,9 @@ func (p *Projector) holders(ctx context.Context, role RoleRef, subjectID string,
 	if role.ScopeID != "" {
 		where, args = where+" AND scope_id = ?", append(args, role.ScopeID)
 	}
-	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", where+")", args...)
+	cond, cargs := as.notEnded()
+	where, args = where+") AND "+cond, append(args, cargs...)
+	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", where, args...)
 	if err != nil {
 		return nil, err
 	}

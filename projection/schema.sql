@@ -57,7 +57,10 @@ CREATE UNIQUE INDEX versions_by_object ON versions (oid, valid_from, known_from)
 
 -- assignments and requests index the objects of those kinds by the
 -- columns queries select on; state is the current one, position the one
--- that created the object.
+-- that created the object. An ended assignment's ended_at is the valid
+-- time (Unix nanoseconds) its end held from, ended_known the position from
+-- which it was known: queries as of the past skip the assignments ended
+-- by then without reading their versions.
 CREATE TABLE assignments (
 	id                   TEXT    PRIMARY KEY,
 	oid                  INTEGER NOT NULL,
@@ -66,7 +69,9 @@ CREATE TABLE assignments (
 	target_id            TEXT    NOT NULL,
 	request_id           TEXT    NOT NULL,
 	state                TEXT    NOT NULL,
-	position             INTEGER NOT NULL
+	position             INTEGER NOT NULL,
+	ended_at             INTEGER,
+	ended_known          INTEGER
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX assignments_by_package ON assignments (access_package_id, state);
