@@ -97,7 +97,7 @@ type writer struct {
 	cache    map[string]*current
 }
 
-// maxCached bounds the objects a writer keeps decoded between batches.
+// maxCached bounds the objects a writer keeps decoded between events.
 const maxCached = 5000
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
