@@ -350,8 +350,8 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 
 // liveAssignmentOf returns a non-ended assignment of target to the package.
 func (s *State) liveAssignmentOf(target, packageID string) (string, bool) {
-	for id := range s.ix.assignmentsByTarget.Members(target) {
-		if x, _ := s.assignments.Get(id); x.AccessPackageID == packageID && !x.IsEnded() {
+	for id := range s.ix.liveByTarget.Members(target) {
+		if x, _ := s.assignments.Get(id); x.AccessPackageID == packageID {
 			return id, true
 		}
 	}

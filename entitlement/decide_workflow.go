@@ -525,11 +525,8 @@ func (p *plan) removeAllAssignments(t *WorkflowTask, userID, justification strin
 	}
 	var out []string
 	var errs []string
-	for _, id := range collect(&p.s.ix.assignmentsByTarget, userID) {
+	for _, id := range collect(&p.s.ix.liveByTarget, userID) {
 		a, _ := p.s.assignments.Get(id)
-		if a.IsEnded() {
-			continue
-		}
 		pol, ok := p.s.policies.Get(a.AssignmentPolicyID)
 		if ok && pol.Policy.IsAutoAssignment() {
 			continue // ends with the user's match of the rule

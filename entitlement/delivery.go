@@ -129,9 +129,9 @@ func (s *State) deliver(ctx context.Context, d Deliverer, work []deliveryWork) [
 // the role scope (granted before or in this round), or "".
 func (s *State) keeperOf(g Grant, granted, failed map[[2]string]bool) string {
 	var ids []string
-	for id := range s.ix.assignmentsByTarget.Members(g.SubjectID) {
+	for id := range s.ix.liveByTarget.Members(g.SubjectID) {
 		a, _ := s.assignments.Get(id)
-		if id == g.AssignmentID || a.IsEnded() {
+		if id == g.AssignmentID {
 			continue
 		}
 		r := a.resource(g.ResourceRoleScopeID)

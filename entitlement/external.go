@@ -193,15 +193,7 @@ func (u *User) lifecycleBlocked() bool {
 }
 
 // liveAssignments counts the user's assignments that have not ended.
-func (s *State) liveAssignments(userID string) int {
-	n := 0
-	for id := range s.ix.assignmentsByTarget.Members(userID) {
-		if a, _ := s.assignments.Get(id); !a.IsEnded() {
-			n++
-		}
-	}
-	return n
-}
+func (s *State) liveAssignments(userID string) int { return s.ix.liveByTarget.Len(userID) }
 
 // lostAssignment applies the external user lifecycle to the target of an
 // assignment that just ended, if it was a governed guest's last one: the

@@ -340,8 +340,10 @@ func (s *State) putAssignment(a *Assignment) {
 		if wasLive {
 			d = -1
 			x.liveByPackage.Remove(a.AccessPackageID, a.ID)
+			x.liveByTarget.Remove(a.TargetID, a.ID)
 		} else {
 			x.liveByPackage.Add(a.AccessPackageID, a.ID)
+			x.liveByTarget.Add(a.TargetID, a.ID)
 		}
 		addCount(&x.liveByPolicy, a.AssignmentPolicyID, d)
 		x.live += d

@@ -152,8 +152,8 @@ func (s *State) MyRequests(a Actor) []AssignmentRequest {
 func (s *State) MyAssignments(a Actor) []Assignment {
 	a = s.asPrincipal(a)
 	var out []Assignment
-	for id := range s.ix.assignmentsByTarget.Members(a.ID) {
-		if x, _ := s.assignments.Get(id); a.ID != "" && !x.IsEnded() {
+	for id := range s.ix.liveByTarget.Members(a.ID) {
+		if x, _ := s.assignments.Get(id); a.ID != "" {
 			out = append(out, cloneAssignment(*x))
 		}
 	}
@@ -241,6 +241,8 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 func (s *State) assignmentsFor(f AssignmentFilter) []*Assignment {
 	var ids iter.Seq[string]
 	switch {
+	case f.TargetID != "" && !f.IncludeEnded && f.State != AssignmentStateExpired:
+		ids = s.ix.liveByTarget.Members(f.TargetID)
 	case f.TargetID != "":
 		ids = s.ix.assignmentsByTarget.Members(f.TargetID)
 	case f.AccessPackageID != "" && !f.IncludeEnded && f.State != AssignmentStateExpired:
@@ -387,9 +389,9 @@ type ResourceAccess struct {
 func (s *State) EffectiveAccess(a Actor, subjectID string) []ResourceAccess {
 	a = s.asPrincipal(a)
 	var out []ResourceAccess
-	for id := range s.ix.assignmentsByTarget.Members(subjectID) {
+	for id := range s.ix.liveByTarget.Members(subjectID) {
 		x, _ := s.assignments.Get(id)
-		if x.IsEnded() || !s.mayViewAccessOf(a, x.AccessPackageID, subjectID) {
+		if !s.mayViewAccessOf(a, x.AccessPackageID, subjectID) {
 			continue
 		}
 		var end *time.Time

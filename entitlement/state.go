@@ -105,6 +105,7 @@ type indexes struct {
 	assignmentsByTarget  pmap.Sets
 	assignmentsByPackage pmap.Sets
 	liveByPackage        pmap.Sets     // package -> its assignments that have not ended
+	liveByTarget         pmap.Sets     // subject -> their assignments that have not ended
 	liveByPolicy         pmap.Map[int] // how many assignments of each policy have not ended
 	live                 int
 	assignmentOfRequest  pmap.Map[string] // add request -> the assignment it created
@@ -182,7 +183,7 @@ func (s *State) freeze() {
 	for _, m := range []*pmap.Sets{&x.members, &x.memberOf, &x.usersByOrg, &x.packagesByCatalog, &x.resourcesByCatalog,
 		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.autoPolicies, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
-		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.holders,
+		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.liveByTarget, &x.holders,
 		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
 		&x.reviewsByPolicy, &x.reviewsByReviewer, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
 		m.Snapshot()

@@ -37,7 +37,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"requestsByTarget": &x.requestsByTarget, "requestsByRequestor": &x.requestsByRequestor,
 		"requestsByPackage": &x.requestsByPackage, "approvals": &x.approvals,
 		"assignmentsByTarget": &x.assignmentsByTarget, "assignmentsByPackage": &x.assignmentsByPackage,
-		"liveByPackage": &x.liveByPackage, "holders": &x.holders,
+		"liveByPackage": &x.liveByPackage, "liveByTarget": &x.liveByTarget, "holders": &x.holders,
 		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
 		"runsBySubject": &x.runsBySubject, "resultsByWorkflow": &x.resultsByWorkflow,
 		"reviewsByPolicy": &x.reviewsByPolicy, "reviewsByReviewer": &x.reviewsByReviewer,
