@@ -420,28 +420,66 @@ func (p *Projector) grantsOf(ctx context.Context, live []entitlement.Assignment,
 		if e, ok := a.End(); ok {
 			end = &e
 		}
-		var version int
 		for _, r := range a.Resources {
 			if r.Status != entitlement.DeliveryFulfilled || !keep(r) {
 				continue
-			}
-			if version == 0 {
-				if err := db.QueryRowContext(ctx, "SELECT policy_version FROM requests WHERE id = ?", a.RequestID).Scan(&version); err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return nil, fmt.Errorf("projection: read a request: %w", err)
-				}
 			}
 			out = append(out, RoleGrant{ResourceAccess: entitlement.ResourceAccess{
 				SubjectID: a.TargetID, AccessPackageID: a.AccessPackageID, AssignmentID: a.ID,
 				AssignmentPolicyID: a.AssignmentPolicyID, ResourceRoleScopeID: r.ResourceRoleScopeID,
 				ResourceID: r.ResourceID, OriginSystem: r.OriginSystem, OriginID: r.OriginID,
 				RoleID: r.RoleID, ScopeID: r.ScopeID, StartDateTime: a.Schedule.StartDateTime, EndDateTime: end,
-			}, RequestID: a.RequestID, PolicyVersion: version})
+			}, RequestID: a.RequestID})
 		}
+	}
+	// The policy versions of the requests, in one query: a role everyone
+	// holds would otherwise cost a query per holder.
+	ids := make([]string, 0, len(out))
+	for _, g := range out {
+		ids = append(ids, g.RequestID)
+	}
+	versions, err := policyVersionsOf(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].PolicyVersion = versions[out[i].RequestID]
 	}
 	slices.SortFunc(out, func(x, y RoleGrant) int {
 		return cmp.Or(cmp.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID), cmp.Compare(x.AccessPackageID, y.AccessPackageID),
 			cmp.Compare(x.SubjectID, y.SubjectID), cmp.Compare(x.AssignmentID, y.AssignmentID))
 	})
+	return out, nil
+}
+
+// policyVersionsOf returns the version of the policy each of the requests
+// was submitted under, by request id (requests it does not know are left
+// out).
+func policyVersionsOf(ctx context.Context, db *sql.DB, requestIDs []string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(requestIDs) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(requestIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id, policy_version FROM requests WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, fmt.Errorf("projection: read the requests' policy versions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var v int
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, fmt.Errorf("projection: read the requests' policy versions: %w", err)
+		}
+		out[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("projection: read the requests' policy versions: %w", err)
+	}
 	return out, nil
 }
 
