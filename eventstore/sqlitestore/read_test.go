@@ -73,3 +73,94 @@ func TestReadAllPageBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAfterRemovedRows reads the log after every position, and each
+// stream after every version, with one or two rows removed anywhere, for
+// several page sizes: a read's first page is a keyset query and the pages
+// after it gap-free ranges, and every event left must come once, in order,
+// whichever page a hole falls in. Stopping early at every event must return
+// without a read left running (-race).
+func TestReadAfterRemovedRows(t *testing.T) {
+	const events = 13
+	holeSets := [][]eventstore.Position{nil}
+	for a := eventstore.Position(1); a <= events; a++ {
+		holeSets = append(holeSets, []eventstore.Position{a})
+		for b := a + 1; b <= events && !testing.Short(); b++ {
+			holeSets = append(holeSets, []eventstore.Position{a, b})
+		}
+	}
+	for _, pageSize := range []int{1, 3, 4} {
+		for _, holes := range holeSets {
+			t.Run(fmt.Sprint(pageSize, holes), func(t *testing.T) {
+				s := openTemp(t, Options{PageSize: pageSize})
+				streamOf := map[eventstore.Position]eventstore.StreamID{}
+				for i := range events {
+					st := fmt.Sprint("s", i%2)
+					mustAppend(t, s, eventstore.AnyCondition, ev(st, fmt.Sprint("c", i), `{}`))
+					streamOf[eventstore.Position(i+1)] = eventstore.StreamID(st)
+				}
+				gone := map[eventstore.Position]bool{}
+				for _, h := range holes {
+					if err := (tamperer{s}).Delete(h); err != nil {
+						t.Fatal(err)
+					}
+					gone[h] = true
+				}
+				for after := eventstore.Position(0); after <= events; after++ {
+					var want, got []eventstore.Position
+					for p := after + 1; p <= events; p++ {
+						if !gone[p] {
+							want = append(want, p)
+						}
+					}
+					for _, e := range collect(t, s.ReadAll(context.Background(), after)) {
+						got = append(got, e.Position)
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("ReadAll after %d: %v, want %v", after, got, want)
+					}
+				}
+				for _, st := range []eventstore.StreamID{"s0", "s1"} {
+					var kept []eventstore.Version // versions of the stream's rows left
+					v := eventstore.Version(0)
+					for p := eventstore.Position(1); p <= events; p++ {
+						if streamOf[p] == st {
+							if v++; !gone[p] {
+								kept = append(kept, v)
+							}
+						}
+					}
+					for after := eventstore.Version(0); after <= v; after++ {
+						var want, got []eventstore.Version
+						for _, x := range kept {
+							if x > after {
+								want = append(want, x)
+							}
+						}
+						for _, e := range collect(t, s.ReadStream(context.Background(), st, after)) {
+							got = append(got, e.Version)
+						}
+						if fmt.Sprint(got) != fmt.Sprint(want) {
+							t.Fatalf("ReadStream %s after %d: %v, want %v", st, after, got, want)
+						}
+					}
+				}
+				for stop := range events - len(holes) {
+					i := 0
+					for _, err := range s.ReadAll(context.Background(), 0) {
+						if err != nil {
+							t.Fatal(err)
+						}
+						if i == stop {
+							break
+						}
+						i++
+					}
+					if i != stop {
+						t.Fatalf("stopping at event %d: the read ended after %d", stop, i)
+					}
+				}
+			})
+		}
+	}
+}
