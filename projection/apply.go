@@ -32,11 +32,12 @@ type batch struct {
 	// audit buffers audit and audit_targets rows, written by flushAudit.
 	audit, targets []any
 
-	getObject, insertObject, updateObject, insertVersion, closeVersion, setVersion, laterVersions *sql.Stmt
-	putAssignment, putRequest, insertApprover, insertGrant, insertDecision, insertDelivery        *sql.Stmt
-	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                           *sql.Stmt
-	groupsWithMember, packagesNaming                                                              *sql.Stmt
-	setCheckpoint                                                                                 *sql.Stmt
+	getObject, insertObject, updateObject, updateObjectData, insertVersion, closeVersion, setVersion *sql.Stmt
+	laterVersions                                                                                    *sql.Stmt
+	putAssignment, putRequest, insertApprover, insertGrant, insertDecision, insertDelivery           *sql.Stmt
+	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                              *sql.Stmt
+	groupsWithMember, packagesNaming                                                                 *sql.Stmt
+	setCheckpoint                                                                                    *sql.Stmt
 }
 
 // statements lists the batch's statements with their SQL.
@@ -53,6 +54,7 @@ func (b *batch) statements() []struct {
 			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&b.updateObject, `UPDATE objects SET parent_id = ?, display_name = ?, data = ?, valid_from = ?, known_from = ?
 			WHERE oid = ?`},
+		{&b.updateObjectData, "UPDATE objects SET data = ?, valid_from = ?, known_from = ? WHERE oid = ?"},
 		{&b.insertVersion, "INSERT INTO versions (oid, valid_from, known_from, known_to, data) VALUES (?, ?, ?, 9223372036854775807, ?)"},
 		{&b.closeVersion, "UPDATE versions SET known_to = ? WHERE oid = ? AND valid_from = ? AND known_from = ?"},
 		{&b.setVersion, "UPDATE versions SET data = ? WHERE oid = ? AND valid_from = ? AND known_from = ?"},

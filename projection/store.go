@@ -15,6 +15,9 @@ type current struct {
 	data                 []byte
 	name, parent         string
 	validFrom, knownFrom int64
+	// rowName and rowParent are the display name and parent the objects
+	// row holds: a flush that changes neither leaves their indexes alone.
+	rowName, rowParent string
 	// value is data decoded (a *T of its kind), once something decoded
 	// it: changes start from it instead of decoding data again.
 	value any
@@ -43,6 +46,7 @@ func (b *batch) current(kind, id string) (*current, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("projection: read %s %s: %w", kind, id, err)
 	}
+	c.rowName, c.rowParent = c.name, c.parent
 	b.cache[key] = c
 	return c, nil
 }
@@ -93,7 +97,8 @@ func (b *batch) update(kind, id string, f func(old []byte, value any) (version, 
 		if err != nil || !changed || bytes.Equal(nv.data, c.data) {
 			return before, before, err
 		}
-		if c.oid == 0 {
+		inserted := c.oid == 0
+		if inserted {
 			res, err := b.insertObject.ExecContext(b.ctx, kind, id, nv.parent, nv.name, text(nv.data), b.valid, b.pos)
 			if err != nil {
 				return nil, nil, fmt.Errorf("projection: insert %s %s: %w", kind, id, err)
@@ -101,15 +106,17 @@ func (b *batch) update(kind, id string, f func(old []byte, value any) (version, 
 			if c.oid, err = res.LastInsertId(); err != nil {
 				return nil, nil, err
 			}
-			c.validFrom, c.knownFrom = b.valid, b.pos
+			c.validFrom, c.knownFrom, c.rowName, c.rowParent = b.valid, b.pos, nv.name, nv.parent
 		}
 		replaces := c.knownFrom != b.pos && c.validFrom == b.valid
 		if err := b.writeVersion(c.oid, b.valid, c.knownFrom, replaces, nv.data); err != nil {
 			return nil, nil, err
 		}
 		c.data, c.name, c.parent, c.validFrom, c.knownFrom, c.value = nv.data, nv.name, nv.parent, b.valid, b.pos, nv.value
-		if err := b.saveObject(c); err != nil {
-			return nil, nil, err
+		if !inserted { // the row just inserted holds all of it
+			if err := b.saveObject(c); err != nil {
+				return nil, nil, err
+			}
 		}
 		if written != nil {
 			return before, c.data, written(nv, true)
@@ -205,10 +212,18 @@ func (b *batch) saveObject(c *current) error {
 // flushObjects writes the objects rows changed since the last flush.
 func (b *batch) flushObjects() error {
 	for _, c := range b.dirty {
-		if _, err := b.updateObject.ExecContext(b.ctx, c.parent, c.name, text(c.data), c.validFrom, c.knownFrom, c.oid); err != nil {
+		var err error
+		if c.name == c.rowName && c.parent == c.rowParent {
+			// SQLite rewrites the index entries of every column an UPDATE
+			// sets, changed or not.
+			_, err = b.updateObjectData.ExecContext(b.ctx, text(c.data), c.validFrom, c.knownFrom, c.oid)
+		} else {
+			_, err = b.updateObject.ExecContext(b.ctx, c.parent, c.name, text(c.data), c.validFrom, c.knownFrom, c.oid)
+		}
+		if err != nil {
 			return fmt.Errorf("projection: write an object: %w", err)
 		}
-		c.dirty = false
+		c.dirty, c.rowName, c.rowParent = false, c.name, c.parent
 	}
 	b.dirty = b.dirty[:0]
 	return nil
