@@ -533,8 +533,13 @@ func (p *Projector) PendingApprovals(ctx context.Context, approverID string, as 
 	if err != nil {
 		return nil, err
 	}
-	all, err := listAt[entitlement.AssignmentRequest](ctx, db, as, "requests x",
-		"x.id IN (SELECT request_id FROM request_approvers WHERE approver_id = ?)", approverID)
+	where, args := "x.id IN (SELECT request_id FROM request_approvers WHERE approver_id = ?)", []any{approverID}
+	if as.latest() {
+		// request_approvers keeps every request the approver could ever
+		// decide; now, only those pending approval can wait for them.
+		where, args = where+" AND x.state = ?", append(args, entitlement.RequestStatePendingApproval)
+	}
+	all, err := listAt[entitlement.AssignmentRequest](ctx, db, as, "requests x", where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -565,12 +570,13 @@ func (p *Projector) AdditionalAccess(ctx context.Context, packageA, packageB str
 	if err != nil {
 		return nil, err
 	}
-	both := "x.access_package_id = ? AND x.target_id IN (SELECT target_id FROM assignments WHERE access_package_id = ?)"
-	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, packageA, packageB)
+	cond, cargs := as.notEnded()
+	both := "x.access_package_id = ? AND x.target_id IN (SELECT target_id FROM assignments WHERE access_package_id = ?) AND " + cond
+	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, append([]any{packageA, packageB}, cargs...)...)
 	if err != nil {
 		return nil, err
 	}
-	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, packageB, packageA)
+	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, append([]any{packageB, packageA}, cargs...)...)
 	if err != nil {
 		return nil, err
 	}
