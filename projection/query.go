@@ -53,17 +53,18 @@ func (a As) bounds() (int64, int64) {
 	return t, p
 }
 
-// notEnded returns the condition that keeps the assignments x that had
-// not ended as of a: the table keeps every assignment ever made, and a
-// long history's ended ones need not be read. Now, that is their state;
-// in the past, the instant their end was valid from and the position it
-// was known from (an assignment never comes back once ended).
-func (a As) notEnded() (string, []any) {
+// notEnded returns the condition that keeps the rows of assignments
+// (under the alias given) that had not ended as of a: the table keeps
+// every assignment ever made, and a long history's ended ones need not be
+// read. Now, that is their state; in the past, the instant their end was
+// valid from and the position it was known from (an assignment never comes
+// back once ended).
+func (a As) notEnded(alias string) (string, []any) {
 	if a.latest() {
-		return "x.state != ?", []any{entitlement.AssignmentStateExpired}
+		return alias + ".state != ?", []any{entitlement.AssignmentStateExpired}
 	}
 	t, p := a.bounds()
-	return "(x.ended_at IS NULL OR x.ended_at > ? OR x.ended_known > ?)", []any{t, p}
+	return "(" + alias + ".ended_at IS NULL OR " + alias + ".ended_at > ? OR " + alias + ".ended_known > ?)", []any{t, p}
 }
 
 // ErrNotFound matches the error of a query for one object the projection
@@ -275,7 +276,7 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 		where, args = append(where, "x.state = ?"), append(args, f.State)
 	}
 	if f.State != entitlement.AssignmentStateExpired && (f.State != "" || !f.IncludeEnded) {
-		cond, cargs := as.notEnded()
+		cond, cargs := as.notEnded("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
 	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", strings.Join(where, " AND "), args...)
@@ -395,7 +396,7 @@ func (p *Projector) holders(ctx context.Context, role RoleRef, subjectID string,
 	if role.ScopeID != "" {
 		where, args = where+" AND scope_id = ?", append(args, role.ScopeID)
 	}
-	cond, cargs := as.notEnded()
+	cond, cargs := as.notEnded("x")
 	where, args = where+") AND "+cond, append(args, cargs...)
 	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", where, args...)
 	if err != nil {
@@ -570,13 +571,18 @@ func (p *Projector) AdditionalAccess(ctx context.Context, packageA, packageB str
 	if err != nil {
 		return nil, err
 	}
-	cond, cargs := as.notEnded()
-	both := "x.access_package_id = ? AND x.target_id IN (SELECT target_id FROM assignments WHERE access_package_id = ?) AND " + cond
-	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, append([]any{packageA, packageB}, cargs...)...)
+	// Each side reads the assignments, not ended, of targets that also
+	// have one of the other package not ended.
+	x, xargs := as.notEnded("x")
+	y, yargs := as.notEnded("y")
+	both := "x.access_package_id = ? AND x.target_id IN (SELECT y.target_id FROM assignments y WHERE y.access_package_id = ? AND " +
+		y + ") AND " + x
+	args := func(a, b string) []any { return slices.Concat([]any{a, b}, yargs, xargs) }
+	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, args(packageA, packageB)...)
 	if err != nil {
 		return nil, err
 	}
-	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, append([]any{packageB, packageA}, cargs...)...)
+	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, args(packageB, packageA)...)
 	if err != nil {
 		return nil, err
 	}
