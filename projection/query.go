@@ -112,9 +112,10 @@ func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args 
 	return out, nil
 }
 
-// decodeAll decodes JSON objects; a long list is decoded by as many
-// goroutines as there are CPUs, each taking its own stretch, which it waits
-// for before returning.
+// decodeAll decodes JSON objects; a list of 128 or more is decoded by as
+// many goroutines as there are CPUs (one per 64 objects at most), each
+// taking its own stretch, which it waits for before returning. Decoding
+// is most of a long query's time, and a goroutine costs a microsecond.
 func decodeAll[T any](datas [][]byte) ([]T, error) {
 	out := make([]T, len(datas))
 	decode := func(from, to int) error {
@@ -125,7 +126,7 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 		}
 		return nil
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(datas)/1024)
+	workers := min(runtime.GOMAXPROCS(0), len(datas)/64)
 	if workers < 2 {
 		return out, decode(0, len(datas))
 	}
