@@ -128,8 +128,9 @@ func autoMatches(s *State, p *AssignmentPolicy, userID string) bool {
 	return ok && matchesRule(autoRule(p), u)
 }
 
-// autoAssignment returns the user's assignment, not ended, made through
-// the policy.
+// autoAssignment returns the user's assignment of the package that has not
+// ended, and whether it was made through the policy (false also when
+// another policy of the package made it).
 func (s *State) autoAssignment(policyID, packageID, userID string) (*Assignment, bool) {
 	id, ok := s.liveAssignmentOf(userID, packageID)
 	if !ok {
@@ -227,8 +228,8 @@ func (p *plan) newRequest(r AssignmentRequest) string {
 	return r.ID
 }
 
-// reconcilePolicy evaluates an automatic assignment policy for every user
-// (each once) and for the holders of its assignments, after it was created
+// reconcilePolicy evaluates an automatic assignment policy for the users
+// its rule matches and for the holders of its assignments, after it was created
 // or replaced. It refuses a rule that matches more than
 // MaxAutoAssignmentUsers users.
 func (p *plan) reconcilePolicy(op, policyID string) error {
@@ -261,7 +262,7 @@ func (p *plan) reconcileUsers(e *policyEntry, users []string) {
 // decideMadeAssignable decides a change that may make matching users of
 // the packages' automatic assignment policies assignable where they were
 // not (the catalog published again, an incompatibility removed): the
-// event, then every user evaluated once for those policies.
+// event, then every user evaluated for each of those policies.
 func decideMadeAssignable(s *State, ids IDSource, now time.Time, id string, e Event, packages []string) (decision, error) {
 	var pols []*policyEntry
 	for _, pkg := range packages {
@@ -283,12 +284,15 @@ func decideMadeAssignable(s *State, ids IDSource, now time.Time, id string, e Ev
 }
 
 // matchingUsers returns the users, not deleted, an automatic assignment
-// policy's rule matches: every user is evaluated once.
+// policy's rule matches.
 func (s *State) matchingUsers(pol *AssignmentPolicy) []string {
-	text := autoRule(pol)
+	r := parsedRule(autoRule(pol))
+	if r == nil {
+		return nil
+	}
 	var users []string
 	for id, u := range s.users.All() {
-		if u.DeletedDateTime == nil && matchesRule(text, u) {
+		if u.DeletedDateTime == nil && r.Match(func(name string) (string, bool) { return ruleAttribute(u, name) }) {
 			users = append(users, id)
 		}
 	}

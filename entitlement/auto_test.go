@@ -1,8 +1,11 @@
 package entitlement
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/accessledger/accessledger/entitlement/rule"
 
 	"github.com/stretchr/testify/require"
 )
@@ -249,4 +252,19 @@ func TestAutomaticAssignmentWhenAssignableAgain(t *testing.T) {
 	w.do(iga, RemoveIncompatibleAccessPackage{AccessPackageID: w.id["P3"], IncompatibleAccessPackageID: w.id["P2"]})
 	require.NotNil(t, w.autoHolder("frank", "P3"))
 	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestRuleAttributesAreTracked: every attribute a membership rule may read
+// is one a change event can change (SetUserAttribute's list) or one
+// ruleAttribute reads by itself; otherwise a policy reading it would never
+// be evaluated again when it changes.
+func TestRuleAttributesAreTracked(t *testing.T) {
+	u := &User{ID: "u", ManagerID: "m", AccountEnabled: true}
+	for _, name := range rule.KnownAttributes() {
+		if slices.Contains(userAttributes, name) {
+			continue
+		}
+		_, set := ruleAttribute(u, name)
+		require.True(t, set, "%s is neither a SetUserAttribute attribute nor read by ruleAttribute", name)
+	}
 }

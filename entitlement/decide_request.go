@@ -320,10 +320,12 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 				return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
 			}
 		}
-		groups := s.groupsOf(target)
-		for _, g := range pkg.IncompatibleGroups {
-			if groups[g] {
-				return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
+		if len(pkg.IncompatibleGroups) > 0 {
+			groups := s.groupsOf(target)
+			for _, g := range pkg.IncompatibleGroups {
+				if groups[g] {
+					return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
+				}
 			}
 		}
 		if n := s.nonEndedAssignments(pkg.ID); n >= MaxAssignmentsPerPackage {
@@ -479,9 +481,7 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if !self && !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}
-	switch r.State {
-	case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
-	default:
+	if !r.cancelable() {
 		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "a request in state %s cannot be canceled", r.State)
 	}
 	p := newPlan(s, ids, now)

@@ -487,16 +487,7 @@ func (p *plan) runTask(w *Workflow, t *WorkflowTask, userID string) ([]string, e
 	case TaskRemoveAllAccessPackageAssignments:
 		return p.removeAllAssignments(t, userID, justification)
 	case TaskCancelPendingAccessPackageRequests:
-		var out []string
-		for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
-			r, _ := p.s.requests.Get(id)
-			switch r.State {
-			case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
-				p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
-				out = append(out, id)
-			}
-		}
-		return out, nil
+		return p.cancelPendingRequests(userID), nil
 	}
 	return nil, errTask("unknown task definition " + t.TaskDefinitionID)
 }
@@ -513,6 +504,19 @@ func (p *plan) removeAssignment(a *Assignment, justification string) (string, er
 		return "", errTask("assignment " + a.ID + " is being delivered")
 	}
 	return p.removalRequest(RequestTypeAdminRemove, pol, a, justification), nil
+}
+
+// cancelPendingRequests cancels the requests targeting the user that may
+// still be canceled, and returns their ids.
+func (p *plan) cancelPendingRequests(userID string) []string {
+	var out []string
+	for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
+		if r, _ := p.s.requests.Get(id); r.cancelable() {
+			p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // removeAllAssignments removes every assignment of the user that an

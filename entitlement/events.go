@@ -348,7 +348,8 @@ func primaryID(e Event) string {
 // expiredDateTime, a time-out's or an outcome's dateTime, when a stage
 // opened, escalated or was decided, when an assignment was created, when
 // an expiry notice fell due, when a workflow's run started or was
-// scheduled or canceled); for every other event, occurredAt, the
+// scheduled or canceled, when an automatic removal or a guest's lifecycle
+// change was decided); for every other event, occurredAt, the
 // time of the decision that recorded it.
 func ValidTime(e Event, occurredAt time.Time) time.Time {
 	t := time.Time{}

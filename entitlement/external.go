@@ -197,8 +197,9 @@ func (s *State) liveAssignments(userID string) int { return s.ix.liveByTarget.Le
 
 // lostAssignment applies the external user lifecycle to the target of an
 // assignment that just ended, if it was a governed guest's last one: the
-// settings as they stand now say what happens, and a deletion keeps the
-// time it was given whatever the settings say later.
+// settings that stood when their last assignment ended say what happens
+// (ProcessDue may record that end later), and a deletion keeps the time it
+// was given whatever the settings say later.
 func (p *plan) lostAssignment(userID string) {
 	u, ok := p.s.activeUser(userID)
 	if !ok || !u.isGoverned() || !u.AccountEnabled || p.s.liveAssignments(userID) > 0 {
@@ -239,13 +240,7 @@ func (p *plan) deleteGuest(userID string) {
 			Data: &GuestLifecycleChanged{UserID: userID, DateTime: p.now}})
 		return
 	}
-	for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
-		r, _ := p.s.requests.Get(id)
-		switch r.State {
-		case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
-			p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
-		}
-	}
+	p.cancelPendingRequests(userID)
 	p.emitEvent(Event{Stream: userStream(userID), Type: EventGuestDeleted,
 		Data: &GuestLifecycleChanged{UserID: userID, DateTime: p.now}})
 	p.userChanged(userID, userChange{all: true})
@@ -549,9 +544,9 @@ func (s *State) ResolveRequestLink(a Actor, link string) (RequestableAccessPacka
 	if why := actorBarred(s, a); why != "" {
 		return RequestableAccessPackage{}, fail(op, ErrForbidden, subject("accessPackage", id), "%s", why)
 	}
-	cat, ok := s.catalogs.Get(pkg.CatalogID)
-	if !ok || cat.State != CatalogStatePublished {
-		return RequestableAccessPackage{}, fail(op, ErrConflict, subject("accessPackage", id), "the catalog is not published")
+	cat, err := checkCatalogOpen(s, op, pkg)
+	if err != nil {
+		return RequestableAccessPackage{}, err
 	}
 	var reqs []AssignmentRequestRequirements
 	switch a.Kind {

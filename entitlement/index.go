@@ -446,7 +446,7 @@ func requestDue(r *AssignmentRequest) string {
 }
 
 // assignmentDue returns the due key of an assignment's next time-driven
-// work: an expiry notice or the expiry.
+// work: its automatic removal, an expiry notice or the expiry.
 func assignmentDue(a *Assignment) string {
 	if a == nil || a.IsEnded() {
 		return ""

@@ -120,6 +120,16 @@ func (r *AssignmentRequest) IsTerminal() bool {
 	return false
 }
 
+// cancelable reports whether the request may still be canceled: submitted,
+// pending approval or scheduled.
+func (r *AssignmentRequest) cancelable() bool {
+	switch r.State {
+	case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled:
+		return true
+	}
+	return false
+}
+
 // isOpen reports whether the request is still being processed: not
 // terminal and not failed (fully or partly).
 func (r *AssignmentRequest) isOpen() bool {

@@ -153,9 +153,8 @@ func (s *State) MyAssignments(a Actor) []Assignment {
 	a = s.asPrincipal(a)
 	var out []Assignment
 	for id := range s.ix.liveByTarget.Members(a.ID) {
-		if x, _ := s.assignments.Get(id); a.ID != "" {
-			out = append(out, cloneAssignment(*x))
-		}
+		x, _ := s.assignments.Get(id)
+		out = append(out, cloneAssignment(*x))
 	}
 	sortAssignments(out)
 	return out

@@ -16,8 +16,9 @@ var weekdays = map[DayOfWeek]time.Weekday{
 	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
 }
 
-// maxOccurrenceScan bounds the periods scanned for occurrences, so that a
-// pattern matching no day (the fifth week of February, say) ends.
+// maxOccurrenceScan bounds the periods scanned for occurrences: a guard,
+// so that a pattern that could match no day would still end (validation
+// lets none through today).
 const maxOccurrenceScan = 100_000
 
 // occurrences yields the instants of r from start on, in order.
