@@ -95,7 +95,7 @@ func (b *batch) statements() []struct {
 type writer struct {
 	db       *sql.DB
 	prepared []*sql.Stmt
-	multi    map[string]*sql.Stmt // multi-row inserts, by SQL
+	multi    map[multiKey]*sql.Stmt // multi-row inserts
 	cache    map[string]*current
 }
 
@@ -103,7 +103,7 @@ type writer struct {
 const maxCached = 5000
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
-	w := &writer{db: db, cache: map[string]*current{}, multi: map[string]*sql.Stmt{}}
+	w := &writer{db: db, cache: map[string]*current{}, multi: map[multiKey]*sql.Stmt{}}
 	for _, s := range (&batch{}).statements() {
 		st, err := db.PrepareContext(ctx, s.q)
 		if err != nil {
@@ -124,13 +124,12 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 			sizes = append(sizes, n)
 		}
 		for _, n := range sizes {
-			q := multiInsert(m.prefix, m.cols, n)
-			st, err := db.PrepareContext(ctx, q)
+			st, err := db.PrepareContext(ctx, multiInsert(m.prefix, m.cols, n))
 			if err != nil {
 				w.close()
 				return nil, fmt.Errorf("projection: prepare: %w", err)
 			}
-			w.multi[q] = st
+			w.multi[multiKey{m.prefix, n}] = st
 		}
 	}
 	return w, nil
@@ -213,6 +212,12 @@ func (b *batch) flushAudit() error {
 	return nil
 }
 
+// multiKey names a multi-row insert: its prefix and how many rows.
+type multiKey struct {
+	prefix string
+	rows   int
+}
+
 // multiInsert returns the statement inserting n rows of cols values.
 func multiInsert(prefix string, cols, n int) string {
 	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
@@ -229,7 +234,7 @@ func (b *batch) insertRows(prefix string, cols, perInsert int, vals []any) error
 		if n < perInsert {
 			n = 1 << (bits.Len(uint(n)) - 1)
 		}
-		if _, err := b.tx.StmtContext(b.ctx, b.w.multi[multiInsert(prefix, cols, n)]).ExecContext(b.ctx, vals[:n*cols]...); err != nil {
+		if _, err := b.tx.StmtContext(b.ctx, b.w.multi[multiKey{prefix, n}]).ExecContext(b.ctx, vals[:n*cols]...); err != nil {
 			return err
 		}
 		vals = vals[n*cols:]

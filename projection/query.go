@@ -583,6 +583,11 @@ func (p *Projector) AdditionalAccess(ctx context.Context, packageA, packageB str
 	if err != nil {
 		return nil, err
 	}
+	if as.latest() {
+		// Now, not ended is the state the query selected on: the answer.
+		sortAssignments(as1)
+		return as1, nil
+	}
 	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, args(packageB, packageA)...)
 	if err != nil {
 		return nil, err

@@ -114,9 +114,7 @@ func (b *batch) update(kind, id string, f func(old []byte, value any) (version, 
 		}
 		c.data, c.name, c.parent, c.validFrom, c.knownFrom, c.value = nv.data, nv.name, nv.parent, b.valid, b.pos, nv.value
 		if !inserted { // the row just inserted holds all of it
-			if err := b.saveObject(c); err != nil {
-				return nil, nil, err
-			}
+			b.saveObject(c)
 		}
 		if written != nil {
 			return before, c.data, written(nv, true)
@@ -167,9 +165,7 @@ func (b *batch) update(kind, id string, f func(old []byte, value any) (version, 
 		if last {
 			c.data, c.name, c.parent, c.knownFrom, c.value = nv.data, nv.name, nv.parent, b.pos, nv.value
 			c.validFrom = validFrom
-			if err := b.saveObject(c); err != nil {
-				return nil, nil, err
-			}
+			b.saveObject(c)
 		}
 		if written != nil {
 			if err := written(nv, last); err != nil {
@@ -201,12 +197,11 @@ func (b *batch) writeVersion(oid, validFrom, knownFrom int64, replaces bool, dat
 }
 
 // saveObject marks an object's row to be written when the batch flushes.
-func (b *batch) saveObject(c *current) error {
+func (b *batch) saveObject(c *current) {
 	if !c.dirty {
 		c.dirty = true
 		b.dirty = append(b.dirty, c)
 	}
-	return nil
 }
 
 // flushObjects writes the objects rows changed since the last flush.

@@ -97,8 +97,6 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 	return &reader{log: log, p: p}, nil
 }
 
-// query builds the report query the flags ask for, resolving display
-
 // openQuery opens the log and its projection and builds the query the
 // flags ask for; the caller closes the reader.
 func (f *readFlags) openQuery(ctx context.Context) (*reader, report.Query, error) {
@@ -114,6 +112,7 @@ func (f *readFlags) openQuery(ctx context.Context) (*reader, report.Query, error
 	return r, q, nil
 }
 
+// query builds the report query the flags ask for, resolving display
 // names to ids.
 func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) {
 	var q report.Query
