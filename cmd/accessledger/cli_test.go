@@ -61,6 +61,8 @@ func TestReportCommand(t *testing.T) {
 		{"report", "catalogs", "--db", db, "--as-of", "yesterday"},
 		{"report", "catalogs", "--db", db, "--as-known-at", "0"},
 		{"report", "catalogs", "--db", db, "--as-known-at", "last"},
+		{"report", "catalogs", "--db", db, "--role", "Owner"},
+		{"report", "catalogs", "--db", db, "--resource", "Sales"},
 	} {
 		code, _, errOut := runCLI(t, args...)
 		assert.Equal(t, 2, code, "%q: %s", args, errOut)

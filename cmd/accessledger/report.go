@@ -77,6 +77,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if kind != report.Why {
+		var roleSet bool
+		fs.Visit(func(fl *flag.Flag) { roleSet = roleSet || fl.Name == "resource" || fl.Name == "role" })
+		if roleSet {
+			return fmt.Errorf("%w: --resource and --role name the role of the why report only", errUsage)
+		}
+	}
 	r, q, err := f.openQuery(ctx)
 	if err != nil {
 		return err
@@ -86,8 +93,6 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if q.Role, _, err = rf.resolve(ctx, r.p); err != nil {
 			return err
 		}
-	} else if rf.resource != "" {
-		return fmt.Errorf("%w: --resource names the role of the why report only", errUsage)
 	}
 	q.GeneratedAt = time.Now()
 	rep, err := report.Build(ctx, r.p, kind, q)
