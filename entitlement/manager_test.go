@@ -93,6 +93,22 @@ func TestEveryEventTypeHasActivityAndPayload(t *testing.T) {
 	require.Error(t, err)
 }
 
+// TestDecodeEventIsStrict holds DecodeEvent to what its doc comment says
+// of JSON v2: exact member names, no name twice.
+func TestDecodeEventIsStrict(t *testing.T) {
+	decode := func(payload string) (Event, error) {
+		return DecodeEvent(eventstore.Event{Type: EventCatalogDeleted, Position: 7, Payload: []byte(payload)})
+	}
+	e, err := decode(`{"id":"c1"}`)
+	require.NoError(t, err)
+	require.Equal(t, &ObjectRef{ID: "c1"}, e.Data)
+	e, err = decode(`{"ID":"c1"}`)
+	require.NoError(t, err)
+	require.Equal(t, &ObjectRef{}, e.Data, "a member named in another case is not the field")
+	_, err = decode(`{"id":"c1","id":"c2"}`)
+	require.ErrorContains(t, err, "position 7")
+}
+
 func TestDecideIsPure(t *testing.T) {
 	w := adminWorld(t)
 	s := w.state()

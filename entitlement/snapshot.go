@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -347,7 +348,7 @@ func decodeSnapshotLine(line []byte) (any, error) {
 		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
 	v := mk()
-	if err := json.Unmarshal(rest, v); err != nil {
+	if err := jsonv2.Unmarshal(rest, v); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	return v, nil

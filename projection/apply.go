@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // batch applies events in one transaction of the projection's writer.
@@ -284,8 +285,8 @@ type ModifiedProperty struct {
 // objects (old nil for a creation, new nil for a deletion), by name.
 func diff(old, new []byte) []ModifiedProperty {
 	var a, b map[string]json.RawMessage
-	json.Unmarshal(old, &a)
-	json.Unmarshal(new, &b)
+	jsonv2.Unmarshal(old, &a)
+	jsonv2.Unmarshal(new, &b)
 	keys := slices.Collect(maps.Keys(a))
 	for k := range b {
 		if _, ok := a[k]; !ok {

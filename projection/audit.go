@@ -2,12 +2,12 @@ package projection
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // AuditEntry is one entry of the audit log: one event, in the style of
@@ -112,10 +112,10 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		}
 		e.Position = eventstore.Position(pos)
 		e.ActivityDateTime, e.OccurredAt, e.RecordedAt = time.Unix(0, at).UTC(), time.Unix(0, occ).UTC(), time.Unix(0, rec).UTC()
-		if err := json.Unmarshal([]byte(targets), &e.TargetResources); err != nil {
+		if err := jsonv2.Unmarshal([]byte(targets), &e.TargetResources); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(modified), &e.ModifiedProperties); err != nil {
+		if err := jsonv2.Unmarshal([]byte(modified), &e.ModifiedProperties); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

@@ -17,6 +17,7 @@ import (
 	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/internal/sqlitex"
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // As says which moment a query answers about. The zero As is the latest:
@@ -120,7 +121,7 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 	out := make([]T, len(datas))
 	decode := func(from, to int) error {
 		for i := from; i < to; i++ {
-			if err := json.Unmarshal(datas[i], &out[i]); err != nil {
+			if err := jsonv2.Unmarshal(datas[i], &out[i]); err != nil {
 				return fmt.Errorf("projection: decode: %w", err)
 			}
 		}
@@ -221,7 +222,7 @@ func policyVersion(ctx context.Context, db *sql.DB, id string, version int) (ent
 	if err != nil {
 		return pol, 0, fmt.Errorf("projection: read a policy version: %w", err)
 	}
-	if err := json.Unmarshal(data, &pol); err != nil {
+	if err := jsonv2.Unmarshal(data, &pol); err != nil {
 		return pol, 0, fmt.Errorf("projection: decode a policy version: %w", err)
 	}
 	return pol, eventstore.Position(pos), nil

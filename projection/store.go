@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // current is what the projection knows of an object now: its row in
@@ -255,7 +257,7 @@ func (k *kind[T]) change(b *batch, id string, f func(x *T, exists bool) (keep, c
 		if v, ok := value.(*T); ok {
 			x = v
 		} else if exists {
-			if err := json.Unmarshal(data, x); err != nil {
+			if err := jsonv2.Unmarshal(data, x); err != nil {
 				return version{}, false, fmt.Errorf("projection: decode %s %s: %w", k.name, id, err)
 			}
 		}
@@ -324,7 +326,7 @@ func (k *kind[T]) get(b *batch, id string) (*T, bool, error) {
 		return x, true, nil
 	}
 	x := new(T)
-	if err := json.Unmarshal(c.data, x); err != nil {
+	if err := jsonv2.Unmarshal(c.data, x); err != nil {
 		return nil, false, fmt.Errorf("projection: decode %s %s: %w", k.name, id, err)
 	}
 	c.value = x
