@@ -236,25 +236,26 @@ func (m *Manager) bootstrap(ctx context.Context) error {
 // m.mu and has no batch in flight (or only doomed ones).
 func (m *Manager) catchUp(ctx context.Context) error {
 	var next *State
-	for e, err := range m.opts.Upcasters.Events(m.store.ReadAll(ctx, m.head)) {
+	// A catch-up that fails publishes nothing: the head goes back to the
+	// committed state's, and the next catch-up reads from there again.
+	head, headID := m.head, m.headID
+	fail := func(err error) error {
+		m.stale = true
+		m.head, m.headID = head, headID
+		return err
+	}
+	for e, err := range m.decodedLog(ctx, m.head) {
 		if err != nil {
-			m.stale = true
-			return fmt.Errorf("entitlement: read the log after position %d: %w", m.head, err)
-		}
-		de, err := DecodeEvent(e)
-		if err != nil {
-			m.stale = true
-			return err
+			return fail(err)
 		}
 		if next == nil {
 			next = m.committed.Clone()
 		}
-		if err := next.Apply(de); err != nil {
-			m.stale = true
-			return fmt.Errorf("entitlement: replay position %d: %w", e.Position, err)
+		if err := next.Apply(e.Event); err != nil {
+			return fail(fmt.Errorf("entitlement: replay position %d: %w", e.position, err))
 		}
-		m.head, m.headID = e.Position, e.ID
-		m.remember(e.Metadata.CommandID, e.Position)
+		m.head, m.headID = e.position, e.id
+		m.remember(e.commandID, e.position)
 	}
 	m.stale = false
 	if next != nil {

@@ -1,0 +1,98 @@
+package entitlement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync/atomic"
+	"testing"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/stretchr/testify/require"
+)
+
+var errRead = errors.New("the disk is unplugged")
+
+// flakyStore fails a read after failAfter events, unless failAfter is
+// negative, and counts the reads under way.
+type flakyStore struct {
+	eventstore.Store
+	failAfter int
+	reading   atomic.Int32
+}
+
+func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	n := s.failAfter
+	return func(yield func(eventstore.Event, error) bool) {
+		s.reading.Add(1)
+		defer s.reading.Add(-1)
+		i := 0
+		for e, err := range s.Store.ReadAll(ctx, after) {
+			if n >= 0 && i == n {
+				yield(eventstore.Event{}, errRead)
+				return
+			}
+			if !yield(e, err) || err != nil {
+				return
+			}
+			i++
+		}
+	}
+}
+
+// TestCatchUpAfterAFailedRead holds a manager whose catch-up failed part
+// way (a read error after some events) to the log: the next catch-up
+// brings it to the state of a fresh replay, without skipping the events
+// read before the failure.
+func TestCatchUpAfterAFailedRead(t *testing.T) {
+	for _, failAfter := range []int{0, 1, 2, decodeBatch, decodeBatch + 1} {
+		t.Run(fmt.Sprint(failAfter), func(t *testing.T) {
+			w := newWorld(t)
+			fs := &flakyStore{Store: w.store, failAfter: -1}
+			m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
+			require.NoError(t, err)
+			before := m.Head()
+			for i := range decodeBatch + 3 {
+				w.user(fmt.Sprint("u", i))
+			}
+			fs.failAfter = failAfter
+			require.ErrorIs(t, m.CatchUp(w.ctx), errRead)
+			require.Equal(t, before, m.Head(), "a failed catch-up publishes nothing")
+			fs.failAfter = -1
+			require.NoError(t, m.CatchUp(w.ctx))
+			require.Equal(t, w.head().Position, m.Head())
+			requireSameState(t, w.replayed(), m.State())
+		})
+	}
+}
+
+// TestDecodedLogStopsItsReader holds decodedLog to its promise that its
+// reading goroutine has ended when the iteration returns, whether the
+// caller stops early or reads to the end, and that it yields the log in
+// order.
+func TestDecodedLogStopsItsReader(t *testing.T) {
+	w := newWorld(t)
+	for i := range 2*decodeBatch + 10 {
+		w.user(fmt.Sprint("u", i))
+	}
+	fs := &flakyStore{Store: w.store, failAfter: -1}
+	m := &Manager{store: fs}
+	for _, stopAt := range []int{0, 1, decodeBatch, 2*decodeBatch + 5, -1} {
+		var last eventstore.Position
+		n := 0
+		for e, err := range m.decodedLog(w.ctx, 0) {
+			require.NoError(t, err)
+			require.Equal(t, last+1, e.position)
+			last = e.position
+			if n == stopAt {
+				break
+			}
+			n++
+		}
+		require.Zero(t, fs.reading.Load(), "stopped at %d: the log is still being read", stopAt)
+		if stopAt < 0 {
+			require.Equal(t, w.head().Position, last)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package entitlement
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/accessledger/accessledger/eventstore"
+	"github.com/oklog/ulid/v2"
+)
+
+// logEvent is an event of the log as catchUp applies it: decoded, with
+// what the manager keeps of the stored event.
+type logEvent struct {
+	Event
+	position  eventstore.Position
+	id        ulid.ULID
+	commandID string
+}
+
+// decodeBatch is how many events the reading goroutine of decodedLog
+// decodes before handing them over; at most two batches wait.
+const decodeBatch = 256
+
+// decodedLog yields the events of the log after position after, upcast
+// and decoded. They are read and decoded on a goroutine of their own, up
+// to three batches ahead of the caller, who applies them: decoding is a
+// fifth of a replay's CPU and applying most of the rest, so the two
+// overlap on a second core. The goroutine has ended when the iteration
+// returns, however it ends. A read or upcast error is reported after the
+// position last read; the events before an error are yielded first.
+func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) iter.Seq2[logEvent, error] {
+	return func(yield func(logEvent, error) bool) {
+		type batch struct {
+			events []logEvent
+			err    error
+		}
+		out := make(chan batch, 2)
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(out)
+			var b []logEvent
+			send := func(err error) bool {
+				select {
+				case out <- batch{b, err}:
+					b = nil
+					return true
+				case <-stop:
+					return false
+				}
+			}
+			last := after
+			for e, err := range m.opts.Upcasters.Events(m.store.ReadAll(ctx, after)) {
+				if err != nil {
+					send(fmt.Errorf("entitlement: read the log after position %d: %w", last, err))
+					return
+				}
+				de, err := DecodeEvent(e)
+				if err != nil {
+					send(err)
+					return
+				}
+				if b == nil {
+					b = make([]logEvent, 0, decodeBatch)
+				}
+				b = append(b, logEvent{Event: de, position: e.Position, id: e.ID, commandID: e.Metadata.CommandID})
+				last = e.Position
+				if len(b) == decodeBatch && !send(nil) {
+					return
+				}
+			}
+			if len(b) > 0 {
+				send(nil)
+			}
+		}()
+		defer func() {
+			close(stop)
+			<-done
+		}()
+		for b := range out {
+			for _, e := range b.events {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(logEvent{}, b.err)
+				return
+			}
+		}
+	}
+}
