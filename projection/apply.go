@@ -98,13 +98,19 @@ type writer struct {
 	prepared []*sql.Stmt
 	multi    map[multiKey]*sql.Stmt // multi-row inserts
 	cache    map[string]*current
+	targets  string // insertTargets, or loadTargets while Rebuild loads the log
 }
 
 // maxCached bounds the objects a writer keeps decoded between events.
 const maxCached = 5000
 
-func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
-	w := &writer{db: db, cache: map[string]*current{}, multi: map[multiKey]*sql.Stmt{}}
+// newWriter prepares the statements of a writer on db. A writer that
+// loads (Rebuild's) writes audit targets into audit_targets_load.
+func newWriter(ctx context.Context, db *sql.DB, loading bool) (*writer, error) {
+	w := &writer{db: db, cache: map[string]*current{}, multi: map[multiKey]*sql.Stmt{}, targets: insertTargets}
+	if loading {
+		w.targets = loadTargets
+	}
 	for _, s := range (&batch{}).statements() {
 		st, err := db.PrepareContext(ctx, s.q)
 		if err != nil {
@@ -119,7 +125,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	for _, m := range []struct {
 		prefix        string
 		cols, perStmt int
-	}{{insertAudit, auditColumns, auditPerInsert}, {insertTargets, 3, targetsPerInsert}} {
+	}{{insertAudit, auditColumns, auditPerInsert}, {w.targets, 3, targetsPerInsert}} {
 		sizes := []int{m.perStmt}
 		for n := 1; n < m.perStmt; n *= 2 {
 			sizes = append(sizes, n)
@@ -194,6 +200,7 @@ const (
 	insertAudit = `INSERT INTO audit (position, event_id, hash, type, activity, category, result, activity_time, occurred_at,
 		recorded_at, actor_id, actor_kind, actor_name, on_behalf_of, command_id, correlation_id, targets, modified) VALUES `
 	insertTargets = "INSERT OR IGNORE INTO audit_targets (target_id, activity_time, position) VALUES "
+	loadTargets   = "INSERT INTO audit_targets_load (target_id, activity_time, position) VALUES "
 
 	auditColumns     = 18
 	auditPerInsert   = 50
@@ -206,7 +213,7 @@ func (b *batch) flushAudit() error {
 	if err := b.insertRows(insertAudit, auditColumns, auditPerInsert, b.audit); err != nil {
 		return fmt.Errorf("projection: write the audit log: %w", err)
 	}
-	if err := b.insertRows(insertTargets, 3, targetsPerInsert, b.targets); err != nil {
+	if err := b.insertRows(b.w.targets, 3, targetsPerInsert, b.targets); err != nil {
 		return fmt.Errorf("projection: write the audit log: %w", err)
 	}
 	b.audit, b.targets = b.audit[:0], b.targets[:0]

@@ -283,6 +283,12 @@ func TestRebuildWhileReading(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, progress)
 	require.Equal(t, inc, dump(t, p))
+	// The file was loaded without a journal; in use, it is in WAL mode.
+	db, err := p.read()
+	require.NoError(t, err)
+	var mode string
+	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "wal", mode)
 	after, err := p.AuditLog(ctx, AuditFilter{Limit: 10})
 	require.NoError(t, err)
 	require.Equal(t, before, after)

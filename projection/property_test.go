@@ -274,7 +274,8 @@ func TestPropertyProjection(t *testing.T) {
 	})
 }
 
-// dump returns every row of every table of a projection, as text.
+// dump returns every row of every table of a projection, as text, and
+// under "schema" its tables, indexes and views.
 func dump(t require.TestingT, p *Projector) map[string][]string {
 	db, err := p.read()
 	require.NoError(t, err)
@@ -288,8 +289,12 @@ func dump(t require.TestingT, p *Projector) map[string][]string {
 	}
 	require.NoError(t, rows.Close())
 	out := map[string][]string{}
+	queries := map[string]string{"schema": "SELECT type, name, tbl_name, sql FROM sqlite_schema"}
 	for _, table := range tables {
-		rows, err := db.Query("SELECT * FROM " + table)
+		queries[table] = "SELECT * FROM " + table
+	}
+	for table, q := range queries {
+		rows, err := db.Query(q)
 		require.NoError(t, err)
 		cols, err := rows.Columns()
 		require.NoError(t, err)

@@ -36,8 +36,6 @@ CREATE TABLE objects (
 ) STRICT;
 
 CREATE INDEX objects_by_parent ON objects (kind, parent_id);
-CREATE INDEX objects_by_name ON objects (kind, display_name);
-CREATE INDEX objects_by_id ON objects (id);
 
 -- versions is every version of every object, bitemporally: the version
 -- with the latest valid_from at or before an instant, among the rows
@@ -75,7 +73,6 @@ CREATE TABLE assignments (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX assignments_by_package ON assignments (access_package_id, state);
-CREATE INDEX assignments_by_target ON assignments (target_id);
 
 CREATE TABLE requests (
 	id                   TEXT    PRIMARY KEY,
@@ -88,10 +85,6 @@ CREATE TABLE requests (
 	state                TEXT    NOT NULL,
 	position             INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
-
-CREATE INDEX requests_by_package ON requests (access_package_id);
-CREATE INDEX requests_by_requestor ON requests (requestor_id);
-CREATE INDEX requests_by_target ON requests (target_id);
 
 -- request_approvers lists everyone a request's stages ever named as an
 -- approver (primary or escalation): the requests an approver may have
@@ -117,8 +110,6 @@ CREATE TABLE decisions (
 	on_behalf_of  TEXT    NOT NULL
 ) STRICT;
 
-CREATE INDEX decisions_by_request ON decisions (request_id, position);
-
 -- deliveries is every delivery outcome of a resource role of an
 -- assignment: granted, failed (with the reason), removed, removal failed.
 CREATE TABLE deliveries (
@@ -143,8 +134,6 @@ CREATE TABLE grants (
 	subject_id             TEXT NOT NULL,
 	PRIMARY KEY (resource_id, role_id, assignment_id, resource_role_scope_id)
 ) STRICT, WITHOUT ROWID;
-
-CREATE INDEX grants_by_subject ON grants (subject_id, resource_id, role_id);
 
 -- policy_versions keeps every version of every assignment policy, numbered
 -- as requests name them (1 when created, one more with each replacement).
@@ -181,10 +170,6 @@ CREATE TABLE audit (
 	targets        TEXT    NOT NULL,
 	modified       TEXT    NOT NULL
 ) STRICT;
-
-CREATE INDEX audit_by_time ON audit (activity_time, position);
-CREATE INDEX audit_by_actor ON audit (actor_id, activity_time, position);
-CREATE INDEX audit_by_activity ON audit (activity, activity_time, position);
 
 -- audit_targets lets the audit log be filtered by any of an event's
 -- targets, in activity time order.

@@ -64,6 +64,12 @@ type Options struct {
 	// CacheSize, if non-zero, is the PRAGMA cache_size of every connection
 	// (negative: KiB, positive: pages).
 	CacheSize int
+	// NoJournal opens the writer with journal_mode=OFF instead of WAL:
+	// every page is written once, into the file, and nothing can be rolled
+	// back, so a write that fails leaves the file in no defined state. It
+	// is for a file that is thrown away unless everything written to it
+	// succeeds, and that nothing reads while it is written.
+	NoJournal bool
 }
 
 // SynchronousLevel checks s and returns it in the form PRAGMA synchronous
@@ -291,7 +297,7 @@ func (d *DB) Close() error {
 }
 
 // DSN returns the modernc.org/sqlite data source name for the file at path:
-// WAL mode, the busy timeout, foreign keys on and, for the writer,
+// WAL mode (unless opts.NoJournal), the busy timeout, foreign keys on and, for the writer,
 // synchronous, temporary storage in memory (see TempStore) and BEGIN
 // IMMEDIATE transactions; for a reader, query_only.
 // opts must already be checked (see SynchronousLevel).
@@ -313,7 +319,11 @@ func DSN(path string, opts Options, readOnly bool) string {
 		if sync == "" {
 			sync = SyncFull
 		}
-		q = append(q, "_pragma=journal_mode(WAL)", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")", "_txlock=immediate")
+		mode := "WAL"
+		if opts.NoJournal {
+			mode = "OFF"
+		}
+		q = append(q, "_pragma=journal_mode("+mode+")", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")", "_txlock=immediate")
 	}
 	return "file:" + escapePath(path) + "?" + strings.Join(q, "&")
 }
