@@ -99,6 +99,9 @@ type writer struct {
 	multi    map[multiKey]*sql.Stmt // multi-row inserts
 	cache    map[string]*current
 	targets  string // insertTargets, or loadTargets while Rebuild loads the log
+	// maxCached is maxCached, lowered by tests to empty the cache after
+	// every event.
+	maxCached int
 }
 
 // maxCached bounds the objects a writer keeps decoded between events.
@@ -107,7 +110,8 @@ const maxCached = 5000
 // newWriter prepares the statements of a writer on db. A writer that
 // loads (Rebuild's) writes audit targets into audit_targets_load.
 func newWriter(ctx context.Context, db *sql.DB, loading bool) (*writer, error) {
-	w := &writer{db: db, cache: map[string]*current{}, multi: map[multiKey]*sql.Stmt{}, targets: insertTargets}
+	w := &writer{db: db, cache: map[string]*current{}, multi: map[multiKey]*sql.Stmt{},
+		targets: insertTargets, maxCached: maxCached}
 	if loading {
 		w.targets = loadTargets
 	}
@@ -385,7 +389,7 @@ func (b *batch) apply(e eventstore.Event) error {
 			return err
 		}
 	}
-	if len(b.cache) > maxCached {
+	if len(b.cache) > b.w.maxCached {
 		if err := b.flushObjects(); err != nil {
 			return err
 		}
