@@ -15,10 +15,14 @@ import (
 var errRead = errors.New("the disk is unplugged")
 
 // flakyStore fails a read after failAfter events, unless failAfter is
-// negative, and counts the reads under way.
+// negative, and counts the reads under way. With cancel set, it cancels
+// the read's context there instead, and reports that as a store would;
+// with panics, it panics.
 type flakyStore struct {
 	eventstore.Store
 	failAfter int
+	cancel    context.CancelFunc
+	panics    bool
 	reading   atomic.Int32
 }
 
@@ -30,6 +34,14 @@ func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) ite
 		i := 0
 		for e, err := range s.Store.ReadAll(ctx, after) {
 			if n >= 0 && i == n {
+				if s.panics {
+					panic("store bug")
+				}
+				if s.cancel != nil {
+					s.cancel()
+					yield(eventstore.Event{}, ctx.Err())
+					return
+				}
 				yield(eventstore.Event{}, errRead)
 				return
 			}
@@ -95,4 +107,44 @@ func TestDecodedLogStopsItsReader(t *testing.T) {
 			require.Equal(t, w.head().Position, last)
 		}
 	}
+}
+
+// TestCatchUpCanceled holds a catch-up whose context is canceled part way
+// to an error: never a success that applied only part of the log.
+func TestCatchUpCanceled(t *testing.T) {
+	w := newWorld(t)
+	for i := range decodeBatch + 3 {
+		w.user(fmt.Sprint("u", i))
+	}
+	for _, at := range []int{0, 1, decodeBatch - 1, decodeBatch, decodeBatch + 1} {
+		for range 4 { // the goroutine's hand-over is a select: try it more than once
+			ctx, cancel := context.WithCancel(w.ctx)
+			fs := &flakyStore{Store: w.store, failAfter: at, cancel: cancel}
+			_, err := NewManager(ctx, fs, Options{Clock: w.clock, NoSnapshot: true})
+			require.ErrorIs(t, err, context.Canceled, "canceled after %d events", at)
+			require.Zero(t, fs.reading.Load())
+		}
+	}
+}
+
+// TestReadPanicReachesTheCaller: a panic while the log is read and
+// decoded (a store's or an upcaster's bug), on decodedLog's goroutine, is
+// raised on the caller's, which may recover it, after the events before
+// it; the manager keeps the head of the state it published.
+func TestReadPanicReachesTheCaller(t *testing.T) {
+	w := newWorld(t)
+	fs := &flakyStore{Store: w.store, failAfter: -1}
+	m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
+	require.NoError(t, err)
+	before := m.Head()
+	for i := range decodeBatch + 3 {
+		w.user(fmt.Sprint("u", i))
+	}
+	fs.failAfter, fs.panics = decodeBatch+1, true
+	require.PanicsWithValue(t, "store bug", func() { m.CatchUp(w.ctx) })
+	require.Zero(t, fs.reading.Load())
+	require.Equal(t, before, m.Head())
+	fs.failAfter = -1
+	require.NoError(t, m.CatchUp(w.ctx))
+	requireSameState(t, w.replayed(), m.State())
 }

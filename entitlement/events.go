@@ -301,8 +301,10 @@ func EventTypes() []string {
 //
 // Payloads are decoded with JSON v2 (github.com/go-json-experiment/json,
 // the standard library's encoding/json/v2 from Go 1.27), 2.5 times faster
-// than encoding/json, which writes them: member names must match exactly,
-// as this package writes them, and a name given twice is an error.
+// than encoding/json, which writes them: member names are matched exactly,
+// as this package writes them (a name in another case is ignored, like an
+// unknown one), and a name given twice is an error. Policies, answers and
+// durations decode themselves, with encoding/json.
 func DecodeEvent(e eventstore.Event) (Event, error) {
 	mk, ok := registry[e.Type]
 	if !ok {

@@ -236,27 +236,30 @@ func (m *Manager) bootstrap(ctx context.Context) error {
 // m.mu and has no batch in flight (or only doomed ones).
 func (m *Manager) catchUp(ctx context.Context) error {
 	var next *State
-	// A catch-up that fails publishes nothing: the head goes back to the
-	// committed state's, and the next catch-up reads from there again.
-	head, headID := m.head, m.headID
-	fail := func(err error) error {
-		m.stale = true
-		m.head, m.headID = head, headID
-		return err
-	}
+	// A catch-up that fails (or panics: an upcaster's bug) publishes
+	// nothing: the head goes back to the committed state's, and the next
+	// catch-up reads from there again.
+	head, headID, done := m.head, m.headID, false
+	defer func() {
+		if !done {
+			m.stale = true
+			m.head, m.headID = head, headID
+		}
+	}()
 	for e, err := range m.decodedLog(ctx, m.head) {
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if next == nil {
 			next = m.committed.Clone()
 		}
 		if err := next.Apply(e.Event); err != nil {
-			return fail(fmt.Errorf("entitlement: replay position %d: %w", e.position, err))
+			return fmt.Errorf("entitlement: replay position %d: %w", e.position, err)
 		}
 		m.head, m.headID = e.position, e.id
 		m.remember(e.commandID, e.position)
 	}
+	done = true
 	m.stale = false
 	if next != nil {
 		m.committed = next.snapshot()

@@ -27,38 +27,50 @@ const decodeBatch = 256
 // to three batches ahead of the caller, who applies them: decoding is a
 // fifth of a replay's CPU and applying most of the rest, so the two
 // overlap on a second core. The goroutine has ended when the iteration
-// returns, however it ends. A read or upcast error is reported after the
-// position last read; the events before an error are yielded first.
+// returns, however it ends: a caller that stops early cancels the read. A
+// read or upcast error is reported after the position last read, once the
+// events before it are yielded; a panic there (an upcaster's) is raised
+// again on the caller's goroutine.
 func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) iter.Seq2[logEvent, error] {
 	return func(yield func(logEvent, error) bool) {
 		type batch struct {
 			events []logEvent
 			err    error
+			panic  any
 		}
+		// stop tells the goroutine that the caller stopped, and cancel
+		// interrupts a read under way. (The caller's own cancellation is
+		// an error to hand over like any other.)
+		ctx, cancel := context.WithCancel(ctx)
 		out := make(chan batch, 2)
 		stop, done := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
 			defer close(out)
 			var b []logEvent
-			send := func(err error) bool {
+			send := func(x batch) bool {
 				select {
-				case out <- batch{b, err}:
+				case out <- x:
 					b = nil
 					return true
 				case <-stop:
 					return false
 				}
 			}
+			defer func() {
+				if p := recover(); p != nil {
+					send(batch{events: b, panic: p})
+				}
+			}()
 			last := after
 			for e, err := range m.opts.Upcasters.Events(m.store.ReadAll(ctx, after)) {
 				if err != nil {
-					send(fmt.Errorf("entitlement: read the log after position %d: %w", last, err))
+					send(batch{events: b, err: fmt.Errorf("entitlement: read the log after position %d: %w", last, err)})
 					return
 				}
 				de, err := DecodeEvent(e)
 				if err != nil {
-					send(err)
+					send(batch{events: b, err: err})
 					return
 				}
 				if b == nil {
@@ -66,16 +78,17 @@ func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) ite
 				}
 				b = append(b, logEvent{Event: de, position: e.Position, id: e.ID, commandID: e.Metadata.CommandID})
 				last = e.Position
-				if len(b) == decodeBatch && !send(nil) {
+				if len(b) == decodeBatch && !send(batch{events: b}) {
 					return
 				}
 			}
 			if len(b) > 0 {
-				send(nil)
+				send(batch{events: b})
 			}
 		}()
 		defer func() {
 			close(stop)
+			cancel()
 			<-done
 		}()
 		for b := range out {
@@ -83,6 +96,9 @@ func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) ite
 				if !yield(e, nil) {
 					return
 				}
+			}
+			if b.panic != nil {
+				panic(b.panic)
 			}
 			if b.err != nil {
 				yield(logEvent{}, b.err)

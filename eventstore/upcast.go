@@ -9,7 +9,9 @@ import (
 )
 
 // Upcaster turns the payload of one schema version of an event type into
-// the payload of the next version.
+// the payload of the next version. The payload it returns is decoded with
+// member names matched exactly (entitlement.DecodeEvent): it must spell
+// them as the current version's encoder does.
 type Upcaster func(payload json.RawMessage) (json.RawMessage, error)
 
 type upcastKey struct {

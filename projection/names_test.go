@@ -11,8 +11,8 @@ import (
 
 // TestActorNamesWithTheCacheEmptied holds the audit log's actor names to
 // the names of the time when the writer's cache of objects is emptied
-// after every event, so that names come from the names it keeps apart: a
-// rename must replace the name kept from before it.
+// after every event, so that every name is read back from the objects
+// table: a rename written there must be the name read afterwards.
 func TestActorNamesWithTheCacheEmptied(t *testing.T) {
 	ctx := context.Background()
 	log := memstore.New(memstore.Options{})

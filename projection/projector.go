@@ -346,6 +346,13 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // swaps it in once it has caught up, reporting progress after every batch.
 // Queries go on against the old projection until the swap; one that is
 // running at the moment of the swap fails and may be asked again.
+//
+// The new file is loaded, not kept up to date: without a journal, and
+// with the indexes only queries read built after the last batch, from
+// keys SQLite sorts in temporary files (in SQLITE_TMPDIR or TMPDIR, else
+// /var/tmp, /usr/tmp or /tmp), which needs room for the keys of the
+// largest index. A rebuild that fails, or a crash, leaves the projection
+// in use as it was.
 func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
 	p.rebuilding.Lock()
 	defer p.rebuilding.Unlock()

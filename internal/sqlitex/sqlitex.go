@@ -7,7 +7,8 @@
 // connection with BEGIN IMMEDIATE never meets SQLITE_BUSY_SNAPSHOT) and a
 // reader pool of several read-only connections, so that reads never queue
 // behind writes. The file is put in WAL mode, which lets readers and the
-// writer work at the same time.
+// writer work at the same time (unless Options.NoJournal, for a file that
+// nobody reads while it is written).
 package sqlitex
 
 import (
@@ -112,8 +113,9 @@ type DB struct {
 	Read *sql.DB
 }
 
-// Open opens (creating if needed) the SQLite database at path in WAL mode,
-// applying opts to every connection. The caller runs migrations and closes
+// Open opens (creating if needed) the SQLite database at path in WAL mode
+// (without a journal if opts.NoJournal), applying opts to every
+// connection. The caller runs migrations and closes
 // the DB.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
