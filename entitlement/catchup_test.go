@@ -53,6 +53,21 @@ func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) ite
 	}
 }
 
+// laggingManager returns a world, and a manager on it through a flakyStore
+// that does not fail yet, with the head it published before the world
+// added more than a decodeBatch of users.
+func laggingManager(t *testing.T) (*world, *flakyStore, *Manager, eventstore.Position) {
+	w := newWorld(t)
+	fs := &flakyStore{Store: w.store, failAfter: -1}
+	m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
+	require.NoError(t, err)
+	before := m.Head()
+	for i := range decodeBatch + 3 {
+		w.user(fmt.Sprint("u", i))
+	}
+	return w, fs, m, before
+}
+
 // TestCatchUpAfterAFailedRead holds a manager whose catch-up failed part
 // way (a read error after some events) to the log: the next catch-up
 // brings it to the state of a fresh replay, without skipping the events
@@ -60,14 +75,7 @@ func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) ite
 func TestCatchUpAfterAFailedRead(t *testing.T) {
 	for _, failAfter := range []int{0, 1, 2, decodeBatch, decodeBatch + 1} {
 		t.Run(fmt.Sprint(failAfter), func(t *testing.T) {
-			w := newWorld(t)
-			fs := &flakyStore{Store: w.store, failAfter: -1}
-			m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
-			require.NoError(t, err)
-			before := m.Head()
-			for i := range decodeBatch + 3 {
-				w.user(fmt.Sprint("u", i))
-			}
+			w, fs, m, before := laggingManager(t)
 			fs.failAfter = failAfter
 			require.ErrorIs(t, m.CatchUp(w.ctx), errRead)
 			require.Equal(t, before, m.Head(), "a failed catch-up publishes nothing")
@@ -132,14 +140,7 @@ func TestCatchUpCanceled(t *testing.T) {
 // raised on the caller's, which may recover it, after the events before
 // it; the manager keeps the head of the state it published.
 func TestReadPanicReachesTheCaller(t *testing.T) {
-	w := newWorld(t)
-	fs := &flakyStore{Store: w.store, failAfter: -1}
-	m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
-	require.NoError(t, err)
-	before := m.Head()
-	for i := range decodeBatch + 3 {
-		w.user(fmt.Sprint("u", i))
-	}
+	w, fs, m, before := laggingManager(t)
 	fs.failAfter, fs.panics = decodeBatch+1, true
 	require.PanicsWithValue(t, "store bug", func() { m.CatchUp(w.ctx) })
 	require.Zero(t, fs.reading.Load())
