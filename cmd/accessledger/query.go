@@ -89,12 +89,28 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 		log.Close()
 		return nil, err
 	}
-	if _, err := p.CatchUp(ctx); err != nil {
+	if err := catchUpOrLoad(ctx, p); err != nil {
 		p.Close()
 		log.Close()
 		return nil, err
 	}
 	return &reader{log: log, p: p}, nil
+}
+
+// catchUpOrLoad brings a projection up to the log: one that has applied
+// nothing yet is loaded by Rebuild, which is faster (see the projection
+// package's doc).
+func catchUpOrLoad(ctx context.Context, p *projection.Projector) error {
+	cp, err := p.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if cp.Position == 0 {
+		_, err = p.Rebuild(ctx, nil)
+	} else {
+		_, err = p.CatchUp(ctx)
+	}
+	return err
 }
 
 // openQuery opens the log and its projection and builds the query the
