@@ -104,8 +104,12 @@ func benchProjection(ctx context.Context, path string, store *sqlitestore.Store,
 	}
 	rep.Events = int(m.Head())
 
-	// The rebuild, alone: the Managers' States released.
+	// The rebuild, alone: the Managers' States released, and the
+	// projection queried above closed with its page caches.
 	progress.report("projection: rebuild", 0, rep.Events)
+	if err := p.Close(); err != nil {
+		return nil, err
+	}
 	t.m = nil
 	m = nil
 	runtime.GC()
