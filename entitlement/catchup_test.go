@@ -10,6 +10,7 @@ import (
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 var errRead = errors.New("the disk is unplugged")
@@ -148,4 +149,51 @@ func TestReadPanicReachesTheCaller(t *testing.T) {
 	fs.failAfter = -1
 	require.NoError(t, m.CatchUp(w.ctx))
 	requireSameState(t, w.replayed(), m.State())
+}
+
+// TestCatchUpFailuresProperty: catch-ups of a lagging manager over random
+// stretches of the log, each failing at a random event in a random way
+// (a read error, a canceled context, a panic) or not at all. A failed
+// catch-up publishes nothing and leaves no read under way; a catch-up that
+// succeeds leaves the manager with the state of a fresh replay.
+func TestCatchUpFailuresProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := newWorld(t)
+		fs := &flakyStore{Store: w.store, failAfter: -1}
+		m, err := NewManager(w.ctx, fs, Options{Clock: w.clock})
+		require.NoError(rt, err)
+		users := 0
+		for range rapid.IntRange(1, 6).Draw(rt, "catchUps") {
+			for range rapid.IntRange(0, 2*decodeBatch+2).Draw(rt, "newUsers") {
+				w.user(fmt.Sprint("u", users))
+				users++
+			}
+			before := m.Head()
+			ctx, cancel := context.WithCancel(w.ctx)
+			fs.failAfter, fs.cancel, fs.panics = -1, nil, false
+			switch mode := rapid.IntRange(0, 3).Draw(rt, "mode"); mode {
+			case 1, 2, 3:
+				fs.failAfter = rapid.IntRange(0, int(w.head().Position-before)).Draw(rt, "failAfter")
+				fs.cancel = map[int]context.CancelFunc{2: cancel}[mode]
+				fs.panics = mode == 3
+			}
+			var err error
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				err = m.CatchUp(ctx)
+				return false
+			}()
+			cancel()
+			require.Zero(rt, fs.reading.Load(), "a read is still under way")
+			if fs.failAfter >= 0 && fs.failAfter < int(w.head().Position-before) {
+				require.True(rt, panicked || err != nil, "a catch-up that failed after %d events reported success", fs.failAfter)
+				require.Equal(rt, before, m.Head(), "a failed catch-up published events")
+				continue
+			}
+			require.False(rt, panicked)
+			require.NoError(rt, err)
+			require.Equal(rt, w.head().Position, m.Head())
+			requireSameState(rt, w.replayed(), m.State())
+		}
+	})
 }
