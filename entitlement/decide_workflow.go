@@ -96,14 +96,7 @@ func (c CreateWorkflow) decide(s *State, a Actor, now time.Time, ids IDSource) (
 
 // readWorkflow finds a workflow for a command.
 func readWorkflow(s *State, a Actor, op, id string) (*workflowEntry, error) {
-	if !canManageWorkflows(a) {
-		return nil, forbidden(op, subject("workflow", id))
-	}
-	e, ok := s.workflows.Get(id)
-	if !ok {
-		return nil, notFound(op, subject("workflow", id))
-	}
-	return e, nil
+	return s.workflowEntry(a, op, id, canManageWorkflows)
 }
 
 func (c UpdateWorkflow) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

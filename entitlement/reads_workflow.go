@@ -20,7 +20,12 @@ func (s *State) ListWorkflows(a Actor) ([]Workflow, error) {
 
 // readWorkflowEntry checks that a may read workflows and that id is one.
 func (s *State) readWorkflowEntry(a Actor, op, id string) (*workflowEntry, error) {
-	if !canReadWorkflows(a) {
+	return s.workflowEntry(a, op, id, canReadWorkflows)
+}
+
+// workflowEntry checks that a is allowed and that id is a workflow.
+func (s *State) workflowEntry(a Actor, op, id string, allowed func(Actor) bool) (*workflowEntry, error) {
+	if !allowed(a) {
 		return nil, forbidden(op, subject("workflow", id))
 	}
 	e, ok := s.workflows.Get(id)
