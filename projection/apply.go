@@ -99,8 +99,8 @@ type writer struct {
 	multi    map[multiKey]*sql.Stmt // multi-row inserts
 	cache    map[string]*current
 	targets  string // insertTargets, or loadTargets while Rebuild loads the log
-	// maxCached is maxCached, lowered by tests to empty the cache after
-	// every event.
+	// maxCached bounds cache: the constant maxCached, which tests lower
+	// to empty the cache after every event.
 	maxCached int
 }
 

@@ -115,8 +115,7 @@ type DB struct {
 
 // Open opens (creating if needed) the SQLite database at path in WAL mode
 // (without a journal if opts.NoJournal), applying opts to every
-// connection. The caller runs migrations and closes
-// the DB.
+// connection. The caller runs migrations and closes the DB.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlitex: open %q: need the path of a database file", path)
@@ -299,9 +298,10 @@ func (d *DB) Close() error {
 }
 
 // DSN returns the modernc.org/sqlite data source name for the file at path:
-// WAL mode (unless opts.NoJournal), the busy timeout, foreign keys on and, for the writer,
-// synchronous, temporary storage in memory (see TempStore) and BEGIN
-// IMMEDIATE transactions; for a reader, query_only.
+// the busy timeout, foreign keys on and, for the writer, WAL mode (no
+// journal if opts.NoJournal), synchronous, temporary storage in memory
+// (see TempStore) and BEGIN IMMEDIATE transactions; for a reader,
+// query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
 	q := []string{
