@@ -362,15 +362,18 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 	}
 	db, err := openDB(ctx, tmp, true)
 	if err != nil {
+		removeDB(tmp)
 		return Checkpoint{}, err
 	}
 	if _, err := db.Write.ExecContext(ctx, createTargetsLoad); err != nil {
 		db.Close()
+		removeDB(tmp)
 		return Checkpoint{}, fmt.Errorf("projection: %w", err)
 	}
 	w, err := newWriter(ctx, db.Write, true)
 	if err != nil {
 		db.Close()
+		removeDB(tmp)
 		return Checkpoint{}, err
 	}
 	// The file being rebuilt is not in use: larger transactions write
