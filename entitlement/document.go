@@ -64,7 +64,7 @@ func (s *State) document() *stateDoc {
 		Assignments:            values(&s.assignments),
 		Workflows:              values(&s.workflows),
 		Reviews:                values(&s.reviews),
-		ReviewItems:            values(&s.reviewItems),
+		ReviewItems:            reviewItemsOut(values(&s.reviewItems)),
 		ScheduledRuns:          values(&s.scheduledRuns),
 		WorkflowResults:        values(&s.workflowResults),
 	}
@@ -164,6 +164,10 @@ func stateOf(d *stateDoc) (*State, error) {
 		s.putReview(r)
 	}
 	for _, it := range d.ReviewItems {
+		// The list the item names, from its review (loaded above).
+		if r, ok := s.reviews.Get(it.AccessReviewID); ok && it.ReviewerSet > 0 && it.ReviewerSet <= len(r.ReviewerSets) {
+			it.Reviewers = r.ReviewerSets[it.ReviewerSet-1]
+		}
 		s.putReviewItem(it)
 	}
 	// putPolicy scheduled each policy's next review before its reviews
@@ -178,4 +182,19 @@ func stateOf(d *stateDoc) (*State, error) {
 		s.putWorkflowResult(r)
 	}
 	return s, nil
+}
+
+// reviewItemsOut returns copies of review items without their Reviewers,
+// which their ReviewerSet names: a group of reviewers is written once per
+// review, not once per item.
+func reviewItemsOut(items []*ReviewDecisionItem) []*ReviewDecisionItem {
+	out := make([]*ReviewDecisionItem, len(items))
+	for i, it := range items {
+		c := *it
+		if c.ReviewerSet > 0 {
+			c.Reviewers = nil
+		}
+		out[i] = &c
+	}
+	return out
 }

@@ -22,10 +22,12 @@ type Event struct {
 // SchemaVersion returns the schema version of the payloads of eventType
 // that this package writes: 1, except for the events of new requests,
 // which are at 2 since they refer to the policy version they were
-// submitted under instead of holding a copy of it. DecodeEvent reads every
-// version up to this one.
+// submitted under instead of holding a copy of it, and for
+// accessReviewStarted, at 2 since its items name their list of reviewers
+// among the review's ReviewerSets instead of each listing it. DecodeEvent
+// reads every version up to this one.
 func SchemaVersion(eventType string) int {
-	if _, ok := requestCreatedTypes[eventType]; ok {
+	if _, ok := requestCreatedTypes[eventType]; ok || eventType == EventAccessReviewStarted {
 		return 2
 	}
 	return 1

@@ -1,7 +1,9 @@
 package entitlement
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
@@ -61,6 +63,11 @@ type AccessReview struct {
 	// earlier when someone stopped the review.
 	AppliedDateTime *time.Time `json:"appliedDateTime,omitempty"`
 	Stopped         bool       `json:"stopped,omitempty"`
+	// ReviewerSets are the distinct lists of reviewers of the review's
+	// items, each once: an item names its list by number
+	// (ReviewDecisionItem.ReviewerSet), so that a group of reviewers is
+	// listed once for the review, not once per assignment.
+	ReviewerSets [][]string `json:"reviewerSets,omitempty"`
 }
 
 // ReviewDecisionItem is one assignment under review (Graph
@@ -75,8 +82,15 @@ type ReviewDecisionItem struct {
 	PrincipalID    string `json:"principalId"`
 	// Reviewers may decide the item: the user for self-review, else the
 	// primary reviewers, else the fallback ones, as resolved when the
-	// review started; none if nobody could be found.
+	// review started; none if nobody could be found. The State's reads
+	// fill it in from the review's ReviewerSets (a list shared with other
+	// items: not to be changed); events and snapshots leave it out and
+	// name the list by ReviewerSet, except events of schema version 1,
+	// which list it here.
 	Reviewers []string `json:"reviewers,omitempty"`
+	// ReviewerSet is the item's list of reviewers, by its 1-based number
+	// among the review's ReviewerSets; 0 if nobody may decide it.
+	ReviewerSet int `json:"reviewerSet,omitempty"`
 	// Decision is the last decision (Approve, Deny, DontKnow), or
 	// NotReviewed.
 	Decision         string     `json:"decision"`
@@ -165,10 +179,12 @@ func (s *State) applyReview(e Event) bool {
 	switch d := e.Data.(type) {
 	case *AccessReviewStarted:
 		r := d.Review
+		items := make([]ReviewDecisionItem, len(d.Items))
+		copy(items, d.Items)
+		numberReviewerSets(&r, items)
 		s.putReview(&r)
-		for i := range d.Items {
-			it := d.Items[i]
-			s.putReviewItem(&it)
+		for i := range items {
+			s.putReviewItem(&items[i])
 		}
 		s.refreshReviewDue(r.AssignmentPolicyID)
 	case *AccessReviewDecision:
@@ -199,24 +215,77 @@ func (s *State) applyReview(e Event) bool {
 	return true
 }
 
+// numberReviewerSets gives every item a reviewer list of r's
+// ReviewerSets, adding the lists that items of schema version 1 carry
+// inline, each once, and sets each item's Reviewers to its list.
+func numberReviewerSets(r *AccessReview, items []ReviewDecisionItem) {
+	var known map[string]int
+	for i := range items {
+		it := &items[i]
+		if it.ReviewerSet == 0 && len(it.Reviewers) > 0 {
+			if known == nil {
+				known = make(map[string]int, len(r.ReviewerSets))
+				r.ReviewerSets = slices.Clip(r.ReviewerSets)
+				for k, set := range r.ReviewerSets {
+					known[strings.Join(set, "\x00")] = k + 1
+				}
+			}
+			k := strings.Join(it.Reviewers, "\x00")
+			if known[k] == 0 {
+				r.ReviewerSets = append(r.ReviewerSets, it.Reviewers)
+				known[k] = len(r.ReviewerSets)
+			}
+			it.ReviewerSet = known[k]
+		}
+		it.Reviewers = nil
+		if it.ReviewerSet > 0 && it.ReviewerSet <= len(r.ReviewerSets) {
+			it.Reviewers = r.ReviewerSets[it.ReviewerSet-1]
+		} else {
+			it.ReviewerSet = 0
+		}
+	}
+}
+
+// reviewerSetKey names a review's reviewer list in the indexes.
+func reviewerSetKey(reviewID string, set int) string {
+	return fmt.Sprintf("%s\x00%06d", reviewID, set)
+}
+
 func (s *State) putReview(r *AccessReview) {
 	old, _ := s.reviews.Get(r.ID)
 	s.reviews.Set(r.ID, r)
 	s.ix.reviewsByPolicy.Add(r.AssignmentPolicyID, r.ID)
 	s.moveDue(reviewDue(old), reviewDue(r))
+	// The reviewers of an open review, by list: its items that they may
+	// still decide are those of the lists (pendingByReviewerSet).
+	if old != nil && old.Status == ReviewStatusInProgress {
+		for k, set := range old.ReviewerSets {
+			for _, id := range set {
+				s.ix.reviewerSets.Remove(id, reviewerSetKey(old.ID, k+1))
+			}
+		}
+	}
+	if r.Status == ReviewStatusInProgress {
+		for k, set := range r.ReviewerSets {
+			for _, id := range set {
+				s.ix.reviewerSets.Add(id, reviewerSetKey(r.ID, k+1))
+			}
+		}
+	}
 }
 
 func (s *State) putReviewItem(it *ReviewDecisionItem) {
-	old, _ := s.reviewItems.Get(reviewItemKey(it.AccessReviewID, it.AssignmentID))
-	s.reviewItems.Set(reviewItemKey(it.AccessReviewID, it.AssignmentID), it)
+	key := reviewItemKey(it.AccessReviewID, it.AssignmentID)
+	old, _ := s.reviewItems.Get(key)
+	s.reviewItems.Set(key, it)
 	var was, is []string
-	if old != nil && old.ApplyResult == "" {
-		was = old.Reviewers
+	if old != nil && old.ApplyResult == "" && old.ReviewerSet > 0 {
+		was = []string{reviewerSetKey(old.AccessReviewID, old.ReviewerSet)}
 	}
-	if it.ApplyResult == "" {
-		is = it.Reviewers
+	if it.ApplyResult == "" && it.ReviewerSet > 0 {
+		is = []string{reviewerSetKey(it.AccessReviewID, it.ReviewerSet)}
 	}
-	moveMember(&s.ix.reviewsByReviewer, was, is, reviewItemKey(it.AccessReviewID, it.AssignmentID))
+	moveMember(&s.ix.pendingByReviewerSet, was, is, key)
 }
 
 // reviewDue returns the due key of a review's end.
@@ -293,6 +362,11 @@ func (p *plan) startReview(policyID string) {
 			it.Recommendation = "NotAvailable"
 		}
 		items = append(items, it)
+	}
+	// The event lists each list of reviewers once, in the review.
+	numberReviewerSets(&r, items)
+	for i := range items {
+		items[i].Reviewers = nil
 	}
 	p.emitEvent(Event{Stream: reviewStream(r.ID), Type: EventAccessReviewStarted, Data: &AccessReviewStarted{Review: r, Items: items}})
 }
@@ -414,9 +488,14 @@ func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionI
 func (s *State) MyPendingReviews(a Actor) []ReviewDecisionItem {
 	a = s.asPrincipal(a)
 	var out []ReviewDecisionItem
-	for k := range s.ix.reviewsByReviewer.Members(a.ID) {
-		it, _ := s.reviewItems.Get(k)
-		out = append(out, *it)
+	for set := range s.ix.reviewerSets.Members(a.ID) {
+		for k := range s.ix.pendingByReviewerSet.Members(set) {
+			it, _ := s.reviewItems.Get(k)
+			out = append(out, *it)
+		}
 	}
+	slices.SortFunc(out, func(x, y ReviewDecisionItem) int {
+		return strings.Compare(reviewItemKey(x.AccessReviewID, x.AssignmentID), reviewItemKey(y.AccessReviewID, y.AssignmentID))
+	})
 	return out
 }

@@ -1,6 +1,8 @@
 package entitlement
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -226,4 +228,95 @@ func TestPropertyReviewDecisions(t *testing.T) {
 		}
 		requireSameState(rt, w.state(), w.replayed())
 	})
+}
+
+// TestReviewerListsOnce: a group of reviewers is listed once in the
+// review, and every item names the list; the State's reads fill each
+// item's reviewers in; the log's event, rewritten as schema version 1
+// wrote it (each item listing its reviewers), replays into the same state.
+func TestReviewerListsOnce(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	panel := nameID("group/panel")
+	w.do(sys, PutGroup{Group: Group{ID: panel, DisplayName: "Review panel", SecurityEnabled: true}})
+	for _, n := range []string{"bob", "carol"} {
+		w.do(sys, AddGroupMember{GroupID: panel, MemberID: w.uid[n]})
+	}
+	p := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewRemoveAccess)
+	p.ReviewSettings.PrimaryReviewers = []SubjectSet{{Kind: GroupMembers, GroupID: panel}}
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
+	w.id["Rev"] = pol
+	for _, n := range []string{"alice", "erin", "frank"} {
+		w.request(n, "P2", "Rev")
+	}
+	w.advance(24 * time.Hour)
+	rev := w.reviews(pol)[0]
+	panelists := []string{w.uid["bob"], w.uid["carol"]}
+	slices.Sort(panelists)
+	require.Equal(t, [][]string{panelists}, rev.ReviewerSets)
+
+	var items, mine []ReviewDecisionItem
+	w.m.Read(func(s *State) {
+		items, _ = s.ReviewDecisionItems(ga, rev.ID)
+		mine = s.MyPendingReviews(w.actors["bob"])
+	})
+	require.Len(t, items, 3)
+	for _, it := range items {
+		require.Equal(t, 1, it.ReviewerSet)
+		require.Equal(t, panelists, it.Reviewers)
+	}
+	require.Equal(t, items, mine)
+
+	// The event lists the panel once; as version 1 wrote it, each item
+	// listed it, and it replays the same.
+	var started *AccessReviewStarted
+	var v1 []Event
+	for e, err := range w.store.ReadAll(w.ctx, 0) {
+		require.NoError(t, err)
+		de, err := DecodeEvent(e)
+		require.NoError(t, err)
+		if d, ok := de.Data.(*AccessReviewStarted); ok {
+			require.Equal(t, 2, e.SchemaVersion)
+			started = d
+			old := &AccessReviewStarted{Review: d.Review, Items: slices.Clone(d.Items)}
+			old.Review.ReviewerSets = nil
+			for i := range old.Items {
+				require.Empty(t, old.Items[i].Reviewers, "the event lists reviewers per item")
+				old.Items[i].Reviewers, old.Items[i].ReviewerSet = panelists, 0
+			}
+			de.Data = old
+		}
+		v1 = append(v1, de)
+	}
+	require.NotNil(t, started)
+	require.Equal(t, [][]string{panelists}, started.Review.ReviewerSets)
+	s := NewState()
+	for _, e := range v1 {
+		require.NoError(t, s.Apply(e))
+	}
+	requireSameState(t, w.state(), s)
+	requireConsistentIndexes(t, s)
+
+	// A manager started from a snapshot has the same reviewers.
+	snap := filepath.Join(t.TempDir(), "snapshot")
+	_, err := w.m.WriteSnapshot(w.ctx, snap)
+	require.NoError(t, err)
+	restarted, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, SnapshotPath: snap})
+	require.NoError(t, err)
+	require.NotZero(t, restarted.Started().Snapshot.Position)
+	written, err := os.ReadFile(snap)
+	require.NoError(t, err)
+	require.NotContains(t, string(written), `"reviewers"`, "the snapshot lists reviewers per item")
+	restarted.Read(func(s *State) {
+		again, err := s.ReviewDecisionItems(ga, rev.ID)
+		require.NoError(t, err)
+		require.Equal(t, items, again)
+		require.Equal(t, items, s.MyPendingReviews(w.actors["carol"]))
+	})
+
+	// Deciding still takes a reviewer of the item.
+	_, err = w.try(w.actors["erin"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: items[0].AssignmentID, Decision: ReviewDecisionDeny})
+	requireKind(t, err, ErrForbidden)
+	w.do(w.actors["carol"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: items[0].AssignmentID, Decision: ReviewDecisionDeny})
+	requireSameState(t, w.state(), w.replayed())
 }

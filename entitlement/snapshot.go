@@ -28,7 +28,7 @@ import (
 // Manager starts by loading it and replaying only the events after it. It
 // is text, one line per object:
 //
-//	accessledger-snapshot 1
+//	accessledger-snapshot 2
 //	{"position":…,"hash":"…","eventId":"…","createdAt":"…"}
 //	user {…}
 //	group {…}                 (with its members)
@@ -38,7 +38,9 @@ import (
 //	policyVersion {…}         (the versions requests were submitted under, numbered from 0)
 //	request {"request":{…},"policyVersion":N}
 //	assignment {…}
-//	workflow {…}              (with its previous versions; then scheduledRun, workflowResult)
+//	workflow {…}              (with its previous versions)
+//	accessReview {…}          (with its lists of reviewers; then reviewItem, naming its list)
+//	scheduledRun {…}, workflowResult {…}
 //	command HASH FIRST LAST   (the command ids in the log, for repeated commands)
 //	end SHA256
 //
@@ -46,8 +48,9 @@ import (
 // truncated or damaged file is refused. A snapshot is trusted only if the
 // log holds, at its position, the event with its hash and id: a snapshot
 // of another log, or of a log rewritten since, is ignored and the log is
-// replayed from the start.
-const snapshotMagic = "accessledger-snapshot 1"
+// replayed from the start. So is a snapshot of format 1, whose review
+// items listed their reviewers each (see ReviewDecisionItem.ReviewerSet).
+const snapshotMagic = "accessledger-snapshot 2"
 
 // snapshotHeader is the second line of a snapshot file.
 type snapshotHeader struct {

@@ -113,9 +113,10 @@ type indexes struct {
 	deliveries           pmap.Map[struct{}]
 
 	// Access reviews.
-	reviewsByPolicy   pmap.Sets        // policy -> its reviews
-	reviewsByReviewer pmap.Sets        // reviewer -> the review items they may still decide
-	reviewDue         pmap.Map[string] // policy -> the due key of its next review's start
+	reviewsByPolicy      pmap.Sets        // policy -> its reviews
+	reviewerSets         pmap.Sets        // reviewer -> the reviewer lists of open reviews that name them
+	pendingByReviewerSet pmap.Sets        // reviewer list -> the items of it not yet applied
+	reviewDue            pmap.Map[string] // policy -> the due key of its next review's start
 
 	// Lifecycle workflows.
 	workflowsByAttribute pmap.Sets        // attribute -> workflows whose scope or trigger reads it ("" -> all)
@@ -185,7 +186,7 @@ func (s *State) freeze() {
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.liveByTarget, &x.holders,
 		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
-		&x.reviewsByPolicy, &x.reviewsByReviewer, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
+		&x.reviewsByPolicy, &x.reviewerSets, &x.pendingByReviewerSet, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,
