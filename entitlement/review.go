@@ -215,13 +215,46 @@ func (s *State) applyReview(e Event) bool {
 	return true
 }
 
+// reviewersOf returns the reviewers the subject sets stand for, for the
+// item of a user, leaving the user out. Sets that do not depend on the
+// user (users, service principals, groups) are resolved once: items whose
+// user is not among them share one list.
+func (s *State) reviewersOf(sets []SubjectSet) func(userID string) []string {
+	for _, set := range sets {
+		switch set.Kind {
+		case SingleUser, SingleServicePrincipal, GroupMembers:
+		default:
+			return func(userID string) []string {
+				return s.resolveSubjectSets(sets, resolveContext{requestorID: userID, targetID: userID}, userID)
+			}
+		}
+	}
+	all := s.resolveSubjectSets(sets, resolveContext{})
+	return func(userID string) []string {
+		i, found := slices.BinarySearch(all, userID)
+		if !found {
+			return all
+		}
+		if len(all) == 1 {
+			return nil
+		}
+		return slices.Delete(slices.Clone(all), i, i+1)
+	}
+}
+
 // numberReviewerSets gives every item a reviewer list of r's
 // ReviewerSets, adding the lists that items of schema version 1 carry
 // inline, each once, and sets each item's Reviewers to its list.
 func numberReviewerSets(r *AccessReview, items []ReviewDecisionItem) {
 	var known map[string]int
+	shared := map[*string]int{} // a list items share, by its first element: joined once
 	for i := range items {
 		it := &items[i]
+		if it.ReviewerSet == 0 && len(it.Reviewers) > 0 {
+			if n := shared[&it.Reviewers[0]]; n > 0 && len(r.ReviewerSets[n-1]) == len(it.Reviewers) {
+				it.ReviewerSet = n
+			}
+		}
 		if it.ReviewerSet == 0 && len(it.Reviewers) > 0 {
 			if known == nil {
 				known = make(map[string]int, len(r.ReviewerSets))
@@ -236,6 +269,7 @@ func numberReviewerSets(r *AccessReview, items []ReviewDecisionItem) {
 				known[k] = len(r.ReviewerSets)
 			}
 			it.ReviewerSet = known[k]
+			shared[&it.Reviewers[0]] = it.ReviewerSet
 		}
 		it.Reviewers = nil
 		if it.ReviewerSet > 0 && it.ReviewerSet <= len(r.ReviewerSets) {
@@ -344,6 +378,7 @@ func (p *plan) startReview(policyID string) {
 		EndDateTime: rs.Schedule.Expiration.Duration.AddTo(at), ExpirationBehavior: rs.ExpirationBehavior,
 		IsReviewerJustificationRequired: rs.IsReviewerJustificationRequired}
 	var items []ReviewDecisionItem
+	primary, fallback := p.s.reviewersOf(rs.PrimaryReviewers), p.s.reviewersOf(rs.FallbackReviewers)
 	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
 		a, _ := p.s.assignments.Get(id)
 		if a.AssignmentPolicyID != policyID {
@@ -352,11 +387,8 @@ func (p *plan) startReview(policyID string) {
 		it := ReviewDecisionItem{AccessReviewID: r.ID, AssignmentID: a.ID, PrincipalID: a.TargetID, Decision: ReviewDecisionNotReviewed}
 		if rs.IsSelfReview {
 			it.Reviewers = []string{a.TargetID}
-		} else {
-			rc := resolveContext{requestorID: a.TargetID, targetID: a.TargetID}
-			if it.Reviewers = p.s.resolveSubjectSets(rs.PrimaryReviewers, rc, a.TargetID); len(it.Reviewers) == 0 {
-				it.Reviewers = p.s.resolveSubjectSets(rs.FallbackReviewers, rc, a.TargetID)
-			}
+		} else if it.Reviewers = primary(a.TargetID); len(it.Reviewers) == 0 {
+			it.Reviewers = fallback(a.TargetID)
 		}
 		if rs.IsRecommendationEnabled {
 			it.Recommendation = "NotAvailable"
