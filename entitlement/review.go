@@ -280,6 +280,17 @@ func numberReviewerSets(r *AccessReview, items []ReviewDecisionItem) {
 	}
 }
 
+// clone returns a copy of the item that shares nothing with the State:
+// its Reviewers are its review's list, which other items share.
+func (it *ReviewDecisionItem) clone() ReviewDecisionItem {
+	c := *it
+	c.Reviewers = slices.Clone(it.Reviewers)
+	if it.ReviewedDateTime != nil {
+		c.ReviewedDateTime = timePtr(*it.ReviewedDateTime)
+	}
+	return c
+}
+
 // reviewerSetKey names a review's reviewer list in the indexes.
 func reviewerSetKey(reviewID string, set int) string {
 	return fmt.Sprintf("%s\x00%06d", reviewID, set)
@@ -489,7 +500,12 @@ func (s *State) AccessReviewsOfPolicy(a Actor, policyID string) ([]AccessReview,
 	var out []AccessReview
 	for id := range s.ix.reviewsByPolicy.Members(policyID) {
 		r, _ := s.reviews.Get(id)
-		out = append(out, *r)
+		c := *r
+		c.ReviewerSets = make([][]string, len(r.ReviewerSets))
+		for i, set := range r.ReviewerSets {
+			c.ReviewerSets[i] = slices.Clone(set)
+		}
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(x, y AccessReview) int { return x.StartDateTime.Compare(y.StartDateTime) })
 	return out, nil
@@ -507,7 +523,7 @@ func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionI
 	}
 	var out []ReviewDecisionItem
 	for _, it := range s.reviewItems.Prefix(reviewID + "\x00") {
-		out = append(out, *it)
+		out = append(out, it.clone())
 	}
 	return out, nil
 }
@@ -523,7 +539,7 @@ func (s *State) MyPendingReviews(a Actor) []ReviewDecisionItem {
 	for set := range s.ix.reviewerSets.Members(a.ID) {
 		for k := range s.ix.pendingByReviewerSet.Members(set) {
 			it, _ := s.reviewItems.Get(k)
-			out = append(out, *it)
+			out = append(out, it.clone())
 		}
 	}
 	slices.SortFunc(out, func(x, y ReviewDecisionItem) int {

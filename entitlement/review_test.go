@@ -266,6 +266,16 @@ func TestReviewerListsOnce(t *testing.T) {
 		require.Equal(t, panelists, it.Reviewers)
 	}
 	require.Equal(t, items, mine)
+	// What reads return is the caller's: changing it changes no other item.
+	items[0].Reviewers[0], mine[1].Reviewers[1] = "someone else", "someone else"
+	w.m.Read(func(s *State) {
+		again, _ := s.ReviewDecisionItems(ga, rev.ID)
+		for _, it := range again {
+			require.Equal(t, panelists, it.Reviewers)
+		}
+		require.Equal(t, [][]string{panelists}, w.reviews(pol)[0].ReviewerSets)
+	})
+	items[0].Reviewers, mine[1].Reviewers = slices.Clone(panelists), slices.Clone(panelists)
 
 	// The event lists the panel once; as version 1 wrote it, each item
 	// listed it, and it replays the same.
