@@ -48,18 +48,22 @@ const (
 	Why Kind = "why"
 )
 
-// takes says which parts of a Query each report acts on. Build refuses
-// the others, so that nothing asked of a report is silently ignored.
-var takes = map[Kind]struct{ pkg, user, role, rng bool }{
-	Assignments:            {pkg: true, rng: true},
-	AccessPackages:         {user: true, rng: true},
-	Resources:              {user: true},
-	Requests:               {pkg: true, user: true, rng: true},
-	Audit:                  {pkg: true, user: true, rng: true},
-	Conflicts:              {pkg: true},
-	ConnectedOrganizations: {},
-	Catalogs:               {},
-	Why:                    {user: true, role: true},
+// takes says, for each report, which parts of a Query it acts on (Build
+// refuses the others, so that nothing asked of a report is silently
+// ignored) and how it is built.
+var takes = map[Kind]struct {
+	pkg, user, role, rng bool
+	build                func(*builder) error
+}{
+	Assignments:            {pkg: true, rng: true, build: (*builder).assignments},
+	AccessPackages:         {user: true, rng: true, build: (*builder).accessPackages},
+	Resources:              {user: true, build: (*builder).resources},
+	Requests:               {pkg: true, user: true, rng: true, build: (*builder).requests},
+	Audit:                  {pkg: true, user: true, rng: true, build: (*builder).audit},
+	Conflicts:              {pkg: true, build: (*builder).conflicts},
+	ConnectedOrganizations: {build: (*builder).connectedOrganizations},
+	Catalogs:               {build: (*builder).catalogs},
+	Why:                    {user: true, role: true, build: (*builder).why},
 }
 
 // narrow keeps of q the parts report k acts on.
@@ -198,30 +202,7 @@ func Build(ctx context.Context, p *projection.Projector, k Kind, q Query) (*Repo
 		return nil, invalid("as known at position %d: the projection has read the log up to %d", q.As.KnownAt, cp.Position)
 	}
 	b := &builder{ctx: ctx, p: p, q: q, r: &Report{Kind: k, Query: q, Checkpoint: cp}}
-	var build func() error
-	switch k {
-	case Assignments:
-		build = b.assignments
-	case AccessPackages:
-		build = b.accessPackages
-	case Resources:
-		build = b.resources
-	case Requests:
-		build = b.requests
-	case Audit:
-		build = b.audit
-	case Conflicts:
-		build = b.conflicts
-	case ConnectedOrganizations:
-		build = b.connectedOrganizations
-	case Catalogs:
-		build = b.catalogs
-	case Why:
-		build = b.why
-	default:
-		return nil, invalid("unknown report %q", k)
-	}
-	if err := build(); err != nil {
+	if err := t.build(b); err != nil {
 		return nil, err
 	}
 	return b.r, nil
