@@ -82,11 +82,11 @@ type ReviewDecisionItem struct {
 	PrincipalID    string `json:"principalId"`
 	// Reviewers may decide the item: the user for self-review, else the
 	// primary reviewers, else the fallback ones, as resolved when the
-	// review started; none if nobody could be found. The State's reads
-	// fill it in from the review's ReviewerSets (a list shared with other
-	// items: not to be changed); events and snapshots leave it out and
-	// name the list by ReviewerSet, except events of schema version 1,
-	// which list it here.
+	// review started; none if nobody could be found. The State holds the
+	// review's list here (one slice for every item that names it) and its
+	// reads return a copy; events and snapshots leave it out and name the
+	// list by ReviewerSet, except events of schema version 1, which list
+	// it here.
 	Reviewers []string `json:"reviewers,omitempty"`
 	// ReviewerSet is the item's list of reviewers, by its 1-based number
 	// among the review's ReviewerSets; 0 if nobody may decide it.

@@ -116,7 +116,7 @@ func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args 
 // decodeAll decodes JSON objects; a list of 128 or more is decoded by as
 // many goroutines as there are CPUs (one per 64 objects at most), each
 // taking its own stretch, which it waits for before returning. Decoding
-// is most of a long query's time, and a goroutine costs a microsecond.
+// is much of a long query's CPU, and a goroutine costs a microsecond.
 func decodeAll[T any](datas [][]byte) ([]T, error) {
 	out := make([]T, len(datas))
 	decode := func(from, to int) error {
