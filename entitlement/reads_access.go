@@ -122,9 +122,7 @@ func (s *State) requestsOf(ids iter.Seq[string]) []AssignmentRequest {
 }
 
 func sortAssignments(as []Assignment) {
-	slices.SortFunc(as, func(x, y Assignment) int {
-		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
-	})
+	slices.SortFunc(as, func(x, y Assignment) int { return compareCreated(&x, &y) })
 }
 
 // MyRequests returns the requests a made or that target a (Graph's
@@ -194,6 +192,13 @@ type AssignmentFilter struct {
 	TargetID           string
 	State              string
 	IncludeEnded       bool
+
+	// Top, if positive, bounds the answer to that many assignments: a page
+	// (Graph's $top). After continues the listing after the assignment
+	// with that id, the last of the previous page, in the listing's order
+	// (createdDateTime, then id); it need not match the filter any more.
+	Top   int
+	After string
 }
 
 // ListAssignments returns assignments (Graph's GET /assignments with
@@ -219,20 +224,45 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 			return nil, forbidden(op, subject("accessPackage", pkg.ID))
 		}
 	}
-	var out []Assignment
+	if f.Top < 0 {
+		return nil, invalid(op, "top", "must not be negative")
+	}
+	var after *Assignment
+	if f.After != "" {
+		x, ok := s.assignments.Get(f.After)
+		if !ok {
+			return nil, invalid(op, "after", "no assignment has the id %s", f.After)
+		}
+		after = x
+	}
+	var xs []*Assignment
 	for _, x := range s.assignmentsFor(f) {
 		switch {
 		case f.AccessPackageID != "" && x.AccessPackageID != f.AccessPackageID,
 			f.AssignmentPolicyID != "" && x.AssignmentPolicyID != f.AssignmentPolicyID,
 			f.TargetID != "" && x.TargetID != f.TargetID,
 			f.State != "" && x.State != f.State,
-			!f.IncludeEnded && f.State != AssignmentStateExpired && x.IsEnded():
+			!f.IncludeEnded && f.State != AssignmentStateExpired && x.IsEnded(),
+			after != nil && compareCreated(x, after) <= 0:
 			continue
 		}
+		xs = append(xs, x)
+	}
+	slices.SortFunc(xs, compareCreated)
+	if f.Top > 0 && len(xs) > f.Top {
+		xs = xs[:f.Top]
+	}
+	var out []Assignment
+	for _, x := range xs {
 		out = append(out, cloneAssignment(*x))
 	}
-	sortAssignments(out)
 	return out, nil
+}
+
+// compareCreated orders assignments as listings do: by createdDateTime,
+// then id.
+func compareCreated(x, y *Assignment) int {
+	return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
 }
 
 // assignmentsFor returns the assignments f may select, through the

@@ -93,3 +93,19 @@ func TestReadsReturnCopies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Package P1", again.DisplayName)
 }
+
+// TestListAssignmentsPageArguments refuses a negative Top and an After
+// that names no assignment (the pages themselves are checked against the
+// whole listing by the projection's property test).
+func TestListAssignmentsPageArguments(t *testing.T) {
+	w := adminWorld(t)
+	s := w.state()
+	ga := w.actors["GA"]
+	_, err := s.ListAssignments(ga, AssignmentFilter{Top: -1})
+	requireKind(t, err, ErrInvalid)
+	_, err = s.ListAssignments(ga, AssignmentFilter{After: nameID("none")})
+	requireKind(t, err, ErrInvalid)
+	got, err := s.ListAssignments(ga, AssignmentFilter{Top: 3})
+	require.NoError(t, err)
+	require.Empty(t, got)
+}

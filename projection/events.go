@@ -126,7 +126,7 @@ func indexRequest(b *batch, id string, r *entitlement.AssignmentRequest, last bo
 	}
 	c.indexed = sig.String()
 	_, err = b.putRequest.ExecContext(b.ctx, id, c.oid, r.AccessPackageID, r.AssignmentPolicyID, r.PolicyVersion,
-		r.TargetID, r.RequestorID, r.State, b.pos)
+		r.TargetID, r.RequestorID, r.State, b.pos, r.CreatedDateTime.UnixNano())
 	return err
 }
 
@@ -166,7 +166,7 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 		endedAt, endedKnown = b.valid, b.pos
 	}
 	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos,
-		endedAt, endedKnown)
+		a.CreatedDateTime.UnixNano(), endedAt, endedKnown)
 	return err
 }
 

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,27 @@ func sameJSON(t require.TestingT, want, got any, msgAndArgs ...any) {
 	require.Equal(t, enc(want), enc(got), msgAndArgs...)
 }
 
+// checkPages reads a listing in pages of one to three items, each after
+// the last of the one before, and requires them to add up to all.
+func checkPages[T any](t require.TestingT, all []T, page func(top int, after string) ([]T, error), id func(T) string,
+	msgAndArgs ...any) {
+	for top := 1; top <= 3; top++ {
+		var got []T
+		after := ""
+		for {
+			xs, err := page(top, after)
+			require.NoError(t, err, msgAndArgs...)
+			require.LessOrEqual(t, len(xs), top, msgAndArgs...)
+			got = append(got, xs...)
+			if len(xs) < top {
+				break
+			}
+			after = id(xs[len(xs)-1])
+		}
+		sameJSON(t, all, got, msgAndArgs...)
+	}
+}
+
 // checkQueries compares every query of the projection as of as with the
 // State s, which is the oracle for that moment.
 func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s *entitlement.State, as As) {
@@ -83,6 +105,7 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			users = append(users, a.TargetID)
 		}
 	}
+	var allReqs []entitlement.AssignmentRequest
 	for _, pkg := range w.Packages {
 		want, err := s.ListAssignments(admin, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true})
 		if err != nil {
@@ -91,11 +114,22 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 		got, err := p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true}, as)
 		require.NoError(t, err)
 		sameJSON(t, want, got, "assignments of %s as of %+v", pkg, as)
+		checkPages(t, got, func(top int, after string) ([]entitlement.Assignment, error) {
+			return p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true, Top: top, After: after}, as)
+		}, func(a entitlement.Assignment) string { return a.ID }, "pages of the assignments of %s as of %+v", pkg, as)
+		if err == nil {
+			checkPages(t, want, func(top int, after string) ([]entitlement.Assignment, error) {
+				return s.ListAssignments(admin, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true, Top: top, After: after})
+			}, func(a entitlement.Assignment) string { return a.ID }, "the State's pages of the assignments of %s", pkg)
+		}
 		for _, state := range []string{entitlement.AssignmentStateDelivered, entitlement.AssignmentStateExpired} {
 			want, _ := s.ListAssignments(admin, entitlement.AssignmentFilter{AccessPackageID: pkg, State: state})
 			got, err := p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg, State: state}, as)
 			require.NoError(t, err)
 			sameJSON(t, want, got, "%s assignments of %s as of %+v", state, pkg, as)
+			checkPages(t, got, func(top int, after string) ([]entitlement.Assignment, error) {
+				return p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg, State: state, Top: top, After: after}, as)
+			}, func(a entitlement.Assignment) string { return a.ID }, "pages of the %s assignments of %s as of %+v", state, pkg, as)
 		}
 		gotReqs, err := p.Requests(ctx, RequestFilter{AccessPackageID: pkg}, as)
 		require.NoError(t, err)
@@ -112,6 +146,10 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			}
 		}
 		sameJSON(t, wantReqs, gotReqs, "requests of %s as of %+v", pkg, as)
+		allReqs = append(allReqs, wantReqs...)
+		checkPages(t, gotReqs, func(top int, after string) ([]entitlement.AssignmentRequest, error) {
+			return p.Requests(ctx, RequestFilter{AccessPackageID: pkg, Top: top, After: after}, as)
+		}, func(r entitlement.AssignmentRequest) string { return r.ID }, "pages of the requests of %s as of %+v", pkg, as)
 		for _, other := range w.Packages {
 			if other == pkg {
 				continue
@@ -124,6 +162,25 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			require.NoError(t, err)
 			sameJSON(t, want, got, "additional access %s/%s as of %+v", pkg, other, as)
 		}
+	}
+	// Requests by requestor, by target and by state, in pages.
+	slices.SortFunc(allReqs, func(x, y entitlement.AssignmentRequest) int {
+		return cmp.Or(x.CreatedDateTime.Compare(y.CreatedDateTime), cmp.Compare(x.ID, y.ID))
+	})
+	reqID := func(r entitlement.AssignmentRequest) string { return r.ID }
+	for _, f := range []RequestFilter{{RequestorID: w.Users[0]}, {TargetID: w.Users[0]}, {State: entitlement.RequestStatePendingApproval},
+		{State: entitlement.RequestStateDelivered}, {RequestorID: w.Users[0], State: entitlement.RequestStateDelivered}} {
+		want := slices.DeleteFunc(slices.Clone(allReqs), func(r entitlement.AssignmentRequest) bool {
+			return f.RequestorID != "" && r.RequestorID != f.RequestorID || f.TargetID != "" && r.TargetID != f.TargetID ||
+				f.State != "" && r.State != f.State
+		})
+		got, err := p.Requests(ctx, f, as)
+		require.NoError(t, err)
+		sameJSON(t, want, got, "requests %+v as of %+v", f, as)
+		checkPages(t, got, func(top int, after string) ([]entitlement.AssignmentRequest, error) {
+			f.Top, f.After = top, after
+			return p.Requests(ctx, f, as)
+		}, reqID, "pages of the requests %+v as of %+v", f, as)
 	}
 	holders := map[RoleRef][]entitlement.ResourceAccess{}
 	for _, u := range users {

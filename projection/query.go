@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,12 +58,13 @@ func (a As) bounds() (int64, int64) {
 // notEnded returns the condition that keeps the rows of assignments
 // (under the alias given) that had not ended as of a: the table keeps
 // every assignment ever made, and a long history's ended ones need not be
-// read. Now, that is their state; in the past, the instant their end was
-// valid from and the position it was known from (an assignment never comes
-// back once ended).
+// read. Now, those without an end (ended_at is set with the expired
+// state, and only then); in the past, the instant their end was valid
+// from and the position it was known from (an assignment never comes back
+// once ended).
 func (a As) notEnded(alias string) (string, []any) {
 	if a.latest() {
-		return alias + ".state != ?", []any{entitlement.AssignmentStateExpired}
+		return alias + ".ended_at IS NULL", nil
 	}
 	t, p := a.bounds()
 	return "(" + alias + ".ended_at IS NULL OR " + alias + ".ended_at > ? OR " + alias + ".ended_known > ?)", []any{t, p}
@@ -139,6 +141,85 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// pageAt lists, as of as, the objects of table (aliased x, with oid, id
+// and created columns) that where selects, in order of creation and id,
+// from the one after the row with id after (from the first if after is
+// empty). It keeps those keep accepts, up to top of them (all if top is
+// 0), reading rows in rounds that stop as soon as the page is full: a page
+// of a long listing costs its own rows, not the listing's.
+func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, args []any, top int, after string,
+	keep func(*T) bool) ([]T, error) {
+	created, id := int64(math.MinInt64), ""
+	if after != "" {
+		err := db.QueryRowContext(ctx, "SELECT created FROM "+table+" WHERE id = ?", after).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalidQuery("After: no %s has the id %s", table, after)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("projection: query: %w", err)
+		}
+		id = after
+	}
+	data := "o.data"
+	from := table + " x JOIN objects o ON o.oid = x.oid"
+	var asArgs []any
+	if !as.latest() {
+		t, p := as.bounds()
+		data, from, asArgs = versionAt, table+" x", []any{t, p, p}
+	}
+	q := "SELECT x.created, x.id, CAST(" + data + " AS BLOB) FROM " + from + " WHERE (x.created, x.id) > (?, ?)"
+	if where != "" {
+		q += " AND " + where
+	}
+	q += " ORDER BY x.created, x.id"
+	if top > 0 {
+		q += " LIMIT ?"
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projection: query: %w", err)
+	}
+	defer conn.Close()
+	var out []T
+	for round := 0; ; round++ {
+		qargs := slices.Concat(asArgs, []any{created, id}, args)
+		// The first round reads as many rows as the page lacks, later ones
+		// more each time: keep may turn rows down.
+		want := (top - len(out)) << min(round, 6)
+		if top > 0 {
+			qargs = append(qargs, int64(want))
+		}
+		var datas [][]byte
+		read := 0
+		err := sqlitex.EachRow(ctx, conn, q, qargs, 3, func(row []driver.Value) error {
+			read++
+			created, id = row[0].(int64), row[1].(string)
+			if b, ok := row[2].([]byte); ok {
+				datas = append(datas, b)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("projection: query: %w", err)
+		}
+		xs, err := decodeAll[T](datas)
+		if err != nil {
+			return nil, err
+		}
+		for i := range xs {
+			if keep(&xs[i]) {
+				out = append(out, xs[i])
+				if top > 0 && len(out) == top {
+					return out, nil
+				}
+			}
+		}
+		if top == 0 || read < want {
+			return out, nil
+		}
+	}
 }
 
 // listAt returns the objects of from/where as of as, decoded.
@@ -254,11 +335,15 @@ func attachPolicies(ctx context.Context, db *sql.DB, rs []entitlement.Assignment
 	return nil
 }
 
-// Assignments returns the assignments f selects as of as, oldest first,
-// as State.ListAssignments does: ended ones only with IncludeEnded or a
-// State of expired. Selecting by access package or target reads only
-// theirs; without either it reads every assignment.
+// Assignments returns the assignments f selects as of as, oldest first
+// (by createdDateTime, then id), as State.ListAssignments does: ended ones
+// only with IncludeEnded or a State of expired, a page of them with Top.
+// Selecting by access package or target reads only theirs; without either
+// it reads every assignment (up to the page's end).
 func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFilter, as As) ([]entitlement.Assignment, error) {
+	if f.Top < 0 {
+		return nil, invalidQuery("Assignments: Top is negative")
+	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err
@@ -281,15 +366,9 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 		cond, cargs := as.notEnded("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
-	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", strings.Join(where, " AND "), args...)
-	if err != nil {
-		return nil, err
-	}
-	out := slices.DeleteFunc(all, func(a entitlement.Assignment) bool {
-		return f.State != "" && a.State != f.State || !f.IncludeEnded && f.State != entitlement.AssignmentStateExpired && a.IsEnded()
+	return pageAt(ctx, db, as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After, func(a *entitlement.Assignment) bool {
+		return (f.State == "" || a.State == f.State) && (f.IncludeEnded || f.State == entitlement.AssignmentStateExpired || !a.IsEnded())
 	})
-	sortAssignments(out)
-	return out, nil
 }
 
 // sortAssignments orders assignments oldest first. It sorts their indexes
@@ -492,11 +571,22 @@ type RequestFilter struct {
 	RequestorID     string
 	TargetID        string
 	State           string
+
+	// Top, if positive, bounds the answer to that many requests: a page
+	// (Graph's $top). After continues the listing after the request with
+	// that id, the last of the previous page; a page costs its own rows,
+	// however long the listing.
+	Top   int
+	After string
 }
 
 // Requests returns the assignment requests f selects as of as, oldest
-// first, each with the version of the policy it was submitted under.
+// first (by createdDateTime, then id), each with the version of the
+// policy it was submitted under.
 func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]entitlement.AssignmentRequest, error) {
+	if f.Top < 0 {
+		return nil, invalidQuery("Requests: Top is negative")
+	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err
@@ -510,12 +600,14 @@ func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]ent
 			where, args = append(where, c.col+" = ?"), append(args, c.v)
 		}
 	}
-	all, err := listAt[entitlement.AssignmentRequest](ctx, db, as, "requests x", strings.Join(where, " AND "), args...)
+	if f.State != "" && as.latest() {
+		where, args = append(where, "x.state = ?"), append(args, f.State)
+	}
+	out, err := pageAt(ctx, db, as, "requests", strings.Join(where, " AND "), args, f.Top, f.After,
+		func(r *entitlement.AssignmentRequest) bool { return f.State == "" || r.State == f.State })
 	if err != nil {
 		return nil, err
 	}
-	out := slices.DeleteFunc(all, func(r entitlement.AssignmentRequest) bool { return f.State != "" && r.State != f.State })
-	sortRequests(out)
 	return out, attachPolicies(ctx, db, out)
 }
 

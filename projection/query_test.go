@@ -1,10 +1,13 @@
 package projection
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"testing"
 
+	"github.com/accessledger/accessledger/entitlement"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,4 +39,37 @@ func TestDecodeAll(t *testing.T) {
 			datas[bad] = fmt.Appendf(nil, `{"n":%d}`, bad)
 		}
 	}
+}
+
+// TestPageArguments refuses a negative Top and an After that names no
+// listed object, and a page after the last object is empty.
+func TestPageArguments(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 9, 2))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
+	_, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	all, err := p.Assignments(ctx, entitlement.AssignmentFilter{IncludeEnded: true}, Now)
+	require.NoError(t, err)
+	require.NotEmpty(t, all)
+	reqs, err := p.Requests(ctx, RequestFilter{}, Now)
+	require.NoError(t, err)
+	require.NotEmpty(t, reqs)
+
+	_, err = p.Assignments(ctx, entitlement.AssignmentFilter{Top: -1}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	_, err = p.Requests(ctx, RequestFilter{Top: -1}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	_, err = p.Assignments(ctx, entitlement.AssignmentFilter{After: reqs[0].ID}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery, "a request's id is no assignment's")
+	_, err = p.Requests(ctx, RequestFilter{After: all[0].ID}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery, "an assignment's id is no request's")
+
+	last, err := p.Assignments(ctx, entitlement.AssignmentFilter{IncludeEnded: true, After: all[len(all)-1].ID, Top: 5}, Now)
+	require.NoError(t, err)
+	require.Empty(t, last)
+	page, err := p.Requests(ctx, RequestFilter{Top: 1}, Now)
+	require.NoError(t, err)
+	require.Equal(t, reqs[:1], page)
 }

@@ -55,7 +55,8 @@ CREATE UNIQUE INDEX versions_by_object ON versions (oid, valid_from, known_from)
 
 -- assignments and requests index the objects of those kinds by the
 -- columns queries select on; state is the current one, position the one
--- that created the object. An ended assignment's ended_at is the valid
+-- that created the object, created its createdDateTime (the order of
+-- listings, which pages follow). An ended assignment's ended_at is the valid
 -- time (Unix nanoseconds) its end held from, ended_known the position from
 -- which it was known: queries as of the past skip the assignments ended
 -- by then without reading their versions.
@@ -68,11 +69,12 @@ CREATE TABLE assignments (
 	request_id           TEXT    NOT NULL,
 	state                TEXT    NOT NULL,
 	position             INTEGER NOT NULL,
+	created              INTEGER NOT NULL,
 	ended_at             INTEGER,
 	ended_known          INTEGER
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX assignments_by_package ON assignments (access_package_id, state);
+CREATE INDEX assignments_by_package ON assignments (access_package_id, state, created);
 
 CREATE TABLE requests (
 	id                   TEXT    PRIMARY KEY,
@@ -83,7 +85,8 @@ CREATE TABLE requests (
 	target_id            TEXT    NOT NULL,
 	requestor_id         TEXT    NOT NULL,
 	state                TEXT    NOT NULL,
-	position             INTEGER NOT NULL
+	position             INTEGER NOT NULL,
+	created              INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
 -- request_approvers lists everyone a request's stages ever named as an

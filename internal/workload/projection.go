@@ -187,6 +187,10 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 			_, err := p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg().ID, State: entitlement.AssignmentStateDelivered}, as)
 			return err
 		},
+		"assignments of a package, delivered, page of 100": func(as projection.As) error {
+			_, err := p.Assignments(ctx, entitlement.AssignmentFilter{AccessPackageID: pkg().ID, State: entitlement.AssignmentStateDelivered, Top: 100}, as)
+			return err
+		},
 		"access packages of a user": func(as projection.As) error { _, err := p.AccessPackagesOf(ctx, user().ID, as); return err },
 		"resource roles of a user":  func(as projection.As) error { _, err := p.ResourceRolesOf(ctx, user().ID, as); return err },
 		"holders of a role": func(as projection.As) error {
@@ -195,6 +199,10 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 		},
 		"requests of a package": func(as projection.As) error {
 			_, err := p.Requests(ctx, projection.RequestFilter{AccessPackageID: pkg().ID}, as)
+			return err
+		},
+		"requests of a package, page of 100": func(as projection.As) error {
+			_, err := p.Requests(ctx, projection.RequestFilter{AccessPackageID: pkg().ID, Top: 100}, as)
 			return err
 		},
 		"requests by a requestor": func(as projection.As) error {
