@@ -32,6 +32,14 @@
 // log. Queries answer what the projection holds and do not authorize: the
 // embedding program decides who may read the file.
 //
+// The listings that grow with the tenant and its history (Assignments,
+// Requests, Holders) come in pages, as Graph's do: a filter's Top bounds
+// the answer and After continues after the last item of the previous page.
+// A page is read in the listing's order from an index and stops when it is
+// full, so it costs its own rows however long the listing: a package's
+// first 100 of 5,000 requests, or of a role's 50,000 holders as of last
+// year.
+//
 // # Keeping it current
 //
 // A Projector applies the log's events in batched transactions, each

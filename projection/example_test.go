@@ -306,8 +306,8 @@ func ExampleProjector_Why() {
 
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
 	tenth := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	now, _ := p.Holders(s.ctx, member, projection.As{Of: tenth})
-	then, _ := p.Holders(s.ctx, member, projection.As{Of: tenth, KnownAt: granted.LastPosition()})
+	now, _ := p.Holders(s.ctx, projection.HoldersFilter{Role: member}, projection.As{Of: tenth})
+	then, _ := p.Holders(s.ctx, projection.HoldersFilter{Role: member}, projection.As{Of: tenth, KnownAt: granted.LastPosition()})
 	fmt.Println("held on the 10th, as known now:", len(now))
 	fmt.Println("held on the 10th, as known on the 2nd:", len(then))
 

@@ -60,10 +60,10 @@ func TestLateExpiryRewritesLaterVersions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, held, 2, "as believed before the expiry was recorded, Anna held Member and Owner on the 10th")
 	for _, r := range []projection.RoleRef{ownerRole, memberRole} {
-		holders, err := p.Holders(s.ctx, r, believed)
+		holders, err := p.Holders(s.ctx, projection.HoldersFilter{Role: r}, believed)
 		require.NoError(t, err)
 		require.Len(t, holders, 1)
-		holders, err = p.Holders(s.ctx, r, tenth)
+		holders, err = p.Holders(s.ctx, projection.HoldersFilter{Role: r}, tenth)
 		require.NoError(t, err)
 		require.Empty(t, holders, "as known now, nobody held %s on the 10th", r.RoleID)
 	}

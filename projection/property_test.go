@@ -89,6 +89,8 @@ func checkPages[T any](t require.TestingT, all []T, page func(top int, after str
 	}
 }
 
+func grantKey(g RoleGrant) string { return g.AssignmentID + " " + g.ResourceRoleScopeID }
+
 // checkQueries compares every query of the projection as of as with the
 // State s, which is the oracle for that moment.
 func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s *entitlement.State, as As) {
@@ -230,7 +232,7 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 	for _, r := range res {
 		for _, role := range r.Roles {
 			k := RoleRef{ResourceID: r.ID, RoleID: role.ID}
-			got, err := p.Holders(ctx, k, as)
+			got, err := p.Holders(ctx, HoldersFilter{Role: k}, as)
 			require.NoError(t, err)
 			gotAccess := make([]entitlement.ResourceAccess, len(got))
 			for i, g := range got {
@@ -238,10 +240,17 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			}
 			want := holders[k]
 			slices.SortFunc(want, func(x, y entitlement.ResourceAccess) int {
-				return strings.Compare(x.ResourceRoleScopeID+x.AccessPackageID+x.SubjectID+x.AssignmentID,
-					y.ResourceRoleScopeID+y.AccessPackageID+y.SubjectID+y.AssignmentID)
+				return cmp.Or(strings.Compare(x.AssignmentID, y.AssignmentID), strings.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID))
 			})
 			sameJSON(t, want, gotAccess, "holders of %v as of %+v", k, as)
+			checkPages(t, got, func(top int, after string) ([]RoleGrant, error) {
+				f := HoldersFilter{Role: k, Top: top}
+				if after != "" {
+					last := got[slices.IndexFunc(got, func(g RoleGrant) bool { return grantKey(g) == after })]
+					f.After = &last
+				}
+				return p.Holders(ctx, f, as)
+			}, grantKey, "pages of the holders of %v as of %+v", k, as)
 		}
 	}
 	wantOrgs, err := s.ListConnectedOrganizations(admin)

@@ -143,16 +143,51 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 	return out, errors.Join(errs...)
 }
 
+// pages reads the rows of q, a query ordered by its first two columns
+// that starts after the key args(after) binds and ends in LIMIT ? (unless
+// top is 0), in rounds: the first reads as many rows as the page lacks,
+// later ones more each time, since rows may be turned down. round gets
+// each round's rows (three columns) and returns how many results the page
+// now holds; reading stops when that is top or the rows run out. A page of
+// a long listing costs its own rows, not the listing's.
+func pages(ctx context.Context, db *sql.DB, q string, args func(after [2]any) []any, after [2]any, top int,
+	round func(rows [][]any) (int, error)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("projection: query: %w", err)
+	}
+	defer conn.Close()
+	for r, have := 0, 0; ; r++ {
+		qargs := args(after)
+		want := (top - have) << min(r, 6)
+		if top > 0 {
+			qargs = append(qargs, int64(want))
+		}
+		var rows [][]any
+		err := sqlitex.EachRow(ctx, conn, q, qargs, 3, func(row []driver.Value) error {
+			after = [2]any{row[0], row[1]}
+			rows = append(rows, []any{row[0], row[1], row[2]})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("projection: query: %w", err)
+		}
+		if have, err = round(rows); err != nil || top == 0 || have >= top || len(rows) < want {
+			return err
+		}
+	}
+}
+
 // pageAt lists, as of as, the objects of table (aliased x, with oid, id
 // and created columns) that where selects, in order of creation and id,
 // from the one after the row with id after (from the first if after is
 // empty). It keeps those keep accepts, up to top of them (all if top is
-// 0), reading rows in rounds that stop as soon as the page is full: a page
-// of a long listing costs its own rows, not the listing's.
+// 0).
 func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, args []any, top int, after string,
 	keep func(*T) bool) ([]T, error) {
-	created, id := int64(math.MinInt64), ""
+	cursor := [2]any{int64(math.MinInt64), ""}
 	if after != "" {
+		var created int64
 		err := db.QueryRowContext(ctx, "SELECT created FROM "+table+" WHERE id = ?", after).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, invalidQuery("After: no %s has the id %s", table, after)
@@ -160,7 +195,7 @@ func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, 
 		if err != nil {
 			return nil, fmt.Errorf("projection: query: %w", err)
 		}
-		id = after
+		cursor = [2]any{created, after}
 	}
 	data := "o.data"
 	from := table + " x JOIN objects o ON o.oid = x.oid"
@@ -177,49 +212,27 @@ func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, 
 	if top > 0 {
 		q += " LIMIT ?"
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("projection: query: %w", err)
-	}
-	defer conn.Close()
 	var out []T
-	for round := 0; ; round++ {
-		qargs := slices.Concat(asArgs, []any{created, id}, args)
-		// The first round reads as many rows as the page lacks, later ones
-		// more each time: keep may turn rows down.
-		want := (top - len(out)) << min(round, 6)
-		if top > 0 {
-			qargs = append(qargs, int64(want))
-		}
-		var datas [][]byte
-		read := 0
-		err := sqlitex.EachRow(ctx, conn, q, qargs, 3, func(row []driver.Value) error {
-			read++
-			created, id = row[0].(int64), row[1].(string)
-			if b, ok := row[2].([]byte); ok {
-				datas = append(datas, b)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("projection: query: %w", err)
-		}
-		xs, err := decodeAll[T](datas)
-		if err != nil {
-			return nil, err
-		}
-		for i := range xs {
-			if keep(&xs[i]) {
-				out = append(out, xs[i])
-				if top > 0 && len(out) == top {
-					return out, nil
+	err := pages(ctx, db, q, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, top,
+		func(rows [][]any) (int, error) {
+			var datas [][]byte
+			for _, row := range rows {
+				if b, ok := row[2].([]byte); ok {
+					datas = append(datas, b)
 				}
 			}
-		}
-		if top == 0 || read < want {
-			return out, nil
-		}
-	}
+			xs, err := decodeAll[T](datas)
+			if err != nil {
+				return 0, err
+			}
+			for i := range xs {
+				if keep(&xs[i]) && (top == 0 || len(out) < top) {
+					out = append(out, xs[i])
+				}
+			}
+			return len(out), nil
+		})
+	return out, err
 }
 
 // listAt returns the objects of from/where as of as, decoded.
@@ -445,7 +458,16 @@ func (p *Projector) ResourceRolesOf(ctx context.Context, subjectID string, as As
 	if err != nil {
 		return nil, err
 	}
-	return p.grantsOf(ctx, live, func(entitlement.ResourceDelivery) bool { return true })
+	db, err := p.read()
+	if err != nil {
+		return nil, err
+	}
+	out := grantsOf(nil, live, func(entitlement.ResourceDelivery) bool { return true })
+	slices.SortFunc(out, func(x, y RoleGrant) int {
+		return cmp.Or(cmp.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID), cmp.Compare(x.AccessPackageID, y.AccessPackageID),
+			cmp.Compare(x.SubjectID, y.SubjectID), cmp.Compare(x.AssignmentID, y.AssignmentID))
+	})
+	return out, withPolicyVersions(ctx, db, out)
 }
 
 // RoleRef names a resource role: the resource and the role, and the scope
@@ -454,14 +476,29 @@ type RoleRef struct {
 	ResourceID, RoleID, ScopeID string
 }
 
-// Holders returns who held a resource role as of as: one row per subject
-// and granting assignment, by role scope, package and assignment.
-func (p *Projector) Holders(ctx context.Context, role RoleRef, as As) ([]RoleGrant, error) {
-	return p.holders(ctx, role, "", as)
+// HoldersFilter selects the holders of a resource role. Top, if
+// positive, bounds the answer to that many grants: a page (Graph's $top).
+// After continues the listing after that grant, the last of the previous
+// page; a page costs its own rows, however many hold the role.
+type HoldersFilter struct {
+	Role  RoleRef
+	Top   int
+	After *RoleGrant
+}
+
+// Holders returns who held a resource role as of as: one grant per
+// granting assignment and role scope (a role asked for at any scope may be
+// granted at several), by assignment id and role scope id.
+func (p *Projector) Holders(ctx context.Context, f HoldersFilter, as As) ([]RoleGrant, error) {
+	if f.Top < 0 {
+		return nil, invalidQuery("Holders: Top is negative")
+	}
+	return p.holders(ctx, f, "", as)
 }
 
 // holders returns the holders of a role, or one subject's grants of it.
-func (p *Projector) holders(ctx context.Context, role RoleRef, subjectID string, as As) ([]RoleGrant, error) {
+func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID string, as As) ([]RoleGrant, error) {
+	role := f.Role
 	if role.ResourceID == "" || role.RoleID == "" {
 		return nil, invalidQuery("a resource id and a role id are required")
 	}
@@ -469,34 +506,65 @@ func (p *Projector) holders(ctx context.Context, role RoleRef, subjectID string,
 	if err != nil {
 		return nil, err
 	}
-	where, args := "x.id IN (SELECT assignment_id FROM grants WHERE resource_id = ? AND role_id = ?", []any{role.ResourceID, role.RoleID}
+	data, from := "o.data", "grants g JOIN assignments x ON x.id = g.assignment_id JOIN objects o ON o.oid = x.oid"
+	var asArgs []any
+	if !as.latest() {
+		t, p := as.bounds()
+		data, from, asArgs = versionAt, "grants g JOIN assignments x ON x.id = g.assignment_id", []any{t, p, p}
+	}
+	where, args := "g.resource_id = ? AND g.role_id = ?", []any{role.ResourceID, role.RoleID}
 	if subjectID != "" {
-		where, args = "x.id IN (SELECT assignment_id FROM grants WHERE subject_id = ? AND resource_id = ? AND role_id = ?",
-			[]any{subjectID, role.ResourceID, role.RoleID}
+		where, args = where+" AND g.subject_id = ?", append(args, subjectID)
 	}
 	if role.ScopeID != "" {
-		where, args = where+" AND scope_id = ?", append(args, role.ScopeID)
+		where, args = where+" AND g.scope_id = ?", append(args, role.ScopeID)
 	}
 	cond, cargs := as.notEnded("x")
-	where, args = where+") AND "+cond, append(args, cargs...)
-	all, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", where, args...)
-	if err != nil {
-		return nil, err
+	where, args = where+" AND "+cond, append(args, cargs...)
+	q := "SELECT g.assignment_id, g.resource_role_scope_id, CAST(" + data + " AS BLOB) FROM " + from +
+		" WHERE (g.assignment_id, g.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY g.assignment_id, g.resource_role_scope_id"
+	if f.Top > 0 {
+		q += " LIMIT ?"
 	}
-	live := slices.DeleteFunc(all, func(a entitlement.Assignment) bool { return a.IsEnded() })
-	return p.grantsOf(ctx, live, func(r entitlement.ResourceDelivery) bool {
-		return r.ResourceID == role.ResourceID && r.RoleID == role.RoleID && (role.ScopeID == "" || r.ScopeID == role.ScopeID)
-	})
-}
-
-// grantsOf lists the roles the given live assignments deliver that keep
-// selects, with their requests' policy versions.
-func (p *Projector) grantsOf(ctx context.Context, live []entitlement.Assignment, keep func(entitlement.ResourceDelivery) bool) ([]RoleGrant, error) {
-	db, err := p.read()
-	if err != nil {
-		return nil, err
+	cursor := [2]any{"", ""}
+	if f.After != nil {
+		cursor = [2]any{f.After.AssignmentID, f.After.ResourceRoleScopeID}
 	}
 	var out []RoleGrant
+	err = pages(ctx, db, q, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
+		func(rows [][]any) (int, error) {
+			for _, row := range rows {
+				b, ok := row[2].([]byte)
+				if !ok {
+					continue // the assignment did not exist then
+				}
+				var a entitlement.Assignment
+				if err := jsonv2.Unmarshal(b, &a); err != nil {
+					return 0, fmt.Errorf("projection: decode: %w", err)
+				}
+				if a.IsEnded() {
+					continue
+				}
+				rrs := row[1].(string)
+				out = grantsOf(out, []entitlement.Assignment{a}, func(r entitlement.ResourceDelivery) bool {
+					return r.ResourceRoleScopeID == rrs && r.ResourceID == role.ResourceID && r.RoleID == role.RoleID &&
+						(role.ScopeID == "" || r.ScopeID == role.ScopeID)
+				})
+				if f.Top > 0 && len(out) == f.Top {
+					break
+				}
+			}
+			return len(out), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, withPolicyVersions(ctx, db, out)
+}
+
+// grantsOf appends to gs the roles the given assignments deliver that keep
+// selects.
+func grantsOf(gs []RoleGrant, live []entitlement.Assignment, keep func(entitlement.ResourceDelivery) bool) []RoleGrant {
 	for _, a := range live {
 		var end *time.Time
 		if e, ok := a.End(); ok {
@@ -506,7 +574,7 @@ func (p *Projector) grantsOf(ctx context.Context, live []entitlement.Assignment,
 			if r.Status != entitlement.DeliveryFulfilled || !keep(r) {
 				continue
 			}
-			out = append(out, RoleGrant{ResourceAccess: entitlement.ResourceAccess{
+			gs = append(gs, RoleGrant{ResourceAccess: entitlement.ResourceAccess{
 				SubjectID: a.TargetID, AccessPackageID: a.AccessPackageID, AssignmentID: a.ID,
 				AssignmentPolicyID: a.AssignmentPolicyID, ResourceRoleScopeID: r.ResourceRoleScopeID,
 				ResourceID: r.ResourceID, OriginSystem: r.OriginSystem, OriginID: r.OriginID,
@@ -514,24 +582,25 @@ func (p *Projector) grantsOf(ctx context.Context, live []entitlement.Assignment,
 			}, RequestID: a.RequestID})
 		}
 	}
-	// The policy versions of the requests, in one query: a role everyone
-	// holds would otherwise cost a query per holder.
-	ids := make([]string, 0, len(out))
-	for _, g := range out {
+	return gs
+}
+
+// withPolicyVersions sets the policy version of each grant's request, in
+// one query: a role everyone holds would otherwise cost a query per
+// holder.
+func withPolicyVersions(ctx context.Context, db *sql.DB, gs []RoleGrant) error {
+	ids := make([]string, 0, len(gs))
+	for _, g := range gs {
 		ids = append(ids, g.RequestID)
 	}
 	versions, err := policyVersionsOf(ctx, db, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for i := range out {
-		out[i].PolicyVersion = versions[out[i].RequestID]
+	for i := range gs {
+		gs[i].PolicyVersion = versions[gs[i].RequestID]
 	}
-	slices.SortFunc(out, func(x, y RoleGrant) int {
-		return cmp.Or(cmp.Compare(x.ResourceRoleScopeID, y.ResourceRoleScopeID), cmp.Compare(x.AccessPackageID, y.AccessPackageID),
-			cmp.Compare(x.SubjectID, y.SubjectID), cmp.Compare(x.AssignmentID, y.AssignmentID))
-	})
-	return out, nil
+	return nil
 }
 
 // policyVersionsOf returns the version of the policy each of the requests

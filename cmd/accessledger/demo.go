@@ -126,15 +126,15 @@ func tellHistory(ctx context.Context, w io.Writer, log *sqlitestore.Store, p *pr
 		}
 		return strings.Join(out, ", ")
 	}
-	now, err := p.Holders(ctx, role, projection.Now)
+	now, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.Now)
 	if err != nil {
 		return err
 	}
-	then, err := p.Holders(ctx, role, projection.As{Of: cast.Expired})
+	then, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.As{Of: cast.Expired})
 	if err != nil {
 		return err
 	}
-	believed, err := p.Holders(ctx, role, projection.As{Of: cast.Expired, KnownAt: cast.Recorded})
+	believed, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.As{Of: cast.Expired, KnownAt: cast.Recorded})
 	if err != nil {
 		return err
 	}

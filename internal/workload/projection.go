@@ -194,7 +194,7 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 		"access packages of a user": func(as projection.As) error { _, err := p.AccessPackagesOf(ctx, user().ID, as); return err },
 		"resource roles of a user":  func(as projection.As) error { _, err := p.ResourceRolesOf(ctx, user().ID, as); return err },
 		"holders of a role": func(as projection.As) error {
-			_, err := p.Holders(ctx, roles[rnd.IntN(len(roles))], as)
+			_, err := p.Holders(ctx, projection.HoldersFilter{Role: roles[rnd.IntN(len(roles))]}, as)
 			return err
 		},
 		"requests of a package": func(as projection.As) error {
