@@ -35,7 +35,7 @@ type batch struct {
 
 	getObject, insertObject, updateObject, updateObjectData, insertVersion, closeVersion, setVersion *sql.Stmt
 	laterVersions                                                                                    *sql.Stmt
-	putAssignment, putRequest, insertApprover, insertGrant, insertDecision, insertDelivery           *sql.Stmt
+	putAssignment, putRequest, insertApprover, insertGrant, endGrant, insertDecision, insertDelivery *sql.Stmt
 	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                              *sql.Stmt
 	groupsWithMember, packagesNaming                                                                 *sql.Stmt
 	setCheckpoint                                                                                    *sql.Stmt
@@ -72,6 +72,8 @@ func (b *batch) statements() []struct {
 		{&b.insertApprover, "INSERT OR IGNORE INTO request_approvers (approver_id, request_id) VALUES (?, ?)"},
 		{&b.insertGrant, `INSERT OR IGNORE INTO grants (resource_id, role_id, assignment_id, resource_role_scope_id, scope_id, subject_id)
 			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&b.endGrant, `UPDATE grants SET ended_at = coalesce(ended_at, ?), ended_known = coalesce(ended_known, ?)
+			WHERE resource_id = ? AND role_id = ? AND assignment_id = ? AND resource_role_scope_id = ?`},
 		{&b.insertDecision, `INSERT INTO decisions (position, request_id, stage_id, stage, result, reviewed_by, reviewed_at,
 			justification, actor_id, on_behalf_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&b.insertDelivery, `INSERT INTO deliveries (assignment_id, resource_role_scope_id, position, outcome, reason, valid_at)

@@ -164,6 +164,11 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 	var endedAt, endedKnown any
 	if a.IsEnded() {
 		endedAt, endedKnown = b.valid, b.pos
+		for _, r := range a.Resources {
+			if _, err := b.endGrant.ExecContext(b.ctx, endedAt, endedKnown, r.ResourceID, r.RoleID, id, r.ResourceRoleScopeID); err != nil {
+				return err
+			}
+		}
 	}
 	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos,
 		a.CreatedDateTime.UnixNano(), endedAt, endedKnown)

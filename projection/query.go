@@ -55,13 +55,13 @@ func (a As) bounds() (int64, int64) {
 	return t, p
 }
 
-// notEnded returns the condition that keeps the rows of assignments
-// (under the alias given) that had not ended as of a: the table keeps
-// every assignment ever made, and a long history's ended ones need not be
-// read. Now, those without an end (ended_at is set with the expired
-// state, and only then); in the past, the instant their end was valid
-// from and the position it was known from (an assignment never comes back
-// once ended).
+// notEnded returns the condition that keeps the rows of assignments, or of
+// their grants (under the alias given), that had not ended as of a: the
+// tables keep every assignment ever made, and a long history's ended ones
+// need not be read. Now, those without an end (ended_at is set with the
+// expired state, and only then); in the past, the instant their end was
+// valid from and the position it was known from (an assignment never
+// comes back once ended).
 func (a As) notEnded(alias string) (string, []any) {
 	if a.latest() {
 		return alias + ".ended_at IS NULL", nil
@@ -372,10 +372,12 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 	if f.AssignmentPolicyID != "" {
 		where, args = append(where, "x.assignment_policy_id = ?"), append(args, f.AssignmentPolicyID)
 	}
-	if as.latest() && f.State != "" {
+	switch {
+	case as.latest() && f.State != "":
+		// A state other than expired is not ended: the index on the state
+		// answers alone.
 		where, args = append(where, "x.state = ?"), append(args, f.State)
-	}
-	if f.State != entitlement.AssignmentStateExpired && (f.State != "" || !f.IncludeEnded) {
+	case f.State != entitlement.AssignmentStateExpired && (f.State != "" || !f.IncludeEnded):
 		cond, cargs := as.notEnded("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
@@ -519,7 +521,9 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 	if role.ScopeID != "" {
 		where, args = where+" AND g.scope_id = ?", append(args, role.ScopeID)
 	}
-	cond, cargs := as.notEnded("x")
+	cond, cargs := as.notEnded("g")
+	where, args = where+" AND "+cond, append(args, cargs...)
+	cond, cargs = as.notEnded("x")
 	where, args = where+" AND "+cond, append(args, cargs...)
 	q := "SELECT g.assignment_id, g.resource_role_scope_id, CAST(" + data + " AS BLOB) FROM " + from +
 		" WHERE (g.assignment_id, g.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY g.assignment_id, g.resource_role_scope_id"

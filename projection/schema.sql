@@ -74,7 +74,7 @@ CREATE TABLE assignments (
 	ended_known          INTEGER
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX assignments_by_package ON assignments (access_package_id, state, created);
+CREATE INDEX assignments_by_package ON assignments (access_package_id, state, created, id, oid);
 
 CREATE TABLE requests (
 	id                   TEXT    PRIMARY KEY,
@@ -127,7 +127,10 @@ CREATE TABLE deliveries (
 
 -- grants lists every resource role an assignment ever listed: the ways a
 -- subject may have held a role. Whether it held it at an instant is the
--- assignment's version then.
+-- assignment's version then. ended_at and ended_known are the
+-- assignment's (see assignments), set on the roles it listed when it
+-- ended: the holders of a role, now or as of the past, skip the grants of
+-- assignments ended by then without reading the assignments.
 CREATE TABLE grants (
 	resource_id            TEXT NOT NULL,
 	role_id                TEXT NOT NULL,
@@ -135,6 +138,8 @@ CREATE TABLE grants (
 	resource_role_scope_id TEXT NOT NULL,
 	scope_id               TEXT NOT NULL,
 	subject_id             TEXT NOT NULL,
+	ended_at               INTEGER,
+	ended_known            INTEGER,
 	PRIMARY KEY (resource_id, role_id, assignment_id, resource_role_scope_id)
 ) STRICT, WITHOUT ROWID;
 

@@ -197,6 +197,10 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 			_, err := p.Holders(ctx, projection.HoldersFilter{Role: roles[rnd.IntN(len(roles))]}, as)
 			return err
 		},
+		"holders of a role, page of 100": func(as projection.As) error {
+			_, err := p.Holders(ctx, projection.HoldersFilter{Role: roles[rnd.IntN(len(roles))], Top: 100}, as)
+			return err
+		},
 		"requests of a package": func(as projection.As) error {
 			_, err := p.Requests(ctx, projection.RequestFilter{AccessPackageID: pkg().ID}, as)
 			return err
@@ -244,6 +248,7 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 	}
 	if len(roles) == 0 {
 		delete(queries, "holders of a role")
+		delete(queries, "holders of a role, page of 100")
 		delete(queries, "why")
 	}
 	if len(requests) == 0 {
