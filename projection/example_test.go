@@ -341,3 +341,64 @@ func ExampleProjector_Why() {
 	// checked against the log: true
 	// Remove access package assignment held at 2026-03-09 10:00:00 recorded at 2026-03-12 09:00:00
 }
+
+// ExampleProjector_Requests reads the requests of a package in pages of
+// two: each page starts after the last request of the page before, and a
+// short page is the last. A page costs its own rows, however many
+// requests the package has had.
+func ExampleProjector_Requests() {
+	dir, _ := os.MkdirTemp("", "projection-example")
+	defer os.RemoveAll(dir)
+	s, err := newSales(dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.log.Close()
+	// Anna asks three times and cancels the first two.
+	for i := range 3 {
+		req, err := s.run(s.anna, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+			AccessPackageID: s.pkg, AssignmentPolicyID: s.policy, Justification: fmt.Sprintf("attempt %d", i+1)})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		*s.now = s.now.Add(time.Hour)
+		if i < 2 {
+			if _, err := s.run(s.anna, entitlement.CancelAssignmentRequest{RequestID: req.ID}); err != nil {
+				fmt.Println(err)
+				return
+			}
+		}
+	}
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close()
+	if _, err := p.CatchUp(s.ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	f := projection.RequestFilter{AccessPackageID: s.pkg, Top: 2}
+	for page := 1; ; page++ {
+		rs, err := p.Requests(s.ctx, f, projection.Now)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, r := range rs {
+			fmt.Printf("page %d: %s, %s\n", page, r.Justification, r.State)
+		}
+		if len(rs) < f.Top {
+			break
+		}
+		f.After = rs[len(rs)-1].ID
+	}
+	// Output:
+	// page 1: attempt 1, canceled
+	// page 1: attempt 2, canceled
+	// page 2: attempt 3, pendingApproval
+}
