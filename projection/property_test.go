@@ -160,9 +160,12 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			if err != nil {
 				want = nil
 			}
-			got, err := p.AdditionalAccess(ctx, pkg, other, as)
+			got, err := p.AdditionalAccess(ctx, AdditionalAccessFilter{AccessPackageID: pkg, IncompatibleAccessPackageID: other}, as)
 			require.NoError(t, err)
 			sameJSON(t, want, got, "additional access %s/%s as of %+v", pkg, other, as)
+			checkPages(t, got, func(top int, after string) ([]entitlement.Assignment, error) {
+				return p.AdditionalAccess(ctx, AdditionalAccessFilter{AccessPackageID: pkg, IncompatibleAccessPackageID: other, Top: top, After: after}, as)
+			}, func(a entitlement.Assignment) string { return a.ID }, "pages of additional access %s/%s as of %+v", pkg, other, as)
 		}
 	}
 	// Requests by requestor, by target and by state, in pages.

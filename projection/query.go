@@ -181,10 +181,10 @@ func pages(ctx context.Context, db *sql.DB, q string, args func(after [2]any) []
 // pageAt lists, as of as, the objects of table (aliased x, with oid, id
 // and created columns) that where selects, in order of creation and id,
 // from the one after the row with id after (from the first if after is
-// empty). It keeps those keep accepts, up to top of them (all if top is
-// 0).
+// empty). It keeps those keep returns of each round's objects (in their
+// order), up to top of them (all if top is 0).
 func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, args []any, top int, after string,
-	keep func(*T) bool) ([]T, error) {
+	keep func([]T) ([]T, error)) ([]T, error) {
 	cursor := [2]any{int64(math.MinInt64), ""}
 	if after != "" {
 		var created int64
@@ -222,14 +222,16 @@ func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, 
 				}
 			}
 			xs, err := decodeAll[T](datas)
+			if err == nil {
+				xs, err = keep(xs)
+			}
 			if err != nil {
 				return 0, err
 			}
-			for i := range xs {
-				if keep(&xs[i]) && (top == 0 || len(out) < top) {
-					out = append(out, xs[i])
-				}
+			if top > 0 {
+				xs = xs[:min(len(xs), top-len(out))]
 			}
+			out = append(out, xs...)
 			return len(out), nil
 		})
 	return out, err
@@ -381,27 +383,12 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 		cond, cargs := as.notEnded("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
-	return pageAt(ctx, db, as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After, func(a *entitlement.Assignment) bool {
-		return (f.State == "" || a.State == f.State) && (f.IncludeEnded || f.State == entitlement.AssignmentStateExpired || !a.IsEnded())
-	})
-}
-
-// sortAssignments orders assignments oldest first. It sorts their indexes
-// and moves each assignment once: an Assignment is too large to swap
-// around in a sort of a hundred thousand.
-func sortAssignments(as []entitlement.Assignment) {
-	idx := make([]int, len(as))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(i, j int) int {
-		return cmp.Or(as[i].CreatedDateTime.Compare(as[j].CreatedDateTime), cmp.Compare(as[i].ID, as[j].ID))
-	})
-	sorted := make([]entitlement.Assignment, len(as))
-	for i, j := range idx {
-		sorted[i] = as[j]
-	}
-	copy(as, sorted)
+	return pageAt(ctx, db, as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After,
+		func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) {
+			return slices.DeleteFunc(xs, func(a entitlement.Assignment) bool {
+				return f.State != "" && a.State != f.State || !f.IncludeEnded && f.State != entitlement.AssignmentStateExpired && a.IsEnded()
+			}), nil
+		})
 }
 
 // AccessPackagesOf returns the access packages a subject is assigned as of
@@ -677,7 +664,9 @@ func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]ent
 		where, args = append(where, "x.state = ?"), append(args, f.State)
 	}
 	out, err := pageAt(ctx, db, as, "requests", strings.Join(where, " AND "), args, f.Top, f.After,
-		func(r *entitlement.AssignmentRequest) bool { return f.State == "" || r.State == f.State })
+		func(rs []entitlement.AssignmentRequest) ([]entitlement.AssignmentRequest, error) {
+			return slices.DeleteFunc(rs, func(r entitlement.AssignmentRequest) bool { return f.State != "" && r.State != f.State }), nil
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -724,49 +713,71 @@ func (p *Projector) PendingApprovals(ctx context.Context, approverID string, as 
 	return out, nil
 }
 
-// AdditionalAccess returns the assignments of packageA, as of as, whose
-// targets also held an assignment of packageB that had not ended: the
-// separation-of-duties conflicts Graph's additionalAccess lists.
-func (p *Projector) AdditionalAccess(ctx context.Context, packageA, packageB string, as As) ([]entitlement.Assignment, error) {
+// AdditionalAccessFilter names the two access packages of
+// AdditionalAccess, as Graph's additionalAccess function does, and pages
+// its answer as entitlement.AssignmentFilter does: Top bounds it, After
+// continues after the assignment with that id.
+type AdditionalAccessFilter struct {
+	AccessPackageID             string // the package whose assignments are listed
+	IncompatibleAccessPackageID string // the package their targets also hold
+	Top                         int
+	After                       string
+}
+
+// AdditionalAccess returns the assignments of f.AccessPackageID, as of as,
+// whose targets also held an assignment of f.IncompatibleAccessPackageID
+// that had not ended: the separation-of-duties conflicts Graph's
+// additionalAccess lists, oldest first (by createdDateTime, then id).
+func (p *Projector) AdditionalAccess(ctx context.Context, f AdditionalAccessFilter, as As) ([]entitlement.Assignment, error) {
+	a, b := f.AccessPackageID, f.IncompatibleAccessPackageID
 	switch {
-	case packageA == "" || packageB == "":
+	case a == "" || b == "":
 		return nil, invalidQuery("AdditionalAccess: two access package ids are required")
-	case packageA == packageB:
+	case a == b:
 		return nil, invalidQuery("AdditionalAccess: the access packages must differ")
+	case f.Top < 0:
+		return nil, invalidQuery("AdditionalAccess: Top is negative")
 	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err
 	}
-	// Each side reads the assignments, not ended, of targets that also
-	// have one of the other package not ended.
+	// The assignments of a, not ended, of targets that also have one of b
+	// not ended.
 	x, xargs := as.notEnded("x")
 	y, yargs := as.notEnded("y")
 	both := "x.access_package_id = ? AND x.target_id IN (SELECT y.target_id FROM assignments y WHERE y.access_package_id = ? AND " +
 		y + ") AND " + x
-	args := func(a, b string) []any { return slices.Concat([]any{a, b}, yargs, xargs) }
-	as1, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, args(packageA, packageB)...)
-	if err != nil {
-		return nil, err
-	}
-	if as.latest() {
-		// Now, not ended is the state the query selected on: the answer.
-		sortAssignments(as1)
-		return as1, nil
-	}
-	bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x", both, args(packageB, packageA)...)
-	if err != nil {
-		return nil, err
-	}
-	holdsB := map[string]bool{}
-	for _, b := range bs {
-		if !b.IsEnded() {
-			holdsB[b.TargetID] = true
+	keep := func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) { return xs, nil }
+	if !as.latest() {
+		// As of the past, the columns only narrow: whether a target held b
+		// then is its assignments' versions then, read for each round's
+		// targets.
+		keep = func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) {
+			targets := make([]string, 0, len(xs))
+			for _, a := range xs {
+				targets = append(targets, a.TargetID)
+			}
+			list, err := json.Marshal(targets)
+			if err != nil {
+				return nil, err
+			}
+			bs, err := listAt[entitlement.Assignment](ctx, db, as, "assignments x",
+				"x.access_package_id = ? AND x.target_id IN (SELECT value FROM json_each(?)) AND "+x,
+				slices.Concat([]any{b, string(list)}, xargs)...)
+			if err != nil {
+				return nil, err
+			}
+			holdsB := map[string]bool{}
+			for _, o := range bs {
+				if !o.IsEnded() {
+					holdsB[o.TargetID] = true
+				}
+			}
+			return slices.DeleteFunc(xs, func(a entitlement.Assignment) bool { return a.IsEnded() || !holdsB[a.TargetID] }), nil
 		}
 	}
-	out := slices.DeleteFunc(as1, func(a entitlement.Assignment) bool { return a.IsEnded() || !holdsB[a.TargetID] })
-	sortAssignments(out)
-	return out, nil
+	return pageAt(ctx, db, as, "assignments", both, slices.Concat([]any{a, b}, yargs, xargs), f.Top, f.After, keep)
 }
 
 // ConnectedOrganizations returns the connected organizations as of as, by

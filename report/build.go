@@ -559,7 +559,7 @@ func (b *builder) conflicts() error {
 	var rows []assignmentJSON
 	for _, pkg := range pkgs {
 		for _, other := range pkg.IncompatibleAccessPackages {
-			as, err := b.p.AdditionalAccess(b.ctx, pkg.ID, other, b.q.As)
+			as, err := b.p.AdditionalAccess(b.ctx, projection.AdditionalAccessFilter{AccessPackageID: pkg.ID, IncompatibleAccessPackageID: other}, b.q.As)
 			if err != nil {
 				return err
 			}

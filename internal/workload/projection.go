@@ -224,7 +224,13 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 		"additional access": func(as projection.As) error {
 			c := rnd.IntN(len(t.Packages))
 			a, b := t.Packages[c][0], t.Packages[c][1]
-			_, err := p.AdditionalAccess(ctx, a.ID, b.ID, as)
+			_, err := p.AdditionalAccess(ctx, projection.AdditionalAccessFilter{AccessPackageID: a.ID, IncompatibleAccessPackageID: b.ID}, as)
+			return err
+		},
+		"additional access, page of 100": func(as projection.As) error {
+			c := rnd.IntN(len(t.Packages))
+			a, b := t.Packages[c][0], t.Packages[c][1]
+			_, err := p.AdditionalAccess(ctx, projection.AdditionalAccessFilter{AccessPackageID: a.ID, IncompatibleAccessPackageID: b.ID, Top: 100}, as)
 			return err
 		},
 		"connected organizations": func(as projection.As) error { _, err := p.ConnectedOrganizations(ctx, as); return err },
