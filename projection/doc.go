@@ -33,7 +33,7 @@
 // embedding program decides who may read the file.
 //
 // The listings that grow with the tenant and its history (Assignments,
-// Requests, Holders) come in pages, as Graph's do: a filter's Top bounds
+// Requests, Holders, AdditionalAccess) come in pages, as Graph's do: a filter's Top bounds
 // the answer and After continues after the last item of the previous page.
 // A page is read in the listing's order from an index and stops when it is
 // full, so it costs its own rows however long the listing: a package's
