@@ -33,12 +33,14 @@
 // embedding program decides who may read the file.
 //
 // The listings that grow with the tenant and its history (Assignments,
-// Requests, Holders, AdditionalAccess) come in pages, as Graph's do: a filter's Top bounds
-// the answer and After continues after the last item of the previous page.
-// A page is read in the listing's order from an index and stops when it is
-// full, so it costs its own rows however long the listing: a package's
-// first 100 of 5,000 requests, or of a role's 50,000 holders as of last
-// year.
+// Requests, Holders, AdditionalAccess) come in pages, as Graph's do: a
+// filter's Top bounds the answer and After continues after the last item
+// of the previous page. A page is read in the listing's order from an
+// index and stops when it is full, so it costs its own rows however long
+// the listing: a package's first 100 of 5,000 requests, or of a role's
+// 50,000 holders as of last year. Not yet AdditionalAccess as of the past,
+// which also reads, and turns down, the assignments of the other package
+// that began after the instant asked.
 //
 // # Keeping it current
 //
