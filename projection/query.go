@@ -468,7 +468,9 @@ type RoleRef struct {
 // HoldersFilter selects the holders of a resource role. Top, if
 // positive, bounds the answer to that many grants: a page (Graph's $top).
 // After continues the listing after that grant, the last of the previous
-// page; a page costs its own rows, however many hold the role.
+// page. A page reads its own rows and stops, however many hold the role;
+// as of the past it also reads, and turns down, the grants it meets of
+// assignments that had not begun by then.
 type HoldersFilter struct {
 	Role  RoleRef
 	Top   int
@@ -634,8 +636,9 @@ type RequestFilter struct {
 
 	// Top, if positive, bounds the answer to that many requests: a page
 	// (Graph's $top). After continues the listing after the request with
-	// that id, the last of the previous page; a page costs its own rows,
-	// however long the listing.
+	// that id, the last of the previous page. A page reads its own rows
+	// and stops, however long the listing; as of the past it also reads,
+	// and turns down, the requests it meets that did not exist then.
 	Top   int
 	After string
 }
