@@ -64,7 +64,7 @@ func (b *batch) statements() []struct {
 				(SELECT max(valid_from) FROM versions WHERE oid = ?1 AND known_to = 9223372036854775807 AND valid_from <= ?2), ?2)
 			ORDER BY valid_from`},
 		{&b.putAssignment, `INSERT INTO assignments (id, oid, access_package_id, assignment_policy_id, target_id, request_id, state, position,
-			created, ended_at, ended_known) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			created, began, ended_at, ended_known) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state, ended_at = coalesce(ended_at, excluded.ended_at),
 			ended_known = coalesce(ended_known, excluded.ended_known)`},
 		{&b.putRequest, `INSERT INTO requests (id, oid, access_package_id, assignment_policy_id, policy_version, target_id, requestor_id,

@@ -171,7 +171,7 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 		}
 	}
 	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos,
-		a.CreatedDateTime.UnixNano(), endedAt, endedKnown)
+		a.CreatedDateTime.UnixNano(), b.valid, endedAt, endedKnown)
 	return err
 }
 

@@ -6,10 +6,12 @@ CREATE INDEX objects_by_name ON objects (kind, display_name);
 CREATE INDEX objects_by_id ON objects (id);
 -- Listings go in order of creation and id, so that a page is read in
 -- order from an index and stops at its size; each index also holds oid
--- (and, for a package's listing as of the past, the end), so that a row
--- costs no look-up in the table itself.
+-- (and, for a package's listing as of the past, the begin and the end,
+-- and the target that additional access matches), so that a row costs no
+-- look-up in the table itself.
 CREATE INDEX assignments_by_created ON assignments (created, id, oid);
-CREATE INDEX assignments_by_package_created ON assignments (access_package_id, created, id, oid, ended_at, ended_known);
+CREATE INDEX assignments_by_package_created ON assignments (access_package_id, created, id, oid, began, position, ended_at, ended_known,
+	target_id);
 CREATE INDEX assignments_live_by_package ON assignments (access_package_id, ended_at, created, id, oid);
 CREATE INDEX assignments_by_target ON assignments (target_id, created, id, oid);
 CREATE INDEX requests_by_created ON requests (created, id, oid);

@@ -70,6 +70,26 @@ func (a As) notEnded(alias string) (string, []any) {
 	return "(" + alias + ".ended_at IS NULL OR " + alias + ".ended_at > ? OR " + alias + ".ended_known > ?)", []any{t, p}
 }
 
+// begun returns the condition that keeps the rows of assignments (under
+// the alias given) that existed as of a: as of the past, created by an
+// event whose valid time (began) is at or before the instant and whose
+// position is at or before the one asked. Now, every row; "1" then.
+func (a As) begun(alias string) (string, []any) {
+	if a.latest() {
+		return "1", nil
+	}
+	t, p := a.bounds()
+	return alias + ".began <= ? AND " + alias + ".position <= ?", []any{t, p}
+}
+
+// held returns the condition that keeps the rows of assignments (under the
+// alias given) that had begun and not ended as of a.
+func (a As) held(alias string) (string, []any) {
+	b, bargs := a.begun(alias)
+	e, eargs := a.notEnded(alias)
+	return b + " AND " + e, slices.Concat(bargs, eargs)
+}
+
 // ErrNotFound matches the error of a query for one object the projection
 // does not hold as of the moment asked.
 var ErrNotFound = errors.New("projection: not found")
@@ -380,7 +400,10 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 		// answers alone.
 		where, args = append(where, "x.state = ?"), append(args, f.State)
 	case f.State != entitlement.AssignmentStateExpired && (f.State != "" || !f.IncludeEnded):
-		cond, cargs := as.notEnded("x")
+		cond, cargs := as.held("x")
+		where, args = append(where, cond), append(args, cargs...)
+	case !as.latest():
+		cond, cargs := as.begun("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
 	return pageAt(ctx, db, as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After,
@@ -512,7 +535,7 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 	}
 	cond, cargs := as.notEnded("g")
 	where, args = where+" AND "+cond, append(args, cargs...)
-	cond, cargs = as.notEnded("x")
+	cond, cargs = as.held("x")
 	where, args = where+" AND "+cond, append(args, cargs...)
 	q := "SELECT g.assignment_id, g.resource_role_scope_id, CAST(" + data + " AS BLOB) FROM " + from +
 		" WHERE (g.assignment_id, g.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY g.assignment_id, g.resource_role_scope_id"
@@ -745,16 +768,15 @@ func (p *Projector) AdditionalAccess(ctx context.Context, f AdditionalAccessFilt
 	if err != nil {
 		return nil, err
 	}
-	// The assignments of a, not ended, of targets that also have one of b
-	// not ended.
-	x, xargs := as.notEnded("x")
-	y, yargs := as.notEnded("y")
+	// The assignments of a held then, of targets that also held one of b.
+	x, xargs := as.held("x")
+	y, yargs := as.held("y")
 	both := "x.access_package_id = ? AND x.target_id IN (SELECT y.target_id FROM assignments y WHERE y.access_package_id = ? AND " +
 		y + ") AND " + x
 	keep := func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) { return xs, nil }
 	if !as.latest() {
-		// As of the past, the columns only narrow: whether a target held b
-		// then is its assignments' versions then, read for each round's
+		// As of the past, whether a target held b then is its assignments'
+		// versions then (the columns only narrow), read for each round's
 		// targets.
 		keep = func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) {
 			targets := make([]string, 0, len(xs))

@@ -56,10 +56,13 @@ CREATE UNIQUE INDEX versions_by_object ON versions (oid, valid_from, known_from)
 -- assignments and requests index the objects of those kinds by the
 -- columns queries select on; state is the current one, position the one
 -- that created the object, created its createdDateTime (the order of
--- listings, which pages follow). An ended assignment's ended_at is the valid
--- time (Unix nanoseconds) its end held from, ended_known the position from
--- which it was known: queries as of the past skip the assignments ended
--- by then without reading their versions.
+-- listings, which pages follow). An assignment's began is the valid time
+-- of the event that created it (its first version's valid_from, which a
+-- start recorded late puts before createdDateTime); an ended assignment's
+-- ended_at is the valid time (Unix nanoseconds) its end held from,
+-- ended_known the position from which it was known: queries as of the
+-- past skip the assignments not begun or already ended by then without
+-- reading their versions.
 CREATE TABLE assignments (
 	id                   TEXT    PRIMARY KEY,
 	oid                  INTEGER NOT NULL,
@@ -70,6 +73,7 @@ CREATE TABLE assignments (
 	state                TEXT    NOT NULL,
 	position             INTEGER NOT NULL,
 	created              INTEGER NOT NULL,
+	began                INTEGER NOT NULL,
 	ended_at             INTEGER,
 	ended_known          INTEGER
 ) STRICT, WITHOUT ROWID;
