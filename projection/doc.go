@@ -38,9 +38,8 @@
 // of the previous page. A page is read in the listing's order from an
 // index and stops when it is full, so it costs its own rows however long
 // the listing: a package's first 100 of 5,000 requests, or of a role's
-// 50,000 holders as of last year. Not yet AdditionalAccess as of the past,
-// which also reads, and turns down, the assignments of the other package
-// that began after the instant asked.
+// 50,000 holders as of last year. AdditionalAccess reads the index entries
+// of both packages' assignments, whatever the page.
 //
 // # Keeping it current
 //
