@@ -73,7 +73,8 @@ func (a As) notEnded(alias string) (string, []any) {
 // begun returns the condition that keeps the rows of assignments (under
 // the alias given) that existed as of a: as of the past, created by an
 // event whose valid time (began) is at or before the instant and whose
-// position is at or before the one asked. Now, every row; "1" then.
+// position is at or before the one asked. Now every row qualifies, and
+// the condition is "1".
 func (a As) begun(alias string) (string, []any) {
 	if a.latest() {
 		return "1", nil
