@@ -3,6 +3,7 @@ package entitlement
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -94,18 +95,31 @@ func TestReadsReturnCopies(t *testing.T) {
 	require.Equal(t, "Package P1", again.DisplayName)
 }
 
-// TestListAssignmentsPageArguments refuses a negative Top and an After
-// that names no assignment (the pages themselves are checked against the
-// whole listing by the projection's property test).
-func TestListAssignmentsPageArguments(t *testing.T) {
-	w := adminWorld(t)
-	s := w.state()
+// TestListAssignmentsPages reads three assignments in pages of two, each
+// after the last of the one before, and refuses a negative Top and an
+// After that names no assignment (the projection's property test checks
+// the State's pages against whole listings in random worlds).
+func TestListAssignmentsPages(t *testing.T) {
+	w, _ := accessWorld(t)
+	s0 := w.state()
 	ga := w.actors["GA"]
-	_, err := s.ListAssignments(ga, AssignmentFilter{Top: -1})
-	requireKind(t, err, ErrInvalid)
-	_, err = s.ListAssignments(ga, AssignmentFilter{After: nameID("none")})
-	requireKind(t, err, ErrInvalid)
-	got, err := s.ListAssignments(ga, AssignmentFilter{Top: 3})
+	for _, n := range []string{"alice", "erin", "frank"} {
+		w.request(n, "P2", "Pol2")
+		w.clock.t = w.clock.t.Add(time.Minute)
+	}
+	s := w.state()
+	all, err := s.ListAssignments(ga, AssignmentFilter{AccessPackageID: w.id["P2"]})
 	require.NoError(t, err)
-	require.Empty(t, got)
+	require.Len(t, all, 3)
+	first, err := s.ListAssignments(ga, AssignmentFilter{AccessPackageID: w.id["P2"], Top: 2})
+	require.NoError(t, err)
+	require.Equal(t, all[:2], first)
+	rest, err := s.ListAssignments(ga, AssignmentFilter{AccessPackageID: w.id["P2"], Top: 2, After: first[1].ID})
+	require.NoError(t, err)
+	require.Equal(t, all[2:], rest)
+
+	_, err = s.ListAssignments(ga, AssignmentFilter{Top: -1})
+	requireKind(t, err, ErrInvalid)
+	_, err = s0.ListAssignments(ga, AssignmentFilter{After: all[0].ID})
+	requireKind(t, err, ErrInvalid) // not yet made in that State
 }

@@ -109,6 +109,19 @@ func (s *sales) run(a entitlement.Actor, cmd entitlement.Command) (entitlement.R
 	return s.m.Execute(s.ctx, a, cmd)
 }
 
+// caughtUp opens the projection beside the log and catches it up.
+func (s *sales) caughtUp() (*projection.Projector, error) {
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.CatchUp(s.ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
 // grantAnna has Anna request the package and Mark approve it.
 func (s *sales) grantAnna() (entitlement.Result, error) {
 	req, err := s.run(s.anna, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
@@ -293,16 +306,12 @@ func ExampleProjector_Why() {
 		fmt.Println(err)
 		return
 	}
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	p, err := s.caughtUp()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer p.Close()
-	if _, err := p.CatchUp(s.ctx); err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
 	tenth := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -371,16 +380,12 @@ func ExampleProjector_Requests() {
 			}
 		}
 	}
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	p, err := s.caughtUp()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer p.Close()
-	if _, err := p.CatchUp(s.ctx); err != nil {
-		fmt.Println(err)
-		return
-	}
 
 	f := projection.RequestFilter{AccessPackageID: s.pkg, Top: 2}
 	for page := 1; ; page++ {

@@ -122,6 +122,17 @@ func openProjection(t testing.TB, log Log, path string, opts Options) *Projector
 	return p
 }
 
+// caughtUp returns a projection, caught up, of a log buildLog writes in a
+// directory of the test's.
+func caughtUp(t testing.TB, users, days int) *Projector {
+	t.Helper()
+	dir := t.TempDir()
+	p := openProjection(t, openLog(t, buildLog(t, dir, users, days)), filepath.Join(dir, "p.projection"), Options{})
+	_, err := p.CatchUp(context.Background())
+	require.NoError(t, err)
+	return p
+}
+
 // TestHelperKilledCatchUp is not a test: TestKilledCatchUpResumes runs the
 // test binary with it, to be killed in the middle of a catch-up.
 func TestHelperKilledCatchUp(t *testing.T) {
@@ -353,11 +364,7 @@ func isClosedDuringSwap(err error) bool {
 // TestViews: the views show each kind of object as it is now.
 func TestViews(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 9, 2))
-	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
-	_, err := p.CatchUp(ctx)
-	require.NoError(t, err)
+	p := caughtUp(t, 9, 2)
 	db, err := p.read()
 	require.NoError(t, err)
 	for view, want := range map[string]int{

@@ -3,7 +3,6 @@ package projection
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -45,11 +44,7 @@ func TestDecodeAll(t *testing.T) {
 // listed object, and a page after the last object is empty.
 func TestPageArguments(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 9, 2))
-	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
-	_, err := p.CatchUp(ctx)
-	require.NoError(t, err)
+	p := caughtUp(t, 9, 2)
 	all, err := p.Assignments(ctx, entitlement.AssignmentFilter{IncludeEnded: true}, Now)
 	require.NoError(t, err)
 	require.NotEmpty(t, all)
