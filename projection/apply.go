@@ -70,8 +70,11 @@ func (b *batch) statements() []struct {
 		{&b.putRequest, `INSERT INTO requests (id, oid, access_package_id, assignment_policy_id, policy_version, target_id, requestor_id,
 			state, position, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`},
 		{&b.insertApprover, "INSERT OR IGNORE INTO request_approvers (approver_id, request_id) VALUES (?, ?)"},
-		{&b.insertGrant, `INSERT OR IGNORE INTO grants (resource_id, role_id, assignment_id, resource_role_scope_id, scope_id, subject_id)
-			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&b.insertGrant, `INSERT OR IGNORE INTO grants (resource_id, role_id, assignment_id, resource_role_scope_id, scope_id, subject_id,
+			oid, began, position, policy_version, ended_at, ended_known)
+			SELECT ?1, ?2, x.id, ?3, ?4, x.target_id, x.oid, x.began, x.position,
+				(SELECT r.policy_version FROM requests r WHERE r.id = x.request_id), x.ended_at, x.ended_known
+			FROM assignments x WHERE x.id = ?5`},
 		{&b.endGrant, `UPDATE grants SET ended_at = coalesce(ended_at, ?), ended_known = coalesce(ended_known, ?)
 			WHERE resource_id = ? AND role_id = ? AND assignment_id = ? AND resource_role_scope_id = ?`},
 		{&b.insertDecision, `INSERT INTO decisions (position, request_id, stage_id, stage, result, reviewed_by, reviewed_at,

@@ -149,30 +149,35 @@ func indexAssignment(b *batch, id string, a *entitlement.Assignment, last bool) 
 	if last && sig.String() == c.indexed {
 		return nil
 	}
-	for _, r := range a.Resources {
-		if _, err := b.insertGrant.ExecContext(b.ctx, r.ResourceID, r.RoleID, id, r.ResourceRoleScopeID, r.ScopeID, a.TargetID); err != nil {
+	if last {
+		c.indexed = sig.String()
+		// The end is valid from the instant of the event that ended it,
+		// also when recorded late; it is kept once set (an assignment
+		// never comes back once ended).
+		var endedAt, endedKnown any
+		if a.IsEnded() {
+			endedAt, endedKnown = b.valid, b.pos
+		}
+		if _, err := b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID,
+			a.State, b.pos, a.CreatedDateTime.UnixNano(), b.valid, endedAt, endedKnown); err != nil {
 			return err
 		}
 	}
-	if !last {
-		return nil
+	// A grant copies the assignment's row (written above if it is new),
+	// its end included.
+	for _, r := range a.Resources {
+		if _, err := b.insertGrant.ExecContext(b.ctx, r.ResourceID, r.RoleID, r.ResourceRoleScopeID, r.ScopeID, id); err != nil {
+			return err
+		}
 	}
-	c.indexed = sig.String()
-	// The end is valid from the instant of the event that ended it, also
-	// when recorded late; it is kept once set (an assignment never comes
-	// back once ended).
-	var endedAt, endedKnown any
-	if a.IsEnded() {
-		endedAt, endedKnown = b.valid, b.pos
+	if last && a.IsEnded() {
 		for _, r := range a.Resources {
-			if _, err := b.endGrant.ExecContext(b.ctx, endedAt, endedKnown, r.ResourceID, r.RoleID, id, r.ResourceRoleScopeID); err != nil {
+			if _, err := b.endGrant.ExecContext(b.ctx, b.valid, b.pos, r.ResourceID, r.RoleID, id, r.ResourceRoleScopeID); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = b.putAssignment.ExecContext(b.ctx, id, c.oid, a.AccessPackageID, a.AssignmentPolicyID, a.TargetID, a.RequestID, a.State, b.pos,
-		a.CreatedDateTime.UnixNano(), b.valid, endedAt, endedKnown)
-	return err
+	return nil
 }
 
 // applyEvent changes the objects an event changes and fills in its audit

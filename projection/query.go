@@ -168,10 +168,10 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 // that starts after the key args(after) binds and ends in LIMIT ? (unless
 // top is 0), in rounds: the first reads as many rows as the page lacks,
 // later ones more each time, since rows may be turned down. round gets
-// each round's rows (three columns) and returns how many results the page
+// each round's rows (cols columns) and returns how many results the page
 // now holds; reading stops when that is top or the rows run out. A page of
 // a long listing costs its own rows, not the listing's.
-func pages(ctx context.Context, db *sql.DB, q string, args func(after [2]any) []any, after [2]any, top int,
+func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after [2]any) []any, after [2]any, top int,
 	round func(rows [][]any) (int, error)) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -185,9 +185,13 @@ func pages(ctx context.Context, db *sql.DB, q string, args func(after [2]any) []
 			qargs = append(qargs, int64(want))
 		}
 		var rows [][]any
-		err := sqlitex.EachRow(ctx, conn, q, qargs, 3, func(row []driver.Value) error {
+		err := sqlitex.EachRow(ctx, conn, q, qargs, cols, func(row []driver.Value) error {
 			after = [2]any{row[0], row[1]}
-			rows = append(rows, []any{row[0], row[1], row[2]})
+			r := make([]any, len(row))
+			for i, v := range row {
+				r[i] = v
+			}
+			rows = append(rows, r)
 			return nil
 		})
 		if err != nil {
@@ -234,7 +238,7 @@ func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, 
 		q += " LIMIT ?"
 	}
 	var out []T
-	err := pages(ctx, db, q, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, top,
+	err := pages(ctx, db, q, 3, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, top,
 		func(rows [][]any) (int, error) {
 			var datas [][]byte
 			for _, row := range rows {
@@ -493,8 +497,9 @@ type RoleRef struct {
 // positive, bounds the answer to that many grants: a page (Graph's $top).
 // After continues the listing after that grant, the last of the previous
 // page. A page reads its own rows and stops, however many hold the role;
-// as of the past it also reads, and turns down, the grants it meets of
-// assignments that had not begun by then.
+// it also reads, and turns down from the grants themselves, those of
+// assignments not begun or already ended then, and those of assignments
+// that no longer delivered the role (from their version then).
 type HoldersFilter struct {
 	Role  RoleRef
 	Top   int
@@ -521,25 +526,26 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 	if err != nil {
 		return nil, err
 	}
-	data, from := "o.data", "grants g JOIN assignments x ON x.id = g.assignment_id JOIN objects o ON o.oid = x.oid"
+	// The grants hold what their assignments' rows do (see schema.sql):
+	// the rows of a role are read in order and only the versions of the
+	// assignments held then are looked up.
+	data, from := "o.data", "grants x JOIN objects o ON o.oid = x.oid"
 	var asArgs []any
 	if !as.latest() {
 		t, p := as.bounds()
-		data, from, asArgs = versionAt, "grants g JOIN assignments x ON x.id = g.assignment_id", []any{t, p, p}
+		data, from, asArgs = versionAt, "grants x", []any{t, p, p}
 	}
-	where, args := "g.resource_id = ? AND g.role_id = ?", []any{role.ResourceID, role.RoleID}
+	where, args := "x.resource_id = ? AND x.role_id = ?", []any{role.ResourceID, role.RoleID}
 	if subjectID != "" {
-		where, args = where+" AND g.subject_id = ?", append(args, subjectID)
+		where, args = where+" AND x.subject_id = ?", append(args, subjectID)
 	}
 	if role.ScopeID != "" {
-		where, args = where+" AND g.scope_id = ?", append(args, role.ScopeID)
+		where, args = where+" AND x.scope_id = ?", append(args, role.ScopeID)
 	}
-	cond, cargs := as.notEnded("g")
+	cond, cargs := as.held("x")
 	where, args = where+" AND "+cond, append(args, cargs...)
-	cond, cargs = as.held("x")
-	where, args = where+" AND "+cond, append(args, cargs...)
-	q := "SELECT g.assignment_id, g.resource_role_scope_id, CAST(" + data + " AS BLOB) FROM " + from +
-		" WHERE (g.assignment_id, g.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY g.assignment_id, g.resource_role_scope_id"
+	q := "SELECT x.assignment_id, x.resource_role_scope_id, coalesce(x.policy_version, 0), CAST(" + data + " AS BLOB) FROM " + from +
+		" WHERE (x.assignment_id, x.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY x.assignment_id, x.resource_role_scope_id"
 	if f.Top > 0 {
 		q += " LIMIT ?"
 	}
@@ -548,10 +554,10 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 		cursor = [2]any{f.After.AssignmentID, f.After.ResourceRoleScopeID}
 	}
 	var out []RoleGrant
-	err = pages(ctx, db, q, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
+	err = pages(ctx, db, q, 4, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
 		func(rows [][]any) (int, error) {
 			for _, row := range rows {
-				b, ok := row[2].([]byte)
+				b, ok := row[3].([]byte)
 				if !ok {
 					continue // the assignment did not exist then
 				}
@@ -563,10 +569,14 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 					continue
 				}
 				rrs := row[1].(string)
+				n := len(out)
 				out = grantsOf(out, []entitlement.Assignment{a}, func(r entitlement.ResourceDelivery) bool {
 					return r.ResourceRoleScopeID == rrs && r.ResourceID == role.ResourceID && r.RoleID == role.RoleID &&
 						(role.ScopeID == "" || r.ScopeID == role.ScopeID)
 				})
+				for i := n; i < len(out); i++ {
+					out[i].PolicyVersion = int(row[2].(int64))
+				}
 				if f.Top > 0 && len(out) == f.Top {
 					break
 				}
@@ -576,7 +586,7 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 	if err != nil {
 		return nil, err
 	}
-	return out, withPolicyVersions(ctx, db, out)
+	return out, nil
 }
 
 // grantsOf appends to gs the roles the given assignments deliver that keep

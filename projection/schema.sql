@@ -131,17 +131,24 @@ CREATE TABLE deliveries (
 
 -- grants lists every resource role an assignment ever listed: the ways a
 -- subject may have held a role. Whether it held it at an instant is the
--- assignment's version then. ended_at and ended_known are the
--- assignment's (see assignments), set on the roles it listed when it
--- ended: the holders of a role, now or as of the past, skip the grants of
--- assignments ended by then without reading the assignments.
+-- assignment's version then. oid, began and position are the
+-- assignment's, and ended_at and ended_known too (see assignments), set
+-- on the roles it listed when it ended; policy_version is that of the
+-- request that created it (NULL if the projection does not know it). The
+-- holders of a role, now or as of the past, are read from the grants
+-- alone, skipping those of assignments not begun or already ended by
+-- then, and then the one version of each assignment held.
 CREATE TABLE grants (
-	resource_id            TEXT NOT NULL,
-	role_id                TEXT NOT NULL,
-	assignment_id          TEXT NOT NULL,
-	resource_role_scope_id TEXT NOT NULL,
-	scope_id               TEXT NOT NULL,
-	subject_id             TEXT NOT NULL,
+	resource_id            TEXT    NOT NULL,
+	role_id                TEXT    NOT NULL,
+	assignment_id          TEXT    NOT NULL,
+	resource_role_scope_id TEXT    NOT NULL,
+	scope_id               TEXT    NOT NULL,
+	subject_id             TEXT    NOT NULL,
+	oid                    INTEGER NOT NULL,
+	began                  INTEGER NOT NULL,
+	position               INTEGER NOT NULL,
+	policy_version         INTEGER,
 	ended_at               INTEGER,
 	ended_known            INTEGER,
 	PRIMARY KEY (resource_id, role_id, assignment_id, resource_role_scope_id)
