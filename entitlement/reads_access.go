@@ -193,10 +193,12 @@ type AssignmentFilter struct {
 	State              string
 	IncludeEnded       bool
 
-	// Top, if positive, bounds the answer to that many assignments: a page
-	// (Graph's $top). After continues the listing after the assignment
-	// with that id, the last of the previous page, in the listing's order
-	// (createdDateTime, then id); it need not match the filter any more.
+	// Top bounds the answer to that many assignments: a page (Graph's
+	// $top); 0 is all of them, a negative Top is refused. After continues
+	// the listing after the assignment with that id, the last of the
+	// previous page, in the listing's order (createdDateTime, then id); it
+	// need not match the filter any more, but an id no assignment has is
+	// refused.
 	Top   int
 	After string
 }

@@ -30,7 +30,9 @@ import (
 // the 10th). KnownAt is the log position: the answer is what the system
 // believed once it had recorded that position, leaving out everything
 // recorded later, including facts recorded late about earlier instants.
-// Both together answer "what did we believe at P about instant T".
+// Both together answer "what did we believe at P about instant T". A
+// KnownAt beyond what the projection has applied is answered with what it
+// has applied, as Now is: bring it up to that position first (CatchUpTo).
 type As struct {
 	Of      time.Time
 	KnownAt eventstore.Position
@@ -96,7 +98,8 @@ func (a As) held(alias string) (string, []any) {
 var ErrNotFound = errors.New("projection: not found")
 
 // ErrInvalidQuery matches the error of a query whose arguments cannot be
-// answered (a missing id, two ids that must differ).
+// answered: a missing id, two ids that must differ, a negative Top, an
+// After that names no item of the listing.
 var ErrInvalidQuery = errors.New("projection: invalid query")
 
 func invalidQuery(format string, args ...any) error {
@@ -203,19 +206,19 @@ func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after 
 	}
 }
 
-// pageAt lists, as of as, the objects of table (aliased x, with oid, id
+// pageAt lists for the query op, as of as, the objects of table (aliased x, with oid, id
 // and created columns) that where selects, in order of creation and id,
 // from the one after the row with id after (from the first if after is
 // empty). It keeps those keep returns of each round's objects (in their
 // order), up to top of them (all if top is 0).
-func pageAt[T any](ctx context.Context, db *sql.DB, as As, table, where string, args []any, top int, after string,
+func pageAt[T any](ctx context.Context, db *sql.DB, op string, as As, table, where string, args []any, top int, after string,
 	keep func([]T) ([]T, error)) ([]T, error) {
 	cursor := [2]any{int64(math.MinInt64), ""}
 	if after != "" {
 		var created int64
 		err := db.QueryRowContext(ctx, "SELECT created FROM "+table+" WHERE id = ?", after).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, invalidQuery("After: no %s has the id %s", table, after)
+			return nil, invalidQuery("%s: After: no %s has the id %s", op, strings.TrimSuffix(table, "s"), after)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("projection: query: %w", err)
@@ -411,7 +414,7 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 		cond, cargs := as.begun("x")
 		where, args = append(where, cond), append(args, cargs...)
 	}
-	return pageAt(ctx, db, as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After,
+	return pageAt(ctx, db, "Assignments", as, "assignments", strings.Join(where, " AND "), args, f.Top, f.After,
 		func(xs []entitlement.Assignment) ([]entitlement.Assignment, error) {
 			return slices.DeleteFunc(xs, func(a entitlement.Assignment) bool {
 				return f.State != "" && a.State != f.State || !f.IncludeEnded && f.State != entitlement.AssignmentStateExpired && a.IsEnded()
@@ -493,10 +496,10 @@ type RoleRef struct {
 	ResourceID, RoleID, ScopeID string
 }
 
-// HoldersFilter selects the holders of a resource role. Top, if
-// positive, bounds the answer to that many grants: a page (Graph's $top).
-// After continues the listing after that grant, the last of the previous
-// page. A page reads its own rows and stops, however many hold the role;
+// HoldersFilter selects the holders of a resource role. Top bounds the
+// answer to that many grants: a page (Graph's $top); 0 is all of them, a
+// negative Top is refused. After continues the listing after that grant,
+// the last of the previous page (a grant the role never had is refused). A page reads its own rows and stops, however many hold the role;
 // it also reads, and turns down from the grants themselves, those of
 // assignments not begun or already ended then, and those of assignments
 // that no longer delivered the role (from their version then).
@@ -513,18 +516,32 @@ func (p *Projector) Holders(ctx context.Context, f HoldersFilter, as As) ([]Role
 	if f.Top < 0 {
 		return nil, invalidQuery("Holders: Top is negative")
 	}
-	return p.holders(ctx, f, "", as)
+	return p.holders(ctx, "Holders", f, "", as)
 }
 
-// holders returns the holders of a role, or one subject's grants of it.
-func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID string, as As) ([]RoleGrant, error) {
+// holders returns, for the query op, the holders of a role, or one
+// subject's grants of it.
+func (p *Projector) holders(ctx context.Context, op string, f HoldersFilter, subjectID string, as As) ([]RoleGrant, error) {
 	role := f.Role
 	if role.ResourceID == "" || role.RoleID == "" {
-		return nil, invalidQuery("a resource id and a role id are required")
+		return nil, invalidQuery("%s: a resource id and a role id are required", op)
 	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err
+	}
+	cursor := [2]any{"", ""}
+	if f.After != nil {
+		cursor = [2]any{f.After.AssignmentID, f.After.ResourceRoleScopeID}
+		var one int
+		err := db.QueryRowContext(ctx, `SELECT 1 FROM grants WHERE resource_id = ? AND role_id = ? AND assignment_id = ?
+			AND resource_role_scope_id = ?`, role.ResourceID, role.RoleID, cursor[0], cursor[1]).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalidQuery("%s: After: the role was never granted by assignment %q and role scope %q", op, cursor[0], cursor[1])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("projection: query: %w", err)
+		}
 	}
 	// The grants hold what their assignments' rows do (see schema.sql):
 	// the rows of a role are read in order and only the versions of the
@@ -548,10 +565,6 @@ func (p *Projector) holders(ctx context.Context, f HoldersFilter, subjectID stri
 		" WHERE (x.assignment_id, x.resource_role_scope_id) > (?, ?) AND " + where + " ORDER BY x.assignment_id, x.resource_role_scope_id"
 	if f.Top > 0 {
 		q += " LIMIT ?"
-	}
-	cursor := [2]any{"", ""}
-	if f.After != nil {
-		cursor = [2]any{f.After.AssignmentID, f.After.ResourceRoleScopeID}
 	}
 	var out []RoleGrant
 	err = pages(ctx, db, q, 4, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
@@ -668,9 +681,10 @@ type RequestFilter struct {
 	TargetID        string
 	State           string
 
-	// Top, if positive, bounds the answer to that many requests: a page
-	// (Graph's $top). After continues the listing after the request with
-	// that id, the last of the previous page. A page reads its own rows
+	// Top bounds the answer to that many requests: a page (Graph's
+	// $top); 0 is all of them, a negative Top is refused. After continues
+	// the listing after the request with that id, the last of the
+	// previous page (an id no request has is refused). A page reads its own rows
 	// and stops, however long the listing; as of the past it also reads,
 	// and turns down, the requests it meets that did not exist then.
 	Top   int
@@ -700,7 +714,7 @@ func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]ent
 	if f.State != "" && as.latest() {
 		where, args = append(where, "x.state = ?"), append(args, f.State)
 	}
-	out, err := pageAt(ctx, db, as, "requests", strings.Join(where, " AND "), args, f.Top, f.After,
+	out, err := pageAt(ctx, db, "Requests", as, "requests", strings.Join(where, " AND "), args, f.Top, f.After,
 		func(rs []entitlement.AssignmentRequest) ([]entitlement.AssignmentRequest, error) {
 			return slices.DeleteFunc(rs, func(r entitlement.AssignmentRequest) bool { return f.State != "" && r.State != f.State }), nil
 		})
@@ -813,7 +827,7 @@ func (p *Projector) AdditionalAccess(ctx context.Context, f AdditionalAccessFilt
 			return slices.DeleteFunc(xs, func(a entitlement.Assignment) bool { return a.IsEnded() || !holdsB[a.TargetID] }), nil
 		}
 	}
-	return pageAt(ctx, db, as, "assignments", both, slices.Concat([]any{a, b}, yargs, xargs), f.Top, f.After, keep)
+	return pageAt(ctx, db, "AdditionalAccess", as, "assignments", both, slices.Concat([]any{a, b}, yargs, xargs), f.Top, f.After, keep)
 }
 
 // ConnectedOrganizations returns the connected organizations as of as, by

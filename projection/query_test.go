@@ -60,6 +60,34 @@ func TestPageArguments(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidQuery, "a request's id is no assignment's")
 	_, err = p.Requests(ctx, RequestFilter{After: all[0].ID}, Now)
 	require.ErrorIs(t, err, ErrInvalidQuery, "an assignment's id is no request's")
+	require.ErrorContains(t, err, "Requests: After: no request has the id "+all[0].ID)
+
+	var role RoleRef
+	for _, a := range all {
+		gs, err := p.ResourceRolesOf(ctx, a.TargetID, Now)
+		require.NoError(t, err)
+		if len(gs) > 0 {
+			role = RoleRef{ResourceID: gs[0].ResourceID, RoleID: gs[0].RoleID}
+			break
+		}
+	}
+	require.NotEmpty(t, role.RoleID, "the tenant delivers roles")
+	holders, err := p.Holders(ctx, HoldersFilter{Role: role}, Now)
+	require.NoError(t, err)
+	require.NotEmpty(t, holders)
+	rest, err := p.Holders(ctx, HoldersFilter{Role: role, After: &holders[0]}, Now)
+	require.NoError(t, err)
+	require.Equal(t, holders[1:], append([]RoleGrant{}, rest...))
+	bogus := holders[0]
+	bogus.AssignmentID = reqs[0].ID
+	_, err = p.Holders(ctx, HoldersFilter{Role: role, After: &bogus}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery, "a grant the role never had")
+	require.ErrorContains(t, err, "Holders: After:")
+	_, err = p.Holders(ctx, HoldersFilter{Role: role, Top: -1}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	_, err = p.Holders(ctx, HoldersFilter{Role: RoleRef{ResourceID: role.ResourceID}}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	require.ErrorContains(t, err, "Holders: a resource id and a role id are required")
 
 	last, err := p.Assignments(ctx, entitlement.AssignmentFilter{IncludeEnded: true, After: all[len(all)-1].ID, Top: 5}, Now)
 	require.NoError(t, err)

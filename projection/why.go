@@ -80,7 +80,7 @@ func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as 
 	if subjectID == "" {
 		return x, invalidQuery("Why: no subject id")
 	}
-	grants, err := p.holders(ctx, HoldersFilter{Role: role}, subjectID, as)
+	grants, err := p.holders(ctx, "Why", HoldersFilter{Role: role}, subjectID, as)
 	if err != nil {
 		return x, err
 	}
