@@ -206,11 +206,11 @@ func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after 
 	}
 }
 
-// pageAt lists for the query op, as of as, the objects of table (aliased x, with oid, id
-// and created columns) that where selects, in order of creation and id,
-// from the one after the row with id after (from the first if after is
-// empty). It keeps those keep returns of each round's objects (in their
-// order), up to top of them (all if top is 0).
+// pageAt lists for the query op, as of as, the objects of table (aliased
+// x, with oid, id and created columns) that where selects, in order of
+// creation and id, from the one after the row with id after (from the
+// first if after is empty). It keeps those keep returns of each round's
+// objects (in their order), up to top of them (all if top is 0).
 func pageAt[T any](ctx context.Context, db *sql.DB, op string, as As, table, where string, args []any, top int, after string,
 	keep func([]T) ([]T, error)) ([]T, error) {
 	cursor := [2]any{int64(math.MinInt64), ""}
@@ -499,10 +499,12 @@ type RoleRef struct {
 // HoldersFilter selects the holders of a resource role. Top bounds the
 // answer to that many grants: a page (Graph's $top); 0 is all of them, a
 // negative Top is refused. After continues the listing after that grant,
-// the last of the previous page (a grant the role never had is refused). A page reads its own rows and stops, however many hold the role;
-// it also reads, and turns down from the grants themselves, those of
-// assignments not begun or already ended then, and those of assignments
-// that no longer delivered the role (from their version then).
+// the last of the previous page (a grant the role never had is refused).
+// A page reads its own rows and stops, however many hold the role; it
+// also reads, and turns down, the grants it meets of assignments not
+// begun or already ended then (from the grants themselves) and of
+// assignments that no longer delivered the role (from their version
+// then).
 type HoldersFilter struct {
 	Role  RoleRef
 	Top   int
