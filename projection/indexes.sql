@@ -20,7 +20,10 @@ CREATE INDEX requests_by_requestor ON requests (requestor_id, created, id, oid);
 CREATE INDEX requests_by_target ON requests (target_id, created, id, oid);
 CREATE INDEX decisions_by_request ON decisions (request_id, position);
 CREATE INDEX grants_by_subject ON grants (subject_id, resource_id, role_id);
-CREATE INDEX grants_live ON grants (resource_id, role_id, ended_at);
+-- The live grants of a role in the holders' order, with what a page of
+-- the present reads of each (its assignment's row number and policy
+-- version): a role's ended grants are not read.
+CREATE INDEX grants_live ON grants (resource_id, role_id, ended_at, assignment_id, resource_role_scope_id, oid, policy_version);
 CREATE INDEX audit_by_time ON audit (activity_time, position);
 CREATE INDEX audit_by_actor ON audit (actor_id, activity_time, position);
 CREATE INDEX audit_by_activity ON audit (activity, activity_time, position);
