@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -570,5 +571,47 @@ func TestTwoManagersTwoStoresOneFile(t *testing.T) {
 		require.NoError(t, err)
 	}
 	requireSameState(t, w.m.State(), other.State())
+	requireReplayEqual(t, w)
+}
+
+// TestDeadlineWhileAnotherProcessHoldsTheLog: another process holds the
+// log's write lock when a command's caller gives up. Execute returns the
+// context's error, having written nothing (the Manager queues its appends
+// with a context that does not end, so the store must heed the context
+// the caller waits with); once the lock is free, a retry with the same
+// command id appends the command once.
+func TestDeadlineWhileAnotherProcessHoldsTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.db")
+	st, err := sqlitestore.Open(path, sqlitestore.Options{BusyTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	w := newWorldOn(t, st)
+	ga := w.user("ga", GlobalAdministrator)
+	head := w.m.Head()
+
+	other, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(w.ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(w.ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(w.ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err = w.m.Execute(ctx, ga, CreateCatalog{DisplayName: "Payroll"}, WithCommandID("payroll-1"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var unknown *OutcomeUnknownError
+	require.False(t, errors.As(err, &unknown), "the append was never being written: %v", err)
+	_, err = conn.ExecContext(w.ctx, "ROLLBACK")
+	require.NoError(t, err)
+	require.Equal(t, 0, countCommand(t, st, "payroll-1"), "nothing was written")
+	require.Equal(t, head, w.m.Head())
+
+	res, err := w.m.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Payroll"}, WithCommandID("payroll-1"))
+	require.NoError(t, err)
+	require.False(t, res.Duplicate)
+	require.Equal(t, 1, countCommand(t, st, "payroll-1"))
 	requireReplayEqual(t, w)
 }

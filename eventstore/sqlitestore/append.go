@@ -29,6 +29,23 @@ type pending struct {
 	// answered is set when the result was sent early (by begin, for an
 	// append whose context ended while the leader waited for the lock).
 	answered bool
+	// waiting is the context the Ticket is waited with, set when this
+	// append leads: a caller who queued with a context that does not end
+	// (as the entitlement Manager does) still stops waiting for another
+	// process's lock when the wait's context ends.
+	waiting context.Context
+}
+
+// gaveUp returns the error of the context that ended, the append's or
+// its wait's, or nil.
+func (p *pending) gaveUp() error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	if p.waiting != nil {
+		return p.waiting.Err()
+	}
+	return nil
 }
 
 // Append implements eventstore.Store. It is Enqueue followed by waiting
@@ -96,6 +113,7 @@ func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, 
 	select {
 	case lead := <-p.done:
 		if lead {
+			p.waiting = ctx
 			if !s.lead(p) {
 				// The leader's context ended while it waited for another
 				// process's write lock: it wrote nothing, and the rest of
@@ -149,8 +167,9 @@ func (s *Store) handOn() {
 // the transaction its result.
 //
 // It reports false if own, the leader's append, gave up while waiting for
-// another process's write lock: then nothing was written, the batch's
-// other appends are queued again, and the lead goes to the first of them.
+// another process's write lock (its context, or the one its Ticket is
+// waited with, ended): then nothing was written, the batch's other
+// appends are queued again, and the lead goes to the first of them.
 func (s *Store) lead(own *pending) bool {
 	s.wmu.Lock()
 	s.gather()
@@ -312,8 +331,8 @@ var errLeaderGone = errors.New("the leader's context ended")
 // several processes take turns rather than the latest-come waiting
 // longest), up to Options.BusyTimeout. An append whose context ends
 // meanwhile fails with its context's error, having written nothing, and
-// is dropped from the returned live; if it is own, begin returns
-// errLeaderGone.
+// is dropped from the returned live; if it is own (whose wait's context
+// counts too), begin returns errLeaderGone.
 func (s *Store) begin(live []*pending, own *pending) ([]*pending, error) {
 	w := s.w
 	deadline := time.Now().Add(s.opts.BusyTimeout)
@@ -335,9 +354,11 @@ func (s *Store) begin(live []*pending, own *pending) ([]*pending, error) {
 			}
 			return false
 		})
-		if own != nil && own.ctx.Err() != nil {
-			own.err = own.ctx.Err()
-			return live, errLeaderGone
+		if own != nil {
+			if err := own.gaveUp(); err != nil {
+				own.err = err
+				return live, errLeaderGone
+			}
 		}
 		if len(live) == 0 {
 			return live, nil
