@@ -6,8 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinel errors. Every error a command or a read returns matches exactly
-// one of them with errors.Is; *Error carries the details.
+// Sentinel errors. Every refusal of a command or a read (an *Error, which
+// carries the details) matches exactly one of them with errors.Is. The
+// other errors Execute returns are not refusals and match none: the
+// caller's context ending before the append was written (ctx.Err(),
+// wrapped), an *OutcomeUnknownError, and errors of the store.
 var (
 	// ErrForbidden: the actor may not do this (HTTP 403 in Graph).
 	ErrForbidden = errors.New("forbidden")

@@ -48,8 +48,8 @@ type Options struct {
 	// defaults to ulid.Make. The Manager names its events itself so that
 	// each append can state the event it was decided after.
 	EventIDs func() ulid.ULID
-	// Logger receives a debug line per executed command; defaults to
-	// discarding.
+	// Logger receives a debug line per executed command and a warning
+	// when a snapshot file is ignored; defaults to discarding.
 	Logger *slog.Logger
 	// NewCommandID makes the command id of an Execute without
 	// WithCommandID; defaults to random UUIDs. It is called under the
@@ -129,6 +129,11 @@ type StartInfo struct {
 	Snapshot SnapshotInfo
 	// Replayed is how many events it applied from the log.
 	Replayed int
+	// SnapshotIgnored is why a snapshot file at the snapshot path was not
+	// used (it could not be read, or it is not of this log: errors.Is
+	// ErrSnapshotMismatch), nil if there was none or it was used. The
+	// Manager then replayed the whole log.
+	SnapshotIgnored error
 }
 
 // Started says how the manager got to its state when it started.
@@ -203,7 +208,7 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	m.published.Store(m.committed)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.started.Snapshot, _ = m.loadSnapshot(ctx)
+	m.started.Snapshot, m.started.SnapshotIgnored = m.loadSnapshot(ctx)
 	from := m.head
 	if err := m.catchUp(ctx); err != nil {
 		return nil, err
@@ -368,10 +373,14 @@ func checkEnvelope(op string, a Actor, xo execOptions, now time.Time) error {
 	return nil
 }
 
-// WithCommandID sets the command id. Executing again with the same id
-// appends nothing and returns the events of the first execution, so callers
-// can retry safely: after an error, and in particular after an
-// *OutcomeUnknownError, repeat the command with the id it carries.
+// WithCommandID sets the command id (an empty id is the same as none: the
+// Manager makes one up). Executing again with the same id appends nothing
+// and returns the events of the first execution, so callers can retry
+// safely: after an error, and in particular after an
+// *OutcomeUnknownError, repeat the command with the id it carries. The id
+// names one command: executing a different command, or the same one by
+// another actor, with an id already used is refused with ErrConflict,
+// appending nothing.
 func WithCommandID(id string) ExecOption { return func(o *execOptions) { o.commandID = id } }
 
 // WithCorrelationID sets the correlation id recorded in the events' metadata.

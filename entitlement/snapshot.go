@@ -359,14 +359,16 @@ func decodeSnapshotLine(line []byte) (any, error) {
 
 // loadSnapshot starts the manager from its snapshot file, if there is one
 // that matches the log. A snapshot that cannot be read or does not match
-// is logged and ignored. The caller holds m.mu and owns m exclusively.
-func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, bool) {
+// is logged and ignored, and the reason returned. The caller holds m.mu
+// and owns m exclusively.
+func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, error) {
 	path := m.snapshotPath()
 	if path == "" || m.opts.NoSnapshot {
-		return SnapshotInfo{}, false
+		return SnapshotInfo{}, nil
 	}
-	if _, err := os.Stat(path); err != nil {
-		return SnapshotInfo{}, false
+	fi, err := os.Stat(path)
+	if err != nil {
+		return SnapshotInfo{}, nil
 	}
 	hdr, st, commands, err := readSnapshot(path)
 	if err == nil {
@@ -374,14 +376,14 @@ func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, bool) {
 	}
 	if err != nil {
 		m.opts.Logger.WarnContext(ctx, "snapshot ignored; replaying the whole log", "path", path, "error", err)
-		return SnapshotInfo{}, false
+		return SnapshotInfo{}, fmt.Errorf("entitlement: snapshot %s ignored: %w", path, err)
 	}
 	m.committed = st.snapshot()
 	m.head, m.headID, m.commands = hdr.Position, hdr.EventID, commands
 	m.spec = m.committed.Clone()
 	m.specHead, m.specID = m.head, m.headID
 	m.published.Store(m.committed)
-	return SnapshotInfo{Path: path, Position: hdr.Position, Hash: hdr.Hash}, true
+	return SnapshotInfo{Path: path, Position: hdr.Position, Hash: hdr.Hash, Bytes: fi.Size()}, nil
 }
 
 // matches checks that the log holds, at the snapshot's position, the event

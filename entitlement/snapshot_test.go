@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"log/slog"
 	"os"
@@ -43,6 +44,8 @@ func TestSnapshotPlusTail(t *testing.T) {
 	m, err := NewManager(w.ctx, st, Options{Clock: w.clock})
 	require.NoError(t, err)
 	require.Equal(t, info.Position, m.Started().Snapshot.Position, "started from the snapshot")
+	require.Equal(t, info.Bytes, m.Started().Snapshot.Bytes)
+	require.NoError(t, m.Started().SnapshotIgnored)
 	require.Equal(t, int(w.head().Position-info.Position), m.Started().Replayed, "and replayed only the tail")
 	requireSameState(t, w.m.State(), m.State())
 	requireConsistentIndexes(t, m.State())
@@ -50,6 +53,7 @@ func TestSnapshotPlusTail(t *testing.T) {
 	full, err := NewManager(w.ctx, st, Options{Clock: w.clock, NoSnapshot: true})
 	require.NoError(t, err)
 	require.Empty(t, full.Started().Snapshot.Path)
+	require.NoError(t, full.Started().SnapshotIgnored, "not looked at")
 	require.Equal(t, int(w.head().Position), full.Started().Replayed)
 	requireSameState(t, full.State(), m.State())
 
@@ -92,12 +96,16 @@ func TestSnapshotNotTrusted(t *testing.T) {
 		"truncated":      {st, good[:len(good)/2], snap, w},
 		"not a snapshot": {st, []byte("hello\n"), snap, w},
 	} {
+		mismatch := name == "another log's"
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, os.WriteFile(c.dst, c.file, 0o644))
 			var logs bytes.Buffer
 			m, err := NewManager(w.ctx, c.store, Options{Clock: w.clock, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			require.NoError(t, err)
 			require.Empty(t, m.Started().Snapshot.Path, "the snapshot was not used")
+			require.Error(t, m.Started().SnapshotIgnored, "and says why")
+			require.Equal(t, mismatch, errors.Is(m.Started().SnapshotIgnored, ErrSnapshotMismatch), "%v", m.Started().SnapshotIgnored)
+			require.Equal(t, int(m.Head()), m.Started().Replayed, "the whole log")
 			require.Contains(t, logs.String(), "snapshot ignored")
 			requireSameState(t, c.want.m.State(), m.State())
 		})
