@@ -114,8 +114,14 @@ func forbidden(op, subject string) error {
 	return fail(op, ErrForbidden, subject, "the actor lacks the rights for this operation")
 }
 
-// notFound returns the ErrNotFound error of op for a missing object.
+// notFound returns the ErrNotFound error of op for a missing object, or
+// its ErrInvalid error when the subject names no id at all.
 func notFound(op, subject string) error {
+	if kind, ok := strings.CutSuffix(subject, "/"); ok {
+		// No id at all: the request is incomplete (Graph's 400), not
+		// about an object that is missing.
+		return invalid(op, kind+"Id", "is required")
+	}
 	return fail(op, ErrNotFound, subject, "does not exist")
 }
 

@@ -121,3 +121,26 @@ func TestGeneralCatalogBootstrap(t *testing.T) {
 	// General is usable like any catalog.
 	w.do(ga, CreateAccessPackage{CatalogID: GeneralCatalogID, DisplayName: "Everyone"})
 }
+
+// TestEmptyReferenceIsInvalid: a command that names no object where it
+// must name one is incomplete (Graph's 400), not about a missing object:
+// ErrInvalid with the field, and nothing appended.
+func TestEmptyReferenceIsInvalid(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	head := w.head()
+	for _, cmd := range []Command{
+		DeleteCatalog{},
+		CreateAccessPackage{DisplayName: "Sales"},
+	} {
+		_, err := w.try(ga, cmd)
+		require.ErrorIs(t, err, ErrInvalid, "%T", cmd)
+		var ie *InvalidError
+		require.ErrorAs(t, err, &ie)
+		require.Equal(t, "catalogId", ie.Field)
+		require.Contains(t, err.Error(), "is required")
+	}
+	require.Equal(t, head, w.head(), "nothing appended")
+	_, err := w.try(ga, DeleteCatalog{CatalogID: "0b1c2d3e-0000-4000-8000-000000000000"})
+	require.ErrorIs(t, err, ErrNotFound, "an id that names nothing is still not found")
+}
