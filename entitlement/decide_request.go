@@ -546,7 +546,11 @@ func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSour
 		return decision{}, forbidden(op, subject("assignment", x.ID))
 	}
 	if x.State != AssignmentStateDelivered {
-		return decision{}, fail(op, ErrConflict, subject("assignment", x.ID), "only a delivered assignment can be reprocessed, not one in state %s", x.State)
+		reason := "only a delivered assignment can be reprocessed, not one in state " + x.State
+		if x.State == AssignmentStateDeliveryFailed || x.State == AssignmentStatePartiallyDelivered {
+			reason += "; to retry its failed delivery, reprocess its request (ReprocessAssignmentRequest " + x.RequestID + ")"
+		}
+		return decision{}, fail(op, ErrConflict, subject("assignment", x.ID), "%s", reason)
 	}
 	p := newPlan(s, ids, now)
 	p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: EventAssignmentReprocessed, Data: &AssignmentRef{AssignmentID: x.ID}})

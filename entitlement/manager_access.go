@@ -159,7 +159,10 @@ func (m *Manager) deliver(ctx context.Context, ids []string, causation string) (
 // DeliverPending calls the Deliverer for every grant and removal still
 // pending (after a crash between a command and its delivery, say, or a
 // delivery whose recording failed) and records the outcomes. Execute and
-// ProcessDue deliver what their own events start or end by themselves.
+// ProcessDue deliver what their own events start or end by themselves. A
+// delivery that failed (the Deliverer returned an error, recorded as
+// deliveryFailed) is not pending: ReprocessAssignmentRequest retries it,
+// as Graph's reprocess of a request does.
 func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 	if err := m.CatchUp(ctx); err != nil {
 		return Result{}, err

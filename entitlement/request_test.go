@@ -239,6 +239,7 @@ func TestPartialDeliveryAndReprocess(t *testing.T) {
 	require.Equal(t, string(errFakeDelivery), failed.Reason)
 	_, err := w.try(ga, ReprocessAssignment{AssignmentID: a.ID})
 	requireKind(t, err, ErrConflict)
+	require.Contains(t, err.Error(), "reprocess its request (ReprocessAssignmentRequest "+id+")", "the refusal says what retries a failed delivery")
 
 	// Within 14 days: reprocess succeeds once the resource accepts.
 	fd.failOn[w.id["G1"]] = false
