@@ -225,6 +225,34 @@ func (p *Projector) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	return readCheckpoint(ctx, db)
 }
 
+// CheckpointAt returns the checkpoint the projection had once it had
+// applied the event at position: that position and the event's hash. It
+// is how an answer as known at a position names the log it was made from.
+// A position the projection has not applied is refused with
+// ErrInvalidQuery; 0 is the empty log's checkpoint.
+func (p *Projector) CheckpointAt(ctx context.Context, position eventstore.Position) (Checkpoint, error) {
+	if position == 0 {
+		return Checkpoint{}, nil
+	}
+	db, err := p.read()
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	var hash string
+	err = db.QueryRowContext(ctx, "SELECT hash FROM audit WHERE position = ?", int64(position)).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Checkpoint{}, invalidQuery("CheckpointAt: the projection has not applied position %d", position)
+	}
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("projection: read the checkpoint at %d: %w", position, err)
+	}
+	h, err := eventstore.ParseHash(hash)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("projection: checkpoint hash at %d: %w", position, err)
+	}
+	return Checkpoint{Position: position, Hash: h}, nil
+}
+
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -264,19 +264,26 @@ func cmpOr(s, def string) string {
 }
 
 // writeEvents writes the events of the recorded-time range as NDJSON and
-// returns the head before the first, the last, and how many.
+// returns the head before the first, the last, and how many. It verifies
+// the log's chain from its first event as it reads: an archive of a
+// damaged log would be signed evidence of events the log cannot prove, so
+// a break is an error that wraps the *eventstore.ChainError.
 func writeEvents(ctx context.Context, w io.Writer, log Log, since, until time.Time) (start, head eventstore.Head, n uint64, err error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
+	chain := eventstore.NewChain(eventstore.Head{})
 	for e, err := range log.ReadAll(ctx, 0) {
 		if err != nil {
 			return start, head, n, fmt.Errorf("report: archive: read the log: %w", err)
 		}
+		if !until.IsZero() && !e.RecordedAt.Before(until) {
+			break
+		}
+		if err := chain.Add(&e); err != nil {
+			return start, head, n, fmt.Errorf("report: archive: the log does not verify: %w", err)
+		}
 		if n == 0 && !since.IsZero() && e.RecordedAt.Before(since) {
 			start = eventstore.Head{Position: e.Position, Hash: e.Hash}
 			continue
-		}
-		if !until.IsZero() && !e.RecordedAt.Before(until) {
-			break
 		}
 		b, err := e.MarshalJSON()
 		if err != nil {
@@ -344,7 +351,8 @@ type VerifyOptions struct {
 	// PublicKey, if set, must have signed the manifest.
 	PublicKey ed25519.PublicKey
 	// Log, if set, must still hold the archive's start and head at their
-	// positions: a log truncated or rewritten since is detected.
+	// positions, and its chain must verify up to the head: a log
+	// truncated, rewritten or changed in place since is detected.
 	Log Log
 }
 
@@ -353,7 +361,8 @@ type VerifyOptions struct {
 // SHA-256 and no other file is; the events re-hash, in order and without
 // gaps, from the manifest's start to its head; the signature, if a public
 // key is given; and, if a log is given, that the log still holds the
-// archive's start and head. It returns the manifest, and an *ArchiveError
+// archive's start and head and that its chain verifies up to the head. It
+// returns the manifest, and an *ArchiveError
 // (matching ErrArchive) naming the file or the event position that fails.
 func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manifest, error) {
 	var m Manifest
@@ -530,7 +539,9 @@ func (c *eventChain) check(m Manifest) error {
 }
 
 // checkLog checks that the live log still holds the archive's start and
-// head at their positions.
+// head at their positions, and that its chain verifies from its first
+// event to the archive's head: a log whose events were changed in place
+// (their hashes kept) fails here.
 func checkLog(ctx context.Context, log Log, m Manifest) error {
 	for _, point := range []ChainPoint{m.Start, m.Head} {
 		hash, err := eventstore.ParseHash(point.Hash)
@@ -543,6 +554,23 @@ func checkLog(ctx context.Context, log Log, m Manifest) error {
 		}
 		if err != nil {
 			return fmt.Errorf("report: read the log: %w", err)
+		}
+	}
+	head := eventstore.Position(m.Head.Position)
+	chain := eventstore.NewChain(eventstore.Head{})
+	for e, err := range log.ReadAll(ctx, 0) {
+		if err != nil {
+			return fmt.Errorf("report: read the log: %w", err)
+		}
+		if e.Position > head {
+			break
+		}
+		err = chain.Add(&e)
+		if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
+			return &ArchiveError{Position: ce.Position, Reason: "the live log does not verify: " + ce.Reason}
+		}
+		if err != nil {
+			return fmt.Errorf("report: verify the log: %w", err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package report_test
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
@@ -183,7 +184,26 @@ func TestArchiveOfARange(t *testing.T) {
 		require.NoError(t, json.Unmarshal(l, &e))
 		require.False(t, e.RecordedAt.Before(since) || !e.RecordedAt.Before(until), e.RecordedAt)
 	}
-	_, err := report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: ten.log})
+	// Every report names the range's head, not how far the projection had
+	// read: made again from a longer log, it is the same bytes.
+	head, err := ten.log.Head(ctx)
+	require.NoError(t, err)
+	require.Greater(t, uint64(head.Position), m.Head.Position, "the log goes on after the range")
+	for _, mb := range unpack(t, data) {
+		if !strings.HasSuffix(mb.name, ".json") || !strings.HasPrefix(mb.name, "reports/") {
+			continue
+		}
+		var doc struct {
+			Checkpoint struct {
+				Position uint64 `json:"position"`
+				Hash     string `json:"hash"`
+			} `json:"checkpoint"`
+		}
+		require.NoError(t, json.Unmarshal(mb.data, &doc), mb.name)
+		require.Equal(t, m.Head.Position, doc.Checkpoint.Position, mb.name)
+		require.Equal(t, m.Head.Hash, doc.Checkpoint.Hash, mb.name)
+	}
+	_, err = report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: ten.log})
 	require.NoError(t, err)
 
 	_, err = report.WriteArchive(ctx, io.Discard, ten.log, ten.p, report.ArchiveOptions{Since: until, Until: since})
@@ -279,43 +299,70 @@ func TestArchiveAgainstAChangedLog(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sql  string
+		pos  eventstore.Position // where it fails; 0: the archive's head
 		want string
 	}{
-		{"truncated", "DELETE FROM events WHERE position > ?", "truncated"},
-		{"rewritten", "UPDATE events SET hash = zeroblob(32) WHERE position = ? + 1", "rewritten"},
+		{"truncated", "DELETE FROM events WHERE position > ?", 0, "truncated"},
+		{"rewritten", "UPDATE events SET hash = zeroblob(32) WHERE position = ? + 1", 0, "rewritten"},
+		// An event changed in place, its hash kept: only the chain shows it.
+		{"edited", "UPDATE events SET payload = payload || ' ' WHERE position = 5 AND ? > 0", 5, "does not verify"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "copy.db")
-			copyLog(t, ten.log, path)
-			db, err := sql.Open("sqlite", path)
-			require.NoError(t, err)
-			rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-			require.NoError(t, err)
-			var triggers []string
-			for rows.Next() {
-				var n string
-				require.NoError(t, rows.Scan(&n))
-				triggers = append(triggers, n)
-			}
-			require.NoError(t, rows.Err())
-			for _, n := range triggers {
-				_, err := db.Exec("DROP TRIGGER " + n)
-				require.NoError(t, err)
-			}
-			_, err = db.Exec(tc.sql, m.Head.Position-1)
-			require.NoError(t, err)
-			require.NoError(t, db.Close())
-
+			tamperedCopy(t, ten.log, path, tc.sql, m.Head.Position-1)
 			log, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
 			require.NoError(t, err)
 			defer log.Close()
 			_, err = report.VerifyArchive(ctx, bytes.NewReader(data), report.VerifyOptions{Log: log})
 			var ae *report.ArchiveError
 			require.ErrorAs(t, err, &ae)
-			require.Equal(t, eventstore.Position(m.Head.Position), ae.Position)
+			want := cmp.Or(tc.pos, eventstore.Position(m.Head.Position))
+			require.Equal(t, want, ae.Position)
 			require.Contains(t, ae.Reason, tc.want)
 		})
 	}
+}
+
+// TestArchiveOfADamagedLog: the archiver verifies the chain as it reads
+// the log, and refuses to write (and sign) an archive of a log whose
+// event 5 was changed in place.
+func TestArchiveOfADamagedLog(t *testing.T) {
+	ten := played(t)
+	path := filepath.Join(t.TempDir(), "copy.db")
+	tamperedCopy(t, ten.log, path, "UPDATE events SET payload = payload || ' ' WHERE position = ?", 5)
+	log, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer log.Close()
+	_, err = report.WriteArchive(context.Background(), io.Discard, log, nil, report.ArchiveOptions{Reports: []report.Kind{}})
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, eventstore.Position(5), ce.Position)
+	require.Contains(t, err.Error(), "the log does not verify")
+}
+
+// tamperedCopy copies a log to path, drops its append-only triggers and
+// runs the statement given on the copy.
+func tamperedCopy(t *testing.T, log *sqlitestore.Store, path, stmt string, args ...any) {
+	t.Helper()
+	copyLog(t, log, path)
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+	require.NoError(t, err)
+	var triggers []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		triggers = append(triggers, n)
+	}
+	require.NoError(t, rows.Err())
+	for _, n := range triggers {
+		_, err := db.Exec("DROP TRIGGER " + n)
+		require.NoError(t, err)
+	}
+	_, err = db.Exec(stmt, args...)
+	require.NoError(t, err)
 }
 
 // copyLog copies a log's file, with what its WAL holds, to path.

@@ -122,7 +122,9 @@ type Report struct {
 	Title, Subject string
 	Query          Query
 	// Checkpoint is how far the projection had read the log when the
-	// report was made.
+	// report was made; for a report as known at a position, that position
+	// and its event's hash, so that the report is a function of the log up
+	// to there and the same bytes however far the log has grown since.
 	Checkpoint projection.Checkpoint
 	// Columns and Rows are the table that CSV and HTML show.
 	Columns []string
@@ -200,6 +202,11 @@ func Build(ctx context.Context, p *projection.Projector, k Kind, q Query) (*Repo
 	}
 	if q.As.KnownAt > cp.Position {
 		return nil, invalid("as known at position %d: the projection has read the log up to %d", q.As.KnownAt, cp.Position)
+	}
+	if q.As.KnownAt != 0 {
+		if cp, err = p.CheckpointAt(ctx, q.As.KnownAt); err != nil {
+			return nil, err
+		}
 	}
 	b := &builder{ctx: ctx, p: p, q: q, r: &Report{Kind: k, Query: q, Checkpoint: cp}}
 	if err := t.build(b); err != nil {

@@ -164,7 +164,7 @@ func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stdout, "  signature not checked (no --public-key)")
 	}
 	if opts.Log != nil {
-		fmt.Fprintf(stdout, "  the log %s still holds the archive's head at position %d\n", *db, m.Head.Position)
+		fmt.Fprintf(stdout, "  the log %s verifies up to and still holds the archive's head at position %d\n", *db, m.Head.Position)
 	} else {
 		fmt.Fprintln(stdout, "  not checked against the live log (no --db)")
 	}

@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "   %s: %d events and %d files, signed; verified: signature, every file's SHA-256, the chain from position %d to %d, and the live log still holds its head\n",
+	fmt.Fprintf(stdout, "   %s: %d events and %d files, signed; verified: signature, every file's SHA-256, the chain from position %d to %d, and the live log verifies up to its head and holds it\n",
 		archive, m.Events, len(m.Files), m.Start.Position+1, m.Head.Position)
 	head, err := eventstore.Verify(ctx, log.ReadAll(ctx, 0))
 	if err != nil {
