@@ -29,7 +29,20 @@ type readFlags struct {
 	format, out        string
 }
 
+// register registers every read flag: those of registerMoment, a time
+// range, an access package and the output.
 func (f *readFlags) register(fs *flag.FlagSet) {
+	f.registerMoment(fs)
+	fs.StringVar(&f.since, "since", "", "start of the time range (RFC 3339 or a date)")
+	fs.StringVar(&f.until, "until", "", "end of the time range, exclusive (RFC 3339 or a date)")
+	fs.StringVar(&f.pkg, "package", "", "an access package: its id or display name")
+	fs.StringVar(&f.format, "format", "csv", "csv, json or html")
+	fs.StringVar(&f.out, "out", "", "write to this file instead of standard output")
+}
+
+// registerMoment registers the flags that name the log, its projection,
+// a user and the moment asked about.
+func (f *readFlags) registerMoment(fs *flag.FlagSet) {
 	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
 	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
 	fs.StringVar(&f.asOf, "as-of", "", "answer as of this instant (RFC 3339, or a date: 2026-03-02)")
@@ -41,12 +54,7 @@ func (f *readFlags) register(fs *flag.FlagSet) {
 		f.asKnownAt, f.asKnownAtSet = n, true
 		return nil
 	})
-	fs.StringVar(&f.since, "since", "", "start of the time range (RFC 3339 or a date)")
-	fs.StringVar(&f.until, "until", "", "end of the time range, exclusive (RFC 3339 or a date)")
-	fs.StringVar(&f.pkg, "package", "", "an access package: its id or display name")
 	fs.StringVar(&f.user, "user", "", "a user: id or display name")
-	fs.StringVar(&f.format, "format", "csv", "csv, json or html")
-	fs.StringVar(&f.out, "out", "", "write to this file instead of standard output")
 }
 
 // parseTime reads an instant as RFC 3339 or a date (midnight UTC).

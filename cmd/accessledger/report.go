@@ -113,23 +113,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // runWhy prints why a user held a resource role, and checks every event it
 // cites against the log.
 func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("why", "why --db FILE --user USER --resource RESOURCE [--role ROLE] [--as-of T] [--as-known-at P]", stderr)
+	fs := newFlagSet("why", "why --db FILE --user USER --resource RESOURCE [--role ROLE] [--as-of T] [--as-known-at P]\n\n"+
+		"(report why writes the explanation as CSV, JSON or HTML)", stderr)
 	var f readFlags
-	f.register(fs)
+	f.registerMoment(fs)
 	var rf roleFlags
 	rf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
-	}
-	var unused []string
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "package", "since", "until", "format", "out":
-			unused = append(unused, "--"+fl.Name)
-		}
-	})
-	if len(unused) > 0 {
-		return fmt.Errorf("%w: why takes no %s (report why writes the explanation as CSV, JSON or HTML)", errUsage, strings.Join(unused, ", "))
 	}
 	if f.user == "" {
 		return fmt.Errorf("%w: --user is required", errUsage)
