@@ -110,8 +110,10 @@ type ArchiveError struct {
 
 func (e *ArchiveError) Error() string {
 	switch {
-	case e.Position > 0:
+	case e.Position > 0 && e.File != "":
 		return fmt.Sprintf("%v: %s: event at position %d: %s", ErrArchive, e.File, e.Position, e.Reason)
+	case e.Position > 0: // the live log's
+		return fmt.Sprintf("%v: event at position %d: %s", ErrArchive, e.Position, e.Reason)
 	case e.File != "":
 		return fmt.Sprintf("%v: %s: %s", ErrArchive, e.File, e.Reason)
 	}

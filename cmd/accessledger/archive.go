@@ -155,9 +155,13 @@ func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "FAILED: %v\n", err)
 		return err
 	}
-	fmt.Fprintf(stdout, "ok: %s made by %s at %s\n  events %d..%d (%d) re-hash from %s to %s\n  %s match the manifest\n",
+	match := "match"
+	if len(m.Files) == 1 {
+		match = "matches"
+	}
+	fmt.Fprintf(stdout, "ok: %s made by %s at %s\n  events %d..%d (%d) re-hash from %s to %s\n  %s %s the manifest\n",
 		*path, m.Tool, m.CreatedDateTime.Format("2006-01-02 15:04:05Z07:00"), m.Start.Position+1, m.Head.Position, m.Events,
-		short(m.Start.Hash), short(m.Head.Hash), plural(len(m.Files), "file"))
+		short(m.Start.Hash), short(m.Head.Hash), plural(len(m.Files), "file"), match)
 	if opts.PublicKey != nil {
 		fmt.Fprintf(stdout, "  signature verified with key %s\n", fingerprint(opts.PublicKey))
 	} else {

@@ -27,6 +27,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	switch {
+	case *goroutines < 1:
+		return fmt.Errorf("%w: --goroutines %d: at least 1", errUsage, *goroutines)
+	case *history < -1:
+		return fmt.Errorf("%w: --history-days %d: 0 or more days, or -1 for none", errUsage, *history)
+	case *single < 0 || *concurrent < 0:
+		return fmt.Errorf("%w: --single and --concurrent count loops: 0 (the default) or more", errUsage)
+	}
 	var sizes []int
 	for f := range strings.SplitSeq(*users, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -155,8 +155,8 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *from == 0 || *from-1 > eventstore.MaxPosition {
-		return fmt.Errorf("%w: --from runs from 1 to %d", errUsage, uint64(eventstore.MaxPosition)+1)
+	if *from == 0 || *from > eventstore.MaxPosition {
+		return fmt.Errorf("%w: --from runs from 1 to %d", errUsage, uint64(eventstore.MaxPosition))
 	}
 	store, err := openExisting(*db)
 	if err != nil {

@@ -68,18 +68,28 @@ func main() {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"} // help CMD is CMD --help
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout) // asked for: it is the output
 		return 0
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdout, stderr)
+		// Help asked for is the command's output, on stdout; the flag
+		// package writes it where it writes errors.
+		flagOut := stderr
+		if helpAsked(args[1:]) {
+			flagOut = stdout
+		}
+		err := c.run(ctx, args[1:], stdout, flagOut)
 		switch {
 		case err == nil:
 			return 0
@@ -96,6 +106,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "accessledger: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// helpAsked reports whether args ask for a command's help.
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 func usage(w io.Writer) {

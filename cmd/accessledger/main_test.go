@@ -154,15 +154,28 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestHelp: help asked for is the output (stdout, exit 0), for the tool
+// and for each command, as CMD --help and as help CMD.
 func TestHelp(t *testing.T) {
 	for _, c := range commands {
-		code, _, errOut := runCLI(t, c.name, "--help")
-		assert.Equal(t, 0, code, c.name)
-		assert.Contains(t, errOut, "Usage: accessledger "+c.name)
+		for _, args := range [][]string{{c.name, "--help"}, {"help", c.name}} {
+			code, out, errOut := runCLI(t, args...)
+			assert.Equal(t, 0, code, "%q", args)
+			assert.Contains(t, out, "Usage: accessledger "+c.name, "%q", args)
+			assert.Empty(t, errOut, "%q", args)
+		}
 	}
-	code, _, errOut := runCLI(t, "--help")
-	assert.Equal(t, 0, code)
+	for _, args := range [][]string{{"--help"}, {"help"}} {
+		code, out, _ := runCLI(t, args...)
+		assert.Equal(t, 0, code)
+		assert.Contains(t, out, "Commands:")
+	}
+	code, _, errOut := runCLI(t)
+	assert.Equal(t, 2, code, "no command is a usage error")
 	assert.Contains(t, errOut, "Commands:")
+	code, _, errOut = runCLI(t, "why", "--bogus")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "flag provided but not defined: -bogus", "a bad flag is an error, on stderr")
 }
 
 func TestMissingFile(t *testing.T) {
@@ -240,8 +253,12 @@ func TestBench(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.Contains(t, errOut, "60 users: replay", "progress, one line per phase when not on a terminal")
-	code, _, errOut = runCLI(t, "bench", "--users", "5")
-	assert.Equal(t, 2, code, errOut)
+	for _, args := range [][]string{
+		{"--users", "5"}, {"--goroutines", "0"}, {"--history-days", "-5"}, {"--single", "-1"},
+	} {
+		code, _, errOut = runCLI(t, append([]string{"bench"}, args...)...)
+		assert.Equal(t, 2, code, "%q: %s", args, errOut)
+	}
 }
 
 func TestReplay(t *testing.T) {

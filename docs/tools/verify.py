@@ -220,7 +220,7 @@ def main(argv):
             key = public_key(args.public_key) if args.public_key else None
             chain, files = verify_archive(args.archive, key)
             signed = "signature verified" if key is not None else "signature not checked (no --public-key)"
-            print(f"ok archive: events {chain.start[0] + 1}..{chain.head[0]}, head {chain.head[1].hex()}, {files} files, {signed}")
+            print(f"ok archive: events {chain.start[0] + 1}..{chain.head[0]}, head {chain.head[1].hex()}, {files} file{'' if files == 1 else 's'}, {signed}")
         else:
             chain = verify_log(sys.stdin.buffer)
             print("ok", chain.head[0], chain.head[1].hex())
