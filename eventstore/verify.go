@@ -70,27 +70,54 @@ func (c *Chain) Add(e *Event) error {
 	if err := c.follows(e.Position, e.PrevHash, e.Stream, e.Version); err != nil {
 		return err
 	}
-	if got := ComputeHash(e.PrevHash, e); got != e.Hash {
-		return &ChainError{Position: e.Position, Reason: fmt.Sprintf(
-			"stored hash %s does not match the event's contents (computed %s)", e.Hash, got)}
+	if err := hashHolds(e); err != nil {
+		return err
 	}
 	c.advance(e.Position, e.Hash, e.Stream, e.Version)
 	return nil
 }
 
-// follows checks an event's place in the chain, not its hash.
-func (c *Chain) follows(pos Position, prev Hash, stream StreamID, version Version) error {
-	want := c.head.Position + 1
-	seen := c.versions[stream]
+// Follows checks that e comes right after head in its log (its position
+// and PrevHash) and that its Hash is that of its contents: Chain.Add
+// without the streams' versions, for a reader that keeps no state but the
+// last head (a projection catching up). It returns a *ChainError.
+func Follows(head Head, e *Event) error {
+	if err := linkHolds(head, e.Position, e.PrevHash); err != nil {
+		return err
+	}
+	return hashHolds(e)
+}
+
+// linkHolds checks that an event at pos with prev comes right after head.
+func linkHolds(head Head, pos Position, prev Hash) error {
+	want := head.Position + 1
 	switch {
 	case pos != want:
 		return &ChainError{Position: want, Reason: fmt.Sprintf(
 			"expected position %d, found %d: an event is missing or out of order", want, pos)}
-	case prev != c.head.Hash:
+	case prev != head.Hash:
 		return &ChainError{Position: want, Reason: fmt.Sprintf(
-			"previous hash %s is not the hash of position %d (%s)", prev, c.head.Position, c.head.Hash)}
-	case version != seen+1 && !(c.start.Position > 0 && seen == 0 && version > 0):
-		return &ChainError{Position: want, Reason: fmt.Sprintf(
+			"previous hash %s is not the hash of position %d (%s)", prev, head.Position, head.Hash)}
+	}
+	return nil
+}
+
+// hashHolds checks that e's stored Hash is that of its contents.
+func hashHolds(e *Event) error {
+	if got := ComputeHash(e.PrevHash, e); got != e.Hash {
+		return &ChainError{Position: e.Position, Reason: fmt.Sprintf(
+			"stored hash %s does not match the event's contents (computed %s)", e.Hash, got)}
+	}
+	return nil
+}
+
+// follows checks an event's place in the chain, not its hash.
+func (c *Chain) follows(pos Position, prev Hash, stream StreamID, version Version) error {
+	if err := linkHolds(c.head, pos, prev); err != nil {
+		return err
+	}
+	if seen := c.versions[stream]; version != seen+1 && !(c.start.Position > 0 && seen == 0 && version > 0) {
+		return &ChainError{Position: pos, Reason: fmt.Sprintf(
 			"stream %q jumps from version %d to %d", stream, seen, version)}
 	}
 	return nil

@@ -47,7 +47,11 @@
 // writing the checkpoint it reached (the position and hash of its last
 // event), so that a crash never applies an event twice or skips one; a
 // checkpoint the log does not hold (the log was replaced or truncated) is
-// refused with ErrCheckpointMismatch. The projection is disposable:
+// refused with ErrCheckpointMismatch, and an event that does not follow
+// the one before in the hash chain, or whose hash is not that of its
+// contents (changed in place), stops the catch-up with an error that
+// wraps the *eventstore.ChainError: what the projection shows, the chain
+// proves. The projection is disposable:
 // Rebuild replays the whole log into a new file and swaps it in, and a
 // file of another schema version is rebuilt, not migrated. It never
 // writes to the log, so it never takes the log's write lock.

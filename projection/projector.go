@@ -306,7 +306,10 @@ func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position)
 // catchUp applies the events after cp to the projection written through
 // w, reporting progress after every batch. It reads the log from the
 // checkpoint's own event, which must be the one the checkpoint names, and
-// returns the checkpoint it committed last.
+// returns the checkpoint it committed last. Each event after it must
+// follow the one before in the hash chain, its hash that of its contents:
+// a projection, and the reports made from it, show no event the chain
+// does not prove.
 func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
 	committed := cp
 	var b *batch
@@ -329,8 +332,23 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 	if checking {
 		from--
 	}
+	chained := func(yield func(eventstore.Event, error) bool) {
+		head := eventstore.Head{Position: cp.Position, Hash: cp.Hash}
+		for e, err := range log.ReadAll(ctx, from) {
+			if err == nil && e.Position > cp.Position {
+				// Checked as stored, before upcasting.
+				if err = eventstore.Follows(head, &e); err != nil {
+					err = fmt.Errorf("the log does not verify: %w", err)
+				}
+				head = eventstore.Head{Position: e.Position, Hash: e.Hash}
+			}
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
 	n := 0
-	for e, err := range opts.Upcasters.Events(log.ReadAll(ctx, from)) {
+	for e, err := range opts.Upcasters.Events(chained) {
 		if err != nil {
 			if b != nil {
 				b.rollback()

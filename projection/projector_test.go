@@ -3,6 +3,7 @@ package projection
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -231,6 +232,33 @@ func TestCheckpointMismatch(t *testing.T) {
 	require.NoError(t, copyCheckpoint(ctx, q, cp2))
 	_, err = q.CatchUp(ctx)
 	require.ErrorIs(t, err, ErrCheckpointMismatch)
+}
+
+// TestChainBrokenInTheLog: an event changed in place in the log (its
+// stored hash kept) stops a catch-up and a rebuild at that event, with the
+// chain's error; nothing after the last good batch is applied.
+func TestChainBrokenInTheLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	logPath := buildLog(t, dir, 60, 3)
+	db, err := sql.Open("sqlite", logPath)
+	require.NoError(t, err)
+	_, err = db.Exec("DROP TRIGGER events_no_update")
+	require.NoError(t, err)
+	_, err = db.Exec("UPDATE events SET payload = payload || ' ' WHERE position = 30")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	p := openProjection(t, openLog(t, logPath), filepath.Join(dir, "p.projection"), Options{BatchSize: 10})
+	cp, err := p.CatchUp(ctx)
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, eventstore.Position(30), ce.Position)
+	require.Contains(t, err.Error(), "the log does not verify")
+	require.Equal(t, eventstore.Position(20), cp.Position, "the batches before the broken event are kept")
+	_, err = p.Rebuild(ctx, nil)
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, eventstore.Position(30), ce.Position)
 }
 
 // copyCheckpoint writes a checkpoint into a projection, as if it had
