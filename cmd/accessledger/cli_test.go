@@ -86,6 +86,9 @@ func TestWhyCommand(t *testing.T) {
 
 	code, _, _ = runCLI(t, "why", "--db", db, "--resource", "Sales team")
 	assert.Equal(t, 2, code, "no --user")
+	code, _, errOut = runCLI(t, "why", "--db", db, "--user", "Anna Adams", "--resource", "Nope")
+	assert.Equal(t, 2, code, "a name that names nothing is a usage error, as for --user")
+	assert.Contains(t, errOut, `no resource is named "Nope"`)
 	code, _, errOut = runCLI(t, "why", "--db", db, "--user", "Anna Adams", "--resource", "Sales team", "--format", "json")
 	assert.Equal(t, 2, code, "a flag why does not act on is refused")
 	assert.Contains(t, errOut, "flag provided but not defined: -format")

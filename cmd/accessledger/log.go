@@ -26,11 +26,15 @@ func openExistingWith(path string, opts sqlitestore.Options) (*sqlitestore.Store
 	if path == "" {
 		return nil, fmt.Errorf("%w: --db is required", errUsage)
 	}
-	if _, err := os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no log at %s", path)
 		}
 		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%w: --db %s is a directory, not a log file", errUsage, path)
 	}
 	s, err := sqlitestore.OpenReadOnly(path, opts)
 	if errors.Is(err, sqlitestore.ErrNotLog) {

@@ -182,6 +182,13 @@ func TestMissingFile(t *testing.T) {
 	code, _, errOut := runCLI(t, "verify", "--db", filepath.Join(t.TempDir(), "none.db"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "no log at")
+	code, _, errOut = runCLI(t, "verify", "--db", t.TempDir())
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "is a directory, not a log file")
+	nowhere := filepath.Join(t.TempDir(), "no", "such", "dir", "p.projection")
+	code, _, errOut = runCLI(t, "report", "catalogs", "--db", demoLog(t), "--projection", nowhere)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "open the projection "+nowhere+" (--projection names another file)")
 }
 
 // tamper runs SQL against the log behind the store's back, after dropping

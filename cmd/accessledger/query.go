@@ -82,6 +82,16 @@ func (r *reader) Close() {
 	r.log.Close()
 }
 
+// openProjection opens the projection at path, saying where it tried and
+// how to choose another place if it cannot.
+func openProjection(ctx context.Context, log projection.Log, path string) (*projection.Projector, error) {
+	p, err := projection.Open(ctx, log, path, projection.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open the projection %s (--projection names another file): %w", path, err)
+	}
+	return p, nil
+}
+
 // open opens the log and its projection and catches the projection up.
 func (f *readFlags) open(ctx context.Context) (*reader, error) {
 	log, err := openExisting(f.db)
@@ -92,7 +102,7 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 	if path == "" {
 		path = projection.DefaultPath(log.Path())
 	}
-	p, err := projection.Open(ctx, log, path, projection.Options{})
+	p, err := openProjection(ctx, log, path)
 	if err != nil {
 		log.Close()
 		return nil, err

@@ -32,7 +32,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if path == "" {
 		path = projection.DefaultPath(store.Path())
 	}
-	p, err := projection.Open(ctx, store, path, projection.Options{})
+	p, err := openProjection(ctx, store, path)
 	if err != nil {
 		return err
 	}

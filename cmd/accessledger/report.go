@@ -39,9 +39,9 @@ func (f *roleFlags) resolve(ctx context.Context, p *projection.Projector) (proje
 	}
 	switch {
 	case len(match) == 0:
-		return projection.RoleRef{}, "", fmt.Errorf("no resource is named %q", f.resource)
+		return projection.RoleRef{}, "", fmt.Errorf("%w: no resource is named %q", errUsage, f.resource)
 	case len(match) > 1:
-		return projection.RoleRef{}, "", fmt.Errorf("%d resources are named %q; give one of their ids: %s", len(match), f.resource, strings.Join(ids, ", "))
+		return projection.RoleRef{}, "", fmt.Errorf("%w: %d resources are named %q; give one of their ids: %s", errUsage, len(match), f.resource, strings.Join(ids, ", "))
 	}
 	res := all[match[0]]
 	for _, role := range res.Roles {
@@ -49,7 +49,7 @@ func (f *roleFlags) resolve(ctx context.Context, p *projection.Projector) (proje
 			return projection.RoleRef{ResourceID: res.ID, RoleID: role.ID}, role.DisplayName + " of " + res.DisplayName, nil
 		}
 	}
-	return projection.RoleRef{}, "", fmt.Errorf("resource %q has no role %q", res.DisplayName, f.role)
+	return projection.RoleRef{}, "", fmt.Errorf("%w: resource %q has no role %q", errUsage, res.DisplayName, f.role)
 }
 
 const reportKinds = "catalogs, assignments, access-packages, resources, requests, audit, conflicts, connected-organizations, why"
