@@ -3,6 +3,7 @@ package entitlement
 import (
 	"slices"
 	"sort"
+	"time"
 )
 
 // Subject-set resolution against the directory in the State: who the
@@ -166,6 +167,15 @@ func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers 
 
 // resolveEscalation resolves a stage's escalation approvers, or the
 // fallback escalation approvers if those resolve to nobody.
+// escalated returns stage st of r escalated at at: its escalation
+// approvers resolved now, as def names them.
+func (s *State) escalated(r *AssignmentRequest, st *ApprovalStageState, def ApprovalStage, at time.Time) ApprovalStageState {
+	esc := cloneStage(*st)
+	esc.Escalated, esc.EscalatedDateTime = true, timePtr(at)
+	esc.EscalationApprovers, esc.EscalationFallbackUsed = s.resolveEscalation(def, r)
+	return esc
+}
+
 func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID)

@@ -27,11 +27,31 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if a.ID == r.RequestorID || a.ID == r.TargetID {
 		return decision{}, fail(op, ErrForbidden, sub, "nobody approves their own request")
 	}
-	if !st.mayDecide(a.ID) {
+	def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
+	// The stage's time-driven work that fell due by now counts even if
+	// ProcessDue has not recorded it yet, so that no decision depends on
+	// how lately the embedding program ran it: an escalation due is
+	// recorded first (its approvers may decide), and a stage past its
+	// automatic denial can no longer be decided.
+	current := r.currentStage()
+	open := current != nil && current.ID == st.ID
+	var escalated *ApprovalStageState
+	if open && def.IsEscalationEnabled && !st.Escalated && !def.DurationBeforeEscalation.IsZero() {
+		at := def.DurationBeforeEscalation.AddTo(st.OpenedDateTime)
+		if !at.After(now) && at.Before(def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime)) {
+			esc := s.escalated(r, st, def, at)
+			escalated = &esc
+		}
+	}
+	if !st.mayDecide(a.ID) && (escalated == nil || !escalated.mayDecide(a.ID)) {
 		return decision{}, fail(op, ErrForbidden, sub, "the actor is not an approver of this stage")
 	}
-	if cur := r.currentStage(); cur == nil || cur.ID != st.ID {
+	if !open {
 		return decision{}, fail(op, ErrConflict, sub, "the stage was already decided")
+	}
+	if deny := def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime); !deny.After(now) {
+		return decision{}, fail(op, ErrConflict, sub, "the stage timed out at %s without a decision, and the request with it "+
+			"(ProcessDue records it): it can no longer be decided", deny.Format(time.RFC3339))
 	}
 	var typ string
 	switch c.ReviewResult {
@@ -42,11 +62,14 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	default:
 		return decision{}, invalid(op, "reviewResult", "must be %q or %q", DecisionApprove, DecisionDeny)
 	}
-	def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
 	if def.IsApproverJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 		return decision{}, invalid(op, "justification", "the stage requires the approver's justification")
 	}
 	p := newPlan(s, ids, now)
+	if escalated != nil {
+		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
+			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: *escalated}})
+	}
 	p.emitEvent(Event{Stream: requestStream(r.ID), Type: typ, Data: &ApprovalDecision{
 		RequestID: r.ID, StageID: st.ID, ReviewedBy: a.ID, Justification: c.Justification, ReviewedDateTime: now}})
 	if typ == EventAssignmentRequestApproved {

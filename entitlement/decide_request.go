@@ -160,7 +160,7 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		target = asg.TargetID
 		pkg, _ = s.accessPackages.Get(asg.AccessPackageID)
 		pol, _ = s.policies.Get(asg.AssignmentPolicyID)
-		if asg.IsEnded() || pkg == nil || pol == nil {
+		if asg.endedBy(now) || pkg == nil || pol == nil {
 			return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
 		}
 	}
@@ -313,6 +313,11 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			return fail(op, ErrConflict, sub, "the target already has an open request (%s) for the access package", id)
 		}
 		if id, ok := s.liveAssignmentOf(target, pkg.ID); ok {
+			if x, _ := s.assignments.Get(id); x.endedBy(now) {
+				end, _ := x.End()
+				return fail(op, ErrConflict, sub, "the target's assignment (%s) to the access package ended at %s, "+
+					"but its expiry is not recorded yet: ask again once ProcessDue has run", id, end.Format(time.RFC3339))
+			}
 			return fail(op, ErrConflict, sub, "the target already has an assignment (%s) to the access package", id)
 		}
 		for _, other := range pkg.IncompatibleAccessPackages {
@@ -506,7 +511,7 @@ func (c ReprocessAssignmentRequest) decide(s *State, a Actor, now time.Time, ids
 		return decision{}, fail(op, ErrConflict, sub, "the request completed more than 14 days ago")
 	}
 	asg, ok := s.assignments.Get(r.AssignmentID)
-	if !ok || asg.IsEnded() {
+	if !ok || asg.endedBy(now) {
 		return decision{}, fail(op, ErrConflict, sub, "the request's assignment has ended")
 	}
 	p := newPlan(s, ids, now)
@@ -544,6 +549,9 @@ func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSour
 	}
 	if !canAssignPackage(s, a, x.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignment", x.ID))
+	}
+	if x.endedBy(now) {
+		return decision{}, fail(op, ErrConflict, subject("assignment", x.ID), "the assignment has ended")
 	}
 	if x.State != AssignmentStateDelivered {
 		reason := "only a delivered assignment can be reprocessed, not one in state " + x.State

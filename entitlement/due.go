@@ -64,10 +64,8 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 		switch d.kind {
 		case dueEscalation:
 			r, _ := p.s.requests.Get(d.id)
-			st := cloneStage(*r.currentStage())
-			def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
-			st.Escalated, st.EscalatedDateTime = true, timePtr(d.at)
-			st.EscalationApprovers, st.EscalationFallbackUsed = p.s.resolveEscalation(def, r)
+			cur := r.currentStage()
+			st := p.s.escalated(r, cur, r.Policy.RequestApprovalSettings.Stages[cur.Stage-1], d.at)
 			p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
 				Data: &ApprovalStagePayload{RequestID: r.ID, Stage: st}})
 		case dueDenial:

@@ -80,6 +80,18 @@ type Assignment struct {
 // IsEnded reports whether the assignment ended (state expired).
 func (a *Assignment) IsEnded() bool { return a.State == AssignmentStateExpired }
 
+// endedBy reports whether the assignment had ended by t: recorded as
+// ended, or past an end whose expiry ProcessDue has not recorded yet (it
+// will, as of the end). Commands decide with it, so that no decision
+// depends on how lately the embedding program ran ProcessDue.
+func (a *Assignment) endedBy(t time.Time) bool {
+	if a.IsEnded() {
+		return true
+	}
+	end, ok := a.End()
+	return ok && !end.After(t)
+}
+
 // End returns when the assignment ends by its schedule, and false if it
 // does not expire.
 func (a Assignment) End() (time.Time, bool) {

@@ -100,15 +100,19 @@ func TestPolicyChangeDoesNotAffectSubmittedRequest(t *testing.T) {
 	require.Equal(t, w.clock.t.Add(5*24*time.Hour), end2)
 }
 
-func TestEscalationAndTimeout(t *testing.T) {
-	w, _ := accessWorld(t)
-	ga := w.actors["GA"]
+// escalatingPolicy adds to P3 the policy PolE: one stage, escalated after
+// 2 days to the requestor's second-level manager, denied after 14.
+func escalatingPolicy(w *world) {
 	pol := approvalPolicy(w.id["P3"], "escalating", w.uid["carol"])
 	pol.RequestApprovalSettings.Stages[0].IsEscalationEnabled = true
 	pol.RequestApprovalSettings.Stages[0].DurationBeforeEscalation = DurationDays(2)
 	pol.RequestApprovalSettings.Stages[0].EscalationApprovers = []SubjectSet{{Kind: RequestorManager, ManagerLevel: 2}}
-	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
-	w.id["PolE"] = polID
+	w.id["PolE"] = w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+}
+
+func TestEscalationAndTimeout(t *testing.T) {
+	w, _ := accessWorld(t)
+	escalatingPolicy(w)
 	id := w.request("alice", "P3", "PolE")
 	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
 	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
@@ -131,6 +135,63 @@ func TestEscalationAndTimeout(t *testing.T) {
 	}
 	_, err = w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: w.getRequest(id).Stages[0].ID, ReviewResult: DecisionApprove})
 	requireKind(t, err, ErrConflict)
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestDueWorkCountsWithoutProcessDue: a command decides as if the
+// time-driven work that fell due by its time had been recorded, however
+// lately ProcessDue ran: an escalation approver may decide once the
+// escalation is due (the escalation is recorded first), a stage past its
+// automatic denial can no longer be decided, and an assignment past its
+// end can be neither extended, removed nor asked for again until its
+// expiry is recorded (which ProcessDue does as of the end).
+func TestDueWorkCountsWithoutProcessDue(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	escalatingPolicy(w)
+
+	id := w.request("alice", "P3", "PolE")
+	stage := w.getRequest(id).Stages[0].ID
+	_, err := w.try(w.actors["carol"], UpdateApprovalStage{ApprovalID: id, StageID: stage, ReviewResult: DecisionApprove})
+	requireKind(t, err, ErrForbidden) // not yet an approver
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	res := w.do(w.actors["carol"], UpdateApprovalStage{ApprovalID: id, StageID: stage, ReviewResult: DecisionApprove})
+	require.Equal(t, EventApprovalStageEscalated, res.Events[0].Type, "the escalation due is recorded first")
+	r := w.getRequest(id)
+	require.True(t, r.Stages[0].Escalated)
+	require.Equal(t, RequestStateDelivered, r.State)
+
+	id2 := w.request("erin", "P3", "PolE")
+	w.clock.t = w.clock.t.Add(15 * 24 * time.Hour)
+	_, err = w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id2, StageID: w.getRequest(id2).Stages[0].ID, ReviewResult: DecisionApprove})
+	requireKind(t, err, ErrConflict)
+	require.Contains(t, err.Error(), "timed out")
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Equal(t, RequestStatusTimedOut, w.getRequest(id2).Status)
+
+	a := w.getAssignment(r.AssignmentID)
+	end, ok := a.End()
+	require.True(t, ok)
+	w.clock.t = end.Add(time.Hour)
+	require.Equal(t, AssignmentStateDelivered, w.getAssignment(a.ID).State, "ProcessDue has not run since the end")
+	for _, rt := range []string{RequestTypeUserUpdate, RequestTypeUserRemove} {
+		_, err = w.try(w.actors["alice"], CreateAssignmentRequest{RequestType: rt, AssignmentID: a.ID})
+		requireKind(t, err, ErrConflict)
+		require.Contains(t, err.Error(), "the assignment has ended", rt)
+	}
+	_, err = w.try(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolE"]})
+	requireKind(t, err, ErrConflict)
+	require.Contains(t, err.Error(), "its expiry is not recorded yet")
+	_, err = w.try(ga, ReprocessAssignment{AssignmentID: a.ID})
+	requireKind(t, err, ErrConflict)
+
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	expired := w.getAssignment(a.ID)
+	require.Equal(t, AssignmentStateExpired, expired.State)
+	w.request("alice", "P3", "PolE") // renewal: a new request, now that the expiry is recorded
 	requireSameState(t, w.state(), w.replayed())
 }
 
