@@ -165,8 +165,6 @@ func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers 
 	return approvers, false
 }
 
-// resolveEscalation resolves a stage's escalation approvers, or the
-// fallback escalation approvers if those resolve to nobody.
 // escalated returns stage st of r escalated at at: its escalation
 // approvers resolved now, as def names them.
 func (s *State) escalated(r *AssignmentRequest, st *ApprovalStageState, def ApprovalStage, at time.Time) ApprovalStageState {
@@ -176,6 +174,8 @@ func (s *State) escalated(r *AssignmentRequest, st *ApprovalStageState, def Appr
 	return esc
 }
 
+// resolveEscalation resolves a stage's escalation approvers, or the
+// fallback escalation approvers if those resolve to nobody.
 func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID)
