@@ -27,6 +27,9 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if a.ID == r.RequestorID || a.ID == r.TargetID {
 		return decision{}, fail(op, ErrForbidden, sub, "nobody approves their own request")
 	}
+	if st.Stage < 1 || st.Stage > len(r.Policy.RequestApprovalSettings.Stages) {
+		return decision{}, fail(op, ErrConflict, sub, "stage %d is not one of the request's policy", st.Stage)
+	}
 	def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
 	// The stage's time-driven work that fell due by now counts even if
 	// ProcessDue has not recorded it yet, so that no decision depends on
