@@ -103,8 +103,11 @@ func (c AddResourceRoleScope) decide(s *State, a Actor, now time.Time, ids IDSou
 	if slices.ContainsFunc(p.ResourceRoleScopes, func(x ResourceRoleScope) bool { return x.ID == rs.ID }) {
 		return decision{}, fail(op, ErrConflict, subject("resourceRoleScope", rs.ID), "the access package already has this role scope")
 	}
-	return one(rs.ID, Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeAdded,
+	pl := newPlan(s, ids, now)
+	pl.expireEnded(p.ID)
+	pl.emitEvent(Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeAdded,
 		Data: &ResourceRoleScopeChanged{AccessPackageID: p.ID, ResourceRoleScope: rs}})
+	return pl.decision(rs.ID)
 }
 
 func (c RemoveResourceRoleScope) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -117,8 +120,11 @@ func (c RemoveResourceRoleScope) decide(s *State, a Actor, now time.Time, ids ID
 	if i < 0 {
 		return decision{}, notFound(op, subject("resourceRoleScope", c.ResourceRoleScopeID))
 	}
-	return one(c.ResourceRoleScopeID, Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeRemoved,
+	pl := newPlan(s, ids, now)
+	pl.expireEnded(p.ID)
+	pl.emitEvent(Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeRemoved,
 		Data: &ResourceRoleScopeChanged{AccessPackageID: p.ID, ResourceRoleScope: p.ResourceRoleScopes[i]}})
+	return pl.decision(c.ResourceRoleScopeID)
 }
 
 func (c AddIncompatibleAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

@@ -1,7 +1,9 @@
 package entitlement
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -470,6 +472,33 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 	if a, ok := p.s.assignments.Get(assignmentID); ok {
 		p.lostAssignment(a.TargetID)
 	}
+}
+
+// expireEnded records, as ProcessDue would, the expiry of the package's
+// assignments whose end has passed but whose expiry is not recorded yet,
+// each as of its end and in the order of their ends: a change to the
+// package that fans out to its assignments then reaches only those still
+// held, whenever ProcessDue last ran. It looks at the package's live
+// assignments, which the fan-out walks anyway.
+func (p *plan) expireEnded(packageID string) {
+	type ended struct {
+		id  string
+		end time.Time
+	}
+	var due []ended
+	for _, id := range collect(&p.s.ix.liveByPackage, packageID) {
+		a, _ := p.s.assignments.Get(id)
+		if end, ok := a.End(); ok && a.endedBy(p.now) && !a.IsEnded() {
+			due = append(due, ended{id, end})
+		}
+	}
+	slices.SortFunc(due, func(x, y ended) int { return cmp.Or(x.end.Compare(y.end), cmp.Compare(x.id, y.id)) })
+	now := p.now
+	for _, d := range due {
+		p.now = d.end
+		p.expire(d.id, "", d.end)
+	}
+	p.now = now
 }
 
 func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

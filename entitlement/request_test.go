@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -142,11 +143,12 @@ func TestEscalationAndTimeout(t *testing.T) {
 // time-driven work that fell due by its time had been recorded, however
 // lately ProcessDue ran: an escalation approver may decide once the
 // escalation is due (the escalation is recorded first), a stage past its
-// automatic denial can no longer be decided, and an assignment past its
-// end can be neither extended, removed nor asked for again until its
-// expiry is recorded (which ProcessDue does as of the end).
+// automatic denial can no longer be decided, an assignment past its end
+// can be neither extended, removed nor asked for again until its expiry
+// is recorded (which ProcessDue does as of the end), and a change to its
+// package records that expiry before it fans out.
 func TestDueWorkCountsWithoutProcessDue(t *testing.T) {
-	w, _ := accessWorld(t)
+	w, fd := accessWorld(t)
 	ga := w.actors["GA"]
 	escalatingPolicy(w)
 
@@ -186,6 +188,18 @@ func TestDueWorkCountsWithoutProcessDue(t *testing.T) {
 	require.Contains(t, err.Error(), "its expiry is not recorded yet")
 	_, err = w.try(ga, ReprocessAssignment{AssignmentID: a.ID})
 	requireKind(t, err, ErrConflict)
+
+	// A change to the package records the expiry first, as of the end:
+	// the new role reaches nobody.
+	held := fd.heldBy(w.uid["alice"])
+	g1 := w.resourceByOrigin(w.id["C"], w.id["G1"])
+	added := w.do(ga, AddResourceRoleScope{AccessPackageID: w.id["P3"], RoleID: g1.Roles[0].ID, ScopeID: g1.Scopes[0].ID})
+	require.Equal(t, EventAssignmentExpired, added.Events[0].Type)
+	var expiredAt AssignmentExpired
+	require.NoError(t, json.Unmarshal(added.Events[0].Payload, &expiredAt))
+	require.Equal(t, end, expiredAt.ExpiredDateTime)
+	require.NotContains(t, fd.heldBy(w.uid["alice"]), added.ID, "the deliverer was not asked to grant it")
+	require.Subset(t, held, fd.heldBy(w.uid["alice"]), "and what she held is being taken away")
 
 	_, err = w.m.ProcessDue(w.ctx, w.clock.t)
 	require.NoError(t, err)
