@@ -56,6 +56,11 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 		return decision{}, fail(op, ErrConflict, sub, "the stage timed out at %s without a decision, and the request with it "+
 			"(ProcessDue records it): it can no longer be decided", deny.Format(time.RFC3339))
 	}
+	if x, ok := s.assignments.Get(r.AssignmentID); ok && requestTypeKind(r.RequestType) == kindUpdate && x.endedBy(now) {
+		end, _ := x.End()
+		return decision{}, fail(op, ErrConflict, sub, "the assignment ended at %s, before the request was decided, which "+
+			"cancels the request (ProcessDue records both): it can no longer be decided", end.Format(time.RFC3339))
+	}
 	var typ string
 	switch c.ReviewResult {
 	case DecisionApprove, ReviewApproved:

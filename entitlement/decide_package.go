@@ -104,7 +104,7 @@ func (c AddResourceRoleScope) decide(s *State, a Actor, now time.Time, ids IDSou
 		return decision{}, fail(op, ErrConflict, subject("resourceRoleScope", rs.ID), "the access package already has this role scope")
 	}
 	pl := newPlan(s, ids, now)
-	pl.expireEnded(p.ID)
+	pl.expireEnded(collect(&s.ix.liveByPackage, p.ID))
 	pl.emitEvent(Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeAdded,
 		Data: &ResourceRoleScopeChanged{AccessPackageID: p.ID, ResourceRoleScope: rs}})
 	return pl.decision(rs.ID)
@@ -121,7 +121,7 @@ func (c RemoveResourceRoleScope) decide(s *State, a Actor, now time.Time, ids ID
 		return decision{}, notFound(op, subject("resourceRoleScope", c.ResourceRoleScopeID))
 	}
 	pl := newPlan(s, ids, now)
-	pl.expireEnded(p.ID)
+	pl.expireEnded(collect(&s.ix.liveByPackage, p.ID))
 	pl.emitEvent(Event{Stream: packageStream(p.ID), Type: EventResourceRoleScopeRemoved,
 		Data: &ResourceRoleScopeChanged{AccessPackageID: p.ID, ResourceRoleScope: p.ResourceRoleScopes[i]}})
 	return pl.decision(c.ResourceRoleScopeID)

@@ -169,6 +169,14 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if err := authorizeRequest(s, a, op, c.RequestType, kind, pkg, &pol.Policy, target); err != nil {
 		return decision{}, err
 	}
+	var p *plan
+	if kind == kindAdd {
+		// The target's assignments past their end are recorded as expired
+		// first: the request is decided on what the target still holds.
+		p = newPlan(s, ids, now)
+		p.expireEnded(collect(&s.ix.liveByTarget, target))
+		s = p.s
+	}
 	if err := checkRequestBody(s, op, c, kind, pkg, pol, asg, target, now); err != nil {
 		return decision{}, err
 	}
@@ -181,7 +189,9 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if asg != nil {
 		req.AssignmentID = asg.ID
 	}
-	p := newPlan(s, ids, now)
+	if p == nil {
+		p = newPlan(s, ids, now)
+	}
 	return p.decision(p.newRequest(req))
 }
 
@@ -423,7 +433,7 @@ func (p *plan) deliver(id string) {
 	r, _ := p.s.requests.Get(id)
 	if requestTypeKind(r.RequestType) == kindUpdate {
 		a, ok := p.s.assignments.Get(r.AssignmentID)
-		if !ok || a.IsEnded() {
+		if !ok || a.endedBy(p.now) {
 			p.requestChanged(EventAssignmentRequestCanceled, id, r.AssignmentID, p.now)
 			return
 		}
@@ -474,21 +484,21 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 	}
 }
 
-// expireEnded records, as ProcessDue would, the expiry of the package's
-// assignments whose end has passed but whose expiry is not recorded yet,
-// each as of its end and in the order of their ends: a change to the
-// package that fans out to its assignments then reaches only those still
-// held, whenever ProcessDue last ran. It looks at the package's live
-// assignments, which the fan-out walks anyway.
-func (p *plan) expireEnded(packageID string) {
+// expireEnded records, as ProcessDue would, the expiry of those of the
+// assignments given whose end has passed but whose expiry is not recorded
+// yet, each as of its end and in the order of their ends: a command that
+// touches them (a change to their package, a new request of their target)
+// then decides on what is still held, whenever ProcessDue last ran.
+func (p *plan) expireEnded(assignmentIDs []string) {
 	type ended struct {
 		id  string
 		end time.Time
 	}
 	var due []ended
-	for _, id := range collect(&p.s.ix.liveByPackage, packageID) {
+	for _, id := range assignmentIDs {
 		a, _ := p.s.assignments.Get(id)
-		if end, ok := a.End(); ok && a.endedBy(p.now) && !a.IsEnded() {
+		// As ProcessDue: an assignment being delivered has no expiry due.
+		if end, ok := a.End(); ok && a.endedBy(p.now) && !a.IsEnded() && a.State != AssignmentStateDelivering {
 			due = append(due, ended{id, end})
 		}
 	}

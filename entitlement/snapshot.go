@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -367,8 +368,12 @@ func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, error) {
 		return SnapshotInfo{}, nil
 	}
 	fi, err := os.Stat(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return SnapshotInfo{}, nil
+	}
+	if err != nil {
+		m.opts.Logger.WarnContext(ctx, "snapshot ignored; replaying the whole log", "path", path, "error", err)
+		return SnapshotInfo{}, fmt.Errorf("entitlement: snapshot %s ignored: %w", path, err)
 	}
 	hdr, st, commands, err := readSnapshot(path)
 	if err == nil {

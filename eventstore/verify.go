@@ -88,6 +88,28 @@ func Follows(head Head, e *Event) error {
 	return hashHolds(e)
 }
 
+// Verified yields the events of a log as they come, checking with Follows
+// that each one after start follows the one before (events at or before
+// start, such as the event a reader resumes from, pass unchecked). The
+// first break is yielded as a *ChainError, and nothing after it. It keeps
+// only the last head: a reader of a whole log that must not show what the
+// chain does not prove (an archiver, a projection) verifies it in flat
+// memory. It must see events as stored: before any upcasting.
+func Verified(events iter.Seq2[Event, error], start Head) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		head := start
+		for e, err := range events {
+			if err == nil && e.Position > start.Position {
+				err = Follows(head, &e)
+				head = Head{Position: e.Position, Hash: e.Hash}
+			}
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // linkHolds checks that an event at pos with prev comes right after head.
 func linkHolds(head Head, pos Position, prev Hash) error {
 	want := head.Position + 1

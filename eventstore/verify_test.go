@@ -241,3 +241,41 @@ func TestChainAddLine(t *testing.T) {
 	require.Equal(t, eventstore.Head{}, c.Head(), "a refused line leaves the chain as it was")
 	require.NoError(t, c.AddLine(line))
 }
+
+// TestVerified: the iterator passes a good log through, passes the events
+// up to its start unchecked, and stops at the first event changed in
+// place, yielding a *ChainError for it.
+func TestVerified(t *testing.T) {
+	events := sample()
+	var got []eventstore.Position
+	for e, err := range eventstore.Verified(seq(events, nil), eventstore.Head{}) {
+		require.NoError(t, err)
+		got = append(got, e.Position)
+	}
+	require.Equal(t, []eventstore.Position{1, 2, 3, 4, 5}, got)
+
+	// From a start: the start's own event is not checked.
+	from := headOf(events[1])
+	events[1].Payload = []byte(`{"n":22}`)
+	got = nil
+	for e, err := range eventstore.Verified(seq(events[1:], nil), from) {
+		require.NoError(t, err)
+		got = append(got, e.Position)
+	}
+	require.Equal(t, []eventstore.Position{2, 3, 4, 5}, got)
+
+	events[2].Payload = []byte(`{"n":33}`)
+	got = nil
+	var broke error
+	for e, err := range eventstore.Verified(seq(events, nil), eventstore.Head{}) {
+		if err != nil {
+			broke = err
+			continue
+		}
+		got = append(got, e.Position)
+	}
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, broke, &ce)
+	require.Equal(t, eventstore.Position(2), ce.Position, "event 2 was changed first")
+	require.Equal(t, []eventstore.Position{1}, got, "nothing after the break")
+}

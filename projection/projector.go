@@ -332,26 +332,15 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 	if checking {
 		from--
 	}
-	chained := func(yield func(eventstore.Event, error) bool) {
-		head := eventstore.Head{Position: cp.Position, Hash: cp.Hash}
-		for e, err := range log.ReadAll(ctx, from) {
-			if err == nil && e.Position > cp.Position {
-				// Checked as stored, before upcasting.
-				if err = eventstore.Follows(head, &e); err != nil {
-					err = fmt.Errorf("the log does not verify: %w", err)
-				}
-				head = eventstore.Head{Position: e.Position, Hash: e.Hash}
-			}
-			if !yield(e, err) || err != nil {
-				return
-			}
-		}
-	}
 	n := 0
-	for e, err := range opts.Upcasters.Events(chained) {
+	verified := eventstore.Verified(log.ReadAll(ctx, from), eventstore.Head{Position: cp.Position, Hash: cp.Hash})
+	for e, err := range opts.Upcasters.Events(verified) {
 		if err != nil {
 			if b != nil {
 				b.rollback()
+			}
+			if errors.Is(err, eventstore.ErrChain) {
+				return committed, fmt.Errorf("projection: the log does not verify: %w", err)
 			}
 			return committed, fmt.Errorf("projection: read the log after position %d: %w", from, err)
 		}
