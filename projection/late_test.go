@@ -1,10 +1,12 @@
 package projection_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/projection"
 	"github.com/stretchr/testify/require"
 )
@@ -73,6 +75,84 @@ func TestExpiryRecordedLateByAPackageChange(t *testing.T) {
 	require.Equal(t, entitlement.AssignmentStateDelivered, a[0].State)
 	require.Len(t, a[0].Resources, 1)
 	// Now: expired, its role removed.
+	a, err = p.Assignments(s.ctx, entitlement.AssignmentFilter{AccessPackageID: s.pkg, IncludeEnded: true}, projection.Now)
+	require.NoError(t, err)
+	require.Equal(t, entitlement.AssignmentStateExpired, a[0].State)
+	for _, r := range a[0].Resources {
+		require.Equal(t, entitlement.DeliveryRemoved, r.Status)
+	}
+}
+
+// TestLateExpiryRewritesLaterVersions: a log that an older accessledger
+// wrote, whose commands did not record due expiries first. Anna's
+// assignment ended on 9 March at 10:00; on the 10th the package gained the
+// Owner role (the event appended here as that version appended it) and
+// it was delivered to her; the expiry was recorded on the 12th. The
+// expiry, recorded late, applies to those later versions too: as of the
+// 10th, as known now, she held neither role; as known before the 12th,
+// both.
+func TestLateExpiryRewritesLaterVersions(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	res, err := s.m.State().ResourcesOfCatalog(s.admin, mustCatalogOf(t, s))
+	require.NoError(t, err)
+	var owner string
+	for _, r := range res[0].Roles {
+		if r.DisplayName == "Owner" {
+			owner = r.ID
+		}
+	}
+	require.NotEmpty(t, owner)
+
+	*s.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	payload, err := json.Marshal(entitlement.ResourceRoleScopeChanged{AccessPackageID: s.pkg, ResourceRoleScope: entitlement.ResourceRoleScope{
+		ID: owner + "_" + s.scopeID, RoleID: owner, ScopeID: s.scopeID, ResourceID: s.resource, CreatedDateTime: *s.now}})
+	require.NoError(t, err)
+	_, err = s.log.Append(s.ctx, eventstore.AnyCondition, eventstore.NewEvent{
+		Stream: eventstore.StreamID("accessPackage/" + s.pkg), Type: entitlement.EventResourceRoleScopeAdded,
+		SchemaVersion: entitlement.SchemaVersion(entitlement.EventResourceRoleScopeAdded), OccurredAt: *s.now,
+		Metadata: eventstore.Metadata{ActorID: s.admin.ID, ActorKind: string(s.admin.Kind), CommandID: "older-manager"}, Payload: payload})
+	require.NoError(t, err)
+	delivered, err := s.m.DeliverPending(s.ctx)
+	require.NoError(t, err)
+	before := delivered.LastPosition()
+	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
+	_, err = s.m.ProcessDue(s.ctx, *s.now)
+	require.NoError(t, err)
+
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{BatchSize: 2})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+
+	ownerRole := projection.RoleRef{ResourceID: s.resource, RoleID: owner}
+	memberRole := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	tenth := projection.As{Of: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	believed := projection.As{Of: tenth.Of, KnownAt: before}
+
+	held, err := p.ResourceRolesOf(s.ctx, annaID, believed)
+	require.NoError(t, err)
+	require.Len(t, held, 2, "as believed before the expiry was recorded, Anna held Member and Owner on the 10th")
+	for _, r := range []projection.RoleRef{ownerRole, memberRole} {
+		holders, err := p.Holders(s.ctx, projection.HoldersFilter{Role: r}, believed)
+		require.NoError(t, err)
+		require.Len(t, holders, 1)
+		holders, err = p.Holders(s.ctx, projection.HoldersFilter{Role: r}, tenth)
+		require.NoError(t, err)
+		require.Empty(t, holders, "as known now, nobody held %s on the 10th", r.RoleID)
+	}
+	a, err := p.Assignments(s.ctx, entitlement.AssignmentFilter{AccessPackageID: s.pkg, IncludeEnded: true}, tenth)
+	require.NoError(t, err)
+	require.Len(t, a, 1)
+	require.Equal(t, entitlement.AssignmentStateExpired, a[0].State)
+	require.Len(t, a[0].Resources, 2, "the Owner role reached the assignment on the 10th, before its expiry was known")
+	for _, r := range a[0].Resources {
+		require.Equal(t, entitlement.DeliveryPendingRemoval, r.Status)
+	}
 	a, err = p.Assignments(s.ctx, entitlement.AssignmentFilter{AccessPackageID: s.pkg, IncludeEnded: true}, projection.Now)
 	require.NoError(t, err)
 	require.Equal(t, entitlement.AssignmentStateExpired, a[0].State)
