@@ -162,13 +162,19 @@ func (m *Manager) deliver(ctx context.Context, ids []string, causation string) (
 // ProcessDue deliver what their own events start or end by themselves. A
 // delivery that failed (the Deliverer returned an error, recorded as
 // deliveryFailed) is not pending: ReprocessAssignmentRequest retries it,
-// as Graph's reprocess of a request does.
+// as Graph's reprocess of a request does. An assignment past its end whose
+// expiry is not recorded yet is left to ProcessDue, which expires it and
+// revokes what it holds: nothing more is granted to it.
 func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 	if err := m.CatchUp(ctx); err != nil {
 		return Result{}, err
 	}
 	s := m.State()
-	ids := slices.Collect(s.ix.deliveries.Keys())
+	now := m.opts.Clock.Now()
+	ids := slices.DeleteFunc(slices.Collect(s.ix.deliveries.Keys()), func(id string) bool {
+		a, ok := s.assignments.Get(id)
+		return ok && !a.IsEnded() && a.endedBy(now)
+	})
 	evs, err := m.deliver(ctx, ids, "")
 	if err != nil {
 		return Result{Delivery: evs}, err

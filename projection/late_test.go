@@ -87,7 +87,8 @@ func TestExpiryRecordedLateByAPackageChange(t *testing.T) {
 // wrote, whose commands did not record due expiries first. Anna's
 // assignment ended on 9 March at 10:00; on the 10th the package gained the
 // Owner role (the event appended here as that version appended it) and
-// it was delivered to her; the expiry was recorded on the 12th. The
+// it was delivered to her (its outcome recorded); the expiry was recorded
+// on the 12th. The
 // expiry, recorded late, applies to those later versions too: as of the
 // 10th, as known now, she held neither role; as known before the 12th,
 // both.
@@ -116,8 +117,18 @@ func TestLateExpiryRewritesLaterVersions(t *testing.T) {
 		SchemaVersion: entitlement.SchemaVersion(entitlement.EventResourceRoleScopeAdded), OccurredAt: *s.now,
 		Metadata: eventstore.Metadata{ActorID: s.admin.ID, ActorKind: string(s.admin.Kind), CommandID: "older-manager"}, Payload: payload})
 	require.NoError(t, err)
-	delivered, err := s.m.DeliverPending(s.ctx)
+	// DeliverPending grants nothing to an assignment past its end; the
+	// older version delivered it, and its outcome was recorded.
+	pending, err := s.m.DeliverPending(s.ctx)
 	require.NoError(t, err)
+	require.Empty(t, pending.Delivery)
+	mine, err := s.m.State().ListAssignments(s.admin, entitlement.AssignmentFilter{AccessPackageID: s.pkg})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	delivered, err := s.run(entitlement.SystemActor(), entitlement.RecordDelivery{Outcomes: []entitlement.DeliveryOutcome{{
+		AssignmentID: mine[0].ID, ResourceRoleScopeID: owner + "_" + s.scopeID, Action: entitlement.DeliveryActionGrant}}})
+	require.NoError(t, err)
+	require.NotEmpty(t, delivered.Events)
 	before := delivered.LastPosition()
 	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
 	_, err = s.m.ProcessDue(s.ctx, *s.now)
