@@ -497,8 +497,7 @@ func (p *plan) expireEnded(assignmentIDs []string) {
 	var due []ended
 	for _, id := range assignmentIDs {
 		a, _ := p.s.assignments.Get(id)
-		// As ProcessDue: an assignment being delivered has no expiry due.
-		if end, ok := a.End(); ok && a.endedBy(p.now) && !a.IsEnded() && a.State != AssignmentStateDelivering {
+		if end, ok := a.End(); ok && a.expiryDue(p.now) {
 			due = append(due, ended{id, end})
 		}
 	}

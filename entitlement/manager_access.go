@@ -162,9 +162,10 @@ func (m *Manager) deliver(ctx context.Context, ids []string, causation string) (
 // ProcessDue deliver what their own events start or end by themselves. A
 // delivery that failed (the Deliverer returned an error, recorded as
 // deliveryFailed) is not pending: ReprocessAssignmentRequest retries it,
-// as Graph's reprocess of a request does. An assignment past its end whose
-// expiry is not recorded yet is left to ProcessDue, which expires it and
-// revokes what it holds: nothing more is granted to it.
+// as Graph's reprocess of a request does. An assignment whose expiry is
+// due and not recorded yet is left to ProcessDue, which expires it and
+// revokes what it holds: nothing more is granted to it (one still being
+// delivered is delivered: it expires once delivered).
 func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 	if err := m.CatchUp(ctx); err != nil {
 		return Result{}, err
@@ -173,7 +174,7 @@ func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 	now := m.opts.Clock.Now()
 	ids := slices.DeleteFunc(slices.Collect(s.ix.deliveries.Keys()), func(id string) bool {
 		a, ok := s.assignments.Get(id)
-		return ok && !a.IsEnded() && a.endedBy(now)
+		return ok && a.expiryDue(now)
 	})
 	evs, err := m.deliver(ctx, ids, "")
 	if err != nil {

@@ -92,6 +92,13 @@ func (a *Assignment) endedBy(t time.Time) bool {
 	return ok && !end.After(t)
 }
 
+// expiryDue reports whether the assignment's expiry is due by t and not
+// recorded yet: what ProcessDue would expire, as of the end (not one still
+// being delivered, which expires once delivered).
+func (a *Assignment) expiryDue(t time.Time) bool {
+	return !a.IsEnded() && a.State != AssignmentStateDelivering && a.endedBy(t)
+}
+
 // End returns when the assignment ends by its schedule, and false if it
 // does not expire.
 func (a Assignment) End() (time.Time, bool) {
