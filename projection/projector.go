@@ -380,7 +380,9 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // Rebuild replays the whole log into a new file beside the projection and
 // swaps it in once it has caught up, reporting progress after every batch.
 // Queries go on against the old projection until the swap; one that is
-// running at the moment of the swap fails and may be asked again.
+// running at the moment of the swap fails (its pool closed, or SQLite's
+// I/O error reading the old file) and may be asked again: it then waits
+// for the swap to end.
 //
 // The new file is loaded, not kept up to date: without a journal, and
 // with the indexes only queries read built after the last batch, from
