@@ -18,20 +18,7 @@ import (
 // nobody: as of the 10th, as known now, she held nothing; as believed
 // before the 10th's command, she held Member, and never Owner.
 func TestExpiryRecordedLateByAPackageChange(t *testing.T) {
-	s, err := newSales(t.TempDir())
-	require.NoError(t, err)
-	defer s.log.Close()
-	granted, err := s.grantAnna()
-	require.NoError(t, err)
-	res, err := s.m.State().ResourcesOfCatalog(s.admin, mustCatalogOf(t, s))
-	require.NoError(t, err)
-	var owner string
-	for _, r := range res[0].Roles {
-		if r.DisplayName == "Owner" {
-			owner = r.ID
-		}
-	}
-	require.NotEmpty(t, owner)
+	s, granted, owner := annaAndOwner(t)
 
 	*s.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	added, err := s.run(s.admin, entitlement.AddResourceRoleScope{AccessPackageID: s.pkg, RoleID: owner, ScopeID: s.scopeID})
@@ -39,11 +26,7 @@ func TestExpiryRecordedLateByAPackageChange(t *testing.T) {
 	require.Equal(t, entitlement.EventAssignmentExpired, added.Events[0].Type, "the expiry due is recorded first")
 	before := granted.LastPosition()
 
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{BatchSize: 2})
-	require.NoError(t, err)
-	defer p.Close()
-	_, err = p.CatchUp(s.ctx)
-	require.NoError(t, err)
+	p := caughtUpInPairs(t, s)
 
 	ownerRole := projection.RoleRef{ResourceID: s.resource, RoleID: owner}
 	memberRole := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
@@ -93,20 +76,7 @@ func TestExpiryRecordedLateByAPackageChange(t *testing.T) {
 // 10th, as known now, she held neither role; as known before the 12th,
 // both.
 func TestLateExpiryRewritesLaterVersions(t *testing.T) {
-	s, err := newSales(t.TempDir())
-	require.NoError(t, err)
-	defer s.log.Close()
-	_, err = s.grantAnna()
-	require.NoError(t, err)
-	res, err := s.m.State().ResourcesOfCatalog(s.admin, mustCatalogOf(t, s))
-	require.NoError(t, err)
-	var owner string
-	for _, r := range res[0].Roles {
-		if r.DisplayName == "Owner" {
-			owner = r.ID
-		}
-	}
-	require.NotEmpty(t, owner)
+	s, _, owner := annaAndOwner(t)
 
 	*s.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	payload, err := json.Marshal(entitlement.ResourceRoleScopeChanged{AccessPackageID: s.pkg, ResourceRoleScope: entitlement.ResourceRoleScope{
@@ -134,11 +104,7 @@ func TestLateExpiryRewritesLaterVersions(t *testing.T) {
 	_, err = s.m.ProcessDue(s.ctx, *s.now)
 	require.NoError(t, err)
 
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{BatchSize: 2})
-	require.NoError(t, err)
-	defer p.Close()
-	_, err = p.CatchUp(s.ctx)
-	require.NoError(t, err)
+	p := caughtUpInPairs(t, s)
 
 	ownerRole := projection.RoleRef{ResourceID: s.resource, RoleID: owner}
 	memberRole := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
@@ -170,6 +136,40 @@ func TestLateExpiryRewritesLaterVersions(t *testing.T) {
 	for _, r := range a[0].Resources {
 		require.Equal(t, entitlement.DeliveryRemoved, r.Status)
 	}
+}
+
+// annaAndOwner is the sales world with Anna's assignment granted (until
+// the 9th of March, 10:00), the command that granted it, and the id of
+// the Sales group's Owner role, which the package does not give.
+func annaAndOwner(t *testing.T) (*sales, entitlement.Result, string) {
+	t.Helper()
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.log.Close() })
+	granted, err := s.grantAnna()
+	require.NoError(t, err)
+	res, err := s.m.State().ResourcesOfCatalog(s.admin, mustCatalogOf(t, s))
+	require.NoError(t, err)
+	for _, r := range res[0].Roles {
+		if r.DisplayName == "Owner" {
+			return s, granted, r.ID
+		}
+	}
+	t.Fatal("the Sales group has no Owner role")
+	return nil, entitlement.Result{}, ""
+}
+
+// caughtUpInPairs opens the projection beside the log and catches it up
+// two events a transaction, so that late facts meet versions written by
+// earlier batches.
+func caughtUpInPairs(t *testing.T, s *sales) *projection.Projector {
+	t.Helper()
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{BatchSize: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	return p
 }
 
 func mustCatalogOf(t *testing.T, s *sales) string {
