@@ -357,6 +357,17 @@ func checkInvariant33(s *State, _ time.Time) error {
 			}
 			violation = fmt.Errorf("assignment %s ends %v (%v), after the cap %s", id, end, ok, capEnd)
 		}
+		if violation != nil && a.ExtendedDateTime != nil {
+			// The update that set the end may have been deleted since,
+			// taking its policy copy with it; the State keeps no trace of
+			// it. Decided at base, it was decided under the policy then
+			// (or an earlier version): the current one is accepted too.
+			if pe, found := s.policies.Get(a.AssignmentPolicyID); found {
+				if capEnd, hasCap := pe.Policy.Expiration.EndFor(base); !hasCap || ok && !end.After(capEnd) {
+					violation = nil
+				}
+			}
+		}
 		if violation != nil {
 			return violation
 		}
