@@ -25,8 +25,14 @@ import (
 // A matching user the package cannot be assigned to (blocked from signing
 // in, holding an incompatible package, a catalog that is not published, a
 // limit reached) is left out, and evaluated again at their next change,
-// when the catalog is published again or when an incompatibility of the
-// package is removed.
+// when the catalog is published again, when an incompatibility of the
+// package is removed, or when the assignment that kept them out ends (of
+// the package through another policy, or of an incompatible package).
+//
+// A removal that fell due is recorded, as of when it fell due, by the
+// next change that evaluates the user if ProcessDue has not recorded it
+// yet: a user who matches again after the grace period gets a new
+// assignment, whenever ProcessDue last ran.
 
 // Event types of automatic removal.
 const (
@@ -161,6 +167,15 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 	case a != nil && !ours:
 		// Assigned through another policy of the package: one assignment
 		// per target and package, and not this policy's to remove.
+	case a != nil && a.AutomaticRemovalDateTime != nil && !a.AutomaticRemovalDateTime.After(p.now):
+		// The removal fell due before this change: it is recorded as
+		// ProcessDue would have, as of then, and the user is evaluated
+		// afresh (matching again, they get a new assignment).
+		now := p.now
+		p.now = *a.AutomaticRemovalDateTime
+		p.dueAutomaticRemoval(a.ID)
+		p.now = now
+		p.reconcileAuto(policyID, userID)
 	case a != nil && a.AutomaticRemovalDateTime != nil:
 		if match || !set.RemoveAccessWhenTargetLeavesAllowedTargets {
 			p.automaticRemoval(EventAutomaticRemovalCanceled, a, *a.AutomaticRemovalDateTime)
@@ -186,6 +201,24 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 		}
 		p.newRequest(AssignmentRequest{RequestType: RequestTypeSystemAdd, AccessPackageID: pkg.ID,
 			AssignmentPolicyID: pol.ID, PolicyVersion: e.Version, TargetID: userID, RequestorID: SystemActor().ID})
+	}
+}
+
+// reassignAuto evaluates, for the target of assignment a that just
+// ended, the automatic assignment policies a held them out of: the other
+// policies of a's package (one assignment per target and package) and
+// those of the packages that list a's package as incompatible.
+func (p *plan) reassignAuto(a *Assignment) {
+	reconcile := func(pkg string) {
+		for pid := range p.s.ix.policiesByPackage.Members(pkg) {
+			if e, _ := p.s.policies.Get(pid); pid != a.AssignmentPolicyID && e.Policy.IsAutoAssignment() {
+				p.reconcileAuto(pid, a.TargetID)
+			}
+		}
+	}
+	reconcile(a.AccessPackageID)
+	for pkg := range p.s.ix.incompatibleWith.Members(a.AccessPackageID) {
+		reconcile(pkg)
 	}
 }
 

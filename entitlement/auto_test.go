@@ -268,3 +268,61 @@ func TestRuleAttributesAreTracked(t *testing.T) {
 		require.True(t, set, "%s is neither a SetUserAttribute attribute nor read by ruleAttribute", name)
 	}
 }
+
+// TestAutomaticAssignmentAfterAnotherEnds: a matching user left out
+// because they held the package through another policy, or held a package
+// it lists as incompatible, is assigned when that assignment ends, by a
+// removal or by an expiry recorded late, as of its end.
+func TestAutomaticAssignmentAfterAnotherEnds(t *testing.T) {
+	w, _ := autoWorld(t)
+	iga := w.actors["IGA"]
+	open := requestPolicy(w.id["P3"], "Two days")
+	open.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(2)}
+	w.id["Pol3"] = w.do(iga, CreateAssignmentPolicy{Policy: open}).ID
+	w.request("alice", "P3", "Pol3")
+	w.request("bob", "P3", "Pol3")
+	w.do(iga, AddIncompatibleAccessPackage{AccessPackageID: w.id["P3"], IncompatibleAccessPackageID: w.id["P2"]})
+	w.request("frank", "P2", "Pol2")
+	auto := w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})}).ID
+	for _, n := range []string{"alice", "bob"} {
+		require.Equal(t, w.id["Pol3"], w.autoHolder(n, "P3").AssignmentPolicyID, n)
+	}
+	require.Nil(t, w.autoHolder("frank", "P3"))
+
+	// Removed: assigned through the automatic policy in the same decision.
+	w.do(iga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.autoHolder("alice", "P3").ID})
+	require.Equal(t, auto, w.autoHolder("alice", "P3").AssignmentPolicyID)
+	w.do(iga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.autoHolder("frank", "P2").ID})
+	require.Equal(t, auto, w.autoHolder("frank", "P3").AssignmentPolicyID)
+
+	// Expired, recorded days later: assigned as of the end.
+	end, _ := w.autoHolder("bob", "P3").End()
+	w.clock.t = w.clock.t.Add(5 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	a := w.autoHolder("bob", "P3")
+	require.Equal(t, auto, a.AssignmentPolicyID)
+	require.Equal(t, end, a.CreatedDateTime)
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestAutomaticRemovalDueBeforeMatchingAgain: a user who left the rule
+// and matches again after the grace period, before ProcessDue ran, lost
+// the assignment when the grace period ended and gets a new one: the
+// outcome does not depend on when ProcessDue last ran.
+func TestAutomaticRemovalDueBeforeMatchingAgain(t *testing.T) {
+	w, _ := autoWorld(t)
+	w.do(w.actors["IGA"], CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], DurationDays(1))})
+	first := w.autoHolder("alice", "P3")
+	left := w.clock.t
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Legal"})
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
+	ended := w.getAssignment(first.ID)
+	require.True(t, ended.IsEnded())
+	require.Equal(t, left.Add(24*time.Hour), *ended.ExpiredDateTime)
+	again := w.autoHolder("alice", "P3")
+	require.NotEqual(t, first.ID, again.ID)
+	require.Equal(t, w.clock.t, again.CreatedDateTime)
+	requireSameState(t, w.state(), w.replayed())
+}

@@ -480,6 +480,7 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 	p.emitEvent(Event{Stream: assignmentStream(assignmentID), Type: EventAssignmentExpired,
 		Data: &AssignmentExpired{AssignmentID: assignmentID, RequestID: requestID, ExpiredDateTime: at}})
 	if a, ok := p.s.assignments.Get(assignmentID); ok {
+		p.reassignAuto(a)
 		p.lostAssignment(a.TargetID)
 	}
 }
