@@ -171,9 +171,12 @@ func evolveGuest(u *User, e Event) bool {
 	return true
 }
 
-// guestDue returns the due key of a guest's scheduled deletion.
+// guestDue returns the due key of a guest's scheduled deletion. A guest
+// entitlement management no longer governs has none: marked notGoverned,
+// they are not deleted (invariant 38); marked governed again, the
+// deletion stands.
 func guestDue(u *User) string {
-	if u == nil || u.Lifecycle == nil || u.Lifecycle.DeletionDateTime == nil || u.DeletedDateTime != nil {
+	if u == nil || !u.isGoverned() || u.Lifecycle == nil || u.Lifecycle.DeletionDateTime == nil {
 		return ""
 	}
 	return dueKey(dueItem{*u.Lifecycle.DeletionDateTime, dueGuestDeletion, u.ID})
@@ -199,10 +202,11 @@ func (s *State) liveAssignments(userID string) int { return s.ix.liveByTarget.Le
 // assignment that just ended, if it was a governed guest's last one: the
 // settings that stood when their last assignment ended say what happens
 // (ProcessDue may record that end later), and a deletion keeps the time it
-// was given whatever the settings say later.
+// was given whatever the settings say later. A guest the directory had
+// blocked already gets the block recorded, and the deletion scheduled.
 func (p *plan) lostAssignment(userID string) {
 	u, ok := p.s.activeUser(userID)
-	if !ok || !u.isGoverned() || !u.AccountEnabled || p.s.liveAssignments(userID) > 0 {
+	if !ok || !u.isGoverned() || p.s.liveAssignments(userID) > 0 {
 		return
 	}
 	// The last assignment ended at the latest end among them: ProcessDue

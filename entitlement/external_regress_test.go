@@ -145,3 +145,31 @@ func TestWorkflowVersionKeepsRuns(t *testing.T) {
 	require.Len(t, w.results(mw), 1)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// Found by a review as a new user. A guest the lifecycle blocked and an
+// administrator then marked notGoverned is not deleted (invariant 38);
+// a governed guest the directory had blocked gets the lifecycle when
+// their last assignment ends: the block recorded, the deletion scheduled.
+func TestLifecycleFollowsGovernance(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, manager := w.actors["GA"], w.actors["apManager"]
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	for _, mail := range []string{"kim@fabrikam.com", "lee@fabrikam.com"} {
+		w.do(ExternalActor(mail, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	}
+	lee, _ := w.guestOf("lee@fabrikam.com")
+	w.do(sys, BlockUser{UserID: lee.ID})
+	w.advance(11 * 24 * time.Hour)
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.NotNil(t, kim.Lifecycle.DeletionDateTime)
+	w.do(ga, UpdateSubject{ObjectID: kim.ID, SubjectLifecycle: SubjectLifecycleNotGoverned})
+	lee, _ = w.guestOf("lee@fabrikam.com")
+	require.NotNil(t, lee.Lifecycle)
+	require.NotNil(t, lee.Lifecycle.DeletionDateTime)
+	w.advance(60 * 24 * time.Hour)
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.Nil(t, kim.DeletedDateTime)
+	w.m.Read(func(s *State) { require.NotNil(t, at(&s.users, lee.ID).DeletedDateTime) })
+	requireSameState(t, w.state(), w.replayed())
+}
