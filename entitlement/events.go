@@ -359,7 +359,8 @@ func primaryID(e Event) string {
 // opened, escalated or was decided, when an assignment was created, when
 // an expiry notice fell due, when a workflow's run started or was
 // scheduled or canceled, when an automatic removal or a guest's lifecycle
-// change was decided); for every other event, occurredAt, the
+// change was decided, when an access review started, was decided or
+// closed with its results applied); for every other event, occurredAt, the
 // time of the decision that recorded it.
 func ValidTime(e Event, occurredAt time.Time) time.Time {
 	t := time.Time{}
@@ -398,6 +399,12 @@ func ValidTime(e Event, occurredAt time.Time) time.Time {
 	case *UserProcessingResult:
 		t = d.StartedDateTime
 	case *GuestLifecycleChanged:
+		t = d.DateTime
+	case *AccessReviewStarted:
+		t = d.Review.StartDateTime
+	case *AccessReviewDecision:
+		t = d.ReviewedDateTime
+	case *AccessReviewApplied:
 		t = d.DateTime
 	}
 	if t.IsZero() || t.After(occurredAt) {
