@@ -157,13 +157,17 @@ func (c CreateAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 // calls for.
 func decidePolicyEvent(s *State, ids IDSource, now time.Time, op string, e Event) (decision, error) {
 	p := &e.Data.(*AssignmentPolicyPayload).Policy
-	if !p.IsAutoAssignment() {
+	pl := newPlan(s, ids, now)
+	// The policy's reviews that fell due run under the version that stood.
+	pl.reviewsDue(p.ID)
+	if !p.IsAutoAssignment() && len(pl.events) == 0 {
 		return one(p.ID, e)
 	}
-	pl := newPlan(s, ids, now)
 	pl.emitEvent(e)
-	if err := pl.reconcilePolicy(op, p.ID); err != nil {
-		return decision{}, err
+	if p.IsAutoAssignment() {
+		if err := pl.reconcilePolicy(op, p.ID); err != nil {
+			return decision{}, err
+		}
 	}
 	return pl.decision(p.ID)
 }

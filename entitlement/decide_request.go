@@ -18,6 +18,9 @@ type plan struct {
 	now    time.Time
 	events []Event
 	err    error
+	// reviewing is set while the plan applies an access review's results,
+	// which end assignments (see reviewsDue).
+	reviewing bool
 }
 
 func newPlan(s *State, ids IDSource, now time.Time) *plan {
@@ -449,6 +452,7 @@ func (p *plan) deliver(id string) {
 		p.requestChanged(EventAssignmentRequestFulfilled, id, a.ID, p.now)
 		return
 	}
+	p.reviewsDue(r.AssignmentPolicyID)
 	start := p.now
 	if r.Schedule.StartDateTime.After(start) {
 		start = r.Schedule.StartDateTime
@@ -474,6 +478,9 @@ func (p *plan) deliver(id string) {
 // expire ends an assignment at "at": open update requests on it are
 // canceled first, then the assignment expires and its roles await removal.
 func (p *plan) expire(assignmentID, requestID string, at time.Time) {
+	if a, ok := p.s.assignments.Get(assignmentID); ok {
+		p.reviewsDue(a.AssignmentPolicyID)
+	}
 	if rid, ok := p.s.ix.openUpdates.Get(assignmentID); ok {
 		p.requestChanged(EventAssignmentRequestCanceled, rid, assignmentID, p.now)
 	}

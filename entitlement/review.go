@@ -304,6 +304,7 @@ func (s *State) putReview(r *AccessReview) {
 	// The reviewers of an open review, by list: its items that they may
 	// still decide are those of the lists (pendingByReviewerSet).
 	if old != nil && old.Status == ReviewStatusInProgress {
+		s.ix.openReviews.Remove(old.AssignmentPolicyID, old.ID)
 		for k, set := range old.ReviewerSets {
 			for _, id := range set {
 				s.ix.reviewerSets.Remove(id, reviewerSetKey(old.ID, k+1))
@@ -311,6 +312,7 @@ func (s *State) putReview(r *AccessReview) {
 		}
 	}
 	if r.Status == ReviewStatusInProgress {
+		s.ix.openReviews.Add(r.AssignmentPolicyID, r.ID)
 		for k, set := range r.ReviewerSets {
 			for _, id := range set {
 				s.ix.reviewerSets.Add(id, reviewerSetKey(r.ID, k+1))
@@ -376,6 +378,47 @@ func (s *State) refreshReviewDue(policyID string) {
 	}
 }
 
+// reviewsDue records, as ProcessDue would and in time order, the work of
+// the policy's access reviews that fell due by now and is not recorded
+// yet: a review whose start has come, started as of then, and the results
+// of a review whose end has passed, applied as of its end. A command that
+// changes what a review covers (the policy, an assignment through it)
+// records them first, so that a review covers the assignments of its
+// start and its policy version, whenever ProcessDue last ran. It does
+// nothing inside review work of its own (applying results ends
+// assignments).
+func (p *plan) reviewsDue(policyID string) {
+	if p.reviewing {
+		return
+	}
+	now := p.now
+	defer func() { p.now = now }()
+	for p.err == nil {
+		var at time.Time
+		end := ""
+		if k, ok := p.s.ix.reviewDue.Get(policyID); ok {
+			if d := parseDueKey(k); !d.at.After(now) {
+				at = d.at
+			}
+		}
+		for id := range p.s.ix.openReviews.Members(policyID) {
+			r, _ := p.s.reviews.Get(id)
+			if !r.EndDateTime.After(now) && (at.IsZero() || r.EndDateTime.Before(at)) {
+				at, end = r.EndDateTime, id
+			}
+		}
+		if at.IsZero() {
+			return
+		}
+		p.now = at
+		if end != "" {
+			p.applyReviewResults(end, false)
+		} else {
+			p.startReview(policyID)
+		}
+	}
+}
+
 // startReview starts the review of a policy's assignments due now.
 func (p *plan) startReview(policyID string) {
 	e, _ := p.s.policies.Get(policyID)
@@ -417,6 +460,9 @@ func (p *plan) startReview(policyID string) {
 // applyReviewResults closes a review and applies its results: a Deny, or
 // no decision under removeAccess, removes the assignment.
 func (p *plan) applyReviewResults(reviewID string, stopped bool) {
+	was := p.reviewing
+	p.reviewing = true
+	defer func() { p.reviewing = was }()
 	r, _ := p.s.reviews.Get(reviewID)
 	var results []ReviewApplyOutcome
 	for _, it := range p.s.reviewItems.Prefix(reviewID + "\x00") {
@@ -485,6 +531,11 @@ func (c StopAccessReview) decide(s *State, a Actor, now time.Time, ids IDSource)
 	}
 	if r.Status != ReviewStatusInProgress {
 		return decision{}, fail(op, ErrConflict, subject("accessReview", r.ID), "the review is closed")
+	}
+	if !now.Before(r.EndDateTime) {
+		// Its results fell due at its end: ProcessDue applies them then.
+		return decision{}, fail(op, ErrConflict, subject("accessReview", r.ID),
+			"the review ended at %s; ProcessDue applies its results as of then", r.EndDateTime.Format(time.RFC3339))
 	}
 	p := newPlan(s, ids, now)
 	p.applyReviewResults(r.ID, true)

@@ -330,3 +330,53 @@ func TestReviewerListsOnce(t *testing.T) {
 	w.do(w.actors["carol"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: items[0].AssignmentID, Decision: ReviewDecisionDeny})
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestReviewDueWorkBeforeCommands (found by a review as a new user): what
+// a review covers does not depend on how lately ProcessDue ran. A command
+// that changes what a due review covers records the review first, as of
+// its start: an assignment removed after the start is reviewed, one made
+// after it is not, and a policy edited after it does not skip it. A review
+// whose end has passed can no longer be stopped.
+func TestReviewDueWorkBeforeCommands(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	reviewed := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewKeepAccess)
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: reviewed}).ID
+	w.id["Rev"] = pol
+	w.request("alice", "P2", "Rev")
+	w.request("erin", "P2", "Rev")
+	start := t0.Add(24 * time.Hour)
+
+	// Two days on, no ProcessDue: erin is removed, frank is assigned.
+	w.clock.t = t0.Add(48 * time.Hour)
+	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.autoHolderByID(w.uid["erin"], w.id["P2"]).ID})
+	w.request("frank", "P2", "Rev")
+	revs := w.reviews(pol)
+	require.Len(t, revs, 1)
+	require.Equal(t, start, revs[0].StartDateTime)
+	var items []ReviewDecisionItem
+	w.m.Read(func(s *State) { items, _ = s.ReviewDecisionItems(ga, revs[0].ID) })
+	var reviewed2 []string
+	for _, it := range items {
+		reviewed2 = append(reviewed2, it.PrincipalID)
+	}
+	require.ElementsMatch(t, []string{w.uid["alice"], w.uid["erin"]}, reviewed2)
+
+	// Past its end, no ProcessDue: stopping it is a conflict, and a policy
+	// edit records its results first, as of its end, then the next review
+	// when it falls due.
+	w.clock.t = start.Add(8 * 24 * time.Hour)
+	head := w.m.Head()
+	_, err := w.try(ga, StopAccessReview{AccessReviewID: revs[0].ID})
+	requireKind(t, err, ErrConflict)
+	require.Equal(t, head, w.m.Head())
+	reviewed.Description = "edited"
+	w.do(ga, ReplaceAssignmentPolicy{PolicyID: pol, Policy: reviewed})
+	revs = w.reviews(pol)
+	require.Len(t, revs, 2)
+	require.Equal(t, ReviewStatusApplied, revs[0].Status)
+	require.Equal(t, start.Add(3*24*time.Hour), *revs[0].AppliedDateTime)
+	require.Equal(t, start.Add(7*24*time.Hour), revs[1].StartDateTime)
+	require.Equal(t, 2, revs[1].Occurrence)
+	requireSameState(t, w.state(), w.replayed())
+}

@@ -114,6 +114,7 @@ type indexes struct {
 
 	// Access reviews.
 	reviewsByPolicy      pmap.Sets        // policy -> its reviews
+	openReviews          pmap.Sets        // policy -> its reviews in progress
 	reviewerSets         pmap.Sets        // reviewer -> the reviewer lists of open reviews that name them
 	pendingByReviewerSet pmap.Sets        // reviewer list -> the items of it not yet applied
 	reviewDue            pmap.Map[string] // policy -> the due key of its next review's start
@@ -186,7 +187,7 @@ func (s *State) freeze() {
 		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.liveByTarget, &x.holders,
 		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
-		&x.reviewsByPolicy, &x.reviewerSets, &x.pendingByReviewerSet, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
+		&x.reviewsByPolicy, &x.openReviews, &x.reviewerSets, &x.pendingByReviewerSet, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[string]{&x.resourceByOrigin, &x.roleResource, &x.scopeResource, &x.openAdds,

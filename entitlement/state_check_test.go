@@ -40,7 +40,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"liveByPackage": &x.liveByPackage, "liveByTarget": &x.liveByTarget, "holders": &x.holders,
 		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
 		"runsBySubject": &x.runsBySubject, "resultsByWorkflow": &x.resultsByWorkflow,
-		"reviewsByPolicy": &x.reviewsByPolicy, "reviewerSets": &x.reviewerSets, "pendingByReviewerSet": &x.pendingByReviewerSet,
+		"reviewsByPolicy": &x.reviewsByPolicy, "openReviews": &x.openReviews, "reviewerSets": &x.reviewerSets, "pendingByReviewerSet": &x.pendingByReviewerSet,
 		"guestsByEmail": &x.guestsByEmail, "pendingByEmail": &x.pendingByEmail, "orgsByIdentity": &x.orgsByIdentity,
 	}
 	for name, m := range sets {
