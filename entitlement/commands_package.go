@@ -38,7 +38,8 @@ type RemoveResourceRoleScope struct {
 }
 
 // AddIncompatibleAccessPackage declares that anyone assigned
-// IncompatibleAccessPackageID may not obtain AccessPackageID.
+// IncompatibleAccessPackageID may not obtain AccessPackageID. The actor
+// must also be able to read the catalog of IncompatibleAccessPackageID.
 type AddIncompatibleAccessPackage struct {
 	AccessPackageID             string
 	IncompatibleAccessPackageID string

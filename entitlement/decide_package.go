@@ -136,8 +136,14 @@ func (c AddIncompatibleAccessPackage) decide(s *State, a Actor, now time.Time, i
 	if c.IncompatibleAccessPackageID == p.ID {
 		return decision{}, invalid(op, "incompatibleAccessPackageId", "a package cannot be incompatible with itself")
 	}
-	if _, ok := s.accessPackages.Get(c.IncompatibleAccessPackageID); !ok {
+	other, ok := s.accessPackages.Get(c.IncompatibleAccessPackageID)
+	if !ok {
 		return decision{}, notFound(op, subject("accessPackage", c.IncompatibleAccessPackageID))
+	}
+	if !canReadCatalog(s, a, other.CatalogID) {
+		// Naming it would tell its assignees through the refusals of
+		// requests for p.
+		return decision{}, forbidden(op, subject("accessPackage", other.ID))
 	}
 	if slices.Contains(p.IncompatibleAccessPackages, c.IncompatibleAccessPackageID) {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "already incompatible with %s", c.IncompatibleAccessPackageID)

@@ -136,3 +136,32 @@ func TestIncompatibilities(t *testing.T) {
 	r = w.do(ga, RemoveIncompatibleGroup{AccessPackageID: w.id["P1"], GroupID: w.id["GX"]})
 	require.Equal(t, "Delete incompatible group", ActivityName(r.Events[0].Type))
 }
+
+// TestIncompatiblePackageOfAnotherCatalog (found by a review as a new
+// user): a catalog owner cannot name as incompatible a package of a
+// catalog they cannot read, and the lists of incompatible packages leave
+// out those of catalogs the reader cannot read.
+func TestIncompatiblePackageOfAnotherCatalog(t *testing.T) {
+	w := adminWorld(t)
+	ga, owner, other := w.actors["GA"], w.actors["owner"], w.actors["otherOwner"]
+	pd := w.do(other, CreateAccessPackage{CatalogID: w.id["D"], DisplayName: "Secret project"}).ID
+	head := w.m.Head()
+	_, err := w.try(owner, AddIncompatibleAccessPackage{AccessPackageID: w.id["P2"], IncompatibleAccessPackageID: pd})
+	requireKind(t, err, ErrForbidden)
+	require.Equal(t, head, w.m.Head())
+
+	w.do(ga, AddIncompatibleAccessPackage{AccessPackageID: w.id["P2"], IncompatibleAccessPackageID: pd})
+	s := w.state()
+	got, err := s.IncompatibleAccessPackages(owner, w.id["P2"])
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = s.IncompatibleAccessPackages(ga, w.id["P2"])
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	got, err = s.AccessPackagesIncompatibleWith(other, pd)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = s.AccessPackagesIncompatibleWith(ga, pd)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+}

@@ -176,7 +176,8 @@ func (s *State) GetAssignmentPolicy(a Actor, policyID string) (AssignmentPolicy,
 }
 
 // IncompatibleAccessPackages returns the packages whose assignees may not
-// obtain the package (its incompatibleAccessPackages).
+// obtain the package (its incompatibleAccessPackages), those of catalogs a
+// may read: a package of another catalog is left out.
 func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]AccessPackage, error) {
 	p, err := s.readPackage(a, "IncompatibleAccessPackages", accessPackageID)
 	if err != nil {
@@ -184,7 +185,7 @@ func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]A
 	}
 	var out []AccessPackage
 	for _, id := range p.IncompatibleAccessPackages {
-		if q, ok := s.accessPackages.Get(id); ok {
+		if q, ok := s.accessPackages.Get(id); ok && canReadCatalog(s, a, q.CatalogID) {
 			out = append(out, clonePackage(*q))
 		}
 	}
@@ -192,15 +193,17 @@ func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]A
 }
 
 // AccessPackagesIncompatibleWith returns the packages that list the package
-// as incompatible (the read-only inverse, accessPackagesIncompatibleWith).
+// as incompatible (the read-only inverse, accessPackagesIncompatibleWith),
+// those of catalogs a may read.
 func (s *State) AccessPackagesIncompatibleWith(a Actor, accessPackageID string) ([]AccessPackage, error) {
 	if _, err := s.readPackage(a, "AccessPackagesIncompatibleWith", accessPackageID); err != nil {
 		return nil, err
 	}
 	var out []AccessPackage
 	for id := range s.ix.incompatibleWith.Members(accessPackageID) {
-		q, _ := s.accessPackages.Get(id)
-		out = append(out, clonePackage(*q))
+		if q, _ := s.accessPackages.Get(id); canReadCatalog(s, a, q.CatalogID) {
+			out = append(out, clonePackage(*q))
+		}
 	}
 	return out, nil
 }
