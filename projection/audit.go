@@ -51,6 +51,10 @@ type AuditFilter struct {
 	// AsKnownAt, if not zero, leaves out events after that position: the
 	// audit log as the system knew it then.
 	AsKnownAt eventstore.Position
+	// RecordedAfter, if not zero, leaves out the events at or before that
+	// position: with AsKnownAt, the entries of the events recorded in
+	// between, whatever their activity time.
+	RecordedAfter eventstore.Position
 	// Limit bounds the number of entries; 0 means no bound.
 	Limit int
 }
@@ -87,6 +91,9 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 	}
 	if f.AsKnownAt != 0 {
 		where, args = append(where, "a.position <= ?"), append(args, int64(f.AsKnownAt))
+	}
+	if f.RecordedAfter != 0 {
+		where, args = append(where, "a.position > ?"), append(args, int64(f.RecordedAfter))
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -682,6 +682,9 @@ type RequestFilter struct {
 	RequestorID     string
 	TargetID        string
 	State           string
+	// CreatedAfter, if not zero, leaves out the requests whose creation
+	// the log recorded at or before that position.
+	CreatedAfter eventstore.Position
 
 	// Top bounds the answer to that many requests: a page (Graph's
 	// $top); 0 is all of them, a negative Top is refused. After continues
@@ -715,6 +718,9 @@ func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]ent
 	}
 	if f.State != "" && as.latest() {
 		where, args = append(where, "x.state = ?"), append(args, f.State)
+	}
+	if f.CreatedAfter != 0 {
+		where, args = append(where, "x.position > ?"), append(args, int64(f.CreatedAfter))
 	}
 	out, err := pageAt(ctx, db, "Requests", as, "requests", strings.Join(where, " AND "), args, f.Top, f.After,
 		func(rs []entitlement.AssignmentRequest) ([]entitlement.AssignmentRequest, error) {

@@ -221,7 +221,7 @@ func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Proje
 	if err := add(EventsFile, size, bufio.NewReaderSize(tmp, 1<<20)); err != nil {
 		return m, err
 	}
-	for name, r := range archiveReports(ctx, p, reports, opts, head.Position, &err) {
+	for name, r := range archiveReports(ctx, p, reports, opts, start.Position, head.Position, &err) {
 		for _, f := range formats {
 			var buf bytes.Buffer
 			if err := r.Write(&buf, f); err != nil {
@@ -304,9 +304,14 @@ func writeEvents(ctx context.Context, w io.Writer, log Log, since, until time.Ti
 // archiveReports yields the reports an archive holds, each under its file
 // name without the format's extension, as known at the range's head. The
 // first error stops it and is left in *errp.
-func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, opts ArchiveOptions, head eventstore.Position, errp *error) iter.Seq2[string, *Report] {
+func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, opts ArchiveOptions, start, head eventstore.Position, errp *error) iter.Seq2[string, *Report] {
 	return func(yield func(string, *Report) bool) {
+		// The requests and the audit log are those of the archived
+		// events, by position: a fact recorded after the range's end
+		// but valid before it (an expiry ProcessDue recorded late) is in
+		// the next archive's. The other reports are about time.
 		q := Query{As: projection.As{KnownAt: head}, Since: opts.Since, Until: opts.Until}
+		recorded := Query{As: q.As, RecordedAfter: start}
 		want := func(k Kind) bool { return slices.Contains(kinds, k) }
 		build := func(name string, k Kind, q Query) bool {
 			r, err := Build(ctx, p, k, narrow(k, q))
@@ -316,8 +321,13 @@ func archiveReports(ctx context.Context, p *projection.Projector, kinds []Kind, 
 			}
 			return yield(name, r)
 		}
-		for _, k := range []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit} {
+		for _, k := range []Kind{Catalogs, ConnectedOrganizations, Conflicts} {
 			if want(k) && !build("reports/"+string(k), k, q) {
+				return
+			}
+		}
+		for _, k := range []Kind{Requests, Audit} {
+			if want(k) && !build("reports/"+string(k), k, recorded) {
 				return
 			}
 		}

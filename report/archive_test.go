@@ -442,3 +442,58 @@ func TestArchiveRefusesBadOptionsFirst(t *testing.T) {
 		require.Zero(t, buf.Len(), "nothing written")
 	}
 }
+
+// TestArchivesSplitByRecordedTime: archives of consecutive ranges hold
+// every audit entry and request of their events exactly once, by when the
+// log recorded them: Anna's expiry, valid before the first range's end
+// but recorded after it, is in the second archive's audit log, not lost
+// between the two (found by a review as a new user).
+func TestArchivesSplitByRecordedTime(t *testing.T) {
+	ten := played(t)
+	split := ten.cast.Expired // after the expiry's end, before ProcessDue recorded it
+	first, _ := archive(t, ten, report.ArchiveOptions{Until: split, Formats: []report.Format{report.JSON}})
+	second, _ := archive(t, ten, report.ArchiveOptions{Since: split, Formats: []report.Format{report.JSON}})
+	type entry struct {
+		ID                string `json:"id"`
+		ActivityDateTime  time.Time
+		ActivityName      string `json:"activityDisplayName"`
+		AdditionalDetails []struct{ Key, Value string }
+	}
+	ids := func(data []byte, name string) map[string]entry {
+		var doc struct{ Value []json.RawMessage }
+		require.NoError(t, json.Unmarshal(get(unpack(t, data), name), &doc))
+		out := map[string]entry{}
+		for _, raw := range doc.Value {
+			var e entry
+			require.NoError(t, json.Unmarshal(raw, &e))
+			out[e.ID] = e
+		}
+		return out
+	}
+	events := func(data []byte) map[string]bool {
+		out := map[string]bool{}
+		for _, l := range lines(get(unpack(t, data), report.EventsFile)) {
+			var e eventstore.Event
+			require.NoError(t, json.Unmarshal(l, &e))
+			out[e.ID.String()] = true
+		}
+		return out
+	}
+	var late string
+	for id, e := range ids(second, "reports/audit.json") {
+		if e.ActivityName == "Remove access package assignment" && e.ActivityDateTime.Before(split) {
+			late = id
+		}
+	}
+	require.NotEmpty(t, late, "the late expiry is in the second archive's audit log")
+	a1, a2 := ids(first, "reports/audit.json"), ids(second, "reports/audit.json")
+	e1, e2 := events(first), events(second)
+	require.NotContains(t, a1, late)
+	for id := range a1 {
+		require.True(t, e1[id], "an audit entry of the first archive is one of its events")
+	}
+	for id := range a2 {
+		require.True(t, e2[id], "an audit entry of the second archive is one of its events")
+	}
+	require.Equal(t, len(e1)+len(e2), len(a1)+len(a2), "every event has its audit entry in one archive")
+}

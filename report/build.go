@@ -69,6 +69,11 @@ func (b *builder) inRange(from time.Time, to *time.Time) bool {
 	return b.q.Since.IsZero() || to == nil || to.After(b.q.Since)
 }
 
+// during reports whether an instant is in the query's time range.
+func (b *builder) during(t time.Time) bool {
+	return (b.q.Since.IsZero() || !t.Before(b.q.Since)) && (b.q.Until.IsZero() || t.Before(b.q.Until))
+}
+
 // ranged reports whether the query has a time range.
 func (b *builder) ranged() bool { return !b.q.Since.IsZero() || !b.q.Until.IsZero() }
 
@@ -393,7 +398,7 @@ type deliveryJSON struct {
 }
 
 func (b *builder) requests() error {
-	f := projection.RequestFilter{AccessPackageID: b.q.PackageID, TargetID: b.q.UserID}
+	f := projection.RequestFilter{AccessPackageID: b.q.PackageID, TargetID: b.q.UserID, CreatedAfter: b.q.RecordedAfter}
 	b.r.Title = "Assignment requests"
 	if err := b.subjectOf("for "); err != nil {
 		return err
@@ -402,7 +407,7 @@ func (b *builder) requests() error {
 	if err != nil {
 		return err
 	}
-	all = slices.DeleteFunc(all, func(r entitlement.AssignmentRequest) bool { return !b.inRange(r.CreatedDateTime, &r.CreatedDateTime) })
+	all = slices.DeleteFunc(all, func(r entitlement.AssignmentRequest) bool { return !b.during(r.CreatedDateTime) })
 	var ids []string
 	hist := make([]projection.RequestHistory, len(all))
 	for i, r := range all {
@@ -487,7 +492,8 @@ type keyValue struct {
 }
 
 func (b *builder) audit() error {
-	f := projection.AuditFilter{From: b.q.Since, To: b.q.Until, ActorID: b.q.UserID, TargetID: b.q.PackageID, AsKnownAt: b.q.As.KnownAt}
+	f := projection.AuditFilter{From: b.q.Since, To: b.q.Until, ActorID: b.q.UserID, TargetID: b.q.PackageID,
+		AsKnownAt: b.q.As.KnownAt, RecordedAfter: b.q.RecordedAfter}
 	if of := b.q.As.Of; !of.IsZero() && (f.To.IsZero() || of.Before(f.To)) {
 		f.To = of.Add(time.Nanosecond) // as of an instant: what happened up to it
 	}

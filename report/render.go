@@ -39,6 +39,7 @@ type document struct {
 	AsKnownAt         uint64     `json:"asKnownAt,omitempty"`
 	Since             *time.Time `json:"since,omitempty"`
 	Until             *time.Time `json:"until,omitempty"`
+	RecordedAfter     uint64     `json:"recordedAfter,omitempty"`
 	GeneratedDateTime *time.Time `json:"generatedDateTime,omitempty"`
 	Checkpoint        checkpoint `json:"checkpoint"`
 }
@@ -62,7 +63,7 @@ func timePtr(t time.Time) *time.Time {
 func (r *Report) WriteJSON(w io.Writer) error {
 	d := document{Report: r.Kind, Title: r.Title, Subject: r.Subject, AsOf: timePtr(r.Query.As.Of),
 		AsKnownAt: uint64(r.Query.As.KnownAt), Since: timePtr(r.Query.Since), Until: timePtr(r.Query.Until),
-		GeneratedDateTime: timePtr(r.Query.GeneratedAt),
+		RecordedAfter: uint64(r.Query.RecordedAfter), GeneratedDateTime: timePtr(r.Query.GeneratedAt),
 		Checkpoint:        checkpoint{uint64(r.Checkpoint.Position), r.Checkpoint.Hash.String()}}
 	head, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {

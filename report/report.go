@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/projection"
 )
 
@@ -53,13 +54,14 @@ const (
 // ignored) and how it is built.
 var takes = map[Kind]struct {
 	pkg, user, role, rng bool
+	recorded             bool // takes RecordedAfter
 	build                func(*builder) error
 }{
 	Assignments:            {pkg: true, rng: true, build: (*builder).assignments},
 	AccessPackages:         {user: true, rng: true, build: (*builder).accessPackages},
 	Resources:              {user: true, build: (*builder).resources},
-	Requests:               {pkg: true, user: true, rng: true, build: (*builder).requests},
-	Audit:                  {pkg: true, user: true, rng: true, build: (*builder).audit},
+	Requests:               {pkg: true, user: true, rng: true, recorded: true, build: (*builder).requests},
+	Audit:                  {pkg: true, user: true, rng: true, recorded: true, build: (*builder).audit},
 	Conflicts:              {pkg: true, build: (*builder).conflicts},
 	ConnectedOrganizations: {build: (*builder).connectedOrganizations},
 	Catalogs:               {build: (*builder).catalogs},
@@ -81,6 +83,9 @@ func narrow(k Kind, q Query) Query {
 	if !t.rng {
 		q.Since, q.Until = time.Time{}, time.Time{}
 	}
+	if !t.recorded {
+		q.RecordedAfter = 0
+	}
 	return q
 }
 
@@ -95,6 +100,13 @@ type Query struct {
 	// Since and Until bound a time range, Since <= t < Until; either may
 	// be zero (unbounded).
 	Since, Until time.Time
+	// RecordedAfter, if not zero, bounds the requests and audit reports
+	// by log position instead: they leave out what the events at or
+	// before it recorded, so that with As.KnownAt they cover the events
+	// recorded in between, each in exactly one such report whatever its
+	// valid time (an expiry due on 31 March and recorded on 1 April
+	// belongs to the April report). An archive's reports use it.
+	RecordedAfter eventstore.Position
 	// PackageID is an access package's id.
 	PackageID string
 	// UserID is a user's (or other subject's) id.
@@ -195,6 +207,8 @@ func Build(ctx context.Context, p *projection.Projector, k Kind, q Query) (*Repo
 		return nil, invalid("the %s report takes no resource role", k)
 	case (!q.Since.IsZero() || !q.Until.IsZero()) && !t.rng:
 		return nil, invalid("the %s report takes no time range: ask it as of an instant", k)
+	case q.RecordedAfter != 0 && !t.recorded:
+		return nil, invalid("the %s report takes no range of positions: ask it as known at a position", k)
 	}
 	cp, err := p.Checkpoint(ctx)
 	if err != nil {

@@ -184,6 +184,11 @@ func TestReportsAnswerTheQuestion(t *testing.T) {
 	errs := strings.Join(column(reqs, "Delivery errors"), "\n")
 	require.Contains(t, errs, "503 Service Unavailable", "Ben's failed CRM grant is reported with its reason")
 	require.Contains(t, strings.Join(column(reqs, "Decisions"), "\n"), "Denied by Mark Miller")
+	// A range holds the requests created at its start (Since <= t < Until).
+	first := reqs.Rows[0]
+	at, err := time.Parse(time.RFC3339, first[0])
+	require.NoError(t, err)
+	require.Contains(t, column(build(report.Requests, report.Query{Since: at, Until: at.Add(time.Second)}), "Request id"), first[1])
 
 	// Conflicts: Anna holds both incompatible packages on day 20.
 	conf := build(report.Conflicts, report.Query{As: projection.As{Of: day(20)}})
@@ -277,6 +282,7 @@ func TestInvalidQueries(t *testing.T) {
 		"known after checkpoint":  {report.Catalogs, report.Query{As: projection.As{KnownAt: cp.Position + 1}}},
 		"catalogs of a user":      {report.Catalogs, report.Query{UserID: story.AnnaID}},
 		"conflicts over a range":  {report.Conflicts, report.Query{Since: day(2)}},
+		"assignments by position": {report.Assignments, report.Query{PackageID: ten.cast.SalesTools, RecordedAfter: 1}},
 		"resources with a role":   {report.Resources, report.Query{UserID: story.AnnaID, Role: projection.RoleRef(ten.cast.SalesTeam)}},
 	} {
 		_, err := report.Build(ctx, ten.p, tc.kind, tc.q)
