@@ -1,6 +1,8 @@
 package entitlement
 
 // PutUser creates the user, or replaces it if it exists (directory feed).
+// A guest given the email of a person not in the directory whose requests
+// still wait cancels those requests (see ExternalActor).
 type PutUser struct {
 	User User
 }

@@ -284,13 +284,55 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 // automatic assignment policies and lifecycle workflows that read what
 // changed call for once it is applied (see plan.userChanged).
 func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
-	if !s.readsChange(ch) {
+	claimed := claimedEmail(s, userID, e)
+	if !s.readsChange(ch) && claimed == "" {
 		return one(userID, e)
 	}
 	p := newPlan(s, ids, now)
 	p.emitEvent(e)
+	if claimed != "" {
+		// Someone not in the directory asked under this email, and their
+		// request still waits for the guest it would create. The
+		// directory now has a guest with the email: the waiting requests
+		// are canceled rather than approved into a second guest for the
+		// same person, who asks again as the directory's guest.
+		for id := range p.s.ix.pendingByEmail.Members(claimed) {
+			if id != userID {
+				p.cancelPendingRequests(id)
+			}
+		}
+	}
 	p.userChanged(userID, ch)
 	return p.decision(userID)
+}
+
+// claimedEmail returns the email that event e gives a guest, if requests
+// of a person not in the directory wait under it.
+func claimedEmail(s *State, userID string, e Event) string {
+	var u *User
+	switch d := e.Data.(type) {
+	case *UserPayload:
+		u = &d.User
+	case *UserAttributeChanged:
+		if d.Name != "mail" {
+			return ""
+		}
+		old, ok := s.users.Get(userID)
+		if !ok {
+			return ""
+		}
+		c := *old
+		c.Mail = d.NewValue
+		u = &c
+	}
+	for _, k := range guestEmailKeys(u) {
+		for id := range s.ix.pendingByEmail.Members(k) {
+			if id != userID {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 // changedAttributes returns the attributes, among those SetUserAttribute

@@ -24,7 +24,10 @@ const ActorExternalUser ActorKind = "externalUser"
 // (MyRequests, GetAssignmentRequest, CancelAssignmentRequest). Once a guest
 // exists for the email, every command and read takes the actor as that
 // guest (UserActor of its id): its assignments, reviews, access and
-// sign-in block are the guest's.
+// sign-in block are the guest's. A guest the directory creates (PutUser)
+// with the email of a person whose requests still wait cancels those
+// requests: approved, they would make a second guest for the same person,
+// who asks again as the directory's guest.
 func ExternalActor(email, tenantID string) Actor {
 	return Actor{ID: normalizeEmail(email), Kind: ActorExternalUser, TenantID: tenantID}
 }

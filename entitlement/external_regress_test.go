@@ -173,3 +173,42 @@ func TestLifecycleFollowsGovernance(t *testing.T) {
 	w.m.Read(func(s *State) { require.NotNil(t, at(&s.users, lee.ID).DeletedDateTime) })
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// Found by a review as a new user: a person not in the directory asks,
+// and while the request waits for approval the directory creates a guest
+// with their email. Approving it used to create a second guest for the
+// same person. The waiting request is canceled instead; the person, now
+// the directory's guest, asks again, and one guest holds the package.
+func TestDirectoryGuestClaimsWaitingRequests(t *testing.T) {
+	w, _ := accessWorld(t)
+	manager := w.actors["apManager"]
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := openPolicy(pkg, ScopeAllExternalUsers, 10)
+	pol.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForAdd: true,
+		Stages: []ApprovalStage{{DurationBeforeAutomaticDenial: DurationDays(14), PrimaryApprovers: []SubjectSet{{Kind: SingleUser, UserID: w.uid["carol"]}}}}}
+	polID := w.do(manager, CreateAssignmentPolicy{Policy: pol}).ID
+	raj := ExternalActor("raj@fabrikam.com", "")
+	ask := CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: polID}
+	first := w.do(raj, ask).ID
+	guest := nameID("user/raj")
+	w.do(sys, PutUser{User: User{ID: guest, UserType: UserTypeGuest, DisplayName: "Raj", Mail: "Raj@Fabrikam.com", AccountEnabled: true}})
+	require.Equal(t, RequestStateCanceled, w.getRequest(first).State)
+	_, err := w.try(w.actors["carol"], UpdateApprovalStage{ApprovalID: first, StageID: w.getRequest(first).Stages[0].ID,
+		ReviewResult: DecisionApprove, Justification: "ok"})
+	requireKind(t, err, ErrConflict)
+
+	again := w.do(raj, ask).ID
+	require.Equal(t, guest, w.getRequest(again).TargetID)
+	w.approve("carol", again)
+	var guests int
+	w.m.Read(func(s *State) {
+		for _, u := range s.users.All() {
+			if u.IsGuest() && normalizeEmail(u.Mail) == "raj@fabrikam.com" {
+				guests++
+			}
+		}
+		require.Len(t, s.MyAssignments(raj), 1)
+	})
+	require.Equal(t, 1, guests)
+	requireSameState(t, w.state(), w.replayed())
+}
