@@ -275,7 +275,9 @@ func (p *plan) ensureGuest(r *AssignmentRequest) {
 		return
 	}
 	org := t.ConnectedOrganizationID
-	if org == "" {
+	if !p.s.connectedOrganizations.Has(org) {
+		// None matched when they asked, or the one that did was deleted
+		// since: the organization of their domain, or a proposed one.
 		org = p.proposedOrganization(t)
 	}
 	name := t.DisplayName

@@ -212,3 +212,29 @@ func TestDirectoryGuestClaimsWaitingRequests(t *testing.T) {
 	require.Equal(t, 1, guests)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// Found by a review as a new user: a connected organization deleted while
+// a request of one of its people waited left the guest made on approval
+// in an organization that no longer exists. The guest goes to the
+// organization of their domain then: here a proposed one.
+func TestGuestOfADeletedOrganization(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, manager := w.actors["GA"], w.actors["apManager"]
+	org := w.do(ga, CreateConnectedOrganization{DisplayName: "Contoso", IdentitySources: []IdentitySource{
+		{ODataType: IdentitySourceDomain, DomainName: "contoso.com", DisplayName: "contoso.com"}}}).ID
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := openPolicy(pkg, ScopeAllConfiguredConnectedOrganizationUsers, 10)
+	pol.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForAdd: true,
+		Stages: []ApprovalStage{{DurationBeforeAutomaticDenial: DurationDays(14), PrimaryApprovers: []SubjectSet{{Kind: SingleUser, UserID: w.uid["carol"]}}}}}
+	polID := w.do(manager, CreateAssignmentPolicy{Policy: pol}).ID
+	req := w.do(ExternalActor("nina@contoso.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: polID}).ID
+	w.do(ga, DeleteConnectedOrganization{ConnectedOrganizationID: org})
+	w.approve("carol", req)
+	nina, ok := w.guestOf("nina@contoso.com")
+	require.True(t, ok)
+	require.NotEqual(t, org, nina.ConnectedOrganizationID)
+	o, err := w.state().GetConnectedOrganization(ga, nina.ConnectedOrganizationID)
+	require.NoError(t, err)
+	require.Equal(t, ConnectedOrganizationProposed, o.State)
+	requireSameState(t, w.state(), w.replayed())
+}
