@@ -96,6 +96,34 @@ type ArchiveOptions struct {
 	TempDir string
 }
 
+// Check reports, with an error that matches ErrInvalid, options that
+// WriteArchive refuses before reading anything: a range that ends before
+// it starts, an unknown format or report, the why report (it explains one
+// role of one user), and reports per user asked by name without UserIDs,
+// which would be an archive without the reports asked for.
+func (opts ArchiveOptions) Check() error {
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
+		return invalid("the range ends before it starts")
+	}
+	for _, f := range opts.Formats {
+		if _, err := ParseFormat(string(f)); err != nil {
+			return err
+		}
+	}
+	for _, k := range opts.Reports {
+		if k == Why {
+			return invalid("an archive holds no why report: it explains one role of one user")
+		}
+		if _, err := ParseKind(string(k)); err != nil {
+			return err
+		}
+		if (k == AccessPackages || k == Resources) && len(opts.UserIDs) == 0 {
+			return invalid("the %s report is per user: name the users (UserIDs)", k)
+		}
+	}
+	return nil
+}
+
 // ErrArchive matches the errors of VerifyArchive: an archive that does
 // not prove what its manifest says. The error is an *ArchiveError.
 var ErrArchive = errors.New("report: the archive does not verify")
@@ -136,29 +164,16 @@ type Log interface {
 // p must be a projection of log; it is caught up to the range's end. It
 // may be nil when opts.Reports is empty.
 func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Projector, opts ArchiveOptions) (Manifest, error) {
-	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
-		return Manifest{}, invalid("the range ends before it starts")
+	if err := opts.Check(); err != nil {
+		return Manifest{}, err
 	}
 	formats := opts.Formats
 	if len(formats) == 0 {
 		formats = Formats
 	}
-	for _, f := range formats {
-		if _, err := ParseFormat(string(f)); err != nil {
-			return Manifest{}, err
-		}
-	}
 	reports := opts.Reports
 	if reports == nil {
 		reports = []Kind{Catalogs, ConnectedOrganizations, Conflicts, Requests, Audit, Assignments, AccessPackages, Resources}
-	}
-	for _, k := range reports {
-		if k == Why {
-			return Manifest{}, invalid("an archive holds no why report: it explains one role of one user")
-		}
-		if _, err := ParseKind(string(k)); err != nil {
-			return Manifest{}, err
-		}
 	}
 	if len(reports) > 0 && p == nil {
 		return Manifest{}, invalid("reports need a projection")

@@ -435,7 +435,10 @@ func TestArchiveRefusesBadOptionsFirst(t *testing.T) {
 	for _, opts := range []report.ArchiveOptions{
 		{Formats: []report.Format{"pdf"}},
 		{Reports: []report.Kind{report.Why}},
+		{Reports: []report.Kind{report.Resources}},
+		{Since: created, Until: created},
 	} {
+		require.ErrorIs(t, opts.Check(), report.ErrInvalid)
 		var buf bytes.Buffer
 		_, err := report.WriteArchive(context.Background(), &buf, ten.log, ten.p, opts)
 		require.ErrorIs(t, err, report.ErrInvalid)

@@ -70,6 +70,15 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
+	// Refuse bad options as usage errors before opening anything; the
+	// users' names are resolved to ids below.
+	probe := opts
+	if *users != "" {
+		probe.UserIDs = []string{*users}
+	}
+	if err := probe.Check(); err != nil {
+		return reportError(err)
+	}
 	opts.Tool = "accessledger " + version()
 	var r *reader
 	if opts.Reports != nil && len(opts.Reports) == 0 {

@@ -147,6 +147,16 @@ func TestArchiveCommands(t *testing.T) {
 	assert.Equal(t, 2, code, "no --archive")
 	code, _, _ = runCLI(t, "archive", "--db", db)
 	assert.Equal(t, 2, code, "no --out")
+	for _, args := range [][]string{
+		{"--since", "2026-04-01", "--until", "2026-03-01"},
+		{"--reports", "why"},
+		{"--reports", "access-packages,resources"},
+	} {
+		out := filepath.Join(dir, "refused.tar.gz")
+		code, _, errOut := runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)
+		assert.Equal(t, 2, code, "%q: %s", args, errOut)
+		assert.NoFileExists(t, out)
+	}
 }
 
 // TestBuiltBinary builds the command and runs it as a user would: the
