@@ -16,16 +16,40 @@ import (
 )
 
 // WriteCSV writes the report's table as CSV (RFC 4180): a header row of
-// column names, then one row per line of the report.
+// column names, then one row per line of the report. A cell that a
+// spreadsheet would take for a formula (it begins with =, +, -, @, a tab
+// or a carriage return: a display name such as =HYPERLINK(…) comes from
+// whoever named the object) is written with a leading apostrophe, so that
+// opening the file runs nothing; the JSON form keeps the value as it is.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(r.Columns); err != nil {
 		return fmt.Errorf("report: write csv: %w", err)
 	}
-	if err := cw.WriteAll(r.Rows); err != nil {
+	row := make([]string, 0, len(r.Columns))
+	for _, cells := range r.Rows {
+		row = row[:0]
+		for _, c := range cells {
+			row = append(row, inertCell(c))
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("report: write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
 		return fmt.Errorf("report: write csv: %w", err)
 	}
 	return nil
+}
+
+// inertCell returns a CSV cell that no spreadsheet evaluates (OWASP's
+// advice on CSV injection).
+func inertCell(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
 }
 
 // document is the JSON form of a report: what it is about, the moment it

@@ -293,3 +293,17 @@ func TestInvalidQueries(t *testing.T) {
 	_, err = report.ParseFormat("pdf")
 	require.ErrorIs(t, err, report.ErrInvalid)
 }
+
+// TestCSVCellsAreInert: a cell a spreadsheet would evaluate is written
+// with a leading apostrophe (found by a review as a new user: a display
+// name =HYPERLINK(…) went out as a formula).
+func TestCSVCellsAreInert(t *testing.T) {
+	r := &report.Report{Columns: []string{"Name", "Count"}, Rows: [][]string{
+		{`=HYPERLINK("http://evil.example","x")`, "3"}, {"+1", "@SUM(A1)"}, {"-x", "\tx"}, {"Sales tools", ""}}}
+	var buf bytes.Buffer
+	require.NoError(t, r.WriteCSV(&buf))
+	recs, err := csv.NewReader(&buf).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"Name", "Count"},
+		{`'=HYPERLINK("http://evil.example","x")`, "3"}, {"'+1", "'@SUM(A1)"}, {"'-x", "'\tx"}, {"Sales tools", ""}}, recs)
+}
