@@ -565,6 +565,15 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"range date malformed", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.Schedule.Recurrence.Range.StartDate = "01/05/2026"
 		}, "reviewSettings.schedule.recurrence.range.startDate"},
+		{"reviews that overlap", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.ReviewSettings.Schedule.Recurrence.Pattern = RecurrencePattern{Type: RecurrenceDaily, Interval: 1}
+			p.ReviewSettings.Schedule.Expiration.Duration = MustParseDuration("P3D")
+		}, "reviewSettings.schedule.expiration.duration"},
+		{"reviews that overlap on some days of the week", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.ReviewSettings.Schedule.Recurrence.Pattern = RecurrencePattern{Type: RecurrenceWeekly, Interval: 1,
+				DaysOfWeek: []DayOfWeek{"monday", "wednesday"}}
+			p.ReviewSettings.Schedule.Expiration.Duration = MustParseDuration("P3D")
+		}, "reviewSettings.schedule.expiration.duration"},
 		{"review open forever", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.Schedule.Expiration = ExpirationPattern{Type: ExpirationNoExpiration}
 		}, "reviewSettings.schedule.expiration.type"},

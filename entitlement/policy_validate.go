@@ -435,7 +435,28 @@ func validateReviewSettings(r ReviewSettings, path string) *InvalidError {
 	case sched.Recurrence.Range.RecurrenceTimeZone != "" && sched.Recurrence.Range.RecurrenceTimeZone != "UTC":
 		return invalidf(path+".schedule.recurrence.range.recurrenceTimeZone", "only UTC is supported yet")
 	}
+	if at, next, ok := overlappingReviews(sched); ok {
+		return invalidf(path+".schedule.expiration.duration", "each review must close before the next starts: "+
+			"the review of %s would stay open %s, past the next one's start at %s", at.Format(time.RFC3339),
+			sched.Expiration.Duration, next.Format(time.RFC3339))
+	}
 	return nil
+}
+
+// overlappingReviews returns the first of a schedule's reviews (among its
+// first hundred) still open when the next starts, and that next start.
+func overlappingReviews(sched EntitlementManagementSchedule) (at, next time.Time, ok bool) {
+	n := 0
+	for t := range sched.Recurrence.occurrences(sched.StartDateTime) {
+		if n > 0 && sched.Expiration.Duration.AddTo(at).After(t) {
+			return at, t, true
+		}
+		if n++; n > 100 {
+			break
+		}
+		at = t
+	}
+	return time.Time{}, time.Time{}, false
 }
 
 func validateRecurrence(r PatternedRecurrence, path string) *InvalidError {
