@@ -371,6 +371,8 @@ func (b *batch) apply(e eventstore.Event) error {
 		actorName = b.name(kindUser, e.Metadata.ActorID)
 	case string(entitlement.ActorServicePrincipal):
 		actorName = b.name(kindServicePrincipal, e.Metadata.ActorID)
+	case string(entitlement.ActorExternalUser):
+		actorName = e.Metadata.ActorID // a person not in the directory: their email
 	}
 	targets, err := json.Marshal(nonNil(r.targets))
 	if err != nil {

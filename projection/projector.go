@@ -40,7 +40,7 @@ const (
 
 // schemaVersion names the shape of the tables. A projection written with
 // another is deleted and rebuilt, never migrated: the log is the record.
-const schemaVersion = "11"
+const schemaVersion = "12"
 
 // Log is what a Projector reads: the event log, in position order.
 // eventstore.Store satisfies it.
