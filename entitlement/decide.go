@@ -86,7 +86,7 @@ func decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) (decisi
 	now = now.UTC()
 	a = s.asGuest(a)
 	if why := actorBarred(s, a); why != "" {
-		return decision{}, fail(cmd.commandName(), ErrForbidden, subject("user", a.ID), "%s", why)
+		return decision{}, fail(cmd.commandName(), ErrForbidden, subject("user", a.ID), "%s%s", why, deletionDue(s, a.ID, now))
 	}
 	return cmd.decide(s, a, now, ids)
 }
@@ -148,6 +148,17 @@ func checkID(op, field, id string) error {
 func subject(kind, id string) string { return fmt.Sprintf("%s/%s", kind, id) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// deletionDue adds to the refusal of a guest the lifecycle blocked, whose
+// deletion fell due but is not recorded yet, what comes next.
+func deletionDue(s *State, userID string, now time.Time) string {
+	u, ok := s.users.Get(userID)
+	if !ok || !u.lifecycleBlocked() || u.Lifecycle.DeletionDateTime == nil || u.Lifecycle.DeletionDateTime.After(now) {
+		return ""
+	}
+	return fmt.Sprintf(", and their deletion fell due at %s: once ProcessDue has recorded it, they may ask again as a person not in the directory",
+		u.Lifecycle.DeletionDateTime.Format(time.RFC3339))
+}
 
 // actorBarred says why a user the directory knows may not act at all: it
 // was deleted or is blocked from signing in. Users the directory does not

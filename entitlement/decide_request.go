@@ -254,7 +254,7 @@ func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind reque
 		case isUser && !u.AccountEnabled && !(u.lifecycleBlocked() && strings.HasPrefix(c.RequestType, "admin")):
 			// An administrator may bring back a guest the external user
 			// lifecycle blocked; nobody else assigns a blocked user.
-			return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in")
+			return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in%s", deletionDue(s, target, now))
 		case isUser && u.IsGuest() && !cat.IsExternallyVisible && (c.RequestType == RequestTypeUserAdd || c.RequestType == RequestTypeUserUpdate):
 			return fail(op, ErrForbidden, subject("catalog", cat.ID), "the catalog is not visible to users outside the organization")
 		}

@@ -238,3 +238,25 @@ func TestGuestOfADeletedOrganization(t *testing.T) {
 	require.Equal(t, ConnectedOrganizationProposed, o.State)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// A guest whose deletion fell due, unrecorded, is refused with a message
+// that says ProcessDue records it; after it, they ask as a new person.
+func TestRequestOfAGuestDueForDeletion(t *testing.T) {
+	w, _ := accessWorld(t)
+	manager := w.actors["apManager"]
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	kim := ExternalActor("kim@fabrikam.com", "")
+	ask := CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol}
+	w.do(kim, ask)
+	w.advance(11 * 24 * time.Hour) // the assignment ends: blocked, deletion in 30 days
+	w.clock.t = w.clock.t.Add(45 * 24 * time.Hour)
+	_, err := w.try(kim, ask)
+	requireKind(t, err, ErrForbidden)
+	require.ErrorContains(t, err, "ProcessDue")
+	w.advance(0)
+	w.do(kim, ask)
+	g, ok := w.guestOf("kim@fabrikam.com")
+	require.True(t, ok)
+	require.Nil(t, g.DeletedDateTime)
+}
