@@ -12,7 +12,8 @@ type PutUser struct {
 // department, jobTitle, companyName, country, givenName, surname,
 // mailNickname, employeeId, employeeType, city, state, postalCode,
 // officeLocation, usageLocation, employeeHireDate or employeeLeaveDateTime
-// (RFC 3339, "" clears). The automatic assignment policies and workflows
+// (RFC 3339, "" clears), in any case, as membership rules read them. The
+// manager is set with SetManager. The automatic assignment policies and workflows
 // that read the attribute are evaluated in the same decision.
 type SetUserAttribute struct {
 	UserID string

@@ -22,7 +22,11 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 		return decision{}, notFound(op, subject("approvalStage", c.StageID))
 	}
 	if a.Kind != ActorUser {
-		return decision{}, fail(op, ErrForbidden, sub, "approval decisions are made by users, not with application permissions")
+		why := "approval decisions are made by users, not with application permissions"
+		if a.Kind == ActorExternalUser {
+			why = "approval decisions are made by users of the directory, not by a person outside it"
+		}
+		return decision{}, fail(op, ErrForbidden, sub, "%s", why)
 	}
 	if a.ID == r.RequestorID || a.ID == r.TargetID {
 		return decision{}, fail(op, ErrForbidden, sub, "nobody approves their own request")

@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"slices"
+	"strings"
 	"strconv"
 	"time"
 )
@@ -189,7 +190,10 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource)
 	if !ok {
 		return decision{}, notFound(op, subject("user", c.UserID))
 	}
-	if !slices.Contains(userAttributes, c.Name) {
+	// Graph's property names, in any case, as membership rules read them.
+	if i := slices.IndexFunc(userAttributes, func(n string) bool { return strings.EqualFold(n, c.Name) }); i >= 0 {
+		c.Name = userAttributes[i]
+	} else {
 		return decision{}, invalid(op, "name", "unknown or read-only attribute %q", c.Name)
 	}
 	v := c.Value

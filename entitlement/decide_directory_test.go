@@ -23,7 +23,10 @@ func TestDirectoryFeed(t *testing.T) {
 	require.Equal(t, UserTypeMember, u.UserType)
 	require.Equal(t, hire.UTC(), *u.EmployeeHireDate)
 
-	w.do(sys, SetUserAttribute{UserID: id, Name: "department", Value: "Marketing"})
+	// Names in any case, as membership rules read them; the event names
+	// the attribute as Graph does.
+	r = w.do(sys, SetUserAttribute{UserID: id, Name: "Department", Value: "Marketing"})
+	require.Contains(t, string(r.Events[0].Payload), `"name":"department"`)
 	w.do(sys, SetUserAttribute{UserID: id, Name: "employeeLeaveDateTime", Value: "2026-12-31T17:00:00Z"})
 	_, err = w.try(sys, SetUserAttribute{UserID: id, Name: "employeeLeaveDateTime", Value: "tomorrow"})
 	requireField(t, err, "value")

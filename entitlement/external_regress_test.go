@@ -190,10 +190,14 @@ func TestDirectoryGuestClaimsWaitingRequests(t *testing.T) {
 	raj := ExternalActor("raj@fabrikam.com", "")
 	ask := CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: polID}
 	first := w.do(raj, ask).ID
+	_, err := w.try(raj, UpdateApprovalStage{ApprovalID: first, StageID: w.getRequest(first).Stages[0].ID,
+		ReviewResult: DecisionApprove, Justification: "me"})
+	requireKind(t, err, ErrForbidden)
+	require.ErrorContains(t, err, "not by a person outside it")
 	guest := nameID("user/raj")
 	w.do(sys, PutUser{User: User{ID: guest, UserType: UserTypeGuest, DisplayName: "Raj", Mail: "Raj@Fabrikam.com", AccountEnabled: true}})
 	require.Equal(t, RequestStateCanceled, w.getRequest(first).State)
-	_, err := w.try(w.actors["carol"], UpdateApprovalStage{ApprovalID: first, StageID: w.getRequest(first).Stages[0].ID,
+	_, err = w.try(w.actors["carol"], UpdateApprovalStage{ApprovalID: first, StageID: w.getRequest(first).Stages[0].ID,
 		ReviewResult: DecisionApprove, Justification: "ok"})
 	requireKind(t, err, ErrConflict)
 
