@@ -228,11 +228,13 @@ type RequestorSettings struct {
 	AllowCustomAssignmentSchedule bool `json:"allowCustomAssignmentSchedule"`
 	// EnableOnBehalfRequestorsToAddAccess allows on-behalf add requests.
 	EnableOnBehalfRequestorsToAddAccess bool `json:"enableOnBehalfRequestorsToAddAccess"`
-	// EnableOnBehalfRequestorsToUpdateAccess allows on-behalf update
-	// requests.
+	// EnableOnBehalfRequestorsToUpdateAccess would allow on-behalf update
+	// requests: not yet (Graph has no such request type); Validate refuses
+	// true.
 	EnableOnBehalfRequestorsToUpdateAccess bool `json:"enableOnBehalfRequestorsToUpdateAccess"`
-	// EnableOnBehalfRequestorsToRemoveAccess allows on-behalf remove
-	// requests.
+	// EnableOnBehalfRequestorsToRemoveAccess would allow on-behalf removal
+	// requests: not yet (Graph has no such request type); Validate refuses
+	// true.
 	EnableOnBehalfRequestorsToRemoveAccess bool `json:"enableOnBehalfRequestorsToRemoveAccess"`
 	// OnBehalfRequestors are who may request on behalf of others (e.g.
 	// targetManager).

@@ -436,7 +436,7 @@ func TestPolicyValidateRejects(t *testing.T) {
 			p.RequestorSettings.OnBehalfRequestors = []SubjectSet{{Kind: TargetManager, ManagerLevel: 1}}
 		}, "requestorSettings.onBehalfRequestors"},
 		{"on-behalf flag without requestors", testRequestPolicy, func(p *AssignmentPolicy) {
-			p.RequestorSettings.EnableOnBehalfRequestorsToRemoveAccess = true
+			p.RequestorSettings.EnableOnBehalfRequestorsToAddAccess = true
 		}, "requestorSettings.onBehalfRequestors"},
 		{"sponsors as on-behalf requestors", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.RequestorSettings.EnableOnBehalfRequestorsToAddAccess = true
@@ -565,6 +565,12 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"range date malformed", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.Schedule.Recurrence.Range.StartDate = "01/05/2026"
 		}, "reviewSettings.schedule.recurrence.range.startDate"},
+		{"on-behalf updates", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.RequestorSettings.EnableOnBehalfRequestorsToUpdateAccess = true
+		}, "requestorSettings.enableOnBehalfRequestorsToUpdateAccess"},
+		{"on-behalf removals", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.RequestorSettings.EnableOnBehalfRequestorsToRemoveAccess = true
+		}, "requestorSettings.enableOnBehalfRequestorsToRemoveAccess"},
 		{"reviews that overlap", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.Schedule.Recurrence.Pattern = RecurrencePattern{Type: RecurrenceDaily, Interval: 1}
 			p.ReviewSettings.Schedule.Expiration.Duration = MustParseDuration("P3D")

@@ -327,6 +327,12 @@ func (p *AssignmentPolicy) validateRequestorSettings() *InvalidError {
 		}
 	}
 	switch {
+	case r.EnableOnBehalfRequestorsToUpdateAccess:
+		return invalidf(path+".enableOnBehalfRequestorsToUpdateAccess", "not supported yet: Graph's request types have no "+
+			"on-behalf update (only onBehalfAdd), so nothing would act on it")
+	case r.EnableOnBehalfRequestorsToRemoveAccess:
+		return invalidf(path+".enableOnBehalfRequestorsToRemoveAccess", "not supported yet: Graph's request types have no "+
+			"on-behalf removal (only onBehalfAdd), so nothing would act on it")
 	case len(r.OnBehalfRequestors) > 0 && !r.anyOnBehalf():
 		return invalidf(path+".onBehalfRequestors", "must be empty unless an enableOnBehalfRequestorsTo* flag is true")
 	case len(r.OnBehalfRequestors) == 0 && r.anyOnBehalf():
