@@ -22,7 +22,10 @@ type CreateAssignmentRequest struct {
 
 // UpdateApprovalStage records an approver's decision on the open stage of
 // a request's approval (PATCH /approvals/{id}/stages/{id}). ApprovalID is
-// the request's id; ReviewResult is DecisionApprove or DecisionDeny.
+// the request's id; ReviewResult is DecisionApprove or DecisionDeny. The
+// last stage of an add request cannot be approved (ErrConflict) if its
+// target has since been deleted, blocked by the directory, or given a
+// package or group the requested package lists as incompatible: deny it.
 type UpdateApprovalStage struct {
 	ApprovalID    string
 	StageID       string

@@ -77,6 +77,13 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if def.IsApproverJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 		return decision{}, invalid(op, "justification", "the stage requires the approver's justification")
 	}
+	if typ == EventAssignmentRequestApproved && st.Stage == len(r.Policy.RequestApprovalSettings.Stages) {
+		// What held when the request was made may not hold any more.
+		if err := checkDeliverable(s, op, r, now); err != nil {
+			e := err.(*Error)
+			return decision{}, fail(op, ErrConflict, sub, "the request can no longer be approved: %s (%s); deny it", e.Reason, e.Subject)
+		}
+	}
 	p := newPlan(s, ids, now)
 	if escalated != nil {
 		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,

@@ -237,6 +237,65 @@ func authorizeRequest(s *State, a Actor, op, t string, kind requestKind, pkg *Ac
 	return nil
 }
 
+// checkTargetAccount refuses a target that may not be given access now:
+// not in the directory, deleted (ErrNotFound), or blocked from signing in
+// (ErrForbidden; an administrator may bring back a guest the external
+// user lifecycle blocked).
+func checkTargetAccount(s *State, op, requestType, target string, now time.Time) error {
+	u, isUser := s.users.Get(target)
+	_, isSP := s.servicePrincipals.Get(target)
+	switch {
+	case isUser && u.DeletedDateTime != nil, !isUser && !isSP:
+		return notFound(op, subject("target", target))
+	case isUser && !u.AccountEnabled && !(u.lifecycleBlocked() && strings.HasPrefix(requestType, "admin")):
+		return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in%s", deletionDue(s, target, now))
+	}
+	return nil
+}
+
+// checkIncompatible refuses (ErrConflict) a target holding a package, or
+// in a group, that pkg lists as incompatible.
+func checkIncompatible(s *State, op, sub string, pkg *AccessPackage, target string) error {
+	for _, other := range pkg.IncompatibleAccessPackages {
+		if _, ok := s.liveAssignmentOf(target, other); ok {
+			return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
+		}
+	}
+	if len(pkg.IncompatibleGroups) > 0 {
+		groups := s.groupsOf(target)
+		for _, g := range pkg.IncompatibleGroups {
+			if groups[g] {
+				return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
+			}
+		}
+	}
+	return nil
+}
+
+// checkDeliverable refuses the delivery now of an add request decided
+// earlier (approved, or scheduled to start) whose target may no longer
+// be given the package: gone from the directory or blocked by it since,
+// or holding what the package lists as incompatible. A person not in the
+// directory yet, whose guest the delivery creates, passes, and so does a
+// guest the external user lifecycle blocked, whom the delivery brings
+// back (ensureGuest).
+func checkDeliverable(s *State, op string, r *AssignmentRequest, now time.Time) error {
+	if requestTypeKind(r.RequestType) != kindAdd || r.TargetSubject != nil && !s.users.Has(r.TargetID) {
+		return nil
+	}
+	if u, ok := s.users.Get(r.TargetID); !ok || !u.lifecycleBlocked() {
+		if err := checkTargetAccount(s, op, r.RequestType, r.TargetID, now); err != nil {
+			return err
+		}
+	} else if u.DeletedDateTime != nil {
+		return notFound(op, subject("target", r.TargetID))
+	}
+	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok {
+		return checkIncompatible(s, op, subject("accessPackage", pkg.ID), pkg, r.TargetID)
+	}
+	return nil
+}
+
 // checkRequestBody runs the checks of a request against the policy and
 // the state, after authorization: its target, then its content.
 func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind requestKind, pkg *AccessPackage,
@@ -246,16 +305,11 @@ func checkRequestBody(s *State, op string, c CreateAssignmentRequest, kind reque
 		if err != nil {
 			return err
 		}
-		u, isUser := s.users.Get(target)
-		_, isSP := s.servicePrincipals.Get(target)
-		switch {
-		case isUser && u.DeletedDateTime != nil, !isUser && !isSP:
-			return notFound(op, subject("target", target))
-		case isUser && !u.AccountEnabled && !(u.lifecycleBlocked() && strings.HasPrefix(c.RequestType, "admin")):
-			// An administrator may bring back a guest the external user
-			// lifecycle blocked; nobody else assigns a blocked user.
-			return fail(op, ErrForbidden, subject("user", target), "the target is blocked from signing in%s", deletionDue(s, target, now))
-		case isUser && u.IsGuest() && !cat.IsExternallyVisible && (c.RequestType == RequestTypeUserAdd || c.RequestType == RequestTypeUserUpdate):
+		if err := checkTargetAccount(s, op, c.RequestType, target, now); err != nil {
+			return err
+		}
+		if u, isUser := s.users.Get(target); isUser && u.IsGuest() && !cat.IsExternallyVisible &&
+			(c.RequestType == RequestTypeUserAdd || c.RequestType == RequestTypeUserUpdate) {
 			return fail(op, ErrForbidden, subject("catalog", cat.ID), "the catalog is not visible to users outside the organization")
 		}
 		if !s.targetInScope(&pol.Policy, target) {
@@ -335,18 +389,8 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			}
 			return fail(op, ErrConflict, sub, "the target already has an assignment (%s) to the access package", id)
 		}
-		for _, other := range pkg.IncompatibleAccessPackages {
-			if _, ok := s.liveAssignmentOf(target, other); ok {
-				return fail(op, ErrConflict, sub, "the target holds access package %s, which is incompatible", other)
-			}
-		}
-		if len(pkg.IncompatibleGroups) > 0 {
-			groups := s.groupsOf(target)
-			for _, g := range pkg.IncompatibleGroups {
-				if groups[g] {
-					return fail(op, ErrConflict, sub, "the target is a member of group %s, which is incompatible", g)
-				}
-			}
+		if err := checkIncompatible(s, op, sub, pkg, target); err != nil {
+			return err
 		}
 		if n := s.nonEndedAssignments(pkg.ID); n >= MaxAssignmentsPerPackage {
 			return fail(op, ErrLimit, sub, "a package has at most %d assignments", MaxAssignmentsPerPackage)
@@ -450,6 +494,12 @@ func (p *plan) deliver(id string) {
 		p.emitEvent(Event{Stream: assignmentStream(a.ID), Type: EventAssignmentExtended,
 			Data: &AssignmentExtended{AssignmentID: a.ID, RequestID: id, Schedule: sc, DateTime: p.now}})
 		p.requestChanged(EventAssignmentRequestFulfilled, id, a.ID, p.now)
+		return
+	}
+	if checkDeliverable(p.s, "", r, p.now) != nil {
+		// A scheduled start whose target may no longer be given the
+		// package (an approval is refused instead).
+		p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
 		return
 	}
 	p.reviewsDue(r.AssignmentPolicyID)

@@ -492,3 +492,48 @@ func TestEveryEventTypeIsAudited(t *testing.T) {
 		require.Contains(t, EventTypes(), typ)
 	}
 }
+
+// TestApprovalChecksTheTargetAgain (found by a review as a new user): what
+// held when a request was made is checked again when it is approved and
+// when its scheduled start comes. A target that since got a package the
+// requested one lists as incompatible, was blocked by the directory or
+// was deleted cannot be approved (ErrConflict, nothing appended); a
+// scheduled request whose target got an incompatible package is canceled
+// at its start.
+func TestApprovalChecksTheTargetAgain(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	w.id["Pol3"] = w.do(ga, CreateAssignmentPolicy{Policy: requestPolicy(w.id["P3"], "open P3")}).ID // P1 lists P3
+	refused := func(who, id string) {
+		t.Helper()
+		head := w.m.Head()
+		r := w.getRequest(id)
+		_, err := w.try(w.actors[who], UpdateApprovalStage{ApprovalID: id, StageID: r.Stages[len(r.Stages)-1].ID,
+			ReviewResult: DecisionApprove, Justification: "ok"})
+		requireKind(t, err, ErrConflict)
+		require.ErrorContains(t, err, "can no longer be approved")
+		require.Equal(t, head, w.m.Head())
+	}
+	alice := w.request("alice", "P1", "PolA")
+	w.request("alice", "P3", "Pol3")
+	refused("bob", alice)
+	erin := w.request("erin", "P1", "PolA")
+	w.do(sys, BlockUser{UserID: w.uid["erin"]})
+	refused("bob", erin)
+	frank := w.request("frank", "P1", "PolA")
+	w.do(sys, DeleteUser{UserID: w.uid["frank"]})
+	refused("carol", frank)
+
+	sched := requestPolicy(w.id["P1"], "scheduled")
+	sched.RequestorSettings.AllowCustomAssignmentSchedule = true
+	w.id["PolS"] = w.do(ga, CreateAssignmentPolicy{Policy: sched}).ID
+	start := w.clock.t.Add(48 * time.Hour)
+	later := w.do(w.actors["carol"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P1"],
+		AssignmentPolicyID: w.id["PolS"], Schedule: EntitlementManagementSchedule{StartDateTime: start}}).ID
+	w.request("carol", "P3", "Pol3")
+	w.advance(72 * time.Hour)
+	r := w.getRequest(later)
+	require.Equal(t, RequestStateCanceled, r.State)
+	require.Empty(t, r.AssignmentID)
+	requireSameState(t, w.state(), w.replayed())
+}
