@@ -2,8 +2,8 @@ package entitlement
 
 import (
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 )
 
