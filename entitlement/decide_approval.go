@@ -5,6 +5,51 @@ import (
 	"time"
 )
 
+// escalationAt returns when an open stage escalates, if its definition
+// escalates it before its automatic denial and it has not escalated yet.
+func escalationAt(st *ApprovalStageState, def ApprovalStage) (time.Time, bool) {
+	if !def.IsEscalationEnabled || st.Escalated || def.DurationBeforeEscalation.IsZero() {
+		return time.Time{}, false
+	}
+	at := def.DurationBeforeEscalation.AddTo(st.OpenedDateTime)
+	return at, at.Before(def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime))
+}
+
+// deniedAt returns when request r's open stage is denied for want of a
+// decision, if it is waiting for one.
+func deniedAt(r *AssignmentRequest) (*ApprovalStageState, time.Time, bool) {
+	st := r.currentStage()
+	if st == nil || st.Stage < 1 || st.Stage > len(r.Policy.RequestApprovalSettings.Stages) {
+		return nil, time.Time{}, false
+	}
+	return st, r.Policy.RequestApprovalSettings.Stages[st.Stage-1].DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime), true
+}
+
+// timeOutDue records, as ProcessDue would and as of when they fell due,
+// the escalation and then the automatic denial of request id's open stage
+// if its denial has come, so that a command decides after them whenever
+// ProcessDue last ran.
+func (p *plan) timeOutDue(id string) {
+	r, ok := p.s.requests.Get(id)
+	if !ok {
+		return
+	}
+	st, at, ok := deniedAt(r)
+	if !ok || at.After(p.now) {
+		return
+	}
+	now := p.now
+	defer func() { p.now = now }()
+	def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
+	if esc, ok := escalationAt(st, def); ok {
+		p.now = esc
+		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
+			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: p.s.escalated(r, st, def, esc)}})
+	}
+	p.now = at
+	p.requestChanged(EventAssignmentRequestTimedOut, id, "", at)
+}
+
 func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	r, ok := s.requests.Get(c.ApprovalID)
@@ -43,12 +88,9 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	current := r.currentStage()
 	open := current != nil && current.ID == st.ID
 	var escalated *ApprovalStageState
-	if open && def.IsEscalationEnabled && !st.Escalated && !def.DurationBeforeEscalation.IsZero() {
-		at := def.DurationBeforeEscalation.AddTo(st.OpenedDateTime)
-		if !at.After(now) && at.Before(def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime)) {
-			esc := s.escalated(r, st, def, at)
-			escalated = &esc
-		}
+	if at, ok := escalationAt(st, def); open && ok && !at.After(now) {
+		esc := s.escalated(r, st, def, at)
+		escalated = &esc
 	}
 	if !st.mayDecide(a.ID) && (escalated == nil || !escalated.mayDecide(a.ID)) {
 		return decision{}, fail(op, ErrForbidden, sub, "the actor is not an approver of this stage")

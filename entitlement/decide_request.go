@@ -178,6 +178,11 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		// first: the request is decided on what the target still holds.
 		p = newPlan(s, ids, now)
 		p.expireEnded(collect(&s.ix.liveByTarget, target))
+		// So is the automatic denial of an open request of the package
+		// whose time has come.
+		if id, ok := s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok {
+			p.timeOutDue(id)
+		}
 		s = p.s
 	}
 	if err := checkRequestBody(s, op, c, kind, pkg, pol, asg, target, now); err != nil {
@@ -584,6 +589,16 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	}
 	if !r.cancelable() {
 		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "a request in state %s cannot be canceled", r.State)
+	}
+	// What fell due by now counts, recorded or not.
+	if _, at, ok := deniedAt(r); ok && !at.After(now) {
+		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "the request timed out at %s without a "+
+			"decision (ProcessDue records it): it can no longer be canceled", at.Format(time.RFC3339))
+	}
+	if r.State == RequestStateScheduled && !r.Schedule.StartDateTime.After(now) {
+		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "the request's start came at %s "+
+			"(ProcessDue delivers it as of then): it can no longer be canceled; remove the assignment instead",
+			r.Schedule.StartDateTime.Format(time.RFC3339))
 	}
 	p := newPlan(s, ids, now)
 	p.requestChanged(EventAssignmentRequestCanceled, r.ID, "", now)

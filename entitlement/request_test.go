@@ -537,3 +537,44 @@ func TestApprovalChecksTheTargetAgain(t *testing.T) {
 	require.Empty(t, r.AssignmentID)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestTimeOutCountsWithoutProcessDue (found by a review as a new user): a
+// request past its automatic denial, with no ProcessDue since, can no
+// longer be canceled, and a new request of the same package records the
+// escalation and the time-out first, as of when they fell due; a
+// scheduled request whose start has come can no longer be canceled.
+func TestTimeOutCountsWithoutProcessDue(t *testing.T) {
+	w, _ := accessWorld(t)
+	escalatingPolicy(w)
+	id := w.request("erin", "P3", "PolE")
+	opened := w.getRequest(id).Stages[0].OpenedDateTime
+	w.clock.t = w.clock.t.Add(20 * 24 * time.Hour)
+	head := w.m.Head()
+	_, err := w.try(w.actors["erin"], CancelAssignmentRequest{RequestID: id})
+	requireKind(t, err, ErrConflict)
+	require.ErrorContains(t, err, "timed out")
+	require.Equal(t, head, w.m.Head())
+
+	again := w.do(w.actors["erin"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolE"]})
+	types := eventTypes(again)
+	require.Equal(t, []string{EventApprovalStageEscalated, EventAssignmentRequestTimedOut}, types[:2])
+	r := w.getRequest(id)
+	require.Equal(t, RequestStatusTimedOut, r.Status)
+	require.Equal(t, opened.Add(14*24*time.Hour), *r.CompletedDateTime, "timed out as of its due time")
+	require.Equal(t, opened.Add(2*24*time.Hour), *r.Stages[0].EscalatedDateTime)
+
+	sched := requestPolicy(w.id["P2"], "scheduled")
+	sched.RequestorSettings.AllowCustomAssignmentSchedule = true
+	w.id["PolS"] = w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: sched}).ID
+	start := w.clock.t.Add(24 * time.Hour)
+	later := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: w.id["PolS"], Schedule: EntitlementManagementSchedule{StartDateTime: start}}).ID
+	w.clock.t = start.Add(time.Hour)
+	_, err = w.try(w.actors["alice"], CancelAssignmentRequest{RequestID: later})
+	requireKind(t, err, ErrConflict)
+	require.ErrorContains(t, err, "start came")
+	w.advance(0)
+	require.Equal(t, RequestStateDelivered, w.getRequest(later).State)
+	requireSameState(t, w.state(), w.replayed())
+}
