@@ -173,7 +173,7 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 		// afresh (matching again, they get a new assignment).
 		now := p.now
 		p.now = *a.AutomaticRemovalDateTime
-		p.dueAutomaticRemoval(a.ID)
+		p.bySystem(func() { p.dueAutomaticRemoval(a.ID) })
 		p.now = now
 		p.reconcileAuto(policyID, userID)
 	case a != nil && a.AutomaticRemovalDateTime != nil:

@@ -41,13 +41,15 @@ func (p *plan) timeOutDue(id string) {
 	now := p.now
 	defer func() { p.now = now }()
 	def := r.Policy.RequestApprovalSettings.Stages[st.Stage-1]
-	if esc, ok := escalationAt(st, def); ok {
-		p.now = esc
-		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
-			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: p.s.escalated(r, st, def, esc)}})
-	}
-	p.now = at
-	p.requestChanged(EventAssignmentRequestTimedOut, id, "", at)
+	p.bySystem(func() {
+		if esc, ok := escalationAt(st, def); ok {
+			p.now = esc
+			p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
+				Data: &ApprovalStagePayload{RequestID: r.ID, Stage: p.s.escalated(r, st, def, esc)}})
+		}
+		p.now = at
+		p.requestChanged(EventAssignmentRequestTimedOut, id, "", at)
+	})
 }
 
 func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -129,7 +131,7 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	p := newPlan(s, ids, now)
 	if escalated != nil {
 		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
-			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: *escalated}})
+			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: *escalated}, BySystem: true})
 	}
 	p.emitEvent(Event{Stream: requestStream(r.ID), Type: typ, Data: &ApprovalDecision{
 		RequestID: r.ID, StageID: st.ID, ReviewedBy: a.ID, Justification: c.Justification, ReviewedDateTime: now}})

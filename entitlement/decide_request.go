@@ -21,6 +21,17 @@ type plan struct {
 	// reviewing is set while the plan applies an access review's results,
 	// which end assignments (see reviewsDue).
 	reviewing bool
+	// due counts the nested recordings of work that fell due (see
+	// bySystem): their events are the system's.
+	due int
+}
+
+// bySystem records, through f, work that fell due and that a command
+// records before its own events: the events are marked Event.BySystem.
+func (p *plan) bySystem(f func()) {
+	p.due++
+	defer func() { p.due-- }()
+	f()
 }
 
 func newPlan(s *State, ids IDSource, now time.Time) *plan {
@@ -32,6 +43,7 @@ func (p *plan) emitEvent(e Event) {
 	if p.err != nil {
 		return
 	}
+	e.BySystem = e.BySystem || p.due > 0
 	p.events = append(p.events, e)
 	if err := p.s.Apply(e); err != nil {
 		p.err = err
@@ -566,10 +578,12 @@ func (p *plan) expireEnded(assignmentIDs []string) {
 	}
 	slices.SortFunc(due, func(x, y ended) int { return cmp.Or(x.end.Compare(y.end), cmp.Compare(x.id, y.id)) })
 	now := p.now
-	for _, d := range due {
-		p.now = d.end
-		p.expire(d.id, "", d.end)
-	}
+	p.bySystem(func() {
+		for _, d := range due {
+			p.now = d.end
+			p.expire(d.id, "", d.end)
+		}
+	})
 	p.now = now
 }
 

@@ -648,9 +648,15 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 		CorrelationID: xo.correlationID, CausationID: xo.causationID, CommandID: xo.commandID,
 		CommandDigest: digest,
 	}
+	sys := md
+	sys.ActorID, sys.ActorKind, sys.OnBehalfOf = SystemActor().ID, string(ActorSystem), ""
 	nes := make([]eventstore.NewEvent, len(d.events))
 	for i, e := range d.events {
-		if nes[i], err = e.encode(now, md); err != nil {
+		emd := md
+		if e.BySystem {
+			emd = sys
+		}
+		if nes[i], err = e.encode(now, emd); err != nil {
 			return nil, nil, Result{}, err
 		}
 		nes[i].ID = m.opts.EventIDs()

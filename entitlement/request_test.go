@@ -160,6 +160,8 @@ func TestDueWorkCountsWithoutProcessDue(t *testing.T) {
 	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
 	res := w.do(w.actors["carol"], UpdateApprovalStage{ApprovalID: id, StageID: stage, ReviewResult: DecisionApprove})
 	require.Equal(t, EventApprovalStageEscalated, res.Events[0].Type, "the escalation due is recorded first")
+	require.Equal(t, string(ActorSystem), res.Events[0].Metadata.ActorKind, "the escalation is the system's")
+	require.Equal(t, w.uid["carol"], res.Events[1].Metadata.ActorID, "the decision is carol's")
 	r := w.getRequest(id)
 	require.True(t, r.Stages[0].Escalated)
 	require.Equal(t, RequestStateDelivered, r.State)
@@ -205,6 +207,8 @@ func TestDueWorkCountsWithoutProcessDue(t *testing.T) {
 	renewed := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
 		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolE"]})
 	require.Equal(t, EventAssignmentExpired, renewed.Events[0].Type)
+	require.Equal(t, SystemActor().ID, renewed.Events[0].Metadata.ActorID, "the expiry is the system's, not alice's")
+	require.Equal(t, w.uid["alice"], renewed.Events[len(renewed.Events)-1].Metadata.ActorID)
 	var expired AssignmentExpired
 	require.NoError(t, json.Unmarshal(renewed.Events[0].Payload, &expired))
 	require.Equal(t, a.ID, expired.AssignmentID)

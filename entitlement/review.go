@@ -411,11 +411,13 @@ func (p *plan) reviewsDue(policyID string) {
 			return
 		}
 		p.now = at
-		if end != "" {
-			p.applyReviewResults(end, false)
-		} else {
-			p.startReview(policyID)
-		}
+		p.bySystem(func() {
+			if end != "" {
+				p.applyReviewResults(end, false)
+			} else {
+				p.startReview(policyID)
+			}
+		})
 	}
 }
 
