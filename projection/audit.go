@@ -42,7 +42,9 @@ type Initiator struct {
 
 // AuditFilter narrows AuditLog; zero fields match everything.
 type AuditFilter struct {
-	// From and To bound ActivityDateTime: From <= t < To.
+	// From and To bound ActivityDateTime: From <= t < To. As with As.Of,
+	// an instant after 2262 is after every entry and one before 1678
+	// before every entry.
 	From, To time.Time
 	ActorID  string
 	// TargetID matches entries that have it among their targets.
@@ -78,10 +80,10 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		where, args, at = append(where, "t.target_id = ?"), append(args, f.TargetID), "t"
 	}
 	if !f.From.IsZero() {
-		where, args = append(where, at+".activity_time >= ?"), append(args, f.From.UnixNano())
+		where, args = append(where, at+".activity_time >= ?"), append(args, nanos(f.From))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, at+".activity_time < ?"), append(args, f.To.UnixNano())
+		where, args = append(where, at+".activity_time < ?"), append(args, nanos(f.To))
 	}
 	if f.ActorID != "" {
 		where, args = append(where, "a.actor_id = ?"), append(args, f.ActorID)

@@ -105,3 +105,45 @@ func TestAuditLog(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, all[:2], limited)
 }
+
+// TestFarInstants (found by a review as a new user): instants Go cannot
+// hold as Unix nanoseconds, such as 9999-12-31, a common "end of time",
+// are after everything the projection holds (and those before 1678
+// before everything), instead of wrapping around into wrong answers.
+func TestFarInstants(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	end := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	before := time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	now, err := p.Holders(s.ctx, projection.HoldersFilter{Role: member}, projection.Now)
+	require.NoError(t, err)
+	require.Len(t, now, 1)
+	far, err := p.Holders(s.ctx, projection.HoldersFilter{Role: member}, projection.As{Of: end})
+	require.NoError(t, err)
+	require.Equal(t, now, far)
+	early, err := p.Holders(s.ctx, projection.HoldersFilter{Role: member}, projection.As{Of: before})
+	require.NoError(t, err)
+	require.Empty(t, early)
+	_, err = p.User(s.ctx, annaID, projection.As{Of: end})
+	require.NoError(t, err)
+
+	all, err := p.AuditLog(s.ctx, projection.AuditFilter{})
+	require.NoError(t, err)
+	for _, f := range []projection.AuditFilter{{To: end}, {From: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)}} {
+		got, err := p.AuditLog(s.ctx, f)
+		require.NoError(t, err)
+		require.Len(t, got, len(all))
+	}
+	none, err := p.AuditLog(s.ctx, projection.AuditFilter{From: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Empty(t, none)
+}

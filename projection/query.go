@@ -33,6 +33,9 @@ import (
 // Both together answer "what did we believe at P about instant T". A
 // KnownAt beyond what the projection has applied is answered with what it
 // has applied, as Now is: bring it up to that position first (CatchUpTo).
+// The projection holds instants as Unix nanoseconds (1677 to 2262): an Of
+// after 2262, such as 9999-12-31, is after everything it holds, and one
+// before 1678 before everything.
 type As struct {
 	Of      time.Time
 	KnownAt eventstore.Position
@@ -45,11 +48,32 @@ var Now As
 // answers directly.
 func (a As) latest() bool { return a.Of.IsZero() && a.KnownAt == 0 }
 
+// The instants the tables hold are Unix nanoseconds: those Go can hold as
+// such, from 1677-09-21 to 2262-04-11.
+var (
+	minInstant = time.Unix(0, math.MinInt64)
+	maxInstant = time.Unix(0, math.MaxInt64)
+)
+
+// nanos returns an instant asked about as Unix nanoseconds. One past 2262
+// (such as 9999-12-31, a common "end of time") is after everything the
+// tables can hold, and one before 1677 before everything: UnixNano would
+// wrap them around instead.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.After(maxInstant):
+		return math.MaxInt64
+	case t.Before(minInstant):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
 // bounds returns the valid time and position a query reads versions at.
 func (a As) bounds() (int64, int64) {
 	t, p := int64(math.MaxInt64), int64(math.MaxInt64-1)
 	if !a.Of.IsZero() {
-		t = a.Of.UnixNano()
+		t = nanos(a.Of)
 	}
 	if a.KnownAt != 0 {
 		p = int64(a.KnownAt)
