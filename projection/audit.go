@@ -2,6 +2,8 @@ package projection
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,6 +59,11 @@ type AuditFilter struct {
 	// position: with AsKnownAt, the entries of the events recorded in
 	// between, whatever their activity time.
 	RecordedAfter eventstore.Position
+	// After continues the listing after that entry, the last of the
+	// previous page of the same filter (entries are in order of activity
+	// time, then position); an entry the audit log does not have is
+	// refused with ErrInvalidQuery.
+	After *AuditEntry
 	// Limit bounds the number of entries; 0 means no bound.
 	Limit int
 }
@@ -96,6 +103,18 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 	}
 	if f.RecordedAfter != 0 {
 		where, args = append(where, "a.position > ?"), append(args, int64(f.RecordedAfter))
+	}
+	if f.After != nil {
+		var one int
+		err := db.QueryRowContext(ctx, "SELECT 1 FROM audit WHERE position = ?", int64(f.After.Position)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalidQuery("AuditLog: After: the audit log has no entry at position %d", f.After.Position)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("projection: audit log: %w", err)
+		}
+		where = append(where, "("+at+".activity_time, "+at+".position) > (?, ?)")
+		args = append(args, nanos(f.After.ActivityDateTime), int64(f.After.Position))
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -147,3 +147,36 @@ func TestFarInstants(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none)
 }
+
+// TestAuditLogPages (found by a review as a new user): pages of the audit
+// log continue after their last entry, even when many entries share one
+// instant, and together hold every entry once.
+func TestAuditLogPages(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	all, err := p.AuditLog(s.ctx, projection.AuditFilter{})
+	require.NoError(t, err)
+	require.Greater(t, len(all), 6)
+	var paged []projection.AuditEntry
+	f := projection.AuditFilter{Limit: 4}
+	for {
+		page, err := p.AuditLog(s.ctx, f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		f.After = &page[len(page)-1]
+	}
+	require.Equal(t, all, paged)
+	_, err = p.AuditLog(s.ctx, projection.AuditFilter{After: &projection.AuditEntry{Position: 1 << 40}})
+	require.ErrorIs(t, err, projection.ErrInvalidQuery)
+}
