@@ -111,16 +111,7 @@ func TestAuditLog(t *testing.T) {
 // are after everything the projection holds (and those before 1678
 // before everything), instead of wrapping around into wrong answers.
 func TestFarInstants(t *testing.T) {
-	s, err := newSales(t.TempDir())
-	require.NoError(t, err)
-	defer s.log.Close()
-	_, err = s.grantAnna()
-	require.NoError(t, err)
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
-	require.NoError(t, err)
-	defer p.Close()
-	_, err = p.CatchUp(s.ctx)
-	require.NoError(t, err)
+	s, p := annaGranted(t)
 	end := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	before := time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
@@ -152,16 +143,7 @@ func TestFarInstants(t *testing.T) {
 // log continue after their last entry, even when many entries share one
 // instant, and together hold every entry once.
 func TestAuditLogPages(t *testing.T) {
-	s, err := newSales(t.TempDir())
-	require.NoError(t, err)
-	defer s.log.Close()
-	_, err = s.grantAnna()
-	require.NoError(t, err)
-	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
-	require.NoError(t, err)
-	defer p.Close()
-	_, err = p.CatchUp(s.ctx)
-	require.NoError(t, err)
+	s, p := annaGranted(t)
 	all, err := p.AuditLog(s.ctx, projection.AuditFilter{})
 	require.NoError(t, err)
 	require.Greater(t, len(all), 6)
@@ -179,4 +161,21 @@ func TestAuditLogPages(t *testing.T) {
 	require.Equal(t, all, paged)
 	_, err = p.AuditLog(s.ctx, projection.AuditFilter{After: &projection.AuditEntry{Position: 1 << 40}})
 	require.ErrorIs(t, err, projection.ErrInvalidQuery)
+}
+
+// annaGranted is the sales example with Anna's access granted, and a
+// projection of it caught up; both close with the test.
+func annaGranted(t *testing.T) (*sales, *projection.Projector) {
+	t.Helper()
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.log.Close() })
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	return s, p
 }
