@@ -378,6 +378,9 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			if hasSchedule(c.Schedule) && c.Schedule.Expiration.Type != "" {
 				return invalid(op, "schedule.expiration", "the end is not after the start")
 			}
+			if base.After(now) {
+				return invalid(op, "schedule.startDateTime", "starts at or after the policy's expiration date (%s)", end.Format(time.RFC3339))
+			}
 			return fail(op, ErrConflict, subject("assignmentPolicy", p.ID), "the policy's expiration date has passed")
 		}
 		if !system {

@@ -166,7 +166,12 @@ type PendingApproval struct {
 
 // ApprovalsForApprover returns the requests whose open stage a may decide
 // (as a primary or fallback approver, or as an escalation approver once the
-// stage escalated), leaving out a's own requests, oldest first.
+// stage escalated), leaving out a's own requests, oldest first. Like every
+// read of the State, it shows what is recorded: a stage past its automatic
+// denial is listed until ProcessDue records the time-out (a decision on it
+// is refused), and an escalation approver finds a stage once its
+// escalation is recorded (by ProcessDue, or by a decision on it, which an
+// escalation approver may already make).
 func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
 	if a.Kind != ActorUser {
 		return nil

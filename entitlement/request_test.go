@@ -284,6 +284,15 @@ func TestScheduledStartAndCancel(t *testing.T) {
 		AssignmentPolicyID: w.id["PolS"], Schedule: EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(time.Hour)}}).ID
 	w.do(w.actors["erin"], CancelAssignmentRequest{RequestID: id2})
 	require.Equal(t, RequestStateCanceled, w.getRequest(id2).State)
+
+	// A start after the policy's end date is the request's mistake.
+	ending := requestPolicy(w.id["P2"], "ends")
+	ending.RequestorSettings.AllowCustomAssignmentSchedule = true
+	ending.Expiration = ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: w.clock.t.Add(24 * time.Hour)}
+	polE := w.do(ga, CreateAssignmentPolicy{Policy: ending}).ID
+	_, err = w.try(w.actors["erin"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: polE, Schedule: EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(48 * time.Hour)}})
+	requireField(t, err, "schedule.startDateTime")
 }
 
 func TestExtensionAndRemoval(t *testing.T) {
