@@ -179,3 +179,42 @@ func annaGranted(t *testing.T) (*sales, *projection.Projector) {
 	require.NoError(t, err)
 	return s, p
 }
+
+// TestWhyNamesExtensions (found by a review as a new user): held past its
+// first end because an update request extended it, an assignment is
+// explained with that request, who made it and the event that applied
+// it; before the extension, without it.
+func TestWhyNamesExtensions(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	*s.now = time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
+	a := s.m.State().MyAssignments(s.anna)[0]
+	ext, err := s.run(s.admin, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminUpdate, AssignmentID: a.ID})
+	require.NoError(t, err)
+	p, err := projection.Open(s.ctx, s.log, projection.DefaultPath(s.log.Path()), projection.Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+
+	x, err := p.Why(s.ctx, annaID, member, projection.As{Of: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	require.Len(t, x.Causes[0].Extensions, 1)
+	e := x.Causes[0].Extensions[0]
+	require.Equal(t, ext.ID, e.Request.ID)
+	require.Equal(t, entitlement.RequestTypeAdminUpdate, e.Request.RequestType)
+	require.Equal(t, adminID, e.Requested.ActorID)
+	require.Equal(t, entitlement.EventAssignmentExtended, e.Extended.EventType)
+	require.Equal(t, *s.now, e.Extended.ActivityDateTime)
+	require.NoError(t, x.Check(s.ctx, s.log))
+
+	before, err := p.Why(s.ctx, annaID, member, projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Len(t, before.Causes, 1)
+	require.Empty(t, before.Causes[0].Extensions)
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore"
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Link names the event of the log that recorded one step of a causal
@@ -59,6 +60,19 @@ type Cause struct {
 	// Delivered is the last grant of the role to the subject through the
 	// assignment by then.
 	Delivered Link
+	// Extensions are the update requests that moved the assignment's end
+	// by then, in order: an assignment held past its first end is held
+	// because of them.
+	Extensions []Extension
+}
+
+// Extension is one extension of an assignment: the update request, who
+// made it, the decisions on it, and the event that applied it.
+type Extension struct {
+	Request   entitlement.AssignmentRequest
+	Requested Link // the request submitted, by Requested.ActorID
+	Decisions []Decision
+	Extended  Link // the assignment's new schedule applied
 }
 
 // Explanation answers why a subject held a resource role at an instant:
@@ -145,9 +159,77 @@ func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as 
 		if c.Delivered, err = link(ctx, db, delivered); err != nil {
 			return x, err
 		}
+		if c.Extensions, err = extensions(ctx, db, as, g.AssignmentID, t, pos); err != nil {
+			return x, err
+		}
 		x.Causes = append(x.Causes, c)
 	}
 	return x, nil
+}
+
+// extensions reads the extensions of an assignment applied by instant t
+// and recorded by position pos, in order, from the audit log: each
+// assignmentExtended event names its update request among its targets.
+func extensions(ctx context.Context, db *sql.DB, as As, assignmentID string, t, pos int64) ([]Extension, error) {
+	rows, err := db.QueryContext(ctx, `SELECT a.position, a.targets FROM audit_targets x JOIN audit a ON a.position = x.position
+		WHERE x.target_id = ? AND a.type = ? AND x.activity_time <= ? AND a.position <= ? ORDER BY a.position`,
+		assignmentID, entitlement.EventAssignmentExtended, t, pos)
+	if err != nil {
+		return nil, fmt.Errorf("projection: why: extensions: %w", err)
+	}
+	type applied struct {
+		pos       int64
+		requestID string
+	}
+	var found []applied
+	for rows.Next() {
+		var p int64
+		var targets []byte
+		if err := rows.Scan(&p, &targets); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("projection: why: extensions: %w", err)
+		}
+		var ts []Target
+		if err := jsonv2.Unmarshal(targets, &ts); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("projection: why: the targets at %d: %w", p, err)
+		}
+		for _, tg := range ts {
+			if tg.Type == kindRequest {
+				found = append(found, applied{p, tg.ID})
+			}
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	var out []Extension
+	for _, f := range found {
+		var x Extension
+		var err error
+		if x.Extended, err = link(ctx, db, f.pos); err != nil {
+			return nil, err
+		}
+		var requested int64
+		if err := db.QueryRowContext(ctx, "SELECT position FROM requests WHERE id = ?", f.requestID).Scan(&requested); err != nil {
+			return nil, fmt.Errorf("projection: why: the extension request %s: %w", f.requestID, err)
+		}
+		if x.Requested, err = link(ctx, db, requested); err != nil {
+			return nil, err
+		}
+		// A request deleted since is shown as it last was.
+		if x.Request, err = getAt(ctx, db, as, requests, f.requestID); errors.Is(err, ErrNotFound) {
+			x.Request, err = lastVersion(ctx, db, requests, f.requestID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if x.Decisions, err = decisions(ctx, db, f.requestID, t, pos); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // lastVersion returns the last version in which an object existed.
@@ -231,6 +313,12 @@ func (x Explanation) Check(ctx context.Context, log Log) error {
 		links := []Link{c.Created, c.Requested, c.PolicyRecorded, c.Delivered}
 		for _, d := range c.Decisions {
 			links = append(links, d.Link)
+		}
+		for _, e := range c.Extensions {
+			links = append(links, e.Requested, e.Extended)
+			for _, d := range e.Decisions {
+				links = append(links, d.Link)
+			}
 		}
 		for _, l := range links {
 			if l.Position == 0 {

@@ -686,6 +686,15 @@ type causeJSON struct {
 	PolicyRecorded          linkJSON               `json:"policyRecorded"`
 	Created                 linkJSON               `json:"created"`
 	Delivered               linkJSON               `json:"delivered"`
+	Extensions              []extensionJSON        `json:"extensions,omitempty"`
+}
+
+// extensionJSON is an update request that moved the assignment's end.
+type extensionJSON struct {
+	Request   *ref       `json:"request"`
+	Requested linkJSON   `json:"requested"`
+	Decisions []linkJSON `json:"decisions,omitempty"`
+	Extended  linkJSON   `json:"extended"`
 }
 
 type linkJSON struct {
@@ -732,13 +741,19 @@ func (b *builder) why() error {
 		for _, d := range c.Decisions {
 			ids = append(ids, d.ActorID)
 		}
+		for _, e := range c.Extensions {
+			ids = append(ids, e.Requested.ActorID)
+			for _, d := range e.Decisions {
+				ids = append(ids, d.ActorID)
+			}
+		}
 	}
 	if err := b.nameAll(ids...); err != nil {
 		return err
 	}
 	b.r.Title = "Why a user held a resource role"
 	b.r.Subject = fmt.Sprintf("%s · %s of %s", b.name(b.q.UserID), role, cmp.Or(res.DisplayName, b.q.Role.ResourceID))
-	b.r.Columns = []string{"Access package", "Assignment id", "Policy", "Requested", "Decisions", "Delivered", "Positions"}
+	b.r.Columns = []string{"Access package", "Assignment id", "Policy", "Requested", "Decisions", "Delivered", "Extended", "Positions"}
 	for _, c := range x.Causes {
 		j := causeJSON{AccessPackageAssignment: c.Assignment, AccessPackage: b.ref(c.Grant.AccessPackageID),
 			AssignmentPolicy: b.ref(c.Grant.AssignmentPolicyID), PolicyVersion: c.PolicyVersion, Request: b.ref(c.Request.ID),
@@ -753,9 +768,25 @@ func (b *builder) why() error {
 			positions = append(positions, strconv.FormatUint(uint64(d.Position), 10))
 		}
 		positions = append(positions, strconv.FormatUint(uint64(c.Delivered.Position), 10))
+		var extended []string
+		for _, e := range c.Extensions {
+			ej := extensionJSON{Request: b.ref(e.Request.ID), Requested: b.link(e.Requested), Extended: b.link(e.Extended)}
+			text := fmt.Sprintf("at %s, asked by %s", stamp(e.Extended.ActivityDateTime), b.name(e.Requested.ActorID))
+			positions = append(positions, strconv.FormatUint(uint64(e.Requested.Position), 10))
+			for _, d := range e.Decisions {
+				l := b.link(d.Link)
+				l.ReviewResult, l.Justification = d.Result, d.Justification
+				ej.Decisions = append(ej.Decisions, l)
+				text += fmt.Sprintf(", %s by %s", d.Result, b.name(d.ReviewedBy))
+				positions = append(positions, strconv.FormatUint(uint64(d.Position), 10))
+			}
+			positions = append(positions, strconv.FormatUint(uint64(e.Extended.Position), 10))
+			j.Extensions = append(j.Extensions, ej)
+			extended = append(extended, text)
+		}
 		b.row(b.name(c.Grant.AccessPackageID), c.Grant.AssignmentID, fmt.Sprintf("%s (v%d)", b.name(c.Grant.AssignmentPolicyID), c.PolicyVersion),
 			fmt.Sprintf("by %s at %s", b.name(c.Requested.ActorID), stamp(c.Requested.ActivityDateTime)), strings.Join(decisions, "; "),
-			stamp(c.Delivered.ActivityDateTime), strings.Join(positions, ", "))
+			stamp(c.Delivered.ActivityDateTime), strings.Join(extended, "; "), strings.Join(positions, ", "))
 		b.r.Value = append(b.r.Value, j)
 	}
 	return nil
