@@ -36,8 +36,10 @@ const (
 	ReviewDecisionNotReviewed = "NotReviewed"
 )
 
-// Apply results (Graph accessReviewInstanceDecisionItem.applyResult).
+// Apply results (Graph accessReviewInstanceDecisionItem.applyResult):
+// New until the review's results are applied.
 const (
+	ApplyResultNew                                  = "New"
 	ApplyResultAppliedSuccessfully                  = "AppliedSuccessfully"
 	ApplyResultAppliedSuccessfullyButObjectNotFound = "AppliedSuccessfullyButObjectNotFound"
 	ApplyResultAppliedWithUnknownFailure            = "AppliedWithUnknownFailure"
@@ -285,6 +287,9 @@ func numberReviewerSets(r *AccessReview, items []ReviewDecisionItem) {
 func (it *ReviewDecisionItem) clone() ReviewDecisionItem {
 	c := *it
 	c.Reviewers = slices.Clone(it.Reviewers)
+	if c.ApplyResult == "" {
+		c.ApplyResult = ApplyResultNew // the State keeps it empty until applied
+	}
 	if it.ReviewedDateTime != nil {
 		c.ReviewedDateTime = timePtr(*it.ReviewedDateTime)
 	}
@@ -483,7 +488,11 @@ func (p *plan) applyReviewResults(reviewID string, stopped bool) {
 			case e == nil || a.State == AssignmentStateDelivering:
 				o.ApplyResult = ApplyResultAppliedWithUnknownFailure
 			default:
-				o.RemovalRequestID = p.removalRequest(RequestTypeSystemRemove, e, a, "Denied in access review "+reviewID)
+				why := "Denied in access review " + reviewID
+				if it.Decision == ReviewDecisionNotReviewed {
+					why = "Not reviewed in access review " + reviewID + ", whose policy removes access then"
+				}
+				o.RemovalRequestID = p.removalRequest(RequestTypeSystemRemove, e, a, why)
 			}
 		}
 		results = append(results, o)

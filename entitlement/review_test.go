@@ -89,6 +89,7 @@ func TestAccessReviewOfAssignments(t *testing.T) {
 	for _, it := range items {
 		byUser[it.PrincipalID] = it
 		require.Equal(t, "NotAvailable", it.Recommendation)
+		require.Equal(t, ApplyResultNew, it.ApplyResult, "Graph's applyResult until applied")
 	}
 	require.Equal(t, []string{w.uid["bob"]}, byUser[w.uid["alice"]].Reviewers, "alice's manager")
 	require.Equal(t, []string{w.uid["carol"]}, byUser[w.uid["frank"]].Reviewers, "frank has no manager: the fallback")
@@ -123,6 +124,7 @@ func TestAccessReviewOfAssignments(t *testing.T) {
 		case w.uid["frank"]:
 			require.Equal(t, ReviewDecisionNotReviewed, it.Decision)
 			require.NotEmpty(t, it.RemovalRequestID, "removeAccess for nobody's decision")
+			require.Contains(t, w.getRequest(it.RemovalRequestID).Justification, "Not reviewed")
 		}
 		require.Equal(t, ApplyResultAppliedSuccessfully, it.ApplyResult)
 	}
