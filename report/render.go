@@ -88,7 +88,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	d := document{Report: r.Kind, Title: r.Title, Subject: r.Subject, AsOf: timePtr(r.Query.As.Of),
 		AsKnownAt: uint64(r.Query.As.KnownAt), Since: timePtr(r.Query.Since), Until: timePtr(r.Query.Until),
 		RecordedAfter: uint64(r.Query.RecordedAfter), GeneratedDateTime: timePtr(r.Query.GeneratedAt),
-		Checkpoint:        checkpoint{uint64(r.Checkpoint.Position), r.Checkpoint.Hash.String()}}
+		Checkpoint: checkpoint{uint64(r.Checkpoint.Position), r.Checkpoint.Hash.String()}}
 	head, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: write json: %w", err)
