@@ -22,11 +22,12 @@ type UpdateWorkflow struct {
 
 // CreateWorkflowVersion replaces a workflow's execution conditions and
 // tasks (and basic properties) with a new version (Graph POST
-// workflows/{id}/createNewVersion). Runs that have started keep their
-// version. Runs scheduled but not started run with the new version if it
-// schedules them too (a mover's run; a time-based run whose instant, due
-// or ahead, is the same under the new version); the others are canceled,
-// and the new version's instants ahead are scheduled.
+// workflows/{id}/createNewVersion). Runs that fell due run first, with
+// the version they fell due under, as of their instants, as ProcessDue
+// would have. Runs still ahead run with the new version if it schedules
+// them too (a time-based run whose instant is the same under the new
+// version); the others are canceled, and the new version's instants
+// ahead are scheduled.
 type CreateWorkflowVersion struct {
 	WorkflowID string
 	Workflow   Workflow

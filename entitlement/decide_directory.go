@@ -289,10 +289,16 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 // changed call for once it is applied (see plan.userChanged).
 func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
 	claimed := claimedEmail(s, userID, e)
-	if !s.readsChange(ch) && claimed == "" {
+	due := s.hasDueRuns(userID, now)
+	if !s.readsChange(ch) && claimed == "" && !due {
 		return one(userID, e)
 	}
 	p := newPlan(s, ids, now)
+	if due {
+		// The user's workflow runs that fell due run on the user as they
+		// were then (the tasks touch only access packages, not e's user).
+		p.runsDue(collect(&s.ix.runsBySubject, userID))
+	}
 	p.emitEvent(e)
 	if claimed != "" {
 		// Someone not in the directory asked under this email, and their

@@ -185,10 +185,24 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		return decision{}, err
 	}
 	var p *plan
+	if s.hasDueRuns(target, now) {
+		// The target's workflow runs that fell due are recorded first, as
+		// of then: the request is decided on what they left.
+		p = newPlan(s, ids, now)
+		p.runsDue(collect(&s.ix.runsBySubject, target))
+		s = p.s
+		if asg != nil {
+			if asg, _ = s.assignments.Get(asg.ID); asg.endedBy(now) {
+				return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
+			}
+		}
+	}
 	if kind == kindAdd {
 		// The target's assignments past their end are recorded as expired
 		// first: the request is decided on what the target still holds.
-		p = newPlan(s, ids, now)
+		if p == nil {
+			p = newPlan(s, ids, now)
+		}
 		p.expireEnded(collect(&s.ix.liveByTarget, target))
 		// So is the automatic denial of an open request of the package
 		// whose time has come.

@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -59,6 +60,9 @@ func checkWorkflowReferences(s *State, op string, w *Workflow) error {
 // prepareWorkflow validates a workflow as given and fills what the
 // library assigns: task ids and execution sequences.
 func prepareWorkflow(s *State, op string, w *Workflow, ids IDSource) error {
+	if len(w.Tasks) > MaxTasksPerWorkflow {
+		return fail(op, ErrLimit, subject("workflow", w.ID), "a workflow has at most %d tasks", MaxTasksPerWorkflow)
+	}
 	if ie := w.validate(); ie != nil {
 		return wrapInvalid(op, ie)
 	}
@@ -113,6 +117,7 @@ func (c UpdateWorkflow) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		return decision{}, wrapInvalid(op, ie)
 	}
 	p := newPlan(s, ids, now)
+	p.runsDue(collect(&s.ix.runsByWorkflow, w.ID))
 	was := e.Workflow.scheduled()
 	p.emitEvent(Event{Stream: workflowStream(w.ID), Type: EventWorkflowUpdated, Data: &WorkflowPayload{Workflow: *w}})
 	switch {
@@ -144,6 +149,7 @@ func (c CreateWorkflowVersion) decide(s *State, a Actor, now time.Time, ids IDSo
 	w.CreatedDateTime, w.CreatedBy = e.Workflow.CreatedDateTime, e.Workflow.CreatedBy
 	w.LastModifiedDateTime, w.LastModifiedBy = now, a.ID
 	p := newPlan(s, ids, now)
+	p.runsDue(collect(&s.ix.runsByWorkflow, w.ID)) // under the version they fell due under
 	p.emitEvent(Event{Stream: workflowStream(w.ID), Type: EventWorkflowVersionCreated, Data: &WorkflowPayload{Workflow: *w}})
 	if !w.scheduled() {
 		p.cancelWorkflowRuns(w.ID, "the workflow's schedule is off in its new version")
@@ -168,6 +174,7 @@ func (c DeleteWorkflow) decide(s *State, a Actor, now time.Time, ids IDSource) (
 		return decision{}, err
 	}
 	p := newPlan(s, ids, now)
+	p.runsDue(collect(&s.ix.runsByWorkflow, c.WorkflowID))
 	p.cancelWorkflowRuns(c.WorkflowID, "the workflow was deleted")
 	p.emitEvent(Event{Stream: workflowStream(c.WorkflowID), Type: EventWorkflowDeleted, Data: &ObjectRef{ID: c.WorkflowID}})
 	return p.decision(c.WorkflowID)
@@ -199,9 +206,13 @@ func (c ActivateWorkflow) decide(s *State, a Actor, now time.Time, ids IDSource)
 	p := newPlan(s, ids, now)
 	p.emitEvent(Event{Stream: workflowStream(c.WorkflowID), Type: EventWorkflowActivated,
 		Data: &WorkflowActivated{WorkflowID: c.WorkflowID, Subjects: slices.Clone(c.Subjects)}})
-	for _, u := range c.Subjects {
-		p.runWorkflow(c.WorkflowID, u, WorkflowExecutionOnDemand, "")
-	}
+	// The tasks are the workflow's, as a scheduled run's are: its
+	// requests are made by the system, whoever asked for the run.
+	p.bySystem(func() {
+		for _, u := range c.Subjects {
+			p.runWorkflow(c.WorkflowID, u, WorkflowExecutionOnDemand, "")
+		}
+	})
 	return p.decision(c.WorkflowID)
 }
 
@@ -370,6 +381,48 @@ func (ch userChange) keys() []string {
 }
 
 // dueWorkflowRun runs a scheduled run whose time has come.
+// runsDue records, as ProcessDue would, in time order and as of when
+// they fell due, those of the scheduled runs given (a user's, or a
+// workflow's) that fell due by now, so that a command that changes what a
+// run reads (the user, the workflow, the user's assignments) decides
+// after them whenever ProcessDue last ran.
+func (p *plan) runsDue(runIDs []string) {
+	type due struct {
+		id string
+		at time.Time
+	}
+	var ds []due
+	for _, id := range runIDs {
+		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) {
+			ds = append(ds, due{id, r.DueDateTime})
+		}
+	}
+	if len(ds) == 0 {
+		return
+	}
+	slices.SortFunc(ds, func(x, y due) int { return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.id, y.id)) })
+	now := p.now
+	p.bySystem(func() {
+		for _, d := range ds {
+			if _, ok := p.s.scheduledRuns.Get(d.id); ok {
+				p.now = d.at
+				p.dueWorkflowRun(d.id)
+			}
+		}
+	})
+	p.now = now
+}
+
+// hasDueRuns reports whether a scheduled run of the user fell due by now.
+func (s *State) hasDueRuns(userID string, now time.Time) bool {
+	for id := range s.ix.runsBySubject.Members(userID) {
+		if r, ok := s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *plan) dueWorkflowRun(id string) {
 	r, _ := p.s.scheduledRuns.Get(id)
 	e, ok := p.s.workflows.Get(r.WorkflowID)

@@ -115,22 +115,33 @@ func TestSnapshotWithoutSettingsHistory(t *testing.T) {
 	require.Equal(t, ExternalUserLifecycleNone, old.settingsAt(w.clock.t).ExternalUserLifecycleAction)
 }
 
-// A new version keeps the runs it schedules too: a time-based run due
-// but not yet processed, and a mover's run.
+// A new version keeps the runs ahead that it schedules too, and runs
+// those that fell due first, under the version they fell due under
+// (found by a review as a new user: a due run used to run later with the
+// new version, as of its due time, before that version existed).
 func TestWorkflowVersionKeepsRuns(t *testing.T) {
 	w, _ := workflowWorld(t)
 	lcw := w.actors["lcw"]
 	wf := w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}).ID
-	u := nameID("user/newhire")
-	hire := w.clock.t.Add(24 * time.Hour)
+	u, v := nameID("user/newhire"), nameID("user/later")
+	hire, later := w.clock.t.Add(24*time.Hour), w.clock.t.Add(72*time.Hour)
 	w.do(sys, PutUser{User: User{ID: u, DisplayName: "n", Department: "Sales", AccountEnabled: true, EmployeeHireDate: &hire}})
-	w.clock.t = hire.Add(time.Hour) // due, not processed
+	w.do(sys, PutUser{User: User{ID: v, DisplayName: "l", Department: "Sales", AccountEnabled: true, EmployeeHireDate: &later}})
+	w.clock.t = hire.Add(time.Hour) // u's run due, not processed; v's ahead
 	w.do(lcw, CreateWorkflowVersion{WorkflowID: wf, Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)})
-	require.Len(t, w.runs(wf), 1)
-	w.advance(0)
+	require.Len(t, w.runs(wf), 1, "v's run, ahead, is kept")
 	res := w.results(wf)
-	require.Len(t, res, 1)
-	require.Equal(t, 2, res[0].WorkflowVersion)
+	require.Len(t, res, 1, "u's run, due, ran first")
+	require.Equal(t, 1, res[0].WorkflowVersion)
+	require.Equal(t, hire, res[0].StartedDateTime)
+	w.advance(72 * time.Hour)
+	res = w.results(wf)
+	require.Len(t, res, 2)
+	for _, r := range res {
+		if r.SubjectID == v {
+			require.Equal(t, 2, r.WorkflowVersion)
+		}
+	}
 
 	mover := Workflow{DisplayName: "Mover", Category: WorkflowCategoryMover, IsEnabled: true, IsSchedulingEnabled: true,
 		ExecutionConditions: WorkflowExecutionConditions{ODataType: ConditionsTriggerAndScopeBased,
@@ -140,8 +151,7 @@ func TestWorkflowVersionKeepsRuns(t *testing.T) {
 	mw := w.do(lcw, CreateWorkflow{Workflow: mover}).ID
 	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
 	w.do(lcw, CreateWorkflowVersion{WorkflowID: mw, Workflow: mover})
-	require.Len(t, w.runs(mw), 1)
-	w.advance(time.Minute)
+	require.Empty(t, w.runs(mw), "the mover's run was due: it ran first")
 	require.Len(t, w.results(mw), 1)
 	requireSameState(t, w.state(), w.replayed())
 }

@@ -394,3 +394,47 @@ func TestWorkflowAuthorization(t *testing.T) {
 		requireKind(t, err, ErrForbidden)
 	})
 }
+
+// TestDueRunsBeforeCommands (found by a review as a new user): a run that
+// fell due is recorded, as of its instant, before a command that changes
+// what it reads, so a late ProcessDue changes neither what it does nor
+// whether it happens. A joiner due, whose user then leaves the scope,
+// still gets the package; a leaver due removes what the user held then,
+// not an assignment made after; the tasks of an on-demand run are the
+// system's; a workflow of more than 25 tasks is ErrLimit.
+func TestDueRunsBeforeCommands(t *testing.T) {
+	w, _ := workflowWorld(t)
+	lcw, ga := w.actors["lcw"], w.actors["GA"]
+	joiner := w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)}).ID
+	dan := nameID("user/dan")
+	w.uid["dan"] = dan
+	hire := w.clock.t.Add(24 * time.Hour)
+	w.do(sys, PutUser{User: User{ID: dan, DisplayName: "dan", Department: "Sales", AccountEnabled: true, EmployeeHireDate: &hire}})
+	w.clock.t = hire.Add(48 * time.Hour) // due, not processed
+	r := w.do(sys, SetUserAttribute{UserID: dan, Name: "department", Value: "Legal"})
+	require.Equal(t, SystemActor().ID, r.Events[0].Metadata.ActorID, "the run is the system's")
+	res := w.results(joiner)
+	require.Len(t, res, 1)
+	require.Equal(t, hire, res[0].StartedDateTime)
+	require.NotNil(t, w.autoHolderByID(dan, w.id["Sales tools"]))
+
+	leaver := w.do(lcw, CreateWorkflow{Workflow: leaverWorkflow(w.id["Sales tools"])}).ID
+	leave := w.clock.t.Add(24 * time.Hour)
+	w.do(sys, SetUserAttribute{UserID: dan, Name: "employeeLeaveDateTime", Value: leave.Format(time.RFC3339)})
+	w.clock.t = leave.Add(48 * time.Hour) // due, not processed
+	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminAdd, AccessPackageID: w.id["Sales tools"],
+		AssignmentPolicyID: w.id["Direct"], TargetID: dan})
+	require.Len(t, w.results(leaver), 1)
+	w.advance(0)
+	require.NotNil(t, w.autoHolderByID(dan, w.id["Sales tools"]), "the assignment made after the leaver's run is kept")
+
+	tasks := make([]WorkflowTask, MaxTasksPerWorkflow+1)
+	for i := range tasks {
+		tasks[i] = joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0).Tasks[0]
+	}
+	many := joinerWorkflow(w.id["Sales tools"], w.id["Direct"], 0)
+	many.Tasks = tasks
+	_, err := w.try(lcw, CreateWorkflow{Workflow: many})
+	requireKind(t, err, ErrLimit)
+	requireSameState(t, w.state(), w.replayed())
+}
