@@ -582,23 +582,36 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 // touches them (a change to their package, a new request of their target)
 // then decides on what is still held, whenever ProcessDue last ran.
 func (p *plan) expireEnded(assignmentIDs []string) {
-	type ended struct {
-		id  string
-		end time.Time
-	}
-	var due []ended
+	var due []dueAt
 	for _, id := range assignmentIDs {
 		a, _ := p.s.assignments.Get(id)
 		if end, ok := a.End(); ok && a.expiryDue(p.now) {
-			due = append(due, ended{id, end})
+			due = append(due, dueAt{id, end})
 		}
 	}
-	slices.SortFunc(due, func(x, y ended) int { return cmp.Or(x.end.Compare(y.end), cmp.Compare(x.id, y.id)) })
+	p.recordDue(due, func(id string, end time.Time) { p.expire(id, "", end) })
+}
+
+// dueAt is a piece of work that fell due at an instant, by the id of what
+// it concerns.
+type dueAt struct {
+	id string
+	at time.Time
+}
+
+// recordDue records, through record, work that fell due and that a
+// command records before its own events: in time order, each as of when
+// it fell due, as the system's (bySystem).
+func (p *plan) recordDue(due []dueAt, record func(id string, at time.Time)) {
+	if len(due) == 0 {
+		return
+	}
+	slices.SortFunc(due, func(x, y dueAt) int { return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.id, y.id)) })
 	now := p.now
 	p.bySystem(func() {
 		for _, d := range due {
-			p.now = d.end
-			p.expire(d.id, "", d.end)
+			p.now = d.at
+			record(d.id, d.at)
 		}
 	})
 	p.now = now

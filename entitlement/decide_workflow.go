@@ -1,7 +1,6 @@
 package entitlement
 
 import (
-	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -387,30 +386,17 @@ func (ch userChange) keys() []string {
 // run reads (the user, the workflow, the user's assignments) decides
 // after them whenever ProcessDue last ran.
 func (p *plan) runsDue(runIDs []string) {
-	type due struct {
-		id string
-		at time.Time
-	}
-	var ds []due
+	var due []dueAt
 	for _, id := range runIDs {
 		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) {
-			ds = append(ds, due{id, r.DueDateTime})
+			due = append(due, dueAt{id, r.DueDateTime})
 		}
 	}
-	if len(ds) == 0 {
-		return
-	}
-	slices.SortFunc(ds, func(x, y due) int { return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.id, y.id)) })
-	now := p.now
-	p.bySystem(func() {
-		for _, d := range ds {
-			if _, ok := p.s.scheduledRuns.Get(d.id); ok {
-				p.now = d.at
-				p.dueWorkflowRun(d.id)
-			}
+	p.recordDue(due, func(id string, _ time.Time) {
+		if _, ok := p.s.scheduledRuns.Get(id); ok { // an earlier run may have canceled it
+			p.dueWorkflowRun(id)
 		}
 	})
-	p.now = now
 }
 
 // hasDueRuns reports whether a scheduled run of the user fell due by now.
