@@ -142,3 +142,33 @@ func TestOpenReadOnlyFirstSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, head)
 }
+
+// TestOpenRefusesOtherFiles (found by a review as a new user): Open, which
+// creates and migrates a log, refuses another program's database and a
+// file that is not a database, and leaves them as they were; an empty
+// file becomes a log.
+func TestOpenRefusesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.db")
+	db, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'ann')")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	text := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
+	for _, path := range []string{other, text} {
+		sum := fileSum(t, path)
+		_, err := sqlitestore.Open(path, sqlitestore.Options{})
+		require.ErrorIs(t, err, sqlitestore.ErrNotLog, path)
+		require.Equal(t, sum, fileSum(t, path), "%s is unchanged", path)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	s, err := sqlitestore.Open(empty, sqlitestore.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	s, err = sqlitestore.Open(empty, sqlitestore.Options{})
+	require.NoError(t, err, "a log opens again")
+	require.NoError(t, s.Close())
+}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -129,12 +130,17 @@ var _ eventstore.Store = (*Store)(nil)
 // Open opens the event log in the SQLite file at path, creating the file if
 // needed and bringing its schema up to date. The store owns two pools on
 // the file: one write connection and opts.ReadConns read-only connections.
+// A file that holds something else (another program's database, or not a
+// database) is refused with ErrNotLog and left as it was.
 func Open(path string, opts Options) (*Store, error) {
 	level, err := opts.Synchronous.pragma()
 	if err != nil {
 		return nil, err
 	}
 	ctx := context.Background()
+	if err := checkLogOrNew(ctx, path); err != nil {
+		return nil, err
+	}
 	if opts.MmapSize == 0 {
 		opts.MmapSize = 256 << 20
 	}
@@ -236,8 +242,35 @@ const sqliteNotADB = 26
 // ErrReadOnly is returned by Append on a store opened with OpenReadOnly.
 var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
 
-// ErrNotLog matches the error of OpenReadOnly on a file that is not an
-// accessledger log: another program's database, or not a database at all.
+// checkLogOrNew refuses (ErrNotLog), without writing to it, a file at path
+// that is neither missing, empty, a database without tables, nor a log.
+func checkLogOrNew(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // Open creates it, or reports why it cannot
+	}
+	read, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{ReadConns: 1})
+	if coded := (interface{ Code() int })(nil); errors.As(err, &coded) && coded.Code() == sqliteNotADB {
+		return fmt.Errorf("%w: %s is not a SQLite database", ErrNotLog, path)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
+	}
+	defer read.Close()
+	var tables, ours int
+	err = read.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name IN ('events', 'commands', 'schema_migrations'))
+		FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &ours)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %s: %v", ErrNotLog, path, err)
+	case tables > 0 && ours == 0:
+		return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables)
+	}
+	return nil
+}
+
+// ErrNotLog matches the error of Open and OpenReadOnly on a file that is
+// not an accessledger log: another program's database, or not a database
+// at all.
 var ErrNotLog = errors.New("sqlitestore: not an accessledger event log")
 
 // OpenReadOnly opens the existing event log at path for reading only. It
