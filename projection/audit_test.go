@@ -1,6 +1,7 @@
 package projection_test
 
 import (
+	"database/sql"
 	"testing"
 	"time"
 
@@ -217,4 +218,28 @@ func TestWhyNamesExtensions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, before.Causes, 1)
 	require.Empty(t, before.Causes[0].Extensions)
+}
+
+// TestCheckCatchesAnEditedProjection (found by a review as a new user):
+// the projection is a file anyone could edit; an explanation read from
+// one whose decision was rewritten cites the right events, and Check
+// still refuses it, because the events do not say what it says.
+func TestCheckCatchesAnEditedProjection(t *testing.T) {
+	s, p := annaGranted(t)
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	as := projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}
+	x, err := p.Why(s.ctx, annaID, member, as)
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	require.NoError(t, x.Check(s.ctx, s.log))
+
+	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("UPDATE decisions SET justification = 'Forged'")
+	require.NoError(t, err)
+	forged, err := p.Why(s.ctx, annaID, member, as)
+	require.NoError(t, err)
+	require.Equal(t, "Forged", forged.Causes[0].Decisions[0].Justification)
+	require.ErrorIs(t, forged.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
 }

@@ -305,26 +305,74 @@ func decisions(ctx context.Context, db *sql.DB, requestID string, t, pos int64) 
 var ErrExplanationMismatch = errors.New("projection: the log does not hold an event the explanation cites")
 
 // Check checks every event the explanation cites against the log: the
-// event at each position must have the cited id, hash and type. Together
-// with eventstore.Verify over the log, which proves the hash chain, it
-// proves that the explanation rests on the recorded history.
+// event at each position must have the cited id, hash and type, and say
+// what the explanation says of it: who caused it and when it held, and
+// the facts taken from it (the assignment created and its target, the
+// request and its type and requestor, each decision's request, stage,
+// approver, result, time and justification, the policy, the role
+// delivered, each extension's assignment and request). The explanation
+// is read from the projection, a file anyone could edit: together with
+// eventstore.Verify over the log, which proves the hash chain, Check
+// proves that it rests on the recorded history, not on the file.
 func (x Explanation) Check(ctx context.Context, log Log) error {
+	type cited struct {
+		l     Link
+		facts func(entitlement.Event) bool
+	}
+	decision := func(d Decision) cited {
+		return cited{d.Link, func(e entitlement.Event) bool {
+			p, ok := e.Data.(*entitlement.ApprovalDecision)
+			result := entitlement.ReviewApproved
+			if e.Type == entitlement.EventAssignmentRequestDenied {
+				result = entitlement.ReviewDenied
+			}
+			return ok && p.RequestID == d.RequestID && p.StageID == d.StageID && p.ReviewedBy == d.ReviewedBy &&
+				p.Justification == d.Justification && p.ReviewedDateTime.Equal(d.ReviewedDateTime) && result == d.Result
+		}}
+	}
+	request := func(l Link, r entitlement.AssignmentRequest) cited {
+		return cited{l, func(e entitlement.Event) bool {
+			p, ok := e.Data.(*entitlement.AssignmentRequestPayload)
+			return ok && p.Request.ID == r.ID && p.Request.RequestType == r.RequestType && p.Request.RequestorID == r.RequestorID &&
+				p.Request.TargetID == r.TargetID
+		}}
+	}
 	for _, c := range x.Causes {
-		links := []Link{c.Created, c.Requested, c.PolicyRecorded, c.Delivered}
-		for _, d := range c.Decisions {
-			links = append(links, d.Link)
+		links := []cited{
+			{c.Created, func(e entitlement.Event) bool {
+				p, ok := e.Data.(*entitlement.AssignmentDelivering)
+				return ok && p.Assignment.ID == c.Grant.AssignmentID && p.Assignment.TargetID == x.SubjectID &&
+					p.Assignment.AccessPackageID == c.Grant.AccessPackageID
+			}},
+			{c.PolicyRecorded, func(e entitlement.Event) bool {
+				p, ok := e.Data.(*entitlement.AssignmentPolicyPayload)
+				return ok && p.Policy.ID == c.Grant.AssignmentPolicyID
+			}},
+			{c.Delivered, func(e entitlement.Event) bool {
+				p, ok := e.Data.(*entitlement.ResourceDeliveryPayload)
+				return ok && p.AssignmentID == c.Grant.AssignmentID && p.Resource.ResourceRoleScopeID == c.Grant.ResourceRoleScopeID
+			}},
 		}
-		for _, e := range c.Extensions {
-			links = append(links, e.Requested, e.Extended)
-			for _, d := range e.Decisions {
-				links = append(links, d.Link)
+		if c.Requested.Position != 0 {
+			links = append(links, request(c.Requested, c.Request))
+		}
+		for _, d := range c.Decisions {
+			links = append(links, decision(d))
+		}
+		for _, ext := range c.Extensions {
+			links = append(links, request(ext.Requested, ext.Request), cited{ext.Extended, func(e entitlement.Event) bool {
+				p, ok := e.Data.(*entitlement.AssignmentExtended)
+				return ok && p.AssignmentID == c.Grant.AssignmentID && p.RequestID == ext.Request.ID
+			}})
+			for _, d := range ext.Decisions {
+				links = append(links, decision(d))
 			}
 		}
 		for _, l := range links {
-			if l.Position == 0 {
+			if l.l.Position == 0 {
 				continue
 			}
-			if err := checkLink(ctx, log, l); err != nil {
+			if err := checkLink(ctx, log, l.l, l.facts); err != nil {
 				return err
 			}
 		}
@@ -332,7 +380,9 @@ func (x Explanation) Check(ctx context.Context, log Log) error {
 	return nil
 }
 
-func checkLink(ctx context.Context, log Log, l Link) error {
+// checkLink checks that the log holds at l's position the event l cites,
+// with l's actor and instant, and that its payload has the facts cited.
+func checkLink(ctx context.Context, log Log, l Link, facts func(entitlement.Event) bool) error {
 	for e, err := range log.ReadAll(ctx, l.Position-1) {
 		if err != nil {
 			return fmt.Errorf("projection: read position %d: %w", l.Position, err)
@@ -340,6 +390,15 @@ func checkLink(ctx context.Context, log Log, l Link) error {
 		if e.Position != l.Position || e.ID.String() != l.EventID || e.Hash != l.Hash || e.Type != l.EventType {
 			return fmt.Errorf("%w: position %d holds %s %s (hash %s), the explanation cites %s %s (hash %s)",
 				ErrExplanationMismatch, l.Position, e.Type, e.ID, e.Hash, l.EventType, l.EventID, l.Hash)
+		}
+		de, err := entitlement.DecodeEvent(e)
+		if err != nil {
+			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
+		}
+		if e.Metadata.ActorID != l.ActorID || e.Metadata.OnBehalfOf != l.OnBehalfOf ||
+			!entitlement.ValidTime(de, e.OccurredAt).Equal(l.ActivityDateTime) || !facts(de) {
+			return fmt.Errorf("%w: the %s event at position %d does not say what the explanation says of it",
+				ErrExplanationMismatch, e.Type, l.Position)
 		}
 		return nil
 	}
