@@ -38,6 +38,7 @@ type batch struct {
 	putAssignment, putRequest, insertApprover, insertGrant, endGrant, insertDecision, insertDelivery *sql.Stmt
 	lastPolicyVersion, insertPolicyVersion, liveAssignments, childrenOf                              *sql.Stmt
 	groupsWithMember, packagesNaming                                                                 *sql.Stmt
+	checkpoint                                                                                       *sql.Stmt
 	setCheckpoint                                                                                    *sql.Stmt
 }
 
@@ -50,6 +51,7 @@ func (b *batch) statements() []struct {
 		st **sql.Stmt
 		q  string
 	}{
+		{&b.checkpoint, checkpointQuery},
 		{&b.getObject, "SELECT oid, data, display_name, parent_id, valid_from, known_from FROM objects WHERE kind = ? AND id = ?"},
 		{&b.insertObject, `INSERT INTO objects (kind, id, parent_id, display_name, data, valid_from, known_from)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`},
@@ -107,6 +109,9 @@ type writer struct {
 	// maxCached bounds cache: the constant maxCached, which tests lower
 	// to empty the cache after every event.
 	maxCached int
+	// last is the checkpoint this writer last committed: if the file's
+	// is another, another process wrote since, and cache may be stale.
+	last Checkpoint
 }
 
 // maxCached bounds the objects a writer keeps decoded between events.

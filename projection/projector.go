@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"iter"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/accessledger/accessledger/eventstore"
@@ -69,6 +70,13 @@ type Checkpoint struct {
 // since the projection was built. Rebuild it.
 var ErrCheckpointMismatch = errors.New("projection: the log does not hold the projection's checkpoint")
 
+// ErrProjectionInUse is the error of Rebuild when another process has the
+// projection open: swapping the new file in would pull the file and its
+// WAL from under that process's connections. Close it there, or rebuild
+// into another file (Open another path) and switch to it. (On systems
+// without flock, Rebuild cannot tell yet, and swaps.)
+var ErrProjectionInUse = errors.New("projection: another process has the projection open")
+
 // rebuildBatch is the least number of events a transaction of Rebuild
 // applies.
 const rebuildBatch = 10000
@@ -100,6 +108,7 @@ type Projector struct {
 	db         *sqlitex.DB
 	w          *writer
 	closed     bool
+	lock       *fileLock // held shared while open; exclusive to swap
 }
 
 // DefaultPath returns the projection file of the log at logPath: the
@@ -116,16 +125,26 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
 	}
+	lock, err := openLock(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := lock.shared(); err != nil {
+		lock.close()
+		return nil, fmt.Errorf("projection: lock %s: %w", path, err)
+	}
 	db, err := openDB(ctx, path, false)
 	if err != nil {
+		lock.close()
 		return nil, err
 	}
 	w, err := newWriter(ctx, db.Write, false)
 	if err != nil {
 		db.Close()
+		lock.close()
 		return nil, err
 	}
-	return &Projector{log: log, path: path, opts: opts, db: db, w: w}, nil
+	return &Projector{log: log, path: path, opts: opts, db: db, w: w, lock: lock}, nil
 }
 
 // openDB opens the projection file at path with the current schema. A
@@ -161,25 +180,54 @@ func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, err
 			continue
 		}
 		// No meta table: a new file, or one that is not a projection.
-		var tables int
-		if qerr := db.Write.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); qerr != nil || tables > 0 {
+		created, cerr := createSchema(ctx, db, rebuilding)
+		if cerr != nil {
 			db.Close()
-			return nil, fmt.Errorf("projection: %s is not a projection (no schema version): %v", path, err)
+			return nil, cerr
 		}
-		ddl := schema
-		if !rebuilding {
-			ddl += queryIndexes
-		}
-		if _, err := db.Write.ExecContext(ctx, ddl); err != nil {
+		if !created {
+			// Another process created it meanwhile: read it again.
 			db.Close()
-			return nil, fmt.Errorf("projection: create the schema: %w", err)
-		}
-		if _, err := db.Write.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", schemaVersion); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("projection: %w", err)
+			if attempt > 0 {
+				return nil, fmt.Errorf("projection: %s is not a projection (no schema version): %v", path, err)
+			}
+			continue
 		}
 		return db, nil
 	}
+}
+
+// createSchema creates the schema in an empty file, in one transaction
+// that holds the write lock, so that two processes opening a new
+// projection at once do not both create it. It reports false if the file
+// was not empty when the lock was taken.
+func createSchema(ctx context.Context, db *sqlitex.DB, rebuilding bool) (bool, error) {
+	tx, err := db.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock first
+	if err != nil {
+		return false, fmt.Errorf("projection: create the schema: %w", err)
+	}
+	defer tx.Rollback()
+	var tables int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return false, fmt.Errorf("projection: create the schema: %w", err)
+	}
+	if tables > 0 {
+		return false, nil
+	}
+	ddl := schema
+	if !rebuilding {
+		ddl += queryIndexes
+	}
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return false, fmt.Errorf("projection: create the schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", schemaVersion); err != nil {
+		return false, fmt.Errorf("projection: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("projection: create the schema: %w", err)
+	}
+	return true, nil
 }
 
 // removeDB deletes a SQLite file and its WAL companions.
@@ -196,7 +244,11 @@ func removeDB(path string) error {
 func (p *Projector) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
 	p.closed = true
+	defer p.lock.close()
 	if p.db == nil {
 		return nil
 	}
@@ -257,13 +309,21 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// checkpointQuery reads the checkpoint from meta.
+const checkpointQuery = `SELECT
+	coalesce((SELECT value FROM meta WHERE key = 'checkpoint_position'), '0'),
+	coalesce((SELECT value FROM meta WHERE key = 'checkpoint_hash'), '')`
+
 func readCheckpoint(ctx context.Context, q querier) (Checkpoint, error) {
+	return scanCheckpoint(q.QueryRowContext(ctx, checkpointQuery))
+}
+
+// scanCheckpoint scans the row of checkpointQuery.
+func scanCheckpoint(row *sql.Row) (Checkpoint, error) {
 	var cp Checkpoint
 	var pos int64
 	var hash string
-	err := q.QueryRowContext(ctx, `SELECT
-		coalesce((SELECT value FROM meta WHERE key = 'checkpoint_position'), '0'),
-		coalesce((SELECT value FROM meta WHERE key = 'checkpoint_hash'), '')`).Scan(&pos, &hash)
+	err := row.Scan(&pos, &hash)
 	if err != nil {
 		return cp, fmt.Errorf("projection: read the checkpoint: %w", err)
 	}
@@ -293,15 +353,25 @@ func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position)
 	if p.db == nil {
 		return Checkpoint{}, errClosed
 	}
-	cp, err := readCheckpoint(ctx, p.db.Write)
-	if err != nil {
-		return cp, err
+	for {
+		cp, err := readCheckpoint(ctx, p.db.Write)
+		if err != nil {
+			return cp, err
+		}
+		if position != 0 && cp.Position >= position {
+			return cp, nil
+		}
+		cp, err = catchUp(ctx, p.log, p.w, cp, p.opts, nil)
+		if !errors.Is(err, errCheckpointMoved) {
+			return cp, err
+		}
 	}
-	if position != 0 && cp.Position >= position {
-		return cp, nil
-	}
-	return catchUp(ctx, p.log, p.w, cp, p.opts, nil)
 }
+
+// errCheckpointMoved stops a catch-up that finds, once it holds the write
+// lock, that another process moved the checkpoint: it starts again from
+// there.
+var errCheckpointMoved = errors.New("projection: another process moved the checkpoint")
 
 // catchUp applies the events after cp to the projection written through
 // w, reporting progress after every batch. It reads the log from the
@@ -311,6 +381,10 @@ func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position)
 // a projection, and the reports made from it, show no event the chain
 // does not prove.
 func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Options, progress func(Progress)) (Checkpoint, error) {
+	if cp != w.last {
+		clear(w.cache) // another process wrote since this writer did
+		w.last = cp
+	}
 	committed := cp
 	var b *batch
 	flush := func() error {
@@ -322,7 +396,7 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 		if err != nil {
 			return err
 		}
-		committed = cp
+		committed, w.last = cp, cp
 		if progress != nil {
 			progress(Progress{Applied: cp.Position})
 		}
@@ -355,6 +429,15 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 		if b == nil {
 			if b, err = begin(ctx, w); err != nil {
 				return committed, err
+			}
+			// Another process may have applied these events since the
+			// checkpoint was read: the write lock is now this batch's.
+			if now, err := scanCheckpoint(b.checkpoint.QueryRowContext(ctx)); err != nil || now != committed {
+				b.rollback()
+				if err != nil {
+					return committed, err
+				}
+				return now, errCheckpointMoved
 			}
 		}
 		if err := b.apply(e); err != nil {
@@ -393,9 +476,16 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
 	p.rebuilding.Lock()
 	defer p.rebuilding.Unlock()
-	tmp := p.path + ".rebuild"
-	if err := removeDB(tmp); err != nil {
-		return Checkpoint{}, err
+	// A name of its own, so that rebuilds by two processes do not write
+	// one file.
+	f, err := os.CreateTemp(filepath.Dir(p.path), filepath.Base(p.path)+".rebuild-*")
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("projection: %w", err)
+	}
+	tmp := f.Name()
+	if err := f.Close(); err != nil {
+		removeDB(tmp)
+		return Checkpoint{}, fmt.Errorf("projection: %w", err)
 	}
 	db, err := openDB(ctx, tmp, true)
 	if err != nil {
@@ -435,6 +525,11 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		removeDB(tmp)
 		return cp, errClosed
 	}
+	if err := p.lock.exclusive(); err != nil {
+		removeDB(tmp)
+		return cp, err
+	}
+	defer p.lock.shared() // flock converts: the exclusive lock becomes shared again
 	if p.db != nil {
 		// Closing the last connection checkpoints and removes the WAL, so
 		// that no stale WAL is applied to the file renamed over it.

@@ -331,8 +331,9 @@ func TestRebuildWhileReading(t *testing.T) {
 	after, err := p.AuditLog(ctx, AuditFilter{Limit: 10})
 	require.NoError(t, err)
 	require.Equal(t, before, after)
-	_, err = os.Stat(filepath.Join(dir, "p.projection.rebuild"))
-	require.True(t, errors.Is(err, os.ErrNotExist), "the rebuild file was left behind")
+	left, err := filepath.Glob(filepath.Join(dir, "p.projection.rebuild*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "the rebuild file was left behind")
 }
 
 // TestConcurrentReadsCatchUpRebuild: queries run while CatchUp and Rebuild
@@ -424,4 +425,44 @@ func TestViews(t *testing.T) {
 	var version int
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT version FROM assignment_policies").Scan(&version))
 	require.Equal(t, 1, version)
+}
+
+// TestTwoProcessesOpenAndRebuild (found by a review as a new user): two
+// projectors, as two processes would, create one new projection at once:
+// both open it. Rebuild swaps a file in only when no other process has
+// the projection open: otherwise it is ErrProjectionInUse, and nothing
+// changes; once the other is closed, it succeeds.
+func TestTwoProcessesOpenAndRebuild(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 20, 5))
+	for round := range 4 {
+		path := filepath.Join(dir, fmt.Sprintf("p%d.projection", round))
+		ps := make([]*Projector, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range ps {
+			wg.Go(func() {
+				if ps[i], errs[i] = Open(ctx, st, path, Options{}); errs[i] == nil {
+					_, errs[i] = ps[i].CatchUp(ctx)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range ps {
+			require.NoError(t, errs[i], "round %d, projector %d", round, i)
+		}
+		before, err := ps[0].Checkpoint(ctx)
+		require.NoError(t, err)
+		_, err = ps[1].Rebuild(ctx, nil)
+		require.ErrorIs(t, err, ErrProjectionInUse)
+		left, err := filepath.Glob(path + ".rebuild*")
+		require.NoError(t, err)
+		require.Empty(t, left)
+		require.NoError(t, ps[0].Close())
+		after, err := ps[1].Rebuild(ctx, nil)
+		require.NoError(t, err)
+		require.Equal(t, before, after)
+		require.NoError(t, ps[1].Close())
+	}
 }

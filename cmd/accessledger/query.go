@@ -87,7 +87,7 @@ func (r *reader) Close() {
 func openProjection(ctx context.Context, log projection.Log, path string) (*projection.Projector, error) {
 	p, err := projection.Open(ctx, log, path, projection.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open the projection %s (--projection names another file): %w", path, err)
+		return nil, fmt.Errorf("open the projection %s (--projection chooses another file): %w", path, err)
 	}
 	return p, nil
 }

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package projection
+
+// fileLock does nothing on systems without flock yet: there, Rebuild does
+// not find out whether another process has the projection open.
+type fileLock struct{}
+
+func openLock(string) (*fileLock, error) { return &fileLock{}, nil }
+func (*fileLock) shared() error          { return nil }
+func (*fileLock) exclusive() error       { return nil }
+func (*fileLock) close() error           { return nil }
