@@ -462,6 +462,8 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 
 // Rebuild replays the whole log into a new file beside the projection and
 // swaps it in once it has caught up, reporting progress after every batch.
+// It swaps only if no other process has the projection open; otherwise it
+// returns ErrProjectionInUse and the projection stays as it was.
 // Queries go on against the old projection until the swap; one that is
 // running at the moment of the swap fails (its pool closed, or SQLite's
 // I/O error reading the old file) and may be asked again: it then waits
