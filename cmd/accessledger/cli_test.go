@@ -49,6 +49,13 @@ func TestReportCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "audit.html")
 	code, _, errOut = runCLI(t, "report", "audit", "--db", db, "--format", "html", "--out", out)
 	require.Equal(t, 0, code, errOut)
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	code, _, errOut = runCLI(t, "report", "catalogs", "--db", db, "--out", out)
+	assert.Equal(t, 2, code, "an existing --out is not overwritten: %s", errOut)
+	again, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, written, again)
 	html, err := os.ReadFile(out)
 	require.NoError(t, err)
 	assert.True(t, bytes.HasPrefix(html, []byte("<!DOCTYPE html>")))
@@ -191,6 +198,17 @@ func TestBuiltBinary(t *testing.T) {
 	_, err = usage.CombinedOutput()
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 2, exit.ExitCode())
+
+	// Output that cannot be written is a failure (found by a review as a
+	// new user: head exited 0 on a full disk).
+	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
+		head := exec.Command(bin, "head", "--db", filepath.Join(dir, "demo", "ledger.db"))
+		head.Stdout = full
+		err = head.Run()
+		full.Close()
+		require.ErrorAs(t, err, &exit)
+		assert.Equal(t, 1, exit.ExitCode())
+	}
 }
 
 // TestReadersDoNotWrite runs the reading commands on a log nobody has
@@ -267,10 +285,18 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	code, _, _ = runCLI(t, "verify", "--db", db, "--expect-head", forged, "--public-key", key+".pub")
 	assert.Equal(t, 1, code, "a signature that does not verify")
 
+	code, _, _ = runCLI(t, "verify", "--db", db, "--public-key", key+".pub")
+	assert.Equal(t, 2, code, "a public key with nothing to check")
+	code, _, _ = runCLI(t, "verify", "--db", db, "--expect-head", signed, "--public-key", "deadbeef")
+	assert.Equal(t, 2, code, "a public key that is not one")
+
 	tamper(t, db, `DELETE FROM events WHERE position = (SELECT max(position) FROM events)`)
 	code, out, _ = runCLI(t, "verify", "--db", db)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "truncated")
+	code, _, errOut = runCLI(t, "head", "--db", db, "--sign-key", key+".key")
+	assert.Equal(t, 1, code, "the head of a log that does not verify is not signed")
+	assert.Contains(t, errOut, "not signed")
 	code, out, _ = runCLI(t, "verify", "--db", db, "--expect-head", plain)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "truncated")

@@ -51,6 +51,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *pubKey != "" && *expect == "" {
+		return fmt.Errorf("%w: --public-key checks a signed --expect-head, and none is given", errUsage)
+	}
 	var want *eventstore.Head
 	if *expect != "" {
 		h, err := expectedHead(*expect, *pubKey)
@@ -109,7 +112,7 @@ func expectedHead(text, pubKey string) (eventstore.Head, error) {
 	}
 	pub, err := readPublicKey(pubKey)
 	if err != nil {
-		return eventstore.Head{}, err
+		return eventstore.Head{}, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if err := signed.Verify(pub); err != nil {
 		return eventstore.Head{}, err
@@ -146,6 +149,17 @@ func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if key == nil {
 		fmt.Fprintf(stdout, "%d:%s\n", head.Position, head.Hash)
 		return nil
+	}
+	// A signed head vouches for the log up to it: the chain must verify.
+	verified, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
+	if err == nil {
+		err = store.CrossCheck(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("the log does not verify, so its head is not signed: %w", err)
+	}
+	if verified != head {
+		return fmt.Errorf("the log grew while it was verified (head %d, verified to %d): sign again", head.Position, verified.Position)
 	}
 	fmt.Fprintln(stdout, eventstore.SignHead(key, head, time.Now()).String())
 	return nil

@@ -61,9 +61,34 @@ var commands = []command{
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	out := &checkedWriter{w: os.Stdout}
+	code := run(ctx, os.Args[1:], out, os.Stderr)
 	stop()
+	if out.err != nil && code == 0 {
+		// Output that could not be written (a full disk, a closed pipe)
+		// is a failure, whatever the command did.
+		fmt.Fprintf(os.Stderr, "accessledger: write the output: %v\n", out.err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// checkedWriter remembers the first error writing to w; commands write
+// their output with fmt, which does not say.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // run executes one command line and returns the process exit code.

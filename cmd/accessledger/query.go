@@ -37,7 +37,7 @@ func (f *readFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.until, "until", "", "end of the time range, exclusive (RFC 3339 or a date)")
 	fs.StringVar(&f.pkg, "package", "", "an access package: its id or display name")
 	fs.StringVar(&f.format, "format", "csv", "csv, json or html")
-	fs.StringVar(&f.out, "out", "", "write to this file instead of standard output")
+	fs.StringVar(&f.out, "out", "", "write to this new file instead of standard output (an existing file is not overwritten)")
 }
 
 // registerMoment registers the flags that name the log, its projection,
@@ -217,16 +217,27 @@ func resolve(what, s string, named func(string) ([]string, error)) (string, erro
 	return ids[0], nil
 }
 
-// output opens the --out file, or returns stdout.
-func (f *readFlags) output(stdout io.Writer) (io.Writer, func() error, error) {
+// output opens the --out file, which must not exist yet (as archive,
+// keygen and demo refuse to overwrite), or returns stdout. The returned
+// function closes it, and removes it if the output failed.
+func (f *readFlags) output(stdout io.Writer) (io.Writer, func(failed bool) error, error) {
 	if f.out == "" {
-		return stdout, func() error { return nil }, nil
+		return stdout, func(bool) error { return nil }, nil
 	}
-	file, err := os.Create(f.out)
+	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return nil, nil, fmt.Errorf("%w: %s exists; remove it or choose another --out", errUsage, f.out)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	return file, file.Close, nil
+	return file, func(failed bool) error {
+		err := file.Close()
+		if failed || err != nil {
+			os.Remove(f.out)
+		}
+		return err
+	}, nil
 }
 
 // reportError turns a report's invalid query into a usage error.

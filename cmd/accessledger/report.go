@@ -104,10 +104,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := rep.Write(w, format); err != nil {
-		closeOut()
+		closeOut(true)
 		return err
 	}
-	return closeOut()
+	return closeOut(false)
 }
 
 // runWhy prints why a user held a resource role, and checks every event it
