@@ -9,8 +9,11 @@
 // CSV, as JSON in Microsoft Graph's property names and enum values, or as
 // one self-contained HTML file (no scripts, nothing fetched) with charts
 // where a picture says more than a table. Every report can be asked as of
-// an instant, as known at a log position and for a time range, and names
-// the checkpoint (log position and hash) it was read at.
+// an instant and as known at a log position; those about a stretch of time
+// (assignments, access packages, requests, the audit log) also for a time
+// range, and the requests and the audit log for a range of log positions.
+// The JSON and HTML forms name the checkpoint (log position and hash) the
+// report was read at; CSV holds the table alone.
 //
 // An archive (WriteArchive, VerifyArchive) is one .tar.gz holding the
 // events of a recorded-time range exactly as stored, every report of that
