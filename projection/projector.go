@@ -346,7 +346,9 @@ func (p *Projector) CatchUp(ctx context.Context) (Checkpoint, error) {
 // CatchUpTo applies events until the projection has applied position at
 // least (and everything the log holds when it gets there): after an
 // Execute, CatchUpTo(Result.LastPosition()) makes the
-// projection show the command. A position of 0 means the log's end.
+// projection show the command. A position of 0 means the log's end. A
+// position the log has not reached yet is not waited for: CatchUpTo
+// applies what the log holds and returns that checkpoint, before it.
 func (p *Projector) CatchUpTo(ctx context.Context, position eventstore.Position) (Checkpoint, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

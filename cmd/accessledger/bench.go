@@ -17,7 +17,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("bench", "bench [--users 1000,100000] [flags]", stderr)
 	users := fs.String("users", "1000", "tenant sizes to run, comma-separated (each is a run of its own)")
 	seed := fs.Uint64("seed", 1, "the workload generator's seed")
-	dir := fs.String("dir", "", "keep each run's logs in a directory of its own in this one (default: a temporary directory, removed afterwards)")
+	dir := fs.String("dir", "", "keep each run's logs in a directory of its own in this one, made if needed (default: a temporary directory, removed afterwards)")
 	history := fs.Int("history-days", 0, "days of generated history before measuring (0: about a request per user; -1: none)")
 	single := fs.Int("single", 0, "request → delivered loops by one goroutine (default: min(2000, users))")
 	concurrent := fs.Int("concurrent", 0, "request → delivered loops by --goroutines goroutines (default: min(8000, 2 × users))")
@@ -42,6 +42,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --users: %q is not a tenant size (10 or more users)", errUsage, f)
 		}
 		sizes = append(sizes, n)
+	}
+	if *dir != "" {
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			return err
+		}
 	}
 	var reports []*workload.Report
 	for _, n := range sizes {
@@ -69,7 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // issue beside them.
 func printReport(w io.Writer, r *workload.Report) {
 	raw := r.RawInsertPerCommit.PerSecond()
-	fmt.Fprintf(w, "\naccessledger bench: %s users, %s events in the log\n\n", count(r.Users), count(int(r.Events)))
+	fmt.Fprintf(w, "\naccessledger bench: %s users, %s events in the log when replayed\n\n", count(r.Users), count(int(r.Events)))
 	row := func(name, value, note string) { fmt.Fprintf(w, "  %-44s %18s   %s\n", name, value, note) }
 	fmt.Fprintln(w, "baseline, measured in the same run")
 	row("raw SQLite insert, one row per commit", perSecond(raw), "synchronous=FULL, WAL")

@@ -99,8 +99,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, r := range []string{"assignments.html", "requests.html", "audit.html", "why.html"} {
 		fmt.Fprintf(stdout, "   %s\n", filepath.Join(*out, "reports", r))
 	}
-	fmt.Fprintf(stdout, "   and check the evidence yourself:\n   accessledger verify-archive --archive %s --public-key %s --db %s\n   python3 docs/tools/verify.py --archive %s --public-key %s\n",
-		archive, pubPath, *db, archive, pubPath)
+	// The command as it was run (./bin/accessledger after make demo), so
+	// that the line can be pasted as it is.
+	self := os.Args[0]
+	if filepath.Base(self) != "accessledger" {
+		self = "accessledger"
+	}
+	fmt.Fprintf(stdout, "   and check the evidence yourself:\n   %s verify-archive --archive %s --public-key %s --db %s\n   python3 docs/tools/verify.py --archive %s --public-key %s\n",
+		self, archive, pubPath, *db, archive, pubPath)
 	return nil
 }
 

@@ -72,7 +72,7 @@ func latencyOf(ds []time.Duration) Latency {
 // Report holds the figures of one run of Bench.
 type Report struct {
 	Users  int
-	Events uint64 // events in the log at the end
+	Events uint64 // events in the log when it is replayed (later phases add a few hundred)
 	// RawInsertPerCommit is what SQLite itself does in the same run: one
 	// small row per transaction, synchronous=FULL, in the same directory.
 	RawInsertPerCommit Rate
