@@ -242,4 +242,16 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Forged", forged.Causes[0].Decisions[0].Justification)
 	require.ErrorIs(t, forged.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
+
+	// A cited event changed in place in the log, its stored hash kept, no
+	// longer matches its hash: the true explanation does not check either.
+	logDB, err := sql.Open("sqlite", s.log.Path())
+	require.NoError(t, err)
+	defer logDB.Close()
+	_, err = logDB.Exec("DROP TRIGGER events_no_update")
+	require.NoError(t, err)
+	_, err = logDB.Exec("UPDATE events SET payload = payload || ' ' WHERE position = ?",
+		int64(x.Causes[0].Decisions[0].Position))
+	require.NoError(t, err)
+	require.ErrorIs(t, x.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
 }

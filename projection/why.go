@@ -391,6 +391,12 @@ func checkLink(ctx context.Context, log Log, l Link, facts func(entitlement.Even
 			return fmt.Errorf("%w: position %d holds %s %s (hash %s), the explanation cites %s %s (hash %s)",
 				ErrExplanationMismatch, l.Position, e.Type, e.ID, e.Hash, l.EventType, l.EventID, l.Hash)
 		}
+		// Its hash must be that of its contents, or the contents read
+		// below were changed in place (eventstore.Verify finds where the
+		// chain breaks).
+		if err := eventstore.Follows(eventstore.Head{Position: e.Position - 1, Hash: e.PrevHash}, &e); err != nil {
+			return fmt.Errorf("%w: position %d: %w", ErrExplanationMismatch, l.Position, err)
+		}
 		de, err := entitlement.DecodeEvent(e)
 		if err != nil {
 			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
