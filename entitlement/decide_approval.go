@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -121,14 +122,24 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if def.IsApproverJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 		return decision{}, invalid(op, "justification", "the stage requires the approver's justification")
 	}
+	p := newPlan(s, ids, now)
+	if s.hasUserDue(r.TargetID, now) {
+		// What fell due about the target (an expiry, a workflow's run) is
+		// recorded first, and may have ended the request.
+		p.userDue(r.TargetID)
+		if cur, _ := p.s.requests.Get(r.ID); cur == nil || cur.currentStage() == nil || cur.currentStage().ID != st.ID {
+			return decision{}, fail(op, ErrConflict, sub, "work that fell due about the target, not yet recorded, "+
+				"ended the request (ProcessDue records it): it can no longer be decided")
+		}
+	}
 	if typ == EventAssignmentRequestApproved && st.Stage == len(r.Policy.RequestApprovalSettings.Stages) {
 		// What held when the request was made may not hold any more.
-		if err := checkDeliverable(s, op, r, now); err != nil {
-			e := err.(*Error)
+		if err := checkDeliverable(p.s, op, r, now); err != nil {
+			var e *Error
+			errors.As(err, &e)
 			return decision{}, fail(op, ErrConflict, sub, "the request can no longer be approved: %s (%s); deny it", e.Reason, e.Subject)
 		}
 	}
-	p := newPlan(s, ids, now)
 	if escalated != nil {
 		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
 			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: *escalated}, BySystem: true})

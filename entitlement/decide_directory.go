@@ -289,15 +289,24 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 // changed call for once it is applied (see plan.userChanged).
 func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
 	claimed := claimedEmail(s, userID, e)
-	due := s.hasDueRuns(userID, now)
+	due := s.hasUserDue(userID, now)
 	if !s.readsChange(ch) && claimed == "" && !due {
 		return one(userID, e)
 	}
 	p := newPlan(s, ids, now)
 	if due {
-		// The user's workflow runs that fell due run on the user as they
-		// were then (the tasks touch only access packages, not e's user).
-		p.runsDue(collect(&s.ix.runsBySubject, userID))
+		// What fell due about the user (expiries, workflow runs) is
+		// recorded on the user as they were then. It may have changed
+		// the user's external user lifecycle (a guest's last assignment
+		// ended): a feed's user keeps the lifecycle as it now stands.
+		p.userDue(userID)
+		if d, ok := e.Data.(*UserPayload); ok {
+			if cur, ok := p.s.users.Get(userID); ok {
+				u := d.User
+				u.Lifecycle = cur.Lifecycle
+				e.Data = &UserPayload{User: u}
+			}
+		}
 	}
 	p.emitEvent(e)
 	if claimed != "" {

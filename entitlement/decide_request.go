@@ -184,12 +184,13 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if err := authorizeRequest(s, a, op, c.RequestType, kind, pkg, &pol.Policy, target); err != nil {
 		return decision{}, err
 	}
-	var p *plan
-	if s.hasDueRuns(target, now) {
-		// The target's workflow runs that fell due are recorded first, as
-		// of then: the request is decided on what they left.
-		p = newPlan(s, ids, now)
-		p.runsDue(collect(&s.ix.runsBySubject, target))
+	// The target's assignments past their end, their workflow runs due
+	// and the policy's reviews due are recorded first, as of then: the
+	// request is decided on what the target still holds.
+	p := newPlan(s, ids, now)
+	p.userDue(target)
+	p.reviewsDue(pol.Policy.ID)
+	if len(p.events) > 0 {
 		s = p.s
 		if asg != nil {
 			if asg, _ = s.assignments.Get(asg.ID); asg.endedBy(now) {
@@ -198,12 +199,6 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		}
 	}
 	if kind == kindAdd {
-		// The target's assignments past their end are recorded as expired
-		// first: the request is decided on what the target still holds.
-		if p == nil {
-			p = newPlan(s, ids, now)
-		}
-		p.expireEnded(collect(&s.ix.liveByTarget, target))
 		// So is the automatic denial of an open request of the package
 		// whose time has come.
 		if id, ok := s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok {
@@ -222,9 +217,6 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	}
 	if asg != nil {
 		req.AssignmentID = asg.ID
-	}
-	if p == nil {
-		p = newPlan(s, ids, now)
 	}
 	return p.decision(p.newRequest(req))
 }
@@ -564,6 +556,9 @@ func (p *plan) deliver(id string) {
 func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 	if a, ok := p.s.assignments.Get(assignmentID); ok {
 		p.reviewsDue(a.AssignmentPolicyID)
+		if a, _ = p.s.assignments.Get(assignmentID); a.IsEnded() {
+			return // a review's results, due first, ended it
+		}
 	}
 	if rid, ok := p.s.ix.openUpdates.Get(assignmentID); ok {
 		p.requestChanged(EventAssignmentRequestCanceled, rid, assignmentID, p.now)
@@ -582,27 +577,51 @@ func (p *plan) expire(assignmentID, requestID string, at time.Time) {
 // touches them (a change to their package, a new request of their target)
 // then decides on what is still held, whenever ProcessDue last ran.
 func (p *plan) expireEnded(assignmentIDs []string) {
+	p.recordDue(p.endedOf(assignmentIDs))
+}
+
+// endedOf returns the expiries due, unrecorded, of the assignments given.
+func (p *plan) endedOf(assignmentIDs []string) []dueAt {
 	var due []dueAt
 	for _, id := range assignmentIDs {
 		a, _ := p.s.assignments.Get(id)
 		if end, ok := a.End(); ok && a.expiryDue(p.now) {
-			due = append(due, dueAt{id, end})
+			due = append(due, dueAt{id, end, func(id string, end time.Time) { p.expire(id, "", end) }})
 		}
 	}
-	p.recordDue(due, func(id string, end time.Time) { p.expire(id, "", end) })
+	return due
+}
+
+// userDue records the work that fell due about a user, unrecorded: the
+// expiries of their assignments and their workflows' runs, together in
+// time order, so that a command about the user decides after them.
+func (p *plan) userDue(userID string) {
+	p.recordDue(append(p.endedOf(collect(&p.s.ix.liveByTarget, userID)), p.dueRunsOf(collect(&p.s.ix.runsBySubject, userID))...))
+}
+
+// hasUserDue reports whether work about a user fell due by now and is
+// not recorded (see userDue).
+func (s *State) hasUserDue(userID string, now time.Time) bool {
+	for id := range s.ix.liveByTarget.Members(userID) {
+		if a, _ := s.assignments.Get(id); a.expiryDue(now) {
+			return true
+		}
+	}
+	return s.hasDueRuns(userID, now)
 }
 
 // dueAt is a piece of work that fell due at an instant, by the id of what
-// it concerns.
+// it concerns, and how to record it.
 type dueAt struct {
 	id string
 	at time.Time
+	do func(id string, at time.Time)
 }
 
-// recordDue records, through record, work that fell due and that a
-// command records before its own events: in time order, each as of when
-// it fell due, as the system's (bySystem).
-func (p *plan) recordDue(due []dueAt, record func(id string, at time.Time)) {
+// recordDue records work that fell due and that a command records before
+// its own events: in time order, each as of when it fell due, as the
+// system's (bySystem).
+func (p *plan) recordDue(due []dueAt) {
 	if len(due) == 0 {
 		return
 	}
@@ -611,7 +630,7 @@ func (p *plan) recordDue(due []dueAt, record func(id string, at time.Time)) {
 	p.bySystem(func() {
 		for _, d := range due {
 			p.now = d.at
-			record(d.id, d.at)
+			d.do(d.id, d.at)
 		}
 	})
 	p.now = now

@@ -386,17 +386,22 @@ func (ch userChange) keys() []string {
 // run reads (the user, the workflow, the user's assignments) decides
 // after them whenever ProcessDue last ran.
 func (p *plan) runsDue(runIDs []string) {
+	p.recordDue(p.dueRunsOf(runIDs))
+}
+
+// dueRunsOf returns those of the scheduled runs given that fell due.
+func (p *plan) dueRunsOf(runIDs []string) []dueAt {
 	var due []dueAt
 	for _, id := range runIDs {
 		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) {
-			due = append(due, dueAt{id, r.DueDateTime})
+			due = append(due, dueAt{id, r.DueDateTime, func(id string, _ time.Time) {
+				if _, ok := p.s.scheduledRuns.Get(id); ok { // an earlier run may have canceled it
+					p.dueWorkflowRun(id)
+				}
+			}})
 		}
 	}
-	p.recordDue(due, func(id string, _ time.Time) {
-		if _, ok := p.s.scheduledRuns.Get(id); ok { // an earlier run may have canceled it
-			p.dueWorkflowRun(id)
-		}
-	})
+	return due
 }
 
 // hasDueRuns reports whether a scheduled run of the user fell due by now.

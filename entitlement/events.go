@@ -17,12 +17,13 @@ type Event struct {
 	Stream eventstore.StreamID
 	Type   string
 	Data   any
-	// BySystem marks time-driven work that fell due (an expiry, a
-	// time-out, an escalation, a review's start or results, an automatic
-	// removal) which a command records before its own events, as
-	// ProcessDue would have: the Manager appends it with the system as
-	// its actor, whoever's command recorded it. It is not part of the
-	// payload; DecodeEvent leaves it false.
+	// BySystem marks what entitlement management did by itself within
+	// another actor's command: time-driven work that fell due (an expiry,
+	// a time-out, an escalation, a review's start or results, an
+	// automatic removal, a workflow's run), which the command records as
+	// ProcessDue would have, and the tasks of a workflow run on demand.
+	// The Manager appends it with the system as its actor. It is not part
+	// of the payload; DecodeEvent leaves it false.
 	BySystem bool
 }
 

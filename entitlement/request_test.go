@@ -591,3 +591,21 @@ func TestTimeOutCountsWithoutProcessDue(t *testing.T) {
 	require.Equal(t, RequestStateDelivered, w.getRequest(later).State)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestApprovalAfterAnIncompatibleEnded (found by a code review): the
+// incompatible package the target held has ended, unrecorded, when the
+// request is approved: the expiry is recorded first, and the approval
+// goes through, as it would had ProcessDue run.
+func TestApprovalAfterAnIncompatibleEnded(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	short := requestPolicy(w.id["P3"], "one day")
+	short.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(1)}
+	w.id["Pol3"] = w.do(ga, CreateAssignmentPolicy{Policy: short}).ID // P1 lists P3 as incompatible
+	alice := w.request("alice", "P1", "PolA")
+	w.request("alice", "P3", "Pol3")
+	w.clock.t = w.clock.t.Add(2 * 24 * time.Hour) // alice's P3 has ended, unrecorded
+	w.approve("bob", alice)
+	require.Equal(t, RequestStateDelivered, w.getRequest(alice).State)
+	requireSameState(t, w.state(), w.replayed())
+}

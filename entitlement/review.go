@@ -442,8 +442,8 @@ func (p *plan) startReview(policyID string) {
 	primary, fallback := p.s.reviewersOf(rs.PrimaryReviewers), p.s.reviewersOf(rs.FallbackReviewers)
 	for _, id := range collect(&p.s.ix.liveByPackage, e.Policy.AccessPackageID) {
 		a, _ := p.s.assignments.Get(id)
-		if a.AssignmentPolicyID != policyID {
-			continue
+		if a.AssignmentPolicyID != policyID || a.endedBy(p.now) {
+			continue // ended before the review started, recorded or not
 		}
 		it := ReviewDecisionItem{AccessReviewID: r.ID, AssignmentID: a.ID, PrincipalID: a.TargetID, Decision: ReviewDecisionNotReviewed}
 		if rs.IsSelfReview {
@@ -483,7 +483,7 @@ func (p *plan) applyReviewResults(reviewID string, stopped bool) {
 				e, _ = p.s.policies.Get(a.AssignmentPolicyID)
 			}
 			switch {
-			case !ok || a.IsEnded():
+			case !ok || a.endedBy(p.now):
 				o.ApplyResult = ApplyResultAppliedSuccessfullyButObjectNotFound
 			case e == nil || a.State == AssignmentStateDelivering:
 				o.ApplyResult = ApplyResultAppliedWithUnknownFailure

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -381,4 +382,31 @@ func TestReviewDueWorkBeforeCommands(t *testing.T) {
 	require.Equal(t, start.Add(7*24*time.Hour), revs[1].StartDateTime)
 	require.Equal(t, 2, revs[1].Occurrence)
 	requireSameState(t, w.state(), w.replayed())
+}
+
+// TestDueReviewThenRemoval (found by a code review): a review that
+// removes access has ended, unrecorded, when an administrator removes an
+// assignment it covers: its results, recorded first, end the assignment,
+// once, and the removal then finds it ended.
+func TestDueReviewThenRemoval(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewRemoveAccess)}).ID
+	w.id["Rev"] = pol
+	w.request("alice", "P2", "Rev")
+	a := w.autoHolderByID(w.uid["alice"], w.id["P2"])
+	w.advance(24 * time.Hour) // the review starts; nobody decides
+	w.clock.t = w.clock.t.Add(5 * 24 * time.Hour)
+	_, err := w.try(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: a.ID})
+	requireKind(t, err, ErrConflict) // the review's results ended it first
+	w.advance(0)
+	expired := 0
+	for e, err := range w.store.ReadAll(w.ctx, 0) {
+		require.NoError(t, err)
+		if e.Type == EventAssignmentExpired && strings.Contains(string(e.Payload), a.ID) {
+			expired++
+		}
+	}
+	require.Equal(t, 1, expired)
+	require.Equal(t, t0.Add(4*24*time.Hour), *w.getAssignment(a.ID).ExpiredDateTime, "at the review's end")
 }

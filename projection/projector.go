@@ -72,9 +72,10 @@ var ErrCheckpointMismatch = errors.New("projection: the log does not hold the pr
 
 // ErrProjectionInUse is the error of Rebuild when another process has the
 // projection open: swapping the new file in would pull the file and its
-// WAL from under that process's connections. Close it there, or rebuild
-// into another file (Open another path) and switch to it. (On systems
-// without flock, Rebuild cannot tell yet, and swaps.)
+// WAL from under that process's connections (another Projector of the
+// same path in this process counts too). Close it there, or rebuild into
+// another file (Open another path) and switch to it. (On systems without
+// flock, Rebuild cannot tell yet, and swaps.)
 var ErrProjectionInUse = errors.New("projection: another process has the projection open")
 
 // rebuildBatch is the least number of events a transaction of Rebuild
@@ -487,7 +488,7 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		return Checkpoint{}, fmt.Errorf("projection: %w", err)
 	}
 	tmp := f.Name()
-	if err := f.Close(); err != nil {
+	if err := errors.Join(f.Chmod(0o644), f.Close()); err != nil { // CreateTemp's 0600 would stay after the swap
 		removeDB(tmp)
 		return Checkpoint{}, fmt.Errorf("projection: %w", err)
 	}
@@ -539,17 +540,20 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		// that no stale WAL is applied to the file renamed over it.
 		p.w.close()
 		if err := p.db.Close(); err != nil {
+			removeDB(tmp)
 			return cp, err
 		}
 		p.db = nil
 	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(p.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			removeDB(tmp)
 			return cp, fmt.Errorf("projection: %w", err)
 		}
 	}
 	// The swap: rename replaces the old file atomically.
 	if err := os.Rename(tmp, p.path); err != nil {
+		removeDB(tmp)
 		return cp, fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
 	}
 	removeDB(tmp)

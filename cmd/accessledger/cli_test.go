@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -300,4 +301,24 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	code, out, _ = runCLI(t, "verify", "--db", db, "--expect-head", plain)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "truncated")
+}
+
+// TestTwoReportsOnANewProjection (found by a code review): two commands
+// at once on a log whose projection does not exist yet both answer: the
+// one that cannot load it alone catches up beside the other.
+func TestTwoReportsOnANewProjection(t *testing.T) {
+	db := demoLog(t)
+	for _, suffix := range []string{".projection", ".projection-wal", ".projection-shm"} {
+		os.Remove(db + suffix)
+	}
+	codes := make([]int, 2)
+	errs := make([]string, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() { codes[i], _, errs[i] = runCLI(t, "report", "catalogs", "--db", db, "--format", "json") })
+	}
+	wg.Wait()
+	for i := range codes {
+		assert.Equal(t, 0, codes[i], errs[i])
+	}
 }

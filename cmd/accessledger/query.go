@@ -124,10 +124,13 @@ func catchUpOrLoad(ctx context.Context, p *projection.Projector) error {
 		return err
 	}
 	if cp.Position == 0 {
-		_, err = p.Rebuild(ctx, nil)
-	} else {
-		_, err = p.CatchUp(ctx)
+		if _, err = p.Rebuild(ctx, nil); !errors.Is(err, projection.ErrProjectionInUse) {
+			return err
+		}
+		// Another process has it open (loading it too, perhaps): catch
+		// up beside it instead.
 	}
+	_, err = p.CatchUp(ctx)
 	return err
 }
 
