@@ -333,15 +333,19 @@ func claimedEmail(s *State, userID string, e Event) string {
 	case *UserPayload:
 		u = &d.User
 	case *UserAttributeChanged:
-		if d.Name != "mail" {
-			return ""
-		}
 		old, ok := s.users.Get(userID)
 		if !ok {
 			return ""
 		}
 		c := *old
-		c.Mail = d.NewValue
+		switch d.Name {
+		case "mail":
+			c.Mail = d.NewValue
+		case "userType":
+			c.UserType = d.NewValue
+		default:
+			return ""
+		}
 		u = &c
 	}
 	for _, k := range guestEmailKeys(u) {

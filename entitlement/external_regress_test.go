@@ -224,6 +224,15 @@ func TestDirectoryGuestClaimsWaitingRequests(t *testing.T) {
 		require.Len(t, s.MyAssignments(raj), 1)
 	})
 	require.Equal(t, 1, guests)
+
+	// A member made a guest claims the email too.
+	sam := ExternalActor("sam@fabrikam.com", "")
+	waiting := w.do(sam, ask).ID
+	member := nameID("user/sam")
+	w.do(sys, PutUser{User: User{ID: member, DisplayName: "Sam", Mail: "sam@fabrikam.com", AccountEnabled: true}})
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(waiting).State, "a member is not the external person")
+	w.do(sys, SetUserAttribute{UserID: member, Name: "userType", Value: UserTypeGuest})
+	require.Equal(t, RequestStateCanceled, w.getRequest(waiting).State)
 	requireSameState(t, w.state(), w.replayed())
 }
 
