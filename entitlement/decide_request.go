@@ -188,7 +188,9 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	// and the policy's reviews due are recorded first, as of then: the
 	// request is decided on what the target still holds.
 	p := newPlan(s, ids, now)
-	p.userDue(target)
+	if s.hasUserDue(target, now) {
+		p.userDue(target)
+	}
 	p.reviewsDue(pol.Policy.ID)
 	if len(p.events) > 0 {
 		s = p.s
