@@ -136,7 +136,9 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 		// What held when the request was made may not hold any more.
 		if err := checkDeliverable(p.s, op, r, now); err != nil {
 			var e *Error
-			errors.As(err, &e)
+			if !errors.As(err, &e) {
+				return decision{}, err
+			}
 			return decision{}, fail(op, ErrConflict, sub, "the request can no longer be approved: %s (%s); deny it", e.Reason, e.Subject)
 		}
 	}

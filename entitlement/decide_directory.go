@@ -337,15 +337,11 @@ func claimedEmail(s *State, userID string, e Event) string {
 		if !ok {
 			return ""
 		}
-		c := *old
-		switch d.Name {
-		case "mail":
-			c.Mail = d.NewValue
-		case "userType":
-			c.UserType = d.NewValue
-		default:
-			return ""
+		if d.Name != "mail" && d.Name != "userType" {
+			return "" // no other attribute makes a guest's email
 		}
+		c := *old
+		setUserAttribute(&c, d.Name, d.NewValue)
 		u = &c
 	}
 	for _, k := range guestEmailKeys(u) {

@@ -184,29 +184,23 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if err := authorizeRequest(s, a, op, c.RequestType, kind, pkg, &pol.Policy, target); err != nil {
 		return decision{}, err
 	}
-	// The target's assignments past their end, their workflow runs due
-	// and the policy's reviews due are recorded first, as of then: the
-	// request is decided on what the target still holds.
+	// What fell due is recorded first, as of then, and the request is
+	// decided on what is left: the target's expiries and workflow runs,
+	// the policy's reviews, and for an add the automatic denial of the
+	// target's open request of the package.
 	p := newPlan(s, ids, now)
 	if s.hasUserDue(target, now) {
 		p.userDue(target)
 	}
 	p.reviewsDue(pol.Policy.ID)
-	if len(p.events) > 0 {
-		s = p.s
-		if asg != nil {
-			if asg, _ = s.assignments.Get(asg.ID); asg.endedBy(now) {
-				return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
-			}
-		}
+	if id, ok := p.s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok && kind == kindAdd {
+		p.timeOutDue(id)
 	}
-	if kind == kindAdd {
-		// So is the automatic denial of an open request of the package
-		// whose time has come.
-		if id, ok := s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok {
-			p.timeOutDue(id)
+	s = p.s
+	if asg != nil {
+		if asg, _ = s.assignments.Get(asg.ID); asg.endedBy(now) {
+			return decision{}, fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment has ended")
 		}
-		s = p.s
 	}
 	if err := checkRequestBody(s, op, c, kind, pkg, pol, asg, target, now); err != nil {
 		return decision{}, err

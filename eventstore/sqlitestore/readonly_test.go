@@ -74,16 +74,9 @@ func TestOpenReadOnly(t *testing.T) {
 // ErrNotLog and left as it was.
 func TestOpenReadOnlyRefusesOtherFiles(t *testing.T) {
 	dir := t.TempDir()
-	other := filepath.Join(dir, "other.db")
-	db, err := sql.Open("sqlite", other)
-	require.NoError(t, err)
-	_, err = db.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	other, text := otherFiles(t, dir)
 	empty := filepath.Join(dir, "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
-	text := filepath.Join(dir, "notes.txt")
-	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
 
 	for _, path := range []string{other, empty, text} {
 		sum := fileSum(t, path)
@@ -91,9 +84,24 @@ func TestOpenReadOnlyRefusesOtherFiles(t *testing.T) {
 		require.ErrorIs(t, err, sqlitestore.ErrNotLog, path)
 		require.Equal(t, sum, fileSum(t, path), "%s is unchanged", path)
 	}
-	_, err = sqlitestore.OpenReadOnly(filepath.Join(dir, "missing.db"), sqlitestore.Options{})
+	_, err := sqlitestore.OpenReadOnly(filepath.Join(dir, "missing.db"), sqlitestore.Options{})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.NoFileExists(t, filepath.Join(dir, "missing.db"), "nothing is created")
+}
+
+// otherFiles writes, in dir, another program's SQLite database and a file
+// that is not a database, and returns their paths.
+func otherFiles(t *testing.T, dir string) (other, text string) {
+	t.Helper()
+	other = filepath.Join(dir, "other.db")
+	db, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	text = filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
+	return other, text
 }
 
 // TestOpenReadOnlyBesideAWriter reads a log a writer holds open, through
@@ -149,14 +157,7 @@ func TestOpenReadOnlyFirstSchema(t *testing.T) {
 // file becomes a log.
 func TestOpenRefusesOtherFiles(t *testing.T) {
 	dir := t.TempDir()
-	other := filepath.Join(dir, "other.db")
-	db, err := sql.Open("sqlite", other)
-	require.NoError(t, err)
-	_, err = db.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users VALUES (1, 'ann')")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	text := filepath.Join(dir, "notes.txt")
-	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
+	other, text := otherFiles(t, dir)
 	for _, path := range []string{other, text} {
 		sum := fileSum(t, path)
 		_, err := sqlitestore.Open(path, sqlitestore.Options{})
