@@ -100,7 +100,7 @@ func openPlain(b *testing.B, sync string) *plain {
 	now := time.Now().UnixNano()
 	return &plain{db: db, insert: st, row: []any{
 		int64(0), ulid.Make().String(), "stream", int64(0), "assignmentRequestCreated", int64(1), now, now,
-		"user/4711", "user", "", "cmd", "", "cmd", payload, hash, hash,
+		"user/4711", "user", "", "cmd", "", "cmd", payload, hash, hash, "",
 	}}
 }
 
@@ -391,14 +391,14 @@ func plainReadAll(b *testing.B, path string) (int, time.Duration) {
 		b.Fatal(err)
 	}
 	var (
-		pos, version, schema, occ, rec                   int64
-		id, stream, typ, a1, a2, a3, a4, a5, a6, payload string
-		prev, hash                                       sql.RawBytes
-		n                                                int
+		pos, version, schema, occ, rec                           int64
+		id, stream, typ, a1, a2, a3, a4, a5, a6, payload, digest string
+		prev, hash                                               sql.RawBytes
+		n                                                        int
 	)
 	for rows.Next() {
 		if err := rows.Scan(&pos, &id, &stream, &version, &typ, &schema, &occ, &rec,
-			&a1, &a2, &a3, &a4, &a5, &a6, &payload, &prev, &hash); err != nil {
+			&a1, &a2, &a3, &a4, &a5, &a6, &payload, &prev, &hash, &digest); err != nil {
 			b.Fatal(err)
 		}
 		n++
