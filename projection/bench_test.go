@@ -1,7 +1,9 @@
 package projection_test
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 	"slices"
 	"testing"
 	"time"
@@ -54,9 +56,11 @@ func BenchmarkCatchUpOneCommand(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		if _, err := p.CatchUpTo(s.ctx, res.LastPosition()); err != nil {
-			b.Fatal(err)
-		}
+		pprof.Do(s.ctx, pprof.Labels("timed", "1"), func(ctx context.Context) {
+			if _, err := p.CatchUpTo(ctx, res.LastPosition()); err != nil {
+				b.Fatal(err)
+			}
+		})
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()

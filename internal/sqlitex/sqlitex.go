@@ -40,6 +40,15 @@ const DriverName = "sqlite"
 // appends to 16 streams spent more than a third of its INSERT time there.
 const TempStore = "MEMORY"
 
+// AutoCheckpointPages is the PRAGMA wal_autocheckpoint of every writer: a
+// commit that takes the WAL past 10,000 pages (40 MiB at 4 KiB pages)
+// copies it into the file, instead of SQLite's 1,000. The copy and its
+// fsyncs cost about the same whatever the WAL's size, since a page
+// changed by many commits is copied once; ten times fewer of them take
+// most of that cost off the commits (a projection's catch-up of one
+// command: p99 8-9 ms before, 2 ms after).
+const AutoCheckpointPages = 10000
+
 // Synchronous values for Options.Synchronous, as PRAGMA synchronous takes them.
 const (
 	SyncFull   = "FULL"
@@ -300,7 +309,7 @@ func (d *DB) Close() error {
 // DSN returns the modernc.org/sqlite data source name for the file at path:
 // the busy timeout, foreign keys on and, for the writer, WAL mode (no
 // journal if opts.NoJournal), synchronous, temporary storage in memory
-// (see TempStore) and BEGIN IMMEDIATE transactions; for a reader,
+// (see TempStore), AutoCheckpointPages and BEGIN IMMEDIATE transactions; for a reader,
 // query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
@@ -325,7 +334,8 @@ func DSN(path string, opts Options, readOnly bool) string {
 		if opts.NoJournal {
 			mode = "OFF"
 		}
-		q = append(q, "_pragma=journal_mode("+mode+")", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")", "_txlock=immediate")
+		q = append(q, "_pragma=journal_mode("+mode+")", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")",
+			"_pragma=wal_autocheckpoint("+strconv.Itoa(AutoCheckpointPages)+")", "_txlock=immediate")
 	}
 	return "file:" + escapePath(path) + "?" + strings.Join(q, "&")
 }
@@ -362,8 +372,8 @@ type Querier interface {
 
 // ConfigureWriter applies the writer settings of opts to conn, a
 // connection the caller brought (see eventstore/sqlitestore.OpenDB): the
-// busy timeout and synchronous level, and WAL mode unless the database is
-// in memory.
+// busy timeout, synchronous level and automatic checkpoint
+// (AutoCheckpointPages), and WAL mode unless the database is in memory.
 func ConfigureWriter(ctx context.Context, conn *sql.Conn, opts Options) error {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -373,6 +383,7 @@ func ConfigureWriter(ctx context.Context, conn *sql.Conn, opts Options) error {
 		"PRAGMA busy_timeout = " + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10),
 		"PRAGMA synchronous = " + opts.Synchronous,
 		"PRAGMA temp_store = " + TempStore,
+		"PRAGMA wal_autocheckpoint = " + strconv.Itoa(AutoCheckpointPages),
 	}
 	for _, s := range stmts {
 		if _, err := conn.ExecContext(ctx, s); err != nil {

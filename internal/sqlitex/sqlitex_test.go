@@ -69,7 +69,7 @@ func TestMigrate(t *testing.T) {
 	}
 	// Pragmas of both pools.
 	for pool, want := range map[string]map[string]string{
-		"write": {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "5000", "query_only": "0", "temp_store": "2"},
+		"write": {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "5000", "query_only": "0", "temp_store": "2", "wal_autocheckpoint": "10000"},
 		"read":  {"journal_mode": "wal", "busy_timeout": "5000", "query_only": "1", "temp_store": "0"},
 	} {
 		q := Querier(db.Read)
