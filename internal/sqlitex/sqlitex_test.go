@@ -69,7 +69,7 @@ func TestMigrate(t *testing.T) {
 	}
 	// Pragmas of both pools.
 	for pool, want := range map[string]map[string]string{
-		"write": {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "5000", "query_only": "0", "temp_store": "2", "wal_autocheckpoint": "10000"},
+		"write": {"journal_mode": "wal", "synchronous": "2", "busy_timeout": "5000", "query_only": "0", "temp_store": "2"},
 		"read":  {"journal_mode": "wal", "busy_timeout": "5000", "query_only": "1", "temp_store": "0"},
 	} {
 		q := Querier(db.Read)
@@ -81,6 +81,22 @@ func TestMigrate(t *testing.T) {
 				t.Errorf("%s pool: PRAGMA %s = %q, %v; want %s", pool, name, got, err, v)
 			}
 		}
+	}
+}
+
+// TestAutoCheckpoint: the writer checkpoints at Options.AutoCheckpoint
+// pages, and at SQLite's 1,000 without it.
+func TestAutoCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	for set, want := range map[int]string{0: "1000", 10000: "10000"} {
+		db, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"), Options{AutoCheckpoint: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Pragma(ctx, db.Write, "wal_autocheckpoint"); err != nil || got != want {
+			t.Errorf("AutoCheckpoint %d: PRAGMA wal_autocheckpoint = %q, %v; want %s", set, got, err, want)
+		}
+		db.Close()
 	}
 }
 
