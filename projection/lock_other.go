@@ -2,6 +2,11 @@
 
 package projection
 
+import (
+	"errors"
+	"os"
+)
+
 // fileLock does nothing on systems without flock yet: there, Rebuild does
 // not find out whether another process has the projection open.
 type fileLock struct{}
@@ -10,3 +15,7 @@ func openLock(string) (*fileLock, error) { return &fileLock{}, nil }
 func (*fileLock) shared() error          { return nil }
 func (*fileLock) exclusive() error       { return nil }
 func (*fileLock) close() error           { return nil }
+
+// claim cannot tell a file a live rebuild writes from one a crash left
+// there yet.
+func claim(string) (*os.File, error) { return nil, errors.ErrUnsupported }

@@ -46,6 +46,28 @@ func (l *fileLock) exclusive() error {
 
 func (l *fileLock) close() error { return l.f.Close() }
 
+// claim takes the flock of the file at path exclusive, without waiting,
+// on a descriptor of its own, and returns that file; nil if another
+// descriptor holds the lock. A rebuild claims the file it writes, so that
+// a file whose claim can be taken was left by a process that died (the
+// kernel drops a process's locks with it).
+func claim(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		f.Close()
+		return nil, nil
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 func flock(f *os.File, how int) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), how)

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/accessledger/accessledger/eventstore"
@@ -250,6 +251,69 @@ func removeDB(path string) error {
 	return nil
 }
 
+// rebuildPrefix starts the names of the files Rebuild writes beside the
+// projection at path.
+func rebuildPrefix(path string) string { return filepath.Base(path) + ".rebuild-" }
+
+// createRebuildFile creates the file a rebuild of the projection at path
+// writes, under a name of its own (rebuilds by two processes do not write
+// one file), and claims it until release is called.
+func createRebuildFile(path string) (tmp string, release func(), err error) {
+	for {
+		f, err := os.CreateTemp(filepath.Dir(path), rebuildPrefix(path)+"*")
+		if err != nil {
+			return "", nil, fmt.Errorf("projection: %w", err)
+		}
+		tmp := f.Name()
+		if err := errors.Join(f.Chmod(0o644), f.Close()); err != nil { // CreateTemp's 0600 would stay after the swap
+			removeDB(tmp)
+			return "", nil, fmt.Errorf("projection: %w", err)
+		}
+		held, err := claim(tmp)
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			return tmp, func() {}, nil
+		case err == nil && held != nil:
+			// Another process's removeAbandoned may have taken the new
+			// file for abandoned and removed it before the claim.
+			fi, ferr := held.Stat()
+			pi, perr := os.Stat(tmp)
+			if ferr == nil && perr == nil && os.SameFile(fi, pi) {
+				return tmp, func() { held.Close() }, nil
+			}
+			held.Close()
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			removeDB(tmp)
+			return "", nil, fmt.Errorf("projection: %w", err)
+		}
+		// Taken or removed by another process's removeAbandoned: again.
+	}
+}
+
+// removeAbandoned removes the files that rebuilds of the projection at path
+// left behind when their process died: those whose claim it can take.
+// Errors are ignored: a file left there only takes room.
+func removeAbandoned(path string) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return
+	}
+	prefix := rebuildPrefix(path)
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, prefix) || strings.HasSuffix(name, "-wal") || strings.HasSuffix(name, "-shm") {
+			continue
+		}
+		full := filepath.Join(filepath.Dir(path), name)
+		f, err := claim(full)
+		if err != nil || f == nil {
+			continue
+		}
+		removeDB(full)
+		f.Close()
+	}
+}
+
 // Close closes the projection file.
 func (p *Projector) Close() error {
 	p.mu.Lock()
@@ -486,21 +550,20 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // keys SQLite sorts in temporary files (in SQLITE_TMPDIR or TMPDIR, else
 // /var/tmp, /usr/tmp or /tmp), which needs room for the keys of the
 // largest index. A rebuild that fails, or a crash, leaves the projection
-// in use as it was.
+// in use as it was. The file of a rebuild whose process died (FILE.rebuild-
+// and a random suffix) is removed by the next Rebuild, which tells it from
+// the file of a rebuild under way in another process by the flock that
+// rebuild holds on it; not yet on systems without flock, where such files
+// stay until removed by hand.
 func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
 	p.rebuilding.Lock()
 	defer p.rebuilding.Unlock()
-	// A name of its own, so that rebuilds by two processes do not write
-	// one file.
-	f, err := os.CreateTemp(filepath.Dir(p.path), filepath.Base(p.path)+".rebuild-*")
+	removeAbandoned(p.path)
+	tmp, release, err := createRebuildFile(p.path)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("projection: %w", err)
+		return Checkpoint{}, err
 	}
-	tmp := f.Name()
-	if err := errors.Join(f.Chmod(0o644), f.Close()); err != nil { // CreateTemp's 0600 would stay after the swap
-		removeDB(tmp)
-		return Checkpoint{}, fmt.Errorf("projection: %w", err)
-	}
+	defer release()
 	db, err := openDB(ctx, tmp, true)
 	if err != nil {
 		removeDB(tmp)
