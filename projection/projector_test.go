@@ -272,6 +272,17 @@ func copyCheckpoint(ctx context.Context, p *Projector, cp Checkpoint) error {
 	return b.commit(cp)
 }
 
+// TestAutoCheckpoint: the projection in use checkpoints its WAL at
+// autoCheckpoint pages, not SQLite's default.
+func TestAutoCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := openProjection(t, openLog(t, buildLog(t, dir, 5, 1)), filepath.Join(dir, "p.projection"), Options{})
+	ck, err := sqlitex.Pragma(ctx, p.db.Write, "wal_autocheckpoint")
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(autoCheckpoint), ck)
+}
+
 // TestSchemaVersion: a projection of another schema version is deleted
 // and rebuilt from the log; a file that is no projection is refused.
 func TestSchemaVersion(t *testing.T) {
@@ -283,9 +294,6 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, err)
 	cp, err := p.CatchUp(ctx)
 	require.NoError(t, err)
-	ck, err := sqlitex.Pragma(ctx, p.db.Write, "wal_autocheckpoint")
-	require.NoError(t, err)
-	require.Equal(t, strconv.Itoa(autoCheckpoint), ck)
 	_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
 	require.NoError(t, err)
 	require.NoError(t, p.Close())

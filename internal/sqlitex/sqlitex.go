@@ -305,8 +305,7 @@ func (d *DB) Close() error {
 // the busy timeout, foreign keys on and, for the writer, WAL mode (no
 // journal if opts.NoJournal), synchronous, temporary storage in memory
 // (see TempStore), the automatic checkpoint if set and BEGIN IMMEDIATE
-// transactions; for a reader,
-// query_only.
+// transactions; for a reader, query_only.
 // opts must already be checked (see SynchronousLevel).
 func DSN(path string, opts Options, readOnly bool) string {
 	q := []string{
