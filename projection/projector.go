@@ -161,7 +161,7 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 // commits change is copied once, so catching up costs less on average
 // (one command at 100,000 users: 2.8 ms against 2.9-3.5 ms), at the price
 // of rarer and longer pauses: about one catch-up in 115 there pays 110-135
-// ms instead of one in 20 paying 30 ms (docs/performance.md).
+// ms instead of about one in 11 paying up to 35 ms (docs/performance.md).
 const autoCheckpoint = 10000
 
 func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
