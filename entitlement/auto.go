@@ -211,8 +211,8 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 func (p *plan) reassignAuto(a *Assignment) {
 	reconcile := func(pkg string) {
 		for pid := range p.s.ix.policiesByPackage.Members(pkg) {
-			if e, _ := p.s.policies.Get(pid); pid != a.AssignmentPolicyID && e.Policy.IsAutoAssignment() {
-				p.reconcileAuto(pid, a.TargetID)
+			if pid != a.AssignmentPolicyID {
+				p.reconcileAuto(pid, a.TargetID) // which skips policies without automatic assignment
 			}
 		}
 	}

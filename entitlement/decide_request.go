@@ -582,7 +582,7 @@ func (p *plan) endedOf(assignmentIDs []string) []dueAt {
 	for _, id := range assignmentIDs {
 		a, _ := p.s.assignments.Get(id)
 		if end, ok := a.End(); ok && a.expiryDue(p.now) {
-			due = append(due, dueAt{id, end, func(id string, end time.Time) { p.expire(id, "", end) }})
+			due = append(due, dueAt{id, end, func() { p.expire(id, "", end) }})
 		}
 	}
 	return due
@@ -611,7 +611,7 @@ func (s *State) hasUserDue(userID string, now time.Time) bool {
 type dueAt struct {
 	id string
 	at time.Time
-	do func(id string, at time.Time)
+	do func()
 }
 
 // recordDue records work that fell due and that a command records before
@@ -626,7 +626,7 @@ func (p *plan) recordDue(due []dueAt) {
 	p.bySystem(func() {
 		for _, d := range due {
 			p.now = d.at
-			d.do(d.id, d.at)
+			d.do()
 		}
 	})
 	p.now = now

@@ -154,10 +154,9 @@ func (c CreateWorkflowVersion) decide(s *State, a Actor, now time.Time, ids IDSo
 		p.cancelWorkflowRuns(w.ID, "the workflow's schedule is off in its new version")
 		return p.decision(w.ID)
 	}
-	// Runs scheduled under the old version stay if the new one schedules
-	// them too (a mover's run, a time-based run at the same instant, due or
-	// ahead); the others are canceled, and the new version's instants
-	// ahead are scheduled.
+	// The runs that fell due ran above, under the old version. The
+	// time-based runs still ahead are evaluated again under the new one
+	// (evaluateTimeRun), and its instants ahead are scheduled.
 	for _, rid := range collect(&p.s.ix.runsByWorkflow, w.ID) {
 		if r, _ := p.s.scheduledRuns.Get(rid); r.Trigger == TriggerTimeBasedAttribute {
 			p.evaluateTimeRun(w.ID, r.SubjectID)
@@ -394,7 +393,7 @@ func (p *plan) dueRunsOf(runIDs []string) []dueAt {
 	var due []dueAt
 	for _, id := range runIDs {
 		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) {
-			due = append(due, dueAt{id, r.DueDateTime, func(id string, _ time.Time) {
+			due = append(due, dueAt{id, r.DueDateTime, func() {
 				if _, ok := p.s.scheduledRuns.Get(id); ok { // an earlier run may have canceled it
 					p.dueWorkflowRun(id)
 				}
