@@ -105,8 +105,9 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 		where, args = append(where, "a.position > ?"), append(args, int64(f.RecordedAfter))
 	}
 	if f.After != nil {
-		var one int
-		err := db.QueryRowContext(ctx, "SELECT 1 FROM audit WHERE position = ?", int64(f.After.Position)).Scan(&one)
+		// The cursor is the entry's own time, as the audit log has it.
+		var after int64
+		err := db.QueryRowContext(ctx, "SELECT activity_time FROM audit WHERE position = ?", int64(f.After.Position)).Scan(&after)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, invalidQuery("AuditLog: After: the audit log has no entry at position %d", f.After.Position)
 		}
@@ -114,7 +115,7 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 			return nil, fmt.Errorf("projection: audit log: %w", err)
 		}
 		where = append(where, "("+at+".activity_time, "+at+".position) > (?, ?)")
-		args = append(args, nanos(f.After.ActivityDateTime), int64(f.After.Position))
+		args = append(args, after, int64(f.After.Position))
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -628,6 +628,9 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		removeDB(tmp)
 		return cp, fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
 	}
+	// Swapped: other processes may open it again while this one catches
+	// up below (the deferred call then converts shared to shared).
+	p.lock.shared()
 	removeDB(tmp)
 	if p.db, err = openDB(ctx, p.path, false); err != nil {
 		return cp, err

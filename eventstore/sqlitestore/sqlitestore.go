@@ -243,7 +243,8 @@ const sqliteNotADB = 26
 var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
 
 // checkLogOrNew refuses (ErrNotLog), without writing to it, a file at path
-// that is neither missing, empty, a database without tables, nor a log.
+// that is neither missing, empty, nor a database whose tables are all
+// among a log's (none, for a new one).
 func checkLogOrNew(ctx context.Context, path string) error {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return nil // Open creates it, or reports why it cannot
@@ -262,8 +263,8 @@ func checkLogOrNew(ctx context.Context, path string) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: %s: %v", ErrNotLog, path, err)
-	case tables > 0 && ours == 0:
-		return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables)
+	case tables > ours:
+		return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables-ours)
 	}
 	return nil
 }
