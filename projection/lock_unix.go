@@ -15,36 +15,65 @@ import (
 // swap a new file in, which it may do only when no other process has the
 // projection open (swapping would pull the file and its WAL from under
 // their connections).
-type fileLock struct{ f *os.File }
+//
+// flock converts a shared lock to exclusive by dropping it first, and a
+// conversion that fails leaves it dropped: while one holder re-takes it,
+// another holder's conversion would succeed and swap the file under the
+// first one's connections. So a conversion is made only by the holder of
+// a second lock (the path with ".swap" added), held exclusive from the
+// attempt until the lock is shared again.
+type fileLock struct {
+	f, swap  *os.File
+	swapping bool // swap is held
+}
 
 func openLock(path string) (*fileLock, error) {
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("projection: %w", err)
 	}
-	return &fileLock{f}, nil
+	swap, err := os.OpenFile(path+".swap", os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("projection: %w", err)
+	}
+	return &fileLock{f: f, swap: swap}, nil
 }
 
 // shared waits for the lock shared (a swap by another process ends soon).
 func (l *fileLock) shared() error {
-	return flock(l.f, syscall.LOCK_SH)
+	err := flock(l.f, syscall.LOCK_SH)
+	if l.swapping {
+		l.swapping = false
+		err = errors.Join(err, flock(l.swap, syscall.LOCK_UN))
+	}
+	return err
 }
 
 // exclusive takes the lock exclusive if no other process holds it, and
-// reports ErrProjectionInUse otherwise.
+// reports ErrProjectionInUse otherwise. The caller must hold it shared,
+// and calls shared once done.
 func (l *fileLock) exclusive() error {
+	if err := flock(l.swap, syscall.LOCK_EX); err != nil {
+		return err
+	}
+	l.swapping = true
 	err := flock(l.f, syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		// A conversion that fails may have dropped the shared lock.
+		// The conversion dropped the shared lock; no one else converts
+		// while this one holds swap.
 		if err := l.shared(); err != nil {
 			return err
 		}
 		return ErrProjectionInUse
 	}
-	return err
+	if err != nil {
+		return errors.Join(err, l.shared())
+	}
+	return nil
 }
 
-func (l *fileLock) close() error { return l.f.Close() }
+func (l *fileLock) close() error { return errors.Join(l.f.Close(), l.swap.Close()) }
 
 // claim takes the flock of the file at path exclusive, without waiting,
 // on a descriptor of its own, and returns that file; nil if another

@@ -4,8 +4,11 @@ package projection
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -44,4 +47,47 @@ func TestRebuildRemovesAbandonedFiles(t *testing.T) {
 	left, err := filepath.Glob(path + ".rebuild-*")
 	require.NoError(t, err)
 	require.Equal(t, []string{live}, left, "the rebuild's own file is gone after the swap")
+}
+
+// TestExclusiveIsExclusive: two holders of the projection's lock, each
+// trying again and again to take it exclusive, never both believe they
+// may swap. flock converts a shared lock to exclusive by dropping it
+// first, so a conversion that fails must not open a window in which the
+// other's succeeds.
+func TestExclusiveIsExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.projection")
+	var locks [2]*fileLock
+	for i := range locks {
+		l, err := openLock(path)
+		require.NoError(t, err)
+		defer l.close()
+		require.NoError(t, l.shared())
+		locks[i] = l
+	}
+	var wrong atomic.Int64
+	var wg sync.WaitGroup
+	for _, l := range locks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20000 {
+				err := l.exclusive()
+				if err == nil {
+					// The other holds it shared all along: never.
+					wrong.Add(1)
+					if err := l.shared(); err != nil {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				if !errors.Is(err, ErrProjectionInUse) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.Zero(t, wrong.Load(), "exclusive taken while the other holder had it shared")
 }

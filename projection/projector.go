@@ -75,8 +75,10 @@ var ErrCheckpointMismatch = errors.New("projection: the log does not hold the pr
 // projection open: swapping the new file in would pull the file and its
 // WAL from under that process's connections (another Projector of the
 // same path in this process counts too). Close it there, or rebuild into
-// another file (Open another path) and switch to it. (On systems without
-// flock, Rebuild cannot tell yet, and swaps.)
+// another file (Open another path) and switch to it. Open returns it too
+// when the file has another schema version, which it deletes only if no
+// other process has it open. (On systems without flock, neither can tell
+// yet, and both go ahead.)
 var ErrProjectionInUse = errors.New("projection: another process has the projection open")
 
 // rebuildBatch is the least number of events a transaction of Rebuild
@@ -119,7 +121,8 @@ func DefaultPath(logPath string) string { return logPath + ".projection" }
 
 // Open opens the projection at path, creating it empty if it does not
 // exist, and deleting and recreating it if it was written with another
-// schema version. It reads nothing from the log until CatchUp.
+// schema version (ErrProjectionInUse if another process has that one
+// open). It reads nothing from the log until CatchUp.
 func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, error) {
 	if log == nil {
 		return nil, errors.New("projection: Open: nil log")
@@ -135,7 +138,7 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 		lock.close()
 		return nil, fmt.Errorf("projection: lock %s: %w", path, err)
 	}
-	db, err := openDB(ctx, path, false)
+	db, err := openDB(ctx, path, false, lock)
 	if err != nil {
 		lock.close()
 		return nil, err
@@ -149,12 +152,6 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 	return &Projector{log: log, path: path, opts: opts, db: db, w: w, lock: lock}, nil
 }
 
-// openDB opens the projection file at path with the current schema. A
-// file being rebuilt is written without a journal and without syncing (any
-// failure, or a crash, discards it) with one reader, and without the
-// indexes only queries read (Rebuild creates them at the end); the
-// projection in use syncs at checkpoints (synchronous=NORMAL: a crash
-// loses at most the last batches, which the next CatchUp applies again).
 // autoCheckpoint is the projection's WAL size, in pages, at which a commit
 // copies the WAL into the file: 10,000 (40 MiB), not SQLite's 1,000. The
 // copy's two fsyncs cost the same at either size and a page that many
@@ -164,7 +161,18 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 // ms instead of about one in 11 paying up to 35 ms (docs/performance.md).
 const autoCheckpoint = 10000
 
-func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, error) {
+// openDB opens the projection file at path with the current schema. A
+// file being rebuilt is written without a journal and without syncing (any
+// failure, or a crash, discards it) with one reader, and without the
+// indexes only queries read (Rebuild creates them at the end); the
+// projection in use syncs at checkpoints (synchronous=NORMAL: a crash
+// loses at most the last batches, which the next CatchUp applies again).
+//
+// A projection of another schema version is deleted and created again,
+// under lock taken exclusive: another process may have it open (an older
+// program, say), and the file would go from under its connections. The
+// file of a rebuild (lock nil) is new, and has no other version.
+func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (*sqlitex.DB, error) {
 	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10, AutoCheckpoint: autoCheckpoint}
 	if rebuilding {
 		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, NoJournal: true, CacheSize: -16 << 10, ReadConns: 1}
@@ -182,10 +190,13 @@ func openDB(ctx context.Context, path string, rebuilding bool) (*sqlitex.DB, err
 		case err == nil || errors.Is(err, sql.ErrNoRows):
 			// Another schema version: the projection is rebuilt.
 			db.Close()
-			if attempt > 0 {
+			if attempt > 0 || lock == nil {
 				return nil, fmt.Errorf("projection: %s keeps schema version %q after being recreated", path, v)
 			}
-			if err := removeDB(path); err != nil {
+			if err := lock.exclusive(); err != nil {
+				return nil, fmt.Errorf("projection: %s has schema version %q, not %s, and cannot be recreated: %w", path, v, schemaVersion, err)
+			}
+			if err := errors.Join(removeDB(path), lock.shared()); err != nil {
 				return nil, err
 			}
 			continue
@@ -312,6 +323,20 @@ func removeAbandoned(path string) {
 		removeDB(full)
 		f.Close()
 	}
+}
+
+// swappable reports ErrProjectionInUse if another process has the
+// projection open now.
+func (p *Projector) swappable() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errClosed
+	}
+	if err := p.lock.exclusive(); err != nil {
+		return err
+	}
+	return p.lock.shared()
 }
 
 // Close closes the projection file.
@@ -539,7 +564,9 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // Rebuild replays the whole log into a new file beside the projection and
 // swaps it in once it has caught up, reporting progress after every batch.
 // It swaps only if no other process has the projection open; otherwise it
-// returns ErrProjectionInUse and the projection stays as it was.
+// returns ErrProjectionInUse and the projection stays as it was. It checks
+// before replaying too, so that a rebuild another process would block
+// fails at once.
 // Queries go on against the old projection until the swap; one that is
 // running at the moment of the swap fails (its pool closed, or SQLite's
 // I/O error reading the old file) and may be asked again: it then waits
@@ -558,13 +585,17 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
 	p.rebuilding.Lock()
 	defer p.rebuilding.Unlock()
+	// Refuse at once, not after the replay, a swap that would be refused.
+	if err := p.swappable(); err != nil {
+		return Checkpoint{}, err
+	}
 	removeAbandoned(p.path)
 	tmp, release, err := createRebuildFile(p.path)
 	if err != nil {
 		return Checkpoint{}, err
 	}
 	defer release()
-	db, err := openDB(ctx, tmp, true)
+	db, err := openDB(ctx, tmp, true, nil)
 	if err != nil {
 		removeDB(tmp)
 		return Checkpoint{}, err
@@ -632,7 +663,7 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 	// up below (the deferred call then converts shared to shared).
 	p.lock.shared()
 	removeDB(tmp)
-	if p.db, err = openDB(ctx, p.path, false); err != nil {
+	if p.db, err = openDB(ctx, p.path, false, p.lock); err != nil {
 		return cp, err
 	}
 	if p.w, err = newWriter(ctx, p.db.Write, false); err != nil {

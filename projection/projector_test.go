@@ -284,7 +284,8 @@ func TestAutoCheckpoint(t *testing.T) {
 }
 
 // TestSchemaVersion: a projection of another schema version is deleted
-// and rebuilt from the log; a file that is no projection is refused.
+// and rebuilt from the log, once no other process has it open; a file
+// that is no projection is refused.
 func TestSchemaVersion(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -296,6 +297,14 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
 	require.NoError(t, err)
+	// Another process (an older program) has it open: it is not deleted
+	// from under it.
+	_, err = Open(ctx, st, path, Options{})
+	require.ErrorIs(t, err, ErrProjectionInUse)
+	require.Contains(t, err.Error(), `schema version "0"`)
+	kept, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, cp, kept)
 	require.NoError(t, p.Close())
 
 	p = openProjection(t, st, path, Options{})
@@ -442,8 +451,8 @@ func TestViews(t *testing.T) {
 // TestTwoProcessesOpenAndRebuild (found by a review as a new user): two
 // projectors, as two processes would, create one new projection at once:
 // both open it. Rebuild swaps a file in only when no other process has
-// the projection open: otherwise it is ErrProjectionInUse, and nothing
-// changes; once the other is closed, it succeeds.
+// the projection open: otherwise it is ErrProjectionInUse before any
+// replay, and nothing changes; once the other is closed, it succeeds.
 func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -466,7 +475,7 @@ func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 		}
 		before, err := ps[0].Checkpoint(ctx)
 		require.NoError(t, err)
-		_, err = ps[1].Rebuild(ctx, nil)
+		_, err = ps[1].Rebuild(ctx, func(Progress) { t.Error("replayed a rebuild it could not swap in") })
 		require.ErrorIs(t, err, ErrProjectionInUse)
 		left, err := filepath.Glob(path + ".rebuild*")
 		require.NoError(t, err)
