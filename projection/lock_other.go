@@ -3,6 +3,7 @@
 package projection
 
 import (
+	"context"
 	"errors"
 	"os"
 )
@@ -15,6 +16,13 @@ func openLock(string) (*fileLock, error) { return &fileLock{}, nil }
 func (*fileLock) shared() error          { return nil }
 func (*fileLock) exclusive() error       { return nil }
 func (*fileLock) close() error           { return nil }
+
+func (*fileLock) replace(_ context.Context, replaced func() bool, remove func() error) error {
+	if replaced() {
+		return nil
+	}
+	return remove()
+}
 
 // claim cannot tell a file a live rebuild writes from one a crash left
 // there yet.

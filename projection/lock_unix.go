@@ -3,10 +3,12 @@
 package projection
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // fileLock is an advisory lock beside the projection (its path with
@@ -52,25 +54,67 @@ func (l *fileLock) shared() error {
 
 // exclusive takes the lock exclusive if no other process holds it, and
 // reports ErrProjectionInUse otherwise. The caller must hold it shared,
-// and calls shared once done.
+// and calls shared once done; if exclusive fails, it holds it shared
+// again, unless the error says that failed too.
 func (l *fileLock) exclusive() error {
-	if err := flock(l.swap, syscall.LOCK_EX); err != nil {
+	err := flock(l.swap, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrProjectionInUse // its holder has the projection open
+	}
+	if err != nil {
 		return err
 	}
 	l.swapping = true
-	err := flock(l.f, syscall.LOCK_EX|syscall.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		// The conversion dropped the shared lock; no one else converts
-		// while this one holds swap.
-		if err := l.shared(); err != nil {
-			return err
-		}
-		return ErrProjectionInUse
+	err = flock(l.f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		return nil
 	}
-	if err != nil {
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		err = ErrProjectionInUse
+	}
+	// The conversion dropped the shared lock; no one else converts while
+	// this one holds swap.
+	return errors.Join(err, l.shared())
+}
+
+// replaceWait is how long replace waits for the lock exclusive: enough
+// for processes opening the projection at the same moment to give theirs
+// up, not for one that has it open to close it.
+const replaceWait = 2 * time.Second
+
+// replace runs remove with the lock exclusive, for a caller that has
+// nothing of the projection open, unless replaced reports that another
+// process did it meanwhile. It gives its shared lock up and takes swap, so
+// that processes replacing the file at once do so one after the other
+// (the later ones find it replaced), then waits up to replaceWait, or
+// until ctx is done, for the lock exclusive; it reports ErrProjectionInUse
+// if another process holds it all that time. The lock is shared again on
+// return, unless the error says that failed too.
+func (l *fileLock) replace(ctx context.Context, replaced func() bool, remove func() error) error {
+	if err := flock(l.f, syscall.LOCK_UN); err != nil {
+		return err
+	}
+	if err := flock(l.swap, syscall.LOCK_EX); err != nil {
 		return errors.Join(err, l.shared())
 	}
-	return nil
+	l.swapping = true
+	if replaced() {
+		return l.shared()
+	}
+	deadline := time.Now().Add(replaceWait)
+	for {
+		err := flock(l.f, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			err = remove()
+		} else if errors.Is(err, syscall.EWOULDBLOCK) {
+			if ctx.Err() == nil && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			err = ErrProjectionInUse
+		}
+		return errors.Join(err, l.shared())
+	}
 }
 
 func (l *fileLock) close() error { return errors.Join(l.f.Close(), l.swap.Close()) }

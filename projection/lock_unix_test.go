@@ -60,7 +60,6 @@ func TestExclusiveIsExclusive(t *testing.T) {
 	for i := range locks {
 		l, err := openLock(path)
 		require.NoError(t, err)
-		defer l.close()
 		require.NoError(t, l.shared())
 		locks[i] = l
 	}
@@ -90,4 +89,13 @@ func TestExclusiveIsExclusive(t *testing.T) {
 	}
 	wg.Wait()
 	require.Zero(t, wrong.Load(), "exclusive taken while the other holder had it shared")
+	// Both still hold it shared: a third descriptor cannot take it.
+	f, err := os.Open(path + ".lock")
+	require.NoError(t, err)
+	defer f.Close()
+	require.ErrorIs(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), syscall.EWOULDBLOCK)
+	for _, l := range locks {
+		require.NoError(t, l.close())
+	}
+	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), "the lock is free once both are closed")
 }

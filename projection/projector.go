@@ -77,8 +77,9 @@ var ErrCheckpointMismatch = errors.New("projection: the log does not hold the pr
 // same path in this process counts too). Close it there, or rebuild into
 // another file (Open another path) and switch to it. Open returns it too
 // when the file has another schema version, which it deletes only if no
-// other process has it open. (On systems without flock, neither can tell
-// yet, and both go ahead.)
+// other process has it open (it waits up to two seconds for processes
+// opening it at the same moment, which recreate it one after the other).
+// (On systems without flock, neither can tell yet, and both go ahead.)
 var ErrProjectionInUse = errors.New("projection: another process has the projection open")
 
 // rebuildBatch is the least number of events a transaction of Rebuild
@@ -169,15 +170,19 @@ const autoCheckpoint = 10000
 // loses at most the last batches, which the next CatchUp applies again).
 //
 // A projection of another schema version is deleted and created again,
-// under lock taken exclusive: another process may have it open (an older
-// program, say), and the file would go from under its connections. The
-// file of a rebuild (lock nil) is new, and has no other version.
+// with lock exclusive (fileLock.replace): another process may have it
+// open (an older program, say), and the file would go from under its
+// connections. The file of a rebuild (lock nil) is new, and has no other
+// version.
 func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (*sqlitex.DB, error) {
 	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10, AutoCheckpoint: autoCheckpoint}
 	if rebuilding {
 		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, NoJournal: true, CacheSize: -16 << 10, ReadConns: 1}
 	}
-	for attempt := 0; ; attempt++ {
+	// replaced: this call recreated the file, or found it recreated;
+	// raced: another process created the schema when this one would have.
+	var replaced, raced bool
+	for {
 		db, err := sqlitex.Open(ctx, path, opts)
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
@@ -190,15 +195,25 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		case err == nil || errors.Is(err, sql.ErrNoRows):
 			// Another schema version: the projection is rebuilt.
 			db.Close()
-			if attempt > 0 || lock == nil {
+			if replaced || lock == nil {
 				return nil, fmt.Errorf("projection: %s keeps schema version %q after being recreated", path, v)
 			}
-			if err := lock.exclusive(); err != nil {
+			// Another process may have recreated it by the time this one
+			// may: the version is read again then.
+			recreated := func() bool {
+				db, err := sqlitex.Open(ctx, path, opts)
+				if err != nil {
+					return true // the next round reports it
+				}
+				defer db.Close()
+				var now string
+				err = db.Write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&now)
+				return err != nil || now != v
+			}
+			if err := lock.replace(ctx, recreated, func() error { return removeDB(path) }); err != nil {
 				return nil, fmt.Errorf("projection: %s has schema version %q, not %s, and cannot be recreated: %w", path, v, schemaVersion, err)
 			}
-			if err := errors.Join(removeDB(path), lock.shared()); err != nil {
-				return nil, err
-			}
+			replaced = true
 			continue
 		}
 		// No meta table: a new file, or one that is not a projection.
@@ -210,9 +225,10 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		if !created {
 			// Another process created it meanwhile: read it again.
 			db.Close()
-			if attempt > 0 {
+			if raced {
 				return nil, fmt.Errorf("projection: %s is not a projection (no schema version): %v", path, err)
 			}
+			raced = true
 			continue
 		}
 		return db, nil
@@ -633,44 +649,59 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		removeDB(tmp)
 		return cp, errClosed
 	}
-	if err := p.lock.exclusive(); err != nil {
-		removeDB(tmp)
-		return cp, err
-	}
-	defer p.lock.shared() // flock converts: the exclusive lock becomes shared again
-	if p.db != nil {
-		// Closing the last connection checkpoints and removes the WAL, so
-		// that no stale WAL is applied to the file renamed over it.
-		p.w.close()
-		if err := p.db.Close(); err != nil {
-			removeDB(tmp)
-			return cp, err
-		}
-		p.db = nil
-	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Remove(p.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			removeDB(tmp)
-			return cp, fmt.Errorf("projection: %w", err)
-		}
-	}
-	// The swap: rename replaces the old file atomically.
-	if err := os.Rename(tmp, p.path); err != nil {
-		removeDB(tmp)
-		return cp, fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
-	}
-	// Swapped: other processes may open it again while this one catches
-	// up below (the deferred call then converts shared to shared).
-	p.lock.shared()
+	err = p.swap(ctx, tmp)
 	removeDB(tmp)
-	if p.db, err = openDB(ctx, p.path, false, p.lock); err != nil {
-		return cp, err
-	}
-	if p.w, err = newWriter(ctx, p.db.Write, false); err != nil {
-		p.db.Close()
-		p.db = nil
+	if err != nil {
 		return cp, err
 	}
 	// Events appended while rebuilding.
 	return catchUp(ctx, p.log, p.w, cp, p.opts, progress)
+}
+
+// swap renames the rebuilt file tmp over the projection, with the lock
+// exclusive, and opens it. The caller holds p.mu.
+func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
+	if err := p.lock.exclusive(); err != nil {
+		return err
+	}
+	swapped := false
+	defer func() {
+		if !swapped { // flock converts: the exclusive lock becomes shared again
+			err = errors.Join(err, p.lock.shared())
+		}
+	}()
+	if p.db != nil {
+		// Closing the last connection checkpoints and removes the WAL, so
+		// that no stale WAL is applied to the file renamed over it.
+		p.w.close()
+		err := p.db.Close()
+		p.db = nil
+		if err != nil {
+			return err
+		}
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(p.path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("projection: %w", err)
+		}
+	}
+	// The swap: rename replaces the old file atomically.
+	if err := os.Rename(tmp, p.path); err != nil {
+		return fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
+	}
+	// Swapped: other processes may open it again while this one catches
+	// up.
+	swapped = true
+	if err := p.lock.shared(); err != nil {
+		return err
+	}
+	if p.db, err = openDB(ctx, p.path, false, p.lock); err != nil {
+		return err
+	}
+	if p.w, err = newWriter(ctx, p.db.Write, false); err != nil {
+		p.db.Close()
+		p.db = nil
+		return err
+	}
+	return nil
 }
