@@ -73,13 +73,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
-	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
+	head, err := verifyLog(ctx, store)
 	if err != nil {
-		return broken(err)
-	}
-	// The chain cannot see its own end cut off; what the log records of
-	// its appends, and a head kept elsewhere, can.
-	if err := store.CrossCheck(ctx); err != nil {
 		return broken(err)
 	}
 	if want != nil {
@@ -92,6 +87,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "ok: the log still holds the expected head, position %d hash %s\n", want.Position, want.Hash)
 	}
 	return nil
+}
+
+// verifyLog checks the log's hash chain and what the log records of its
+// appends, and returns the head verified. The chain cannot see its own
+// end cut off; what the log records of its appends (and a head kept
+// elsewhere, which the caller checks) can.
+func verifyLog(ctx context.Context, store *sqlitestore.Store) (eventstore.Head, error) {
+	head, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
+	if err != nil {
+		return head, err
+	}
+	return head, store.CrossCheck(ctx)
 }
 
 // expectedHead reads --expect-head: POSITION:HASH, or a signed head whose
@@ -151,10 +158,7 @@ func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	// A signed head vouches for the log up to it: the chain must verify.
-	verified, err := eventstore.Verify(ctx, store.ReadAll(ctx, 0))
-	if err == nil {
-		err = store.CrossCheck(ctx)
-	}
+	verified, err := verifyLog(ctx, store)
 	if err != nil {
 		return fmt.Errorf("the log does not verify, so its head is not signed: %w", err)
 	}
