@@ -80,7 +80,7 @@ func (l *fileLock) exclusive() error {
 // replaceWait is how long replace waits for the lock exclusive: enough
 // for processes opening the projection at the same moment to give theirs
 // up, not for one that has it open to close it.
-const replaceWait = 2 * time.Second
+const replaceWait = 5 * time.Second
 
 // replace runs remove with the lock exclusive, for a caller that has
 // nothing of the projection open, unless replaced reports that another

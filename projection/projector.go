@@ -77,7 +77,7 @@ var ErrCheckpointMismatch = errors.New("projection: the log does not hold the pr
 // same path in this process counts too). Close it there, or rebuild into
 // another file (Open another path) and switch to it. Open returns it too
 // when the file has another schema version, which it deletes only if no
-// other process has it open (it waits up to two seconds for processes
+// other process has it open (it waits up to five seconds for processes
 // opening it at the same moment, which recreate it one after the other).
 // (On systems without flock, neither can tell yet, and both go ahead.)
 var ErrProjectionInUse = errors.New("projection: another process has the projection open")

@@ -363,7 +363,7 @@ func TestOpenOtherSchemaVersionAtOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := openLog(t, buildLog(t, dir, 5, 1))
-	for round := range 20 {
+	for round := range 10 {
 		path := filepath.Join(dir, fmt.Sprintf("p%d.projection", round))
 		p, err := Open(ctx, st, path, Options{})
 		require.NoError(t, err)
