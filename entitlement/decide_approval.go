@@ -26,6 +26,13 @@ func deniedAt(r *AssignmentRequest) (*ApprovalStageState, time.Time, bool) {
 	return st, r.Policy.RequestApprovalSettings.Stages[st.Stage-1].DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime), true
 }
 
+// escalation is the event of a request's open stage escalated: st, as
+// State.escalated made it.
+func escalation(requestID string, st ApprovalStageState) Event {
+	return Event{Stream: requestStream(requestID), Type: EventApprovalStageEscalated,
+		Data: &ApprovalStagePayload{RequestID: requestID, Stage: st}}
+}
+
 // timeOutDue records, as ProcessDue would and as of when they fell due,
 // the escalation and then the automatic denial of request id's open stage
 // if its denial has come, so that a command decides after them whenever
@@ -45,8 +52,7 @@ func (p *plan) timeOutDue(id string) {
 	p.bySystem(func() {
 		if esc, ok := escalationAt(st, def); ok {
 			p.now = esc
-			p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
-				Data: &ApprovalStagePayload{RequestID: r.ID, Stage: p.s.escalated(r, st, def, esc)}})
+			p.emitEvent(escalation(r.ID, p.s.escalated(r, st, def, esc)))
 		}
 		p.now = at
 		p.requestChanged(EventAssignmentRequestTimedOut, id, "", at)
@@ -143,8 +149,9 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 		}
 	}
 	if escalated != nil {
-		p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
-			Data: &ApprovalStagePayload{RequestID: r.ID, Stage: *escalated}, BySystem: true})
+		e := escalation(r.ID, *escalated)
+		e.BySystem = true
+		p.emitEvent(e)
 	}
 	p.emitEvent(Event{Stream: requestStream(r.ID), Type: typ, Data: &ApprovalDecision{
 		RequestID: r.ID, StageID: st.ID, ReviewedBy: a.ID, Justification: c.Justification, ReviewedDateTime: now}})

@@ -65,9 +65,7 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 		case dueEscalation:
 			r, _ := p.s.requests.Get(d.id)
 			cur := r.currentStage()
-			st := p.s.escalated(r, cur, r.Policy.RequestApprovalSettings.Stages[cur.Stage-1], d.at)
-			p.emitEvent(Event{Stream: requestStream(r.ID), Type: EventApprovalStageEscalated,
-				Data: &ApprovalStagePayload{RequestID: r.ID, Stage: st}})
+			p.emitEvent(escalation(r.ID, p.s.escalated(r, cur, r.Policy.RequestApprovalSettings.Stages[cur.Stage-1], d.at)))
 		case dueDenial:
 			p.requestChanged(EventAssignmentRequestTimedOut, d.id, "", d.at)
 		case dueStart:
