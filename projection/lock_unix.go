@@ -86,9 +86,9 @@ const replaceWait = 5 * time.Second
 // nothing of the projection open, unless replaced reports that another
 // process did it meanwhile. It gives its shared lock up and takes swap, so
 // that processes replacing the file at once do so one after the other
-// (the later ones find it replaced), then waits up to replaceWait, or
-// until ctx is done, for the lock exclusive; it reports ErrProjectionInUse
-// if another process holds it all that time. The lock is shared again on
+// (the later ones find it replaced), then waits up to replaceWait for the
+// lock exclusive; it reports ErrProjectionInUse if another process holds
+// it all that time (ctx's error if ctx is done first). The lock is shared again on
 // return, unless the error says that failed too.
 func (l *fileLock) replace(ctx context.Context, replaced func() bool, remove func() error) error {
 	if err := flock(l.f, syscall.LOCK_UN); err != nil {
@@ -107,11 +107,15 @@ func (l *fileLock) replace(ctx context.Context, replaced func() bool, remove fun
 		if err == nil {
 			err = remove()
 		} else if errors.Is(err, syscall.EWOULDBLOCK) {
-			if ctx.Err() == nil && time.Now().Before(deadline) {
+			switch {
+			case ctx.Err() != nil:
+				err = ctx.Err()
+			case time.Now().Before(deadline):
 				time.Sleep(10 * time.Millisecond)
 				continue
+			default:
+				err = ErrProjectionInUse
 			}
-			err = ErrProjectionInUse
 		}
 		return errors.Join(err, l.shared())
 	}

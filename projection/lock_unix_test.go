@@ -99,3 +99,34 @@ func TestExclusiveIsExclusive(t *testing.T) {
 	}
 	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), "the lock is free once both are closed")
 }
+
+// TestFailedSwapKeepsProjection: a swap that fails once the projection's
+// file is closed (here, the rebuilt file is gone) opens the old file
+// again, and takes the lock shared again: the projection answers as before
+// and another process's Open is not refused.
+func TestFailedSwapKeepsProjection(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 10, 2))
+	path := filepath.Join(dir, "p.projection")
+	p := openProjection(t, st, path, Options{})
+	cp, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+
+	p.mu.Lock()
+	err = p.swap(ctx, filepath.Join(dir, "gone.rebuild"))
+	p.mu.Unlock()
+	require.ErrorContains(t, err, "swap in the rebuilt projection")
+	got, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, cp, got)
+	again, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	require.Equal(t, cp, again)
+
+	other, err := Open(ctx, st, path, Options{})
+	require.NoError(t, err, "the lock is shared again")
+	require.NoError(t, other.Close())
+	_, err = p.Rebuild(ctx, nil)
+	require.NoError(t, err)
+}

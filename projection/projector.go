@@ -139,18 +139,12 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 		lock.close()
 		return nil, fmt.Errorf("projection: lock %s: %w", path, err)
 	}
-	db, err := openDB(ctx, path, false, lock)
-	if err != nil {
+	p := &Projector{log: log, path: path, opts: opts, lock: lock}
+	if err := p.openFile(ctx); err != nil {
 		lock.close()
 		return nil, err
 	}
-	w, err := newWriter(ctx, db.Write, false)
-	if err != nil {
-		db.Close()
-		lock.close()
-		return nil, err
-	}
-	return &Projector{log: log, path: path, opts: opts, db: db, w: w, lock: lock}, nil
+	return p, nil
 }
 
 // autoCheckpoint is the projection's WAL size, in pages, at which a commit
@@ -666,9 +660,15 @@ func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
 	}
 	swapped := false
 	defer func() {
-		if !swapped { // flock converts: the exclusive lock becomes shared again
-			err = errors.Join(err, p.lock.shared())
+		if swapped {
+			return
 		}
+		if p.db == nil {
+			// Closed for a swap that failed: the old file is still there.
+			err = errors.Join(err, p.openFile(ctx))
+		}
+		// flock converts: the exclusive lock becomes shared again.
+		err = errors.Join(err, p.lock.shared())
 	}()
 	if p.db != nil {
 		// Closing the last connection checkpoints and removes the WAL, so
@@ -695,13 +695,21 @@ func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
 	if err := p.lock.shared(); err != nil {
 		return err
 	}
-	if p.db, err = openDB(ctx, p.path, false, p.lock); err != nil {
+	return p.openFile(ctx)
+}
+
+// openFile opens the projection file for p, which has it closed. The
+// caller holds p.mu.
+func (p *Projector) openFile(ctx context.Context) error {
+	db, err := openDB(ctx, p.path, false, p.lock)
+	if err != nil {
 		return err
 	}
-	if p.w, err = newWriter(ctx, p.db.Write, false); err != nil {
-		p.db.Close()
-		p.db = nil
+	w, err := newWriter(ctx, db.Write, false)
+	if err != nil {
+		db.Close()
 		return err
 	}
+	p.db, p.w = db, w
 	return nil
 }
