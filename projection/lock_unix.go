@@ -77,47 +77,49 @@ func (l *fileLock) exclusive() error {
 	return errors.Join(err, l.shared())
 }
 
-// replaceWait is how long replace waits for the lock exclusive: enough
-// for processes opening the projection at the same moment to give theirs
-// up, not for one that has it open to close it.
-const replaceWait = 5 * time.Second
-
 // replace runs remove with the lock exclusive, for a caller that has
 // nothing of the projection open, unless replaced reports that another
 // process did it meanwhile. It gives its shared lock up and takes swap, so
 // that processes replacing the file at once do so one after the other
-// (the later ones find it replaced), then waits up to replaceWait for the
-// lock exclusive; it reports ErrProjectionInUse if another process holds
-// it all that time (ctx's error if ctx is done first). The lock is shared again on
-// return, unless the error says that failed too.
+// (the later ones find it replaced), then takes the lock exclusive. It
+// waits up to replaceWait in all, and reports ErrProjectionInUse if
+// another process holds either lock all that time (ctx's error if ctx is
+// done first). The lock is shared again on return, unless the error says
+// that failed too.
 func (l *fileLock) replace(ctx context.Context, replaced func() bool, remove func() error) error {
 	if err := flock(l.f, syscall.LOCK_UN); err != nil {
 		return err
 	}
-	if err := flock(l.swap, syscall.LOCK_EX); err != nil {
+	deadline := time.Now().Add(replaceWait)
+	if err := waitExclusive(ctx, l.swap, deadline); err != nil {
 		return errors.Join(err, l.shared())
 	}
 	l.swapping = true
 	if replaced() {
 		return l.shared()
 	}
-	deadline := time.Now().Add(replaceWait)
+	err := waitExclusive(ctx, l.f, deadline)
+	if err == nil {
+		err = remove()
+	}
+	return errors.Join(err, l.shared())
+}
+
+// waitExclusive takes f's flock exclusive, trying until deadline or until
+// ctx is done (flock's own wait could be neither bounded nor canceled).
+func waitExclusive(ctx context.Context, f *os.File, deadline time.Time) error {
 	for {
-		err := flock(l.f, syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			err = remove()
-		} else if errors.Is(err, syscall.EWOULDBLOCK) {
-			switch {
-			case ctx.Err() != nil:
-				err = ctx.Err()
-			case time.Now().Before(deadline):
-				time.Sleep(10 * time.Millisecond)
-				continue
-			default:
-				err = ErrProjectionInUse
-			}
+		err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
 		}
-		return errors.Join(err, l.shared())
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return ErrProjectionInUse
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -127,6 +128,45 @@ func TestFailedSwapKeepsProjection(t *testing.T) {
 	other, err := Open(ctx, st, path, Options{})
 	require.NoError(t, err, "the lock is shared again")
 	require.NoError(t, other.Close())
+	swap, err := os.Open(path + ".swap")
+	require.NoError(t, err)
+	defer swap.Close()
+	require.NoError(t, syscall.Flock(int(swap.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), "FILE.swap is free again")
+	require.NoError(t, syscall.Flock(int(swap.Fd()), syscall.LOCK_UN))
 	_, err = p.Rebuild(ctx, nil)
 	require.NoError(t, err)
+}
+
+// TestOpenOtherSchemaVersionWaitIsBounded: Open of a file of another
+// schema version waits a bounded time for FILE.swap, which a process that
+// hangs might hold (found by a review: it waited for good), and gives up
+// with ErrProjectionInUse; a context that ends first ends the wait.
+func TestOpenOtherSchemaVersionWaitIsBounded(t *testing.T) {
+	defer func(w time.Duration) { replaceWait = w }(replaceWait)
+	replaceWait = 200 * time.Millisecond
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 5, 1))
+	path := filepath.Join(dir, "p.projection")
+	p := openProjection(t, st, path, Options{})
+	_, err := p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+
+	swap, err := os.Open(path + ".swap")
+	require.NoError(t, err)
+	defer swap.Close()
+	require.NoError(t, syscall.Flock(int(swap.Fd()), syscall.LOCK_EX))
+	_, err = Open(ctx, st, path, Options{})
+	require.ErrorIs(t, err, ErrProjectionInUse)
+	replaceWait = time.Hour // the context ends the wait, or the test times out
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	_, err = Open(short, st, path, Options{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, "0", schemaVersionOf(t, path), "kept")
+
+	require.NoError(t, syscall.Flock(int(swap.Fd()), syscall.LOCK_UN))
+	openProjection(t, st, path, Options{})
+	require.Equal(t, schemaVersion, schemaVersionOf(t, path))
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/internal/sqlitex"
@@ -81,6 +82,12 @@ var ErrCheckpointMismatch = errors.New("projection: the log does not hold the pr
 // opening it at the same moment, which recreate it one after the other).
 // (On systems without flock, neither can tell yet, and both go ahead.)
 var ErrProjectionInUse = errors.New("projection: another process has the projection open")
+
+// replaceWait is how long Open waits for the locks that recreating a
+// projection of another schema version takes: enough for processes
+// opening it at the same moment to give theirs up, not for one that has
+// it open to close it. A variable for tests.
+var replaceWait = 5 * time.Second
 
 // rebuildBatch is the least number of events a transaction of Rebuild
 // applies.
@@ -205,7 +212,8 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 				return err != nil || now != v
 			}
 			if err := lock.replace(ctx, recreated, func() error { return removeDB(path) }); err != nil {
-				return nil, fmt.Errorf("projection: %s has schema version %q, not %s, and cannot be recreated: %w", path, v, schemaVersion, err)
+				return nil, fmt.Errorf("projection: %s has schema version %q, not %s, and cannot be recreated: %w",
+					path, v, schemaVersion, err)
 			}
 			replaced = true
 			continue
@@ -586,8 +594,13 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // with the indexes only queries read built after the last batch, from
 // keys SQLite sorts in temporary files (in SQLITE_TMPDIR or TMPDIR, else
 // /var/tmp, /usr/tmp or /tmp), which needs room for the keys of the
-// largest index. A rebuild that fails, or a crash, leaves the projection
-// in use as it was. The file of a rebuild whose process died (FILE.rebuild-
+// largest index. A rebuild that fails before the swap, or a crash, leaves
+// the projection in use as it was. After the swap, a failure to open the
+// new file (or to open the old one again after a failed swap) leaves the
+// Projector closed: its methods then report so, and Open opens it again;
+// a failure of the catch-up of the events appended while rebuilding leaves
+// the new file behind the log, and CatchUp goes on from where it stopped.
+// The file of a rebuild whose process died (FILE.rebuild-
 // and a random suffix) is removed by the next Rebuild, which tells it from
 // the file of a rebuild under way in another process by the flock that
 // rebuild holds on it; not yet on systems without flock, where such files
@@ -699,7 +712,7 @@ func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
 }
 
 // openFile opens the projection file for p, which has it closed. The
-// caller holds p.mu.
+// caller holds p.mu, or has not shared p yet (Open).
 func (p *Projector) openFile(ctx context.Context) error {
 	db, err := openDB(ctx, p.path, false, p.lock)
 	if err != nil {

@@ -287,6 +287,8 @@ func TestAutoCheckpoint(t *testing.T) {
 // and rebuilt from the log, once no other process has it open; a file
 // that is no projection is refused.
 func TestSchemaVersion(t *testing.T) {
+	defer func(w time.Duration) { replaceWait = w }(replaceWait)
+	replaceWait = 200 * time.Millisecond // the wait for the holder that never lets go
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := openLog(t, buildLog(t, dir, 50, 2))

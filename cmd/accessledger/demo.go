@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/accessledger/accessledger/internal/story"
 	"github.com/accessledger/accessledger/projection"
@@ -89,7 +88,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "   %s: %d events and %d files, signed; verified: signature, every file's SHA-256, the chain from position %d to %d, and the live log verifies up to its head and holds it\n",
 		archive, m.Events, len(m.Files), m.Start.Position+1, m.Head.Position)
-	head, err := eventstore.Verify(ctx, log.ReadAll(ctx, 0))
+	head, err := verifyLog(ctx, log)
 	if err != nil {
 		return err
 	}
