@@ -56,6 +56,16 @@
 // file of another schema version is rebuilt, not migrated. It never
 // writes to the log, so it never takes the log's write lock.
 //
+// Several processes may have one projection open, each catching it up
+// (the one that applies a batch first commits it; the others find the
+// checkpoint moved and go on from it). Replacing the file, by Rebuild or
+// by Open of a file of another schema version, does not wait for the
+// others to close it: it returns ErrProjectionInUse while another process
+// has the projection open (Open waits a few seconds for processes opening
+// it at the same moment). Processes tell each other apart by flocks on two
+// empty files beside it, FILE.lock and FILE.swap; delete them only with
+// the projection itself. Not yet on systems without flock.
+//
 // Keeping it current is the embedding program's choice, each shown in an
 // Example:
 //
