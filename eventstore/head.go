@@ -50,7 +50,8 @@ func CheckHead(ctx context.Context, events func(ctx context.Context, after Posit
 		}
 		if e.Position != head.Position || e.Hash != head.Hash {
 			return &ChainError{Position: head.Position, Reason: fmt.Sprintf(
-				"the log holds hash %s at position %d, not %s: it was rewritten", e.Hash, e.Position, head.Hash)}
+				"the log holds hash %s at position %d, not %s: it was rewritten, or it is not the log that head was taken from",
+				e.Hash, e.Position, head.Hash)}
 		}
 		return nil
 	}

@@ -222,20 +222,37 @@ func writeKeys(name string, pub ed25519.PublicKey, priv ed25519.PrivateKey) erro
 	if err != nil {
 		return err
 	}
-	for _, k := range []struct {
+	keys := []struct {
 		path, kind string
 		der        []byte
 		mode       os.FileMode
-	}{{name + ".key", "PRIVATE KEY", privDER, 0o600}, {name + ".pub", "PUBLIC KEY", pubDER, 0o644}} {
+	}{{name + ".key", "PRIVATE KEY", privDER, 0o600}, {name + ".pub", "PUBLIC KEY", pubDER, 0o644}}
+	// Both files are created before either is written, so that a name
+	// taken leaves no half of a pair behind.
+	files := make([]*os.File, 0, len(keys))
+	abandon := func() {
+		for _, f := range files {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	for _, k := range keys {
 		f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, k.mode)
 		if err != nil {
+			abandon()
 			return err
 		}
-		if err := pem.Encode(f, &pem.Block{Type: k.kind, Bytes: k.der}); err != nil {
-			f.Close()
+		files = append(files, f)
+	}
+	for i, k := range keys {
+		if err := pem.Encode(files[i], &pem.Block{Type: k.kind, Bytes: k.der}); err != nil {
+			abandon()
 			return err
 		}
+	}
+	for _, f := range files {
 		if err := f.Close(); err != nil {
+			abandon()
 			return err
 		}
 	}

@@ -119,6 +119,11 @@ func TestArchiveCommands(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the private key is readable only by its owner")
 	code, _, _ = runCLI(t, "keygen", "--out", key)
 	assert.Equal(t, 1, code, "keygen never overwrites a key")
+	half := filepath.Join(dir, "half")
+	require.NoError(t, os.WriteFile(half+".pub", []byte("mine"), 0o644))
+	code, _, _ = runCLI(t, "keygen", "--out", half)
+	assert.Equal(t, 1, code, "keygen never overwrites a key")
+	assert.NoFileExists(t, half+".key", "no private key without its public key (review)")
 
 	archive := filepath.Join(dir, "march.tar.gz")
 	code, out, errOut = runCLI(t, "archive", "--db", db, "--out", archive, "--since", "2026-03-01", "--until", "2026-04-01",
@@ -321,4 +326,20 @@ func TestTwoReportsOnANewProjection(t *testing.T) {
 	for i := range codes {
 		assert.Equal(t, 0, codes[i], errs[i])
 	}
+}
+
+// TestWhyReportChecksTheLog: on a log changed behind the projection's
+// back, the why report, like why, checks what it cites against the log,
+// and refuses (found by a review as a new user: the report did not).
+func TestWhyReportChecksTheLog(t *testing.T) {
+	db := demoLog(t)
+	why := []string{"report", "why", "--db", db, "--user", "Anna Adams", "--resource", "Sales team", "--as-of", "2026-03-22"}
+	code, out, errOut := runCLI(t, why...)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "Sales tools")
+	tamper(t, db, `UPDATE events SET payload = '{"forged":true}' WHERE type = 'assignmentRequestCreated'`)
+	code, out, errOut = runCLI(t, why...)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "does not check against the log")
 }

@@ -188,7 +188,8 @@ func TestMissingFile(t *testing.T) {
 	nowhere := filepath.Join(t.TempDir(), "no", "such", "dir", "p.projection")
 	code, _, errOut = runCLI(t, "report", "catalogs", "--db", demoLog(t), "--projection", nowhere)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "open the projection "+nowhere+" (--projection chooses another file)")
+	assert.Contains(t, errOut, "open the projection "+nowhere+" (--projection chooses another file; "+
+		"a damaged projection may be deleted")
 }
 
 // tamper runs SQL against the log behind the store's back, after dropping

@@ -87,7 +87,11 @@ func (r *reader) Close() {
 func openProjection(ctx context.Context, log projection.Log, path string) (*projection.Projector, error) {
 	p, err := projection.Open(ctx, log, path, projection.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open the projection %s (--projection chooses another file): %w", path, err)
+		hint := "--projection chooses another file"
+		if !errors.Is(err, projection.ErrProjectionInUse) {
+			hint += "; a damaged projection may be deleted, with its -wal and -shm files: it is rebuilt from the log"
+		}
+		return nil, fmt.Errorf("open the projection %s (%s): %w", path, hint, err)
 	}
 	return p, nil
 }

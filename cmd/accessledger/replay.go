@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -53,9 +54,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		before = projection.Checkpoint{}
 		bar := newProgress(stderr, "replay")
 		cp, err = p.Rebuild(ctx, func(pr projection.Progress) {
-			bar.report(workload.Progress{Phase: "rebuilding the projection", Done: int(pr.Applied), Total: int(head.Position)})
+			// The log may grow while it is replayed.
+			bar.report(workload.Progress{Phase: "rebuilding the projection", Done: int(pr.Applied), Total: max(int(head.Position), int(pr.Applied))})
 		})
 		bar.done()
+		if errors.Is(err, projection.ErrProjectionInUse) && cp.Position > 0 {
+			return fmt.Errorf("%w; it was opened while the log was replayed, so the rebuilt projection was not swapped in, "+
+				"and is discarded: close it there and replay again, or rebuild into another file with --projection", err)
+		}
 	}
 	if err != nil {
 		return err
