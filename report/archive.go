@@ -118,7 +118,7 @@ func (opts ArchiveOptions) Check() error {
 			return err
 		}
 		if (k == AccessPackages || k == Resources) && len(opts.UserIDs) == 0 {
-			return invalid("the %s report is per user: name the users (UserIDs)", k)
+			return invalid("the %s report is per user, and no user is named", k)
 		}
 	}
 	return nil

@@ -117,8 +117,8 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.out) // the options were checked above: what fails here is the work (an empty range, a read)
-		return err
+		os.Remove(f.out)        // the options were checked above: what fails here is the work (an empty range, a read)
+		return reportError(err) // a range with no events is the flags' doing
 	}
 	fmt.Fprintf(stdout, "%s: events %d..%d (%d), head hash %s, %s", f.out, m.Start.Position+1, m.Head.Position, m.Events, m.Head.Hash, plural(len(m.Files), "file"))
 	if opts.SignKey != nil {

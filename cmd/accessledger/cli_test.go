@@ -164,6 +164,7 @@ func TestArchiveCommands(t *testing.T) {
 		{"--since", "2026-04-01", "--until", "2026-03-01"},
 		{"--reports", "why"},
 		{"--reports", "access-packages,resources"},
+		{"--since", "2030-01-01"}, // no events in the range (review: exited 1)
 	} {
 		out := filepath.Join(dir, "refused.tar.gz")
 		code, _, errOut := runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)

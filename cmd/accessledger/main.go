@@ -39,6 +39,10 @@ import (
 // errUsage marks errors that exit with code 2.
 var errUsage = errors.New("usage")
 
+// errShown marks usage errors the flag package has already printed, with
+// the usage, so that they are not printed twice.
+var errShown = errors.New("shown")
+
 type command struct {
 	name    string
 	summary string
@@ -120,6 +124,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errShown):
+			return 2
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "accessledger %s: %v\n", c.name, err)
 			return 2
@@ -173,7 +179,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w: %v", errUsage, errShown, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))

@@ -176,6 +176,7 @@ func TestHelp(t *testing.T) {
 	code, _, errOut = runCLI(t, "why", "--bogus")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "flag provided but not defined: -bogus", "a bad flag is an error, on stderr")
+	assert.Equal(t, 1, strings.Count(errOut, "flag provided but not defined"), "said once (review as a new user)")
 }
 
 func TestMissingFile(t *testing.T) {

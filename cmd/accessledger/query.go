@@ -46,7 +46,7 @@ func (f *readFlags) registerMoment(fs *flag.FlagSet) {
 	fs.StringVar(&f.db, "db", "", "the event log (SQLite file)")
 	fs.StringVar(&f.projection, "projection", "", "the projection file (default: the log's path with .projection added)")
 	fs.StringVar(&f.asOf, "as-of", "", "answer as of this instant (RFC 3339, or a date: 2026-03-02)")
-	fs.Func("as-known-at", "answer as the system knew it once it had recorded this log position", func(v string) error {
+	fs.Func("as-known-at", "answer as the system knew it once it had recorded this log `POSITION`", func(v string) error {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return fmt.Errorf("not a log position: %q", v)
