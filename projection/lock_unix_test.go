@@ -17,8 +17,9 @@ import (
 )
 
 // TestRebuildRemovesAbandonedFiles: a file a rebuild left when its process
-// died (nothing holds its claim) is removed by the next Rebuild; one that
-// a live rebuild holds, and the projection's other files, are not.
+// died (nothing holds its claim) is removed by the next Rebuild or Open;
+// one that a live rebuild holds, and the projection's other files, are
+// not.
 func TestRebuildRemovesAbandonedFiles(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -45,6 +46,15 @@ func TestRebuildRemovesAbandonedFiles(t *testing.T) {
 	require.NoFileExists(t, abandoned)
 	require.FileExists(t, live)
 	require.FileExists(t, other)
+
+	// Open removes them too, so that a program that only catches up or
+	// queries does not keep them for good (found by a review as a new
+	// user: a replay killed mid-way left 36 MB until the next rebuild).
+	require.NoError(t, os.WriteFile(abandoned, []byte("half a rebuild"), 0o644))
+	q := openProjection(t, st, path, Options{})
+	require.NotNil(t, q)
+	require.NoFileExists(t, abandoned)
+	require.FileExists(t, live)
 	left, err := filepath.Glob(path + ".rebuild-*")
 	require.NoError(t, err)
 	require.Equal(t, []string{live}, left, "the rebuild's own file is gone after the swap")

@@ -130,7 +130,9 @@ func DefaultPath(logPath string) string { return logPath + ".projection" }
 // Open opens the projection at path, creating it empty if it does not
 // exist, and deleting and recreating it if it was written with another
 // schema version (ErrProjectionInUse if another process has that one
-// open). It reads nothing from the log until CatchUp.
+// open). It removes the files that rebuilds of the projection left when
+// their process died (as Rebuild does). It reads nothing from the log
+// until CatchUp.
 func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, error) {
 	if log == nil {
 		return nil, errors.New("projection: Open: nil log")
@@ -146,6 +148,7 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 		lock.close()
 		return nil, fmt.Errorf("projection: lock %s: %w", path, err)
 	}
+	removeAbandoned(path)
 	p := &Projector{log: log, path: path, opts: opts, lock: lock}
 	if err := p.openFile(ctx); err != nil {
 		lock.close()
@@ -600,11 +603,11 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // Projector closed: its methods then report so, and Open opens it again;
 // a failure of the catch-up of the events appended while rebuilding leaves
 // the new file behind the log, and CatchUp goes on from where it stopped.
-// The file of a rebuild whose process died (FILE.rebuild-
-// and a random suffix) is removed by the next Rebuild, which tells it from
-// the file of a rebuild under way in another process by the flock that
-// rebuild holds on it; not yet on systems without flock, where such files
-// stay until removed by hand.
+// The file of a rebuild whose process died (FILE.rebuild- and a random
+// suffix) is removed by the next Open or Rebuild, which tells it from the
+// file of a rebuild under way in another process by the flock that rebuild
+// holds on it; not yet on systems without flock, where such files stay
+// until removed by hand.
 func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Checkpoint, error) {
 	p.rebuilding.Lock()
 	defer p.rebuilding.Unlock()
