@@ -131,8 +131,8 @@ func DefaultPath(logPath string) string { return logPath + ".projection" }
 // exist, and deleting and recreating it if it was written with another
 // schema version (ErrProjectionInUse if another process has that one
 // open). It removes the files that rebuilds of the projection left when
-// their process died (as Rebuild does). It reads nothing from the log
-// until CatchUp.
+// their process died, as Rebuild does (not yet on systems without flock).
+// It reads nothing from the log until CatchUp.
 func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, error) {
 	if log == nil {
 		return nil, errors.New("projection: Open: nil log")
@@ -616,10 +616,12 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		return Checkpoint{}, err
 	}
 	removeAbandoned(p.path)
-	tmp, release, err := createRebuildFile(p.path)
+	tmp, claimed, err := createRebuildFile(p.path)
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	var once sync.Once
+	release := func() { once.Do(claimed) }
 	defer release()
 	db, err := openDB(ctx, tmp, true, nil)
 	if err != nil {
@@ -659,7 +661,7 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		removeDB(tmp)
 		return cp, errClosed
 	}
-	err = p.swap(ctx, tmp)
+	err = p.swap(ctx, tmp, release)
 	removeDB(tmp)
 	if err != nil {
 		return cp, err
@@ -669,8 +671,11 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 }
 
 // swap renames the rebuilt file tmp over the projection, with the lock
-// exclusive, and opens it. The caller holds p.mu.
-func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
+// exclusive, and opens it. It calls release, which gives up the rebuild's
+// claim on tmp, once tmp is renamed and before it opens the file: closing
+// a descriptor of a file drops every POSIX lock the process holds on it,
+// SQLite's included. The caller holds p.mu.
+func (p *Projector) swap(ctx context.Context, tmp string, release func()) (err error) {
 	if err := p.lock.exclusive(); err != nil {
 		return err
 	}
@@ -701,10 +706,12 @@ func (p *Projector) swap(ctx context.Context, tmp string) (err error) {
 			return fmt.Errorf("projection: %w", err)
 		}
 	}
-	// The swap: rename replaces the old file atomically.
+	// The swap: rename replaces the old file atomically. Renamed, the
+	// file is no longer one that removeAbandoned may take for abandoned.
 	if err := os.Rename(tmp, p.path); err != nil {
 		return fmt.Errorf("projection: swap in the rebuilt projection: %w", err)
 	}
+	release()
 	// Swapped: other processes may open it again while this one catches
 	// up.
 	swapped = true

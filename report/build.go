@@ -725,6 +725,7 @@ func (b *builder) why() error {
 	if err != nil {
 		return err
 	}
+	b.r.Explanation = &x
 	res, err := b.p.Resource(b.ctx, b.q.Role.ResourceID, b.q.As)
 	if err != nil && !errors.Is(err, projection.ErrNotFound) {
 		return err

@@ -145,6 +145,10 @@ type Report struct {
 	Value []any
 	// Charts are drawn in HTML.
 	Charts []Chart
+	// Explanation is the why report's explanation, the one its rows
+	// show, for the caller to check against the log (Explanation.Check):
+	// the projection is not signed. Nil for the other reports.
+	Explanation *projection.Explanation
 }
 
 // Format is an output format.

@@ -343,4 +343,8 @@ func TestWhyReportChecksTheLog(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "does not check against the log")
+	assert.Contains(t, errOut, "position")
+	code, _, errOut = runCLI(t, "report", "why", "--db", db, "--resource", "Sales team")
+	assert.Equal(t, 2, code, "no --user is a usage error, not a changed log: %s", errOut)
+	assert.NotContains(t, errOut, "does not check against the log")
 }

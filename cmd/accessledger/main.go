@@ -124,8 +124,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errShown):
-			return 2
+		case errors.Is(err, errShown) && flagOut == stderr:
+			return 2 // printed there already
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "accessledger %s: %v\n", c.name, err)
 			return 2

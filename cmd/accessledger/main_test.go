@@ -177,6 +177,9 @@ func TestHelp(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "flag provided but not defined: -bogus", "a bad flag is an error, on stderr")
 	assert.Equal(t, 1, strings.Count(errOut, "flag provided but not defined"), "said once (review as a new user)")
+	code, _, errOut = runCLI(t, "why", "--bogus", "--help")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "flag provided but not defined", "on stderr too, though --help sends the usage to stdout")
 }
 
 func TestMissingFile(t *testing.T) {

@@ -93,20 +93,18 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if q.Role, _, err = rf.resolve(ctx, r.p); err != nil {
 			return err
 		}
-		// As the why command does, check the events the report cites
-		// against the log: the projection is not signed.
-		x, err := r.p.Why(ctx, q.UserID, q.Role, q.As)
-		if err == nil {
-			err = x.Check(ctx, r.log)
-		}
-		if err != nil {
-			return fmt.Errorf("the explanation does not check against the log (accessledger verify tells where it was changed): %w", err)
-		}
 	}
 	q.GeneratedAt = time.Now()
 	rep, err := report.Build(ctx, r.p, kind, q)
 	if err != nil {
 		return reportError(err)
+	}
+	if rep.Explanation != nil {
+		// As the why command does, check the events the report cites
+		// against the log: the projection is not signed.
+		if err := rep.Explanation.Check(ctx, r.log); err != nil {
+			return fmt.Errorf("the explanation does not check against the log (accessledger verify tells where it was changed): %w", err)
+		}
 	}
 	w, closeOut, err := f.output(stdout)
 	if err != nil {
