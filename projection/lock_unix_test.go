@@ -25,12 +25,8 @@ import (
 // not.
 func TestRebuildRemovesAbandonedFiles(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 10, 2))
-	path := filepath.Join(dir, "p.projection")
-	p := openProjection(t, st, path, Options{})
-	_, err := p.CatchUp(ctx)
-	require.NoError(t, err)
+	p := caughtUp(t, 10, 2)
+	path, dir := p.path, filepath.Dir(p.path)
 
 	abandoned := path + ".rebuild-123"
 	require.NoError(t, os.WriteFile(abandoned, []byte("half a rebuild"), 0o644))
@@ -54,7 +50,7 @@ func TestRebuildRemovesAbandonedFiles(t *testing.T) {
 	// queries does not keep them for good (found by a review as a new
 	// user: a replay killed mid-way left 36 MB until the next rebuild).
 	require.NoError(t, os.WriteFile(abandoned, []byte("half a rebuild"), 0o644))
-	q := openProjection(t, st, path, Options{})
+	q := openProjection(t, p.log, path, Options{})
 	require.NotNil(t, q)
 	require.NoFileExists(t, abandoned)
 	require.FileExists(t, live)
@@ -120,11 +116,9 @@ func TestExclusiveIsExclusive(t *testing.T) {
 // and another process's Open is not refused.
 func TestFailedSwapKeepsProjection(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 10, 2))
-	path := filepath.Join(dir, "p.projection")
-	p := openProjection(t, st, path, Options{})
-	cp, err := p.CatchUp(ctx)
+	p := caughtUp(t, 10, 2)
+	path, dir := p.path, filepath.Dir(p.path)
+	cp, err := p.Checkpoint(ctx)
 	require.NoError(t, err)
 
 	p.mu.Lock()
@@ -138,7 +132,7 @@ func TestFailedSwapKeepsProjection(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cp, again)
 
-	other, err := Open(ctx, st, path, Options{})
+	other, err := Open(ctx, p.log, path, Options{})
 	require.NoError(t, err, "the lock is shared again")
 	require.NoError(t, other.Close())
 	swap, err := os.Open(path + ".swap")
@@ -162,8 +156,7 @@ func TestOpenOtherSchemaVersionWaitIsBounded(t *testing.T) {
 	st := openLog(t, buildLog(t, dir, 5, 1))
 	path := filepath.Join(dir, "p.projection")
 	p := openProjection(t, st, path, Options{})
-	_, err := p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-	require.NoError(t, err)
+	setOtherSchemaVersion(t, p)
 	require.NoError(t, p.Close())
 
 	swap, err := os.Open(path + ".swap")

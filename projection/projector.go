@@ -191,8 +191,7 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
-		var v string
-		err = db.Write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v)
+		v, err := readSchemaVersion(ctx, db.Write)
 		switch {
 		case err == nil && v == schemaVersion:
 			return db, nil
@@ -210,8 +209,7 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 					return true // the next round reports it
 				}
 				defer db.Close()
-				var now string
-				err = db.Write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&now)
+				now, err := readSchemaVersion(ctx, db.Write)
 				return err != nil || now != v
 			}
 			if err := lock.replace(ctx, recreated, func() error { return removeDB(path) }); err != nil {
@@ -238,6 +236,13 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		}
 		return db, nil
 	}
+}
+
+// readSchemaVersion reads the schema version a projection file records.
+func readSchemaVersion(ctx context.Context, db *sql.DB) (string, error) {
+	var v string
+	err := db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v)
+	return v, err
 }
 
 // createSchema creates the schema in an empty file, in one transaction
@@ -289,7 +294,7 @@ func rebuildPrefix(path string) string { return filepath.Base(path) + ".rebuild-
 
 // createRebuildFile creates the file a rebuild of the projection at path
 // writes, under a name of its own (rebuilds by two processes do not write
-// one file), and claims it until release is called.
+// one file), and claims it until release is called (once or more).
 func createRebuildFile(path string) (tmp string, release func(), err error) {
 	for {
 		f, err := os.CreateTemp(filepath.Dir(path), rebuildPrefix(path)+"*")
@@ -311,7 +316,7 @@ func createRebuildFile(path string) (tmp string, release func(), err error) {
 			fi, ferr := held.Stat()
 			pi, perr := os.Stat(tmp)
 			if ferr == nil && perr == nil && os.SameFile(fi, pi) {
-				return tmp, func() { held.Close() }, nil
+				return tmp, sync.OnceFunc(func() { held.Close() }), nil
 			}
 			held.Close()
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -616,12 +621,10 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 		return Checkpoint{}, err
 	}
 	removeAbandoned(p.path)
-	tmp, claimed, err := createRebuildFile(p.path)
+	tmp, release, err := createRebuildFile(p.path)
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	var once sync.Once
-	release := func() { once.Do(claimed) }
 	defer release()
 	db, err := openDB(ctx, tmp, true, nil)
 	if err != nil {

@@ -297,8 +297,7 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, err)
 	cp, err := p.CatchUp(ctx)
 	require.NoError(t, err)
-	_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-	require.NoError(t, err)
+	setOtherSchemaVersion(t, p)
 	// Another process (an older program) has it open: it is not deleted
 	// from under it.
 	_, err = Open(ctx, st, path, Options{})
@@ -331,9 +330,17 @@ func schemaVersionOf(t *testing.T, path string) string {
 	db, err := sql.Open(sqlitex.DriverName, "file:"+path+"?mode=ro")
 	require.NoError(t, err)
 	defer db.Close()
-	var v string
-	require.NoError(t, db.QueryRow("SELECT value FROM meta WHERE key = 'schema_version'").Scan(&v))
+	v, err := readSchemaVersion(context.Background(), db)
+	require.NoError(t, err)
 	return v
+}
+
+// setOtherSchemaVersion makes p's file one of another schema version, as
+// an older program would have written it.
+func setOtherSchemaVersion(t *testing.T, p *Projector) {
+	t.Helper()
+	_, err := p.db.Write.Exec("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+	require.NoError(t, err)
 }
 
 // openAtOnce opens n projectors of path at once, as n processes would,
@@ -369,8 +376,7 @@ func TestOpenOtherSchemaVersionAtOnce(t *testing.T) {
 		path := filepath.Join(dir, fmt.Sprintf("p%d.projection", round))
 		p, err := Open(ctx, st, path, Options{})
 		require.NoError(t, err)
-		_, err = p.db.Write.ExecContext(ctx, "UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-		require.NoError(t, err)
+		setOtherSchemaVersion(t, p)
 		require.NoError(t, p.Close())
 
 		for _, p := range openAtOnce(t, st, path, 3) {
