@@ -169,7 +169,7 @@ func (b *builder) assignmentJSON(a *entitlement.Assignment) assignmentJSON {
 
 func (b *builder) packageNamed() (entitlement.AccessPackage, error) {
 	if b.q.PackageID == "" {
-		return entitlement.AccessPackage{}, invalid("the %s report needs an access package", b.r.Kind)
+		return entitlement.AccessPackage{}, &MissingError{Kind: b.r.Kind, Field: "PackageID"}
 	}
 	pkg, err := b.p.AccessPackage(b.ctx, b.q.PackageID, b.q.As)
 	if err != nil {
@@ -201,7 +201,7 @@ func (b *builder) subjectOf(userPrefix string) error {
 
 func (b *builder) needUser() error {
 	if b.q.UserID == "" {
-		return invalid("the %s report needs a user", b.r.Kind)
+		return &MissingError{Kind: b.r.Kind, Field: "UserID"}
 	}
 	return nil
 }
@@ -719,7 +719,7 @@ func (b *builder) why() error {
 		return err
 	}
 	if b.q.Role.ResourceID == "" || b.q.Role.RoleID == "" {
-		return invalid("the why report needs a resource and a role")
+		return &MissingError{Kind: b.r.Kind, Field: "Role"}
 	}
 	x, err := b.p.Why(b.ctx, b.q.UserID, b.q.Role, b.q.As)
 	if err != nil {

@@ -126,6 +126,22 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
+// MissingError is the error of a report asked without a part of the
+// Query it needs. It matches ErrInvalid.
+type MissingError struct {
+	Kind Kind
+	// Field names the Query field: "PackageID", "UserID" or "Role".
+	Field string
+}
+
+func (e *MissingError) Error() string {
+	what := map[string]string{"PackageID": "an access package", "UserID": "a user", "Role": "a resource and a role"}[e.Field]
+	return fmt.Sprintf("%v: the %s report needs %s (Query.%s)", ErrInvalid, e.Kind, what, e.Field)
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *MissingError) Is(target error) bool { return target == ErrInvalid }
+
 // Report is one report, ready to be written in any Format.
 type Report struct {
 	Kind Kind

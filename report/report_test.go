@@ -288,6 +288,16 @@ func TestInvalidQueries(t *testing.T) {
 		_, err := report.Build(ctx, ten.p, tc.kind, tc.q)
 		require.ErrorIs(t, err, report.ErrInvalid, name)
 	}
+	for kind, field := range map[report.Kind]string{report.Assignments: "PackageID", report.Resources: "UserID", report.Why: "Role"} {
+		q := report.Query{}
+		if kind == report.Why {
+			q.UserID = story.AnnaID
+		}
+		_, err := report.Build(ctx, ten.p, kind, q)
+		var missing *report.MissingError
+		require.ErrorAs(t, err, &missing, kind)
+		require.Equal(t, report.MissingError{Kind: kind, Field: field}, *missing)
+	}
 	_, err = report.Build(ctx, ten.p, report.Assignments, report.Query{PackageID: "no-such-package"})
 	require.ErrorIs(t, err, projection.ErrNotFound)
 	_, err = report.ParseFormat("pdf")

@@ -75,6 +75,11 @@ func TestReportCommand(t *testing.T) {
 		code, _, errOut := runCLI(t, args...)
 		assert.Equal(t, 2, code, "%q: %s", args, errOut)
 	}
+	for kind, flag := range map[string]string{"assignments": "--package", "resources": "--user"} {
+		code, _, errOut := runCLI(t, "report", kind, "--db", db)
+		assert.Equal(t, 2, code, errOut)
+		assert.Contains(t, errOut, "the "+kind+" report needs "+flag, "the message names the flag")
+	}
 	code, _, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "Nobody")
 	assert.Equal(t, 2, code, "a name nobody has is a usage error")
 	assert.Contains(t, errOut, `no user is named "Nobody"`)

@@ -249,6 +249,11 @@ func (f *readFlags) output(stdout io.Writer) (io.Writer, func(failed bool) error
 
 // reportError turns a report's invalid query into a usage error.
 func reportError(err error) error {
+	var missing *report.MissingError
+	if errors.As(err, &missing) {
+		flag := map[string]string{"PackageID": "--package", "UserID": "--user", "Role": "--resource and --role"}[missing.Field]
+		return fmt.Errorf("%w: the %s report needs %s", errUsage, missing.Kind, flag)
+	}
 	if errors.Is(err, report.ErrInvalid) {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
