@@ -53,7 +53,11 @@ type DeleteAssignmentRequest struct {
 }
 
 // ReprocessAssignment grants again every resource role of a delivered
-// assignment (POST /assignments/{id}/reprocess).
+// assignment (POST /assignments/{id}/reprocess). It also retries the
+// grants of an assignment whose delivery failed after its request was
+// delivered (partiallyDelivered or deliveryFailed since a reprocess or a
+// role scope added to the package), which its request, terminal, cannot;
+// a failed first delivery is retried by ReprocessAssignmentRequest.
 type ReprocessAssignment struct {
 	AssignmentID string
 }

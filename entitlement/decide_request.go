@@ -711,6 +711,19 @@ func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	return p.decision(r.ID)
 }
 
+// failedAfterDelivery reports whether a grant of an assignment failed
+// after its request was delivered (a reprocess, or a role scope added to
+// the package since): the request, terminal, cannot be reprocessed, so the
+// assignment's own reprocess retries it. Graph reprocesses only delivered
+// assignments, but there such a failure leaves no state that says so.
+func failedAfterDelivery(s *State, x *Assignment) bool {
+	if x.State != AssignmentStateDeliveryFailed && x.State != AssignmentStatePartiallyDelivered {
+		return false
+	}
+	r, ok := s.requests.Get(x.RequestID)
+	return ok && r.State == RequestStateDelivered
+}
+
 func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	x, ok := s.assignments.Get(c.AssignmentID)
@@ -723,7 +736,7 @@ func (c ReprocessAssignment) decide(s *State, a Actor, now time.Time, ids IDSour
 	if x.endedBy(now) {
 		return decision{}, fail(op, ErrConflict, subject("assignment", x.ID), "the assignment has ended")
 	}
-	if x.State != AssignmentStateDelivered {
+	if x.State != AssignmentStateDelivered && !failedAfterDelivery(s, x) {
 		reason := "only a delivered assignment can be reprocessed, not one in state " + x.State
 		if x.State == AssignmentStateDeliveryFailed || x.State == AssignmentStatePartiallyDelivered {
 			reason += "; to retry its failed delivery, reprocess its request (ReprocessAssignmentRequest " + x.RequestID + ")"

@@ -196,6 +196,42 @@ func TestRejection19_ReprocessAssignment(t *testing.T) {
 	w.do(w.actors["apAssignmentManager"], ReprocessAssignment{AssignmentID: asg})
 }
 
+// TestReprocessAfterDelivery: a grant that fails after the request was
+// delivered (a reprocess, or a role scope added to the package) leaves the
+// assignment partiallyDelivered or deliveryFailed with its request
+// delivered, terminal; the assignment's own reprocess retries it (found by
+// a review: neither reprocess was accepted).
+func TestReprocessAfterDelivery(t *testing.T) {
+	t.Run("reprocess", func(t *testing.T) {
+		w, fd := accessWorld(t)
+		id := w.request("alice", "P2", "Pol2")
+		asg := w.getRequest(id).AssignmentID
+		fd.failOn[w.id["G3"]] = true
+		w.do(w.actors["GA"], ReprocessAssignment{AssignmentID: asg})
+		require.Equal(t, AssignmentStateDeliveryFailed, w.getAssignment(asg).State)
+		require.Equal(t, RequestStateDelivered, w.getRequest(id).State)
+		_, err := w.try(w.actors["GA"], ReprocessAssignmentRequest{RequestID: id})
+		requireKind(t, err, ErrConflict)
+		fd.failOn[w.id["G3"]] = false
+		w.do(w.actors["apAssignmentManager"], ReprocessAssignment{AssignmentID: asg})
+		require.Equal(t, AssignmentStateDelivered, w.getAssignment(asg).State)
+	})
+	t.Run("role scope added", func(t *testing.T) {
+		w, fd := accessWorld(t)
+		ga := w.actors["GA"]
+		id := w.request("alice", "P2", "Pol2")
+		asg := w.getRequest(id).AssignmentID
+		fd.failOn[w.id["G1"]] = true
+		res := w.resourceByOrigin(w.id["C"], w.id["G1"])
+		w.do(ga, AddResourceRoleScope{AccessPackageID: w.id["P2"], RoleID: res.Roles[0].ID, ScopeID: res.Scopes[0].ID})
+		require.Equal(t, AssignmentStatePartiallyDelivered, w.getAssignment(asg).State)
+		fd.failOn[w.id["G1"]] = false
+		w.do(ga, ReprocessAssignment{AssignmentID: asg})
+		require.Equal(t, AssignmentStateDelivered, w.getAssignment(asg).State)
+		require.Len(t, fd.heldBy(w.uid["alice"]), 2)
+	})
+}
+
 func TestRejection20_ResumeNotAvailable(t *testing.T) {
 	t.Skip("resume belongs to custom extensions (a later issue): no request ever waits for a callback yet")
 }
