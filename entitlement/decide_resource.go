@@ -1,6 +1,8 @@
 package entitlement
 
 import (
+	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -117,9 +119,13 @@ func checkOrigin(s *State, op string, spec ResourceSpec) error {
 		if sp.SignInAudience == "PersonalMicrosoftAccount" {
 			return invalid(op, "resource.originId", "applications without support for organisational accounts cannot be governed")
 		}
+		if name, ok := ungovernedApps[sp.AppID]; ok {
+			return invalid(op, "resource.originId", "the %s service principal cannot be governed as an application: "+
+				"add the Microsoft 365 group or the SharePoint site instead", name)
+		}
 	case OriginSystemSharePointOnline:
-		if !strings.HasPrefix(spec.OriginID, "https://") {
-			return invalid(op, "resource.originId", "a SharePoint Online site is named by its https URL")
+		if why := notASite(spec.OriginID); why != "" {
+			return invalid(op, "resource.originId", "%s", why)
 		}
 		if len(spec.Roles) == 0 {
 			return invalid(op, "resource.roles", "a SharePoint Online site needs at least one site role")
@@ -127,6 +133,43 @@ func checkOrigin(s *State, op string, spec ResourceSpec) error {
 	}
 	return nil
 }
+
+// ungovernedApps are the application ids of the first-party service
+// principals entitlement management refuses as resources (§8 row 7).
+var ungovernedApps = map[string]string{
+	"00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
+	"00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
+}
+
+// notASite says why a URL does not name a SharePoint Online site, or ""
+// if it may: a site is named by its https URL, and a document, a list or
+// a library cannot be governed (§8 row 7). A library is recognised by the
+// paths SharePoint gives its own (Shared Documents, Lists, Forms …); one
+// created with another name has a URL a subsite could have, and passes.
+func notASite(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return "a SharePoint Online site is named by its https URL"
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "a SharePoint Online site's URL has no query or fragment"
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i, seg := range segs {
+		siteName := i == 1 && (strings.EqualFold(segs[0], "sites") || strings.EqualFold(segs[0], "teams"))
+		switch {
+		case !siteName && slices.Contains(notSitePaths, strings.ToLower(seg)):
+			return fmt.Sprintf("%s names a document, a list or a library, not a site: only sites can be governed", origin)
+		case strings.Contains(seg, "."):
+			return fmt.Sprintf("%s names a file, not a site: only sites can be governed", origin)
+		}
+	}
+	return ""
+}
+
+// notSitePaths are path segments SharePoint gives lists, libraries and
+// pages, never sites (lower case).
+var notSitePaths = []string{"shared documents", "lists", "forms", "sitepages", "siteassets", "_layouts", "_api", "_vti_bin"}
 
 func resourceDisplayName(s *State, spec ResourceSpec) string {
 	if spec.DisplayName != "" {

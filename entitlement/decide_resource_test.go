@@ -69,6 +69,42 @@ func TestUnsupportedGroups(t *testing.T) {
 	w.do(ga, addGroup(cat, m365)) // Teams are Microsoft 365 groups
 }
 
+// TestUngovernedApplicationsAndSiteParts: the Exchange Online and
+// SharePoint Online service principals, and a SharePoint document, list or
+// library, cannot be resources (§8 row 7; found by a review).
+func TestUngovernedApplicationsAndSiteParts(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	cat := w.do(ga, CreateCatalog{DisplayName: "C"}).ID
+	for _, appID := range []string{"00000002-0000-0ff1-ce00-000000000000", "00000003-0000-0ff1-ce00-000000000000"} {
+		sp := nameID("sp/" + appID)
+		w.do(sys, PutServicePrincipal{ServicePrincipal: ServicePrincipal{ID: sp, AppID: appID, DisplayName: appID}})
+		_, err := w.try(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat,
+			Resource: ResourceSpec{OriginID: sp, OriginSystem: OriginSystemAadApplication}})
+		requireField(t, err, "resource.originId")
+	}
+	site := func(url string) CreateResourceRequest {
+		return CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat,
+			Resource: ResourceSpec{OriginID: url, OriginSystem: OriginSystemSharePointOnline, Roles: []RoleSpec{{OriginID: "4"}}}}
+	}
+	for _, url := range []string{
+		"http://contoso.sharepoint.com/sites/sales",
+		"https:///sites/sales",
+		"https://contoso.sharepoint.com/sites/sales/Shared%20Documents",
+		"https://contoso.sharepoint.com/sites/sales/Shared%20Documents/plan.docx",
+		"https://contoso.sharepoint.com/sites/sales/Lists/Tasks",
+		"https://contoso.sharepoint.com/sites/sales/SitePages/Home.aspx",
+		"https://contoso.sharepoint.com/sites/sales?web=1",
+	} {
+		_, err := w.try(ga, site(url))
+		requireField(t, err, "resource.originId")
+	}
+	// Sites, subsites and a site named like a library are sites.
+	for _, url := range []string{"https://contoso.sharepoint.com", "https://contoso.sharepoint.com/teams/lists/design", "https://contoso.sharepoint.com/sites/Lists"} {
+		w.do(ga, site(url))
+	}
+}
+
 func TestApplicationAndSiteResources(t *testing.T) {
 	w := newWorld(t)
 	ga := w.user("ga", GlobalAdministrator)
