@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/projection"
@@ -99,11 +100,32 @@ type ArchiveOptions struct {
 // Check reports, with an error that matches ErrInvalid, options that
 // WriteArchive refuses before reading anything: a range that ends before
 // it starts, an unknown format or report, the why report (it explains one
-// role of one user), and reports per user asked by name without UserIDs,
-// which would be an archive without the reports asked for.
+// role of one user), reports per user asked by name without UserIDs,
+// which would be an archive without the reports asked for, a report,
+// format or user named twice (its file would be in the archive twice),
+// and a user id that cannot name a file (it names the user's reports).
 func (opts ArchiveOptions) Check() error {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
 		return invalid("the range ends before it starts")
+	}
+	for _, twice := range []struct {
+		what  string
+		names []string
+	}{
+		{"report", kindNames(opts.Reports)},
+		{"format", kindNames(opts.Formats)},
+		{"user", opts.UserIDs},
+	} {
+		for i, n := range twice.names {
+			if slices.Contains(twice.names[:i], n) {
+				return invalid("the %s %q is named twice", twice.what, n)
+			}
+		}
+	}
+	for _, u := range opts.UserIDs {
+		if u == "" || u == "." || u == ".." || strings.ContainsAny(u, "/\\") || strings.IndexFunc(u, unicode.IsControl) >= 0 {
+			return invalid("the user id %q cannot name the user's reports in the archive", u)
+		}
 	}
 	for _, f := range opts.Formats {
 		if _, err := ParseFormat(string(f)); err != nil {
@@ -122,6 +144,14 @@ func (opts ArchiveOptions) Check() error {
 		}
 	}
 	return nil
+}
+
+func kindNames[T ~string](ks []T) []string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
+	}
+	return names
 }
 
 // ErrArchive matches the errors of VerifyArchive: an archive that does
@@ -384,8 +414,10 @@ type VerifyOptions struct {
 
 // VerifyArchive reads an archive and checks that it proves what its
 // manifest says: every file the manifest lists is there with its size and
-// SHA-256 and no other file is; the events re-hash, in order and without
-// gaps, from the manifest's start to its head; the signature, if a public
+// SHA-256 and no other file is; nothing follows the archive's end; the
+// events re-hash, in order and without gaps, from the manifest's start
+// (the log's beginning for a first event at position 1) to its head; the
+// signature, if a public
 // key is given; and, if a log is given, that the log still holds the
 // archive's start and head and that its chain verifies up to the head. It
 // returns the manifest, and an *ArchiveError
@@ -395,10 +427,16 @@ func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manife
 	fail := func(file string, pos eventstore.Position, format string, args ...any) (Manifest, error) {
 		return m, &ArchiveError{File: file, Position: pos, Reason: fmt.Sprintf(format, args...)}
 	}
-	gz, err := gzip.NewReader(r)
+	// One gzip member, read to its end (its checksum and length are
+	// checked there), and nothing after it: bytes appended to an archive
+	// would otherwise go unverified, and tar extracts a second member's
+	// files over the first's.
+	br := bufio.NewReader(r)
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		return fail("", 0, "not a gzip stream: %v", err)
 	}
+	gz.Multistream(false)
 	tr := tar.NewReader(gz)
 	found := map[string]FileHash{}
 	var order []string
@@ -409,6 +447,9 @@ func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manife
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fail("", 0, "the archive is cut short")
+		}
 		if err != nil {
 			return fail("", 0, "not a tar archive: %v", err)
 		}
@@ -416,7 +457,7 @@ func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manife
 		switch {
 		case hdr.Typeflag != tar.TypeReg:
 			return fail(name, 0, "is not a regular file")
-		case name != path.Clean(name) || path.IsAbs(name) || strings.HasPrefix(name, "../"):
+		case name != path.Clean(name) || path.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../"):
 			return fail(name, 0, "is not a clean relative name")
 		case slices.Contains(order, name):
 			return fail(name, 0, "is in the archive twice")
@@ -438,10 +479,16 @@ func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manife
 			ae.File = name
 			return m, ae
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fail(name, 0, "the archive is cut short")
+		}
 		if err != nil {
 			return fail(name, 0, "cannot be read: %v", err)
 		}
 		found[name] = FileHash{Name: name, Size: hdr.Size, SHA256: hex.EncodeToString(h.Sum(nil))}
+	}
+	if err := readEnd(gz, br); err != nil {
+		return fail("", 0, "%v", err)
 	}
 	if manifest == nil {
 		return fail(ManifestFile, 0, "is missing")
@@ -496,6 +543,28 @@ func VerifyArchive(ctx context.Context, r io.Reader, opts VerifyOptions) (Manife
 	return m, nil
 }
 
+// readEnd reads what follows the tar archive's end: zero blocks to the end
+// of the gzip member, which must be whole, and then the end of the file.
+func readEnd(gz *gzip.Reader, after *bufio.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := gz.Read(buf)
+		if slices.ContainsFunc(buf[:n], func(b byte) bool { return b != 0 }) {
+			return errors.New("data follows the end of the tar archive")
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("the gzip stream is cut short or damaged: %w", err)
+		}
+	}
+	if _, err := after.ReadByte(); err != io.EOF {
+		return errors.New("data follows the end of the gzip stream")
+	}
+	return nil
+}
+
 // eventChain is what the events of an archive prove: the head they start
 // after and the head they reach, each event re-hashed from the one before.
 type eventChain struct {
@@ -510,23 +579,34 @@ func (c *eventChain) read(ctx context.Context, r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var chain *eventstore.Chain
+	// A stream cut short ends in part of a line, which the scanner hands
+	// over before the read error: that error, not the line, is the cause.
+	cut := func(err error) error {
+		if !sc.Scan() && sc.Err() != nil {
+			return &ArchiveError{Reason: fmt.Sprintf("the archive is cut short (%v)", sc.Err())}
+		}
+		return err
+	}
 	for line := 1; sc.Scan(); line++ {
 		if chain == nil {
 			var first eventstore.Event
 			if err := json.Unmarshal(sc.Bytes(), &first); err != nil {
-				return &ArchiveError{Reason: fmt.Sprintf("line 1 is not an event: %v", err)}
+				return cut(&ArchiveError{Reason: fmt.Sprintf("line 1 is not an event: %v", err)})
 			}
-			if first.Position == 0 {
+			switch {
+			case first.Position == 0:
 				return &ArchiveError{Reason: "line 1 has position 0"}
+			case first.Position == 1 && first.PrevHash != (eventstore.Hash{}):
+				return &ArchiveError{Position: 1, Reason: "the log's first event has a prevHash that is not zero"}
 			}
 			c.start = eventstore.Head{Position: first.Position - 1, Hash: first.PrevHash}
 			chain = eventstore.NewChain(c.start)
 		}
 		if err := chain.AddLine(sc.Bytes()); err != nil {
 			if ce := (*eventstore.ChainError)(nil); errors.As(err, &ce) {
-				return &ArchiveError{Position: ce.Position, Reason: ce.Reason}
+				return cut(&ArchiveError{Position: ce.Position, Reason: ce.Reason})
 			}
-			return &ArchiveError{Position: chain.Head().Position + 1, Reason: fmt.Sprintf("line %d is not an event: %v", line, err)}
+			return cut(&ArchiveError{Position: chain.Head().Position + 1, Reason: fmt.Sprintf("line %d is not an event: %v", line, err)})
 		}
 		if line%4096 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -229,6 +229,19 @@ func tamperings(t *testing.T, ms []member, other ed25519.PrivateKey) []struct {
 	reordered[29], reordered[30] = reordered[30], reordered[29]
 	manifest := get(ms, report.ManifestFile)
 	resigned := set(ms, report.SignatureFile, []byte(hex.EncodeToString(ed25519.Sign(other, manifest))+"\n"))
+	// The same events chained from a start that is not the log's: the
+	// first event at position 1 claims a prevHash that is not zero.
+	var forged [][]byte
+	prev := eventstore.Hash{0xab}
+	for _, l := range events {
+		var e eventstore.Event
+		require.NoError(t, json.Unmarshal(l, &e))
+		eventstore.Seal(prev, &e)
+		prev = e.Hash
+		b, err := e.MarshalJSON()
+		require.NoError(t, err)
+		forged = append(forged, append(b, '\n'))
+	}
 	var dropped []member
 	for _, m := range ms {
 		if m.name != "reports/catalogs.json" {
@@ -251,7 +264,42 @@ func tamperings(t *testing.T, ms []member, other ed25519.PrivateKey) []struct {
 		{"removed file", dropped, "reports/catalogs.json", 0},
 		{"signed with another key", resigned, report.SignatureFile, 0},
 		{"manifest changed, signature kept", fixManifest(t, set(ms, "reports/catalogs.csv", []byte("nothing\n"))), report.SignatureFile, 0},
+		{"member named ..", append(slicesClone(ms), member{"..", []byte("x\n")}), "..", 0},
+		{"member name not clean", append(slicesClone(ms), member{"./reports/extra.csv", []byte("x\n")}), "./reports/extra.csv", 0},
+		{"first event's prevHash not zero", fixManifest(t, set(ms, report.EventsFile, join(forged))), report.EventsFile, 1},
 	}
+}
+
+// byteTamperings changes an archive's bytes outside its members (found by
+// a review: each of these verified): its end cut off, data appended after
+// it, a second gzip member (tar extracts its files over the first's), and
+// data after the tar archive's end inside the gzip stream.
+func byteTamperings(t *testing.T, data []byte) map[string][]byte {
+	forgedAudit := pack(t, []member{{"reports/audit.csv", []byte("forged\n")}})
+	ms := unpack(t, data)
+	var afterEnd bytes.Buffer
+	gz := gzip.NewWriter(&afterEnd)
+	_, err := gz.Write(append(unpackRaw(t, pack(t, ms)), "garbage"...))
+	require.NoError(t, err)
+	require.NoError(t, gz.Close())
+	return map[string][]byte{
+		"cut by 1 byte":               data[:len(data)-1],
+		"cut by 12 bytes":             data[:len(data)-12],
+		"cut in the middle":           data[:len(data)/2],
+		"bytes appended":              append(slicesClone(data), "garbage"...),
+		"zeros appended":              append(slicesClone(data), make([]byte, 1024)...),
+		"second gzip member appended": append(slicesClone(data), forgedAudit...),
+		"data after the tar's end":    afterEnd.Bytes(),
+	}
+}
+
+// unpackRaw returns the decompressed tar stream of an archive.
+func unpackRaw(t *testing.T, archive []byte) []byte {
+	gz, err := gzip.NewReader(bytes.NewReader(archive))
+	require.NoError(t, err)
+	raw, err := io.ReadAll(gz)
+	require.NoError(t, err)
+	return raw
 }
 
 func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
@@ -271,6 +319,13 @@ func TestArchiveTampering(t *testing.T) {
 			require.Equal(t, tc.file, ae.File, err.Error())
 			require.Equal(t, tc.position, ae.Position, err.Error())
 		})
+	}
+	for name, b := range byteTamperings(t, data) {
+		_, err := report.VerifyArchive(ctx, bytes.NewReader(b), report.VerifyOptions{PublicKey: pub})
+		require.ErrorIs(t, err, report.ErrArchive, name)
+		if strings.HasPrefix(name, "cut") {
+			require.ErrorContains(t, err, "cut short", "%s: a truncation is not blamed on the event it cut", name)
+		}
 	}
 	_, err := report.VerifyArchive(ctx, strings.NewReader("not an archive"), report.VerifyOptions{})
 	require.ErrorIs(t, err, report.ErrArchive)
@@ -401,6 +456,11 @@ func TestIndependentVerifierAgrees(t *testing.T) {
 		require.False(t, ok, "%s: verify.py accepted it: %s", tc.name, out)
 		require.Contains(t, out, tc.file, tc.name)
 	}
+	for name, b := range byteTamperings(t, data) {
+		ok, out := run(name, b)
+		require.False(t, ok, "%s: verify.py accepted it: %s", name, out)
+		require.NotContains(t, out, "Traceback", name)
+	}
 }
 
 func TestArchiveOfSomeReports(t *testing.T) {
@@ -437,6 +497,12 @@ func TestArchiveRefusesBadOptionsFirst(t *testing.T) {
 		{Reports: []report.Kind{report.Why}},
 		{Reports: []report.Kind{report.Resources}},
 		{Since: created, Until: created},
+		{Reports: []report.Kind{report.Audit, report.Audit}},
+		{Formats: []report.Format{report.CSV, report.CSV}},
+		{UserIDs: []string{story.AnnaID, story.AnnaID}},
+		{UserIDs: []string{"../../tmp/x"}},
+		{UserIDs: []string{".."}},
+		{UserIDs: []string{""}},
 	} {
 		require.ErrorIs(t, opts.Check(), report.ErrInvalid)
 		var buf bytes.Buffer

@@ -14,8 +14,10 @@ Plane, which holds for accessledger's events.
 import base64
 import hashlib
 import json
+import posixpath
 import sys
 import tarfile
+import zlib
 
 
 class Broken(Exception):
@@ -48,6 +50,8 @@ class Chain:
         if self.head is None:
             if pos < 1:
                 raise Broken(where, f"line 1 has position {pos}")
+            if pos == 1 and prev != bytes(32):
+                raise Broken(f"{where}: event at position 1", "the log's first event has a prevHash that is not zero")
             self.start = self.head = (pos - 1, prev)
         want = self.head[0] + 1
         at = f"{where}: event at position {want}"
@@ -148,13 +152,53 @@ def public_key(arg):
     return base64.b64decode(pem)[-32:]  # SubjectPublicKeyInfo: the key is its last 32 bytes
 
 
+class GzipMember:
+    """The tar stream of an archive: one gzip member, read to its end (where
+    zlib checks its CRC and length), with nothing after it."""
+
+    def __init__(self, f):
+        self.f, self.d = f, zlib.decompressobj(31)
+        self.buf, self.at = b"", 0
+        self.pos, self.recent = 0, b""  # bytes handed out; the last of them
+
+    def read(self, n=-1):
+        while (n < 0 or len(self.buf) - self.at < n) and not self.d.eof:
+            chunk = self.f.read(1 << 16)
+            if not chunk:
+                raise Broken("archive", "the gzip stream is cut short")
+            try:
+                self.buf, self.at = self.buf[self.at:] + self.d.decompress(chunk), 0
+            except zlib.error as e:
+                raise Broken("archive", f"the gzip stream is damaged: {e}")
+            if self.d.unused_data or (self.d.eof and self.f.read(1)):
+                raise Broken("archive", "data follows the end of the gzip stream")
+        end = len(self.buf) if n < 0 else min(len(self.buf), self.at + n)
+        out, self.at = self.buf[self.at:end], end
+        self.pos += len(out)
+        self.recent = (self.recent + out)[-65536:]
+        return out
+
+    def end(self, tar_end):
+        """Checks that nothing but zeros follows tar_end, the offset of the
+        tar archive's end, which tarfile may have read past already."""
+        if self.pos - tar_end > len(self.recent):
+            raise Broken("archive", "the tar archive's end cannot be checked")
+        read_past = self.recent[len(self.recent) - (self.pos - tar_end):]
+        if read_past.strip(b"\0") or self.read().strip(b"\0"):
+            raise Broken("archive", "data follows the end of the tar archive")
+
+
 def verify_archive(path, key):
     found, order, manifest, sig, chain = {}, [], None, None, None
-    with tarfile.open(path, "r:gz") as tar:
+    with open(path, "rb") as raw:
+        stream = GzipMember(raw)
+        tar = tarfile.open(fileobj=stream, mode="r|")
         for m in tar:
             name = m.name
             if not m.isreg():
                 raise Broken(name, "is not a regular file")
+            if name != posixpath.normpath(name) or name.startswith("/") or name == ".." or name.startswith("../"):
+                raise Broken(name, "is not a clean relative name")
             if name in found:
                 raise Broken(name, "is in the archive twice")
             order.append(name)
@@ -175,6 +219,7 @@ def verify_archive(path, key):
                 elif name == "manifest.json.sig":
                     sig = data
             found[name] = (size, h.hexdigest())
+        stream.end(tar.offset)
     if manifest is None:
         raise Broken("manifest.json", "is missing")
     mf = json.loads(manifest)
