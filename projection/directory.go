@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/accessledger/accessledger/entitlement"
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Catalogs returns the catalogs as of as, by display name.
@@ -93,36 +94,64 @@ func (p *Projector) AccessPackagesNamed(ctx context.Context, name string, as As)
 	return out, err
 }
 
-// DisplayNames returns the display names the projection now holds for the
-// given ids of subjects (users, groups, service principals), access
-// packages, catalogs, resources, policies and connected organizations,
-// deleted ones included. Ids it does not know are left out of the map.
-func (p *Projector) DisplayNames(ctx context.Context, ids []string) (map[string]string, error) {
+// DisplayNames returns the display names, as of as, of the given ids of
+// subjects (users, groups, service principals), access packages,
+// catalogs, resources, policies and connected organizations, deleted ones
+// included: the name in the version in force at as.Of (for one deleted by
+// then, its last name before; for one created after, its first name known
+// at as.KnownAt) among the versions known at as.KnownAt. Ids it does not
+// know, or did not know at as.KnownAt, are left out of the map.
+func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[string]string, error) {
 	db, err := p.read()
 	if err != nil {
 		return nil, err
 	}
 	named := []string{kindUser, kindGroup, kindServicePrincipal, kindAccessPackage, kindCatalog, kindResource,
 		kindPolicy, kindConnectedOrganization}
+	q := "SELECT kind, id, display_name, NULL FROM objects x WHERE id IN "
+	var pre []any
+	if !as.latest() {
+		// The version chosen: the last valid at as.Of, else the first
+		// valid after it, skipping deletions.
+		t, pos := as.bounds()
+		q = `SELECT kind, id, '', (SELECT v.data FROM versions v WHERE v.oid = x.oid AND v.known_from <= ? AND v.known_to > ?
+			AND v.data IS NOT NULL ORDER BY v.valid_from <= ? DESC, abs(v.valid_from - ?) LIMIT 1) FROM objects x WHERE id IN `
+		pre = []any{pos, pos, t, t}
+	}
 	names := make(map[string]string, len(ids))
 	const chunk = 500
 	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
 	for len(uniq) > 0 {
 		n := min(chunk, len(uniq))
-		args := make([]any, n)
-		for i, id := range uniq[:n] {
-			args[i] = id
+		args := slices.Clone(pre)
+		for _, id := range uniq[:n] {
+			args = append(args, id)
 		}
 		uniq = uniq[n:]
-		rows, err := db.QueryContext(ctx, "SELECT kind, id, display_name FROM objects WHERE id IN ("+marks(n)+")", args...)
+		rows, err := db.QueryContext(ctx, q+"("+marks(n)+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("projection: read display names: %w", err)
 		}
 		for rows.Next() {
 			var kind, id, name string
-			if err := rows.Scan(&kind, &id, &name); err != nil {
+			var data []byte
+			if err := rows.Scan(&kind, &id, &name, &data); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("projection: read display names: %w", err)
+			}
+			if data != nil {
+				var v struct { // what a name is made of, as the objects table has it
+					DisplayName       string `json:"displayName"`
+					UserPrincipalName string `json:"userPrincipalName"`
+				}
+				if err := jsonv2.Unmarshal(data, &v); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("projection: read display names: %s %s: %w", kind, id, err)
+				}
+				name = v.DisplayName
+				if kind == kindUser {
+					name = userName(&entitlement.User{ID: id, DisplayName: v.DisplayName, UserPrincipalName: v.UserPrincipalName})
+				}
 			}
 			if name != "" && slices.Contains(named, kind) {
 				names[id] = name

@@ -2,6 +2,7 @@ package projection_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,6 +40,8 @@ func TestDirectoryQueries(t *testing.T) {
 
 	// Renaming the package: found by its new name, as it was before by
 	// the old one when asked as known at the earlier position.
+	beforeRename := *s.now
+	*s.now = s.now.Add(time.Hour)
 	_, err = s.run(s.admin, entitlement.UpdateAccessPackage{AccessPackageID: s.pkg, DisplayName: new("Sales apps")})
 	require.NoError(t, err)
 	_, err = p.CatchUp(s.ctx)
@@ -64,7 +67,25 @@ func TestDirectoryQueries(t *testing.T) {
 	_, err = p.User(s.ctx, "nobody", projection.Now)
 	require.ErrorIs(t, err, projection.ErrNotFound)
 
-	names, err := p.DisplayNames(s.ctx, []string{annaID, markID, s.pkg, groupID, "unknown", annaID})
+	names, err := p.DisplayNames(s.ctx, []string{annaID, markID, s.pkg, groupID, "unknown", annaID}, projection.Now)
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{annaID: "Anna", markID: "Mark", s.pkg: "Sales apps", groupID: "Sales"}, names)
+	// Names as of the past and as known at a past position are those of
+	// then (found by a review: reports of the past showed today's).
+	for name, as := range map[string]projection.As{
+		"as known before the rename": {KnownAt: before.Position},
+		"as of before the rename":    {Of: beforeRename},
+		"as of before it existed":    {Of: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"both, before it existed":    {Of: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), KnownAt: before.Position},
+	} {
+		names, err := p.DisplayNames(s.ctx, []string{annaID, s.pkg, "unknown"}, as)
+		require.NoError(t, err)
+		require.Equal(t, map[string]string{annaID: "Anna", s.pkg: "Sales tools"}, names, name)
+	}
+	names, err = p.DisplayNames(s.ctx, []string{s.pkg}, projection.As{Of: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{s.pkg: "Sales apps"}, names)
+	names, err = p.DisplayNames(s.ctx, []string{s.pkg, annaID}, projection.As{KnownAt: 1})
+	require.NoError(t, err)
+	require.Empty(t, names, "not known yet at position 1")
 }

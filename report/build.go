@@ -31,7 +31,7 @@ type ref struct {
 
 // nameAll looks up the display names of ids for name and ref.
 func (b *builder) nameAll(ids ...string) error {
-	names, err := b.p.DisplayNames(b.ctx, ids)
+	names, err := b.p.DisplayNames(b.ctx, ids, b.q.As)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accessledger/accessledger/entitlement"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/accessledger/accessledger/internal/story"
 	"github.com/accessledger/accessledger/projection"
@@ -316,4 +317,52 @@ func TestCSVCellsAreInert(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"Name", "Count"},
 		{`'=HYPERLINK("http://evil.example","x")`, "3"}, {"'+1", "'@SUM(A1)"}, {"'-x", "'\tx"}, {"Sales tools", ""}}, recs)
+}
+
+// TestReportsNameAsOfThen: a report of the past names users and packages
+// as they were named then (found by a review: every row carried today's
+// names, and an archive made again from a grown log differed).
+func TestReportsNameAsOfThen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := story.NewClock()
+	log, err := sqlitestore.Open(filepath.Join(dir, "ledger.db"), sqlitestore.Options{Now: clock.Now})
+	require.NoError(t, err)
+	defer log.Close()
+	cast, err := story.Play(ctx, log, clock, io.Discard)
+	require.NoError(t, err)
+	before, err := log.Head(ctx)
+	require.NoError(t, err)
+	m, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock, NoSnapshot: true})
+	require.NoError(t, err)
+	ada := entitlement.UserActor(story.AdaID, entitlement.GlobalAdministrator)
+	_, err = m.Execute(ctx, ada, entitlement.UpdateAccessPackage{AccessPackageID: cast.SalesTools, DisplayName: new("Renamed tools")})
+	require.NoError(t, err)
+	anna, err := m.State().GetUser(ada, story.AnnaID)
+	require.NoError(t, err)
+	anna.DisplayName = "Anna Renamed"
+	_, err = m.Execute(ctx, entitlement.SystemActor(), entitlement.PutUser{User: anna})
+	require.NoError(t, err)
+	p, err := projection.Open(ctx, log, projection.DefaultPath(log.Path()), projection.Options{})
+	require.NoError(t, err)
+	defer p.Close()
+	_, err = p.CatchUp(ctx)
+	require.NoError(t, err)
+
+	csv := func(as projection.As) string {
+		rep, err := report.Build(ctx, p, report.Assignments, report.Query{PackageID: cast.SalesTools, As: as, Since: story.Start})
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, rep.Write(&buf, report.CSV))
+		return buf.String()
+	}
+	for _, as := range []projection.As{{KnownAt: before.Position}, {Of: clock.Now().Add(-time.Second)}} {
+		then := csv(as)
+		require.Contains(t, then, "Sales tools")
+		require.Contains(t, then, "Anna")
+		require.NotContains(t, then, "Renamed", "%+v", as)
+	}
+	now := csv(projection.Now)
+	require.Contains(t, now, "Renamed tools")
+	require.Contains(t, now, "Anna Renamed")
 }

@@ -114,12 +114,12 @@ func tellHistory(ctx context.Context, w io.Writer, log *sqlitestore.Store, p *pr
 	fmt.Fprintln(w, "\n## Administrator: view who has assignments, and who had them")
 	role := projection.RoleRef(cast.SalesTeam)
 	at := cast.Expired.Format("Mon 02 Jan 15:04")
-	names := func(gs []projection.RoleGrant) string {
+	names := func(gs []projection.RoleGrant, as projection.As) string {
 		var ids []string
 		for _, g := range gs {
 			ids = append(ids, g.SubjectID)
 		}
-		byID, _ := p.DisplayNames(ctx, ids)
+		byID, _ := p.DisplayNames(ctx, ids, as)
 		var out []string
 		for _, id := range ids {
 			out = append(out, byID[id])
@@ -131,27 +131,29 @@ func tellHistory(ctx context.Context, w io.Writer, log *sqlitestore.Store, p *pr
 		}
 		return strings.Join(out, ", ")
 	}
+	thenAs, believedAs := projection.As{Of: cast.Expired}, projection.As{Of: cast.Expired, KnownAt: cast.Recorded}
 	now, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.Now)
 	if err != nil {
 		return err
 	}
-	then, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.As{Of: cast.Expired})
+	then, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, thenAs)
 	if err != nil {
 		return err
 	}
-	believed, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, projection.As{Of: cast.Expired, KnownAt: cast.Recorded})
+	believed, err := p.Holders(ctx, projection.HoldersFilter{Role: role}, believedAs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   Member of Sales team now: %s\n", names(now))
-	fmt.Fprintf(w, "   Member of Sales team on %s, as we know it now: %s\n", at, names(then))
+	fmt.Fprintf(w, "   Member of Sales team now: %s\n", names(now, projection.Now))
+	fmt.Fprintf(w, "   Member of Sales team on %s, as we know it now: %s\n", at, names(then, thenAs))
 	fmt.Fprintf(w, "   Member of Sales team on %s, as the system believed before ProcessDue recorded the expiry (position %d): %s\n",
-		at, cast.Recorded, names(believed))
-	x, err := p.Why(ctx, story.AnnaID, role, projection.As{Of: story.Start.AddDate(0, 0, 20)})
+		at, cast.Recorded, names(believed, believedAs))
+	whyAs := projection.As{Of: story.Start.AddDate(0, 0, 20)}
+	x, err := p.Why(ctx, story.AnnaID, role, whyAs)
 	if err != nil {
 		return err
 	}
-	reviewers, err := p.DisplayNames(ctx, whyIDs(x))
+	reviewers, err := p.DisplayNames(ctx, whyIDs(x), whyAs)
 	if err != nil {
 		return err
 	}

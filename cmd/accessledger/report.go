@@ -145,7 +145,7 @@ func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	names, err := r.p.DisplayNames(ctx, whyIDs(x))
+	names, err := r.p.DisplayNames(ctx, whyIDs(x), q.As)
 	if err != nil {
 		return err
 	}
