@@ -509,9 +509,10 @@ func (b *builder) audit() error {
 	for _, e := range entries {
 		var targets []string
 		j := auditJSON{ID: e.EventID, Category: e.Category, ActivityDisplayName: e.Activity, ActivityDateTime: e.ActivityDateTime,
-			LoggedByService: "Core Directory", OperationType: e.EventType, Result: e.Result, CorrelationID: e.CorrelationID,
-			InitiatedBy:       map[string]*ref{initiatorKey(e.InitiatedBy.Kind): {ID: e.InitiatedBy.ID, DisplayName: e.InitiatedBy.DisplayName}},
-			AdditionalDetails: []keyValue{{"position", strconv.FormatUint(uint64(e.Position), 10)}, {"recordedDateTime", stamp(e.RecordedAt)}}}
+			LoggedByService: loggedBy(e.Category), OperationType: operationType(e.Activity), Result: e.Result, CorrelationID: e.CorrelationID,
+			InitiatedBy: map[string]*ref{initiatorKey(e.InitiatedBy.Kind): {ID: e.InitiatedBy.ID, DisplayName: e.InitiatedBy.DisplayName}},
+			AdditionalDetails: []keyValue{{"position", strconv.FormatUint(uint64(e.Position), 10)}, {"recordedDateTime", stamp(e.RecordedAt)},
+				{"eventType", e.EventType}}}
 		if e.OnBehalfOf != "" {
 			j.AdditionalDetails = append(j.AdditionalDetails, keyValue{"onBehalfOf", e.OnBehalfOf})
 		}
@@ -535,15 +536,50 @@ func (b *builder) audit() error {
 }
 
 // initiatorKey is the property of Graph's auditActivityInitiator that
-// holds an initiator of a kind.
+// holds an initiator of a kind: app or user (the system acts as the
+// Entitlement Management service's app, as Entra logs its own work).
 func initiatorKey(kind string) string {
 	switch kind {
-	case string(entitlement.ActorServicePrincipal):
+	case string(entitlement.ActorServicePrincipal), string(entitlement.ActorSystem):
 		return "app"
-	case string(entitlement.ActorSystem):
-		return "system"
 	}
 	return "user"
+}
+
+// loggedBy is a directoryAudit's loggedByService: the service that
+// logs entries of a category in Entra.
+func loggedBy(category string) string {
+	switch category {
+	case projection.CategoryEntitlementManagement:
+		return "Entitlement Management"
+	case projection.CategoryAccessReviews:
+		return "Access Reviews"
+	case projection.CategoryWorkflowManagement, projection.CategoryTaskManagement:
+		return "Lifecycle Workflows"
+	}
+	return "Core Directory"
+}
+
+// operationType is a directoryAudit's operationType (Add, Assign, Update,
+// Unassign or Delete), from the activity's name: access given or taken
+// from someone is Assign or Unassign, anything created (a request
+// included) Add, anything deleted Delete, the rest Update.
+func operationType(activity string) string {
+	verb, _, _ := strings.Cut(activity, " ")
+	switch {
+	case verb == "Assign", strings.HasPrefix(activity, "Administrator directly assigns"),
+		slices.Contains([]string{"Fulfill access package resource assignment", "Add Entitlement Management role assignment", "Add member to group"}, activity):
+		return "Assign"
+	case strings.HasPrefix(activity, "Remove user as"), strings.HasPrefix(activity, "Administrator directly removes"),
+		slices.Contains([]string{"Remove access package resource assignment", "Remove access package assignment",
+			"Remove Entitlement Management role assignment", "Remove member from group"}, activity):
+		return "Unassign"
+	case slices.Contains([]string{"Create", "Add", "User", "Entitlement", "Schedule"}, verb):
+		return "Add"
+	case verb == "Delete", verb == "Remove":
+		return "Delete"
+	}
+	return "Update"
 }
 
 func (b *builder) conflicts() error {
