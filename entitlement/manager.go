@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"hash/fnv"
 	"iter"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -336,12 +338,70 @@ var (
 
 // commandDigest is what the log records of a command beside its id, so
 // that the id's reuse for another command is refused rather than answered
-// with the first command's result: the command's name, its fields as JSON
-// and the actor, hashed (SHA-256, the first 16 bytes in hex).
-func commandDigest(cmd Command, a Actor) string {
+// with the first command's result: the command's name, the decision time
+// the caller set (ProcessDue's until), its fields as JSON and the actor,
+// hashed (SHA-256, the first 16 bytes in hex). Instants are hashed in UTC
+// and the actor's roles and permissions as sets, so that a retry whose
+// times are in another zone, or whose actor lists its roles in another
+// order, is the same command.
+func commandDigest(cmd Command, a Actor, at time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(cmd.commandName() + "\n"))
-	json.NewEncoder(h).Encode(cmd) // a command is plain data: it always encodes
+	if !at.IsZero() {
+		h.Write(at.UTC().AppendFormat(nil, time.RFC3339Nano+"\n"))
+	}
+	if !slices.IsSorted(a.DirectoryRoles) || !slices.IsSorted(a.AppPermissions) {
+		a.DirectoryRoles = slices.Compact(slices.Sorted(slices.Values(a.DirectoryRoles)))
+		a.AppPermissions = slices.Compact(slices.Sorted(slices.Values(a.AppPermissions)))
+	}
+	for _, v := range []any{cmd, a} {
+		b, err := json.Marshal(v)
+		if err != nil { // a command is plain data: it always encodes
+			return legacyDigest(cmd, a)
+		}
+		h.Write(append(instantsInUTC(b), '\n'))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// instantsInUTC rewrites the JSON strings that are RFC 3339 instants with
+// a zone offset in UTC, leaving every other byte as it is. (The types of a
+// command marshal their own JSON, so the instants are found in it rather
+// than in the Go values.)
+func instantsInUTC(b []byte) []byte {
+	digit := func(c byte) bool { return '0' <= c && c <= '9' }
+	var out []byte // nil until something changes
+	done := 0
+	for i := 6; i < len(b); i++ {
+		// The closing quote of a string that ends in ±hh:mm.
+		if b[i] != '"' || b[i-3] != ':' || b[i-6] != '+' && b[i-6] != '-' ||
+			!digit(b[i-5]) || !digit(b[i-4]) || !digit(b[i-2]) || !digit(b[i-1]) {
+			continue
+		}
+		j := bytes.LastIndexByte(b[done:i], '"') + done
+		if j < done || j > 0 && b[j-1] == '\\' {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, string(b[j+1:i]))
+		if err != nil {
+			continue
+		}
+		out = t.UTC().AppendFormat(append(out, b[done:j+1]...), time.RFC3339Nano)
+		done = i
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[done:]...)
+}
+
+// legacyDigest is the digest logs written before 30 Nov 2026 recorded
+// (times in their zones, roles in their order, no decision time): a retry
+// of a command they hold matches it too.
+func legacyDigest(cmd Command, a Actor) string {
+	h := sha256.New()
+	h.Write([]byte(cmd.commandName() + "\n"))
+	json.NewEncoder(h).Encode(cmd)
 	json.NewEncoder(h).Encode(a)
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -380,7 +440,9 @@ func checkEnvelope(op string, a Actor, xo execOptions, now time.Time) error {
 // *OutcomeUnknownError, repeat the command with the id it carries. The id
 // names one command: executing a different command, or the same one by
 // another actor, with an id already used is refused with ErrConflict,
-// appending nothing.
+// appending nothing; so is ProcessDue with another until. The same
+// command is the same values: instants in another zone, and the actor's
+// roles in another order, are the same.
 func WithCommandID(id string) ExecOption { return func(o *execOptions) { o.commandID = id } }
 
 // WithCorrelationID sets the correlation id recorded in the events' metadata.
@@ -613,7 +675,7 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	if err := checkText(cmd.commandName(), cmd); err != nil {
 		return nil, nil, Result{}, err
 	}
-	digest := commandDigest(cmd, actor)
+	digest := commandDigest(cmd, actor, at)
 	for _, b := range m.inflight {
 		if b.cmdID == xo.commandID {
 			if b.digest != digest {
@@ -624,7 +686,7 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	}
 	if prev, ok, err := m.previous(ctx, xo.commandID); ok || err != nil {
 		if err == nil {
-			if d := prev[0].Metadata.CommandDigest; d != "" && d != digest {
+			if d := prev[0].Metadata.CommandDigest; d != "" && d != digest && d != legacyDigest(cmd, actor) {
 				return nil, nil, Result{}, reused(cmd.commandName(), xo.commandID, prev[0].Position)
 			}
 		}

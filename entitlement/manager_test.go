@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/memstore"
@@ -184,4 +185,72 @@ func TestRepeatedIDsAreSkipped(t *testing.T) {
 	evs, err := Decide(b.State(), ga, t0, stuck, CreateCatalog{DisplayName: "C"})
 	require.NoError(t, err)
 	require.NotEqual(t, r1.ID, evs[0].Data.(*CatalogCreated).Catalog.ID)
+}
+
+// TestCommandDigestOfARetry: a retry is the same command when its actor
+// lists its roles in another order or its instants are in another zone
+// (found by a review: both were refused as another command); ProcessDue
+// under a used id with another until is another command (it returned the
+// first call's result, processing nothing); and a log written before the
+// digest took those forms still recognises a retry of its commands.
+func TestCommandDigestOfARetry(t *testing.T) {
+	w := newWorld(t)
+	roles := UserActor(w.user("ga", GlobalAdministrator).ID, GlobalAdministrator, IdentityGovernanceAdministrator)
+	swapped := roles
+	swapped.DirectoryRoles = []DirectoryRole{IdentityGovernanceAdministrator, GlobalAdministrator}
+	first, err := w.m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "R"}, WithCommandID("r"))
+	require.NoError(t, err)
+	again, err := w.m.Execute(w.ctx, swapped, CreateCatalog{DisplayName: "R"}, WithCommandID("r"))
+	require.NoError(t, err)
+	require.True(t, again.Duplicate)
+	require.Equal(t, first.ID, again.ID)
+
+	end := w.clock.Now().Add(30 * 24 * time.Hour).UTC()
+	pkg := w.do(roles, CreateAccessPackage{CatalogID: first.ID, DisplayName: "P"}).ID
+	policy := func(end time.Time) CreateAssignmentPolicy {
+		return CreateAssignmentPolicy{Policy: AssignmentPolicy{AccessPackageID: pkg, DisplayName: "Until the end",
+			AllowedTargetScope: ScopeAllMemberUsers, RequestorSettings: RequestorSettings{EnableTargetsToSelfAddAccess: true},
+			Expiration: ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: end}}}
+	}
+	p1, err := w.m.Execute(w.ctx, roles, policy(end), WithCommandID("policy"))
+	require.NoError(t, err)
+	p2, err := w.m.Execute(w.ctx, roles, policy(end.In(time.FixedZone("CET", 3600))), WithCommandID("policy"))
+	require.NoError(t, err)
+	require.True(t, p2.Duplicate)
+	require.Equal(t, p1.ID, p2.ID)
+
+	w.do(w.user("u"), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: p1.ID})
+	w.clock.t = end.Add(time.Hour)
+	now := w.clock.Now()
+	due, err := w.m.ProcessDue(w.ctx, now, WithCommandID("tick"))
+	require.NoError(t, err)
+	require.NotEmpty(t, due.Events, "the assignment expired")
+	h := w.head()
+	_, err = w.m.ProcessDue(w.ctx, now.Add(-time.Hour), WithCommandID("tick"))
+	requireKind(t, err, ErrConflict)
+	require.Equal(t, h, w.head())
+	repeat, err := w.m.ProcessDue(w.ctx, now.In(time.FixedZone("CET", 3600)), WithCommandID("tick"))
+	require.NoError(t, err)
+	require.True(t, repeat.Duplicate)
+
+	// A log whose commands carry the earlier digest.
+	legacy := memstore.New(memstore.Options{})
+	for e, err := range w.store.ReadAll(w.ctx, 0) {
+		require.NoError(t, err)
+		md := e.Metadata
+		if md.CommandID == "r" {
+			md.CommandDigest = legacyDigest(CreateCatalog{DisplayName: "R"}, swapped)
+			require.NotEqual(t, e.Metadata.CommandDigest, md.CommandDigest)
+		}
+		_, err = legacy.Append(w.ctx, eventstore.Condition{}, eventstore.NewEvent{ID: e.ID, Stream: e.Stream, Type: e.Type,
+			SchemaVersion: e.SchemaVersion, OccurredAt: e.OccurredAt, Metadata: md, Payload: e.Payload})
+		require.NoError(t, err)
+	}
+	m, err := NewManager(w.ctx, legacy, Options{Clock: w.clock})
+	require.NoError(t, err)
+	old, err := m.Execute(w.ctx, swapped, CreateCatalog{DisplayName: "R"}, WithCommandID("r"))
+	require.NoError(t, err)
+	require.True(t, old.Duplicate)
+	_, err = m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "S"}, WithCommandID("r"))
+	requireKind(t, err, ErrConflict)
 }
