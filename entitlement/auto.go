@@ -151,10 +151,15 @@ func (s *State) autoAssignment(policyID, packageID, userID string) (*Assignment,
 // match, removal scheduled (or done, with no grace period) if they no
 // longer match and the policy removes access, a scheduled removal
 // canceled if they match again or the policy no longer removes access.
+// That is entitlement management's own work, whoever's command (a policy
+// created, an attribute changed) set it off: its events are the system's,
+// as its requests' requestor is.
 func (p *plan) reconcileAuto(policyID, userID string) {
 	if p.err != nil {
 		return
 	}
+	p.due++
+	defer func() { p.due-- }()
 	e, ok := p.s.policies.Get(policyID)
 	if !ok || !e.Policy.IsAutoAssignment() {
 		return

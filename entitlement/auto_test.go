@@ -65,6 +65,14 @@ func TestScenarioAssignEmployeesAccessAutomatically(t *testing.T) {
 	// two days after leaving it.
 	res := w.do(iga, CreateAssignmentPolicy{Policy: salesPolicy(pkg, DurationDays(2))})
 	pol := res.ID
+	// The policy is the administrator's; the requests, approvals and
+	// assignments it sets off are entitlement management's own work, as
+	// the requests' requestor says (found by the projection's property
+	// test: why named the administrator as the requestor).
+	require.Equal(t, iga.ID, res.Events[0].Metadata.ActorID)
+	for _, e := range res.Events[1:] {
+		require.Equal(t, string(ActorSystem), e.Metadata.ActorKind, e.Type)
+	}
 
 	// Alice and Bob are assigned at once through systemAdd requests, and
 	// the deliverer adds them to the group; Carol is not.

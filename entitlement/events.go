@@ -21,7 +21,9 @@ type Event struct {
 	// another actor's command: time-driven work that fell due (an expiry,
 	// a time-out, an escalation, a review's start or results, an
 	// automatic removal, a workflow's run), which the command records as
-	// ProcessDue would have, and the tasks of a workflow run on demand.
+	// ProcessDue would have, the tasks of a workflow run on demand, and
+	// automatic assignments made or removed as a change brings users into
+	// or out of a policy's rule.
 	// The Manager appends it with the system as its actor. It is not part
 	// of the payload; DecodeEvent leaves it false.
 	BySystem bool
