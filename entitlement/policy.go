@@ -283,7 +283,11 @@ type ApprovalStage struct {
 	// resolve to nobody.
 	FallbackEscalationApprovers []SubjectSet `json:"fallbackEscalationApprovers,omitempty"`
 	// ApproverInformationVisibility is whether the requestor sees who the
-	// approvers are.
+	// approvers are: with notVisible, State.MyRequests and
+	// GetAssignmentRequest leave out of the stage, for a requestor or
+	// target who is neither its approver nor allowed to view the
+	// package's requests, its approvers and who decided. (The events the
+	// embedding program receives keep them.)
 	ApproverInformationVisibility ApproverInformationVisibility `json:"approverInformationVisibility,omitempty"`
 }
 
@@ -293,7 +297,8 @@ type ApproverInformationVisibility string
 
 // The values of approverInformationVisibility.
 const (
-	// ApproverInformationDefault: the tenant's default.
+	// ApproverInformationDefault: the tenant's default, which here is
+	// visible.
 	ApproverInformationDefault ApproverInformationVisibility = "default"
 	// ApproverInformationNotVisible: requestors don't see the approvers.
 	ApproverInformationNotVisible ApproverInformationVisibility = "notVisible"

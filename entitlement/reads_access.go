@@ -126,13 +126,15 @@ func sortAssignments(as []Assignment) {
 }
 
 // MyRequests returns the requests a made or that target a (Graph's
-// assignmentRequests/filterByCurrentUser), oldest first.
+// assignmentRequests/filterByCurrentUser), oldest first, without the
+// approvers of stages that keep them from requestors
+// (approverInformationVisibility notVisible).
 func (s *State) MyRequests(a Actor) []AssignmentRequest {
 	a = s.asPrincipal(a)
 	if a.ID == "" {
 		return nil
 	}
-	return s.requestsOf(func(yield func(string) bool) {
+	rs := s.requestsOf(func(yield func(string) bool) {
 		for id := range s.ix.requestsByTarget.Members(a.ID) {
 			if !yield(id) {
 				return
@@ -144,6 +146,10 @@ func (s *State) MyRequests(a Actor) []AssignmentRequest {
 			}
 		}
 	})
+	for i := range rs {
+		rs[i] = s.forRequestor(a, rs[i])
+	}
+	return rs
 }
 
 // MyAssignments returns a's assignments that have not ended.
@@ -333,7 +339,42 @@ func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, err
 	if !allowed {
 		return AssignmentRequest{}, forbidden(op, subject("assignmentRequest", id))
 	}
-	return cloneRequest(*r), nil
+	return s.forRequestor(a, cloneRequest(*r)), nil
+}
+
+// forRequestor hides from a requestor or target, who may see the request
+// only as theirs, the approvers of the stages whose policy says
+// notVisible (approverInformationVisibility): who the approvers are and
+// who decided; the decision and its justification stay. Approvers and
+// those who may view the package's requests see everything.
+func (s *State) forRequestor(a Actor, r AssignmentRequest) AssignmentRequest {
+	if r.Policy == nil || isTenantReader(a) {
+		return r
+	}
+	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok && canViewAssignments(s, a, pkg.CatalogID) {
+		return r
+	}
+	for _, st := range r.Stages {
+		if slices.Contains(st.Approvers, a.ID) || slices.Contains(st.EscalationApprovers, a.ID) {
+			return r
+		}
+	}
+	stages := r.Policy.RequestApprovalSettings.Stages
+	hidden := func(stage int) bool {
+		return stage >= 1 && stage <= len(stages) && stages[stage-1].ApproverInformationVisibility == ApproverInformationNotVisible
+	}
+	for i := range r.Stages {
+		if st := &r.Stages[i]; hidden(st.Stage) {
+			st.Approvers, st.EscalationApprovers, st.ReviewedBy = nil, nil, ""
+			st.FallbackUsed, st.EscalationFallbackUsed = false, false
+		}
+	}
+	for i := range stages {
+		if st := &stages[i]; hidden(i + 1) {
+			st.PrimaryApprovers, st.FallbackPrimaryApprovers, st.EscalationApprovers, st.FallbackEscalationApprovers = nil, nil, nil, nil
+		}
+	}
+	return r
 }
 
 // ListAssignmentRequests returns the requests for a package, oldest first,

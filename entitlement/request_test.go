@@ -609,3 +609,47 @@ func TestApprovalAfterAnIncompatibleEnded(t *testing.T) {
 	require.Equal(t, RequestStateDelivered, w.getRequest(alice).State)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestApproverInformationNotVisible: a stage whose policy keeps its
+// approvers from requestors hides who they are and who decided from the
+// requestor's reads, not from the approvers' or the package's managers'
+// (found by a review: the setting was validated and never acted on).
+func TestApproverInformationNotVisible(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, alice := w.actors["GA"], w.actors["alice"]
+	p := approvalPolicy(w.id["P3"], "hidden approvers", w.uid["bob"])
+	p.RequestApprovalSettings.Stages[0].ApproverInformationVisibility = ApproverInformationNotVisible
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
+	id := w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P3"], AssignmentPolicyID: pol}).ID
+	st := w.getRequest(id).Stages[0]
+	require.NotEmpty(t, st.Approvers)
+	var approver Actor
+	for name, uid := range w.uid {
+		if uid == st.Approvers[0] {
+			approver = w.actors[name]
+		}
+	}
+	w.do(approver, UpdateApprovalStage{ApprovalID: id, StageID: st.ID, ReviewResult: DecisionApprove, Justification: "fine"})
+
+	s := w.state()
+	mine := s.MyRequests(alice)
+	got, err := s.GetAssignmentRequest(alice, id)
+	require.NoError(t, err)
+	for _, r := range []AssignmentRequest{mine[len(mine)-1], got} {
+		require.Equal(t, id, r.ID)
+		require.Empty(t, r.Stages[0].Approvers)
+		require.Empty(t, r.Stages[0].ReviewedBy)
+		require.Equal(t, "fine", r.Stages[0].Justification, "the decision stays")
+		require.NotEmpty(t, r.Stages[0].ReviewResult)
+		require.Empty(t, r.Policy.RequestApprovalSettings.Stages[0].PrimaryApprovers)
+		require.Empty(t, r.Policy.RequestApprovalSettings.Stages[0].FallbackPrimaryApprovers)
+	}
+	for _, who := range []Actor{approver, ga} {
+		r, err := s.GetAssignmentRequest(who, id)
+		require.NoError(t, err)
+		require.Equal(t, approver.ID, r.Stages[0].ReviewedBy)
+		require.NotEmpty(t, r.Stages[0].Approvers)
+		require.NotEmpty(t, r.Policy.RequestApprovalSettings.Stages[0].PrimaryApprovers)
+	}
+	require.Equal(t, approver.ID, w.getRequest(id).Stages[0].ReviewedBy, "the State keeps them")
+}
