@@ -85,8 +85,10 @@ func (c AdvanceTime) decide(s *State, a Actor, now time.Time, ids IDSource) (dec
 			if d.kind == dueNotice1 {
 				typ = EventAssignmentOneDayBeforeExpiration
 			}
+			pol, _ := p.s.policies.Get(x.AssignmentPolicyID)
 			p.emitEvent(Event{Stream: assignmentStream(x.ID), Type: typ,
-				Data: &AssignmentNotice{AssignmentID: x.ID, TargetID: x.TargetID, EndDateTime: end}})
+				Data: &AssignmentNotice{AssignmentID: x.ID, TargetID: x.TargetID, EndDateTime: end,
+					NotificationDisabled: pol != nil && pol.Policy.NotificationSettings.IsAssignmentNotificationDisabled}})
 		case dueExpiry:
 			p.expire(d.id, "", d.at)
 		case dueAutomaticRemoval:

@@ -147,11 +147,13 @@ type AssignmentExpired struct {
 
 // AssignmentNotice records an expiry notice: the assignment ends at
 // EndDateTime. The embedding program may notify the target or run a custom
-// extension on it.
+// extension on it, unless NotificationDisabled: the assignment's policy
+// turns notifications off (isAssignmentNotificationDisabled).
 type AssignmentNotice struct {
-	AssignmentID string    `json:"assignmentId"`
-	TargetID     string    `json:"targetId"`
-	EndDateTime  time.Time `json:"endDateTime"`
+	AssignmentID         string    `json:"assignmentId"`
+	TargetID             string    `json:"targetId"`
+	EndDateTime          time.Time `json:"endDateTime"`
+	NotificationDisabled bool      `json:"notificationDisabled,omitempty"`
 }
 
 // AssignmentRef names an assignment (EventAssignmentReprocessed).

@@ -489,7 +489,9 @@ func (t RecurrenceRangeType) Known() bool {
 // NotificationSettings mirrors Graph's accessPackageNotificationSettings.
 type NotificationSettings struct {
 	// IsAssignmentNotificationDisabled turns off assignment notification
-	// mails.
+	// mails. accessledger sends none itself: the expiry notices of the
+	// policy's assignments say NotificationDisabled, so that an embedding
+	// program that mails from them leaves them out.
 	IsAssignmentNotificationDisabled bool `json:"isAssignmentNotificationDisabled"`
 }
 

@@ -3,6 +3,7 @@ package entitlement
 import (
 	"encoding/json"
 	"slices"
+	"fmt"
 	"testing"
 	"time"
 
@@ -652,4 +653,33 @@ func TestApproverInformationNotVisible(t *testing.T) {
 		require.NotEmpty(t, r.Policy.RequestApprovalSettings.Stages[0].PrimaryApprovers)
 	}
 	require.Equal(t, approver.ID, w.getRequest(id).Stages[0].ReviewedBy, "the State keeps them")
+}
+
+// TestNotificationDisabled: the expiry notices of a policy that turns
+// notifications off say so (found by a review: the setting was stored and
+// never used).
+func TestNotificationDisabled(t *testing.T) {
+	w, _ := accessWorld(t)
+	notice := func(pol string) *AssignmentNotice {
+		t.Helper()
+		start := w.clock.t
+		id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P3"], AssignmentPolicyID: pol}).ID
+		asg := w.getRequest(id).AssignmentID
+		w.clock.t = start.Add(20 * 24 * time.Hour)
+		res, err := w.m.ProcessDue(w.ctx, w.clock.t)
+		require.NoError(t, err)
+		require.Equal(t, []string{EventAssignmentFourteenDaysBeforeExpiration}, eventTypes(res))
+		de, err := DecodeEvent(res.Events[0])
+		require.NoError(t, err)
+		w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AccessPackageID: w.id["P3"], AssignmentID: asg})
+		return de.Data.(*AssignmentNotice)
+	}
+	for _, disabled := range []bool{false, true} {
+		p := requestPolicy(w.id["P3"], fmt.Sprint("notifications disabled ", disabled))
+		p.RequestorSettings.EnableTargetsToSelfRemoveAccess = true
+		p.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(30)}
+		p.NotificationSettings.IsAssignmentNotificationDisabled = disabled
+		n := notice(w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: p}).ID)
+		require.Equal(t, disabled, n.NotificationDisabled)
+	}
 }
