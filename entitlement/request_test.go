@@ -2,8 +2,8 @@ package entitlement
 
 import (
 	"encoding/json"
-	"slices"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
