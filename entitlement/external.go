@@ -34,10 +34,11 @@ func ExternalActor(email, tenantID string) Actor {
 
 func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
-// emailDomain returns the domain of an email address, or "".
+// emailDomain returns the domain of an email address, or "" if it is
+// not one (no local part, no domain, or more than one @).
 func emailDomain(e string) string {
-	_, d, ok := strings.Cut(e, "@")
-	if !ok || d == "" || strings.Contains(d, "@") {
+	local, d, ok := strings.Cut(e, "@")
+	if !ok || local == "" || d == "" || strings.Contains(d, "@") {
 		return ""
 	}
 	return d

@@ -186,6 +186,10 @@ func TestScenarioExternalPartners(t *testing.T) {
 	// allExternalUsers: Lee, of an unknown organization, is approved at
 	// once, and tailwind.io becomes a proposed connected organization,
 	// once, however many of its people come.
+	for _, email := range []string{"", "@tailwind.io", "lee@", "x@y@tailwind.io"} {
+		_, err := w.try(ExternalActor(email, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: other, AssignmentPolicyID: otherPol})
+		requireField(t, err, "requestor.email")
+	}
 	w.do(lee, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: other, AssignmentPolicyID: otherPol})
 	w.do(ExternalActor("max@tailwind.io", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: other, AssignmentPolicyID: otherPol})
 	leeUser, _ := w.guestOf("lee@tailwind.io")
