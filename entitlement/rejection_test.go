@@ -308,4 +308,21 @@ func TestRejection25_DeleteInProgressOrAssigned(t *testing.T) {
 	w.approve("bob", id)
 	_, err = w.try(w.actors["GA"], DeleteAssignmentRequest{RequestID: id})
 	requireKind(t, err, ErrConflict)
+	// An update, and a removal, linked to the assignment they acted on
+	// (found by a review: a delivered update request was deleted).
+	add := w.request("alice", "P2", "Pol2")
+	asg := w.getRequest(add).AssignmentID
+	w.clock.t = w.clock.t.Add(time.Hour)
+	upd := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg}).ID
+	require.Equal(t, RequestStateDelivered, w.getRequest(upd).State)
+	_, err = w.try(w.actors["GA"], DeleteAssignmentRequest{RequestID: upd})
+	requireKind(t, err, ErrConflict)
+	rm := w.do(w.actors["GA"], CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: asg}).ID
+	_, err = w.try(w.actors["GA"], DeleteAssignmentRequest{RequestID: rm})
+	requireKind(t, err, ErrConflict)
+	// A denied request has none, and goes.
+	denied := w.request("erin", "P1", "PolA")
+	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: denied, StageID: w.getRequest(denied).Stages[0].ID,
+		ReviewResult: DecisionDeny, Justification: "no"})
+	w.do(w.actors["GA"], DeleteAssignmentRequest{RequestID: denied})
 }
