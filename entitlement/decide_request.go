@@ -398,6 +398,12 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			}
 		}
 	}
+	// The tenant's request limit holds for the requests that give or
+	// extend access; a removal is never refused for it, so that access
+	// can always be taken away.
+	if kind != kindRemove && s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
+		return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
+	}
 	switch kind {
 	case kindAdd:
 		if id, ok := s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok {
@@ -419,9 +425,6 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 		}
 		if s.ix.live >= MaxAssignments {
 			return fail(op, ErrLimit, "assignments", "a tenant has at most %d assignments", MaxAssignments)
-		}
-		if s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
-			return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
 		}
 	case kindUpdate, kindRemove:
 		if asg.State == AssignmentStateDelivering {

@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -325,4 +326,27 @@ func TestRejection25_DeleteInProgressOrAssigned(t *testing.T) {
 	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: denied, StageID: w.getRequest(denied).Stages[0].ID,
 		ReviewResult: DecisionDeny, Justification: "no"})
 	w.do(w.actors["GA"], DeleteAssignmentRequest{RequestID: denied})
+}
+
+// TestRequestLimit: at the tenant's limit of requests within 3 months, a
+// request that gives or extends access is refused with ErrLimit, and a
+// removal is not, so that access can always be taken away (found by a
+// review: only adds were counted).
+func TestRequestLimit(t *testing.T) {
+	w, _ := accessWorld(t)
+	asg := w.getRequest(w.request("alice", "P2", "Pol2")).AssignmentID
+	s := w.state().Clone()
+	now := w.clock.t.Add(time.Hour)
+	done := now.Add(-time.Hour)
+	for i := range MaxRequestsPerThreeMonths {
+		s.putRequest(&AssignmentRequest{ID: nameID(fmt.Sprintf("filler/%d", i)), RequestType: RequestTypeUserAdd,
+			State: RequestStateCanceled, Status: RequestStatusCanceled, CreatedDateTime: now.Add(-2 * time.Hour), CompletedDateTime: &done,
+			AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["frank"], RequestorID: w.uid["frank"]})
+	}
+	_, err := Decide(s, w.actors["erin"], now, SeededIDs(77), addReq(w.id["P2"], w.id["Pol2"]))
+	requireKind(t, err, ErrLimit)
+	_, err = Decide(s, w.actors["alice"], now, SeededIDs(78), CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
+	requireKind(t, err, ErrLimit)
+	_, err = Decide(s, w.actors["alice"], now, SeededIDs(79), CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg})
+	require.NoError(t, err)
 }
