@@ -431,6 +431,11 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment is being delivered")
 		}
 		if kind == kindUpdate {
+			if asg.State != AssignmentStateDelivered {
+				// §2.2: an update takes a delivered assignment to a new
+				// schedule; a failed delivery is reprocessed first.
+				return fail(op, ErrConflict, subject("assignment", asg.ID), "only a delivered assignment can be updated, not one in state %s", asg.State)
+			}
 			if id, ok := s.ix.openUpdates.Get(asg.ID); ok {
 				return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment already has an open update request (%s)", id)
 			}

@@ -350,3 +350,21 @@ func TestRequestLimit(t *testing.T) {
 	_, err = Decide(s, w.actors["alice"], now, SeededIDs(79), CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg})
 	require.NoError(t, err)
 }
+
+// TestUpdateOnlyDelivered: an update (extension) of an assignment whose
+// delivery failed is refused; it is reprocessed first (§2.2; found by a
+// review: it was accepted).
+func TestUpdateOnlyDelivered(t *testing.T) {
+	w, fd := accessWorld(t)
+	fd.failOn[w.id["G3"]] = true
+	id := w.request("alice", "P2", "Pol2")
+	asg := w.getRequest(id).AssignmentID
+	require.Equal(t, AssignmentStateDeliveryFailed, w.getAssignment(asg).State)
+	w.clock.t = w.clock.t.Add(time.Hour)
+	update := CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg}
+	_, err := w.try(w.actors["alice"], update)
+	requireKind(t, err, ErrConflict)
+	fd.failOn[w.id["G3"]] = false
+	w.do(w.actors["GA"], ReprocessAssignmentRequest{RequestID: id})
+	w.do(w.actors["alice"], update)
+}
