@@ -233,8 +233,17 @@ func TestReprocessAfterDelivery(t *testing.T) {
 	})
 }
 
+// TestRejection20_ResumeNotAvailable: resume answers a custom extension's
+// callout, and custom extensions are not supported yet: a policy that
+// names any is refused, so no request ever waits for a callback, and
+// there is no resume to refuse.
 func TestRejection20_ResumeNotAvailable(t *testing.T) {
-	t.Skip("resume belongs to custom extensions (a later issue): no request ever waits for a callback yet")
+	_, err := DecodeAssignmentPolicy([]byte(`{"displayName":"p","allowedTargetScope":"allMemberUsers",` +
+		`"customExtensionStageSettings":[{"stage":"assignmentRequestCreated","customExtension":{"id":"x"}}]}`))
+	var ie *InvalidError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, "customExtensionStageSettings", ie.Field)
+	require.Contains(t, ie.Reason, "not supported yet")
 }
 
 func TestRejection21_NonApproverOrOwnRequest(t *testing.T) {
