@@ -154,12 +154,13 @@ func (s *State) expandMembers(ids []string) []string {
 }
 
 // resolveStage opens stage k (0-based) of the policy for a request: the
-// primary approvers, or the fallback primary approvers if the primaries
-// resolve to nobody once the requestor and the target are left out.
+// primary approvers, or the fallback primary approvers, if the stage
+// names any, when the primaries resolve to nobody once the requestor and
+// the target are left out.
 func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.PrimaryApprovers, rc, r.RequestorID, r.TargetID)
-	if len(approvers) == 0 {
+	if len(approvers) == 0 && len(st.FallbackPrimaryApprovers) > 0 {
 		return s.resolveSubjectSets(st.FallbackPrimaryApprovers, rc, r.RequestorID, r.TargetID), true
 	}
 	return approvers, false
@@ -179,7 +180,7 @@ func (s *State) escalated(r *AssignmentRequest, st *ApprovalStageState, def Appr
 func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
 	approvers = s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID)
-	if len(approvers) == 0 {
+	if len(approvers) == 0 && len(st.FallbackEscalationApprovers) > 0 {
 		return s.resolveSubjectSets(st.FallbackEscalationApprovers, rc, r.RequestorID, r.TargetID), true
 	}
 	return approvers, false

@@ -499,14 +499,18 @@ func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time
 	if err := checkRequestContent(s, op, c, kindAdd, pkg, pol, nil, id, now); err != nil {
 		return decision{}, err
 	}
-	p := newPlan(s, ids, now)
-	return p.decision(p.newRequest(AssignmentRequest{
+	req := AssignmentRequest{
 		RequestType: RequestTypeUserAdd, Schedule: cloneSchedule(c.Schedule), Justification: c.Justification,
 		Answers: cloneNonEmpty(c.Answers), AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
 		PolicyVersion: pol.Version, TargetID: id, RequestorID: id,
 		TargetSubject: &AccessPackageSubject{ObjectID: id, Email: email, TenantID: a.TenantID, SubjectType: "user",
 			ConnectedOrganizationID: org},
-	}))
+	}
+	if err := checkApprovers(s, op, &pol.Policy, &req); err != nil {
+		return decision{}, err
+	}
+	p := newPlan(s, ids, now)
+	return p.decision(p.newRequest(req))
 }
 
 // RequestLink is the link an access package manager sends to a partner
