@@ -547,7 +547,9 @@ func (p *plan) removeAssignment(a *Assignment, justification string) (string, er
 func (p *plan) cancelPendingRequests(userID string) []string {
 	var out []string
 	for _, id := range collect(&p.s.ix.requestsByTarget, userID) {
-		if r, _ := p.s.requests.Get(id); r.cancelable() {
+		// A removal is never left pending: one submitted now is being
+		// fulfilled, and may be what ended the user's access.
+		if r, _ := p.s.requests.Get(id); r.cancelable() && requestTypeKind(r.RequestType) != kindRemove {
 			p.requestChanged(EventAssignmentRequestCanceled, id, "", p.now)
 			out = append(out, id)
 		}

@@ -384,3 +384,33 @@ func TestOneProposedOrganizationUnderConcurrentApprovals(t *testing.T) {
 	max, _ := w.guestOf("max@tailwind.io")
 	require.Equal(t, lee.ConnectedOrganizationID, max.ConnectedOrganizationID)
 }
+
+// TestImmediateGuestDeletion: with no time between block and deletion, the
+// removal that ends a governed guest's last assignment deletes the guest
+// and is fulfilled, not canceled first (found by a review: it was
+// canceled, then fulfilled, breaking invariant 27).
+func TestImmediateGuestDeletion(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, manager := w.actors["GA"], w.actors["apManager"]
+	w.do(ga, UpdateSettings{ExternalUserLifecycleAction: ptr(ExternalUserLifecycleBlockSignInAndDelete),
+		DurationUntilExternalUserDeletedAfterBlocked: ptr(MustParseDuration("PT0S"))})
+	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol := openPolicy(pkg, ScopeAllExternalUsers, 10)
+	pol.RequestorSettings.EnableTargetsToSelfRemoveAccess = true
+	polID := w.do(manager, CreateAssignmentPolicy{Policy: pol}).ID
+	for _, remover := range []string{"admin", "self"} {
+		email := remover + "@fabrikam.com"
+		w.do(ExternalActor(email, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: polID})
+		guest, _ := w.guestOf(email)
+		asg := w.autoHolderByID(guest.ID, pkg).ID
+		var res Result
+		if remover == "admin" {
+			res = w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: asg})
+		} else {
+			res = w.do(UserActor(guest.ID), CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg})
+		}
+		require.NotContains(t, eventTypes(res), EventAssignmentRequestCanceled, remover)
+		require.Contains(t, eventTypes(res), EventGuestDeleted, remover)
+		require.Equal(t, RequestStateDelivered, w.getRequest(res.ID).State, remover)
+	}
+}
