@@ -67,6 +67,8 @@ func TestPropertyExternalUsers(t *testing.T) {
 
 		for step := range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			s := w.state()
+			start, err := w.store.Head(w.ctx)
+			require.NoError(rt, err)
 			switch k := rapid.IntRange(0, 9).Draw(rt, "kind"); {
 			case k <= 2:
 				email := rapid.SampledFrom(emails).Draw(rt, "email")
@@ -144,9 +146,10 @@ func TestPropertyExternalUsers(t *testing.T) {
 			default:
 				w.clock.t = w.clock.t.Add(time.Duration(rapid.IntRange(0, 96).Draw(rt, "hours")) * time.Hour)
 			}
-			_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+			_, err = w.m.ProcessDue(w.ctx, w.clock.t)
 			require.NoError(rt, err)
 
+			checkTerminalEventByEvent(rt, w.ctx, w.store, s, start.Position)
 			s = w.state()
 			now := w.clock.t
 			require.NoError(rt, checkInvariants(s), "step %d", step)

@@ -403,12 +403,16 @@ func TestImmediateGuestDeletion(t *testing.T) {
 		w.do(ExternalActor(email, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: polID})
 		guest, _ := w.guestOf(email)
 		asg := w.autoHolderByID(guest.ID, pkg).ID
+		pre := w.state()
+		start, err := w.store.Head(w.ctx)
+		require.NoError(t, err)
 		var res Result
 		if remover == "admin" {
 			res = w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: asg})
 		} else {
 			res = w.do(UserActor(guest.ID), CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg})
 		}
+		checkTerminalEventByEvent(t, w.ctx, w.store, pre, start.Position)
 		require.NotContains(t, eventTypes(res), EventAssignmentRequestCanceled, remover)
 		require.Contains(t, eventTypes(res), EventGuestDeleted, remover)
 		require.Equal(t, RequestStateDelivered, w.getRequest(res.ID).State, remover)

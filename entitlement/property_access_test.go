@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/memstore"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -332,6 +334,8 @@ func TestPropertyAccess(t *testing.T) {
 		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			var pre *State
 			w.m.Read(func(s *State) { pre = s.Clone() })
+			start, err := w.store.Head(w.ctx)
+			require.NoError(rt, err)
 			a, cmd, ok := w.drawStep(rt)
 			name := "ProcessDue"
 			if !ok {
@@ -393,6 +397,7 @@ func TestPropertyAccess(t *testing.T) {
 				require.NoError(rt, checkInvariants(s), "after %s", name)
 				require.NoError(rt, checkAccessInvariants(s, processed), "after %s", name)
 				checkTransitions(rt, pre, s)
+				checkTerminalEventByEvent(rt, w.ctx, w.store, pre, start.Position)
 				w.checkConvergence(rt, s)
 				live = s.Clone()
 			})
@@ -466,6 +471,25 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 			require.Contains(t, []string{AssignmentStateDeliveryFailed, AssignmentStatePartiallyDelivered}, x.State, "invariant 29")
 			require.Equal(t, RequestStateDelivered, at(&pre.requests, x.RequestID).State, "invariant 29")
 		}
+	}
+}
+
+// checkTerminalEventByEvent applies the events a step appended after
+// position after, one by one, to the state before the step: no event but
+// its deletion is recorded for a request that was terminal before it
+// (invariant 27), even one that became terminal within the step.
+func checkTerminalEventByEvent(t require.TestingT, ctx context.Context, log eventstore.Reader, pre *State, after eventstore.Position) {
+	s := pre.Clone()
+	for e, err := range log.ReadAll(ctx, after) {
+		require.NoError(t, err)
+		if id, ok := strings.CutPrefix(string(e.Stream), string(requestStream(""))); ok && e.Type != EventAssignmentRequestDeleted {
+			if r, ok := s.requests.Get(id); ok && r.IsTerminal() {
+				require.Fail(t, "invariant 27", "%s recorded for request %s, %s already", e.Type, id, r.State)
+			}
+		}
+		de, err := DecodeEvent(e)
+		require.NoError(t, err)
+		require.NoError(t, s.Apply(de))
 	}
 }
 
