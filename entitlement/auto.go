@@ -261,8 +261,17 @@ func (p *plan) newRequest(r AssignmentRequest) string {
 	}
 	r.ID = p.s.newID(p.ids)
 	r.State, r.Status, r.CreatedDateTime = RequestStateSubmitted, RequestStatusAccepted, p.now
-	p.emitEvent(Event{Stream: requestStream(r.ID), Type: requestCreatedType(r.RequestType), Data: &AssignmentRequestPayload{Request: r}})
-	p.submit(r.ID)
+	record := func() {
+		p.emitEvent(Event{Stream: requestStream(r.ID), Type: requestCreatedType(r.RequestType), Data: &AssignmentRequestPayload{Request: r}})
+		p.submit(r.ID)
+	}
+	if r.RequestorID == SystemActor().ID {
+		// The system's request, whoever's command set it off (a policy
+		// deleted, a workflow's task): its events are the system's.
+		p.bySystem(record)
+	} else {
+		record()
+	}
 	return r.ID
 }
 

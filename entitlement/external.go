@@ -213,6 +213,10 @@ func (p *plan) lostAssignment(userID string) {
 	if !ok || !u.isGoverned() || p.s.liveAssignments(userID) > 0 {
 		return
 	}
+	// The lifecycle is the system's work, whoever's command ended the
+	// assignment (the guest's own removal, an administrator's).
+	p.due++
+	defer func() { p.due-- }()
 	// The last assignment ended at the latest end among them: ProcessDue
 	// may record an end found through its expiry notice before one due
 	// earlier. The settings are those that stood then, even if ProcessDue
