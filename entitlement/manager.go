@@ -1,7 +1,7 @@
 package entitlement
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"iter"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -340,59 +341,132 @@ var (
 // that the id's reuse for another command is refused rather than answered
 // with the first command's result: the command's name, the decision time
 // the caller set (ProcessDue's until), its fields as JSON and the actor,
-// hashed (SHA-256, the first 16 bytes in hex). Instants are hashed in UTC
-// and the actor's roles and permissions as sets, so that a retry whose
-// times are in another zone, or whose actor lists its roles in another
-// order, is the same command.
+// hashed (SHA-256, the first 16 bytes in hex). The command's instants
+// (its time.Time values) are hashed in UTC and the actor's roles and
+// permissions as sets, so that a retry whose times are in another zone, or
+// whose actor lists its roles in another order or twice, is the same
+// command; text that looks like an instant is hashed as it is.
 func commandDigest(cmd Command, a Actor, at time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(cmd.commandName() + "\n"))
 	if !at.IsZero() {
 		h.Write(at.UTC().AppendFormat(nil, time.RFC3339Nano+"\n"))
 	}
-	if !slices.IsSorted(a.DirectoryRoles) || !slices.IsSorted(a.AppPermissions) {
-		a.DirectoryRoles = slices.Compact(slices.Sorted(slices.Values(a.DirectoryRoles)))
-		a.AppPermissions = slices.Compact(slices.Sorted(slices.Values(a.AppPermissions)))
-	}
+	a.DirectoryRoles = asSet(a.DirectoryRoles)
+	a.AppPermissions = asSet(a.AppPermissions)
 	for _, v := range []any{cmd, a} {
+		if rv := reflect.ValueOf(v); hasZonedTime(rv) {
+			v = inUTC(rv).Interface()
+		}
 		b, err := json.Marshal(v)
 		if err != nil { // a command is plain data: it always encodes
 			return legacyDigest(cmd, a)
 		}
-		h.Write(append(instantsInUTC(b), '\n'))
+		h.Write(append(b, '\n'))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// instantsInUTC rewrites the JSON strings that are RFC 3339 instants with
-// a zone offset in UTC, leaving every other byte as it is. (The types of a
-// command marshal their own JSON, so the instants are found in it rather
-// than in the Go values.)
-func instantsInUTC(b []byte) []byte {
-	digit := func(c byte) bool { return '0' <= c && c <= '9' }
-	var out []byte // nil until something changes
-	done := 0
-	for i := 6; i < len(b); i++ {
-		// The closing quote of a string that ends in ±hh:mm.
-		if b[i] != '"' || b[i-3] != ':' || b[i-6] != '+' && b[i-6] != '-' ||
-			!digit(b[i-5]) || !digit(b[i-4]) || !digit(b[i-2]) || !digit(b[i-1]) {
-			continue
-		}
-		j := bytes.LastIndexByte(b[done:i], '"') + done
-		if j < done || j > 0 && b[j-1] == '\\' {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, string(b[j+1:i]))
-		if err != nil {
-			continue
-		}
-		out = t.UTC().AppendFormat(append(out, b[done:j+1]...), time.RFC3339Nano)
-		done = i
+// asSet returns s sorted and without duplicates, nil if empty; s itself
+// if it already is.
+func asSet[T cmp.Ordered](s []T) []T {
+	if len(s) == 0 {
+		return nil
 	}
-	if out == nil {
-		return b
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return slices.Compact(slices.Sorted(slices.Values(s)))
+		}
 	}
-	return append(out, b[done:]...)
+	return s
+}
+
+// hasZonedTime reports whether v holds a time.Time not in UTC.
+func hasZonedTime(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return v.Interface().(time.Time).Location() != time.UTC
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && hasZonedTime(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasZonedTime(v.Elem())
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if hasZonedTime(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if hasZonedTime(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inUTC returns a copy of v whose every (exported) time.Time is in UTC;
+// v itself is not changed.
+func inUTC(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return reflect.ValueOf(v.Interface().(time.Time).UTC())
+		}
+		c := reflect.New(v.Type()).Elem()
+		c.Set(v)
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				c.Field(i).Set(inUTC(v.Field(i)))
+			}
+		}
+		return c
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.New(v.Type().Elem())
+		c.Elem().Set(inUTC(v.Elem()))
+		return c
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.New(v.Type()).Elem()
+		c.Set(inUTC(v.Elem()))
+		return c
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			c.Index(i).Set(inUTC(v.Index(i)))
+		}
+		return c
+	case reflect.Array:
+		c := reflect.New(v.Type()).Elem()
+		for i := range v.Len() {
+			c.Index(i).Set(inUTC(v.Index(i)))
+		}
+		return c
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			c.SetMapIndex(it.Key(), inUTC(it.Value()))
+		}
+		return c
+	}
+	return v
 }
 
 // legacyDigest is the digest logs written before 30 Nov 2026 recorded
@@ -686,7 +760,12 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	}
 	if prev, ok, err := m.previous(ctx, xo.commandID); ok || err != nil {
 		if err == nil {
-			if d := prev[0].Metadata.CommandDigest; d != "" && d != digest && d != legacyDigest(cmd, actor) {
+			// The earlier digest did not hold ProcessDue's until; its
+			// events carry it as their time.
+			legacy := func(d string) bool {
+				return d == legacyDigest(cmd, actor) && (at.IsZero() || prev[0].OccurredAt.Equal(at))
+			}
+			if d := prev[0].Metadata.CommandDigest; d != "" && d != digest && !legacy(d) {
 				return nil, nil, Result{}, reused(cmd.commandName(), xo.commandID, prev[0].Position)
 			}
 		}

@@ -221,6 +221,19 @@ func TestCommandDigestOfARetry(t *testing.T) {
 
 	w.do(w.user("u"), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: p1.ID})
 	w.clock.t = end.Add(time.Hour)
+	// Text that looks like an instant is not an instant (found by a
+	// review: these names were one command).
+	_, err = w.m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "2026-01-01T00:00:00+01:00"}, WithCommandID("named"))
+	require.NoError(t, err)
+	_, err = w.m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "2025-12-31T23:00:00Z"}, WithCommandID("named"))
+	requireKind(t, err, ErrConflict)
+	// Roles named twice are the same roles.
+	twice := roles
+	twice.DirectoryRoles = []DirectoryRole{GlobalAdministrator, IdentityGovernanceAdministrator, GlobalAdministrator}
+	again, err = w.m.Execute(w.ctx, twice, CreateCatalog{DisplayName: "R"}, WithCommandID("r"))
+	require.NoError(t, err)
+	require.True(t, again.Duplicate)
+
 	now := w.clock.Now()
 	due, err := w.m.ProcessDue(w.ctx, now, WithCommandID("tick"))
 	require.NoError(t, err)
@@ -238,9 +251,12 @@ func TestCommandDigestOfARetry(t *testing.T) {
 	for e, err := range w.store.ReadAll(w.ctx, 0) {
 		require.NoError(t, err)
 		md := e.Metadata
-		if md.CommandID == "r" {
+		switch md.CommandID {
+		case "r":
 			md.CommandDigest = legacyDigest(CreateCatalog{DisplayName: "R"}, swapped)
 			require.NotEqual(t, e.Metadata.CommandDigest, md.CommandDigest)
+		case "tick":
+			md.CommandDigest = legacyDigest(AdvanceTime{}, SystemActor())
 		}
 		_, err = legacy.Append(w.ctx, eventstore.Condition{}, eventstore.NewEvent{ID: e.ID, Stream: e.Stream, Type: e.Type,
 			SchemaVersion: e.SchemaVersion, OccurredAt: e.OccurredAt, Metadata: md, Payload: e.Payload})
@@ -253,4 +269,11 @@ func TestCommandDigestOfARetry(t *testing.T) {
 	require.True(t, old.Duplicate)
 	_, err = m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "S"}, WithCommandID("r"))
 	requireKind(t, err, ErrConflict)
+	// Its ProcessDue, whose digest did not hold until: told apart by the
+	// time its events carry.
+	_, err = m.ProcessDue(w.ctx, now.Add(-time.Hour), WithCommandID("tick"))
+	requireKind(t, err, ErrConflict)
+	repeat, err = m.ProcessDue(w.ctx, now, WithCommandID("tick"))
+	require.NoError(t, err)
+	require.True(t, repeat.Duplicate)
 }
