@@ -214,27 +214,7 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if asg != nil {
 		req.AssignmentID = asg.ID
 	}
-	if err := checkApprovers(s, op, &pol.Policy, &req); err != nil {
-		return decision{}, err
-	}
 	return p.decision(p.newRequest(req))
-}
-
-// checkApprovers refuses a request whose approval would open its first
-// stage with nobody to decide it: the primary approvers resolve to nobody
-// for its requestor and target (no manager, say, or only themselves), and
-// so do the fallback approvers. Such a request could only time out.
-func checkApprovers(s *State, op string, pol *AssignmentPolicy, r *AssignmentRequest) error {
-	as := pol.RequestApprovalSettings
-	kind := requestTypeKind(r.RequestType)
-	if len(as.Stages) == 0 || !(kind == kindAdd && as.IsApprovalRequiredForAdd || kind == kindUpdate && as.IsApprovalRequiredForUpdate) {
-		return nil
-	}
-	if approvers, _ := s.resolveStage(as.Stages[0], r); len(approvers) == 0 {
-		return fail(op, ErrConflict, subject("assignmentPolicy", pol.ID), "nobody could approve the request: the first stage's "+
-			"approvers resolve to nobody for its requestor and target (a manager not set, say), and so do its fallback approvers")
-	}
-	return nil
 }
 
 // authorizeRequest checks that a may make a request of type t for target.

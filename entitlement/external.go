@@ -510,9 +510,6 @@ func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time
 		TargetSubject: &AccessPackageSubject{ObjectID: id, Email: email, TenantID: a.TenantID, SubjectType: "user",
 			ConnectedOrganizationID: org},
 	}
-	if err := checkApprovers(s, op, &pol.Policy, &req); err != nil {
-		return decision{}, err
-	}
 	p := newPlan(s, ids, now)
 	return p.decision(p.newRequest(req))
 }
