@@ -398,10 +398,12 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			}
 		}
 	}
-	// The tenant's request limit holds for the requests that give or
-	// extend access; a removal is never refused for it, so that access
-	// can always be taken away.
-	if kind != kindRemove && s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
+	// The tenant's request limit, and the delivered state an update needs,
+	// hold for the requests that give or extend access: a removal, or an
+	// update that only brings the end forward (a leaver's workflow), is
+	// never refused for them, so that access can always be taken away.
+	reduces := kind == kindRemove || kind == kindUpdate && shortens(asg, c.Schedule)
+	if !reduces && s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
 		return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
 	}
 	switch kind {
@@ -431,7 +433,7 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			return fail(op, ErrConflict, subject("assignment", asg.ID), "the assignment is being delivered")
 		}
 		if kind == kindUpdate {
-			if asg.State != AssignmentStateDelivered {
+			if asg.State != AssignmentStateDelivered && !reduces {
 				// §2.2: an update takes a delivered assignment to a new
 				// schedule; a failed delivery is reprocessed first.
 				return fail(op, ErrConflict, subject("assignment", asg.ID), "only a delivered assignment can be updated, not one in state %s", asg.State)
@@ -442,6 +444,17 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 		}
 	}
 	return nil
+}
+
+// shortens reports whether an update to schedule sc only brings the
+// assignment's end forward: it names an end date before the current end,
+// or the assignment had none.
+func shortens(asg *Assignment, sc EntitlementManagementSchedule) bool {
+	if sc.Expiration.Type != ExpirationAfterDateTime {
+		return false
+	}
+	end, ok := asg.End()
+	return !ok || sc.Expiration.EndDateTime.Before(end)
 }
 
 // liveAssignmentOf returns a non-ended assignment of target to the package.

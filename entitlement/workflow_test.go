@@ -438,3 +438,32 @@ func TestDueRunsBeforeCommands(t *testing.T) {
 	requireKind(t, err, ErrLimit)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestLeaverShortensAFailedDelivery: a workflow that brings the end of a
+// user's assignments forward does so for one whose delivery failed too
+// (found by a review: the update was refused as not delivered, and the
+// user kept the access with no end).
+func TestLeaverShortensAFailedDelivery(t *testing.T) {
+	w, fd := workflowWorld(t)
+	fd.failOn[w.id["G1"]] = true
+	w.do(w.actors["IGA"], CreateAssignmentRequest{RequestType: RequestTypeAdminAdd, AccessPackageID: w.id["Sales tools"],
+		AssignmentPolicyID: w.id["Direct"], TargetID: w.uid["alice"]})
+	tools := w.autoHolder("alice", "Sales tools")
+	require.Equal(t, AssignmentStateDeliveryFailed, tools.State)
+	id := w.do(w.actors["lcw"], CreateWorkflow{Workflow: Workflow{
+		DisplayName: "Leaving Sales", Category: WorkflowCategoryMover, IsEnabled: true, IsSchedulingEnabled: true,
+		ExecutionConditions: WorkflowExecutionConditions{ODataType: ConditionsTriggerAndScopeBased,
+			Scope:   &RuleBasedSubjectSet{Rule: `(user.department -ne "Sales")`},
+			Trigger: &WorkflowTrigger{ODataType: TriggerAttributeChange, TriggerAttributes: []TriggerAttribute{{Name: "department"}}}},
+		Tasks: []WorkflowTask{{DisplayName: "Expire everything in 15 days", TaskDefinitionID: TaskRemoveAllAccessPackageAssignments,
+			IsEnabled: true, Arguments: []KeyValuePair{{Name: "daysUntilExpiration", Value: "15"}}}},
+	}}).ID
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Legal"})
+	w.advance(0)
+	res := w.results(id)
+	require.Len(t, res, 1)
+	require.Equal(t, ProcessingCompleted, res[0].ProcessingStatus, res[0].TaskProcessingResults)
+	end, ok := w.autoHolder("alice", "Sales tools").End()
+	require.True(t, ok)
+	require.Equal(t, w.clock.t.AddDate(0, 0, 15), end)
+}
