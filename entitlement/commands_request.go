@@ -47,8 +47,8 @@ type ReprocessAssignmentRequest struct {
 }
 
 // DeleteAssignmentRequest deletes a request that is denied, canceled or
-// delivered and has no assignment: it created none, and is not an update
-// or removal of one.
+// delivered and has no assignment: it created none, and, delivered, is not
+// an update or removal of one.
 type DeleteAssignmentRequest struct {
 	RequestID string
 }

@@ -727,9 +727,10 @@ func (c DeleteAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if id, ok := s.ix.assignmentOfRequest.Get(r.ID); ok {
 		return decision{}, fail(op, ErrConflict, sub, "the request created assignment %s", id)
 	}
-	if r.AssignmentID != "" && s.assignments.Has(r.AssignmentID) {
-		// An update or removal is linked to the assignment it acted on
-		// (§8 row 25: a request with an assignment cannot be deleted).
+	if r.State == RequestStateDelivered && r.AssignmentID != "" && s.assignments.Has(r.AssignmentID) {
+		// A delivered update or removal is linked to the assignment it
+		// acted on (§8 row 25: a request with an assignment cannot be
+		// deleted); a denied or canceled one never acted.
 		return decision{}, fail(op, ErrConflict, sub, "the request is linked to assignment %s", r.AssignmentID)
 	}
 	p := newPlan(s, ids, now)

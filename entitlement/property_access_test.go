@@ -504,7 +504,7 @@ func checkTransitions(t *rapid.T, pre, post *State) {
 		q, ok := post.requests.Get(id)
 		if !ok {
 			require.True(t, r.IsTerminal(), "invariant 45: request %s in state %s deleted", id, r.State)
-			require.False(t, r.AssignmentID != "" && pre.assignments.Has(r.AssignmentID),
+			require.False(t, r.State == RequestStateDelivered && r.AssignmentID != "" && pre.assignments.Has(r.AssignmentID),
 				"invariant 45: request %s deleted while linked to assignment %s", id, r.AssignmentID)
 			continue
 		}

@@ -330,6 +330,12 @@ func TestRejection25_DeleteInProgressOrAssigned(t *testing.T) {
 	rm := w.do(w.actors["GA"], CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: asg}).ID
 	_, err = w.try(w.actors["GA"], DeleteAssignmentRequest{RequestID: rm})
 	requireKind(t, err, ErrConflict)
+	// A denied update never acted on its assignment, and goes.
+	update := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: w.getRequest(id).AssignmentID}).ID
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(update).State)
+	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: update, StageID: w.getRequest(update).Stages[0].ID,
+		ReviewResult: DecisionDeny, Justification: "no"})
+	w.do(w.actors["GA"], DeleteAssignmentRequest{RequestID: update})
 	// A denied request has none, and goes.
 	denied := w.request("erin", "P1", "PolA")
 	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: denied, StageID: w.getRequest(denied).Stages[0].ID,
