@@ -100,7 +100,8 @@ func TestUngovernedApplicationsAndSiteParts(t *testing.T) {
 		requireField(t, err, "resource.originId")
 	}
 	// Sites, subsites and a site named like a library are sites.
-	for _, url := range []string{"https://contoso.sharepoint.com", "https://contoso.sharepoint.com/teams/lists/design", "https://contoso.sharepoint.com/sites/Lists"} {
+	for _, url := range []string{"https://contoso.sharepoint.com", "https://contoso.sharepoint.com/teams/lists/design",
+		"https://contoso.sharepoint.com/sites/Lists", "https://contoso.sharepoint.com/sites/sales.emea", "https://contoso.sharepoint.com/sites/v2.0-launch/design"} {
 		w.do(ga, site(url))
 	}
 }
