@@ -116,10 +116,12 @@ func (opts ArchiveOptions) Check() error {
 		{"format", kindNames(opts.Formats)},
 		{"user", opts.UserIDs},
 	} {
-		for i, n := range twice.names {
-			if slices.Contains(twice.names[:i], n) {
+		seen := make(map[string]bool, len(twice.names))
+		for _, n := range twice.names {
+			if seen[n] {
 				return invalid("the %s %q is named twice", twice.what, n)
 			}
+			seen[n] = true
 		}
 	}
 	for _, u := range opts.UserIDs {

@@ -71,10 +71,10 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	// Refuse bad options as usage errors before opening anything; the
-	// users' names are resolved to ids below.
+	// users' names are resolved to ids below, and checked then.
 	probe := opts
 	if *users != "" {
-		probe.UserIDs = []string{*users}
+		probe.UserIDs = []string{"named"}
 	}
 	if err := probe.Check(); err != nil {
 		return reportError(err)
@@ -106,6 +106,9 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			opts.UserIDs = append(opts.UserIDs, id)
+		}
+		if err := opts.Check(); err != nil {
+			return reportError(err) // a user named twice, by name and id
 		}
 	}
 	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

@@ -161,6 +161,12 @@ func TestArchiveCommands(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "FAILED")
 
+	// A name with a slash is a name, resolved like any other (review: it
+	// was checked as an id).
+	code, _, errOut = runCLI(t, "archive", "--db", db, "--out", filepath.Join(dir, "slash.tar.gz"), "--user", "Sales/Ops Bot")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `no user is named "Sales/Ops Bot"`)
+
 	code, _, _ = runCLI(t, "verify-archive")
 	assert.Equal(t, 2, code, "no --archive")
 	code, _, _ = runCLI(t, "archive", "--db", db)
@@ -170,6 +176,8 @@ func TestArchiveCommands(t *testing.T) {
 		{"--reports", "why"},
 		{"--reports", "access-packages,resources"},
 		{"--since", "2030-01-01"}, // no events in the range (review: exited 1)
+		{"--reports", "audit,audit"},
+		{"--user", "Anna Adams,a0000000-0000-4000-8000-000000000006"}, // one user twice (review)
 	} {
 		out := filepath.Join(dir, "refused.tar.gz")
 		code, _, errOut := runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)
