@@ -156,24 +156,32 @@ class GzipMember:
     """The tar stream of an archive: one gzip member, read to its end (where
     zlib checks its CRC and length), with nothing after it."""
 
+    CHUNK = 1 << 16
+
     def __init__(self, f):
         self.f, self.d = f, zlib.decompressobj(31)
         self.buf, self.at = b"", 0
         self.pos, self.recent = 0, b""  # bytes handed out; the last of them
 
-    def read(self, n=-1):
-        while (n < 0 or len(self.buf) - self.at < n) and not self.d.eof:
-            chunk = self.f.read(1 << 16)
-            if not chunk:
-                raise Broken("archive", "the gzip stream is cut short")
-            try:
-                self.buf, self.at = self.buf[self.at:] + self.d.decompress(chunk), 0
-            except zlib.error as e:
-                raise Broken("archive", f"the gzip stream is damaged: {e}")
-            if self.d.unused_data or (self.d.eof and self.f.read(1)):
-                raise Broken("archive", "data follows the end of the gzip stream")
-        end = len(self.buf) if n < 0 else min(len(self.buf), self.at + n)
-        out, self.at = self.buf[self.at:end], end
+    def _more(self):
+        """Decompresses at most CHUNK more bytes into buf; False at the end."""
+        if self.d.eof:
+            return False
+        src = self.d.unconsumed_tail or self.f.read(self.CHUNK)
+        if not src:
+            raise Broken("archive", "the gzip stream is cut short")
+        try:
+            self.buf, self.at = self.buf[self.at:] + self.d.decompress(src, self.CHUNK), 0
+        except zlib.error as e:
+            raise Broken("archive", f"the gzip stream is damaged: {e}")
+        if self.d.unused_data or (self.d.eof and self.f.read(1)):
+            raise Broken("archive", "data follows the end of the gzip stream")
+        return True
+
+    def read(self, n):
+        while len(self.buf) - self.at < n and self._more():
+            pass
+        out, self.at = self.buf[self.at:self.at + n], min(len(self.buf), self.at + n)
         self.pos += len(out)
         self.recent = (self.recent + out)[-65536:]
         return out
@@ -183,9 +191,13 @@ class GzipMember:
         tar archive's end, which tarfile may have read past already."""
         if self.pos - tar_end > len(self.recent):
             raise Broken("archive", "the tar archive's end cannot be checked")
-        read_past = self.recent[len(self.recent) - (self.pos - tar_end):]
-        if read_past.strip(b"\0") or self.read().strip(b"\0"):
-            raise Broken("archive", "data follows the end of the tar archive")
+        rest = self.recent[len(self.recent) - (self.pos - tar_end):]
+        while True:
+            if rest.strip(b"\0"):
+                raise Broken("archive", "data follows the end of the tar archive")
+            rest = self.read(self.CHUNK)
+            if not rest:
+                return
 
 
 def verify_archive(path, key):
