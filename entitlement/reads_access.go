@@ -147,7 +147,7 @@ func (s *State) MyRequests(a Actor) []AssignmentRequest {
 		}
 	})
 	for i := range rs {
-		rs[i] = s.forRequestor(a, rs[i])
+		s.forRequestor(a, &rs[i])
 	}
 	return rs
 }
@@ -339,7 +339,9 @@ func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, err
 	if !allowed {
 		return AssignmentRequest{}, forbidden(op, subject("assignmentRequest", id))
 	}
-	return s.forRequestor(a, cloneRequest(*r)), nil
+	c := cloneRequest(*r)
+	s.forRequestor(a, &c)
+	return c, nil
 }
 
 // forRequestor hides from a requestor or target, who may see the request
@@ -347,21 +349,25 @@ func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, err
 // notVisible (approverInformationVisibility): who the approvers are and
 // who decided; the decision and its justification stay. Approvers and
 // those who may view the package's requests see everything.
-func (s *State) forRequestor(a Actor, r AssignmentRequest) AssignmentRequest {
-	if r.Policy == nil || isTenantReader(a) {
-		return r
-	}
-	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok && canViewAssignments(s, a, pkg.CatalogID) {
-		return r
-	}
-	for _, st := range r.Stages {
-		if slices.Contains(st.Approvers, a.ID) || slices.Contains(st.EscalationApprovers, a.ID) {
-			return r
-		}
+func (s *State) forRequestor(a Actor, r *AssignmentRequest) {
+	if r.Policy == nil {
+		return
 	}
 	stages := r.Policy.RequestApprovalSettings.Stages
 	hidden := func(stage int) bool {
 		return stage >= 1 && stage <= len(stages) && stages[stage-1].ApproverInformationVisibility == ApproverInformationNotVisible
+	}
+	if !slices.ContainsFunc(stages, func(st ApprovalStage) bool { return st.ApproverInformationVisibility == ApproverInformationNotVisible }) ||
+		isTenantReader(a) {
+		return
+	}
+	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok && canViewAssignments(s, a, pkg.CatalogID) {
+		return
+	}
+	for _, st := range r.Stages {
+		if slices.Contains(st.Approvers, a.ID) || slices.Contains(st.EscalationApprovers, a.ID) {
+			return
+		}
 	}
 	for i := range r.Stages {
 		if st := &r.Stages[i]; hidden(st.Stage) {
@@ -369,12 +375,13 @@ func (s *State) forRequestor(a Actor, r AssignmentRequest) AssignmentRequest {
 			st.FallbackUsed, st.EscalationFallbackUsed = false, false
 		}
 	}
+	r.Policy = r.Policy.Clone() // the copies of the requests of one policy version may share one
+	stages = r.Policy.RequestApprovalSettings.Stages
 	for i := range stages {
 		if st := &stages[i]; hidden(i + 1) {
 			st.PrimaryApprovers, st.FallbackPrimaryApprovers, st.EscalationApprovers, st.FallbackEscalationApprovers = nil, nil, nil, nil
 		}
 	}
-	return r
 }
 
 // ListAssignmentRequests returns the requests for a package, oldest first,
