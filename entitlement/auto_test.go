@@ -238,6 +238,30 @@ func TestAutomaticAssignmentLimit(t *testing.T) {
 	}
 	_, err := Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(3), CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
 	requireKind(t, err, ErrLimit)
+
+	// A rule set while it matched fewer: users who come to match it later
+	// are assigned, and the policy stays editable (found by a review: it
+	// could no longer be renamed); a new rule is checked again.
+	s = w.state().Clone()
+	d, err := decide(s, w.actors["IGA"], w.clock.t, SeededIDs(3), CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], Duration{})})
+	require.NoError(t, err)
+	s = d.state
+	for i := range MaxAutoAssignmentUsers {
+		id := nameID("user/many-" + itoa(i))
+		d, err := decide(s, sys, w.clock.t, SeededIDs(uint64(10+i)), PutUser{User: User{ID: id, UserType: UserTypeMember, Department: "Sales", AccountEnabled: true}})
+		require.NoError(t, err)
+		s = d.state
+	}
+	pol, ok := s.policies.Get(d.id)
+	require.True(t, ok)
+	renamed := pol.Policy
+	renamed.DisplayName = "Sales, renamed"
+	_, err = Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(4), ReplaceAssignmentPolicy{PolicyID: renamed.ID, Policy: renamed})
+	require.NoError(t, err)
+	widened := renamed
+	widened.SpecificAllowedTargets = []SubjectSet{{Kind: AttributeRuleMembers, MembershipRule: `(user.department -eq "Sales") -or (user.department -eq "Legal")`}}
+	_, err = Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(5), ReplaceAssignmentPolicy{PolicyID: widened.ID, Policy: widened})
+	requireKind(t, err, ErrLimit)
 }
 
 // TestAutomaticAssignmentWhenAssignableAgain: users left out because the

@@ -163,9 +163,13 @@ func decidePolicyEvent(s *State, ids IDSource, now time.Time, op string, e Event
 	if !p.IsAutoAssignment() && len(pl.events) == 0 {
 		return one(p.ID, e)
 	}
+	old, _ := s.policies.Get(p.ID)
 	pl.emitEvent(e)
 	if p.IsAutoAssignment() {
-		if err := pl.reconcilePolicy(op, p.ID); err != nil {
+		// The limit on the users a rule matches is checked for a new rule:
+		// more may come to match it later, and the policy stays editable.
+		newRule := old == nil || !old.Policy.IsAutoAssignment() || autoRule(&old.Policy) != autoRule(p)
+		if err := pl.reconcilePolicy(op, p.ID, newRule); err != nil {
 			return decision{}, err
 		}
 	}

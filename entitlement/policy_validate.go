@@ -54,7 +54,8 @@ const (
 	// settings per policy.
 	MaxCustomExtensionsPerPolicy = 5
 	// MaxAutoAssignmentUsers is the number of users an auto-assignment
-	// policy's rule may cover.
+	// policy's rule may cover when it is set (the policy created, or its
+	// rule changed); users who come to match it later are assigned too.
 	MaxAutoAssignmentUsers = 5000
 )
 
