@@ -17,7 +17,10 @@ type ReplaceAssignmentPolicy struct {
 	Policy   AssignmentPolicy
 }
 
-// DeleteAssignmentPolicy deletes a policy that has no non-ended assignments.
+// DeleteAssignmentPolicy deletes a policy that has no non-ended
+// assignments; an automatic assignment policy's own assignments are
+// removed first (by the system's removal requests), as if its rule matched
+// nobody.
 type DeleteAssignmentPolicy struct {
 	PolicyID string
 }

@@ -10,8 +10,11 @@ type CreateWorkflow struct {
 }
 
 // UpdateWorkflow sets a workflow's basic properties (Graph PATCH), which
-// make no new version. Enabling scheduling schedules the runs whose trigger
-// instant is still ahead; disabling it cancels the scheduled runs.
+// make no new version. It sets all four, as given: unlike a PATCH, a
+// property left zero is set to its zero value (an empty description,
+// false), and the display name is required. Enabling scheduling schedules
+// the runs whose trigger instant is still ahead; disabling it cancels the
+// scheduled runs.
 type UpdateWorkflow struct {
 	WorkflowID          string
 	DisplayName         string

@@ -70,7 +70,7 @@ func (c DeleteAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 		return decision{}, err
 	}
 	if n := s.nonEndedAssignments(p.ID); n > 0 {
-		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "there are %d active assignments", n)
+		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "it still has assignments that have not ended (%d)", n)
 	}
 	if n := s.openRequests(p.ID, ""); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "there are %d requests in progress", n)

@@ -226,7 +226,7 @@ func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 	}
 	auto := old.Policy.IsAutoAssignment()
 	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 && !auto {
-		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d active assignments", n)
+		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "it still has assignments that have not ended (%d)", n)
 	}
 	if n := s.openRequests("", c.PolicyID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d requests in progress", n)

@@ -323,7 +323,9 @@ type ReviewSettings struct {
 	ExpirationBehavior ReviewExpirationBehavior `json:"expirationBehavior,omitempty"`
 	// IsRecommendationEnabled: show recommendations to reviewers.
 	IsRecommendationEnabled bool `json:"isRecommendationEnabled"`
-	// IsReviewerJustificationRequired: reviewers must justify approvals.
+	// IsReviewerJustificationRequired: reviewers must justify their
+	// decisions (Graph: "whether the reviewer must provide justification
+	// for the decision"), approvals and denials alike.
 	IsReviewerJustificationRequired bool `json:"isReviewerJustificationRequired"`
 	// IsSelfReview: the assigned users review their own access.
 	IsSelfReview bool `json:"isSelfReview"`
