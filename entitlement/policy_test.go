@@ -511,6 +511,13 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"reviews without reviewers", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.PrimaryReviewers = nil
 		}, "reviewSettings.primaryReviewers"},
+		{"self review with reviewers (review: the reviewers were ignored)", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.ReviewSettings.IsSelfReview = true
+		}, "reviewSettings.primaryReviewers"},
+		{"recurrence ending before the first review (review: accepted, no review ever started)", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.ReviewSettings.Schedule.Recurrence.Range = RecurrenceRange{Type: RangeEndDate,
+				EndDate: p.ReviewSettings.Schedule.StartDateTime.AddDate(0, 0, -1).Format(time.DateOnly)}
+		}, "reviewSettings.schedule.recurrence.range.endDate"},
 		{"reviews without expiration behavior", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.ReviewSettings.ExpirationBehavior = ""
 		}, "reviewSettings.expirationBehavior"},

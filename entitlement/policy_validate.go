@@ -429,6 +429,12 @@ func validateReviewSettings(r ReviewSettings, path string) *InvalidError {
 	switch {
 	case len(r.PrimaryReviewers) == 0 && !r.IsSelfReview:
 		return invalidf(path+".primaryReviewers", "at least one reviewer is required unless isSelfReview is true")
+	case len(r.PrimaryReviewers) > 0 && r.IsSelfReview:
+		return invalidf(path+".primaryReviewers", "must be empty when isSelfReview is true: the assigned users review their own access")
+	case sched.Recurrence.Range.Type == RangeEndDate && !sched.StartDateTime.IsZero() &&
+		sched.Recurrence.Range.EndDate < sched.StartDateTime.UTC().Format(time.DateOnly):
+		return invalidf(path+".schedule.recurrence.range.endDate", "%s is before the first review starts (%s): no review would ever start",
+			sched.Recurrence.Range.EndDate, sched.StartDateTime.UTC().Format(time.RFC3339))
 	case r.ExpirationBehavior == "":
 		return invalidf(path+".expirationBehavior", "is required when reviews are enabled")
 	case sched.StartDateTime.IsZero():

@@ -303,6 +303,9 @@ func (w *World) DrawPolicy(t *rapid.T, pkg string) entitlement.AssignmentPolicy 
 			PrimaryReviewers:  []entitlement.SubjectSet{{Kind: entitlement.RequestorManager, ManagerLevel: 1}},
 			FallbackReviewers: []entitlement.SubjectSet{{Kind: entitlement.SingleUser, UserID: rapid.SampledFrom(w.Users).Draw(t, "fallbackReviewer")}},
 		}
+		if p.ReviewSettings.IsSelfReview {
+			p.ReviewSettings.PrimaryReviewers, p.ReviewSettings.FallbackReviewers = nil, nil
+		}
 	}
 	return p
 }
