@@ -25,6 +25,9 @@ func TestAuditLog(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.run(entitlement.SystemActor(), entitlement.SetUserAttribute{UserID: markID, Name: "displayName", Value: "Mark Smith"})
 	require.NoError(t, err)
+	tenDays := entitlement.DurationDays(10)
+	_, err = s.run(s.admin, entitlement.UpdateSettings{DurationUntilExternalUserDeletedAfterBlocked: &tenDays})
+	require.NoError(t, err)
 	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
 	_, err = s.m.ProcessDue(s.ctx, *s.now)
 	require.NoError(t, err)
@@ -73,6 +76,14 @@ func TestAuditLog(t *testing.T) {
 	last := renames[len(renames)-1]
 	require.Equal(t, projection.CategoryUserManagement, last.Category)
 	require.Equal(t, []projection.ModifiedProperty{{DisplayName: "displayName", OldValue: `"Mark"`, NewValue: `"Mark Smith"`}}, last.ModifiedProperties)
+
+	// The first change of the settings is a change from the defaults
+	// (found by a review: every setting was listed, from "").
+	changed, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: entitlement.ActivityName(entitlement.EventSettingsUpdated)})
+	require.NoError(t, err)
+	require.Len(t, changed, 1)
+	require.Equal(t, []projection.ModifiedProperty{{DisplayName: "durationUntilExternalUserDeletedAfterBlocked",
+		OldValue: `"P30D"`, NewValue: `"P10D"`}}, changed[0].ModifiedProperties)
 
 	// The expiry held at the assignment's end, recorded three days later.
 	expiries, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: "Remove access package assignment"})

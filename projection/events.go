@@ -300,6 +300,11 @@ func (b *batch) applyEvent(e eventstore.Event, de entitlement.Event, r *entry) e
 		r.target(k, d.DirectoryObjectID, b.name(k, d.DirectoryObjectID))
 	case *entitlement.SettingsUpdated:
 		old, new, err = settings.put(b, d.Settings)
+		if old == nil && err == nil {
+			// Before the first change the tenant had the defaults: the
+			// modified properties are those that differ from them.
+			old, err = json.Marshal(entitlement.DefaultSettings())
+		}
 		modified()
 		r.target(kindSettings, settingsID, "Entitlement management settings")
 	case *entitlement.RoleAssignmentPayload:
