@@ -449,7 +449,7 @@ func TestConcurrentReadsCatchUpRebuild(t *testing.T) {
 					// Failed at the swap: asked again, it waits for the
 					// swap to end and succeeds.
 					if !failedDuringSwap(first) {
-						errs <- first
+						errs <- fmt.Errorf("query: %w", first)
 						return
 					}
 					if err := query(); err != nil {
@@ -462,8 +462,22 @@ func TestConcurrentReadsCatchUpRebuild(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); _, err := p.CatchUp(ctx); errs <- err }()
-	go func() { defer wg.Done(); _, err := p.Rebuild(ctx, nil); errs <- err }()
+	go func() {
+		defer wg.Done()
+		if _, err := p.CatchUp(ctx); err != nil {
+			errs <- fmt.Errorf("catch up: %w", err)
+			return
+		}
+		errs <- nil
+	}()
+	go func() {
+		defer wg.Done()
+		if _, err := p.Rebuild(ctx, nil); err != nil {
+			errs <- fmt.Errorf("rebuild: %w", err)
+			return
+		}
+		errs <- nil
+	}()
 	wg.Wait()
 	require.NoError(t, <-errs)
 	require.NoError(t, <-errs)
