@@ -696,9 +696,11 @@ func (p *Projector) swap(ctx context.Context, tmp string, release func()) (err e
 	}()
 	if p.db != nil {
 		// Closing the last connection checkpoints and removes the WAL, so
-		// that no stale WAL is applied to the file renamed over it.
+		// that no stale WAL is applied to the file renamed over it. A
+		// query still running has a connection of its own: the swap waits
+		// for it, or its closing would delete the new file's WAL.
 		p.w.close()
-		err := p.db.Close()
+		err := p.db.CloseAndWait(ctx)
 		p.db = nil
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -549,4 +550,48 @@ func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 		require.Equal(t, before, after)
 		require.NoError(t, ps[1].Close())
 	}
+}
+
+// TestSwapWaitsForQueries: a query still running when Rebuild swaps the
+// file in has a connection to the old file of its own; the swap waits for
+// it to end. sql.DB.Close does not wait, and the last connection to the
+// old file, closing after the rename, would checkpoint and delete the WAL
+// by its path, by then the new file's.
+func TestSwapWaitsForQueries(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 20, 2))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
+	_, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+
+	db, err := p.read()
+	require.NoError(t, err)
+	rows, err := db.QueryContext(ctx, "SELECT position FROM audit ORDER BY position")
+	require.NoError(t, err)
+	require.True(t, rows.Next(), "the query holds a connection to the file in use")
+	var ended atomic.Bool
+	go func() {
+		for db.PingContext(ctx) == nil { // until the swap closed the pool
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // the query goes on a while
+		ended.Store(true)
+		rows.Close()
+	}()
+	_, err = p.Rebuild(ctx, nil)
+	require.NoError(t, err)
+	require.True(t, ended.Load(), "the rebuild swapped the file in under a query")
+
+	m, err := entitlement.NewManager(ctx, st, entitlement.Options{NoSnapshot: true})
+	require.NoError(t, err)
+	id := entitlementtest.NameID("late")
+	_, err = m.Execute(ctx, entitlement.SystemActor(), entitlement.PutUser{User: entitlement.User{ID: id, DisplayName: "late", AccountEnabled: true}})
+	require.NoError(t, err)
+	_, err = p.CatchUp(ctx)
+	require.NoError(t, err)
+	alone := openProjection(t, st, filepath.Join(dir, "alone.projection"), Options{})
+	_, err = alone.CatchUp(ctx)
+	require.NoError(t, err)
+	requireSameTables(t, p, alone)
 }

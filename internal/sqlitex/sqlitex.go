@@ -301,6 +301,24 @@ func (d *DB) Close() error {
 	return errors.Join(d.Read.Close(), d.Write.Close())
 }
 
+// CloseAndWait closes d, then waits until the connections that were in
+// use are returned and closed too (sql.DB.Close does not wait for them),
+// or until ctx is done: after it, no connection of d has the file open.
+// Whoever replaces the file needs that: the last connection to close
+// checkpoints and deletes the WAL by its path, which by then would be
+// the new file's.
+func (d *DB) CloseAndWait(ctx context.Context) error {
+	err := d.Close()
+	for d.Read.Stats().OpenConnections+d.Write.Stats().OpenConnections > 0 {
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return err
+}
+
 // DSN returns the modernc.org/sqlite data source name for the file at path:
 // the busy timeout, foreign keys on and, for the writer, WAL mode (no
 // journal if opts.NoJournal), synchronous, temporary storage in memory
