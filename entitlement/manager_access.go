@@ -202,7 +202,7 @@ func (m *Manager) ProcessDue(ctx context.Context, until time.Time, opts ...ExecO
 		o(&xo)
 	}
 	if now := m.opts.Clock.Now(); until.After(now) {
-		return Result{}, invalid("ProcessDue", "until", "%s is after the clock's now (%s)", until.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return Result{}, invalid("ProcessDue", "until", "%s is after the clock's now (%s)", until.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
 	}
 	// Delivery can finish work that then falls due (an assignment that
 	// started and ended within the interval expires once delivered), so

@@ -470,6 +470,11 @@ func TestProcessDueRules(t *testing.T) {
 	w, _ := accessWorld(t)
 	_, err := w.m.ProcessDue(w.ctx, w.clock.t.Add(time.Hour))
 	requireField(t, err, "until")
+	// A nanosecond ahead: the message shows the two instants apart
+	// (review: both were printed to the second, alike).
+	_, err = w.m.ProcessDue(w.ctx, w.clock.t.Add(time.Nanosecond))
+	requireField(t, err, "until")
+	require.Contains(t, err.Error(), w.clock.t.Add(time.Nanosecond).UTC().Format(time.RFC3339Nano))
 	res, err := w.m.ProcessDue(w.ctx, w.clock.t)
 	require.NoError(t, err)
 	require.Empty(t, res.Events, "nothing is due")
