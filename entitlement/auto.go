@@ -158,8 +158,7 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 	if p.err != nil {
 		return
 	}
-	p.due++
-	defer func() { p.due-- }()
+	defer p.system()()
 	e, ok := p.s.policies.Get(policyID)
 	if !ok || !e.Policy.IsAutoAssignment() {
 		return

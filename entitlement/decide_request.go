@@ -29,9 +29,15 @@ type plan struct {
 // bySystem records, through f, work that fell due and that a command
 // records before its own events: the events are marked Event.BySystem.
 func (p *plan) bySystem(f func()) {
-	p.due++
-	defer func() { p.due-- }()
+	defer p.system()()
 	f()
+}
+
+// system marks the events emitted until the function it returns is
+// called as the system's (Event.BySystem).
+func (p *plan) system() func() {
+	p.due++
+	return func() { p.due-- }
 }
 
 func newPlan(s *State, ids IDSource, now time.Time) *plan {

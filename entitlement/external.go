@@ -215,8 +215,7 @@ func (p *plan) lostAssignment(userID string) {
 	}
 	// The lifecycle is the system's work, whoever's command ended the
 	// assignment (the guest's own removal, an administrator's).
-	p.due++
-	defer func() { p.due-- }()
+	defer p.system()()
 	// The last assignment ended at the latest end among them: ProcessDue
 	// may record an end found through its expiry notice before one due
 	// earlier. The settings are those that stood then, even if ProcessDue
@@ -503,15 +502,14 @@ func (c CreateAssignmentRequest) decideExternal(s *State, a Actor, now time.Time
 	if err := checkRequestContent(s, op, c, kindAdd, pkg, pol, nil, id, now); err != nil {
 		return decision{}, err
 	}
-	req := AssignmentRequest{
+	p := newPlan(s, ids, now)
+	return p.decision(p.newRequest(AssignmentRequest{
 		RequestType: RequestTypeUserAdd, Schedule: cloneSchedule(c.Schedule), Justification: c.Justification,
 		Answers: cloneNonEmpty(c.Answers), AccessPackageID: pkg.ID, AssignmentPolicyID: pol.Policy.ID,
 		PolicyVersion: pol.Version, TargetID: id, RequestorID: id,
 		TargetSubject: &AccessPackageSubject{ObjectID: id, Email: email, TenantID: a.TenantID, SubjectType: "user",
 			ConnectedOrganizationID: org},
-	}
-	p := newPlan(s, ids, now)
-	return p.decision(p.newRequest(req))
+	}))
 }
 
 // RequestLink is the link an access package manager sends to a partner
