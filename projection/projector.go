@@ -689,7 +689,8 @@ func (p *Projector) swap(ctx context.Context, tmp string, release func()) (err e
 		}
 		if p.db == nil {
 			// Closed for a swap that failed: the old file is still there.
-			err = errors.Join(err, p.openFile(ctx))
+			// (Reopened even if ctx, which may be why it failed, is done.)
+			err = errors.Join(err, p.openFile(context.WithoutCancel(ctx)))
 		}
 		// flock converts: the exclusive lock becomes shared again.
 		err = errors.Join(err, p.lock.shared())

@@ -552,6 +552,26 @@ func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 	}
 }
 
+// queryInFlight returns a projection caught up with a small log in a
+// directory of the test's, its checkpoint, and a query left running on it:
+// the query's pool, and its rows, which hold a connection to the file in
+// use until closed.
+func queryInFlight(t *testing.T) (dir string, st *sqlitestore.Store, p *Projector, cp Checkpoint, db *sql.DB, rows *sql.Rows) {
+	t.Helper()
+	ctx := context.Background()
+	dir = t.TempDir()
+	st = openLog(t, buildLog(t, dir, 20, 2))
+	p = openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
+	cp, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	db, err = p.read()
+	require.NoError(t, err)
+	rows, err = db.QueryContext(ctx, "SELECT position FROM audit ORDER BY position")
+	require.NoError(t, err)
+	require.True(t, rows.Next())
+	return dir, st, p, cp, db, rows
+}
+
 // TestSwapWaitsForQueries: a query still running when Rebuild swaps the
 // file in has a connection to the old file of its own; the swap waits for
 // it to end. sql.DB.Close does not wait, and the last connection to the
@@ -559,17 +579,7 @@ func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 // by its path, by then the new file's.
 func TestSwapWaitsForQueries(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 20, 2))
-	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
-	_, err := p.CatchUp(ctx)
-	require.NoError(t, err)
-
-	db, err := p.read()
-	require.NoError(t, err)
-	rows, err := db.QueryContext(ctx, "SELECT position FROM audit ORDER BY position")
-	require.NoError(t, err)
-	require.True(t, rows.Next(), "the query holds a connection to the file in use")
+	dir, st, p, _, db, rows := queryInFlight(t)
 	var ended atomic.Bool
 	go func() {
 		for db.PingContext(ctx) == nil { // until the swap closed the pool
@@ -579,7 +589,7 @@ func TestSwapWaitsForQueries(t *testing.T) {
 		ended.Store(true)
 		rows.Close()
 	}()
-	_, err = p.Rebuild(ctx, nil)
+	_, err := p.Rebuild(ctx, nil)
 	require.NoError(t, err)
 	require.True(t, ended.Load(), "the rebuild swapped the file in under a query")
 
@@ -594,4 +604,26 @@ func TestSwapWaitsForQueries(t *testing.T) {
 	_, err = alone.CatchUp(ctx)
 	require.NoError(t, err)
 	requireSameTables(t, p, alone)
+}
+
+// TestSwapCanceledWhileWaiting: a rebuild whose context ends while its
+// swap waits for a query leaves the projection in use, open (found by a
+// review: the reopen used the ended context, and every query said the
+// projection was closed).
+func TestSwapCanceledWhileWaiting(t *testing.T) {
+	ctx := context.Background()
+	_, _, p, before, db, rows := queryInFlight(t)
+	rctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for db.PingContext(ctx) == nil { // until the swap closed the pool
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := p.Rebuild(rctx, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, rows.Close())
+	cp, err := p.Checkpoint(ctx)
+	require.NoError(t, err, "the projection in use is open again")
+	require.Equal(t, before, cp)
 }
