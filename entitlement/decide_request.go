@@ -406,9 +406,11 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 	}
 	// The tenant's request limit, and the delivered state an update needs,
 	// hold for the requests that give or extend access: a removal, or an
-	// update that only brings the end forward (a leaver's workflow), is
-	// never refused for them, so that access can always be taken away.
-	reduces := kind == kindRemove || kind == kindUpdate && shortens(asg, c.Schedule)
+	// administrator's update that only brings the end forward (a leaver's
+	// workflow makes those), is not refused for them, so that access can
+	// be taken away. (The policy's own rules, such as its custom schedules,
+	// still hold.)
+	reduces := kind == kindRemove || c.RequestType == RequestTypeAdminUpdate && shortens(asg, c.Schedule)
 	if !reduces && s.recentRequests(now.Add(-90*24*time.Hour)) >= MaxRequestsPerThreeMonths {
 		return fail(op, ErrLimit, "assignmentRequests", "a tenant has at most %d requests within 3 months", MaxRequestsPerThreeMonths)
 	}

@@ -364,6 +364,22 @@ func TestRequestLimit(t *testing.T) {
 	requireKind(t, err, ErrLimit)
 	_, err = Decide(s, w.actors["alice"], now, SeededIDs(79), CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg})
 	require.NoError(t, err)
+	// An administrator's update that only brings the end forward (what a
+	// leaver's workflow makes) is not refused either; a user's is (found by
+	// a review: a user could go past the limit a nanosecond at a time).
+	pol, _ := s.policies.Get(w.id["Pol2"])
+	custom := pol.Policy
+	custom.RequestorSettings.AllowCustomAssignmentSchedule = true
+	evs, err := Decide(s, w.actors["GA"], now, SeededIDs(80), ReplaceAssignmentPolicy{PolicyID: custom.ID, Policy: custom})
+	require.NoError(t, err)
+	for _, e := range evs {
+		require.NoError(t, s.Apply(e))
+	}
+	sooner := EntitlementManagementSchedule{Expiration: ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: now.Add(24 * time.Hour)}}
+	_, err = Decide(s, w.actors["alice"], now, SeededIDs(81), CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg, Schedule: sooner})
+	requireKind(t, err, ErrLimit)
+	_, err = Decide(s, w.actors["GA"], now, SeededIDs(82), CreateAssignmentRequest{RequestType: RequestTypeAdminUpdate, AssignmentID: asg, Schedule: sooner})
+	require.NoError(t, err)
 }
 
 // TestUpdateOnlyDelivered: an update (extension) of an assignment whose
