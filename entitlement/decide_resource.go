@@ -3,7 +3,6 @@ package entitlement
 import (
 	"fmt"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -146,7 +145,8 @@ var ungovernedApps = map[string]string{
 // if it may: a site is named by its https URL, and a document, a list or
 // a library cannot be governed (§8 row 7). A library is recognised by the
 // paths SharePoint gives its own (Shared Documents, Lists, Forms …), a
-// file by its extension; a library created with another name has a URL a
+// file by a period in its name (which a site's own name, after /sites/
+// or /teams/, may hold); a library created with another name has a URL a
 // subsite could have, and passes.
 func notASite(origin string) string {
 	u, err := url.Parse(origin)
@@ -162,17 +162,12 @@ func notASite(origin string) string {
 		switch {
 		case !siteName && slices.Contains(notSitePaths, strings.ToLower(seg)):
 			return fmt.Sprintf("%s names a document, a list or a library, not a site: only sites can be governed", origin)
-		case i == len(segs)-1 && slices.Contains(documentExtensions, strings.ToLower(path.Ext(seg))):
+		case !siteName && strings.Contains(seg, "."):
 			return fmt.Sprintf("%s names a file, not a site: only sites can be governed", origin)
 		}
 	}
 	return ""
 }
-
-// documentExtensions end the names of files a site holds (a site's own
-// name may hold a period).
-var documentExtensions = []string{".aspx", ".docx", ".doc", ".xlsx", ".xls", ".pptx", ".ppt", ".pdf", ".txt", ".csv",
-	".one", ".vsdx", ".msg", ".zip", ".png", ".jpg", ".jpeg", ".htm", ".html", ".md"}
 
 // notSitePaths are path segments SharePoint gives lists, libraries and
 // pages, never sites (lower case).

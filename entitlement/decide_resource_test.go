@@ -95,6 +95,8 @@ func TestUngovernedApplicationsAndSiteParts(t *testing.T) {
 		"https://contoso.sharepoint.com/sites/sales/Lists/Tasks",
 		"https://contoso.sharepoint.com/sites/sales/SitePages/Home.aspx",
 		"https://contoso.sharepoint.com/sites/sales?web=1",
+		"https://contoso.sharepoint.com/sites/hr/Handbook/budget.xlsm",
+		"https://contoso.sharepoint.com/sites/hr/Videos/intro.mp4",
 	} {
 		_, err := w.try(ga, site(url))
 		requireField(t, err, "resource.originId")
