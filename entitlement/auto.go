@@ -276,12 +276,13 @@ func (p *plan) newRequest(r AssignmentRequest) string {
 
 // reconcilePolicy evaluates an automatic assignment policy for the users
 // its rule matches and for the holders of its assignments, after it was created
-// or replaced. With limit (a new rule), it refuses a rule that matches more
-// than MaxAutoAssignmentUsers users.
-func (p *plan) reconcilePolicy(op, policyID string, limit bool) error {
+// or replaced. It refuses a rule that matches more than
+// MaxAutoAssignmentUsers users and more than prev, the number the rule it
+// replaces matched.
+func (p *plan) reconcilePolicy(op, policyID string, prev int) error {
 	e, _ := p.s.policies.Get(policyID)
 	users := p.s.matchingUsers(&e.Policy)
-	if limit && len(users) > MaxAutoAssignmentUsers {
+	if len(users) > MaxAutoAssignmentUsers && len(users) > prev {
 		return fail(op, ErrLimit, subject("assignmentPolicy", policyID),
 			"the rule matches %d users; an automatic assignment policy covers at most %d", len(users), MaxAutoAssignmentUsers)
 	}

@@ -259,9 +259,15 @@ func TestAutomaticAssignmentLimit(t *testing.T) {
 	_, err = Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(4), ReplaceAssignmentPolicy{PolicyID: renamed.ID, Policy: renamed})
 	require.NoError(t, err)
 	widened := renamed
-	widened.SpecificAllowedTargets = []SubjectSet{{Kind: AttributeRuleMembers, MembershipRule: `(user.department -eq "Sales") -or (user.department -eq "Legal")`}}
+	widened.SpecificAllowedTargets = []SubjectSet{{Kind: AttributeRuleMembers, MembershipRule: `(user.department -ne "Nowhere")`}}
 	_, err = Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(5), ReplaceAssignmentPolicy{PolicyID: widened.ID, Policy: widened})
 	requireKind(t, err, ErrLimit)
+	// A rule that matches fewer, though still more than the limit,
+	// narrows the scope step by step.
+	narrowed := renamed
+	narrowed.SpecificAllowedTargets = []SubjectSet{{Kind: AttributeRuleMembers, MembershipRule: `(user.department -eq "Sales") -and (user.displayName -ne "alice")`}}
+	_, err = Decide(s, w.actors["IGA"], w.clock.t, SeededIDs(6), ReplaceAssignmentPolicy{PolicyID: narrowed.ID, Policy: narrowed})
+	require.NoError(t, err)
 }
 
 // TestAutomaticAssignmentWhenAssignableAgain: users left out because the

@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"math"
 	"time"
 )
 
@@ -166,10 +167,18 @@ func decidePolicyEvent(s *State, ids IDSource, now time.Time, op string, e Event
 	old, _ := s.policies.Get(p.ID)
 	pl.emitEvent(e)
 	if p.IsAutoAssignment() {
-		// The limit on the users a rule matches is checked for a new rule:
-		// more may come to match it later, and the policy stays editable.
-		newRule := old == nil || !old.Policy.IsAutoAssignment() || autoRule(&old.Policy) != autoRule(p)
-		if err := pl.reconcilePolicy(op, p.ID, newRule); err != nil {
+		// The limit on the users a rule matches is checked for a new rule
+		// that matches more than the one it replaces: more may come to
+		// match a rule later, and the policy stays editable, its scope
+		// narrowed step by step.
+		prev := 0
+		if old != nil && old.Policy.IsAutoAssignment() {
+			prev = math.MaxInt
+			if autoRule(&old.Policy) != autoRule(p) {
+				prev = len(s.matchingUsers(&old.Policy))
+			}
+		}
+		if err := pl.reconcilePolicy(op, p.ID, prev); err != nil {
 			return decision{}, err
 		}
 	}

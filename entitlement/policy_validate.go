@@ -55,7 +55,8 @@ const (
 	MaxCustomExtensionsPerPolicy = 5
 	// MaxAutoAssignmentUsers is the number of users an auto-assignment
 	// policy's rule may cover when it is set (the policy created, or its
-	// rule changed); users who come to match it later are assigned too.
+	// rule changed to one that matches more); users who come to match it
+	// later are assigned too.
 	MaxAutoAssignmentUsers = 5000
 )
 
