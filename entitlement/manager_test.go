@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -229,7 +230,8 @@ func TestCommandDigestOfARetry(t *testing.T) {
 	requireKind(t, err, ErrConflict)
 	// Roles named twice are the same roles.
 	twice := roles
-	twice.DirectoryRoles = []DirectoryRole{GlobalAdministrator, IdentityGovernanceAdministrator, GlobalAdministrator}
+	twice.DirectoryRoles = []DirectoryRole{GlobalAdministrator, GlobalAdministrator, IdentityGovernanceAdministrator}
+	require.True(t, slices.IsSorted(twice.DirectoryRoles), "sorted, with a duplicate (the case the earlier digest missed)")
 	again, err = w.m.Execute(w.ctx, twice, CreateCatalog{DisplayName: "R"}, WithCommandID("r"))
 	require.NoError(t, err)
 	require.True(t, again.Duplicate)
