@@ -34,7 +34,9 @@ const (
 	// MaxPolicies is the number of assignment policies per tenant.
 	MaxPolicies = 5000
 	// MaxRequestsPerThreeMonths is the number of assignment requests per
-	// tenant within 3 months.
+	// tenant within 3 months. At the limit, adds and updates are refused;
+	// removals, and an administrator's update that only brings an end
+	// forward, are not.
 	MaxRequestsPerThreeMonths = 50000
 	// MaxPackagesPerCatalog is the number of access packages per catalog.
 	MaxPackagesPerCatalog = 50

@@ -354,11 +354,9 @@ func (s *State) forRequestor(a Actor, r *AssignmentRequest) {
 		return
 	}
 	stages := r.Policy.RequestApprovalSettings.Stages
-	hidden := func(stage int) bool {
-		return stage >= 1 && stage <= len(stages) && stages[stage-1].ApproverInformationVisibility == ApproverInformationNotVisible
-	}
-	if !slices.ContainsFunc(stages, func(st ApprovalStage) bool { return st.ApproverInformationVisibility == ApproverInformationNotVisible }) ||
-		isTenantReader(a) {
+	notVisible := func(st ApprovalStage) bool { return st.ApproverInformationVisibility == ApproverInformationNotVisible }
+	hidden := func(stage int) bool { return stage >= 1 && stage <= len(stages) && notVisible(stages[stage-1]) }
+	if !slices.ContainsFunc(stages, notVisible) || isTenantReader(a) {
 		return
 	}
 	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok && canViewAssignments(s, a, pkg.CatalogID) {
