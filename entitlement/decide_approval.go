@@ -118,9 +118,9 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	}
 	var typ string
 	switch c.ReviewResult {
-	case DecisionApprove, ReviewApproved:
+	case DecisionApprove:
 		typ = EventAssignmentRequestApproved
-	case DecisionDeny, ReviewDenied:
+	case DecisionDeny:
 		typ = EventAssignmentRequestDenied
 	default:
 		return decision{}, invalid(op, "reviewResult", "must be %q or %q", DecisionApprove, DecisionDeny)

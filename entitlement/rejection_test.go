@@ -305,8 +305,12 @@ func TestRejection24_ApproverJustificationRequired(t *testing.T) {
 	st := w.getRequest(id).Stages[0].ID
 	_, err := w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: st, ReviewResult: DecisionApprove})
 	requireField(t, err, "justification")
-	_, err = w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: st, ReviewResult: "Maybe", Justification: "x"})
-	requireField(t, err, "reviewResult")
+	// Graph's callers write Approve or Deny; the stage's own values
+	// (Approved, Denied) are what it records, not what it accepts.
+	for _, r := range []string{"Maybe", ReviewApproved, ReviewDenied, "approve"} {
+		_, err = w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: st, ReviewResult: r, Justification: "x"})
+		requireField(t, err, "reviewResult")
+	}
 	w.do(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: st, ReviewResult: DecisionApprove, Justification: "needed"})
 }
 
