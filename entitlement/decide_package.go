@@ -69,13 +69,16 @@ func (c DeleteAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if err != nil {
 		return decision{}, err
 	}
-	if n := s.nonEndedAssignments(p.ID); n > 0 {
+	pl := newPlan(s, ids, now)
+	pl.packageDue(p.ID, "")
+	if n := pl.s.nonEndedAssignments(p.ID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "it still has assignments that have not ended (%d)", n)
 	}
-	if n := s.openRequests(p.ID, ""); n > 0 {
+	if n := pl.s.openRequests(p.ID, ""); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "there are %d requests in progress", n)
 	}
-	return one(p.ID, Event{Stream: packageStream(p.ID), Type: EventAccessPackageDeleted, Data: &ObjectRef{ID: p.ID}})
+	pl.emitEvent(Event{Stream: packageStream(p.ID), Type: EventAccessPackageDeleted, Data: &ObjectRef{ID: p.ID}})
+	return pl.decision(p.ID)
 }
 
 func (c AddResourceRoleScope) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

@@ -234,20 +234,19 @@ func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 			"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
 	}
 	auto := old.Policy.IsAutoAssignment()
-	if n := s.nonEndedPolicyAssignments(c.PolicyID); n > 0 && !auto {
+	pl := newPlan(s, ids, now)
+	pl.packageDue(old.Policy.AccessPackageID, c.PolicyID)
+	if n := pl.s.nonEndedPolicyAssignments(c.PolicyID); n > 0 && !auto {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "it still has assignments that have not ended (%d)", n)
 	}
-	if n := s.openRequests("", c.PolicyID); n > 0 {
+	if n := pl.s.openRequests("", c.PolicyID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "there are %d requests in progress", n)
 	}
-	e := Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}}
-	if !auto {
-		return one(c.PolicyID, e)
+	if auto {
+		// Deleting an automatic assignment policy removes the assignments
+		// it made.
+		pl.removeAutoAssignments(c.PolicyID)
 	}
-	// Deleting an automatic assignment policy removes the assignments it
-	// made.
-	pl := newPlan(s, ids, now)
-	pl.removeAutoAssignments(c.PolicyID)
-	pl.emitEvent(e)
+	pl.emitEvent(Event{Stream: policyStream(c.PolicyID), Type: EventAssignmentPolicyDeleted, Data: &ObjectRef{ID: c.PolicyID}})
 	return pl.decision(c.PolicyID)
 }

@@ -624,6 +624,31 @@ func (p *plan) userDue(userID string) {
 	p.recordDue(append(p.endedOf(collect(&p.s.ix.liveByTarget, userID)), p.dueRunsOf(collect(&p.s.ix.runsBySubject, userID))...))
 }
 
+// packageDue records what fell due, unrecorded, about an access package's
+// assignments and requests in progress (with policyID set, only those of
+// that policy): the expiries, and the time-outs of requests waiting for an
+// approval, in time order. A deletion, refused while any of them is live,
+// then counts what is still live, whenever ProcessDue last ran.
+func (p *plan) packageDue(accessPackageID, policyID string) {
+	var live []string
+	for _, id := range collect(&p.s.ix.liveByPackage, accessPackageID) {
+		if a, _ := p.s.assignments.Get(id); policyID == "" || a.AssignmentPolicyID == policyID {
+			live = append(live, id)
+		}
+	}
+	due := p.endedOf(live)
+	for _, id := range collect(&p.s.ix.openByPackage, accessPackageID) {
+		r, _ := p.s.requests.Get(id)
+		if policyID != "" && r.AssignmentPolicyID != policyID {
+			continue
+		}
+		if _, at, ok := deniedAt(r); ok && !at.After(p.now) {
+			due = append(due, dueAt{id, at, func() { p.timeOutDue(id) }})
+		}
+	}
+	p.recordDue(due)
+}
+
 // hasUserDue reports whether work about a user fell due by now and is
 // not recorded (see userDue).
 func (s *State) hasUserDue(userID string, now time.Time) bool {

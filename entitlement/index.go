@@ -232,12 +232,13 @@ func (s *State) indexRequest(old, r *AssignmentRequest) {
 	}
 	wasOpen, isOpen := old != nil && old.isOpen(), r != nil && r.isOpen()
 	if wasOpen != isOpen {
-		d, req := 1, r
-		if wasOpen {
-			d, req = -1, old
+		if isOpen {
+			x.openByPackage.Add(r.AccessPackageID, r.ID)
+			addCount(&x.openByPolicy, r.AssignmentPolicyID, 1)
+		} else {
+			x.openByPackage.Remove(old.AccessPackageID, old.ID)
+			addCount(&x.openByPolicy, old.AssignmentPolicyID, -1)
 		}
-		addCount(&x.openByPackage, req.AccessPackageID, d)
-		addCount(&x.openByPolicy, req.AssignmentPolicyID, d)
 	}
 	if k, ok := openAddKey(old); ok {
 		if k2, ok2 := openAddKey(r); !ok2 || k2 != k {

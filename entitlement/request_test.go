@@ -696,3 +696,43 @@ func TestNotificationDisabled(t *testing.T) {
 		require.Equal(t, disabled, n.NotificationDisabled)
 	}
 }
+
+// Deleting a policy or a package counts what is still live after what
+// fell due is recorded: assignments past their end and requests past
+// their automatic denial do not keep it, whenever ProcessDue last ran.
+func TestDeleteAfterWorkFellDue(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	held := w.request("alice", "P1", "PolA")
+	w.approve("bob", held)
+	waiting := w.request("erin", "P1", "PolA")
+	asg := w.getRequest(held).AssignmentID
+	end, ok := w.getAssignment(asg).End()
+	require.True(t, ok)
+	denial := w.getRequest(waiting).Stages[0].OpenedDateTime.Add(14 * 24 * time.Hour)
+
+	w.clock.t = end.Add(-time.Hour)
+	_, err := w.try(ga, DeleteAssignmentPolicy{PolicyID: w.id["PolA"]})
+	requireKind(t, err, ErrConflict)
+	require.Contains(t, err.Error(), "assignments that have not ended (1)")
+
+	w.clock.t = end.Add(time.Hour)
+	res := w.do(ga, DeleteAssignmentPolicy{PolicyID: w.id["PolA"]})
+	var types []string
+	for _, e := range res.Events {
+		types = append(types, e.Type)
+	}
+	require.Equal(t, []string{EventAssignmentRequestTimedOut, EventAssignmentExpired, EventAssignmentPolicyDeleted}, types,
+		"the time-out and the expiry, in the order they fell due, then the deletion")
+	for i, want := range []time.Time{denial, end} {
+		de, err := DecodeEvent(res.Events[i])
+		require.NoError(t, err)
+		require.Equal(t, want, ValidTime(de, res.Events[i].OccurredAt), "event %d is as of when it fell due", i)
+	}
+	for _, e := range res.Events[:2] {
+		require.Equal(t, string(ActorSystem), e.Metadata.ActorKind)
+	}
+	require.Equal(t, RequestStatusTimedOut, w.getRequest(waiting).Status)
+	require.Equal(t, AssignmentStateExpired, w.getAssignment(asg).State)
+	w.do(ga, DeleteAccessPackage{AccessPackageID: w.id["P1"]})
+}

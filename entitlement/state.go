@@ -96,7 +96,7 @@ type indexes struct {
 	requestsByPackage   pmap.Sets
 	openAdds            pmap.Map[string] // target + "\x00" + package -> the open add request
 	openUpdates         pmap.Map[string] // assignment -> the open update request on it
-	openByPackage       pmap.Map[int]
+	openByPackage       pmap.Sets // package -> its requests in progress
 	openByPolicy        pmap.Map[int]
 	approvals           pmap.Sets          // approver -> requests whose open stage they may decide
 	created             pmap.Map[struct{}] // sortable creation time + request id
@@ -184,7 +184,7 @@ func (s *State) freeze() {
 	x := &s.ix
 	for _, m := range []*pmap.Sets{&x.members, &x.memberOf, &x.usersByOrg, &x.packagesByCatalog, &x.resourcesByCatalog,
 		&x.roleScopeUses, &x.policiesByPackage, &x.policiesByOrg, &x.autoPolicies, &x.incompatibleWith, &x.rolesByPrincipal, &x.rolesByScope,
-		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.approvals,
+		&x.requestsByTarget, &x.requestsByRequestor, &x.requestsByPackage, &x.openByPackage, &x.approvals,
 		&x.assignmentsByTarget, &x.assignmentsByPackage, &x.liveByPackage, &x.liveByTarget, &x.holders,
 		&x.workflowsByAttribute, &x.runsByWorkflow, &x.runsBySubject, &x.resultsByWorkflow,
 		&x.reviewsByPolicy, &x.openReviews, &x.reviewerSets, &x.pendingByReviewerSet, &x.guestsByEmail, &x.pendingByEmail, &x.orgsByIdentity} {
@@ -194,7 +194,7 @@ func (s *State) freeze() {
 		&x.openUpdates, &x.assignmentOfRequest, &x.timeRuns, &x.reviewDue} {
 		m.Snapshot()
 	}
-	for _, m := range []*pmap.Map[int]{&x.openByPackage, &x.openByPolicy, &x.liveByPolicy} {
+	for _, m := range []*pmap.Map[int]{&x.openByPolicy, &x.liveByPolicy} {
 		m.Snapshot()
 	}
 	for _, m := range []*pmap.Map[struct{}]{&x.nestedIDs, &x.created, &x.deliveries, &x.due, &x.pendingDirectory} {
@@ -241,8 +241,7 @@ func (s *State) openRequests(accessPackageID, policyID string) int {
 		n, _ := s.ix.openByPolicy.Get(policyID)
 		return n
 	}
-	n, _ := s.ix.openByPackage.Get(accessPackageID)
-	return n
+	return s.ix.openByPackage.Len(accessPackageID)
 }
 
 // activeUser returns the user with id if it exists and is not deleted.

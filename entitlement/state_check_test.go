@@ -35,7 +35,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 		"roleScopeUses": &x.roleScopeUses, "policiesByPackage": &x.policiesByPackage, "policiesByOrg": &x.policiesByOrg, "autoPolicies": &x.autoPolicies,
 		"incompatibleWith": &x.incompatibleWith, "rolesByPrincipal": &x.rolesByPrincipal, "rolesByScope": &x.rolesByScope,
 		"requestsByTarget": &x.requestsByTarget, "requestsByRequestor": &x.requestsByRequestor,
-		"requestsByPackage": &x.requestsByPackage, "approvals": &x.approvals,
+		"requestsByPackage": &x.requestsByPackage, "openByPackage": &x.openByPackage, "approvals": &x.approvals,
 		"assignmentsByTarget": &x.assignmentsByTarget, "assignmentsByPackage": &x.assignmentsByPackage,
 		"liveByPackage": &x.liveByPackage, "liveByTarget": &x.liveByTarget, "holders": &x.holders,
 		"workflowsByAttribute": &x.workflowsByAttribute, "runsByWorkflow": &x.runsByWorkflow,
@@ -62,7 +62,7 @@ func dumpIndexes(x *indexes) map[string][]string {
 			out[name] = append(out[name], k+" = "+v)
 		}
 	}
-	ints := map[string]*pmap.Map[int]{"openByPackage": &x.openByPackage, "openByPolicy": &x.openByPolicy, "liveByPolicy": &x.liveByPolicy}
+	ints := map[string]*pmap.Map[int]{"openByPolicy": &x.openByPolicy, "liveByPolicy": &x.liveByPolicy}
 	for name, m := range ints {
 		out[name] = []string{}
 		for k, v := range m.All() {
