@@ -19,10 +19,12 @@
 // (PutUser, SetUserAttribute, AddGroupMember, BlockUser, DeleteUser …).
 // Decide turns a command into events, or into an *Error whose kind is one
 // of ErrForbidden, ErrNotFound, ErrInvalid, ErrConflict and ErrLimit.
-// Every accepted administrative command records exactly one event, whose
-// audit activity name ActivityName gives, followed by the requests
-// entitlement management makes by itself in consequence (an automatic
-// assignment policy's systemAdd and systemRemove).
+// Every accepted administrative command records one event of its own,
+// whose audit activity name ActivityName gives. Before it come the system's
+// events of the work that fell due by then and that the command depends
+// on (see below), and after it the system's events of what entitlement
+// management does by itself in consequence (an automatic assignment
+// policy's systemAdd and systemRemove requests, workflow runs scheduled).
 //
 // # Authorization
 //
@@ -44,9 +46,10 @@
 // userRemove, adminAdd, adminUpdate, adminRemove, systemAdd, systemUpdate,
 // systemRemove, onBehalfAdd), decided by approvers with UpdateApprovalStage,
 // and granted as an Assignment whose schedule the policy caps. A request
-// records the policy's version and a copy of the policy when it is
-// submitted and follows that copy's approval stages and expiration to the
-// end: a later change to the policy affects only later requests. Each
+// records the version of the policy it was submitted under (the State
+// keeps every version) and follows that version's approval stages and
+// expiration to the end: a later change to the policy affects only later
+// requests. Each
 // approval stage records the approvers resolved when it opened (the
 // requestor and the target never among them; the fallback approvers when
 // nobody else remains).
@@ -80,8 +83,12 @@
 //
 // Time-driven work (escalation, automatic denial, scheduled starts, expiry
 // notices, expiry, automatic removals, workflow runs, access reviews,
-// guest deletions) happens only in Manager.ProcessDue, which processes
-// everything due up to an instant. Delivery to the systems that hold the
+// guest deletions) happens on its own only in Manager.ProcessDue, which
+// processes everything due up to an instant. A command does not wait for
+// it: it first records, as the system's and as of when it fell due, the due
+// work it depends on (the expiries and time-outs of the assignments and
+// requests it touches), and decides on what is left; only the assignment
+// limits count expiries once recorded. Delivery to the systems that hold the
 // resources goes through the Deliverer the embedding program supplies; the
 // Manager records each outcome as events through the RecordDelivery
 // command, so replay never calls it. Effective access is the union of

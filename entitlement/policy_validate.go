@@ -10,7 +10,8 @@ import (
 
 // Service limits of entitlement management (domain spec §1.18,
 // governance-service-limits). Commands that would exceed one fail with
-// ErrLimit.
+// ErrLimit. Entra's limits on custom extensions and resource attributes
+// are not here: neither is supported yet.
 const (
 	// MaxResourcesPerCatalog is the number of resources per catalog.
 	MaxResourcesPerCatalog = 50
@@ -29,8 +30,6 @@ const (
 	// MaxConnectedOrganizations is the number of connected organizations per
 	// tenant.
 	MaxConnectedOrganizations = 2500
-	// MaxCustomExtensions is the number of custom extensions per tenant.
-	MaxCustomExtensions = 500
 	// MaxPolicies is the number of assignment policies per tenant.
 	MaxPolicies = 5000
 	// MaxRequestsPerThreeMonths is the number of assignment requests per
@@ -40,21 +39,12 @@ const (
 	MaxRequestsPerThreeMonths = 50000
 	// MaxPackagesPerCatalog is the number of access packages per catalog.
 	MaxPackagesPerCatalog = 50
-	// MaxAttributesPerCatalog is the number of resource attributes per
-	// catalog.
-	MaxAttributesPerCatalog = 20
-	// MaxCustomExtensionsPerCatalog is the number of custom extensions per
-	// catalog.
-	MaxCustomExtensionsPerCatalog = 20
 	// MaxDelegatesPerCatalog is the number of users delegated to catalog
 	// roles per catalog.
 	MaxDelegatesPerCatalog = 10
 	// MaxAssignmentsPerPackage is the number of assignments per access
 	// package.
 	MaxAssignmentsPerPackage = 10000
-	// MaxCustomExtensionsPerPolicy is the number of custom extension stage
-	// settings per policy.
-	MaxCustomExtensionsPerPolicy = 5
 	// MaxAutoAssignmentUsers is the number of users an auto-assignment
 	// policy's rule may cover when it is set (the policy created, or its
 	// rule changed to one that matches more); users who come to match it

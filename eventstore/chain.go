@@ -26,11 +26,12 @@ var (
 // CanonicalBytes returns the bytes of e's envelope that its hash covers: the
 // RFC 8785 canonical JSON of the object
 //
-//	{"id","metadata":{"actorId","actorKind","causationId","commandId",
-//	 "correlationId","onBehalfOf"},"occurredAt","payload","position",
-//	 "recordedAt","schemaVersion","stream","type","version"}
+//	{"id","metadata":{"actorId","actorKind","causationId","commandDigest",
+//	 "commandId","correlationId","onBehalfOf"},"occurredAt","payload",
+//	 "position","recordedAt","schemaVersion","stream","type","version"}
 //
-// with times in TimeLayout, the id as a ULID string and the payload as
+// where "commandDigest" is present only when the event has one, with times
+// in TimeLayout, the id as a ULID string and the payload as
 // stored. PrevHash and Hash are not part of it. See docs/event-format.md.
 func CanonicalBytes(e *Event) []byte {
 	return appendEnvelope(make([]byte, 0, envelopeSize(e)), e, false)

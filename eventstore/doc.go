@@ -10,8 +10,11 @@
 // the writing transaction, so a reader that has seen position N has seen
 // every event below it. Each event's Hash covers the previous event's hash
 // and the canonical bytes of its own envelope (see CanonicalBytes and
-// docs/event-format.md), so changing, removing or reordering any stored
-// event is found by Verify.
+// docs/event-format.md), so changing, removing or reordering a stored
+// event before the last is found by Verify. Removing events from the end
+// leaves a shorter chain that verifies: a head kept elsewhere (Verify's
+// result, signed) or a backend's own cross-check (sqlitestore's
+// CrossCheck) finds that.
 //
 // Backends live in subpackages: memstore (in memory) and sqlitestore
 // (modernc.org/sqlite). Both pass the conformance suite in storetest.
