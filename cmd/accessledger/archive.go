@@ -111,6 +111,11 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return reportError(err) // a user named twice, by name and id
 		}
 	}
+	// WriteArchive checks the chain of what it archives; a log cut at its
+	// end has a chain that holds, and only the log's own records show it.
+	if err := r.log.CrossCheck(ctx); err != nil {
+		return fmt.Errorf("the log does not verify, so it is not archived: %w", err)
+	}
 	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err

@@ -320,6 +320,20 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	code, out, _ = runCLI(t, "verify", "--db", db, "--expect-head", plain)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "truncated")
+	// Nor is it archived, signed or not, nor a projection rebuilt from it.
+	// (With reports, a projection made before the cut finds it first.)
+	for _, args := range [][]string{{"--reports", "none", "--sign-key", key + ".key"},
+		{"--reports", "catalogs", "--projection", filepath.Join(dir, "new.projection")}} {
+		out := filepath.Join(dir, "cut.tar.gz")
+		code, _, errOut = runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)
+		assert.Equal(t, 1, code, args)
+		assert.Contains(t, errOut, "so it is not archived", args)
+		assert.Contains(t, errOut, "truncated", args)
+		assert.NoFileExists(t, out)
+	}
+	code, _, errOut = runCLI(t, "replay", "--db", db, "--projection", filepath.Join(dir, "cut.projection"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "truncated")
 }
 
 // TestTwoReportsOnANewProjection (found by a code review): two commands
