@@ -34,6 +34,11 @@ type pending struct {
 	// (as the entitlement Manager does) still stops waiting for another
 	// process's lock when the wait's context ends.
 	waiting context.Context
+	// abandoned is set, under Store.mu, when the caller stopped waiting
+	// while a leader held the append (and was told the outcome is
+	// unknown): should that leader give up, it is not queued again, for
+	// the lead handed to it would never be taken up.
+	abandoned bool
 }
 
 // gaveUp returns the error of the context that ended, the append's or
@@ -143,6 +148,7 @@ func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error) 
 		s.mu.Unlock()
 		return eventstore.AppendResult{}, err
 	}
+	p.abandoned = true
 	s.mu.Unlock()
 	select {
 	case <-p.done: // the result came meanwhile
@@ -194,6 +200,9 @@ func (s *Store) lead(own *pending) bool {
 	s.wmu.Unlock()
 	if requeue != nil {
 		s.mu.Lock()
+		// An append whose caller has stopped waiting is dropped: it was
+		// told its outcome is unknown, and nothing of it was written.
+		requeue = slices.DeleteFunc(requeue, func(p *pending) bool { return p.abandoned })
 		s.queue = append(slices.Clip(requeue), s.queue...)
 		s.handOn()
 		s.mu.Unlock()

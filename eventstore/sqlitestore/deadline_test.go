@@ -88,3 +88,48 @@ func TestLeaderGivesUpWhileLocked(t *testing.T) {
 		require.Equal(t, "patient", e.Metadata.CommandID)
 	}
 }
+
+// TestLeaderGivesUpAfterAnAppendWasAbandoned (found by a review): while
+// the leader waits for another connection's lock, the caller of an
+// append in its batch stops waiting (the outcome is unknown to it), then
+// the leader gives up too. The batch is queued again without the
+// abandoned append, whose caller would never take up the lead: the store
+// goes on writing once the lock is free.
+func TestLeaderGivesUpAfterAnAppendWasAbandoned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	conn := holdWriteLock(t, path)
+	taken := make(chan struct{})
+	s.testHookWriting = func() { close(taken) }
+	ev := func(cmd string) eventstore.NewEvent {
+		return eventstore.NewEvent{Stream: "s/1", Type: "t", Metadata: eventstore.Metadata{CommandID: cmd}}
+	}
+	leadCtx, cancelLead := context.WithCancel(context.Background())
+	lead := s.Enqueue(context.Background(), eventstore.AnyCondition, ev("c1"))
+	other := s.Enqueue(context.Background(), eventstore.AnyCondition, ev("c2"))
+	leadErr := make(chan error, 1)
+	go func() { _, err := lead(leadCtx); leadErr <- err }()
+	<-taken
+	s.testHookWriting = nil
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err = other(short)
+	cancel()
+	require.ErrorIs(t, err, eventstore.ErrOutcomeUnknown)
+	cancelLead()
+	require.ErrorIs(t, <-leadErr, context.Canceled)
+	_, err = conn.ExecContext(context.Background(), "ROLLBACK")
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := s.Append(ctx, eventstore.AnyCondition, ev("c2"))
+	require.NoError(t, err, "the abandoned append is repeated once the lock is free")
+	require.False(t, res.Duplicate, "nothing of it had been written")
+	_, err = s.Append(ctx, eventstore.AnyCondition, ev("c3"))
+	require.NoError(t, err)
+	head, err := s.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, eventstore.Position(2), head.Position)
+}
