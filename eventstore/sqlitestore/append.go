@@ -472,6 +472,11 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	for i, p := range live {
 		p.res, p.err = eventstore.AppendResult{}, nil
 		if q, ok := w.batch[p.cmd]; ok {
+			// The same id earlier in this commit: as if it were in the log.
+			if err := eventstore.CheckRepeat(p.events, q.res.Events); err != nil {
+				p.err = err
+				continue
+			}
 			p.res = eventstore.AppendResult{Events: cloneEvents(q.res.Events), Duplicate: true}
 			continue
 		}

@@ -820,4 +820,27 @@ func testEnqueue(t *testing.T, h Harness) {
 	_, err = q.Enqueue(done, eventstore.AnyCondition, events("q/x", newCmd("q"), 1)...)(done)
 	require.ErrorIs(t, err, context.Canceled)
 	f.requireUnchanged(before, "an append whose context had ended")
+
+	// One command id queued three times (in one commit, where the store
+	// groups them): another command under it is refused as it would be
+	// once the first is in the log, and the same command is a repeat.
+	cmd := newCmd("q")
+	digested := func(stream, digest string) eventstore.NewEvent {
+		e := ev(stream, "storetest.reuse", cmd, `{}`)
+		e.Metadata.CommandDigest = digest
+		return e
+	}
+	ta := q.Enqueue(f.ctx, eventstore.AnyCondition, digested("q/r1", "digest-1"))
+	tb := q.Enqueue(f.ctx, eventstore.AnyCondition, digested("q/r2", "digest-2"))
+	tc := q.Enqueue(f.ctx, eventstore.AnyCondition, digested("q/r1", "digest-1"))
+	first, err := ta(f.ctx)
+	require.NoError(t, err)
+	_, err = tb(f.ctx)
+	var reused *eventstore.CommandReusedError
+	require.ErrorAs(t, err, &reused, "another command under the id")
+	r, err = tc(f.ctx)
+	require.NoError(t, err)
+	require.True(t, r.Duplicate)
+	requireSameEvents(t, first.Events, r.Events)
+	f.verify()
 }
