@@ -129,7 +129,8 @@ func TestTextRefused(t *testing.T) {
 
 // TestCommandIDReuse: a command id reused for another command is refused
 // with ErrConflict and appends nothing; the same command again is a
-// repeat; across a restart too.
+// repeat; across a restart too, and from another Manager on the log that
+// had not seen the id (the store refuses it there).
 func TestCommandIDReuse(t *testing.T) {
 	ctx := context.Background()
 	log := memstore.New(memstore.Options{})
@@ -137,18 +138,22 @@ func TestCommandIDReuse(t *testing.T) {
 	m, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock})
 	require.NoError(t, err)
 	admin := entitlement.UserActor("a0000000-0000-4000-8000-000000000001", entitlement.GlobalAdministrator)
+	other, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock})
+	require.NoError(t, err)
 	first, err := m.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Payroll"}, entitlement.WithCommandID("create-payroll"))
 	require.NoError(t, err)
 	head, err := log.Head(ctx)
 	require.NoError(t, err)
 
-	for _, mgr := range []*entitlement.Manager{m, func() *entitlement.Manager {
+	for _, mgr := range []*entitlement.Manager{m, other, func() *entitlement.Manager {
 		restarted, err := entitlement.NewManager(ctx, log, entitlement.Options{Clock: clock})
 		require.NoError(t, err)
 		return restarted
 	}()} {
 		_, err = mgr.Execute(ctx, admin, entitlement.CreateCatalog{DisplayName: "Marketing"}, entitlement.WithCommandID("create-payroll"))
 		require.ErrorIs(t, err, entitlement.ErrConflict)
+		var e *entitlement.Error
+		require.ErrorAs(t, err, &e)
 		require.Contains(t, err.Error(), "was used at position")
 		_, err = mgr.Execute(ctx, entitlement.UserActor("a0000000-0000-4000-8000-000000000002", entitlement.GlobalAdministrator),
 			entitlement.CreateCatalog{DisplayName: "Payroll"}, entitlement.WithCommandID("create-payroll"))

@@ -906,6 +906,7 @@ func (m *Manager) settleOne(b *batch) {
 		m.specHead, m.specID = m.head, m.headID
 	}
 	var ce *eventstore.ConflictError
+	var cr *eventstore.CommandReusedError
 	switch {
 	case written:
 		// Written, but not on the prefix it was decided on, which the
@@ -922,6 +923,13 @@ func (m *Manager) settleOne(b *batch) {
 		// The log moved under b: another writer appended, or the batch b
 		// was decided after failed.
 		b.again = true
+		if !b.doomed {
+			m.stale = true
+		}
+	case errors.As(b.err, &cr):
+		// Another writer used the id for another command: refused as if
+		// this Manager had known it.
+		b.outErr = reused(b.name, b.cmdID, cr.Position)
 		if !b.doomed {
 			m.stale = true
 		}
