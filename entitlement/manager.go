@@ -214,7 +214,25 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	m.started.Snapshot, m.started.SnapshotIgnored = m.loadSnapshot(ctx)
 	from := m.head
 	if err := m.catchUp(ctx); err != nil {
-		return nil, err
+		if m.started.Snapshot.Path == "" || ctx.Err() != nil {
+			return nil, err
+		}
+		// The log does not apply on the snapshot's state: the snapshot is
+		// not what it claims to be. The log alone is the truth.
+		m.opts.Logger.WarnContext(ctx, "snapshot ignored; replaying the whole log", "path", m.started.Snapshot.Path, "error", err)
+		m.started.SnapshotIgnored = fmt.Errorf("entitlement: snapshot %s ignored: %w: the events after it do not apply to it: %w",
+			m.started.Snapshot.Path, ErrSnapshotMismatch, err)
+		m.started.Snapshot = SnapshotInfo{}
+		m.commands = map[uint64][2]eventstore.Position{}
+		m.committed = NewState().snapshot()
+		m.head, m.headID, m.stale = 0, ulid.ULID{}, false
+		m.spec = m.committed.Clone()
+		m.specHead, m.specID = 0, ulid.ULID{}
+		m.published.Store(m.committed)
+		from = 0
+		if err := m.catchUp(ctx); err != nil {
+			return nil, err
+		}
 	}
 	m.started.Replayed = int(m.head - from)
 	if !m.committed.catalogs.Has(GeneralCatalogID) {

@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,10 +48,15 @@ import (
 //	end SHA256
 //
 // The last line is the SHA-256 of everything before it, so that a
-// truncated or damaged file is refused. A snapshot is trusted only if the
-// log holds, at its position, the event with its hash and id: a snapshot
-// of another log, or of a log rewritten since, is ignored and the log is
-// replayed from the start. So is a snapshot of format 1, whose review
+// truncated or damaged file is refused. A snapshot is used only if the
+// log holds, at its position, the event with its hash and id, and if the
+// events after it apply to its state: a snapshot of another log, or of a
+// log rewritten since, is ignored and the log is replayed from the start.
+// The checksum is not a signature: whoever may write the snapshot file
+// can make one whose state differs from the log's at that position, and
+// the Manager would decide on that state. Keep the file where only the
+// embedding program writes (as the log), or start with NoSnapshot where
+// that cannot be had; CheckSnapshot compares a snapshot with the log. So is a snapshot of format 1, whose review
 // items listed their reviewers each (see ReviewDecisionItem.ReviewerSet).
 const snapshotMagic = "accessledger-snapshot 2"
 
@@ -395,7 +402,9 @@ func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, error) {
 // the snapshot was taken after.
 func (m *Manager) matches(ctx context.Context, hdr snapshotHeader) error {
 	if hdr.Position == 0 {
-		return nil
+		// Of an empty log, whose state there is no reason to load, and
+		// nothing in the log to check it against.
+		return fmt.Errorf("%w: it claims to be of an empty log", ErrSnapshotMismatch)
 	}
 	e, err := m.eventAt(ctx, hdr.Position)
 	if err != nil {
@@ -422,4 +431,78 @@ func (m *Manager) snapshotPath() string {
 		return p.Path() + ".snapshot"
 	}
 	return ""
+}
+
+// CheckSnapshot checks the snapshot file at path (empty: the manager's
+// snapshot path) against the log: the log holds, at the snapshot's
+// position, the event it names, and replaying the log up to there gives
+// the snapshot's state and command ids, object for object. It reads the
+// log from the start, so it costs a replay; NewManager checks only the
+// first part (see the snapshot format above). A snapshot that differs
+// gives an error matching ErrSnapshotMismatch that names what differs.
+func (m *Manager) CheckSnapshot(ctx context.Context, path string) error {
+	if path == "" {
+		path = m.snapshotPath()
+	}
+	hdr, got, commands, err := readSnapshot(path)
+	if err != nil {
+		return fmt.Errorf("entitlement: snapshot %s: %w", path, err)
+	}
+	if err := m.matches(ctx, hdr); err != nil {
+		return fmt.Errorf("entitlement: snapshot %s: %w", path, err)
+	}
+	// A Manager of its own replays the log up to the position, so that
+	// nothing of m is touched.
+	r := &Manager{store: m.store, opts: m.opts, commands: map[uint64][2]eventstore.Position{}}
+	want := NewState()
+	for e, err := range r.decodedLog(ctx, 0) {
+		if err != nil {
+			return err
+		}
+		if e.position > hdr.Position {
+			break
+		}
+		if err := want.Apply(e.Event); err != nil {
+			return fmt.Errorf("entitlement: check snapshot: replay position %d: %w", e.position, err)
+		}
+		r.remember(e.commandID, e.position)
+	}
+	var differ []string
+	wantDoc, gotDoc := docMembers(want), docMembers(got)
+	for k, w := range wantDoc {
+		if !bytes.Equal(w, gotDoc[k]) {
+			differ = append(differ, k)
+		}
+	}
+	for k := range gotDoc {
+		if _, ok := wantDoc[k]; !ok {
+			differ = append(differ, k)
+		}
+	}
+	if !maps.Equal(r.commands, commands) {
+		differ = append(differ, "command ids")
+	}
+	if len(differ) > 0 {
+		slices.Sort(differ)
+		return fmt.Errorf("entitlement: snapshot %s: %w: its state at position %d is not the log's: %s differ",
+			path, ErrSnapshotMismatch, hdr.Position, strings.Join(differ, ", "))
+	}
+	return nil
+}
+
+// docMembers returns the members of s's document, each as JSON, by name.
+func docMembers(s *State) map[string][]byte {
+	b, err := json.Marshal(s.document())
+	if err != nil {
+		return map[string][]byte{"(unencodable)": []byte(err.Error())}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return map[string][]byte{"(undecodable)": []byte(err.Error())}
+	}
+	out := make(map[string][]byte, len(raw))
+	for k, v := range raw {
+		out[k] = v
+	}
+	return out
 }

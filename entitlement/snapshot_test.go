@@ -3,13 +3,18 @@ package entitlement
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/stretchr/testify/require"
 )
@@ -25,6 +30,18 @@ func snapshotWorld(t *testing.T) (*world, *sqlitestore.Store, string) {
 	w, fd := accessWorldOn(newWorldOn(t, st))
 	accessSession(w, fd)
 	return w, st, path
+}
+
+// snapshotted is snapshotWorld with a snapshot written beside the log:
+// its path and content.
+func snapshotted(t *testing.T) (w *world, st *sqlitestore.Store, snap string, content []byte) {
+	t.Helper()
+	w, st, _ = snapshotWorld(t)
+	info, err := w.m.WriteSnapshot(w.ctx, "")
+	require.NoError(t, err)
+	content, err = os.ReadFile(info.Path)
+	require.NoError(t, err)
+	return w, st, info.Path, content
 }
 
 func TestSnapshotPlusTail(t *testing.T) {
@@ -73,12 +90,7 @@ func TestSnapshotPlusTail(t *testing.T) {
 // TestSnapshotNotTrusted: a snapshot of another log, a damaged one and a
 // truncated one are ignored, and the whole log is replayed.
 func TestSnapshotNotTrusted(t *testing.T) {
-	w, st, path := snapshotWorld(t)
-	snap := path + ".snapshot"
-	_, err := w.m.WriteSnapshot(w.ctx, "")
-	require.NoError(t, err)
-	good, err := os.ReadFile(snap)
-	require.NoError(t, err)
+	w, st, snap, good := snapshotted(t)
 
 	other, ost, opath := snapshotWorld(t)
 	other.do(other.actors["GA"], CreateCatalog{DisplayName: "Only in the other log"})
@@ -167,4 +179,65 @@ func TestSnapshotKeepsEveryKindOfState(t *testing.T) {
 	kim, err := s.GuestByEmail(ga, "kim@fabrikam.com")
 	require.NoError(t, err)
 	require.NotNil(t, kim.Lifecycle.DeletionDateTime)
+}
+
+// reseal gives a snapshot file edited by hand the checksum of its new
+// content, as someone who may write the file can.
+func reseal(t *testing.T, data []byte) []byte {
+	t.Helper()
+	end := bytes.LastIndex(bytes.TrimRight(data, "\n"), []byte("\nend "))
+	require.Positive(t, end)
+	sum := sha256.Sum256(data[:end+1])
+	return append(slices.Clip(data[:end+1]), "end "+hex.EncodeToString(sum[:])+"\n"...)
+}
+
+// TestSnapshotResealed (found by a review): a snapshot edited and
+// resealed. The Manager cannot tell at start an edited object that the
+// log's tail does not touch (the checksum is no signature, as the format
+// says), but CheckSnapshot finds it; a snapshot that claims position 0,
+// or whose tail does not apply to it, is ignored and the log replayed.
+func TestSnapshotResealed(t *testing.T) {
+	w, st, snap, good := snapshotted(t)
+	require.NoError(t, w.m.CheckSnapshot(w.ctx, ""), "a snapshot as written is the log's")
+	tailFrom := w.head().Position
+	w.do(w.actors["GA"], CreateCatalog{DisplayName: "Tail"})
+
+	edited := reseal(t, bytes.Replace(good, []byte(`"displayName":"frank"`), []byte(`"displayName":"Mallory"`), 1))
+	require.NoError(t, os.WriteFile(snap, edited, 0o644))
+	err := w.m.CheckSnapshot(w.ctx, "")
+	require.ErrorIs(t, err, ErrSnapshotMismatch)
+	require.Contains(t, err.Error(), "users differ")
+
+	lines := bytes.SplitAfter(good, []byte("\n"))
+	var hdr snapshotHeader
+	require.NoError(t, json.Unmarshal(lines[1], &hdr))
+	require.Equal(t, tailFrom, hdr.Position)
+	hdr.Position, hdr.Hash = 0, eventstore.Hash{}
+	zero, err := json.Marshal(hdr)
+	require.NoError(t, err)
+	// A tail that does not apply: the snapshot without the policies, which
+	// the tail's request names.
+	var noPolicies [][]byte
+	for _, l := range lines {
+		if !bytes.HasPrefix(l, []byte("policy ")) {
+			noPolicies = append(noPolicies, l)
+		}
+	}
+	tail := w.request("frank", "P1", "PolA")
+	w.approve("carol", tail)
+	for name, file := range map[string][]byte{
+		"position 0":               reseal(t, bytes.Join(append([][]byte{lines[0], append(zero, '\n')}, lines[2:]...), nil)),
+		"a tail that cannot apply": reseal(t, bytes.Join(noPolicies, nil)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(snap, file, 0o644))
+			m, err := NewManager(w.ctx, st, Options{Clock: w.clock})
+			require.NoError(t, err)
+			require.Empty(t, m.Started().Snapshot.Path, "the snapshot was not used")
+			require.ErrorIs(t, m.Started().SnapshotIgnored, ErrSnapshotMismatch)
+			require.Equal(t, int(m.Head()), m.Started().Replayed, "the whole log")
+			requireSameState(t, w.m.State(), m.State())
+			requireConsistentIndexes(t, m.State())
+		})
+	}
 }

@@ -96,7 +96,7 @@ type indexes struct {
 	requestsByPackage   pmap.Sets
 	openAdds            pmap.Map[string] // target + "\x00" + package -> the open add request
 	openUpdates         pmap.Map[string] // assignment -> the open update request on it
-	openByPackage       pmap.Sets // package -> its requests in progress
+	openByPackage       pmap.Sets        // package -> its requests in progress
 	openByPolicy        pmap.Map[int]
 	approvals           pmap.Sets          // approver -> requests whose open stage they may decide
 	created             pmap.Map[struct{}] // sortable creation time + request id
