@@ -83,6 +83,23 @@ func TestReportCommand(t *testing.T) {
 	code, _, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "Nobody")
 	assert.Equal(t, 2, code, "a name nobody has is a usage error")
 	assert.Contains(t, errOut, `no user is named "Nobody"`)
+
+	// An id is taken whatever its case (found by a review: an upper-case id
+	// matched nothing, and the report was empty), and one the log never
+	// knew is refused as a name nobody has is.
+	code, byName, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "Anna Adams")
+	require.Equal(t, 0, code, errOut)
+	code, byID, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", "A0000000-0000-4000-8000-000000000006")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, byName, byID)
+	assert.Contains(t, byID, "Sales tools")
+	for _, args := range [][]string{{"report", "access-packages", "--user", "a0000000-0000-4000-8000-0000000000ff"},
+		{"report", "assignments", "--package", "a0000000-0000-4000-8000-0000000000ff"},
+		{"why", "--user", "a0000000-0000-4000-8000-0000000000ff", "--resource", "Sales team"}} {
+		code, _, errOut = runCLI(t, append(args, "--db", db)...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, errOut, "the log has no", args)
+	}
 }
 
 func TestWhyCommand(t *testing.T) {

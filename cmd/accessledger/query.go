@@ -182,7 +182,7 @@ func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) 
 
 // packageID resolves an access package's id or display name to its id.
 func (r *reader) packageID(ctx context.Context, s string) (string, error) {
-	return resolve("access package", s, func(name string) ([]string, error) {
+	return r.resolve(ctx, "access package", s, func(name string) ([]string, error) {
 		pkgs, err := r.p.AccessPackagesNamed(ctx, name, projection.Now)
 		var ids []string
 		for _, p := range pkgs {
@@ -194,7 +194,7 @@ func (r *reader) packageID(ctx context.Context, s string) (string, error) {
 
 // userID resolves a user's id or display name to the id.
 func (r *reader) userID(ctx context.Context, s string) (string, error) {
-	return resolve("user", s, func(name string) ([]string, error) {
+	return r.resolve(ctx, "user", s, func(name string) ([]string, error) {
 		users, err := r.p.UsersNamed(ctx, name, projection.Now)
 		var ids []string
 		for _, u := range users {
@@ -207,10 +207,23 @@ func (r *reader) userID(ctx context.Context, s string) (string, error) {
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // resolve turns an id or a display name into an id: a UUID is taken as
-// an id; a name must name exactly one object.
-func resolve(what, s string, named func(string) ([]string, error)) (string, error) {
-	if s == "" || uuidRE.MatchString(s) {
+// an id (in lower case, as ids are stored), which the log must have known
+// at some time; a name must name exactly one object. Either way, an answer
+// about nothing is refused rather than given as empty.
+func (r *reader) resolve(ctx context.Context, what, s string, named func(string) ([]string, error)) (string, error) {
+	if s == "" {
 		return s, nil
+	}
+	if uuidRE.MatchString(s) {
+		id := strings.ToLower(s)
+		names, err := r.p.DisplayNames(ctx, []string{id}, projection.Now)
+		if err != nil {
+			return "", err
+		}
+		if _, ok := names[id]; !ok {
+			return "", fmt.Errorf("%w: the log has no %s (nor anything else) with the id %s", errUsage, what, id)
+		}
+		return id, nil
 	}
 	ids, err := named(s)
 	switch {
