@@ -257,9 +257,17 @@ type madeFiles struct {
 
 // claim prepares the demo's folder: it removes what an earlier demo made
 // there (and only that) and refuses a folder or a log it did not make.
+// The marker lists the files under the folder relative to it, so that a
+// copy of the folder names its own files; a listed path outside the
+// folder is removed only if it is this run's log (or its WAL files), so
+// that a marker copied from elsewhere never reaches another folder.
 func claim(dir, db string) (*madeFiles, error) {
 	m := &madeFiles{dir: dir, marker: filepath.Join(dir, markerName)}
 	absDB, err := filepath.Abs(db)
+	if err != nil {
+		return nil, err
+	}
+	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -273,14 +281,23 @@ func claim(dir, db string) (*madeFiles, error) {
 	case err != nil:
 		return nil, err
 	}
-	listed := strings.Split(strings.TrimSpace(string(earlier)), "\n")
+	var listed []string
+	for f := range strings.Lines(string(earlier)) {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(absDir, f)
+		}
+		// Not another folder's files, nor another log.
+		if inside(absDir, f) || f == absDB || f == absDB+"-wal" || f == absDB+"-shm" {
+			listed = append(listed, f)
+		}
+	}
 	if _, err := os.Stat(db); err == nil && !slices.Contains(listed, absDB) {
 		return nil, fmt.Errorf("%s exists and an earlier demo did not make it: the demo never overwrites a file it did not create", db)
 	}
 	for _, f := range listed {
-		if f == "" {
-			continue
-		}
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -294,17 +311,32 @@ func claim(dir, db string) (*madeFiles, error) {
 	return m, m.sqlite(absDB)
 }
 
-// record lists a file in the marker before it is made.
+// inside reports whether path is under dir (both absolute and clean).
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// record lists a file in the marker before it is made: relative to the
+// folder if it is under it.
 func (m *madeFiles) record(path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
+	absDir, err := filepath.Abs(m.dir)
+	if err != nil {
+		return err
+	}
+	line := abs
+	if inside(absDir, abs) {
+		line, _ = filepath.Rel(absDir, abs)
+	}
 	f, err := os.OpenFile(m.marker, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(f, abs)
+	_, err = fmt.Fprintln(f, line)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -292,4 +293,40 @@ func TestReplay(t *testing.T) {
 	code, _, errOut = runCLI(t, "replay", "--db", filepath.Join(t.TempDir(), "none.db"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "no log at")
+}
+
+// TestDemoInACopiedFolder (found by a review): the demo run again in a
+// copy of an earlier demo's folder replaces the copy's files, and never
+// the original's, even when the copy's list of made files names them
+// (as lists written before 1 Dec 2026 did, by absolute path).
+func TestDemoInACopiedFolder(t *testing.T) {
+	dir := t.TempDir()
+	orig, cp := filepath.Join(dir, "orig"), filepath.Join(dir, "copy")
+	code, _, errOut := runCLI(t, "demo", "--out", orig)
+	require.Equal(t, 0, code, errOut)
+	before := map[string][]byte{}
+	require.NoError(t, filepath.WalkDir(orig, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			before[path], err = os.ReadFile(path)
+		}
+		return err
+	}))
+	require.NoError(t, os.CopyFS(cp, os.DirFS(orig)))
+	code, _, errOut = runCLI(t, "demo", "--out", cp)
+	require.Equal(t, 0, code, "the copy names its own files: %s", errOut)
+
+	var listed []string
+	for p := range before {
+		listed = append(listed, p)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(cp, markerName), []byte(strings.Join(listed, "\n")+"\n"), 0o644))
+	code, _, _ = runCLI(t, "demo", "--out", cp)
+	assert.Equal(t, 1, code, "the copy's own files are not listed: refused, not replaced")
+	for p, data := range before {
+		now, err := os.ReadFile(p)
+		require.NoError(t, err, "the original's %s is still there", p)
+		if filepath.Base(p) != markerName && !strings.Contains(p, ".projection") {
+			assert.Equal(t, data, now, "the original's %s is unchanged", p)
+		}
+	}
 }
