@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -26,20 +27,50 @@ import (
 // attempt until the lock is shared again.
 type fileLock struct {
 	f, swap  *os.File
-	swapping bool // swap is held
+	swapping bool     // swap is held
+	made     []string // the lock files openLock created
 }
 
 func openLock(path string) (*fileLock, error) {
-	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
+	l := &fileLock{}
+	var err error
+	if l.f, err = l.open(path + ".lock"); err != nil {
 		return nil, fmt.Errorf("projection: %w", err)
 	}
-	swap, err := os.OpenFile(path+".swap", os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		f.Close()
+	if l.swap, err = l.open(path + ".swap"); err != nil {
+		l.f.Close()
+		l.removeMade()
 		return nil, fmt.Errorf("projection: %w", err)
 	}
-	return &fileLock{f: f, swap: swap}, nil
+	return l, nil
+}
+
+// open opens a lock file, creating it if it is missing and noting that.
+func (l *fileLock) open(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		l.made = append(l.made, name)
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+// discard closes the lock and removes the lock files it created, for a
+// path that turned out not to be a projection (so that no other
+// Projector can be using them).
+func (l *fileLock) discard() error {
+	err := l.close()
+	l.removeMade()
+	return err
+}
+
+func (l *fileLock) removeMade() {
+	for _, name := range l.made {
+		os.Remove(name)
+	}
 }
 
 // shared waits for the lock shared (a swap by another process ends soon).

@@ -151,7 +151,11 @@ func Open(ctx context.Context, log Log, path string, opts Options) (*Projector, 
 	removeAbandoned(path)
 	p := &Projector{log: log, path: path, opts: opts, lock: lock}
 	if err := p.openFile(ctx); err != nil {
-		lock.close()
+		if errors.Is(err, ErrNotProjection) {
+			lock.discard() // nothing beside another program's file
+		} else {
+			lock.close()
+		}
 		return nil, err
 	}
 	return p, nil
@@ -188,6 +192,9 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 	var replaced, raced bool
 	for {
 		db, err := sqlitex.Open(ctx, path, opts)
+		if sqlitex.IsNotADB(err) {
+			return nil, fmt.Errorf("%w: %s is not a SQLite database: it is left alone", ErrNotProjection, path)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
@@ -196,8 +203,17 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		case err == nil && v == schemaVersion:
 			return db, nil
 		case err == nil || errors.Is(err, sql.ErrNoRows):
-			// Another schema version: the projection is rebuilt.
+			// Another schema version: the projection is rebuilt, if it is
+			// one (another program's database is never deleted).
+			ours, ierr := isProjection(ctx, db.Write, path)
 			db.Close()
+			if ierr != nil {
+				return nil, fmt.Errorf("projection: %s: %w", path, ierr)
+			}
+			if !ours {
+				return nil, fmt.Errorf("%w: %s has a meta table but is not marked as a projection (SQLite application_id): "+
+					"it is left alone; name another file, or delete it by hand if it is an old projection", ErrNotProjection, path)
+			}
 			if replaced || lock == nil {
 				return nil, fmt.Errorf("projection: %s keeps schema version %q after being recreated", path, v)
 			}
@@ -229,13 +245,33 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 			// Another process created it meanwhile: read it again.
 			db.Close()
 			if raced {
-				return nil, fmt.Errorf("projection: %s is not a projection (no schema version): %v", path, err)
+				return nil, fmt.Errorf("%w: %s holds tables but no schema version: it is left alone", ErrNotProjection, path)
 			}
 			raced = true
 			continue
 		}
 		return db, nil
 	}
+}
+
+// ErrNotProjection is returned by Open for a file that holds a database
+// that is not a projection, which it leaves as it is.
+var ErrNotProjection = errors.New("projection: not a projection file")
+
+// applicationID marks a SQLite file as a projection (PRAGMA
+// application_id, in the file's header): "alpr".
+const applicationID = 0x616c7072
+
+// isProjection reports whether the database at path, which records
+// another schema version, is a projection, and so may be deleted and
+// rebuilt: it carries the projection's application_id, or (made before the
+// mark, 1 Dec 2026) none and the name Open gives projections by default.
+func isProjection(ctx context.Context, db *sql.DB, path string) (bool, error) {
+	var id int64
+	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+		return false, err
+	}
+	return id == applicationID || id == 0 && strings.HasSuffix(path, ".projection"), nil
 }
 
 // readSchemaVersion reads the schema version a projection file records.
@@ -270,6 +306,9 @@ func createSchema(ctx context.Context, db *sqlitex.DB, rebuilding bool) (bool, e
 		return false, fmt.Errorf("projection: create the schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", schemaVersion); err != nil {
+		return false, fmt.Errorf("projection: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
 		return false, fmt.Errorf("projection: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -320,8 +320,30 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	_, err = Open(ctx, st, foreign, Options{})
-	require.Error(t, err)
-	require.Contains(t, err.Error(), "not a projection")
+	require.ErrorIs(t, err, ErrNotProjection)
+
+	// Another program's database with a table named meta and a schema
+	// version in it (found by a review: it was deleted and replaced by a
+	// projection) is left alone, whatever its name; a projection made
+	// before projections were marked is rebuilt under its default name.
+	for _, name := range []string{"app.db", "app.projection"} {
+		other := filepath.Join(dir, name)
+		db, err := sql.Open("sqlite", other)
+		require.NoError(t, err)
+		_, err = db.Exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema_version', '7');
+			CREATE TABLE important (x); INSERT INTO important VALUES (42)`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		p, err := Open(ctx, st, other, Options{})
+		if name == "app.db" {
+			require.ErrorIs(t, err, ErrNotProjection)
+			require.Equal(t, "7", schemaVersionOf(t, other), "left alone")
+			continue
+		}
+		require.NoError(t, err)
+		require.NoError(t, p.Close())
+		require.Equal(t, schemaVersion, schemaVersionOf(t, other))
+	}
 }
 
 // schemaVersionOf reads the schema version of the projection file at path
@@ -374,7 +396,7 @@ func TestOpenOtherSchemaVersionAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	st := openLog(t, buildLog(t, dir, 5, 1))
 	for round := range 10 {
-		path := filepath.Join(dir, fmt.Sprintf("p%d.projection", round))
+		path := filepath.Join(dir, fmt.Sprintf("p%d.db", round)) // marked as a projection, whatever its name
 		p, err := Open(ctx, st, path, Options{})
 		require.NoError(t, err)
 		setOtherSchemaVersion(t, p)
@@ -535,7 +557,7 @@ func TestTwoProcessesOpenAndRebuild(t *testing.T) {
 	dir := t.TempDir()
 	st := openLog(t, buildLog(t, dir, 20, 5))
 	for round := range 4 {
-		path := filepath.Join(dir, fmt.Sprintf("p%d.projection", round))
+		path := filepath.Join(dir, fmt.Sprintf("p%d.db", round)) // marked as a projection, whatever its name
 		ps := openAtOnce(t, st, path, 2)
 		before, err := ps[0].Checkpoint(ctx)
 		require.NoError(t, err)

@@ -191,10 +191,23 @@ func TestMissingFile(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "is a directory, not a log file")
 	nowhere := filepath.Join(t.TempDir(), "no", "such", "dir", "p.projection")
-	code, _, errOut = runCLI(t, "report", "catalogs", "--db", demoLog(t), "--projection", nowhere)
+	db := demoLog(t)
+	code, _, errOut = runCLI(t, "report", "catalogs", "--db", db, "--projection", nowhere)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "open the projection "+nowhere+" (--projection chooses another file; "+
-		"a damaged projection may be deleted")
+	assert.Contains(t, errOut, "open the projection "+nowhere+" (--projection chooses another file): ")
+	assert.Contains(t, errOut, "no such file or directory")
+	// Only a file that may be a projection is said to be deletable (found
+	// by a review: the hint offered the log itself, or a README).
+	text := filepath.Join(t.TempDir(), "README.md")
+	require.NoError(t, os.WriteFile(text, []byte("# not a database\n"), 0o644))
+	for _, other := range []string{db, text} {
+		code, _, errOut = runCLI(t, "report", "catalogs", "--db", db, "--projection", other)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, errOut, "not a projection", other)
+		assert.NotContains(t, errOut, "may be deleted", other)
+		assert.NoFileExists(t, other+".lock", "no lock files are left beside another program's file")
+		assert.NoFileExists(t, other+".swap")
+	}
 }
 
 // tamper runs SQL against the log behind the store's back, after dropping

@@ -88,8 +88,10 @@ func openProjection(ctx context.Context, log projection.Log, path string) (*proj
 	p, err := projection.Open(ctx, log, path, projection.Options{})
 	if err != nil {
 		hint := "--projection chooses another file"
-		if !errors.Is(err, projection.ErrProjectionInUse) {
-			hint += "; a damaged projection may be deleted, with its -wal and -shm files: it is rebuilt from the log"
+		if !errors.Is(err, projection.ErrProjectionInUse) && !errors.Is(err, projection.ErrNotProjection) {
+			if _, serr := os.Stat(path); serr == nil {
+				hint += "; a damaged projection may be deleted, with its -wal and -shm files: it is rebuilt from the log"
+			}
 		}
 		return nil, fmt.Errorf("open the projection %s (%s): %w", path, hint, err)
 	}

@@ -236,9 +236,6 @@ func (s *Store) CrossCheck(ctx context.Context) error {
 // defaultBusyTimeout is Options.BusyTimeout's default.
 const defaultBusyTimeout = 5 * time.Second
 
-// sqliteNotADB is SQLite's result code for a file that is not a database.
-const sqliteNotADB = 26
-
 // ErrReadOnly is returned by Append on a store opened with OpenReadOnly.
 var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
 
@@ -250,7 +247,7 @@ func checkLogOrNew(ctx context.Context, path string) error {
 		return nil // Open creates it, or reports why it cannot
 	}
 	read, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{ReadConns: 1})
-	if coded := (interface{ Code() int })(nil); errors.As(err, &coded) && coded.Code() == sqliteNotADB {
+	if sqlitex.IsNotADB(err) {
 		return fmt.Errorf("%w: %s is not a SQLite database", ErrNotLog, path)
 	}
 	if err != nil {
@@ -286,7 +283,7 @@ func OpenReadOnly(path string, opts Options) (*Store, error) {
 	ctx := context.Background()
 	read, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{BusyTimeout: opts.BusyTimeout, ReadConns: opts.ReadConns,
 		MmapSize: max(opts.MmapSize, 0)})
-	if coded := (interface{ Code() int })(nil); errors.As(err, &coded) && coded.Code() == sqliteNotADB {
+	if sqlitex.IsNotADB(err) {
 		return nil, fmt.Errorf("%w: %s is not a SQLite database", ErrNotLog, path)
 	}
 	if err != nil {

@@ -229,6 +229,13 @@ func IsBusy(err error) bool {
 	return false
 }
 
+// IsNotADB reports whether err is SQLite's SQLITE_NOTADB: the file is not
+// a database.
+func IsNotADB(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 26
+}
+
 // EachRow runs query with args on conn at the driver level and calls f
 // with each row's ncols values, in a slice f must not keep (it is reused).
 // For long answers the database/sql scanning machinery costs as much as
