@@ -84,6 +84,10 @@ func (s *State) resolveSubjectSet(set SubjectSet, rc resolveContext) []string {
 		if u, ok := s.activeUser(rc.targetID); ok {
 			return s.expandMembers(u.Sponsors)
 		}
+	case TargetApplicationOwners:
+		if sp, ok := s.servicePrincipals.Get(rc.targetID); ok {
+			return s.expandMembers(sp.Owners)
+		}
 	case ConnectedOrganizationMembers:
 		var out []string
 		for id := range s.ix.usersByOrg.Members(set.ConnectedOrganizationID) {

@@ -66,3 +66,27 @@ func TestTargetInScope(t *testing.T) {
 	require.True(t, s.targetInScope(p, w.uid["alice"]))
 	require.False(t, s.targetInScope(p, w.uid["erin"]))
 }
+
+// TestTargetApplicationOwnersApprove (found by a review: they resolved to
+// nobody): a request for a service principal, approved by its owners.
+func TestTargetApplicationOwnersApprove(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	sp := nameID("sp/reporting-app")
+	w.do(sys, PutServicePrincipal{ServicePrincipal: ServicePrincipal{ID: sp, DisplayName: "Reporting app",
+		Owners: []string{w.uid["carol"], w.id["G1"]}}})
+	w.do(sys, AddGroupMember{GroupID: w.id["G1"], MemberID: w.uid["frank"]})
+	pol := approvalPolicy(w.id["P1"], "apps, approved by their owners", w.uid["bob"])
+	pol.AllowedTargetScope = ScopeAllDirectoryServicePrincipals
+	pol.SpecificAllowedTargets = nil
+	pol.RequestorSettings = RequestorSettings{}
+	pol.RequestApprovalSettings.Stages[0].PrimaryApprovers = []SubjectSet{{Kind: TargetApplicationOwners}}
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	id := w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminAdd, AccessPackageID: w.id["P1"],
+		AssignmentPolicyID: polID, TargetID: sp}).ID
+	st := w.getRequest(id).Stages[0]
+	require.ElementsMatch(t, []string{w.uid["carol"], w.uid["frank"]}, st.Approvers, "the owners, groups expanded")
+	require.False(t, st.FallbackUsed)
+	w.approve("frank", id)
+	require.Equal(t, RequestStateDelivered, w.getRequest(id).State)
+}

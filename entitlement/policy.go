@@ -101,7 +101,8 @@ const (
 	// becomes a proposed connected organization (one per domain).
 	ScopeAllExternalUsers AllowedTargetScope = "allExternalUsers"
 	// ScopeAllDirectoryAgentIdentities: all agent identities of the
-	// directory.
+	// directory. Not supported yet (there are no agent identities in the
+	// directory the library keeps): a policy with it is refused.
 	ScopeAllDirectoryAgentIdentities AllowedTargetScope = "allDirectoryAgentIdentities"
 	// ScopeUnknownFutureValue is Graph's evolvable-enum sentinel; it is never
 	// valid in a policy.

@@ -83,7 +83,6 @@ var (
 	approverKinds = []SubjectSetKind{
 		SingleUser, GroupMembers, RequestorManager, TargetManager, InternalSponsors,
 		ExternalSponsors, TargetUserSponsors, TargetApplicationOwners,
-		TargetAgentIdentitySponsorsOrOwners,
 	}
 	// reviewerKinds may be primary or fallback reviewers.
 	reviewerKinds = []SubjectSetKind{SingleUser, GroupMembers, RequestorManager, TargetManager}
@@ -158,6 +157,8 @@ func (p *AssignmentPolicy) validate() *InvalidError {
 		return invalidf("allowedTargetScope", "unknownFutureValue is not a valid scope for a policy")
 	case !scope.Known():
 		return invalidf("allowedTargetScope", "%q is not a valid allowedTargetScope value", scope)
+	case scope == ScopeAllDirectoryAgentIdentities:
+		return invalidf("allowedTargetScope", "%s is not supported yet: agent identities are not in the directory the library keeps, so nobody could be assigned", scope)
 	}
 	if ie := p.validateTargets(); ie != nil {
 		return ie
@@ -256,6 +257,9 @@ func validateSubjectSets(list []SubjectSet, path string, kinds []SubjectSetKind,
 		ip := fmt.Sprintf("%s[%d]", path, i)
 		if ie := validateSubjectSet(s, ip); ie != nil {
 			return ie
+		}
+		if s.Kind == TargetAgentIdentitySponsorsOrOwners {
+			return invalidf(ip+".@odata.type", "%s is not supported yet: agent identities are not in the directory the library keeps", s.Kind)
 		}
 		if !slices.Contains(kinds, s.Kind) {
 			return invalidf(ip+".@odata.type", "%s cannot be %s (allowed: %s)", s.Kind, role, kindList(kinds))

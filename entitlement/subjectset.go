@@ -44,11 +44,14 @@ const (
 	// user.
 	TargetUserSponsors SubjectSetKind = "targetUserSponsors"
 	// TargetApplicationOwners is targetApplicationOwners: the owners of the
-	// target service principal's application.
+	// target service principal (ServicePrincipal.Owners), as approvers of
+	// its requests.
 	TargetApplicationOwners SubjectSetKind = "targetApplicationOwners"
 	// TargetAgentIdentitySponsorsOrOwners is
 	// targetAgentIdentitySponsorsOrOwners: the sponsors or owners of the
-	// target agent identity.
+	// target agent identity. Not supported yet (there are no agent
+	// identities in the directory the library keeps): a policy naming it is
+	// refused.
 	TargetAgentIdentitySponsorsOrOwners SubjectSetKind = "targetAgentIdentitySponsorsOrOwners"
 )
 
