@@ -6,9 +6,12 @@ package entitlement
 // For an add request (userAdd, adminAdd, systemAdd, onBehalfAdd) set
 // AccessPackageID, AssignmentPolicyID and TargetID (for userAdd TargetID
 // may be left empty: it is the actor). For an update (extension) or a
-// removal set AssignmentID. Schedule is the requested schedule; the zero
-// value means none, which a policy without allowCustomAssignmentSchedule
-// requires.
+// removal set AssignmentID (AccessPackageID and AssignmentPolicyID, if
+// set, must be the assignment's). Schedule is the requested schedule; the
+// zero value means none, which a policy without
+// allowCustomAssignmentSchedule requires. An update keeps the assignment's
+// start: its schedule's expiration counts from when the update is granted,
+// and a startDateTime after now is refused.
 type CreateAssignmentRequest struct {
 	RequestType        string
 	AccessPackageID    string

@@ -180,6 +180,15 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		if target != "" && target != asg.TargetID {
 			return decision{}, invalid(op, "assignment.targetId", "does not match the assignment's target")
 		}
+		// An update or removal acts on the assignment as it is: under its
+		// own package and policy, which the body may repeat, not change.
+		if c.AccessPackageID != "" && c.AccessPackageID != asg.AccessPackageID {
+			return decision{}, invalid(op, "assignment.accessPackageId", "does not match the assignment's access package")
+		}
+		if c.AssignmentPolicyID != "" && c.AssignmentPolicyID != asg.AssignmentPolicyID {
+			return decision{}, invalid(op, "assignment.assignmentPolicyId", "does not match the assignment's policy: "+
+				"an update keeps the policy the assignment was granted under")
+		}
 		target = asg.TargetID
 		pkg, _ = s.accessPackages.Get(asg.AccessPackageID)
 		pol, _ = s.policies.Get(asg.AssignmentPolicyID)
@@ -372,6 +381,10 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 		if err := checkRequestSchedule(op, c.Schedule); err != nil {
 			return err
 		}
+		if kind == kindUpdate && c.Schedule.StartDateTime.After(now) {
+			return invalid(op, "schedule.startDateTime", "an update keeps the assignment's start: its new end, "+
+				"which schedule.expiration asks for, counts from when it is granted, and a later start would not be honoured")
+		}
 	}
 	if kind != kindRemove {
 		base := now
@@ -395,7 +408,20 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			if p.RequestApprovalSettings.IsRequestorJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 				return invalid(op, "justification", "the policy requires a justification")
 			}
-			if err := ValidateAnswers(p.Questions, c.Answers); err != nil {
+			questions := p.Questions
+			if kind == kindUpdate {
+				// An update asks again only the questions whose answers may
+				// be edited; the others keep the answers the add gave.
+				questions = nil
+				for _, q := range p.Questions {
+					if q.IsAnswerEditable {
+						questions = append(questions, q)
+					} else if slices.ContainsFunc(c.Answers, func(a Answer) bool { return a.QuestionID == q.ID }) {
+						return invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", q.ID)
+					}
+				}
+			}
+			if err := ValidateAnswers(questions, c.Answers); err != nil {
 				var ie *InvalidError
 				if errors.As(err, &ie) {
 					return wrapInvalid(op, ie)

@@ -526,7 +526,9 @@ type Question struct {
 	Sequence int
 	// IsRequired is accessPackageQuestion.isRequired.
 	IsRequired bool
-	// IsAnswerEditable is accessPackageQuestion.isAnswerEditable.
+	// IsAnswerEditable is accessPackageQuestion.isAnswerEditable: whether
+	// an update request may answer the question again. If not, an update
+	// neither asks it nor accepts an answer to it.
 	IsAnswerEditable bool
 	// Text is accessPackageQuestion.text.
 	Text string

@@ -736,3 +736,60 @@ func TestDeleteAfterWorkFellDue(t *testing.T) {
 	require.Equal(t, AssignmentStateExpired, w.getAssignment(asg).State)
 	w.do(ga, DeleteAccessPackage{AccessPackageID: w.id["P1"]})
 }
+
+// TestUpdateRequestBody (found by a review): an update acts on its
+// assignment as it is. Its package and policy, if named, must be the
+// assignment's; it cannot move the start; it asks again only the
+// questions whose answers may be edited, and refuses new answers to the
+// others.
+func TestUpdateRequestBody(t *testing.T) {
+	w, _ := accessWorld(t)
+	alice := w.actors["alice"]
+	pol := requestPolicy(w.id["P2"], "Asked")
+	pol.RequestorSettings.EnableTargetsToSelfUpdateAccess = true
+	pol.RequestorSettings.EnableTargetsToSelfRemoveAccess = true
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(30)}
+	pol.Questions = []Question{
+		{Kind: TextInputQuestion, ID: "costCenter", Sequence: 1, IsRequired: true, Text: "Cost center?"},
+		{Kind: TextInputQuestion, ID: "project", Sequence: 2, IsRequired: true, IsAnswerEditable: true, Text: "Project?"},
+	}
+	polID := w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	add := w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"], AssignmentPolicyID: polID,
+		Answers: []Answer{{QuestionID: "costCenter", Value: "CC-1"}, {QuestionID: "project", Value: "Apollo"}}}).ID
+	asg := w.getRequest(add).AssignmentID
+	require.NotEmpty(t, asg)
+	update := func(mod func(*CreateAssignmentRequest)) CreateAssignmentRequest {
+		c := CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg,
+			Answers: []Answer{{QuestionID: "project", Value: "Gemini"}}}
+		mod(&c)
+		return c
+	}
+
+	_, err := w.try(alice, update(func(c *CreateAssignmentRequest) { c.Answers = nil }))
+	requireKind(t, err, ErrInvalid)
+	require.Contains(t, err.Error(), "project", "an editable required question is asked again")
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) { c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-2"}) }))
+	requireField(t, err, "answers")
+	require.Contains(t, err.Error(), "cannot be edited")
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
+		c.Schedule = EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(10 * 24 * time.Hour),
+			Expiration: ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(20)}}
+	}))
+	requireField(t, err, "schedule.startDateTime")
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) { c.AccessPackageID = w.id["P1"] }))
+	requireField(t, err, "assignment.accessPackageId")
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) { c.AssignmentPolicyID = w.id["Pol2"] }))
+	requireField(t, err, "assignment.assignmentPolicyId")
+	_, err = w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg, AccessPackageID: w.id["P1"]})
+	requireField(t, err, "assignment.accessPackageId")
+
+	ok := w.do(alice, update(func(c *CreateAssignmentRequest) {
+		c.AccessPackageID, c.AssignmentPolicyID = w.id["P2"], polID
+		c.Schedule = EntitlementManagementSchedule{StartDateTime: w.clock.t,
+			Expiration: ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(20)}}
+	})).ID
+	require.Equal(t, RequestStateDelivered, w.getRequest(ok).State)
+	end, _ := w.getAssignment(asg).End()
+	require.Equal(t, w.clock.t.Add(20*24*time.Hour), end)
+}
