@@ -28,9 +28,11 @@ func checkIdentitySources(op string, srcs []IdentitySource) error {
 				return invalid(op, f, "domainName and issuerUri are required")
 			}
 		case IdentitySourceSocial:
-			if src.SocialIdentitySourceType != "facebook" {
-				return invalid(op, f+".socialIdentitySourceType", "must be facebook")
-			}
+			// An external requestor is known by their tenant and their
+			// email's domain (ExternalActor), never by a social provider:
+			// such an organization could match nobody.
+			return invalid(op, f+".@odata.type", "%s is not supported yet: external requestors are matched to "+
+				"connected organizations by tenant id or email domain", src.ODataType)
 		default:
 			return invalid(op, f+".@odata.type", "unknown identity source type %q", src.ODataType)
 		}
