@@ -1085,7 +1085,8 @@ func shapeObject(m map[string]any, t reflect.Type, path string, allow func(strin
 			if k == "customExtensionStageSettings" && t == policyWireType {
 				return &InvalidError{Field: p, Reason: "custom extensions are not supported yet"}
 			}
-			return &InvalidError{Field: p, Reason: "is not a property of this type in Graph v1.0"}
+			return &InvalidError{Field: p, Reason: "is not a property of this type that the library takes " +
+				"(not in Graph v1.0, or a relationship such as catalog, which the access package implies)"}
 		}
 		if k == "@odata.type" {
 			// Polymorphic types check their own discriminator.
