@@ -769,7 +769,9 @@ func TestUpdateRequestBody(t *testing.T) {
 	_, err := w.try(alice, update(func(c *CreateAssignmentRequest) { c.Answers = nil }))
 	requireKind(t, err, ErrInvalid)
 	require.Contains(t, err.Error(), "project", "an editable required question is asked again")
-	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) { c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-2"}) }))
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
+		c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-2"})
+	}))
 	requireField(t, err, "answers")
 	require.Contains(t, err.Error(), "cannot be edited")
 	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {

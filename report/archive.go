@@ -101,7 +101,8 @@ type ArchiveOptions struct {
 // WriteArchive refuses before reading anything: a range that ends before
 // it starts, an unknown format or report, the why report (it explains one
 // role of one user), reports per user asked by name without UserIDs,
-// which would be an archive without the reports asked for, a report,
+// which would be an archive without the reports asked for, users named
+// with no report per user among those asked for, a report,
 // format or user named twice (its file would be in the archive twice),
 // and a user id that cannot name a file (it names the user's reports).
 func (opts ArchiveOptions) Check() error {
@@ -144,6 +145,9 @@ func (opts ArchiveOptions) Check() error {
 		if (k == AccessPackages || k == Resources) && len(opts.UserIDs) == 0 {
 			return invalid("the %s report is per user, and no user is named", k)
 		}
+	}
+	if len(opts.UserIDs) > 0 && opts.Reports != nil && !slices.Contains(opts.Reports, AccessPackages) && !slices.Contains(opts.Reports, Resources) {
+		return invalid("users are named, and no report asked for is per user (%s, %s)", AccessPackages, Resources)
 	}
 	return nil
 }

@@ -503,6 +503,7 @@ func TestArchiveRefusesBadOptionsFirst(t *testing.T) {
 		{UserIDs: []string{"../../tmp/x"}},
 		{UserIDs: []string{".."}},
 		{UserIDs: []string{""}},
+		{UserIDs: []string{story.AnnaID}, Reports: []report.Kind{report.Catalogs}}, // no report per user (review)
 	} {
 		require.ErrorIs(t, opts.Check(), report.ErrInvalid)
 		var buf bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -36,6 +37,10 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if f.out == "" {
 		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if _, err := os.Lstat(f.out); err == nil {
+		// Said before the work; creating it refuses one made meanwhile.
+		return outExists(f.out)
 	}
 	var opts report.ArchiveOptions
 	var err error
@@ -82,8 +87,14 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	opts.Tool = "accessledger " + version()
 	var r *reader
 	if opts.Reports != nil && len(opts.Reports) == 0 {
-		if *users != "" {
-			return fmt.Errorf("%w: --user names whose reports to include, and --reports none includes none", errUsage)
+		var given []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "user" || f.Name == "format" || f.Name == "projection" {
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return fmt.Errorf("%w: %s: --reports none archives the events alone, without reports or a projection", errUsage, strings.Join(given, ", "))
 		}
 		// The events alone: no projection to open or catch up, and the
 		// log is read once, in order, so it is not memory-mapped.
@@ -117,6 +128,9 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("the log does not verify, so it is not archived: %w", err)
 	}
 	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return outExists(f.out)
+	}
 	if err != nil {
 		return err
 	}
@@ -208,6 +222,9 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *out == "" || strings.HasSuffix(*out, string(os.PathSeparator)) {
+		return fmt.Errorf("%w: --out names the key files (NAME.key, NAME.pub), and %q names none", errUsage, *out)
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
@@ -248,6 +265,9 @@ func writeKeys(name string, pub ed25519.PublicKey, priv ed25519.PrivateKey) erro
 		f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, k.mode)
 		if err != nil {
 			abandon()
+			if errors.Is(err, os.ErrExist) {
+				return outExists(k.path)
+			}
 			return err
 		}
 		files = append(files, f)

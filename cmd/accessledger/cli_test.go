@@ -68,6 +68,8 @@ func TestReportCommand(t *testing.T) {
 		{"report", "catalogs", "--db", db, "--format", "pdf"},
 		{"report", "catalogs", "--db", db, "--as-of", "yesterday"},
 		{"report", "catalogs", "--db", db, "--as-known-at", "0"},
+		{"report", "catalogs", "--db", db, "--as-of", "0001-01-01"}, // would be read as no flag (review)
+		{"report", "catalogs", "--db", db, "--as-of", "2300-01-01"},
 		{"report", "catalogs", "--db", db, "--as-known-at", "last"},
 		{"report", "catalogs", "--db", db, "--role", "Owner"},
 		{"report", "catalogs", "--db", db, "--resource", "Sales"},
@@ -139,12 +141,17 @@ func TestArchiveCommands(t *testing.T) {
 	info, err := os.Stat(key + ".key")
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the private key is readable only by its owner")
-	code, _, _ = runCLI(t, "keygen", "--out", key)
-	assert.Equal(t, 1, code, "keygen never overwrites a key")
+	// An --out taken is a usage error, as for report and archive (review:
+	// exit 1 here, 2 there), and an empty one names no file.
+	code, _, errOut = runCLI(t, "keygen", "--out", key)
+	assert.Equal(t, 2, code, "keygen never overwrites a key")
+	assert.Contains(t, errOut, "exists; remove it or choose another --out")
 	half := filepath.Join(dir, "half")
 	require.NoError(t, os.WriteFile(half+".pub", []byte("mine"), 0o644))
 	code, _, _ = runCLI(t, "keygen", "--out", half)
-	assert.Equal(t, 1, code, "keygen never overwrites a key")
+	assert.Equal(t, 2, code, "keygen never overwrites a key")
+	code, _, _ = runCLI(t, "keygen", "--out", "")
+	assert.Equal(t, 2, code, "an empty --out (review: wrote .key and .pub)")
 	assert.NoFileExists(t, half+".key", "no private key without its public key (review)")
 
 	archive := filepath.Join(dir, "march.tar.gz")
@@ -152,8 +159,9 @@ func TestArchiveCommands(t *testing.T) {
 		"--user", "Anna Adams,Ben Brown", "--sign-key", key+".key")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "signed by key SHA256:")
-	code, _, _ = runCLI(t, "archive", "--db", db, "--out", archive)
-	assert.Equal(t, 1, code, "archive never overwrites a file")
+	code, _, errOut = runCLI(t, "archive", "--db", db, "--out", archive)
+	assert.Equal(t, 2, code, "archive never overwrites a file")
+	assert.Contains(t, errOut, "exists; remove it or choose another --out")
 
 	code, out, errOut = runCLI(t, "verify-archive", "--archive", archive, "--public-key", key+".pub", "--db", db)
 	require.Equal(t, 0, code, errOut)
@@ -195,6 +203,10 @@ func TestArchiveCommands(t *testing.T) {
 		{"--since", "2030-01-01"}, // no events in the range (review: exited 1)
 		{"--reports", "audit,audit"},
 		{"--user", "Anna Adams,a0000000-0000-4000-8000-000000000006"}, // one user twice (review)
+		// Flags the archive would not act on (review: they were ignored).
+		{"--user", "Anna Adams", "--reports", "catalogs"},
+		{"--reports", "none", "--format", "json"},
+		{"--reports", "none", "--projection", filepath.Join(dir, "p.projection")},
 	} {
 		out := filepath.Join(dir, "refused.tar.gz")
 		code, _, errOut := runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)

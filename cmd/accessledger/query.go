@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -62,10 +63,16 @@ func parseTime(flagName, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse(time.DateOnly, s)
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
+	if err == nil {
+		// The log keeps instants as Unix nanoseconds, and the zero instant
+		// would mean no flag (as of now): refused rather than misread.
+		if t.Before(time.Unix(0, math.MinInt64+1)) || t.After(time.Unix(0, math.MaxInt64)) {
+			return time.Time{}, fmt.Errorf("%w: --%s %s is outside the instants a log can hold (years 1678 to 2262)", errUsage, flagName, s)
+		}
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%w: --%s %q is neither RFC 3339 (2026-03-02T09:00:00Z) nor a date (2026-03-02)", errUsage, flagName, s)
@@ -248,7 +255,7 @@ func (f *readFlags) output(stdout io.Writer) (io.Writer, func(failed bool) error
 	}
 	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {
-		return nil, nil, fmt.Errorf("%w: %s exists; remove it or choose another --out", errUsage, f.out)
+		return nil, nil, outExists(f.out)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -260,6 +267,12 @@ func (f *readFlags) output(stdout io.Writer) (io.Writer, func(failed bool) error
 		}
 		return err
 	}, nil
+}
+
+// outExists is the usage error of an --out that names an existing file:
+// no command overwrites one.
+func outExists(path string) error {
+	return fmt.Errorf("%w: %s exists; remove it or choose another --out", errUsage, path)
 }
 
 // reportError turns a report's invalid query into a usage error.
