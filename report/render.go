@@ -15,14 +15,16 @@ import (
 	"time"
 )
 
-// WriteCSV writes the report's table as CSV (RFC 4180): a header row of
-// column names, then one row per line of the report. A cell that a
+// WriteCSV writes the report's table as CSV (RFC 4180, with CRLF line
+// ends): a header row of column names, then one row per line of the
+// report. A cell that a
 // spreadsheet would take for a formula (it begins with =, +, -, @, a tab
 // or a carriage return: a display name such as =HYPERLINK(…) comes from
 // whoever named the object) is written with a leading apostrophe, so that
 // opening the file runs nothing; the JSON form keeps the value as it is.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
 	if err := cw.Write(r.Columns); err != nil {
 		return fmt.Errorf("report: write csv: %w", err)
 	}
