@@ -220,6 +220,11 @@ func (c *Chain) split(line []byte) (f lineFields, ok bool) {
 		return f, false
 	}
 	rest2 = rest2[1:]
+	if bytes.Contains(rest2, posMember) {
+		// The top-level position comes before prevHash: this prevHash is
+		// not the top-level one (it was moved into the payload, say).
+		return f, false
+	}
 	j := bytes.LastIndex(rest1, posMember)
 	if j < 0 {
 		return f, false

@@ -242,6 +242,24 @@ func TestChainAddLine(t *testing.T) {
 	require.NoError(t, c.AddLine(line))
 }
 
+// TestChainAddLineMovedPrevHash (found by a review): the prevHash member
+// moved into a payload that has a "position" member of the event's own
+// position leaves the bytes hashed as they were; the line holds another
+// event (no top-level prevHash, a payload with one) and is refused.
+func TestChainAddLineMovedPrevHash(t *testing.T) {
+	events := chain(link{"a", `{"a":1,"position":1,"z":0}`})
+	line, err := events[0].MarshalJSON()
+	require.NoError(t, err)
+	member := []byte(`,"prevHash":"` + events[0].PrevHash.String() + `"`)
+	require.Contains(t, string(line), string(member))
+	moved := bytes.Replace(line, member, nil, 1)
+	moved = bytes.Replace(moved, []byte(`"position":1,"z"`), append(append([]byte(`"position":1`), member...), `,"z"`...), 1)
+	require.NotEqual(t, line, moved)
+	err = eventstore.NewChain(eventstore.Head{}).AddLine(moved)
+	require.Error(t, err)
+	require.NoError(t, eventstore.NewChain(eventstore.Head{}).AddLine(line))
+}
+
 // TestVerified: the iterator passes a good log through, passes the events
 // up to its start unchecked, and stops at the first event changed in
 // place, yielding a *ChainError for it.
