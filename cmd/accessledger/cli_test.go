@@ -166,6 +166,16 @@ func TestArchiveCommands(t *testing.T) {
 	code, out, errOut = runCLI(t, "verify-archive", "--archive", archive, "--public-key", key+".pub", "--db", db)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "signature verified")
+	if python, err := exec.LookPath("python3"); err == nil {
+		// The independent verifier reads keygen's PEM, and says a private
+		// key is not a public one (review: it took its last 32 bytes).
+		pyOut, err := exec.Command(python, "../../docs/tools/verify.py", "--archive", archive, "--public-key", key+".pub").CombinedOutput()
+		require.NoError(t, err, string(pyOut))
+		assert.Contains(t, string(pyOut), "signature verified")
+		pyOut, err = exec.Command(python, "../../docs/tools/verify.py", "--archive", archive, "--public-key", key+".key").CombinedOutput()
+		require.Error(t, err)
+		assert.Contains(t, string(pyOut), "not a PEM public key")
+	}
 
 	// Another key: the signature fails, exit 1, naming the file.
 	other := filepath.Join(dir, "other")

@@ -262,6 +262,15 @@ func TestIndependentVerifier(t *testing.T) {
 	out, err = cmd.CombinedOutput()
 	require.Error(t, err)
 	assert.Contains(t, string(out), "hash does not match")
+
+	// A line that is no event is refused with a message, not a traceback
+	// (review).
+	cmd = exec.Command(python, "../../docs/tools/verify.py")
+	cmd.Stdin = strings.NewReader("{}\n")
+	out, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "not an event")
+	assert.NotContains(t, string(out), "Traceback")
 }
 
 func TestBench(t *testing.T) {

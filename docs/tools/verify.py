@@ -46,6 +46,9 @@ class Chain:
 
     def add(self, line, where):
         e = json.loads(line)
+        missing = [k for k in ("hash", "prevHash", "position", "stream", "version") if not isinstance(e, dict) or k not in e]
+        if missing:
+            raise Broken(where, f"a line that is not an event (no {', '.join(missing)})")
         prev, pos = bytes.fromhex(e["prevHash"]), e["position"]
         if self.head is None:
             if pos < 1:
@@ -148,8 +151,14 @@ def public_key(arg):
     if len(arg) == 64 and all(c in "0123456789abcdefABCDEF" for c in arg):
         return bytes.fromhex(arg)
     with open(arg) as f:
-        pem = "".join(l.strip() for l in f if not l.startswith("-----"))
-    return base64.b64decode(pem)[-32:]  # SubjectPublicKeyInfo: the key is its last 32 bytes
+        lines = [l.strip() for l in f]
+    if "-----BEGIN PUBLIC KEY-----" not in lines:
+        raise ValueError(f"{arg} is not a PEM public key (a private key is never needed to verify)")
+    der = base64.b64decode("".join(l for l in lines if l and not l.startswith("-----")))
+    # An Ed25519 SubjectPublicKeyInfo: a fixed 12-byte prefix, then the key.
+    if len(der) != 44 or der[:12] != bytes.fromhex("302a300506032b6570032100"):
+        raise ValueError(f"{arg} is not an Ed25519 public key")
+    return der[12:]
 
 
 class GzipMember:
