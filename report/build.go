@@ -172,6 +172,13 @@ func (b *builder) packageNamed() (entitlement.AccessPackage, error) {
 		return entitlement.AccessPackage{}, &MissingError{Kind: b.r.Kind, Field: "PackageID"}
 	}
 	pkg, err := b.p.AccessPackage(b.ctx, b.q.PackageID, b.q.As)
+	if errors.Is(err, projection.ErrNotFound) && b.q.As != projection.Now {
+		// Asked about a moment before the package was created (or known):
+		// say so, rather than that it does not exist.
+		if names, nerr := b.p.DisplayNames(b.ctx, []string{b.q.PackageID}, projection.Now); nerr == nil && names[b.q.PackageID] != "" {
+			return pkg, invalid("the access package %q (%s) did not exist yet at the moment asked", names[b.q.PackageID], b.q.PackageID)
+		}
+	}
 	if err != nil {
 		return pkg, fmt.Errorf("report: access package %s: %w", b.q.PackageID, err)
 	}

@@ -102,6 +102,13 @@ func TestReportCommand(t *testing.T) {
 		assert.Equal(t, 2, code, args)
 		assert.Contains(t, errOut, "the log has no", args)
 	}
+	// Before the package was created: said so (review: "not found").
+	for _, args := range [][]string{{"assignments", "--as-of", "2026-03-01"}, {"requests", "--as-known-at", "2"}} {
+		code, _, errOut = runCLI(t, append([]string{"report", args[0], "--db", db, "--package", "Sales tools"}, args[1:]...)...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, errOut, `the access package "Sales tools"`, args)
+		assert.Contains(t, errOut, "did not exist yet at the moment asked", args)
+	}
 }
 
 func TestWhyCommand(t *testing.T) {
