@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type flakyStore struct {
 	cancel    context.CancelFunc
 	panics    bool
 	reading   atomic.Int32
+	// edited, if not zero, is a position whose payload reads changed, as
+	// if its row had been edited behind the store.
+	edited eventstore.Position
 }
 
 func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
@@ -45,6 +49,9 @@ func (s *flakyStore) ReadAll(ctx context.Context, after eventstore.Position) ite
 				}
 				yield(eventstore.Event{}, errRead)
 				return
+			}
+			if err == nil && e.Position == s.edited {
+				e.Payload = append(bytes.Clone(e.Payload[:len(e.Payload)-1]), `,"edited":true}`...)
 			}
 			if !yield(e, err) || err != nil {
 				return
@@ -102,7 +109,7 @@ func TestDecodedLogStopsItsReader(t *testing.T) {
 	for _, stopAt := range []int{0, 1, decodeBatch, 2*decodeBatch + 5, -1} {
 		var last eventstore.Position
 		n := 0
-		for e, err := range m.decodedLog(w.ctx, 0) {
+		for e, err := range m.decodedLog(w.ctx, eventstore.Head{}) {
 			require.NoError(t, err)
 			require.Equal(t, last+1, e.position)
 			last = e.position
@@ -116,6 +123,25 @@ func TestDecodedLogStopsItsReader(t *testing.T) {
 			require.Equal(t, w.head().Position, last)
 		}
 	}
+}
+
+// TestReplayFollowsTheChain: an event changed behind the store (its
+// payload no longer what its hash covers) stops a start or a catch-up
+// with a *eventstore.ChainError at its position, and nothing from it on
+// is applied or published.
+func TestReplayFollowsTheChain(t *testing.T) {
+	w, fs, m, before := laggingManager(t)
+	fs.edited = before + 5
+	err := m.CatchUp(w.ctx)
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, before+5, ce.Position)
+	require.Equal(t, before, m.Head(), "nothing of the catch-up is published")
+	_, err = NewManager(w.ctx, fs, Options{Clock: w.clock, NoSnapshot: true})
+	require.ErrorIs(t, err, eventstore.ErrChain)
+	fs.edited = 0
+	require.NoError(t, m.CatchUp(w.ctx))
+	requireSameState(t, w.replayed(), m.State())
 }
 
 // TestCatchUpCanceled holds a catch-up whose context is canceled part way

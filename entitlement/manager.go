@@ -107,6 +107,7 @@ type Manager struct {
 	committed *State // the fold of the log up to head; read-only
 	head      eventstore.Position
 	headID    ulid.ULID
+	headHash  eventstore.Hash // the hash of the event at head, which a catch-up's first event must follow
 	spec      *State // committed with the events of inflight applied
 	specHead  eventstore.Position
 	specID    ulid.ULID
@@ -225,7 +226,7 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 		m.started.Snapshot = SnapshotInfo{}
 		m.commands = map[uint64][2]eventstore.Position{}
 		m.committed = NewState().snapshot()
-		m.head, m.headID, m.stale = 0, ulid.ULID{}, false
+		m.head, m.headID, m.headHash, m.stale = 0, ulid.ULID{}, eventstore.Hash{}, false
 		m.spec = m.committed.Clone()
 		m.specHead, m.specID = 0, ulid.ULID{}
 		m.published.Store(m.committed)
@@ -265,14 +266,14 @@ func (m *Manager) catchUp(ctx context.Context) error {
 	// A catch-up that fails (or panics: an upcaster's bug) publishes
 	// nothing: the head goes back to the committed state's, and the next
 	// catch-up reads from there again.
-	head, headID, done := m.head, m.headID, false
+	head, headID, headHash, done := m.head, m.headID, m.headHash, false
 	defer func() {
 		if !done {
 			m.stale = true
-			m.head, m.headID = head, headID
+			m.head, m.headID, m.headHash = head, headID, headHash
 		}
 	}()
-	for e, err := range m.decodedLog(ctx, m.head) {
+	for e, err := range m.decodedLog(ctx, eventstore.Head{Position: m.head, Hash: m.headHash}) {
 		if err != nil {
 			return err
 		}
@@ -282,7 +283,7 @@ func (m *Manager) catchUp(ctx context.Context) error {
 		if err := next.Apply(e.Event); err != nil {
 			return fmt.Errorf("entitlement: replay position %d: %w", e.position, err)
 		}
-		m.head, m.headID = e.position, e.id
+		m.head, m.headID, m.headHash = e.position, e.id, e.hash
 		m.remember(e.commandID, e.position)
 	}
 	done = true
@@ -909,6 +910,7 @@ func (m *Manager) settleOne(b *batch) {
 	written := b.err == nil && !b.res.Duplicate
 	if written && !b.doomed && len(b.res.Events) == b.n && b.res.Events[0].Position == b.first {
 		m.committed, m.head, m.headID = b.state, b.res.Events[b.n-1].Position, b.lastID
+		m.headHash = b.res.Events[b.n-1].Hash
 		for _, e := range b.res.Events {
 			m.remember(b.cmdID, e.Position)
 		}

@@ -15,6 +15,7 @@ type logEvent struct {
 	Event
 	position  eventstore.Position
 	id        ulid.ULID
+	hash      eventstore.Hash
 	commandID string
 }
 
@@ -22,8 +23,10 @@ type logEvent struct {
 // decodes before handing them over; at most two batches wait.
 const decodeBatch = 256
 
-// decodedLog yields the events of the log after position after, upcast
-// and decoded. They are read and decoded on a goroutine of their own, up
+// decodedLog yields the events of the log after the head after, checked
+// against the hash chain from it (eventstore.Verified: a row changed
+// behind the store is a *eventstore.ChainError, and nothing after it is
+// applied), upcast and decoded. They are read and decoded on a goroutine of their own, up
 // to three batches ahead of the caller, who applies them: decoding is a
 // fifth of a replay's CPU and applying most of the rest, so the two
 // overlap on a second core. The goroutine has ended when the iteration
@@ -31,7 +34,7 @@ const decodeBatch = 256
 // read or upcast error is reported after the position last read, once the
 // events before it are yielded; a panic there (an upcaster's) is raised
 // again on the caller's goroutine.
-func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) iter.Seq2[logEvent, error] {
+func (m *Manager) decodedLog(ctx context.Context, after eventstore.Head) iter.Seq2[logEvent, error] {
 	return func(yield func(logEvent, error) bool) {
 		type batch struct {
 			events []logEvent
@@ -62,8 +65,8 @@ func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) ite
 					send(batch{events: b, panic: p})
 				}
 			}()
-			last := after
-			for e, err := range m.opts.Upcasters.Events(m.store.ReadAll(ctx, after)) {
+			last := after.Position
+			for e, err := range m.opts.Upcasters.Events(eventstore.Verified(m.store.ReadAll(ctx, after.Position), after)) {
 				if err != nil {
 					send(batch{events: b, err: fmt.Errorf("entitlement: read the log after position %d: %w", last, err)})
 					return
@@ -76,7 +79,7 @@ func (m *Manager) decodedLog(ctx context.Context, after eventstore.Position) ite
 				if b == nil {
 					b = make([]logEvent, 0, decodeBatch)
 				}
-				b = append(b, logEvent{Event: de, position: e.Position, id: e.ID, commandID: e.Metadata.CommandID})
+				b = append(b, logEvent{Event: de, position: e.Position, id: e.ID, hash: e.Hash, commandID: e.Metadata.CommandID})
 				last = e.Position
 				if len(b) == decodeBatch && !send(batch{events: b}) {
 					return

@@ -92,20 +92,12 @@ func (m *Manager) WriteSnapshot(ctx context.Context, path string) (SnapshotInfo,
 		return SnapshotInfo{}, errors.New("entitlement: WriteSnapshot: no path: the store does not name its file and Options.SnapshotPath is empty")
 	}
 	m.mu.Lock()
-	st, head, headID := m.committed, m.head, m.headID
+	st, head, headID, hash := m.committed, m.head, m.headID, m.headHash
 	cmds := make([]commandEntry, 0, len(m.commands))
 	for k, r := range m.commands {
 		cmds = append(cmds, commandEntry{k, r[0], r[1]})
 	}
 	m.mu.Unlock()
-	var hash eventstore.Hash
-	if head > 0 {
-		e, err := m.eventAt(ctx, head)
-		if err != nil {
-			return SnapshotInfo{}, err
-		}
-		hash = e.Hash
-	}
 	slices.SortFunc(cmds, func(a, b commandEntry) int { return cmp.Compare(a.first, b.first) })
 	hdr := snapshotHeader{Position: head, Hash: hash, EventID: headID, CreatedAt: time.Now().UTC()}
 	n, err := writeSnapshotFile(path, hdr, st, cmds)
@@ -391,7 +383,7 @@ func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, error) {
 		return SnapshotInfo{}, fmt.Errorf("entitlement: snapshot %s ignored: %w", path, err)
 	}
 	m.committed = st.snapshot()
-	m.head, m.headID, m.commands = hdr.Position, hdr.EventID, commands
+	m.head, m.headID, m.headHash, m.commands = hdr.Position, hdr.EventID, hdr.Hash, commands
 	m.spec = m.committed.Clone()
 	m.specHead, m.specID = m.head, m.headID
 	m.published.Store(m.committed)
@@ -455,7 +447,7 @@ func (m *Manager) CheckSnapshot(ctx context.Context, path string) error {
 	// nothing of m is touched.
 	r := &Manager{store: m.store, opts: m.opts, commands: map[uint64][2]eventstore.Position{}}
 	want := NewState()
-	for e, err := range r.decodedLog(ctx, 0) {
+	for e, err := range r.decodedLog(ctx, eventstore.Head{}) {
 		if err != nil {
 			return err
 		}

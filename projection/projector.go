@@ -265,7 +265,7 @@ const applicationID = 0x616c7072
 // isProjection reports whether the database at path, which records
 // another schema version, is a projection, and so may be deleted and
 // rebuilt: it carries the projection's application_id, or (made before the
-// mark, 1 Dec 2026) none and the name Open gives projections by default.
+// mark, 30 Nov 2026) none and the name Open gives projections by default.
 func isProjection(ctx context.Context, db *sql.DB, path string) (bool, error) {
 	var id int64
 	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {

@@ -320,7 +320,7 @@ func TestReplay(t *testing.T) {
 // TestDemoInACopiedFolder (found by a review): the demo run again in a
 // copy of an earlier demo's folder replaces the copy's files, and never
 // the original's, even when the copy's list of made files names them
-// (as lists written before 1 Dec 2026 did, by absolute path).
+// (as lists written before 30 Nov 2026 did, by absolute path).
 func TestDemoInACopiedFolder(t *testing.T) {
 	dir := t.TempDir()
 	orig, cp := filepath.Join(dir, "orig"), filepath.Join(dir, "copy")
