@@ -352,3 +352,23 @@ func TestDemoInACopiedFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoAlone (found by a review): a second demo in a folder one is
+// running in is refused, as is a --db in a folder that does not exist,
+// before anything of an earlier demo is removed.
+func TestDemoAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, _, errOut := runCLI(t, "demo", "--out", dir)
+	require.Equal(t, 0, code, errOut)
+	unlock, err := lockDir(dir)
+	require.NoError(t, err)
+	code, _, errOut = runCLI(t, "demo", "--out", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "another demo is running in "+dir)
+	unlock()
+
+	code, _, errOut = runCLI(t, "demo", "--out", dir, "--db", filepath.Join(dir, "no", "such", "ledger.db"))
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "does not exist")
+	assert.FileExists(t, filepath.Join(dir, "ledger.db"), "the earlier demo's files are still there")
+}
