@@ -55,7 +55,7 @@ func CheckHead(ctx context.Context, events func(ctx context.Context, after Posit
 		}
 		return nil
 	}
-	return &ChainError{Position: head.Position, Reason: "the log ends before this position: it was truncated"}
+	return &ChainError{Position: head.Position, Reason: "the log ends before this position: it was truncated, or it is another log"}
 }
 
 // SignedHead is a head of the log signed by whoever recorded it, with the
