@@ -15,15 +15,17 @@ import (
 // accessPackageAssignmentRequestRequirements: what a request through one
 // policy must carry.
 type AssignmentRequestRequirements struct {
-	PolicyID                         string            `json:"policyId"`
-	PolicyDisplayName                string            `json:"policyDisplayName"`
-	PolicyDescription                string            `json:"policyDescription,omitempty"`
-	IsApprovalRequiredForAdd         bool              `json:"isApprovalRequiredForAdd"`
-	IsApprovalRequiredForUpdate      bool              `json:"isApprovalRequiredForUpdate"`
-	IsRequestorJustificationRequired bool              `json:"isRequestorJustificationRequired"`
-	AllowCustomAssignmentSchedule    bool              `json:"allowCustomAssignmentSchedule"`
-	Schedule                         ExpirationPattern `json:"schedule"`
-	Questions                        []Question        `json:"questions,omitempty"`
+	PolicyID                         string `json:"policyId"`
+	PolicyDisplayName                string `json:"policyDisplayName"`
+	PolicyDescription                string `json:"policyDescription,omitempty"`
+	IsApprovalRequiredForAdd         bool   `json:"isApprovalRequiredForAdd"`
+	IsApprovalRequiredForUpdate      bool   `json:"isApprovalRequiredForUpdate"`
+	IsRequestorJustificationRequired bool   `json:"isRequestorJustificationRequired"`
+	AllowCustomAssignmentSchedule    bool   `json:"allowCustomAssignmentSchedule"`
+	// Schedule is the schedule the policy enforces, in Graph's
+	// entitlementManagementSchedule shape: its expiration.
+	Schedule  EntitlementManagementSchedule `json:"schedule"`
+	Questions []Question                    `json:"questions,omitempty"`
 }
 
 // RequestableAccessPackage is an access package the actor may request,
@@ -41,7 +43,7 @@ func requirementsOf(p *AssignmentPolicy) AssignmentRequestRequirements {
 		IsApprovalRequiredForUpdate:      c.RequestApprovalSettings.IsApprovalRequiredForUpdate,
 		IsRequestorJustificationRequired: c.RequestApprovalSettings.IsRequestorJustificationRequired,
 		AllowCustomAssignmentSchedule:    c.RequestorSettings.AllowCustomAssignmentSchedule,
-		Schedule:                         c.Expiration, Questions: c.Questions,
+		Schedule:                         EntitlementManagementSchedule{Expiration: c.Expiration}, Questions: c.Questions,
 	}
 }
 

@@ -386,6 +386,13 @@ func TestReadsOfAccess(t *testing.T) {
 	reqs, err := st.ApplicablePolicyRequirements(w.actors["alice"], w.id["P1"])
 	require.NoError(t, err)
 	require.Len(t, reqs, 2)
+	// Graph's requirements carry the schedule as an
+	// entitlementManagementSchedule (review: it was the bare expiration).
+	i := slices.IndexFunc(reqs, func(r AssignmentRequestRequirements) bool { return r.PolicyID == w.id["PolA"] })
+	require.GreaterOrEqual(t, i, 0)
+	b, err := json.Marshal(reqs[i])
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"schedule":{"expiration":{"type":"afterDuration","duration":"P30D"}}`)
 	_, err = st.ApplicablePolicyRequirements(w.actors["appReadWrite"], w.id["P1"])
 	requireKind(t, err, ErrForbidden)
 
