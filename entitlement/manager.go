@@ -108,7 +108,7 @@ type Manager struct {
 	head      eventstore.Position
 	headID    ulid.ULID
 	headHash  eventstore.Hash // the hash of the event at head, which a catch-up's first event must follow
-	spec      *State // committed with the events of inflight applied
+	spec      *State          // committed with the events of inflight applied
 	specHead  eventstore.Position
 	specID    ulid.ULID
 	inflight  []*batch
