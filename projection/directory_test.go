@@ -1,6 +1,7 @@
 package projection_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -88,4 +89,52 @@ func TestDirectoryQueries(t *testing.T) {
 	names, err = p.DisplayNames(s.ctx, []string{s.pkg, annaID}, projection.As{KnownAt: 1})
 	require.NoError(t, err)
 	require.Empty(t, names, "not known yet at position 1")
+}
+
+// TestDeletedObjectsNamed (found by a review): a deleted package and its
+// policy keep their names, now as well as as of any instant, and the
+// package is listed in its catalog as of before its deletion.
+func TestDeletedObjectsNamed(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	sales, err := s.m.State().GetAccessPackage(s.admin, s.pkg)
+	require.NoError(t, err)
+	pkg, err := s.run(s.admin, entitlement.CreateAccessPackage{CatalogID: sales.CatalogID, DisplayName: "Temp"})
+	require.NoError(t, err)
+	pol, err := s.run(s.admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
+		DisplayName: "Temp policy", AccessPackageID: pkg.ID, AllowedTargetScope: entitlement.ScopeAllMemberUsers,
+		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true}}})
+	require.NoError(t, err)
+	beforeDelete := *s.now
+	*s.now = s.now.Add(time.Hour)
+	_, err = s.run(s.admin, entitlement.DeleteAccessPackage{AccessPackageID: pkg.ID})
+	require.NoError(t, err)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+
+	want := map[string]string{pkg.ID: "Temp", pol.ID: "Temp policy"}
+	for name, as := range map[string]projection.As{
+		"before the deletion": {Of: beforeDelete},
+		"far future":          {Of: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"now":                 projection.Now,
+	} {
+		names, err := p.DisplayNames(s.ctx, []string{pkg.ID, pol.ID}, as)
+		require.NoError(t, err)
+		require.Equal(t, want, names, name)
+	}
+	as := projection.As{Of: beforeDelete}
+	for _, catalog := range []string{"", sales.CatalogID} {
+		pkgs, err := p.AccessPackages(s.ctx, catalog, as)
+		require.NoError(t, err)
+		require.True(t, slices.ContainsFunc(pkgs, func(x entitlement.AccessPackage) bool { return x.ID == pkg.ID }),
+			"catalog %q as of before the deletion: %v", catalog, pkgs)
+	}
+	now, err := p.AccessPackages(s.ctx, sales.CatalogID, projection.Now)
+	require.NoError(t, err)
+	require.False(t, slices.ContainsFunc(now, func(x entitlement.AccessPackage) bool { return x.ID == pkg.ID }), "gone now")
+	gone, err := p.AccessPackagesNamed(s.ctx, "Temp", projection.Now)
+	require.NoError(t, err)
+	require.Empty(t, gone)
 }

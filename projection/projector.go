@@ -43,7 +43,7 @@ const (
 
 // schemaVersion names the shape of the tables. A projection written with
 // another is deleted and rebuilt, never migrated: the log is the record.
-const schemaVersion = "12"
+const schemaVersion = "13"
 
 // Log is what a Projector reads: the event log, in position order.
 // eventstore.Store satisfies it.

@@ -267,7 +267,14 @@ func (k *kind[T]) change(b *batch, id string, f func(x *T, exists bool) (keep, c
 		}
 		cur, curOK = x, keep
 		if !keep {
-			return version{}, true, nil
+			// Gone: the row keeps its last name and parent, so that it is
+			// still named (DisplayNames) and found in its catalog as of
+			// before; the views and the latest reads go by its data.
+			v := version{name: k.title(x)}
+			if k.parent != nil {
+				v.parent = k.parent(x)
+			}
+			return v, true, nil
 		}
 		out, err := json.Marshal(x)
 		if err != nil {
