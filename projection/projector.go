@@ -56,7 +56,9 @@ type Options struct {
 	// Upcasters bring old payloads to the current schema before they are
 	// applied.
 	Upcasters *eventstore.Upcasters
-	// BatchSize is how many events one transaction applies; default 1000.
+	// BatchSize is how many events one transaction applies at least
+	// (default 1000): it goes on to the end of the command it reached, up
+	// to ten times as many events.
 	BatchSize int
 }
 
@@ -104,7 +106,9 @@ type Progress struct {
 // Projector keeps a projection of an event log in a SQLite file of its
 // own: the audit log and the tables its queries read. It is safe for
 // concurrent use; queries never wait for CatchUp, which applies events in
-// batched transactions, each writing the checkpoint it reached. A crash
+// batched transactions, each writing the checkpoint it reached and ending
+// where a command's events end, so that no query sees a command half
+// applied (a query waits only for Rebuild's swap and for Close). A crash
 // loses at most the batch in progress, which the next CatchUp applies
 // again.
 //
@@ -116,8 +120,13 @@ type Projector struct {
 	opts Options
 
 	rebuilding sync.Mutex // serialises Rebuild
-	mu         sync.Mutex // serialises CatchUp and the swap of Rebuild; guards db and closed
-	db         *sqlitex.DB
+	mu         sync.Mutex // serialises CatchUp, the swap of Rebuild and Close; guards closed and w
+	// dbMu guards db: queries take it shared for a moment, to find the
+	// pool; what replaces or closes db holds mu too, and takes dbMu
+	// exclusive, so that a query never waits for a catch-up, only for a
+	// swap or a Close under way.
+	dbMu sync.RWMutex
+	db   *sqlitex.DB
 	w          *writer
 	closed     bool
 	lock       *fileLock // held shared while open; exclusive to swap
@@ -413,6 +422,8 @@ func (p *Projector) Close() error {
 	}
 	p.closed = true
 	defer p.lock.close()
+	p.dbMu.Lock()
+	defer p.dbMu.Unlock()
 	if p.db == nil {
 		return nil
 	}
@@ -424,8 +435,8 @@ func (p *Projector) Close() error {
 
 // read returns the pool queries use.
 func (p *Projector) read() (*sql.DB, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.dbMu.RLock()
+	defer p.dbMu.RUnlock()
 	if p.db == nil {
 		return nil, errClosed
 	}
@@ -501,7 +512,8 @@ func scanCheckpoint(row *sql.Row) (Checkpoint, error) {
 }
 
 // CatchUp applies the events the log holds after the checkpoint, in
-// transactions of Options.BatchSize events. It first checks that the log
+// transactions of Options.BatchSize events or a little more, each ending
+// where a command's events end. It first checks that the log
 // still holds the checkpoint's event (ErrCheckpointMismatch otherwise).
 func (p *Projector) CatchUp(ctx context.Context) (Checkpoint, error) {
 	return p.CatchUpTo(ctx, 0)
@@ -572,7 +584,11 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 	if checking {
 		from--
 	}
-	n := 0
+	// A batch that has BatchSize events ends where a command's events
+	// end, so that no reader sees a command half applied; a command of
+	// more than ten batches' events is committed in parts all the same,
+	// to bound a transaction.
+	n, lastCmd := 0, ""
 	verified := eventstore.Verified(log.ReadAll(ctx, from), eventstore.Head{Position: cp.Position, Hash: cp.Hash})
 	for e, err := range opts.Upcasters.Events(verified) {
 		if err != nil {
@@ -591,6 +607,13 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 					ErrCheckpointMismatch, cp.Position, e.Hash, cp.Hash)
 			}
 			continue
+		}
+		cmd := e.Metadata.CommandID
+		if b != nil && (n >= opts.BatchSize && (cmd == "" || cmd != lastCmd) || n >= 10*opts.BatchSize) {
+			if err := flush(); err != nil {
+				return committed, err
+			}
+			n = 0
 		}
 		if b == nil {
 			if b, err = begin(ctx, w); err != nil {
@@ -611,11 +634,7 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 			return committed, fmt.Errorf("projection: apply position %d (%s): %w", e.Position, e.Type, err)
 		}
 		cp = Checkpoint{Position: e.Position, Hash: e.Hash}
-		if n++; n%opts.BatchSize == 0 {
-			if err := flush(); err != nil {
-				return committed, err
-			}
-		}
+		n, lastCmd = n+1, cmd
 	}
 	if checking {
 		return committed, fmt.Errorf("%w: the log ends before position %d", ErrCheckpointMismatch, cp.Position)
@@ -716,11 +735,13 @@ func (p *Projector) Rebuild(ctx context.Context, progress func(Progress)) (Check
 // exclusive, and opens it. It calls release, which gives up the rebuild's
 // claim on tmp, once tmp is renamed and before it opens the file: closing
 // a descriptor of a file drops every POSIX lock the process holds on it,
-// SQLite's included. The caller holds p.mu.
+// SQLite's included. The caller holds p.mu; queries wait for the swap.
 func (p *Projector) swap(ctx context.Context, tmp string, release func()) (err error) {
 	if err := p.lock.exclusive(); err != nil {
 		return err
 	}
+	p.dbMu.Lock()
+	defer p.dbMu.Unlock()
 	swapped := false
 	defer func() {
 		if swapped {
@@ -767,7 +788,7 @@ func (p *Projector) swap(ctx context.Context, tmp string, release func()) (err e
 }
 
 // openFile opens the projection file for p, which has it closed. The
-// caller holds p.mu, or has not shared p yet (Open).
+// caller holds p.mu and p.dbMu, or has not shared p yet (Open).
 func (p *Projector) openFile(ctx context.Context) error {
 	db, err := openDB(ctx, p.path, false, p.lock)
 	if err != nil {

@@ -30,7 +30,12 @@ import (
 // the 10th). KnownAt is the log position: the answer is what the system
 // believed once it had recorded that position, leaving out everything
 // recorded later, including facts recorded late about earlier instants.
-// Both together answer "what did we believe at P about instant T". A
+// It is the fold of the events up to P, literally: a P in the middle of a
+// command's events (a command appends several, such as an approval and
+// the assignment it delivers) shows the command half applied, which the
+// system never believed; ask at a command's last position (its Result's
+// LastPosition, a Checkpoint, an archive's head) for what it did. Both
+// together answer "what did we believe at P about instant T". A
 // KnownAt beyond what the projection has applied is answered with what it
 // has applied, as Now is: bring it up to that position first (CatchUpTo).
 // The projection holds instants as Unix nanoseconds (1677 to 2262): an Of
