@@ -125,11 +125,11 @@ type Projector struct {
 	// pool; what replaces or closes db holds mu too, and takes dbMu
 	// exclusive, so that a query never waits for a catch-up, only for a
 	// swap or a Close under way.
-	dbMu sync.RWMutex
-	db   *sqlitex.DB
-	w          *writer
-	closed     bool
-	lock       *fileLock // held shared while open; exclusive to swap
+	dbMu   sync.RWMutex
+	db     *sqlitex.DB
+	w      *writer
+	closed bool
+	lock   *fileLock // held shared while open; exclusive to swap
 }
 
 // DefaultPath returns the projection file of the log at logPath: the
