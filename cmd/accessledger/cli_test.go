@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/eventstore/sqlitestore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -102,6 +105,22 @@ func TestReportCommand(t *testing.T) {
 		assert.Equal(t, 2, code, args)
 		assert.Contains(t, errOut, "the log has no", args)
 	}
+	// An id the embedding program gave in upper case is kept so, and
+	// named as it is (review: only its lower case was looked up).
+	upper := "B0000000-0000-4000-8000-00000000000A"
+	func() {
+		log, err := sqlitestore.Open(db, sqlitestore.Options{})
+		require.NoError(t, err)
+		defer log.Close()
+		m, err := entitlement.NewManager(context.Background(), log, entitlement.Options{})
+		require.NoError(t, err)
+		_, err = m.Execute(context.Background(), entitlement.SystemActor(),
+			entitlement.PutUser{User: entitlement.User{ID: upper, DisplayName: "Upper Case", AccountEnabled: true}})
+		require.NoError(t, err)
+	}()
+	code, out, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", upper, "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Upper Case")
 	// Before the package was created: said so (review: "not found").
 	for _, args := range [][]string{{"assignments", "--as-of", "2026-03-01"}, {"requests", "--as-known-at", "2"}} {
 		code, _, errOut = runCLI(t, append([]string{"report", args[0], "--db", db, "--package", "Sales tools"}, args[1:]...)...)

@@ -216,23 +216,26 @@ func (r *reader) userID(ctx context.Context, s string) (string, error) {
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // resolve turns an id or a display name into an id: a UUID is taken as
-// an id (in lower case, as ids are stored), which the log must have known
-// at some time; a name must name exactly one object. Either way, an answer
-// about nothing is refused rather than given as empty.
+// an id, as given or in lower case (as the library makes them; ids given
+// to it are kept as they came), which the log must have known at some
+// time; a name must name exactly one object. Either way, an answer about
+// nothing is refused rather than given as empty.
 func (r *reader) resolve(ctx context.Context, what, s string, named func(string) ([]string, error)) (string, error) {
 	if s == "" {
 		return s, nil
 	}
 	if uuidRE.MatchString(s) {
-		id := strings.ToLower(s)
-		names, err := r.p.DisplayNames(ctx, []string{id}, projection.Now)
+		ids := []string{s, strings.ToLower(s)}
+		names, err := r.p.DisplayNames(ctx, ids, projection.Now)
 		if err != nil {
 			return "", err
 		}
-		if _, ok := names[id]; !ok {
-			return "", fmt.Errorf("%w: the log has no %s (nor anything else) with the id %s", errUsage, what, id)
+		for _, id := range ids {
+			if _, ok := names[id]; ok {
+				return id, nil
+			}
 		}
-		return id, nil
+		return "", fmt.Errorf("%w: the log has no %s (nor anything else) with the id %s", errUsage, what, s)
 	}
 	ids, err := named(s)
 	switch {
