@@ -195,15 +195,14 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 	opts := sqlitex.Options{Synchronous: sqlitex.SyncNormal, CacheSize: -16 << 10, AutoCheckpoint: autoCheckpoint}
 	if rebuilding {
 		opts = sqlitex.Options{Synchronous: sqlitex.SyncOff, NoJournal: true, CacheSize: -16 << 10, ReadConns: 1}
+	} else if err := checkProjectionFile(ctx, path); err != nil {
+		return nil, err
 	}
 	// replaced: this call recreated the file, or found it recreated;
 	// raced: another process created the schema when this one would have.
 	var replaced, raced bool
 	for {
 		db, err := sqlitex.Open(ctx, path, opts)
-		if sqlitex.IsNotADB(err) {
-			return nil, fmt.Errorf("%w: %s is not a SQLite database: it is left alone", ErrNotProjection, path)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("projection: %w", err)
 		}
@@ -212,17 +211,9 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		case err == nil && v == schemaVersion:
 			return db, nil
 		case err == nil || errors.Is(err, sql.ErrNoRows):
-			// Another schema version: the projection is rebuilt, if it is
-			// one (another program's database is never deleted).
-			ours, ierr := isProjection(ctx, db.Write, path)
+			// Another schema version of a projection (checkProjectionFile
+			// refused any other database): it is rebuilt.
 			db.Close()
-			if ierr != nil {
-				return nil, fmt.Errorf("projection: %s: %w", path, ierr)
-			}
-			if !ours {
-				return nil, fmt.Errorf("%w: %s has a meta table but is not marked as a projection (SQLite application_id): "+
-					"it is left alone; name another file, or delete it by hand if it is an old projection", ErrNotProjection, path)
-			}
 			if replaced || lock == nil {
 				return nil, fmt.Errorf("projection: %s keeps schema version %q after being recreated", path, v)
 			}
@@ -261,6 +252,47 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 		}
 		return db, nil
 	}
+}
+
+// checkProjectionFile refuses, reading it without writing (opening it
+// read-write would switch it to WAL, in its header), a file at path that
+// holds a database that is not a projection: none that is missing or
+// empty, or has this schema version, or is a projection (isProjection).
+func checkProjectionFile(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // created, or Open reports why it cannot be
+	}
+	db, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{ReadConns: 1})
+	if sqlitex.IsNotADB(err) {
+		return fmt.Errorf("%w: %s is not a SQLite database: it is left alone", ErrNotProjection, path)
+	}
+	if err != nil {
+		return fmt.Errorf("projection: %w", err)
+	}
+	defer db.Close()
+	v, err := readSchemaVersion(ctx, db)
+	switch {
+	case err == nil && v == schemaVersion:
+		return nil
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		ours, err := isProjection(ctx, db, path)
+		if err != nil {
+			return fmt.Errorf("projection: %s: %w", path, err)
+		}
+		if !ours {
+			return fmt.Errorf("%w: %s has a meta table but is not marked as a projection (SQLite application_id): "+
+				"it is left alone; name another file, or delete it by hand if it is an old projection", ErrNotProjection, path)
+		}
+		return nil
+	}
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return fmt.Errorf("projection: %s: %w", path, err)
+	}
+	if tables > 0 {
+		return fmt.Errorf("%w: %s holds tables but no schema version: it is left alone", ErrNotProjection, path)
+	}
+	return nil
 }
 
 // ErrNotProjection is returned by Open for a file that holds a database
