@@ -172,11 +172,15 @@ func (b *builder) packageNamed() (entitlement.AccessPackage, error) {
 		return entitlement.AccessPackage{}, &MissingError{Kind: b.r.Kind, Field: "PackageID"}
 	}
 	pkg, err := b.p.AccessPackage(b.ctx, b.q.PackageID, b.q.As)
-	if errors.Is(err, projection.ErrNotFound) && b.q.As != projection.Now {
-		// Asked about a moment before the package was created (or known):
-		// say so, rather than that it does not exist.
+	if errors.Is(err, projection.ErrNotFound) {
+		// A package the log knows, asked about when it did not exist:
+		// say so, rather than that there is no such package.
 		if names, nerr := b.p.DisplayNames(b.ctx, []string{b.q.PackageID}, projection.Now); nerr == nil && names[b.q.PackageID] != "" {
-			return pkg, invalid("the access package %q (%s) did not exist yet at the moment asked", names[b.q.PackageID], b.q.PackageID)
+			when := "at the moment asked (it was created after it, or deleted before it)"
+			if b.q.As == projection.Now {
+				when = "any longer: it was deleted (ask as of a moment it existed)"
+			}
+			return pkg, invalid("the access package %q (%s) does not exist %s", names[b.q.PackageID], b.q.PackageID, when)
 		}
 	}
 	if err != nil {

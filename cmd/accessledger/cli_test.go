@@ -108,16 +108,28 @@ func TestReportCommand(t *testing.T) {
 	// An id the embedding program gave in upper case is kept so, and
 	// named as it is (review: only its lower case was looked up).
 	upper := "B0000000-0000-4000-8000-00000000000A"
+	var gone string // a package created and deleted (review: said "not created yet")
 	func() {
 		log, err := sqlitestore.Open(db, sqlitestore.Options{})
 		require.NoError(t, err)
 		defer log.Close()
-		m, err := entitlement.NewManager(context.Background(), log, entitlement.Options{})
+		ctx := context.Background()
+		m, err := entitlement.NewManager(ctx, log, entitlement.Options{})
 		require.NoError(t, err)
-		_, err = m.Execute(context.Background(), entitlement.SystemActor(),
+		_, err = m.Execute(ctx, entitlement.SystemActor(),
 			entitlement.PutUser{User: entitlement.User{ID: upper, DisplayName: "Upper Case", AccountEnabled: true}})
 		require.NoError(t, err)
+		admin := entitlement.UserActor(upper, entitlement.GlobalAdministrator)
+		res, err := m.Execute(ctx, admin, entitlement.CreateAccessPackage{CatalogID: entitlement.GeneralCatalogID, DisplayName: "Gone"})
+		require.NoError(t, err)
+		gone = res.ID
+		_, err = m.Execute(ctx, admin, entitlement.DeleteAccessPackage{AccessPackageID: gone})
+		require.NoError(t, err)
 	}()
+	code, _, errOut = runCLI(t, "report", "assignments", "--db", db, "--package", gone)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `the access package "Gone"`)
+	assert.Contains(t, errOut, "it was deleted")
 	code, out, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", upper, "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "Upper Case")
@@ -126,7 +138,7 @@ func TestReportCommand(t *testing.T) {
 		code, _, errOut = runCLI(t, append([]string{"report", args[0], "--db", db, "--package", "Sales tools"}, args[1:]...)...)
 		assert.Equal(t, 2, code, args)
 		assert.Contains(t, errOut, `the access package "Sales tools"`, args)
-		assert.Contains(t, errOut, "did not exist yet at the moment asked", args)
+		assert.Contains(t, errOut, "does not exist at the moment asked", args)
 	}
 }
 
