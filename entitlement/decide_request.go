@@ -201,8 +201,9 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	}
 	// What fell due is recorded first, as of then, and the request is
 	// decided on what is left: the target's expiries and workflow runs,
-	// the policy's reviews, and for an add the automatic denial of the
-	// target's open request of the package.
+	// the policy's reviews, for an add the automatic denial of the
+	// target's open request of the package, and for an update or a
+	// removal that of the open update of the assignment.
 	p := newPlan(s, ids, now)
 	if s.hasUserDue(target, now) {
 		p.userDue(target)
@@ -210,6 +211,11 @@ func (c CreateAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	p.reviewsDue(pol.Policy.ID)
 	if id, ok := p.s.ix.openAdds.Get(target + "\x00" + pkg.ID); ok && kind == kindAdd {
 		p.timeOutDue(id)
+	}
+	if asg != nil {
+		if id, ok := p.s.ix.openUpdates.Get(asg.ID); ok {
+			p.timeOutDue(id) // an update waiting on the assignment
+		}
 	}
 	s = p.s
 	if asg != nil {

@@ -802,3 +802,21 @@ func TestUpdateRequestBody(t *testing.T) {
 	end, _ := w.getAssignment(asg).End()
 	require.Equal(t, w.clock.t.Add(20*24*time.Hour), end)
 }
+
+// TestUpdateAfterAnUpdateTimedOut (found by a review): an update of an
+// assignment whose earlier update timed out, unrecorded, records the
+// time-out first and is decided, rather than refused for the open one.
+func TestUpdateAfterAnUpdateTimedOut(t *testing.T) {
+	w, _ := accessWorld(t)
+	id := w.request("alice", "P1", "PolA")
+	w.approve("bob", id)
+	asg := w.getRequest(id).AssignmentID
+	first := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg}).ID
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(first).State)
+	w.clock.t = w.clock.t.Add(15 * 24 * time.Hour) // the stage times out after 14 days
+	res := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
+	require.Equal(t, EventAssignmentRequestTimedOut, res.Events[0].Type, "the time-out is recorded first")
+	require.Equal(t, string(ActorSystem), res.Events[0].Metadata.ActorKind)
+	require.Equal(t, RequestStatusTimedOut, w.getRequest(first).Status)
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(res.ID).State)
+}
