@@ -414,20 +414,33 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			if p.RequestApprovalSettings.IsRequestorJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 				return invalid(op, "justification", "the policy requires a justification")
 			}
-			questions := p.Questions
+			questions, answers := p.Questions, c.Answers
 			if kind == kindUpdate {
 				// An update asks again only the questions whose answers may
-				// be edited; the others keep the answers the add gave.
-				questions = nil
+				// be edited; the others keep the answers the add gave, which
+				// it may repeat but not change.
+				var given []Answer
+				if add, ok := s.requests.Get(asg.RequestID); ok {
+					given = add.Answers
+				}
+				questions, answers = nil, nil
 				for _, q := range p.Questions {
 					if q.IsAnswerEditable {
 						questions = append(questions, q)
-					} else if slices.ContainsFunc(c.Answers, func(a Answer) bool { return a.QuestionID == q.ID }) {
-						return invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", q.ID)
+					}
+				}
+				for _, a := range c.Answers {
+					q := slices.IndexFunc(p.Questions, func(q Question) bool { return q.ID == a.QuestionID })
+					if q < 0 || p.Questions[q].IsAnswerEditable {
+						answers = append(answers, a)
+						continue
+					}
+					if !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == a.QuestionID && g.Value == a.Value }) {
+						return invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", a.QuestionID)
 					}
 				}
 			}
-			if err := ValidateAnswers(questions, c.Answers); err != nil {
+			if err := ValidateAnswers(questions, answers); err != nil {
 				var ie *InvalidError
 				if errors.As(err, &ie) {
 					return wrapInvalid(op, ie)

@@ -528,7 +528,8 @@ type Question struct {
 	IsRequired bool
 	// IsAnswerEditable is accessPackageQuestion.isAnswerEditable: whether
 	// an update request may answer the question again. If not, an update
-	// neither asks it nor accepts an answer to it.
+	// does not ask it, and refuses an answer other than the one the
+	// assignment's add request gave.
 	IsAnswerEditable bool
 	// Text is accessPackageQuestion.text.
 	Text string

@@ -781,6 +781,12 @@ func TestUpdateRequestBody(t *testing.T) {
 	}))
 	requireField(t, err, "answers")
 	require.Contains(t, err.Error(), "cannot be edited")
+	// The same answer again is no edit (review: a client that sends every
+	// answer back was refused).
+	echoed := w.do(alice, update(func(c *CreateAssignmentRequest) {
+		c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-1"})
+	})).ID
+	require.Equal(t, RequestStateDelivered, w.getRequest(echoed).State)
 	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
 		c.Schedule = EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(10 * 24 * time.Hour),
 			Expiration: ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(20)}}
