@@ -215,8 +215,8 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	m.started.Snapshot, m.started.SnapshotIgnored = m.loadSnapshot(ctx)
 	from := m.head
 	if err := m.catchUp(ctx); err != nil {
-		if m.started.Snapshot.Path == "" || ctx.Err() != nil {
-			return nil, err
+		if m.started.Snapshot.Path == "" || !errors.Is(err, errNotApplied) {
+			return nil, err // a read or the chain failed: no snapshot would help
 		}
 		// The log does not apply on the snapshot's state: the snapshot is
 		// not what it claims to be. The log alone is the truth.
@@ -258,6 +258,10 @@ func (m *Manager) bootstrap(ctx context.Context) error {
 	return m.catchUp(ctx)
 }
 
+// errNotApplied matches a catch-up's error for an event that does not
+// apply to the state: after a snapshot, one that is not what it claims.
+var errNotApplied = errors.New("the event does not apply to the state")
+
 // catchUp applies the events after the committed head to the committed
 // state and starts the speculative state afresh from it. The caller holds
 // m.mu and has no batch in flight (or only doomed ones).
@@ -281,7 +285,7 @@ func (m *Manager) catchUp(ctx context.Context) error {
 			next = m.committed.Clone()
 		}
 		if err := next.Apply(e.Event); err != nil {
-			return fmt.Errorf("entitlement: replay position %d: %w", e.position, err)
+			return fmt.Errorf("entitlement: replay position %d: %w: %w", e.position, errNotApplied, err)
 		}
 		m.head, m.headID, m.headHash = e.position, e.id, e.hash
 		m.remember(e.commandID, e.position)

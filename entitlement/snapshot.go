@@ -52,12 +52,14 @@ import (
 // log holds, at its position, the event with its hash and id, and if the
 // events after it apply to its state: a snapshot of another log, or of a
 // log rewritten since, is ignored and the log is replayed from the start.
+// So is a snapshot of format 1, whose review items listed their reviewers
+// each (see ReviewDecisionItem.ReviewerSet).
+//
 // The checksum is not a signature: whoever may write the snapshot file
 // can make one whose state differs from the log's at that position, and
 // the Manager would decide on that state. Keep the file where only the
 // embedding program writes (as the log), or start with NoSnapshot where
-// that cannot be had; CheckSnapshot compares a snapshot with the log. So is a snapshot of format 1, whose review
-// items listed their reviewers each (see ReviewDecisionItem.ReviewerSet).
+// that cannot be had; CheckSnapshot compares a snapshot with the log.
 const snapshotMagic = "accessledger-snapshot 2"
 
 // snapshotHeader is the second line of a snapshot file.
@@ -483,18 +485,14 @@ func (m *Manager) CheckSnapshot(ctx context.Context, path string) error {
 }
 
 // docMembers returns the members of s's document, each as JSON, by name.
-func docMembers(s *State) map[string][]byte {
+func docMembers(s *State) map[string]json.RawMessage {
 	b, err := json.Marshal(s.document())
 	if err != nil {
-		return map[string][]byte{"(unencodable)": []byte(err.Error())}
+		return map[string]json.RawMessage{"(unencodable)": []byte(err.Error())}
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return map[string][]byte{"(undecodable)": []byte(err.Error())}
+		return map[string]json.RawMessage{"(undecodable)": []byte(err.Error())}
 	}
-	out := make(map[string][]byte, len(raw))
-	for k, v := range raw {
-		out[k] = v
-	}
-	return out
+	return raw
 }

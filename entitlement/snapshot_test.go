@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -240,4 +241,29 @@ func TestSnapshotResealed(t *testing.T) {
 			requireConsistentIndexes(t, m.State())
 		})
 	}
+}
+
+// TestSnapshotTailChainBroken: a tail that breaks the chain after a
+// sound snapshot fails the start, as a whole replay would; it is no
+// reason to ignore the snapshot and replay the log again (review).
+func TestSnapshotTailChainBroken(t *testing.T) {
+	w, st, snap, _ := snapshotted(t)
+	w.do(w.actors["GA"], CreateCatalog{DisplayName: "Tail"})
+	fs := &flakyStore{Store: st, failAfter: -1, edited: w.head().Position}
+	reads := &countingReads{Store: fs}
+	_, err := NewManager(w.ctx, reads, Options{Clock: w.clock, SnapshotPath: snap})
+	require.ErrorIs(t, err, eventstore.ErrChain)
+	require.NotErrorIs(t, err, ErrSnapshotMismatch)
+	require.Equal(t, 2, reads.n, "the snapshot's event, then the tail: the log is not replayed again")
+}
+
+// countingReads counts the reads of the log.
+type countingReads struct {
+	eventstore.Store
+	n int
+}
+
+func (c *countingReads) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	c.n++
+	return c.Store.ReadAll(ctx, after)
 }
