@@ -70,7 +70,9 @@ func (c DeleteAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 		return decision{}, err
 	}
 	pl := newPlan(s, ids, now)
-	pl.packageDue(p.ID, "")
+	if s.nonEndedAssignments(p.ID) > 0 || s.openRequests(p.ID, "") > 0 {
+		pl.packageDue(p.ID, "") // only then may due work change the answer
+	}
 	if n := pl.s.nonEndedAssignments(p.ID); n > 0 {
 		return decision{}, fail(op, ErrConflict, subject("accessPackage", p.ID), "it still has assignments that have not ended (%d)", n)
 	}

@@ -235,7 +235,11 @@ func (c DeleteAssignmentPolicy) decide(s *State, a Actor, now time.Time, ids IDS
 	}
 	auto := old.Policy.IsAutoAssignment()
 	pl := newPlan(s, ids, now)
-	pl.packageDue(old.Policy.AccessPackageID, c.PolicyID)
+	if s.nonEndedPolicyAssignments(c.PolicyID) > 0 || s.openRequests("", c.PolicyID) > 0 {
+		// Only then may due work change the answer; looking for it costs
+		// the package's live assignments.
+		pl.packageDue(old.Policy.AccessPackageID, c.PolicyID)
+	}
 	if n := pl.s.nonEndedPolicyAssignments(c.PolicyID); n > 0 && !auto {
 		return decision{}, fail(op, ErrConflict, subject("assignmentPolicy", c.PolicyID), "it still has assignments that have not ended (%d)", n)
 	}
