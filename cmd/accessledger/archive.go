@@ -124,7 +124,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// WriteArchive checks the chain of what it archives; a log cut at its
 	// end has a chain that holds, and only the log's own records show it.
-	if err := r.log.CrossCheck(ctx); err != nil {
+	if err := r.log.CheckEnd(ctx); err != nil {
 		return fmt.Errorf("the log does not verify, so it is not archived: %w", err)
 	}
 	file, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

@@ -54,7 +54,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// A rebuild trusts the log as it finds it: one cut at its end has
 		// a chain that holds, and only the log's own records show it. (A
 		// catch-up checks its checkpoint against the log instead.)
-		if err := store.CrossCheck(ctx); err != nil {
+		if err := store.CheckEnd(ctx); err != nil {
 			return fmt.Errorf("the log does not verify, so the projection is not rebuilt from it: %w", err)
 		}
 		before = projection.Checkpoint{}

@@ -200,6 +200,15 @@ func checkEnd(ctx context.Context, q sqlitex.Querier) error {
 	return nil
 }
 
+// CheckEnd checks, with two look-ups, that the log was not cut at its end:
+// the commands table records no append beyond its last event. It is the
+// part of CrossCheck that the hash chain cannot stand in for: a reader
+// that verifies the chain of what it reads (an archive, a projection)
+// needs only this. It returns a *eventstore.ChainError.
+func (s *Store) CheckEnd(ctx context.Context) error {
+	return checkEnd(ctx, s.read)
+}
+
 // CrossCheck checks what the log holds besides the hash chain, which
 // eventstore.Verify checks: that the commands table, which records the
 // positions every append wrote, agrees with the events. Deleting the last

@@ -51,6 +51,7 @@ func TestTruncationDetected(t *testing.T) {
 	require.NoError(t, err)
 	appendCommands(t, s, 3) // positions 1..6
 	require.NoError(t, s.CrossCheck(ctx))
+	require.NoError(t, s.CheckEnd(ctx))
 
 	behind(t, path, "DELETE FROM events WHERE position > 4")
 	_, err = eventstore.Verify(ctx, s.ReadAll(ctx, 0))
@@ -60,6 +61,8 @@ func TestTruncationDetected(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, eventstore.Position(5), ce.Position)
 	require.Contains(t, ce.Reason, "truncated")
+	require.ErrorAs(t, s.CheckEnd(ctx), &ce, "the cheap check sees it too")
+	require.Equal(t, eventstore.Position(5), ce.Position)
 
 	// The open writer: the deleted command's id is not a duplicate.
 	s.w.cache.valid = false // the writer must read what was done behind it
