@@ -36,6 +36,7 @@ func TestResolveSubjectSets(t *testing.T) {
 	require.Equal(t, []string{w.uid["sponsor"]}, s.resolveSubjectSets([]SubjectSet{{Kind: InternalSponsors}}, grc))
 	require.Equal(t, []string{ext}, s.resolveSubjectSets([]SubjectSet{{Kind: ExternalSponsors}}, grc))
 	require.Equal(t, []string{w.uid["bob"]}, s.resolveSubjectSets([]SubjectSet{{Kind: TargetUserSponsors}}, grc))
+	require.Nil(t, s.resolveSubjectSets([]SubjectSet{{Kind: TargetAgentIdentitySponsorsOrOwners}}, grc), "no agent identities")
 
 	// A blocked approver resolves to nobody, so the fallback applies.
 	w.do(sys, BlockUser{UserID: w.uid["bob"]})

@@ -284,7 +284,7 @@ func TestPolicyValidateAccepts(t *testing.T) {
 				{Kind: SingleUser, UserID: "u"}, {Kind: GroupMembers, GroupID: "g"},
 				{Kind: RequestorManager, ManagerLevel: 2}, {Kind: TargetManager, ManagerLevel: 1},
 				{Kind: InternalSponsors}, {Kind: ExternalSponsors}, {Kind: TargetUserSponsors},
-				{Kind: TargetApplicationOwners},
+				{Kind: TargetApplicationOwners}, {Kind: TargetAgentIdentitySponsorsOrOwners},
 			}
 		}},
 		{"direct assignment (notSpecified)", testRequestPolicy, func(p *AssignmentPolicy) {
@@ -366,15 +366,12 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"no scope", testRequestPolicy, func(p *AssignmentPolicy) { p.AllowedTargetScope = "" }, "allowedTargetScope"},
 		{"unknownFutureValue scope", testRequestPolicy, func(p *AssignmentPolicy) { p.AllowedTargetScope = ScopeUnknownFutureValue }, "allowedTargetScope"},
 		{"unknown scope", testRequestPolicy, func(p *AssignmentPolicy) { p.AllowedTargetScope = "everyone" }, "allowedTargetScope"},
-		// Agent identities are not modelled: a policy for them, or approved
-		// by their sponsors, could never act (found by a review).
+		// Agent identities are not modelled: a policy for them could never
+		// act (found by a review).
 		{"agent identities", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.AllowedTargetScope = ScopeAllDirectoryAgentIdentities
 			p.SpecificAllowedTargets = nil
 		}, "allowedTargetScope"},
-		{"agent identities' sponsors as approvers", testRequestPolicy, func(p *AssignmentPolicy) {
-			p.RequestApprovalSettings.Stages[0].PrimaryApprovers = []SubjectSet{{Kind: TargetAgentIdentitySponsorsOrOwners}}
-		}, "requestApprovalSettings.stages[0].primaryApprovers[0].@odata.type"},
 		{"specific scope without targets", testRequestPolicy, func(p *AssignmentPolicy) { p.SpecificAllowedTargets = nil }, "specificAllowedTargets"},
 		{"targets with an all* scope", testRequestPolicy, func(p *AssignmentPolicy) { p.AllowedTargetScope = ScopeAllDirectoryUsers }, "specificAllowedTargets"},
 		{"targets with notSpecified", testRequestPolicy, func(p *AssignmentPolicy) {

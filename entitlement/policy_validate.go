@@ -83,6 +83,7 @@ var (
 	approverKinds = []SubjectSetKind{
 		SingleUser, GroupMembers, RequestorManager, TargetManager, InternalSponsors,
 		ExternalSponsors, TargetUserSponsors, TargetApplicationOwners,
+		TargetAgentIdentitySponsorsOrOwners,
 	}
 	// reviewerKinds may be primary or fallback reviewers.
 	reviewerKinds = []SubjectSetKind{SingleUser, GroupMembers, RequestorManager, TargetManager}
@@ -257,9 +258,6 @@ func validateSubjectSets(list []SubjectSet, path string, kinds []SubjectSetKind,
 		ip := fmt.Sprintf("%s[%d]", path, i)
 		if ie := validateSubjectSet(s, ip); ie != nil {
 			return ie
-		}
-		if s.Kind == TargetAgentIdentitySponsorsOrOwners {
-			return invalidf(ip+".@odata.type", "%s is not supported yet: agent identities are not in the directory the library keeps", s.Kind)
 		}
 		if !slices.Contains(kinds, s.Kind) {
 			return invalidf(ip+".@odata.type", "%s cannot be %s (allowed: %s)", s.Kind, role, kindList(kinds))

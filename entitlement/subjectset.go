@@ -49,9 +49,11 @@ const (
 	TargetApplicationOwners SubjectSetKind = "targetApplicationOwners"
 	// TargetAgentIdentitySponsorsOrOwners is
 	// targetAgentIdentitySponsorsOrOwners: the sponsors or owners of the
-	// target agent identity. Not supported yet (there are no agent
-	// identities in the directory the library keeps): a policy naming it is
-	// refused.
+	// target agent identity. There are no agent identities in the
+	// directory the library keeps (a policy cannot target them: see
+	// ScopeAllDirectoryAgentIdentities), so it resolves to nobody, as for
+	// a target without sponsors: the stage's other approvers, or its
+	// fallback approvers, decide.
 	TargetAgentIdentitySponsorsOrOwners SubjectSetKind = "targetAgentIdentitySponsorsOrOwners"
 )
 

@@ -16,8 +16,9 @@ import (
 )
 
 // WriteCSV writes the report's table as CSV (RFC 4180, with CRLF line
-// ends): a header row of column names, then one row per line of the
-// report. A cell that a
+// ends, also for a line break inside a cell, where encoding/csv drops a
+// carriage return that ends no line): a header row of column names, then
+// one row per line of the report. A cell that a
 // spreadsheet would take for a formula (it begins with =, +, -, @, a tab
 // or a carriage return: a display name such as =HYPERLINK(…) comes from
 // whoever named the object) is written with a leading apostrophe, so that

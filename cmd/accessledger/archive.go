@@ -222,7 +222,7 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || strings.HasSuffix(*out, string(os.PathSeparator)) {
+	if *out == "" || os.IsPathSeparator((*out)[len(*out)-1]) {
 		return fmt.Errorf("%w: --out names the key files (NAME.key, NAME.pub), and %q names none", errUsage, *out)
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
