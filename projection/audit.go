@@ -71,6 +71,9 @@ type AuditFilter struct {
 // AuditLog returns the audit entries f selects, in order of activity time
 // and then position.
 func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if f.Limit < 0 {
+		return nil, invalidQuery("AuditLog: Limit %d is negative (0 means no bound)", f.Limit)
+	}
 	db, err := p.read()
 	if err != nil {
 		return nil, err

@@ -116,6 +116,8 @@ func TestAuditLog(t *testing.T) {
 	limited, err := p.AuditLog(s.ctx, projection.AuditFilter{Limit: 2})
 	require.NoError(t, err)
 	require.Equal(t, all[:2], limited)
+	_, err = p.AuditLog(s.ctx, projection.AuditFilter{Limit: -1})
+	require.ErrorIs(t, err, projection.ErrInvalidQuery, "as a negative Top is (review: it meant no bound)")
 }
 
 // TestFarInstants (found by a review as a new user): instants Go cannot
