@@ -416,28 +416,13 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			}
 			questions, answers := p.Questions, c.Answers
 			if kind == kindUpdate {
-				// An update asks again only the questions whose answers may
-				// be edited; the others keep the answers the add gave, which
-				// it may repeat but not change.
 				var given []Answer
 				if add, ok := s.requests.Get(asg.RequestID); ok {
 					given = add.Answers
 				}
-				questions, answers = nil, nil
-				for _, q := range p.Questions {
-					if q.IsAnswerEditable {
-						questions = append(questions, q)
-					}
-				}
-				for _, a := range c.Answers {
-					q := slices.IndexFunc(p.Questions, func(q Question) bool { return q.ID == a.QuestionID })
-					if q < 0 || p.Questions[q].IsAnswerEditable {
-						answers = append(answers, a)
-						continue
-					}
-					if !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == a.QuestionID && g.Value == a.Value }) {
-						return invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", a.QuestionID)
-					}
+				var err error
+				if questions, answers, err = editableAnswers(op, p.Questions, given, c.Answers); err != nil {
+					return err
 				}
 			}
 			if err := ValidateAnswers(questions, answers); err != nil {
@@ -667,6 +652,30 @@ func (p *plan) endedOf(assignmentIDs []string) []dueAt {
 // time order, so that a command about the user decides after them.
 func (p *plan) userDue(userID string) {
 	p.recordDue(append(p.endedOf(collect(&p.s.ix.liveByTarget, userID)), p.dueRunsOf(collect(&p.s.ix.runsBySubject, userID))...))
+}
+
+// editableAnswers returns what an update is asked, of a policy's
+// questions, and the answers to check against them: only the questions
+// whose answers may be edited. The others keep the answers the add gave
+// (given), which an update may repeat but not change.
+func editableAnswers(op string, questions []Question, given, answers []Answer) ([]Question, []Answer, error) {
+	var asked []Question
+	for _, q := range questions {
+		if q.IsAnswerEditable {
+			asked = append(asked, q)
+		}
+	}
+	var checked []Answer
+	for _, a := range answers {
+		q := slices.IndexFunc(questions, func(q Question) bool { return q.ID == a.QuestionID })
+		switch {
+		case q < 0 || questions[q].IsAnswerEditable:
+			checked = append(checked, a)
+		case !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == a.QuestionID && g.Value == a.Value }):
+			return nil, nil, invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", a.QuestionID)
+		}
+	}
+	return asked, checked, nil
 }
 
 // packageDue records what fell due, unrecorded, about an access package's
