@@ -205,11 +205,9 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 	if opts.Deliverer == nil {
 		opts.Deliverer = RecordOnlyDeliverer{}
 	}
-	m := &Manager{store: store, opts: opts, commands: map[uint64][2]eventstore.Position{}}
+	m := &Manager{store: store, opts: opts}
 	m.queue, _ = store.(eventstore.Enqueuer)
-	m.committed = NewState().snapshot()
-	m.spec = m.committed.Clone()
-	m.published.Store(m.committed)
+	m.startEmpty()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.started.Snapshot, m.started.SnapshotIgnored = m.loadSnapshot(ctx)
@@ -224,12 +222,7 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 		m.started.SnapshotIgnored = fmt.Errorf("entitlement: snapshot %s ignored: %w: the events after it do not apply to it: %w",
 			m.started.Snapshot.Path, ErrSnapshotMismatch, err)
 		m.started.Snapshot = SnapshotInfo{}
-		m.commands = map[uint64][2]eventstore.Position{}
-		m.committed = NewState().snapshot()
-		m.head, m.headID, m.headHash, m.stale = 0, ulid.ULID{}, eventstore.Hash{}, false
-		m.spec = m.committed.Clone()
-		m.specHead, m.specID = 0, ulid.ULID{}
-		m.published.Store(m.committed)
+		m.startEmpty()
 		from = 0
 		if err := m.catchUp(ctx); err != nil {
 			return nil, err
@@ -242,6 +235,17 @@ func NewManager(ctx context.Context, store Store, opts Options) (*Manager, error
 		}
 	}
 	return m, nil
+}
+
+// startEmpty sets m to the state of an empty log, before anything is
+// read: the start of a replay.
+func (m *Manager) startEmpty() {
+	m.commands = map[uint64][2]eventstore.Position{}
+	m.committed = NewState().snapshot()
+	m.head, m.headID, m.headHash, m.stale = 0, ulid.ULID{}, eventstore.Hash{}, false
+	m.spec = m.committed.Clone()
+	m.specHead, m.specID = 0, ulid.ULID{}
+	m.published.Store(m.committed)
 }
 
 func (m *Manager) bootstrap(ctx context.Context) error {
