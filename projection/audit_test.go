@@ -62,6 +62,13 @@ func TestAuditLog(t *testing.T) {
 	require.Contains(t, a.TargetResources, projection.Target{Type: "User", ID: annaID, DisplayName: "Anna"})
 	require.Contains(t, a.TargetResources, projection.Target{Type: "AccessPackage", ID: s.pkg, DisplayName: "Sales tools"})
 	require.Contains(t, a.ModifiedProperties, projection.ModifiedProperty{DisplayName: "justification", NewValue: `"Welcome"`})
+	// A request's change of state lists its state and status, old and new
+	// (review: none were listed).
+	fulfilled, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: entitlement.ActivityName(entitlement.EventAssignmentRequestFulfilled)})
+	require.NoError(t, err)
+	require.NotEmpty(t, fulfilled)
+	require.Contains(t, fulfilled[0].ModifiedProperties, projection.ModifiedProperty{DisplayName: "state",
+		OldValue: `"delivering"`, NewValue: `"delivered"`})
 
 	// The rename: old and new values; later entries name the new name.
 	updates, err := p.AuditLog(s.ctx, projection.AuditFilter{Activity: entitlement.ActivityName(entitlement.EventAccessPackageUpdated)})

@@ -576,9 +576,16 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 			_, _, err = requests.remove(b, d.RequestID)
 			break
 		}
-		if err = evolveRequest(d.RequestID); err == nil && d.AssignmentID != "" {
+		var before, after []byte
+		before, after, err = requests.evolve(b, d.RequestID, func(q *entitlement.AssignmentRequest) bool { return entitlement.EvolveRequest(q, de) })
+		if err == nil && d.AssignmentID != "" {
 			err = evolveAssignment(d.AssignmentID)
 		}
+		// The request's state and status, old and new: what the activity
+		// (timed out, canceled, fulfilled …) changed.
+		r.modified = slices.DeleteFunc(diff(before, after), func(m ModifiedProperty) bool {
+			return m.DisplayName != "state" && m.DisplayName != "status"
+		})
 		r.target(kindAssignment, d.AssignmentID, "")
 		if e.Type == entitlement.EventAssignmentRequestFailed {
 			r.result = ResultFailure
