@@ -44,7 +44,7 @@
 // # Keeping it current
 //
 // A Projector applies the log's events in batched transactions, each
-// writing the checkpoint it reached (the position and hash of its last
+// ending where a command's events end and writing the checkpoint it reached (the position and hash of its last
 // event), so that a crash never applies an event twice or skips one; a
 // checkpoint the log does not hold (the log was replaced or truncated) is
 // refused with ErrCheckpointMismatch, and an event that does not follow
