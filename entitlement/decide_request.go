@@ -414,18 +414,18 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 			if p.RequestApprovalSettings.IsRequestorJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 				return invalid(op, "justification", "the policy requires a justification")
 			}
-			questions, answers := p.Questions, c.Answers
+			questions := p.Questions
 			if kind == kindUpdate {
 				var given []Answer
 				if add, ok := s.requests.Get(asg.RequestID); ok {
 					given = add.Answers
 				}
 				var err error
-				if questions, answers, err = editableAnswers(op, p.Questions, given, c.Answers); err != nil {
+				if questions, err = editableAnswers(op, p.Questions, given, c.Answers); err != nil {
 					return err
 				}
 			}
-			if err := ValidateAnswers(questions, answers); err != nil {
+			if err := ValidateAnswers(questions, c.Answers); err != nil {
 				var ie *InvalidError
 				if errors.As(err, &ie) {
 					return wrapInvalid(op, ie)
@@ -654,28 +654,27 @@ func (p *plan) userDue(userID string) {
 	p.recordDue(append(p.endedOf(collect(&p.s.ix.liveByTarget, userID)), p.dueRunsOf(collect(&p.s.ix.runsBySubject, userID))...))
 }
 
-// editableAnswers returns what an update is asked, of a policy's
-// questions, and the answers to check against them: only the questions
-// whose answers may be edited. The others keep the answers the add gave
-// (given), which an update may repeat but not change.
-func editableAnswers(op string, questions []Question, given, answers []Answer) ([]Question, []Answer, error) {
+// editableAnswers returns the questions of a policy an update's answers
+// are checked against: those whose answers may be edited, and of the
+// others (which keep the answers the add gave) those the update answers
+// again, with the answer the add gave (given): another answer is refused.
+func editableAnswers(op string, questions []Question, given, answers []Answer) ([]Question, error) {
 	var asked []Question
 	for _, q := range questions {
 		if q.IsAnswerEditable {
 			asked = append(asked, q)
+			continue
 		}
-	}
-	var checked []Answer
-	for _, a := range answers {
-		q := slices.IndexFunc(questions, func(q Question) bool { return q.ID == a.QuestionID })
-		switch {
-		case q < 0 || questions[q].IsAnswerEditable:
-			checked = append(checked, a)
-		case !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == a.QuestionID && g.Value == a.Value }):
-			return nil, nil, invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", a.QuestionID)
+		i := slices.IndexFunc(answers, func(a Answer) bool { return a.QuestionID == q.ID })
+		if i < 0 {
+			continue
 		}
+		if !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == q.ID && g.Value == answers[i].Value }) {
+			return nil, invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", q.ID)
+		}
+		asked = append(asked, q) // checked as any: a second answer to it is refused
 	}
-	return asked, checked, nil
+	return asked, nil
 }
 
 // packageDue records what fell due, unrecorded, about an access package's

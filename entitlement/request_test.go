@@ -787,6 +787,16 @@ func TestUpdateRequestBody(t *testing.T) {
 		c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-1"})
 	})).ID
 	require.Equal(t, RequestStateDelivered, w.getRequest(echoed).State)
+	// Errors name the answer by its place in the request (review: in a
+	// filtered list), and a repeated answer is checked like any.
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
+		c.Answers = []Answer{{QuestionID: "costCenter", Value: "CC-1"}, {QuestionID: "project", Value: "A"}, {QuestionID: "project", Value: "B"}}
+	}))
+	requireField(t, err, "answers[2].answeredQuestion.id")
+	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
+		c.Answers = append(c.Answers, Answer{QuestionID: "costCenter", Value: "CC-1"}, Answer{QuestionID: "costCenter", Value: "CC-1"})
+	}))
+	requireKind(t, err, ErrInvalid)
 	_, err = w.try(alice, update(func(c *CreateAssignmentRequest) {
 		c.Schedule = EntitlementManagementSchedule{StartDateTime: w.clock.t.Add(10 * 24 * time.Hour),
 			Expiration: ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(20)}}
