@@ -173,9 +173,12 @@ func (b *builder) packageNamed() (entitlement.AccessPackage, error) {
 	}
 	pkg, err := b.p.AccessPackage(b.ctx, b.q.PackageID, b.q.As)
 	if errors.Is(err, projection.ErrNotFound) {
-		// A package the log knows, asked about when it did not exist:
-		// say so, rather than that there is no such package.
-		if names, nerr := b.p.DisplayNames(b.ctx, []string{b.q.PackageID}, projection.Now); nerr == nil && names[b.q.PackageID] != "" {
+		// A package the log knows (its creation is in the audit log),
+		// asked about when it did not exist: say so, rather than that
+		// there is no such package.
+		created, aerr := b.p.AuditLog(b.ctx, projection.AuditFilter{TargetID: b.q.PackageID, Limit: 1,
+			Activity: entitlement.ActivityName(entitlement.EventAccessPackageCreated)})
+		if names, nerr := b.p.DisplayNames(b.ctx, []string{b.q.PackageID}, projection.Now); aerr == nil && len(created) > 0 && nerr == nil {
 			when := "at the moment asked (it was created after it, or deleted before it)"
 			if b.q.As == projection.Now {
 				when = "any longer: it was deleted (ask as of a moment it existed)"

@@ -130,6 +130,11 @@ func TestReportCommand(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `the access package "Gone"`)
 	assert.Contains(t, errOut, "it was deleted")
+	// Another kind's id is no package, deleted or not (review).
+	code, _, errOut = runCLI(t, "report", "assignments", "--db", db, "--package", "a0000000-0000-4000-8000-000000000006")
+	assert.NotEqual(t, 0, code)
+	assert.NotContains(t, errOut, "deleted")
+	assert.Contains(t, errOut, "not found")
 	code, out, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", upper, "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "Upper Case")

@@ -32,12 +32,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *db == "" {
 		*db = filepath.Join(*out, "ledger.db")
-	} else if fi, err := os.Stat(filepath.Dir(*db)); err != nil || !fi.IsDir() {
-		// Said before an earlier demo's files are removed.
-		return fmt.Errorf("%w: --db %s: its folder %s does not exist", errUsage, *db, filepath.Dir(*db))
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(filepath.Dir(*db)); err != nil || !fi.IsDir() {
+		// Said before an earlier demo's files are removed.
+		return fmt.Errorf("%w: --db %s: its folder %s does not exist", errUsage, *db, filepath.Dir(*db))
 	}
 	unlock, err := lockDir(*out)
 	if err != nil {

@@ -371,4 +371,7 @@ func TestDemoAlone(t *testing.T) {
 	assert.Equal(t, 2, code, errOut)
 	assert.Contains(t, errOut, "does not exist")
 	assert.FileExists(t, filepath.Join(dir, "ledger.db"), "the earlier demo's files are still there")
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	code, _, errOut = runCLI(t, "demo", "--out", fresh, "--db", filepath.Join(fresh, "my.db"))
+	assert.Equal(t, 0, code, "a --db in the new --out folder (review: refused): %s", errOut)
 }
