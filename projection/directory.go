@@ -70,8 +70,9 @@ func (p *Projector) User(ctx context.Context, id string, as As) (entitlement.Use
 	return getAt(ctx, db, as, users, id)
 }
 
-// UsersNamed returns the users whose display name is now name, as they
-// were as of as, by id. A user renamed since is found by the new name.
+// UsersNamed returns the users whose display name is now name (for one
+// deleted since, its last name), as they were as of as, by id. A user
+// renamed since is found by the new name.
 func (p *Projector) UsersNamed(ctx context.Context, name string, as As) ([]entitlement.User, error) {
 	db, err := p.read()
 	if err != nil {
@@ -83,7 +84,8 @@ func (p *Projector) UsersNamed(ctx context.Context, name string, as As) ([]entit
 }
 
 // AccessPackagesNamed returns the access packages whose display name is
-// now name, as they were as of as, by id.
+// now name (for one deleted since, its last name), as they were as of as,
+// by id.
 func (p *Projector) AccessPackagesNamed(ctx context.Context, name string, as As) ([]entitlement.AccessPackage, error) {
 	db, err := p.read()
 	if err != nil {
