@@ -107,8 +107,12 @@ type Progress struct {
 // own: the audit log and the tables its queries read. It is safe for
 // concurrent use; queries never wait for CatchUp, which applies events in
 // batched transactions, each writing the checkpoint it reached and ending
-// where a command's events end, so that no query sees a command half
-// applied (a query waits only for Rebuild's swap and for Close). A crash
+// where a command's events end, so that no statement of a query sees a
+// command half applied (a query waits only for Rebuild's swap and for
+// Close). A query of several statements (Why, RequestHistory,
+// AccessPackagesOf, a page) is not one read transaction yet: as of now, it
+// may read two commits of a catch-up under way; ask it as known at a
+// checkpoint to read one. A crash
 // loses at most the batch in progress, which the next CatchUp applies
 // again.
 //
