@@ -449,7 +449,15 @@ func (p *Projector) swappable() error {
 	return p.lock.shared()
 }
 
-// Close closes the projection file.
+// closeWait bounds how long Close waits for queries still running.
+var closeWait = 5 * time.Second
+
+// Close closes the projection file. It waits for the queries still
+// running, up to a few seconds, before it lets go of the lock that keeps
+// other processes from swapping a rebuilt file in: a connection to the
+// old file, closing after such a swap, would delete the new file's WAL
+// (see Rebuild). A query whose rows are never closed is not waited for
+// longer.
 func (p *Projector) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -464,8 +472,13 @@ func (p *Projector) Close() error {
 		return nil
 	}
 	p.w.close()
-	err := p.db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	err := p.db.CloseAndWait(ctx)
 	p.db = nil
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil // closed; the query's connection closes when it ends
+	}
 	return err
 }
 

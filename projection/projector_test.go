@@ -653,3 +653,28 @@ func TestSwapCanceledWhileWaiting(t *testing.T) {
 	require.NoError(t, err, "the projection in use is open again")
 	require.Equal(t, before, cp)
 }
+
+// TestCloseWaitsForQueries: Close lets go of the lock that keeps other
+// processes from swapping the file only once the queries still running
+// have ended (or after closeWait), as a swap waits for them.
+func TestCloseWaitsForQueries(t *testing.T) {
+	ctx := context.Background()
+	_, _, p, _, db, rows := queryInFlight(t)
+	var ended atomic.Bool
+	go func() {
+		for db.PingContext(ctx) == nil { // until Close closed the pool
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // the query goes on a while
+		ended.Store(true)
+		rows.Close()
+	}()
+	require.NoError(t, p.Close())
+	require.True(t, ended.Load(), "Close let go under a query")
+
+	defer func(w time.Duration) { closeWait = w }(closeWait)
+	closeWait = 50 * time.Millisecond
+	_, _, p, _, _, rows = queryInFlight(t)
+	defer rows.Close()
+	require.NoError(t, p.Close(), "a query never closed is not an error of Close, nor waited for past closeWait")
+}
