@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"maps"
@@ -57,9 +59,12 @@ import (
 //
 // The checksum is not a signature: whoever may write the snapshot file
 // can make one whose state differs from the log's at that position, and
-// the Manager would decide on that state. Keep the file where only the
-// embedding program writes (as the log), or start with NoSnapshot where
-// that cannot be had; CheckSnapshot compares a snapshot with the log.
+// the Manager would decide on that state. With Options.SnapshotKey, the
+// last line is "end hmac-sha256 HMAC" instead, an HMAC-SHA256 under the
+// key, and only a file sealed under it is used: then writing the file is
+// not enough, one needs the key. Without a key, keep the file where only
+// the embedding program writes (as the log), or start with NoSnapshot;
+// CheckSnapshot compares a snapshot with the log.
 const snapshotMagic = "accessledger-snapshot 2"
 
 // snapshotHeader is the second line of a snapshot file.
@@ -102,7 +107,7 @@ func (m *Manager) WriteSnapshot(ctx context.Context, path string) (SnapshotInfo,
 	m.mu.Unlock()
 	slices.SortFunc(cmds, func(a, b commandEntry) int { return cmp.Compare(a.first, b.first) })
 	hdr := snapshotHeader{Position: head, Hash: hash, EventID: headID, CreatedAt: time.Now().UTC()}
-	n, err := writeSnapshotFile(path, hdr, st, cmds)
+	n, err := writeSnapshotFile(path, m.opts.SnapshotKey, hdr, st, cmds)
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("entitlement: write snapshot %s: %w", path, err)
 	}
@@ -128,13 +133,31 @@ func (m *Manager) eventAt(ctx context.Context, p eventstore.Position) (eventstor
 	return eventstore.Event{}, fmt.Errorf("entitlement: the log has no event at position %d", p)
 }
 
-func writeSnapshotFile(path string, hdr snapshotHeader, s *State, cmds []commandEntry) (int64, error) {
+// sealer returns the hash that seals a snapshot's content: HMAC-SHA256
+// under key, or plain SHA-256 without one.
+func sealer(key []byte) hash.Hash {
+	if key != nil {
+		return hmac.New(sha256.New, key)
+	}
+	return sha256.New()
+}
+
+// sealLine is a snapshot's last line for sum: "end HEX", or with a key
+// "end hmac-sha256 HEX".
+func sealLine(key, sum []byte) string {
+	if key != nil {
+		return "end hmac-sha256 " + hex.EncodeToString(sum)
+	}
+	return "end " + hex.EncodeToString(sum)
+}
+
+func writeSnapshotFile(path string, key []byte, hdr snapshotHeader, s *State, cmds []commandEntry) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
-	h := sha256.New()
+	h := sealer(key)
 	w := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
 	var n int64
 	line := func(kind string, v any) error {
@@ -193,8 +216,7 @@ func writeSnapshotFile(path string, hdr snapshotHeader, s *State, cmds []command
 	if err := w.Flush(); err != nil {
 		return 0, err
 	}
-	sum := h.Sum(nil)
-	if _, err := fmt.Fprintf(tmp, "end %x\n", sum); err != nil {
+	if _, err := fmt.Fprintln(tmp, sealLine(key, h.Sum(nil))); err != nil {
 		return 0, err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -223,8 +245,10 @@ func writeLines[T any](line func(string, any) error, kind string, items []T) err
 }
 
 // readSnapshot reads a snapshot file: its header, the State it holds and
-// the command ids' positions. Lines are decoded on GOMAXPROCS goroutines.
-func readSnapshot(path string) (snapshotHeader, *State, map[uint64][2]eventstore.Position, error) {
+// the command ids' positions. With a key, the file must be sealed under
+// it; without one, it must not be sealed with a key. Lines are decoded on
+// GOMAXPROCS goroutines.
+func readSnapshot(path string, key []byte) (snapshotHeader, *State, map[uint64][2]eventstore.Position, error) {
 	var hdr snapshotHeader
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -235,8 +259,19 @@ func readSnapshot(path string) (snapshotHeader, *State, map[uint64][2]eventstore
 		return hdr, nil, nil, errors.New("no end line: the file is incomplete")
 	}
 	body, tail := data[:end+1], bytes.TrimSpace(data[end+1:])
-	sum := sha256.Sum256(body)
-	if want := "end " + hex.EncodeToString(sum[:]); string(tail) != want {
+	keyed := bytes.HasPrefix(tail, []byte("end hmac-sha256 "))
+	switch {
+	case keyed && key == nil:
+		return hdr, nil, nil, errors.New("the file is sealed with a key, and Options.SnapshotKey is not set")
+	case !keyed && key != nil:
+		return hdr, nil, nil, errors.New("the file is not sealed with Options.SnapshotKey")
+	}
+	h := sealer(key)
+	h.Write(body)
+	if !hmac.Equal(tail, []byte(sealLine(key, h.Sum(nil)))) {
+		if keyed {
+			return hdr, nil, nil, errors.New("the file's seal does not match its content under Options.SnapshotKey")
+		}
 		return hdr, nil, nil, errors.New("the file's checksum does not match its content")
 	}
 	lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
@@ -376,7 +411,7 @@ func (m *Manager) loadSnapshot(ctx context.Context) (SnapshotInfo, error) {
 		m.opts.Logger.WarnContext(ctx, "snapshot ignored; replaying the whole log", "path", path, "error", err)
 		return SnapshotInfo{}, fmt.Errorf("entitlement: snapshot %s ignored: %w", path, err)
 	}
-	hdr, st, commands, err := readSnapshot(path)
+	hdr, st, commands, err := readSnapshot(path, m.opts.SnapshotKey)
 	if err == nil {
 		err = m.matches(ctx, hdr)
 	}
@@ -438,7 +473,7 @@ func (m *Manager) CheckSnapshot(ctx context.Context, path string) error {
 	if path == "" {
 		path = m.snapshotPath()
 	}
-	hdr, got, commands, err := readSnapshot(path)
+	hdr, got, commands, err := readSnapshot(path, m.opts.SnapshotKey)
 	if err != nil {
 		return fmt.Errorf("entitlement: snapshot %s: %w", path, err)
 	}

@@ -267,3 +267,47 @@ func (c *countingReads) ReadAll(ctx context.Context, after eventstore.Position) 
 	c.n++
 	return c.Store.ReadAll(ctx, after)
 }
+
+// TestSnapshotKey: with Options.SnapshotKey, snapshots are sealed with an
+// HMAC under it, and only a snapshot sealed under the key is used: one
+// edited and resealed without the key, one sealed under another key and
+// one without a key are ignored; without the key, a keyed one is too.
+func TestSnapshotKey(t *testing.T) {
+	w, st, snap, plain := snapshotted(t)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	keyed, err := NewManager(w.ctx, st, Options{Clock: w.clock, SnapshotKey: key, NoSnapshot: true})
+	require.NoError(t, err)
+	_, err = keyed.WriteSnapshot(w.ctx, "")
+	require.NoError(t, err)
+	sealed, err := os.ReadFile(snap)
+	require.NoError(t, err)
+	require.Contains(t, string(sealed), "\nend hmac-sha256 ")
+	require.NoError(t, keyed.CheckSnapshot(w.ctx, ""))
+
+	start := func(file []byte, k []byte) StartInfo {
+		t.Helper()
+		require.NoError(t, os.WriteFile(snap, file, 0o644))
+		m, err := NewManager(w.ctx, st, Options{Clock: w.clock, SnapshotKey: k})
+		require.NoError(t, err)
+		requireSameState(t, w.m.State(), m.State())
+		return m.Started()
+	}
+	require.NotEmpty(t, start(sealed, key).Snapshot.Path, "sealed under the key: used")
+	edited := bytes.Replace(sealed, []byte(`"displayName":"frank"`), []byte(`"displayName":"Mallory"`), 1)
+	require.NotEqual(t, sealed, edited)
+	for name, c := range map[string]struct {
+		file []byte
+		key  []byte
+		why  string
+	}{
+		"edited, seal kept":                {edited, key, "does not match"},
+		"edited, resealed without the key": {reseal(t, edited), key, "not sealed with"},
+		"sealed under another key":         {sealed, []byte("another key, as long as the first"), "does not match"},
+		"no key, a keyed snapshot":         {sealed, nil, "sealed with a key"},
+		"a key, an unkeyed snapshot":       {plain, key, "not sealed with"},
+	} {
+		info := start(c.file, c.key)
+		require.Empty(t, info.Snapshot.Path, name)
+		require.ErrorContains(t, info.SnapshotIgnored, c.why, name)
+	}
+}
