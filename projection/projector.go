@@ -263,17 +263,19 @@ func openDB(ctx context.Context, path string, rebuilding bool, lock *fileLock) (
 // holds a database that is not a projection: none that is missing or
 // empty, or has this schema version, or is a projection (isProjection).
 func checkProjectionFile(ctx context.Context, path string) error {
-	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
-		return nil // created, or Open reports why it cannot be
-	}
-	db, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{ReadConns: 1})
-	if sqlitex.IsNotADB(err) {
-		return fmt.Errorf("%w: %s is not a SQLite database: it is left alone", ErrNotProjection, path)
-	}
-	if err != nil {
+	err := sqlitex.Inspect(ctx, path, func(db *sql.DB) error { return judgeProjectionFile(ctx, db, path) })
+	switch {
+	case errors.Is(err, sqlitex.ErrNotDatabase):
+		return fmt.Errorf("%w: %w: it is left alone", ErrNotProjection, err)
+	case err != nil && !errors.Is(err, ErrNotProjection):
 		return fmt.Errorf("projection: %w", err)
 	}
-	defer db.Close()
+	return err
+}
+
+// judgeProjectionFile is checkProjectionFile's judgement of the database
+// db, read-only, at path.
+func judgeProjectionFile(ctx context.Context, db *sql.DB, path string) error {
 	v, err := readSchemaVersion(ctx, db)
 	switch {
 	case err == nil && v == schemaVersion:
@@ -281,7 +283,7 @@ func checkProjectionFile(ctx context.Context, path string) error {
 	case err == nil || errors.Is(err, sql.ErrNoRows):
 		ours, err := isProjection(ctx, db, path)
 		if err != nil {
-			return fmt.Errorf("projection: %s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		if !ours {
 			return fmt.Errorf("%w: %s has a meta table but is not marked as a projection (SQLite application_id): "+
@@ -291,7 +293,7 @@ func checkProjectionFile(ctx context.Context, path string) error {
 	}
 	var tables int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-		return fmt.Errorf("projection: %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if tables > 0 {
 		return fmt.Errorf("%w: %s holds tables but no schema version: it is left alone", ErrNotProjection, path)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -252,27 +251,25 @@ var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
 // that is neither missing, empty, nor a database whose tables are all
 // among a log's (none, for a new one).
 func checkLogOrNew(ctx context.Context, path string) error {
-	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
-		return nil // Open creates it, or reports why it cannot
-	}
-	read, err := sqlitex.OpenReadOnly(ctx, path, sqlitex.Options{ReadConns: 1})
-	if sqlitex.IsNotADB(err) {
-		return fmt.Errorf("%w: %s is not a SQLite database", ErrNotLog, path)
-	}
-	if err != nil {
+	err := sqlitex.Inspect(ctx, path, func(read *sql.DB) error {
+		var tables, ours int
+		err := read.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name IN ('events', 'commands', 'schema_migrations'))
+			FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &ours)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: %s: %v", ErrNotLog, path, err)
+		case tables > ours:
+			return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables-ours)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, sqlitex.ErrNotDatabase):
+		return fmt.Errorf("%w: %w", ErrNotLog, err)
+	case err != nil && !errors.Is(err, ErrNotLog):
 		return fmt.Errorf("sqlitestore: %w", err)
 	}
-	defer read.Close()
-	var tables, ours int
-	err = read.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name IN ('events', 'commands', 'schema_migrations'))
-		FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &ours)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w: %s: %v", ErrNotLog, path, err)
-	case tables > ours:
-		return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables-ours)
-	}
-	return nil
+	return err
 }
 
 // ErrNotLog matches the error of Open and OpenReadOnly on a file that is

@@ -229,6 +229,29 @@ func IsBusy(err error) bool {
 	return false
 }
 
+// ErrNotDatabase is Inspect's error for a file that is not a SQLite
+// database.
+var ErrNotDatabase = errors.New("not a SQLite database")
+
+// Inspect opens the file at path read-only, without writing to it (opening
+// to write would put it in WAL mode), and calls f with the pool, closed
+// once f returns. A file that is missing or empty is not inspected (nil);
+// one that is not a database is ErrNotDatabase.
+func Inspect(ctx context.Context, path string, f func(*sql.DB) error) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil // the caller creates it, or reports why it cannot
+	}
+	db, err := OpenReadOnly(ctx, path, Options{ReadConns: 1})
+	if IsNotADB(err) {
+		return fmt.Errorf("%s is %w", path, ErrNotDatabase)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f(db)
+}
+
 // IsNotADB reports whether err is SQLite's SQLITE_NOTADB: the file is not
 // a database.
 func IsNotADB(err error) bool {

@@ -2,7 +2,9 @@ package sqlitex
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,5 +113,48 @@ func TestSynchronousLevel(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), ":memory:", Options{}); err == nil {
 		t.Error("Open accepted :memory:")
+	}
+}
+
+// TestInspect: a missing or empty file is not inspected, a file that is
+// not a database is ErrNotDatabase, and a database is given to f and left
+// as it was (not switched to WAL).
+func TestInspect(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	called := false
+	f := func(*sql.DB) error { called = true; return nil }
+	for _, p := range []string{filepath.Join(dir, "missing.db"), filepath.Join(dir, "empty.db")} {
+		if strings.HasSuffix(p, "empty.db") {
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Inspect(ctx, p, f); err != nil || called {
+			t.Fatalf("%s: err %v, inspected %v", p, err, called)
+		}
+	}
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, []byte("not a database, but long enough to be read as a header by SQLite"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Inspect(ctx, text, f); !errors.Is(err, ErrNotDatabase) || called {
+		t.Fatalf("a text file: err %v, inspected %v", err, called)
+	}
+	db := filepath.Join(dir, "app.db")
+	w, err := sql.Open(DriverName, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	before, _ := os.ReadFile(db)
+	if err := Inspect(ctx, db, f); err != nil || !called {
+		t.Fatalf("a database: err %v, inspected %v", err, called)
+	}
+	if after, _ := os.ReadFile(db); string(after) != string(before) {
+		t.Fatal("the database was changed by its inspection")
 	}
 }
