@@ -275,3 +275,32 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, x.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
 }
+
+// TestRequestHistoryOfADeletedRequest (found by a review): the history of
+// a request deleted since is its last version with its events, deletion
+// included, as Why shows it; before it was made there is none.
+func TestRequestHistoryOfADeletedRequest(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	before := *s.now
+	*s.now = s.now.Add(time.Hour)
+	req, err := s.run(s.anna, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+		AccessPackageID: s.pkg, AssignmentPolicyID: s.policy, Justification: "New in sales"})
+	require.NoError(t, err)
+	_, err = s.run(s.anna, entitlement.CancelAssignmentRequest{RequestID: req.ID})
+	require.NoError(t, err)
+	_, err = s.run(s.admin, entitlement.DeleteAssignmentRequest{RequestID: req.ID})
+	require.NoError(t, err)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+
+	h, err := p.RequestHistory(s.ctx, req.ID, projection.Now)
+	require.NoError(t, err)
+	require.Equal(t, req.ID, h.Request.ID)
+	require.Equal(t, entitlement.RequestStateCanceled, h.Request.State)
+	require.Equal(t, entitlement.EventAssignmentRequestDeleted, h.Events[len(h.Events)-1].EventType)
+	_, err = p.RequestHistory(s.ctx, req.ID, projection.As{Of: before})
+	require.ErrorIs(t, err, projection.ErrNotFound)
+}

@@ -439,19 +439,33 @@ type RequestHistory struct {
 
 // RequestHistory returns a request as of as with its history up to then:
 // the events about it, every approval decision, and the delivery outcomes
-// (and errors) of the assignment it created or acted on.
+// (and errors) of the assignment it created or acted on. A request deleted
+// by then is shown as it last was, its deletion the last of its events,
+// as Why shows it.
 func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As) (RequestHistory, error) {
 	var h RequestHistory
 	r, err := p.Request(ctx, requestID, as)
+	db, rerr := p.read()
+	if rerr != nil {
+		return h, rerr
+	}
+	t, pos := as.bounds()
+	if errors.Is(err, ErrNotFound) {
+		var deleted int
+		derr := db.QueryRowContext(ctx, `SELECT count(*) FROM audit_targets t JOIN audit a ON a.position = t.position
+			WHERE t.target_id = ? AND t.activity_time <= ? AND t.position <= ? AND a.type = ?`,
+			requestID, t, pos, entitlement.EventAssignmentRequestDeleted).Scan(&deleted)
+		if derr != nil {
+			return h, fmt.Errorf("projection: request history: %w", derr)
+		}
+		if deleted > 0 {
+			r, err = lastVersion(ctx, db, requests, requestID)
+		}
+	}
 	if err != nil {
 		return h, err
 	}
 	h.Request = r
-	db, err := p.read()
-	if err != nil {
-		return h, err
-	}
-	t, pos := as.bounds()
 	rows, err := db.QueryContext(ctx, `SELECT position FROM audit_targets
 		WHERE target_id = ? AND activity_time <= ? AND position <= ? ORDER BY position`, requestID, t, pos)
 	if err != nil {
