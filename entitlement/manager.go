@@ -75,7 +75,7 @@ type Options struct {
 	// NoSnapshot makes NewManager replay the whole log even when a
 	// snapshot file is there.
 	NoSnapshot bool
-	// SnapshotKey, if set, seals the snapshots WriteSnapshot writes with
+	// SnapshotKey, if not empty, seals the snapshots WriteSnapshot writes with
 	// HMAC-SHA256 under it, and NewManager and CheckSnapshot use only a
 	// snapshot sealed under it (others are ignored, as a damaged one is):
 	// whoever may write the snapshot file but does not hold the key cannot

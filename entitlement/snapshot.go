@@ -136,7 +136,7 @@ func (m *Manager) eventAt(ctx context.Context, p eventstore.Position) (eventstor
 // sealer returns the hash that seals a snapshot's content: HMAC-SHA256
 // under key, or plain SHA-256 without one.
 func sealer(key []byte) hash.Hash {
-	if key != nil {
+	if len(key) > 0 {
 		return hmac.New(sha256.New, key)
 	}
 	return sha256.New()
@@ -145,7 +145,7 @@ func sealer(key []byte) hash.Hash {
 // sealLine is a snapshot's last line for sum: "end HEX", or with a key
 // "end hmac-sha256 HEX".
 func sealLine(key, sum []byte) string {
-	if key != nil {
+	if len(key) > 0 {
 		return "end hmac-sha256 " + hex.EncodeToString(sum)
 	}
 	return "end " + hex.EncodeToString(sum)
@@ -261,9 +261,9 @@ func readSnapshot(path string, key []byte) (snapshotHeader, *State, map[uint64][
 	body, tail := data[:end+1], bytes.TrimSpace(data[end+1:])
 	keyed := bytes.HasPrefix(tail, []byte("end hmac-sha256 "))
 	switch {
-	case keyed && key == nil:
+	case keyed && len(key) == 0:
 		return hdr, nil, nil, errors.New("the file is sealed with a key, and Options.SnapshotKey is not set")
-	case !keyed && key != nil:
+	case !keyed && len(key) > 0:
 		return hdr, nil, nil, errors.New("the file is not sealed with Options.SnapshotKey")
 	}
 	h := sealer(key)

@@ -305,6 +305,7 @@ func TestSnapshotKey(t *testing.T) {
 		"sealed under another key":         {sealed, []byte("another key, as long as the first"), "does not match"},
 		"no key, a keyed snapshot":         {sealed, nil, "sealed with a key"},
 		"a key, an unkeyed snapshot":       {plain, key, "not sealed with"},
+		"an empty key is no key":           {sealed, []byte{}, "sealed with a key"},
 	} {
 		info := start(c.file, c.key)
 		require.Empty(t, info.Snapshot.Path, name)
