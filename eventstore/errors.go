@@ -17,9 +17,12 @@ var (
 	ErrChain = errors.New("eventstore: hash chain broken")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("eventstore: store closed")
-	// ErrOutcomeUnknown matches an append whose caller stopped waiting
-	// after the store had begun to write it: it may or may not be in the
-	// log (see Ticket).
+	// ErrOutcomeUnknown matches an append that may or may not be in the
+	// log: its caller stopped waiting after the store had begun to write
+	// it (see Ticket), or the commit failed in a way that may have
+	// reached the disk (an fsync that failed after the write). Repeating
+	// the append with the same command id is safe: it is written, or
+	// answered as a duplicate with the events of the first.
 	ErrOutcomeUnknown = errors.New("eventstore: outcome of the append unknown")
 )
 

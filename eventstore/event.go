@@ -211,7 +211,7 @@ func (r AppendResult) Head() Head {
 // being written, and the two share a commit.
 type Enqueuer interface {
 	// Enqueue queues an append, as Append would make it, and returns at
-	// once. The Ticket must be waited on, once, soon: a store that has no
+	// once. The Ticket must be waited on, soon: a store that has no
 	// goroutine of its own may pass to it the work of writing the queue.
 	Enqueue(ctx context.Context, cond Condition, events ...NewEvent) Ticket
 }
@@ -223,7 +223,9 @@ type Enqueuer interface {
 // error that matches both ErrOutcomeUnknown and ctx.Err(): the append may
 // or may not be in the log. The Ticket may then be called again to wait
 // for the outcome; or repeating the append with the same command id
-// answers the question without writing anything twice.
+// answers the question without writing anything twice. Once a Ticket has
+// returned an outcome (anything but that error of a ctx that ended), it
+// returns the same outcome if called again.
 type Ticket func(ctx context.Context) (AppendResult, error)
 
 // Reader reads the whole log in position order. Verify and projections

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/accessledger/accessledger/eventstore"
@@ -34,6 +35,9 @@ type pending struct {
 	// (as the entitlement Manager does) still stops waiting for another
 	// process's lock when the wait's context ends.
 	waiting context.Context
+	// final is set once the Ticket has returned the outcome, which it
+	// then returns again.
+	final atomic.Bool
 	// abandoned is set, under Store.mu, when the caller stopped waiting
 	// while a leader held the append (and was told the outcome is
 	// unknown): should that leader give up, it is not queued again, for
@@ -62,7 +66,8 @@ func (p *pending) gaveUp() error {
 // against its own Condition, in arrival order and taking the appends before
 // it in the same transaction into account, and fails or succeeds on its
 // own; if the COMMIT itself fails, every append of the transaction gets
-// that error. A ctx that ends while the append is queued makes it fail
+// an error that matches eventstore.ErrOutcomeUnknown, since SQLite may
+// have written it all the same (see ErrOutcomeUnknown). A ctx that ends while the append is queued makes it fail
 // with ctx.Err() and write nothing; one that ends once it is being written
 // makes Append return at once with an error matching both
 // eventstore.ErrOutcomeUnknown and ctx.Err().
@@ -105,7 +110,16 @@ func (s *Store) Enqueue(ctx context.Context, cond eventstore.Condition, events .
 		s.leading = true
 		p.done <- true
 	}
-	return func(ctx context.Context) (eventstore.AppendResult, error) { return s.wait(ctx, p) }
+	return func(ctx context.Context) (eventstore.AppendResult, error) {
+		if p.final.Load() {
+			return p.res, p.err
+		}
+		res, err, final := s.wait(ctx, p)
+		if final {
+			p.final.Store(true)
+		}
+		return res, err
+	}
 }
 
 // done returns a Ticket that reports err.
@@ -113,8 +127,10 @@ func done(err error) eventstore.Ticket {
 	return func(context.Context) (eventstore.AppendResult, error) { return eventstore.AppendResult{}, err }
 }
 
-// wait waits for p's result, leading a commit if the lead comes to p.
-func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, error) {
+// wait waits for p's result, leading a commit if the lead comes to p. It
+// reports whether the result is final: not when the caller stopped
+// waiting while the append was being written.
+func (s *Store) wait(ctx context.Context, p *pending) (res eventstore.AppendResult, err error, final bool) {
 	select {
 	case lead := <-p.done:
 		if lead {
@@ -123,11 +139,12 @@ func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, 
 				// The leader's context ended while it waited for another
 				// process's write lock: it wrote nothing, and the rest of
 				// its batch is queued again under a new leader.
-				return eventstore.AppendResult{}, p.err
+				p.res = eventstore.AppendResult{}
+				return p.res, p.err, true
 			}
 			<-p.done
 		}
-		return p.res, p.err
+		return p.res, p.err, true
 	case <-ctx.Done():
 		return s.abandon(p, ctx.Err())
 	}
@@ -136,7 +153,7 @@ func (s *Store) wait(ctx context.Context, p *pending) (eventstore.AppendResult, 
 // abandon stops waiting for p, whose caller's context ended with err. An
 // append still queued is taken out (and the lead passed on if it had it):
 // nothing was written. One that a leader has taken may or may not be.
-func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error) {
+func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error, bool) {
 	s.mu.Lock()
 	if i := slices.Index(s.queue, p); i >= 0 {
 		s.queue = slices.Delete(s.queue, i, i+1)
@@ -146,16 +163,17 @@ func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error) 
 		default:
 		}
 		s.mu.Unlock()
-		return eventstore.AppendResult{}, err
+		p.res, p.err = eventstore.AppendResult{}, err
+		return p.res, p.err, true
 	}
 	p.abandoned = true
 	s.mu.Unlock()
 	select {
 	case <-p.done: // the result came meanwhile
-		return p.res, p.err
+		return p.res, p.err, true
 	default:
 	}
-	return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrOutcomeUnknown, err)
+	return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrOutcomeUnknown, err), false
 }
 
 // handOn passes the lead to the first append queued, or records that
@@ -546,8 +564,16 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err := w.flush(); err != nil {
 		return retry, err
 	}
-	if err := w.exec(w.commit); err != nil {
-		return wholeBatch, fmt.Errorf("commit: %w", err)
+	commit := func() error { return w.exec(w.commit) }
+	if s.testHookCommit != nil {
+		commit = func() error { return s.testHookCommit(func() error { return w.exec(w.commit) }) }
+	}
+	if err := commit(); err != nil {
+		// A COMMIT that fails may have reached the disk all the same (a
+		// failed fsync after the WAL frames were written: they count
+		// again once the WAL is recovered), so its appends are in doubt,
+		// not failed. Repeating one with its command id is safe.
+		return wholeBatch, fmt.Errorf("commit: %w: %w", eventstore.ErrOutcomeUnknown, err)
 	}
 	if events > 0 {
 		last = recorded.UnixNano()

@@ -120,6 +120,9 @@ type Store struct {
 	// testHookWriting, if set, is called by the leader once it has taken
 	// the batch it writes.
 	testHookWriting func()
+	// testHookCommit, if set, runs the COMMIT in commit's place: a test
+	// makes a commit fail before SQLite writes it, or after.
+	testHookCommit func(commit func() error) error
 
 	commits, appends, events atomic.Uint64
 }

@@ -582,6 +582,54 @@ func TestOutcomeUnknownWhileWriting(t *testing.T) {
 	}
 }
 
+// TestFailedCommitIsInDoubt fails the COMMIT of a batch of two appends,
+// once before SQLite writes it and once after (as an fsync that fails
+// once the WAL frames are written): either way every append of the batch
+// is in doubt, not failed, its Ticket says so again when called again,
+// and repeating each with its command id writes it once.
+func TestFailedCommitIsInDoubt(t *testing.T) {
+	for _, written := range []bool{false, true} {
+		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
+			s := openTemp(t, Options{})
+			mustAppend(t, s, eventstore.AnyCondition, ev("a", "c0", `{}`))
+			errIO := errors.New("disk I/O error (injected)")
+			s.testHookCommit = func(commit func() error) error {
+				if written {
+					if err := commit(); err != nil {
+						return err
+					}
+				}
+				return errIO
+			}
+			// Both appends go to one commit: the second queues while the
+			// first's leader is held before it takes the queue.
+			s.wmu.Lock()
+			first := s.Enqueue(ctx, eventstore.AnyCondition, ev("a", "c1", `{}`))
+			second := s.Enqueue(ctx, eventstore.AnyCondition, ev("b", "c2", `{}`))
+			s.wmu.Unlock()
+			for i, tk := range []eventstore.Ticket{first, second} {
+				_, err := tk(ctx)
+				if !errors.Is(err, eventstore.ErrOutcomeUnknown) || !errors.Is(err, errIO) {
+					t.Fatalf("append %d: %v, want an unknown outcome", i+1, err)
+				}
+				if _, again := tk(ctx); again == nil || again.Error() != err.Error() {
+					t.Errorf("append %d waited for again: %v, want %v", i+1, again, err)
+				}
+			}
+			s.testHookCommit = nil
+			for i, c := range []string{"c1", "c2"} {
+				res, err := s.Append(ctx, eventstore.AnyCondition, ev(string(rune('a'+i)), c, `{}`))
+				if err != nil || res.Duplicate != written || res.Events[0].Position != eventstore.Position(i+2) {
+					t.Errorf("repeating %s: %v, duplicate %v at %d; want duplicate %v at %d", c, err, res.Duplicate, res.Events[0].Position, written, i+2)
+				}
+			}
+			if got := collect(t, s.ReadAll(ctx, 0)); len(got) != 3 {
+				t.Errorf("the log holds %d events, want 3", len(got))
+			}
+		})
+	}
+}
+
 func TestCloseFailsLaterCalls(t *testing.T) {
 	s := openTemp(t, Options{})
 	mustAppend(t, s, eventstore.AnyCondition, ev("a", "c1", `{}`))

@@ -752,7 +752,8 @@ func testContext(t *testing.T, h Harness) {
 // testEnqueue, for stores that implement eventstore.Enqueuer: appends are
 // checked and written in the order they were queued, whatever order they
 // are waited on in; an append chained (AtHeadEvent) on one that failed fails;
-// a Ticket whose context has ended while queued writes nothing.
+// a Ticket whose context has ended while queued writes nothing; a Ticket
+// called again gives the same outcome.
 func testEnqueue(t *testing.T, h Harness) {
 	f := open(t, h)
 	q, ok := f.s.(eventstore.Enqueuer)
@@ -811,6 +812,12 @@ func testEnqueue(t *testing.T, h Harness) {
 	r, err := t3(f.ctx)
 	require.NoError(t, err)
 	require.Equal(t, h2.Position+1, r.Events[0].Position)
+	// A Ticket called again gives the outcome it gave.
+	_, err = t1(f.ctx)
+	requireConflict(t, err)
+	again, err := t3(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, positions(r.Events), positions(again.Events), "a Ticket waited for twice")
 
 	// A context that has ended before the Ticket is waited on, on an
 	// append never queued, writes nothing.
