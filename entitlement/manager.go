@@ -597,11 +597,13 @@ func (r Result) LastPosition() eventstore.Position {
 }
 
 // OutcomeUnknownError reports a command whose events went to the log but
-// whose caller's context ended while they were being written: they may or
-// may not be in the log. Executing the command again with
-// WithCommandID(CommandID) is safe: if they were written, it appends
-// nothing and returns them as a Duplicate. errors.Is matches it with
-// eventstore.ErrOutcomeUnknown and with the context's error.
+// may or may not be in it: the caller's context ended while they were
+// being written, or the store's commit failed in a way that may have
+// reached the disk and the log, read again, does not show them.
+// Executing the command again with WithCommandID(CommandID) is safe: if
+// they were written, it appends nothing and returns them as a Duplicate.
+// errors.Is matches it with eventstore.ErrOutcomeUnknown, and with the
+// context's error when that was the cause.
 type OutcomeUnknownError struct {
 	Op        string // the command
 	CommandID string
@@ -625,6 +627,9 @@ func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 // ended meanwhile. If ctx ends while they are being written it returns an
 // *OutcomeUnknownError at once; a ctx that ends before the append was
 // taken to be written makes Execute return ctx.Err() with nothing written.
+// If the store's commit fails in a way that may have reached the disk,
+// Execute reads the log again: success if it shows the events, an
+// *OutcomeUnknownError if not.
 func (m *Manager) Execute(ctx context.Context, actor Actor, cmd Command, opts ...ExecOption) (Result, error) {
 	var xo execOptions
 	for _, o := range opts {
@@ -872,7 +877,11 @@ func (m *Manager) await(ctx context.Context, b *batch) (res Result, err error, a
 	ar, aerr := b.ticket(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if errors.Is(aerr, eventstore.ErrOutcomeUnknown) {
+	if errors.Is(aerr, eventstore.ErrOutcomeUnknown) &&
+		(errors.Is(aerr, context.Canceled) || errors.Is(aerr, context.DeadlineExceeded)) {
+		// The caller stopped waiting while the events were being written
+		// (the Ticket's error matches its context's): a later settle
+		// waits for the store's answer.
 		b.unknown = true
 		m.settle(false)
 		return Result{CommandID: b.cmdID}, &OutcomeUnknownError{Op: b.name, CommandID: b.cmdID, Err: aerr}, false
@@ -967,6 +976,12 @@ func (m *Manager) settleOne(b *batch) {
 		if !b.doomed {
 			m.stale = true
 		}
+	case errors.Is(b.err, eventstore.ErrOutcomeUnknown):
+		// The commit failed in a way that may have reached the disk.
+		b.outErr = &OutcomeUnknownError{Op: b.name, CommandID: b.cmdID, Err: b.err}
+		if !b.doomed {
+			m.stale = true
+		}
 	default:
 		b.outErr = fmt.Errorf("entitlement: %s: append: %w", b.name, b.err)
 	}
@@ -974,8 +989,18 @@ func (m *Manager) settleOne(b *batch) {
 		// Catch up now, so that the next decision sees the other
 		// writer's events. Every batch still in flight was chained on b
 		// and will not be written, so the log after the committed head
-		// holds only other writers' events.
+		// holds only other writers' events (and b's, if its failed
+		// commit was written after all).
 		_ = m.catchUp(context.Background())
+	}
+	if _, ok := b.outErr.(*OutcomeUnknownError); ok {
+		// The log as read now may answer the question: events it shows
+		// are committed. Events it does not show may still come back
+		// (SQLite recovers a WAL whose commit reported a failed fsync),
+		// so their absence leaves the outcome unknown.
+		if evs, found, err := m.previous(context.Background(), b.cmdID); err == nil && found {
+			b.out, b.outErr = Result{Events: evs, ID: b.id, CommandID: b.cmdID}, nil
+		}
 	}
 }
 

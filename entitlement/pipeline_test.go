@@ -148,6 +148,51 @@ func TestOutcomeUnknownAndSafeRetry(t *testing.T) {
 	}
 }
 
+// TestFailedCommitInDoubt: the store's commit fails in a way that may have
+// reached the disk (its answer matches eventstore.ErrOutcomeUnknown while
+// the caller still waits). The Manager reads the log again: if the events
+// are there, Execute reports success; if not, an *OutcomeUnknownError
+// with the command id, and a retry with that id writes the command once.
+func TestFailedCommitInDoubt(t *testing.T) {
+	for _, written := range []bool{true, false} {
+		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
+			w, hs := newHookWorld(t)
+			ga := w.user("ga", GlobalAdministrator)
+			errIO := fmt.Errorf("commit: %w: disk I/O error", eventstore.ErrOutcomeUnknown)
+			hs.setTicket(func(cmd string, write func() eventstore.Ticket) eventstore.Ticket {
+				if written {
+					write()
+				}
+				return func(context.Context) (eventstore.AppendResult, error) { return eventstore.AppendResult{}, errIO }
+			})
+			res, err := w.m.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Payroll"}, WithCommandID("payroll-1"))
+			hs.setTicket(nil)
+			if written {
+				require.NoError(t, err, "the log shows the events: success")
+				require.Len(t, res.Events, 1)
+				require.Equal(t, "payroll-1", res.CommandID)
+				_, err = w.m.State().GetCatalog(ga, res.ID)
+				require.NoError(t, err, "the state shows what was written")
+			} else {
+				var ue *OutcomeUnknownError
+				require.ErrorAs(t, err, &ue)
+				require.Equal(t, "payroll-1", ue.CommandID)
+				require.ErrorIs(t, err, eventstore.ErrOutcomeUnknown)
+				for _, c := range w.m.State().ListCatalogs(ga) {
+					require.NotEqual(t, "Payroll", c.DisplayName, "the state shows only what the log shows")
+				}
+				res, err = w.m.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Payroll"}, WithCommandID("payroll-1"))
+				require.NoError(t, err)
+				require.False(t, res.Duplicate)
+			}
+			require.Equal(t, 1, countCommand(t, w.store, "payroll-1"), "one Payroll catalog")
+			// The Manager goes on deciding on the log's state.
+			w.do(ga, CreateAccessPackage{CatalogID: res.ID, DisplayName: "P"})
+			requireReplayEqual(t, w)
+		})
+	}
+}
+
 // TestFailedAppendMidPipeline fails one append while the commands decided
 // after it are already queued: they fail their chained conditions, are
 // decided again on the state without it, and land; the failed command
