@@ -74,10 +74,11 @@ func (p *Projector) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 	if f.Limit < 0 {
 		return nil, invalidQuery("AuditLog: Limit %d is negative (0 means no bound)", f.Limit)
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	q := `SELECT a.position, a.event_id, a.type, a.activity, a.category, a.result, a.activity_time, a.occurred_at,
 		a.recorded_at, a.actor_id, a.actor_kind, a.actor_name, a.on_behalf_of, a.command_id, a.correlation_id,
 		a.targets, a.modified FROM audit a`

@@ -13,10 +13,11 @@ import (
 
 // Catalogs returns the catalogs as of as, by display name.
 func (p *Projector) Catalogs(ctx context.Context, as As) ([]entitlement.Catalog, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	out, err := listAt[entitlement.Catalog](ctx, db, as, "objects x", "x.kind = ?", kindCatalog)
 	slices.SortFunc(out, func(x, y entitlement.Catalog) int {
 		return cmp.Or(cmp.Compare(x.DisplayName, y.DisplayName), cmp.Compare(x.ID, y.ID))
@@ -27,10 +28,11 @@ func (p *Projector) Catalogs(ctx context.Context, as As) ([]entitlement.Catalog,
 // AccessPackages returns the access packages of a catalog as of as (of
 // every catalog with an empty id), by display name.
 func (p *Projector) AccessPackages(ctx context.Context, catalogID string, as As) ([]entitlement.AccessPackage, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	where, args := inCatalog(kindAccessPackage, catalogID)
 	out, err := listAt[entitlement.AccessPackage](ctx, db, as, "objects x", where, args...)
 	slices.SortFunc(out, func(x, y entitlement.AccessPackage) int {
@@ -42,10 +44,11 @@ func (p *Projector) AccessPackages(ctx context.Context, catalogID string, as As)
 // Resources returns the resources of a catalog as of as (of every catalog
 // with an empty id), by display name.
 func (p *Projector) Resources(ctx context.Context, catalogID string, as As) ([]entitlement.Resource, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	where, args := inCatalog(kindResource, catalogID)
 	out, err := listAt[entitlement.Resource](ctx, db, as, "objects x", where, args...)
 	slices.SortFunc(out, func(x, y entitlement.Resource) int {
@@ -63,10 +66,11 @@ func inCatalog(kind, catalogID string) (string, []any) {
 
 // User returns a user as of as.
 func (p *Projector) User(ctx context.Context, id string, as As) (entitlement.User, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.User{}, err
 	}
+	defer endView(db)
 	return getAt(ctx, db, as, users, id)
 }
 
@@ -74,10 +78,11 @@ func (p *Projector) User(ctx context.Context, id string, as As) (entitlement.Use
 // deleted since, its last name), as they were as of as, by id. A user
 // renamed since is found by the new name.
 func (p *Projector) UsersNamed(ctx context.Context, name string, as As) ([]entitlement.User, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	out, err := listAt[entitlement.User](ctx, db, as, "objects x", "x.kind = ? AND x.display_name = ?", kindUser, name)
 	slices.SortFunc(out, func(x, y entitlement.User) int { return cmp.Compare(x.ID, y.ID) })
 	return out, err
@@ -87,10 +92,11 @@ func (p *Projector) UsersNamed(ctx context.Context, name string, as As) ([]entit
 // now name (for one deleted since, its last name), as they were as of as,
 // by id.
 func (p *Projector) AccessPackagesNamed(ctx context.Context, name string, as As) ([]entitlement.AccessPackage, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	out, err := listAt[entitlement.AccessPackage](ctx, db, as, "objects x", "x.kind = ? AND x.display_name = ?", kindAccessPackage, name)
 	slices.SortFunc(out, func(x, y entitlement.AccessPackage) int { return cmp.Compare(x.ID, y.ID) })
 	return out, err
@@ -104,10 +110,11 @@ func (p *Projector) AccessPackagesNamed(ctx context.Context, name string, as As)
 // at as.KnownAt) among the versions known at as.KnownAt. Ids it does not
 // know, or did not know at as.KnownAt, are left out of the map.
 func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[string]string, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	named := []string{kindUser, kindGroup, kindServicePrincipal, kindAccessPackage, kindCatalog, kindResource,
 		kindPolicy, kindConnectedOrganization}
 	q := "SELECT kind, id, display_name, NULL FROM objects x WHERE id IN "
@@ -174,9 +181,10 @@ func marks(n int) string {
 
 // Resource returns a resource as of as.
 func (p *Projector) Resource(ctx context.Context, id string, as As) (entitlement.Resource, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.Resource{}, err
 	}
+	defer endView(db)
 	return getAt(ctx, db, as, resources, id)
 }

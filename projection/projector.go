@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -107,14 +108,12 @@ type Progress struct {
 // own: the audit log and the tables its queries read. It is safe for
 // concurrent use; queries never wait for CatchUp, which applies events in
 // batched transactions, each writing the checkpoint it reached and ending
-// where a command's events end, so that no statement of a query sees a
-// command half applied (a query waits only for Rebuild's swap and for
-// Close). A query of several statements (Why, RequestHistory,
-// AccessPackagesOf, a page) is not one read transaction yet: as of now, it
-// may read two commits of a catch-up under way; ask it as known at a
-// checkpoint to read one. A crash
-// loses at most the batch in progress, which the next CatchUp applies
-// again.
+// where a command's events end, so that no query sees a command half
+// applied (a query waits only for Rebuild's swap and for Close). Each
+// query is one read transaction: all its statements (Why, RequestHistory
+// and a page run several) see the projection as one commit left it. A
+// crash loses at most the batch in progress, which the next CatchUp
+// applies again.
 //
 // The projection is disposable: delete the file and it is rebuilt from the
 // log. It never writes to the log, so it never takes the log's write lock.
@@ -484,22 +483,45 @@ func (p *Projector) Close() error {
 	return err
 }
 
-// read returns the pool queries use.
-func (p *Projector) read() (*sql.DB, error) {
+// view begins the read transaction a query reads through, on a
+// connection of its own, so that all its statements see one commit of the
+// projection (SQLite takes the snapshot at the first statement). The
+// caller ends it with endView.
+func (p *Projector) view(ctx context.Context) (*sql.Conn, error) {
 	p.dbMu.RLock()
-	defer p.dbMu.RUnlock()
-	if p.db == nil {
+	db := p.db
+	p.dbMu.RUnlock()
+	if db == nil {
 		return nil, errClosed
 	}
-	return p.db.Read, nil
+	conn, err := db.Read.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projection: query: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("projection: query: begin: %w", err)
+	}
+	return conn, nil
+}
+
+// endView ends a view's transaction and gives its connection back to the
+// pool; a connection whose transaction could not be ended is closed
+// instead, so that no later query reads its old snapshot.
+func endView(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	conn.Close()
 }
 
 // Checkpoint returns how far the projection got.
 func (p *Projector) Checkpoint(ctx context.Context) (Checkpoint, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	defer endView(db)
 	return readCheckpoint(ctx, db)
 }
 
@@ -512,10 +534,11 @@ func (p *Projector) CheckpointAt(ctx context.Context, position eventstore.Positi
 	if position == 0 {
 		return Checkpoint{}, nil
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	defer endView(db)
 	var hash string
 	err = db.QueryRowContext(ctx, "SELECT hash FROM audit WHERE position = ?", int64(position)).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {

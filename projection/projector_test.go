@@ -433,7 +433,7 @@ func TestRebuildWhileReading(t *testing.T) {
 	require.NotEmpty(t, progress)
 	require.Equal(t, inc, dump(t, p))
 	// The file was loaded without a journal; in use, it is in WAL mode.
-	db, err := p.read()
+	db, err := p.readPool()
 	require.NoError(t, err)
 	var mode string
 	require.NoError(t, db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
@@ -530,7 +530,7 @@ func failedDuringSwap(err error) bool {
 func TestViews(t *testing.T) {
 	ctx := context.Background()
 	p := caughtUp(t, 9, 2)
-	db, err := p.read()
+	db, err := p.readPool()
 	require.NoError(t, err)
 	for view, want := range map[string]int{
 		"users": 10, "groups": 1, "catalogs": 2, // and General
@@ -590,7 +590,7 @@ func queryInFlight(t *testing.T) (dir string, st *sqlitestore.Store, p *Projecto
 	p = openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
 	cp, err := p.CatchUp(ctx)
 	require.NoError(t, err)
-	db, err = p.read()
+	db, err = p.readPool()
 	require.NoError(t, err)
 	rows, err = db.QueryContext(ctx, "SELECT position FROM audit ORDER BY position")
 	require.NoError(t, err)
@@ -677,4 +677,48 @@ func TestCloseWaitsForQueries(t *testing.T) {
 	_, _, p, _, _, rows = queryInFlight(t)
 	defer rows.Close()
 	require.NoError(t, p.Close(), "a query never closed is not an error of Close, nor waited for past closeWait")
+}
+
+// readPool returns the pool queries read from, for tests that look at the
+// file itself.
+func (p *Projector) readPool() (*sql.DB, error) {
+	p.dbMu.RLock()
+	defer p.dbMu.RUnlock()
+	if p.db == nil {
+		return nil, errClosed
+	}
+	return p.db.Read, nil
+}
+
+// TestQueryReadsOneCommit: the statements of one query read through one
+// read transaction, so a catch-up that commits between two of them is not
+// seen by the second; the next query sees it.
+func TestQueryReadsOneCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openLog(t, buildLog(t, dir, 9, 2))
+	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
+	first, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	m, err := entitlement.NewManager(ctx, st, entitlement.Options{NoSnapshot: true})
+	require.NoError(t, err)
+	_, err = m.Execute(ctx, entitlement.SystemActor(), entitlement.PutUser{User: entitlement.User{
+		ID: entitlementtest.NameID("late"), DisplayName: "late", AccountEnabled: true}})
+	require.NoError(t, err)
+
+	db, err := p.view(ctx)
+	require.NoError(t, err)
+	cp, err := readCheckpoint(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, first, cp)
+	last, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	require.Greater(t, last.Position, first.Position)
+	cp, err = readCheckpoint(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, first, cp, "a statement later in the same query")
+	endView(db)
+	got, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, last, got, "the next query")
 }

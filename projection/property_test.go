@@ -352,7 +352,7 @@ func TestPropertyProjection(t *testing.T) {
 // dump returns every row of every table of a projection, as text, and
 // under "schema" its tables, indexes and views.
 func dump(t require.TestingT, p *Projector) map[string][]string {
-	db, err := p.read()
+	db, err := p.readPool()
 	require.NoError(t, err)
 	rows, err := db.Query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
 	require.NoError(t, err)

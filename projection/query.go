@@ -144,7 +144,7 @@ const versionAt = `(SELECT v.data FROM versions v WHERE v.oid = x.oid AND v.vali
 // objectsAt returns the JSON, as of as, of the objects the rows of from
 // (aliased x, with an oid column) that match where select, leaving out
 // those that did not exist then.
-func objectsAt(ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([][]byte, error) {
+func objectsAt(ctx context.Context, db *sql.Conn, as As, from, where string, args ...any) ([][]byte, error) {
 	var q string
 	if as.latest() {
 		q = "SELECT CAST(o.data AS BLOB) FROM " + from + " JOIN objects o ON o.oid = x.oid WHERE o.data IS NOT NULL"
@@ -203,13 +203,8 @@ func decodeAll[T any](datas [][]byte) ([]T, error) {
 // each round's rows (cols columns) and returns how many results the page
 // now holds; reading stops when that is top or the rows run out. A page of
 // a long listing costs its own rows, not the listing's.
-func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after [2]any) []any, after [2]any, top int,
+func pages(ctx context.Context, db *sql.Conn, q string, cols int, args func(after [2]any) []any, after [2]any, top int,
 	round func(rows [][]any) (int, error)) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("projection: query: %w", err)
-	}
-	defer conn.Close()
 	for r, have := 0, 0; ; r++ {
 		qargs := args(after)
 		want := (top - have) << min(r, 6)
@@ -217,7 +212,7 @@ func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after 
 			qargs = append(qargs, int64(want))
 		}
 		var rows [][]any
-		err := sqlitex.EachRow(ctx, conn, q, qargs, cols, func(row []driver.Value) error {
+		err := sqlitex.EachRow(ctx, db, q, qargs, cols, func(row []driver.Value) error {
 			after = [2]any{row[0], row[1]}
 			r := make([]any, len(row))
 			for i, v := range row {
@@ -240,7 +235,7 @@ func pages(ctx context.Context, db *sql.DB, q string, cols int, args func(after 
 // creation and id, from the one after the row with id after (from the
 // first if after is empty). It keeps those keep returns of each round's
 // objects (in their order), up to top of them (all if top is 0).
-func pageAt[T any](ctx context.Context, db *sql.DB, op string, as As, table, where string, args []any, top int, after string,
+func pageAt[T any](ctx context.Context, db *sql.Conn, op string, as As, table, where string, args []any, top int, after string,
 	keep func([]T) ([]T, error)) ([]T, error) {
 	cursor := [2]any{int64(math.MinInt64), ""}
 	if after != "" {
@@ -295,7 +290,7 @@ func pageAt[T any](ctx context.Context, db *sql.DB, op string, as As, table, whe
 }
 
 // listAt returns the objects of from/where as of as, decoded.
-func listAt[T any](ctx context.Context, db *sql.DB, as As, from, where string, args ...any) ([]T, error) {
+func listAt[T any](ctx context.Context, db *sql.Conn, as As, from, where string, args ...any) ([]T, error) {
 	datas, err := objectsAt(ctx, db, as, from, where, args...)
 	if err != nil {
 		return nil, err
@@ -304,7 +299,7 @@ func listAt[T any](ctx context.Context, db *sql.DB, as As, from, where string, a
 }
 
 // getAt returns one object of a kind as of as.
-func getAt[T any](ctx context.Context, db *sql.DB, as As, k *kind[T], id string) (T, error) {
+func getAt[T any](ctx context.Context, db *sql.Conn, as As, k *kind[T], id string) (T, error) {
 	xs, err := listAt[T](ctx, db, as, "objects x", "x.kind = ? AND x.id = ?", k.name, id)
 	var zero T
 	switch {
@@ -318,29 +313,37 @@ func getAt[T any](ctx context.Context, db *sql.DB, as As, k *kind[T], id string)
 
 // Assignment returns an assignment as of as.
 func (p *Projector) Assignment(ctx context.Context, id string, as As) (entitlement.Assignment, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.Assignment{}, err
 	}
+	defer endView(db)
 	return getAt(ctx, db, as, assignments, id)
 }
 
 // AccessPackage returns an access package as of as.
 func (p *Projector) AccessPackage(ctx context.Context, id string, as As) (entitlement.AccessPackage, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.AccessPackage{}, err
 	}
+	defer endView(db)
 	return getAt(ctx, db, as, accessPackages, id)
 }
 
 // Request returns an assignment request as of as, with the version of the
 // policy it was submitted under.
 func (p *Projector) Request(ctx context.Context, id string, as As) (entitlement.AssignmentRequest, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.AssignmentRequest{}, err
 	}
+	defer endView(db)
+	return requestAt(ctx, db, id, as)
+}
+
+// requestAt is Request on db.
+func requestAt(ctx context.Context, db *sql.Conn, id string, as As) (entitlement.AssignmentRequest, error) {
 	r, err := getAt(ctx, db, as, requests, id)
 	if err != nil {
 		return r, err
@@ -353,17 +356,18 @@ func (p *Projector) Request(ctx context.Context, id string, as As) (entitlement.
 // Policy returns the given version of an assignment policy, numbered as
 // requests name them (AssignmentRequest.PolicyVersion).
 func (p *Projector) Policy(ctx context.Context, id string, version int) (entitlement.AssignmentPolicy, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return entitlement.AssignmentPolicy{}, err
 	}
+	defer endView(db)
 	pol, _, err := policyVersion(ctx, db, id, version)
 	return pol, err
 }
 
 // policyVersion reads a version of a policy and the position that
 // recorded it.
-func policyVersion(ctx context.Context, db *sql.DB, id string, version int) (entitlement.AssignmentPolicy, eventstore.Position, error) {
+func policyVersion(ctx context.Context, db *sql.Conn, id string, version int) (entitlement.AssignmentPolicy, eventstore.Position, error) {
 	var pol entitlement.AssignmentPolicy
 	var data []byte
 	var pos int64
@@ -383,7 +387,7 @@ func policyVersion(ctx context.Context, db *sql.DB, id string, version int) (ent
 
 // attachPolicies sets each request's Policy to the version it names,
 // sharing one copy per version as the State does.
-func attachPolicies(ctx context.Context, db *sql.DB, rs []entitlement.AssignmentRequest) error {
+func attachPolicies(ctx context.Context, db *sql.Conn, rs []entitlement.AssignmentRequest) error {
 	type key struct {
 		id      string
 		version int
@@ -416,10 +420,16 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 	if f.Top < 0 {
 		return nil, invalidQuery("Assignments: Top is negative")
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
+	return assignmentsAt(ctx, db, f, as)
+}
+
+// assignmentsAt is Assignments on db.
+func assignmentsAt(ctx context.Context, db *sql.Conn, f entitlement.AssignmentFilter, as As) ([]entitlement.Assignment, error) {
 	var where []string
 	var args []any
 	if f.AccessPackageID != "" {
@@ -457,11 +467,12 @@ func (p *Projector) AccessPackagesOf(ctx context.Context, subjectID string, as A
 	if subjectID == "" {
 		return nil, invalidQuery("AccessPackagesOf: no subject id")
 	}
-	live, err := p.Assignments(ctx, entitlement.AssignmentFilter{TargetID: subjectID}, as)
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	db, err := p.read()
+	defer endView(db)
+	live, err := assignmentsAt(ctx, db, entitlement.AssignmentFilter{TargetID: subjectID}, as)
 	if err != nil {
 		return nil, err
 	}
@@ -503,11 +514,12 @@ func (p *Projector) ResourceRolesOf(ctx context.Context, subjectID string, as As
 	if subjectID == "" {
 		return nil, invalidQuery("ResourceRolesOf: no subject id")
 	}
-	live, err := p.Assignments(ctx, entitlement.AssignmentFilter{TargetID: subjectID}, as)
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	db, err := p.read()
+	defer endView(db)
+	live, err := assignmentsAt(ctx, db, entitlement.AssignmentFilter{TargetID: subjectID}, as)
 	if err != nil {
 		return nil, err
 	}
@@ -547,19 +559,20 @@ func (p *Projector) Holders(ctx context.Context, f HoldersFilter, as As) ([]Role
 	if f.Top < 0 {
 		return nil, invalidQuery("Holders: Top is negative")
 	}
-	return p.holders(ctx, "Holders", f, "", as)
+	db, err := p.view(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer endView(db)
+	return holdersAt(ctx, db, "Holders", f, "", as)
 }
 
-// holders returns, for the query op, the holders of a role, or one
-// subject's grants of it.
-func (p *Projector) holders(ctx context.Context, op string, f HoldersFilter, subjectID string, as As) ([]RoleGrant, error) {
+// holdersAt returns from db, for the query op, the holders of a role, or
+// one subject's grants of it.
+func holdersAt(ctx context.Context, db *sql.Conn, op string, f HoldersFilter, subjectID string, as As) ([]RoleGrant, error) {
 	role := f.Role
 	if role.ResourceID == "" || role.RoleID == "" {
 		return nil, invalidQuery("%s: a resource id and a role id are required", op)
-	}
-	db, err := p.read()
-	if err != nil {
-		return nil, err
 	}
 	cursor := [2]any{"", ""}
 	if f.After != nil {
@@ -598,7 +611,7 @@ func (p *Projector) holders(ctx context.Context, op string, f HoldersFilter, sub
 		q += " LIMIT ?"
 	}
 	var out []RoleGrant
-	err = pages(ctx, db, q, 4, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
+	err := pages(ctx, db, q, 4, func(after [2]any) []any { return slices.Concat(asArgs, after[:], args) }, cursor, f.Top,
 		func(rows [][]any) (int, error) {
 			for _, row := range rows {
 				b, ok := row[3].([]byte)
@@ -659,7 +672,7 @@ func grantsOf(gs []RoleGrant, live []entitlement.Assignment, keep func(entitleme
 // withPolicyVersions sets the policy version of each grant's request, in
 // one query: a role everyone holds would otherwise cost a query per
 // holder.
-func withPolicyVersions(ctx context.Context, db *sql.DB, gs []RoleGrant) error {
+func withPolicyVersions(ctx context.Context, db *sql.Conn, gs []RoleGrant) error {
 	ids := make([]string, 0, len(gs))
 	for _, g := range gs {
 		ids = append(ids, g.RequestID)
@@ -677,7 +690,7 @@ func withPolicyVersions(ctx context.Context, db *sql.DB, gs []RoleGrant) error {
 // policyVersionsOf returns the version of the policy each of the requests
 // was submitted under, by request id (requests it does not know are left
 // out).
-func policyVersionsOf(ctx context.Context, db *sql.DB, requestIDs []string) (map[string]int, error) {
+func policyVersionsOf(ctx context.Context, db *sql.Conn, requestIDs []string) (map[string]int, error) {
 	out := map[string]int{}
 	if len(requestIDs) == 0 {
 		return out, nil
@@ -732,10 +745,11 @@ func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]ent
 	if f.Top < 0 {
 		return nil, invalidQuery("Requests: Top is negative")
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	var where []string
 	var args []any
 	for _, c := range []struct{ col, v string }{
@@ -774,10 +788,11 @@ func (p *Projector) PendingApprovals(ctx context.Context, approverID string, as 
 	if approverID == "" {
 		return nil, invalidQuery("PendingApprovals: no approver id")
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	where, args := "x.id IN (SELECT request_id FROM request_approvers WHERE approver_id = ?)", []any{approverID}
 	if as.latest() {
 		// request_approvers keeps every request the approver could ever
@@ -826,10 +841,11 @@ func (p *Projector) AdditionalAccess(ctx context.Context, f AdditionalAccessFilt
 	case f.Top < 0:
 		return nil, invalidQuery("AdditionalAccess: Top is negative")
 	}
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	// The assignments of a held then, of targets that also held one of b.
 	x, xargs := as.held("x")
 	y, yargs := as.held("y")
@@ -870,10 +886,11 @@ func (p *Projector) AdditionalAccess(ctx context.Context, f AdditionalAccessFilt
 // ConnectedOrganizations returns the connected organizations as of as, by
 // display name.
 func (p *Projector) ConnectedOrganizations(ctx context.Context, as As) ([]entitlement.ConnectedOrganization, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	out, err := listAt[entitlement.ConnectedOrganization](ctx, db, as, "objects x", "x.kind = ?", kindConnectedOrganization)
 	if err != nil {
 		return nil, err
@@ -887,10 +904,11 @@ func (p *Projector) ConnectedOrganizations(ctx context.Context, as As) ([]entitl
 // RoleAssignments returns the entitlement management role assignments of a
 // principal as of as (every principal's with an empty id), by id.
 func (p *Projector) RoleAssignments(ctx context.Context, principalID string, as As) ([]entitlement.RoleAssignment, error) {
-	db, err := p.read()
+	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer endView(db)
 	out, err := listAt[entitlement.RoleAssignment](ctx, db, as, "objects x", "x.kind = ?", kindRoleAssignment)
 	if err != nil {
 		return nil, err

@@ -94,11 +94,12 @@ func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as 
 	if subjectID == "" {
 		return x, invalidQuery("Why: no subject id")
 	}
-	grants, err := p.holders(ctx, "Why", HoldersFilter{Role: role}, subjectID, as)
+	db, err := p.view(ctx)
 	if err != nil {
 		return x, err
 	}
-	db, err := p.read()
+	defer endView(db)
+	grants, err := holdersAt(ctx, db, "Why", HoldersFilter{Role: role}, subjectID, as)
 	if err != nil {
 		return x, err
 	}
@@ -170,7 +171,7 @@ func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as 
 // extensions reads the extensions of an assignment applied by instant t
 // and recorded by position pos, in order, from the audit log: each
 // assignmentExtended event names its update request among its targets.
-func extensions(ctx context.Context, db *sql.DB, as As, assignmentID string, t, pos int64) ([]Extension, error) {
+func extensions(ctx context.Context, db *sql.Conn, as As, assignmentID string, t, pos int64) ([]Extension, error) {
 	rows, err := db.QueryContext(ctx, `SELECT a.position, a.targets FROM audit_targets x JOIN audit a ON a.position = x.position
 		WHERE x.target_id = ? AND a.type = ? AND x.activity_time <= ? AND a.position <= ? ORDER BY a.position`,
 		assignmentID, entitlement.EventAssignmentExtended, t, pos)
@@ -233,7 +234,7 @@ func extensions(ctx context.Context, db *sql.DB, as As, assignmentID string, t, 
 }
 
 // lastVersion returns the last version in which an object existed.
-func lastVersion[T any](ctx context.Context, db *sql.DB, k *kind[T], id string) (T, error) {
+func lastVersion[T any](ctx context.Context, db *sql.Conn, k *kind[T], id string) (T, error) {
 	var zero T
 	var data []byte
 	err := db.QueryRowContext(ctx, `SELECT v.data FROM versions v JOIN objects x ON x.oid = v.oid
@@ -252,7 +253,7 @@ func lastVersion[T any](ctx context.Context, db *sql.DB, k *kind[T], id string) 
 }
 
 // link reads the audit row of the event at a position.
-func link(ctx context.Context, db *sql.DB, pos int64) (Link, error) {
+func link(ctx context.Context, db *sql.Conn, pos int64) (Link, error) {
 	var l Link
 	var at int64
 	var hash string
@@ -270,7 +271,7 @@ func link(ctx context.Context, db *sql.DB, pos int64) (Link, error) {
 
 // decisions reads the decisions on a request made by instant t and
 // recorded by position pos, in order.
-func decisions(ctx context.Context, db *sql.DB, requestID string, t, pos int64) ([]Decision, error) {
+func decisions(ctx context.Context, db *sql.Conn, requestID string, t, pos int64) ([]Decision, error) {
 	rows, err := db.QueryContext(ctx, `SELECT position, stage_id, stage, result, reviewed_by, reviewed_at, justification
 		FROM decisions WHERE request_id = ? AND reviewed_at <= ? AND position <= ? ORDER BY position`, requestID, t, pos)
 	if err != nil {
@@ -444,11 +445,12 @@ type RequestHistory struct {
 // as Why shows it.
 func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As) (RequestHistory, error) {
 	var h RequestHistory
-	r, err := p.Request(ctx, requestID, as)
-	db, rerr := p.read()
-	if rerr != nil {
-		return h, rerr
+	db, err := p.view(ctx)
+	if err != nil {
+		return h, err
 	}
+	defer endView(db)
+	r, err := requestAt(ctx, db, requestID, as)
 	t, pos := as.bounds()
 	if errors.Is(err, ErrNotFound) {
 		var deleted int

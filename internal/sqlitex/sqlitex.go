@@ -303,14 +303,9 @@ func EachRow(ctx context.Context, conn *sql.Conn, query string, args []any, ncol
 	})
 }
 
-// EachBytes runs query, whose one column is TEXT or BLOB, on a connection
-// of db and calls f with each row's value (nil for NULL), which f may keep.
-func EachBytes(ctx context.Context, db *sql.DB, query string, args []any, f func([]byte)) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
+// EachBytes runs query, whose one column is TEXT or BLOB, on conn and
+// calls f with each row's value (nil for NULL), which f may keep.
+func EachBytes(ctx context.Context, conn *sql.Conn, query string, args []any, f func([]byte)) error {
 	return EachRow(ctx, conn, query, args, 1, func(row []driver.Value) error {
 		switch v := row[0].(type) {
 		case []byte:
