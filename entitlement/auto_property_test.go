@@ -130,6 +130,7 @@ func TestPropertyAutomaticAssignmentConverges(t *testing.T) {
 
 			s := w.state()
 			require.NoError(rt, checkInvariants(s), "step %d", step)
+			require.NoError(rt, checkAccessInvariants(s, w.clock.t), "step %d", step)
 			for _, u := range users {
 				a, ours := s.autoAssignment(pol, w.id["P3"], u)
 				held := a != nil && ours

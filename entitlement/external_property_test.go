@@ -153,6 +153,7 @@ func TestPropertyExternalUsers(t *testing.T) {
 			s = w.state()
 			now := w.clock.t
 			require.NoError(rt, checkInvariants(s), "step %d", step)
+			require.NoError(rt, checkAccessInvariants(s, w.clock.t), "step %d", step)
 			// Invariant 41: one organization per domain, proposed only for
 			// domains whose people were approved.
 			domains := map[string]int{}

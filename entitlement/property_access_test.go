@@ -170,6 +170,17 @@ type accessView struct {
 	requests    []string
 	pending     []PendingApproval
 	assignments []string
+	// What the steps aim at most of the time, so that commands are mostly
+	// accepted and reach deep states: the users a policy admits, open,
+	// failed and deletable requests, non-ended assignments and their
+	// packages, the role scopes of each package.
+	inScope   map[string][]string // policy -> users in its scope
+	open      []string
+	failed    []string
+	deletable []string
+	live      []string
+	livePkgs  []string
+	pkgScopes map[string][]string // package -> its role scope ids
 }
 
 func (w *accessProp) view() accessView {
@@ -187,8 +198,51 @@ func (w *accessProp) view() accessView {
 				v.pending = append(v.pending, PendingApproval{Request: cloneRequest(*at(&s.requests, id)), Stage: cloneStage(*st)})
 			}
 		}
+		v.inScope, v.pkgScopes = map[string][]string{}, map[string][]string{}
+		for _, pp := range v.policies {
+			pol := &at(&s.policies, pp[1]).Policy
+			for _, u := range w.users {
+				if s.targetInScope(pol, u) {
+					v.inScope[pp[1]] = append(v.inScope[pp[1]], u)
+				}
+			}
+		}
+		for _, id := range v.requests {
+			r := at(&s.requests, id)
+			switch {
+			case r.isOpen():
+				v.open = append(v.open, id)
+			case r.State == RequestStateDeliveryFailed || r.State == RequestStatePartiallyDelivered:
+				v.failed = append(v.failed, id)
+			}
+			if r.IsTerminal() && r.AssignmentID == "" {
+				v.deletable = append(v.deletable, id) // invariant 45
+			}
+		}
+		for _, id := range v.assignments {
+			if a := at(&s.assignments, id); !a.IsEnded() {
+				v.live = append(v.live, id)
+				if !slices.Contains(v.livePkgs, a.AccessPackageID) {
+					v.livePkgs = append(v.livePkgs, a.AccessPackageID)
+				}
+			}
+		}
+		for _, pkg := range w.pkgs {
+			for _, rs := range at(&s.accessPackages, pkg).ResourceRoleScopes {
+				v.pkgScopes[pkg] = append(v.pkgScopes[pkg], rs.ID)
+			}
+		}
 	})
 	return v
+}
+
+// aim draws from good most of the time (when it is not empty), else from
+// all: the refusals stay reachable, the acceptances are the rule.
+func aim[T any](t *rapid.T, good, all []T, label string) (T, bool) {
+	if len(good) > 0 && rapid.IntRange(0, 3).Draw(t, label+"Aimed") > 0 {
+		return rapid.SampledFrom(good).Draw(t, label), true
+	}
+	return pickPair(t, all, label)
 }
 
 func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
@@ -201,14 +255,15 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		if !ok {
 			return Actor{}, nil, false
 		}
-		a := user("requestor")
+		who, _ := aim(t, v.inScope[pp[1]], w.users, "requestor")
+		a := UserActor(who)
 		cmd := CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pp[0], AssignmentPolicyID: pp[1]}
 		if kind == 2 {
-			a = rapid.SampledFrom([]Actor{w.admin, w.amgr, user("notAdmin")}).Draw(t, "admin")
+			a = rapid.SampledFrom([]Actor{w.admin, w.amgr, w.admin, w.amgr, user("notAdmin")}).Draw(t, "admin")
 			cmd.RequestType = RequestTypeAdminAdd
-			cmd.TargetID = rapid.SampledFrom(w.users).Draw(t, "target")
+			cmd.TargetID, _ = aim(t, v.inScope[pp[1]], w.users, "target")
 		}
-		if rapid.Bool().Draw(t, "justification") {
+		if rapid.IntRange(0, 3).Draw(t, "justification") > 0 {
 			cmd.Justification = "because"
 		}
 		if rapid.IntRange(0, 3).Draw(t, "withSchedule") == 0 {
@@ -217,13 +272,32 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		}
 		return a, cmd, true
 	case 3, 4:
-		pa, ok := pickPair(t, v.pending, "pending")
+		// Escalated and later stages are few and soon time out: they go
+		// first.
+		var escalated []PendingApproval
+		for _, pa := range v.pending {
+			if pa.Stage.Escalated || pa.Stage.Stage > 1 {
+				escalated = append(escalated, pa)
+			}
+		}
+		pa, ok := aim(t, escalated, v.pending, "pending")
 		if !ok {
 			return Actor{}, nil, false
 		}
 		cands := append(append(slices.Clone(pa.Stage.Approvers), pa.Stage.EscalationApprovers...), pa.Request.RequestorID,
 			rapid.SampledFrom(w.users).Draw(t, "anyone"))
-		a := UserActor(rapid.SampledFrom(cands).Draw(t, "approver"))
+		var deciders []string
+		for _, x := range cands {
+			if x != pa.Request.RequestorID && x != pa.Request.TargetID && pa.Stage.mayDecide(x) {
+				deciders = append(deciders, x)
+			}
+		}
+		if pa.Stage.Escalated && rapid.Bool().Draw(t, "byEscalationApprover") {
+			// Once escalated, the escalation approvers decide too (22, 25).
+			deciders = slices.DeleteFunc(deciders, func(x string) bool { return !slices.Contains(pa.Stage.EscalationApprovers, x) })
+		}
+		who, _ := aim(t, deciders, cands, "approver")
+		a := UserActor(who)
 		res := DecisionApprove
 		if rapid.IntRange(0, 3).Draw(t, "deny") == 0 {
 			res = DecisionDeny
@@ -237,7 +311,7 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		if len(v.requests) == 0 {
 			return Actor{}, nil, false
 		}
-		id := rapid.SampledFrom(v.requests).Draw(t, "request")
+		id, _ := aim(t, v.open, v.requests, "request")
 		var a Actor
 		w.m.Read(func(s *State) { a = UserActor(at(&s.requests, id).RequestorID) })
 		if rapid.Bool().Draw(t, "byManager") {
@@ -248,7 +322,7 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		if len(v.assignments) == 0 {
 			return Actor{}, nil, false
 		}
-		id := rapid.SampledFrom(v.assignments).Draw(t, "assignment")
+		id, _ := aim(t, v.live, v.assignments, "assignment")
 		var target string
 		w.m.Read(func(s *State) { target = at(&s.assignments, id).TargetID })
 		types := []string{RequestTypeUserUpdate, RequestTypeUserRemove, RequestTypeAdminUpdate, RequestTypeAdminRemove}
@@ -265,22 +339,24 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 	case 8:
 		return Actor{}, nil, false // clock advance, handled by the caller
 	case 9:
-		pkg := rapid.SampledFrom(w.pkgs).Draw(t, "package")
+		pkg, _ := aim(t, v.livePkgs, w.pkgs, "package")
 		rs := rapid.SampledFrom(w.roles).Draw(t, "role")
 		var cmd Command = AddResourceRoleScope{AccessPackageID: pkg, RoleID: rs[0], ScopeID: rs[1]}
 		if rapid.Bool().Draw(t, "removeRoleScope") {
-			cmd = RemoveResourceRoleScope{AccessPackageID: pkg, ResourceRoleScopeID: rs[0] + "_" + rs[1]}
+			id, _ := aim(t, v.pkgScopes[pkg], []string{rs[0] + "_" + rs[1]}, "roleScope")
+			cmd = RemoveResourceRoleScope{AccessPackageID: pkg, ResourceRoleScopeID: id}
 		}
 		return w.admin, cmd, true
 	case 10:
 		if len(v.requests) == 0 {
 			return Actor{}, nil, false
 		}
-		id := rapid.SampledFrom(v.requests).Draw(t, "request")
 		switch rapid.IntRange(0, 2).Draw(t, "maintenance") {
 		case 0:
+			id, _ := aim(t, v.failed, v.requests, "request")
 			return w.amgr, ReprocessAssignmentRequest{RequestID: id}, true
 		case 1:
+			id, _ := aim(t, v.deletable, v.requests, "request")
 			return w.admin, DeleteAssignmentRequest{RequestID: id}, true
 		}
 		if len(v.assignments) > 0 {
@@ -339,7 +415,9 @@ func TestPropertyAccess(t *testing.T) {
 			a, cmd, ok := w.drawStep(rt)
 			name := "ProcessDue"
 			if !ok {
-				if rapid.IntRange(0, 2).Draw(rt, "advance") > 0 {
+				// Time passes at most draws that are no command: escalations,
+				// time-outs and expiries fall due within a run.
+				if rapid.IntRange(0, 2).Draw(rt, "advance") == 0 {
 					continue
 				}
 				w.clock.t = w.clock.t.Add(time.Duration(rapid.IntRange(1, 24*12).Draw(rt, "hours")) * time.Hour)

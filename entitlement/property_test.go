@@ -52,6 +52,7 @@ type snapshot struct {
 	sponsors                                                       [][3]string // org, object, "ext" or ""
 	resourceOrigins                                                [][3]string // catalog, originSystem, originId
 	roleScopeCandidates                                            [][3]string // package, role, scope of a resource in its catalog
+	policyPackages                                                 [][2]string // policy, its package
 }
 
 func (w *propWorld) snapshot() snapshot {
@@ -64,6 +65,9 @@ func (w *propWorld) snapshot() snapshot {
 		sn.orgs = slices.Collect(s.connectedOrganizations.Keys())
 		sn.roleAssignments = slices.Collect(s.roleAssignments.Keys())
 		sn.workflows = slices.Collect(s.workflows.Keys())
+		for _, id := range sn.policies {
+			sn.policyPackages = append(sn.policyPackages, [2]string{id, at(&s.policies, id).Policy.AccessPackageID})
+		}
 		for _, id := range sn.resources {
 			r := at(&s.resources, id)
 			for _, x := range r.Roles {
@@ -199,8 +203,41 @@ func newPropWorld(t *rapid.T) *propWorld {
 	}
 	cat := exec(CreateCatalog{DisplayName: "Base"})
 	exec(CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: base, OriginSystem: OriginSystemAadGroup}})
-	exec(CreateAccessPackage{CatalogID: cat, DisplayName: "Base 1"})
-	exec(CreateAccessPackage{CatalogID: cat, DisplayName: "Base 2"})
+	p1 := exec(CreateAccessPackage{CatalogID: cat, DisplayName: "Base 1"})
+	p2 := exec(CreateAccessPackage{CatalogID: cat, DisplayName: "Base 2"})
+	// Assignments, so that deleting a package or policy in use (invariant
+	// 6), removing a resource a package uses (4) or declaring an
+	// incompatibility (15) meet live assignments: Base 1 grants the base
+	// group and some users hold it directly; Base 2 goes to Sales by rule,
+	// and department changes and deletions move people in and out.
+	var rs [2]string
+	m.Read(func(s *State) {
+		r := at(&s.resources, s.resourcesOfCatalog(cat)[0])
+		rs = [2]string{r.Roles[0].ID, r.Scopes[0].ID}
+	})
+	exec(AddResourceRoleScope{AccessPackageID: p1, RoleID: rs[0], ScopeID: rs[1]})
+	direct := exec(CreateAssignmentPolicy{Policy: directPolicy(p1)})
+	for _, u := range w.users {
+		if rapid.Bool().Draw(t, "assigned") {
+			exec(CreateAssignmentRequest{RequestType: RequestTypeAdminAdd, AccessPackageID: p1, AssignmentPolicyID: direct, TargetID: u})
+		}
+	}
+	if rapid.Bool().Draw(t, "autoBase") {
+		auto := autoPolicy(p2, "auto")
+		auto.AutomaticRequestSettings.RemoveAccessWhenTargetLeavesAllowedTargets = true
+		exec(CreateAssignmentPolicy{Policy: auto})
+	}
+	// Now and then Base 2 is at the cap or one policy short (invariant 7).
+	if rapid.IntRange(0, 3).Draw(t, "nearCap") == 0 {
+		var n int
+		m.Read(func(s *State) { n = len(s.policiesOfPackage(p2)) })
+		for range MaxPoliciesPerPackage - rapid.IntRange(0, 1).Draw(t, "short") - n {
+			exec(CreateAssignmentPolicy{Policy: requestPolicy(p2, "filler")})
+		}
+	}
+	// A connected organization and a workflow to manage.
+	exec(CreateConnectedOrganization{DisplayName: "Seed org"})
+	exec(CreateWorkflow{Workflow: joinerWorkflow(p1, direct, 0)})
 	w.other, err = NewManager(ctx, st, Options{Clock: clock, IDs: SeededIDs(7)})
 	require.NoError(t, err)
 	return w
@@ -317,7 +354,12 @@ func (w *propWorld) drawCommand(t *rapid.T) Command {
 	case 30:
 		return DeleteUser{UserID: pick(t, w.users, "user")}
 	case 31:
-		wf := joinerWorkflow(pick(t, sn.packages, "package"), pick(t, sn.policies, "policy"), rapid.IntRange(-3, 3).Draw(t, "offset"))
+		// Mostly a policy with its own package; now and then any two.
+		pkg, pol := pick(t, sn.packages, "package"), pick(t, sn.policies, "policy")
+		if pp, ok := pickPair(t, sn.policyPackages, "policyPackage"); ok && rapid.IntRange(0, 3).Draw(t, "matched") > 0 {
+			pkg, pol = pp[1], pp[0]
+		}
+		wf := joinerWorkflow(pkg, pol, rapid.IntRange(-3, 3).Draw(t, "offset"))
 		if rapid.Bool().Draw(t, "leaver") {
 			wf = leaverWorkflow(pick(t, sn.packages, "package"))
 		}
@@ -400,6 +442,7 @@ func TestPropertyAdministration(t *testing.T) {
 			var live *State
 			w.m.Read(func(s *State) {
 				require.NoError(rt, checkInvariants(s), "after %s by %s", CommandName(cmd), actor.ID)
+				require.NoError(rt, checkAccessInvariants(s, w.clock.t), "after %s by %s", CommandName(cmd), actor.ID)
 				live = s.Clone()
 			})
 			fresh, err := NewManager(w.ctx, w.store, Options{Clock: w.clock})

@@ -206,6 +206,7 @@ func TestPropertyReviewDecisions(t *testing.T) {
 
 			s = w.state()
 			require.NoError(rt, checkInvariants(s), "step %d", step)
+			require.NoError(rt, checkAccessInvariants(s, w.clock.t), "step %d", step)
 			for key, it := range s.reviewItems.All() {
 				rv, _ := s.reviews.Get(it.AccessReviewID)
 				want := last[key]

@@ -120,6 +120,7 @@ func TestPropertyWorkflowRunsOncePerTrigger(t *testing.T) {
 
 			s := w.state()
 			require.NoError(rt, checkInvariants(s), "step %d", step)
+			require.NoError(rt, checkAccessInvariants(s, w.clock.t), "step %d", step)
 			e, _ := s.workflows.Get(id)
 			wf := &e.Workflow
 			pending := map[string]ScheduledRun{}

@@ -317,6 +317,17 @@ type view struct {
 	pending     []entitlement.PendingApproval
 	assignments []entitlement.Assignment
 	reviewItems []entitlement.ReviewDecisionItem // of reviews in progress
+	// What steps aim at most of the time, so that most commands are
+	// accepted and runs reach deep states: the users each policy lets
+	// request, open, failed and deletable requests, non-ended assignments
+	// and their packages, each package's role scopes.
+	inScope   map[string][]string // policy -> users who may request through it
+	open      []entitlement.AssignmentRequest
+	failed    []entitlement.AssignmentRequest
+	deletable []entitlement.AssignmentRequest
+	live      []entitlement.Assignment
+	livePkgs  []string
+	pkgScopes map[string][]string // package -> its role scope ids
 }
 
 func (w *World) view(t *rapid.T) view {
@@ -363,7 +374,51 @@ func (w *World) view(t *rapid.T) view {
 		t.Fatalf("ListAssignments: %v", err)
 	}
 	v.assignments = as
+	v.inScope, v.pkgScopes = map[string][]string{}, map[string][]string{}
+	for _, u := range w.Users {
+		for _, p := range s.AccessPackagesForRequestor(entitlement.UserActor(u)) {
+			for _, r := range p.Requirements {
+				v.inScope[r.PolicyID] = append(v.inScope[r.PolicyID], u)
+			}
+		}
+	}
+	for _, r := range v.requests {
+		switch r.State {
+		case entitlement.RequestStateSubmitted, entitlement.RequestStatePendingApproval, entitlement.RequestStateScheduled:
+			v.open = append(v.open, r)
+		case entitlement.RequestStateDeliveryFailed, entitlement.RequestStatePartiallyDelivered:
+			v.failed = append(v.failed, r)
+		case entitlement.RequestStateDenied, entitlement.RequestStateCanceled:
+			if r.AssignmentID == "" {
+				v.deletable = append(v.deletable, r)
+			}
+		}
+	}
+	for _, a := range as {
+		if a.State != entitlement.AssignmentStateExpired {
+			v.live = append(v.live, a)
+			if !slices.Contains(v.livePkgs, a.AccessPackageID) {
+				v.livePkgs = append(v.livePkgs, a.AccessPackageID)
+			}
+		}
+	}
+	for _, pkg := range w.Packages {
+		if p, err := s.GetAccessPackage(w.Admin, pkg); err == nil {
+			for _, rs := range p.ResourceRoleScopes {
+				v.pkgScopes[pkg] = append(v.pkgScopes[pkg], rs.ID)
+			}
+		}
+	}
 	return v
+}
+
+// aim draws from good most of the time (when it is not empty), else from
+// all: refusals stay reachable, acceptances are the rule.
+func aim[T any](t *rapid.T, good, all []T, label string) (T, bool) {
+	if len(good) > 0 && rapid.IntRange(0, 3).Draw(t, label+"Aimed") > 0 {
+		return rapid.SampledFrom(good).Draw(t, label), true
+	}
+	return pick(t, all, label)
 }
 
 func pick[T any](t *rapid.T, xs []T, label string) (T, bool) {
@@ -386,18 +441,25 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 	kind := rapid.IntRange(0, 17*16-1).Draw(t, "step") % 17
 	switch kind {
 	case 0, 1, 2:
-		pp, ok := pick(t, v.policies, "policy")
+		var requestable [][2]string
+		for _, pp := range v.policies {
+			if len(v.inScope[pp[1]]) > 0 {
+				requestable = append(requestable, pp)
+			}
+		}
+		pp, ok := aim(t, requestable, v.policies, "policy")
 		if !ok {
 			return entitlement.Actor{}, nil, false
 		}
-		a := user("requestor")
+		who, _ := aim(t, v.inScope[pp[1]], w.Users, "requestor")
+		a := entitlement.UserActor(who)
 		cmd := entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd, AccessPackageID: pp[0], AssignmentPolicyID: pp[1]}
 		if kind == 2 {
-			a = rapid.SampledFrom([]entitlement.Actor{w.Admin, w.AssignmentManager, user("notAdmin")}).Draw(t, "admin")
+			a = rapid.SampledFrom([]entitlement.Actor{w.Admin, w.AssignmentManager, w.Admin, w.AssignmentManager, user("notAdmin")}).Draw(t, "admin")
 			cmd.RequestType = entitlement.RequestTypeAdminAdd
-			cmd.TargetID = rapid.SampledFrom(w.Users).Draw(t, "target")
+			cmd.TargetID, _ = aim(t, v.inScope[pp[1]], w.Users, "target")
 		}
-		if rapid.Bool().Draw(t, "justification") {
+		if rapid.IntRange(0, 3).Draw(t, "justification") > 0 {
 			cmd.Justification = "because"
 		}
 		if rapid.IntRange(0, 3).Draw(t, "withSchedule") == 0 {
@@ -408,13 +470,28 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 		}
 		return a, cmd, true
 	case 3, 4:
-		pa, ok := pick(t, v.pending, "pending")
+		// Escalated and later stages are few and soon time out: they go
+		// first.
+		var escalated []entitlement.PendingApproval
+		for _, pa := range v.pending {
+			if pa.Stage.Escalated || pa.Stage.Stage > 1 {
+				escalated = append(escalated, pa)
+			}
+		}
+		pa, ok := aim(t, escalated, v.pending, "pending")
 		if !ok {
 			return entitlement.Actor{}, nil, false
 		}
 		cands := append(append(slices.Clone(pa.Stage.Approvers), pa.Stage.EscalationApprovers...), pa.Request.RequestorID,
 			rapid.SampledFrom(w.Users).Draw(t, "anyone"))
-		a := entitlement.UserActor(rapid.SampledFrom(cands).Draw(t, "approver"))
+		var deciders []string
+		for _, x := range cands {
+			if _, ok := pa.Request.WaitsFor(x); ok {
+				deciders = append(deciders, x)
+			}
+		}
+		who, _ := aim(t, deciders, cands, "approver")
+		a := entitlement.UserActor(who)
 		res := entitlement.DecisionApprove
 		if rapid.IntRange(0, 3).Draw(t, "deny") == 0 {
 			res = entitlement.DecisionDeny
@@ -425,7 +502,7 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 		}
 		return a, entitlement.UpdateApprovalStage{ApprovalID: pa.Request.ID, StageID: pa.Stage.ID, ReviewResult: res, Justification: j}, true
 	case 5:
-		r, ok := pick(t, v.requests, "request")
+		r, ok := aim(t, v.open, v.requests, "request")
 		if !ok {
 			return entitlement.Actor{}, nil, false
 		}
@@ -435,7 +512,7 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 		}
 		return a, entitlement.CancelAssignmentRequest{RequestID: r.ID}, true
 	case 6, 7:
-		x, ok := pick(t, v.assignments, "assignment")
+		x, ok := aim(t, v.live, v.assignments, "assignment")
 		if !ok {
 			return entitlement.Actor{}, nil, false
 		}
@@ -456,11 +533,12 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 	case 8:
 		return entitlement.Actor{}, nil, false
 	case 9:
-		pkg := rapid.SampledFrom(w.Packages).Draw(t, "package")
+		pkg, _ := aim(t, v.livePkgs, w.Packages, "package")
 		rs := rapid.SampledFrom(w.Roles).Draw(t, "role")
 		var cmd entitlement.Command = entitlement.AddResourceRoleScope{AccessPackageID: pkg, RoleID: rs[0], ScopeID: rs[1]}
 		if rapid.Bool().Draw(t, "removeRoleScope") {
-			cmd = entitlement.RemoveResourceRoleScope{AccessPackageID: pkg, ResourceRoleScopeID: rs[0] + "_" + rs[1]}
+			id, _ := aim(t, v.pkgScopes[pkg], []string{rs[0] + "_" + rs[1]}, "roleScope")
+			cmd = entitlement.RemoveResourceRoleScope{AccessPackageID: pkg, ResourceRoleScopeID: id}
 		}
 		return w.Admin, cmd, true
 	case 10:
@@ -470,8 +548,10 @@ func (w *World) DrawCommand(t *rapid.T) (entitlement.Actor, entitlement.Command,
 		}
 		switch rapid.IntRange(0, 2).Draw(t, "maintenance") {
 		case 0:
+			r, _ = aim(t, v.failed, v.requests, "failedRequest")
 			return w.AssignmentManager, entitlement.ReprocessAssignmentRequest{RequestID: r.ID}, true
 		case 1:
+			r, _ = aim(t, v.deletable, v.requests, "deletableRequest")
 			return w.Admin, entitlement.DeleteAssignmentRequest{RequestID: r.ID}, true
 		}
 		if x, ok := pick(t, v.assignments, "assignment"); ok {
