@@ -364,6 +364,24 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 		}
 		return Actor{}, nil, false
 	case 11:
+		if rapid.IntRange(0, 5).Draw(t, "catalogChange") == 0 {
+			// Unpublished or hidden from outsiders now and then, and back
+			// (invariant 44).
+			var cat Catalog
+			w.m.Read(func(s *State) { cat = *at(&s.catalogs, w.catalog) })
+			cmd := UpdateCatalog{CatalogID: w.catalog}
+			if rapid.Bool().Draw(t, "publication") {
+				state := CatalogStateUnpublished
+				if cat.State == CatalogStateUnpublished {
+					state = CatalogStatePublished
+				}
+				cmd.State = &state
+			} else {
+				visible := !cat.IsExternallyVisible
+				cmd.IsExternallyVisible = &visible
+			}
+			return w.admin, cmd, true
+		}
 		if rapid.IntRange(0, 3).Draw(t, "incompatibility") == 0 {
 			a := rapid.SampledFrom(w.pkgs).Draw(t, "package")
 			b := rapid.SampledFrom(w.pkgs).Draw(t, "other")
@@ -392,9 +410,10 @@ func (w *accessProp) drawStep(t *rapid.T) (Actor, Command, bool) {
 }
 
 // TestPropertyAccess runs random interleavings of requests, approvals,
-// denials, cancels, extensions, removals, clock advances, role-scope and
-// policy changes with a Deliverer that fails for chosen resources. After
-// every step invariants 9–37 hold, refused commands appended nothing, the
+// denials, cancels, extensions, removals, clock advances, role-scope,
+// policy and catalog changes with a Deliverer that fails for chosen
+// resources. After every step invariants 9–37 hold (44 for each accepted
+// request), refused commands appended nothing, the
 // resources the Deliverer holds are the union of the delivered roles of
 // non-ended assignments, and replaying the log gives an equal State.
 func TestPropertyAccess(t *testing.T) {
@@ -499,7 +518,7 @@ func TestPropertyAccess(t *testing.T) {
 }
 
 // checkTransition checks the invariants about what an accepted command
-// required of the state before it (12, 13, 14, 28, 29).
+// required of the state before it (12, 13, 14, 28, 29, 44).
 func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Command) {
 	switch c := cmd.(type) {
 	case CreateAssignmentRequest:
@@ -521,6 +540,12 @@ func (w *accessProp) checkTransition(t *rapid.T, pre *State, a Actor, cmd Comman
 			}
 		}
 		require.True(t, pre.targetInScope(pol, target), "invariant 12: target out of scope")
+		cat := at(&pre.catalogs, at(&pre.accessPackages, pol.AccessPackageID).CatalogID)
+		require.Equal(t, CatalogStatePublished, cat.State, "invariant 44: a request in an unpublished catalog")
+		if u, ok := pre.users.Get(target); ok && u.IsGuest() &&
+			(c.RequestType == RequestTypeUserAdd || c.RequestType == RequestTypeUserUpdate) {
+			require.True(t, cat.IsExternallyVisible, "invariant 44: an outsider's request in a catalog not visible to them")
+		}
 		if c.RequestType == RequestTypeUserAdd {
 			require.True(t, a.ID == target && pol.RequestorSettings.EnableTargetsToSelfAddAccess, "invariant 13")
 		}
