@@ -998,6 +998,8 @@ func (m *Manager) settleOne(b *batch) {
 		// are committed. Events it does not show may still come back
 		// (SQLite recovers a WAL whose commit reported a failed fsync),
 		// so their absence leaves the outcome unknown.
+		// (A batch doomed by an earlier one in doubt and written was
+		// applied by the catch-up that batch's settling made.)
 		if evs, found, err := m.previous(context.Background(), b.cmdID); err == nil && found {
 			b.out, b.outErr = Result{Events: evs, ID: b.id, CommandID: b.cmdID}, nil
 		}

@@ -53,7 +53,7 @@ func newHookWorld(t *testing.T) (*world, *hookStore) {
 }
 
 // countCommand returns how many events of the log the command id wrote.
-func countCommand(t *testing.T, st eventstore.Reader, cmd string) int {
+func countCommand(t require.TestingT, st eventstore.Reader, cmd string) int {
 	n := 0
 	for e, err := range st.ReadAll(context.Background(), 0) {
 		require.NoError(t, err)
@@ -343,7 +343,9 @@ func (d *busyDeliverer) Revoke(ctx context.Context, g Grant) error {
 // TestPropertyConcurrentAccess runs rounds of random commands at once:
 // from several goroutines on one manager, and in some rounds from a second
 // manager on the same log too, with a Deliverer that is slow, calls back
-// into the Manager, and fails for chosen resources. After every round:
+// into the Manager, and fails for chosen resources; the store fails some
+// appends, some of them in doubt (written or not), and each command whose
+// outcome is unknown is retried with its id. After every round:
 // every invariant holds, every refusal is typed, both managers and a
 // replay agree, the indexes are consistent, and (when one manager
 // delivered) the roles the Deliverer holds are those the State says.
@@ -359,16 +361,35 @@ func TestPropertyConcurrentAccess(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(rapid.Uint64().Draw(rt, "storeSeed"), 1))
 		var rndMu sync.Mutex
 		failing := rapid.Bool().Draw(rt, "failingStore")
+		// inDoubt are the appends answered "outcome unknown", by command
+		// id, and whether they were written.
+		inDoubt := map[string]bool{}
 		slow := func(cmd string, write func() eventstore.Ticket) eventstore.Ticket {
 			rndMu.Lock()
 			fail, delay := failing && rnd.IntN(8) == 0, time.Duration(rnd.IntN(300))*time.Microsecond
+			doubt, write2 := fail && rnd.IntN(2) == 0, rnd.IntN(2) == 0
 			rndMu.Unlock()
 			var tk eventstore.Ticket
-			if !fail {
+			if !fail || doubt && write2 {
 				tk = write()
+			}
+			if doubt {
+				written := false
+				if tk != nil { // the memory store has written it, or refused it
+					res, err := tk(context.Background())
+					written = err == nil && !res.Duplicate
+				}
+				rndMu.Lock()
+				inDoubt[cmd] = written
+				rndMu.Unlock()
 			}
 			return func(c context.Context) (eventstore.AppendResult, error) {
 				time.Sleep(delay)
+				if doubt {
+					// A commit that failed in a way that may have reached
+					// the disk.
+					return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrOutcomeUnknown, errInjected)
+				}
 				if fail {
 					return eventstore.AppendResult{}, errInjected
 				}
@@ -411,8 +432,19 @@ func TestPropertyConcurrentAccess(t *testing.T) {
 				})
 			}
 			wg.Wait()
+			unknown := map[int]string{} // step -> command id of an outcome unknown
 			for i, err := range errs {
 				var e *Error
+				var ue *OutcomeUnknownError
+				if errors.As(err, &ue) {
+					rndMu.Lock()
+					written, ok := inDoubt[ue.CommandID]
+					rndMu.Unlock()
+					require.True(rt, ok && !written, "%s: outcome unknown, but the append %s was written (%v) or not in doubt (%v)",
+						CommandName(steps[i].cmd), ue.CommandID, written, ok)
+					unknown[i] = ue.CommandID
+					continue
+				}
 				require.True(rt, err == nil || errors.As(err, &e) || errors.Is(err, errInjected),
 					"%s: untyped error %v", CommandName(steps[i].cmd), err)
 			}
@@ -422,6 +454,23 @@ func TestPropertyConcurrentAccess(t *testing.T) {
 			// of two processes to one subject are not serialised: settle
 			// what is left, with a store that no longer fails.
 			hs.setTicket(nil)
+			// The safe retry of a command in doubt: with its id, it is
+			// written once, or refused on the state as it now is.
+			for i, id := range unknown {
+				m := w.m
+				if steps[i].other {
+					m = w.other
+				}
+				res, err := m.Execute(w.ctx, steps[i].a, steps[i].cmd, WithCommandID(id))
+				var e *Error
+				if err != nil {
+					require.True(rt, errors.As(err, &e), "retry of %s: untyped error %v", CommandName(steps[i].cmd), err)
+					require.Zero(rt, countCommand(rt, w.store, id), "a refused retry of %s", CommandName(steps[i].cmd))
+					continue
+				}
+				require.False(rt, res.Duplicate, "the append in doubt was not written")
+				require.Equal(rt, len(res.Events), countCommand(rt, w.store, id), "retry of %s written once", CommandName(steps[i].cmd))
+			}
 			_, err := w.m.DeliverPending(w.ctx)
 			require.NoError(rt, err)
 			_, err = w.m.ProcessDue(w.ctx, w.clock.t) // in case the round's failed
