@@ -1,0 +1,289 @@
+package entitlement
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Boundaries and rules that a review by hand-made mutations found no test
+// pinned: each test fails with the plausible bug named in its comment.
+
+// TestDeleteCatalogWithOnePackage: a catalog holding exactly one access
+// package cannot be deleted (invariant 5, §8 row 4).
+func TestDeleteCatalogWithOnePackage(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("GA", GlobalAdministrator)
+	cat := w.do(ga, CreateCatalog{DisplayName: "One"}).ID
+	w.do(ga, CreateAccessPackage{CatalogID: cat, DisplayName: "Only"})
+	_, err := w.try(ga, DeleteCatalog{CatalogID: cat})
+	requireKind(t, err, ErrConflict)
+}
+
+// TestDeletePackageWithOneOpenRequest: a package with no assignment but
+// exactly one request in progress cannot be deleted.
+func TestDeletePackageWithOneOpenRequest(t *testing.T) {
+	w, _ := accessWorld(t)
+	id := w.request("erin", "P1", "PolA") // waits for bob's approval
+	require.Equal(t, RequestStatePendingApproval, w.getRequest(id).State)
+	require.Zero(t, w.state().nonEndedAssignments(w.id["P1"]))
+	_, err := w.try(w.actors["GA"], DeleteAccessPackage{AccessPackageID: w.id["P1"]})
+	requireKind(t, err, ErrConflict)
+}
+
+// TestNoDecisionAtTheDenialInstant: at exactly stage start +
+// durationBeforeAutomaticDenial the request has timed out (invariant 24):
+// it can be neither approved nor canceled, whether or not ProcessDue ran.
+func TestNoDecisionAtTheDenialInstant(t *testing.T) {
+	w, _ := accessWorld(t)
+	id := w.request("alice", "P1", "PolA") // one stage, P14D
+	r := w.getRequest(id)
+	w.clock.t = r.Stages[0].OpenedDateTime.Add(14 * 24 * time.Hour)
+	_, err := w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id, StageID: r.Stages[0].ID,
+		ReviewResult: DecisionApprove, Justification: "ok"})
+	requireKind(t, err, ErrConflict)
+	_, err = w.try(w.actors["alice"], CancelAssignmentRequest{RequestID: id})
+	requireKind(t, err, ErrConflict)
+}
+
+// TestEscalationApproverAtTheEscalationInstant: at exactly stage start +
+// durationBeforeEscalation the escalation approvers may decide (ProcessDue
+// would have escalated the stage as of that instant).
+func TestEscalationApproverAtTheEscalationInstant(t *testing.T) {
+	w, _ := accessWorld(t)
+	escalatingPolicy(w) // escalates after 2 days to the manager's manager (carol)
+	id := w.request("alice", "P3", "PolE")
+	r := w.getRequest(id)
+	w.clock.t = r.Stages[0].OpenedDateTime.Add(2 * 24 * time.Hour)
+	w.do(w.actors["carol"], UpdateApprovalStage{ApprovalID: id, StageID: r.Stages[0].ID,
+		ReviewResult: DecisionApprove, Justification: "ok"})
+	require.Equal(t, RequestStateDelivered, w.getRequest(id).State)
+}
+
+// TestReprocessAtExactlyFourteenDays: a failed request may be reprocessed
+// while now − completedDateTime ≤ 14 days (invariant 29), so at exactly
+// 14 days too.
+func TestReprocessAtExactlyFourteenDays(t *testing.T) {
+	w, fd := accessWorld(t)
+	fd.failOn[w.id["G3"]] = true
+	id := w.request("erin", "P2", "Pol2")
+	r := w.getRequest(id)
+	require.Equal(t, RequestStateDeliveryFailed, r.State)
+	require.NotNil(t, r.CompletedDateTime)
+	w.clock.t = r.CompletedDateTime.Add(ReprocessWindow)
+	fd.failOn[w.id["G3"]] = false
+	w.do(w.actors["GA"], ReprocessAssignmentRequest{RequestID: id})
+	w.clock.t = w.clock.t.Add(time.Nanosecond)
+	fd.failOn[w.id["G3"]] = true
+	id2 := w.request("alice", "P2", "Pol2")
+	r2 := w.getRequest(id2)
+	w.clock.t = r2.CompletedDateTime.Add(ReprocessWindow + time.Nanosecond)
+	_, err := w.try(w.actors["GA"], ReprocessAssignmentRequest{RequestID: id2})
+	requireKind(t, err, ErrConflict)
+}
+
+// TestExtensionResetsExpiryNotices: the 14-day and 1-day notices fire
+// before every end (§2.2: reminders fire 14 days and 1 day before
+// expiry), so an extension re-arms those already sent for the old end.
+func TestExtensionResetsExpiryNotices(t *testing.T) {
+	w, _ := accessWorld(t)
+	asg := w.getRequest(w.request("alice", "P2", "Pol2")).AssignmentID // 30 days
+	end, _ := w.getAssignment(asg).End()
+	w.clock.t = end.Add(-13 * 24 * time.Hour)
+	res, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Contains(t, eventTypes(res), EventAssignmentFourteenDaysBeforeExpiration)
+	require.True(t, w.getAssignment(asg).FourteenDayNoticeSent)
+
+	w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
+	x := w.getAssignment(asg)
+	newEnd, _ := x.End()
+	require.True(t, newEnd.After(end), "extended")
+	require.False(t, x.FourteenDayNoticeSent, "an extension re-arms the 14-day notice")
+	require.False(t, x.OneDayNoticeSent, "an extension re-arms the 1-day notice")
+	w.clock.t = newEnd.Add(-13 * 24 * time.Hour)
+	res, err = w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Contains(t, eventTypes(res), EventAssignmentFourteenDaysBeforeExpiration)
+}
+
+// TestNoNoticeForAnEndReached: ProcessDue run first at exactly an
+// assignment's end expires it, and sends no notice of that end.
+func TestNoNoticeForAnEndReached(t *testing.T) {
+	w, _ := accessWorld(t)
+	asg := w.getRequest(w.request("alice", "P2", "Pol2")).AssignmentID
+	end, _ := w.getAssignment(asg).End()
+	w.clock.t = end
+	res, err := w.m.ProcessDue(w.ctx, end)
+	require.NoError(t, err)
+	types := eventTypes(res)
+	require.Contains(t, types, EventAssignmentExpired)
+	require.NotContains(t, types, EventAssignmentFourteenDaysBeforeExpiration)
+	require.NotContains(t, types, EventAssignmentOneDayBeforeExpiration)
+}
+
+// escalationFallbackPolicy is a one-stage policy on P3: the requestor's
+// manager approves; after 2 days the stage escalates to escalation, or to
+// frank if escalation resolves to nobody.
+func escalationFallbackPolicy(w *world, name string, escalation SubjectSet) string {
+	pol := approvalPolicy(w.id["P3"], name, w.uid["carol"])
+	st := &pol.RequestApprovalSettings.Stages[0]
+	st.IsEscalationEnabled = true
+	st.DurationBeforeEscalation = DurationDays(2)
+	st.EscalationApprovers = []SubjectSet{escalation}
+	st.FallbackEscalationApprovers = []SubjectSet{{Kind: SingleUser, UserID: w.uid["frank"]}}
+	return w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+}
+
+// TestFallbackEscalationOnlyWhenEscalationResolvesToNobody: like fallback
+// primary approvers (invariant 26), fallback escalation approvers decide
+// only when the escalation approvers resolve to nobody.
+func TestFallbackEscalationOnlyWhenEscalationResolvesToNobody(t *testing.T) {
+	w, _ := accessWorld(t)
+	w.id["PolF"] = escalationFallbackPolicy(w, "escalates to carol", SubjectSet{Kind: SingleUser, UserID: w.uid["carol"]})
+	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolF"]}).ID
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	st := w.getRequest(id).Stages[0]
+	require.True(t, st.Escalated)
+	require.Equal(t, []string{w.uid["carol"]}, st.EscalationApprovers)
+	require.False(t, st.EscalationFallbackUsed)
+	_, err = w.try(w.actors["frank"], UpdateApprovalStage{ApprovalID: id, StageID: st.ID, ReviewResult: DecisionApprove, Justification: "ok"})
+	requireKind(t, err, ErrForbidden)
+	w.approve("carol", id)
+}
+
+// TestEscalationLeavesOutTheRequestor: the requestor is never an
+// effective approver (invariant 21): escalation approvers that resolve only
+// to the requestor resolve to nobody, and the fallback escalation
+// approvers decide.
+func TestEscalationLeavesOutTheRequestor(t *testing.T) {
+	w, _ := accessWorld(t)
+	w.id["PolS"] = escalationFallbackPolicy(w, "escalates to alice", SubjectSet{Kind: SingleUser, UserID: w.uid["alice"]})
+	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolS"]}).ID
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	st := w.getRequest(id).Stages[0]
+	require.True(t, st.Escalated)
+	require.Equal(t, []string{w.uid["frank"]}, st.EscalationApprovers)
+	require.True(t, st.EscalationFallbackUsed)
+	w.approve("frank", id)
+}
+
+// TestGroupsAdministratorIsNoTenantReader: only the reader roles of §3.1
+// (Global Reader, Security Reader, Security Administrator, Compliance
+// Administrator) read every catalog; a Groups Administrator does not.
+func TestGroupsAdministratorIsNoTenantReader(t *testing.T) {
+	w := adminWorld(t)
+	ga := w.user("grpAdmin", GroupsAdministrator)
+	require.Empty(t, w.state().ListCatalogs(ga))
+	_, err := w.state().GetCatalog(ga, w.id["C"])
+	requireKind(t, err, ErrForbidden)
+	require.NotEmpty(t, w.state().ListCatalogs(w.user("gr", GlobalReader)))
+}
+
+// TestExchangeAdministratorOnlyForM365Groups: with catalog ownership, an
+// Exchange Administrator may add Microsoft 365 groups, not security groups
+// (§3.1: "Exchange Administrator → M365 groups").
+func TestExchangeAdministratorOnlyForM365Groups(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	exa := w.user("exa", ExchangeAdministrator)
+	cat := w.do(ga, CreateCatalog{DisplayName: "C"}).ID
+	w.do(ga, CreateRoleAssignment{PrincipalID: exa.ID, RoleDefinitionID: RoleCatalogOwner, AppScopeID: CatalogScope(cat)})
+	sec := w.group("Security")
+	_, err := w.try(exa, addGroup(cat, sec))
+	requireKind(t, err, ErrForbidden)
+	m365 := nameID("group/M365")
+	w.do(sys, PutGroup{Group: Group{ID: m365, DisplayName: "M365", MailEnabled: true, GroupTypes: []string{"Unified"}}})
+	w.do(exa, addGroup(cat, m365))
+}
+
+// TestDeletedUserLosesCatalogRoles: the role assignments of a user deleted
+// from the directory no longer count, for reads too (commands refuse a
+// deleted actor before authorization, reads do not).
+func TestDeletedUserLosesCatalogRoles(t *testing.T) {
+	w := adminWorld(t)
+	reader := w.actors["reader"]
+	_, err := w.state().GetCatalog(reader, w.id["C"])
+	require.NoError(t, err)
+	w.do(sys, DeleteUser{UserID: reader.ID})
+	_, err = w.state().GetCatalog(reader, w.id["C"])
+	requireKind(t, err, ErrForbidden)
+	require.Empty(t, w.state().ListCatalogs(reader))
+}
+
+// TestGuestUpdateInCatalogNotExternallyVisible: a guest's own requests,
+// extensions (userUpdate) included, are refused once the catalog is not
+// visible to external users (invariant 44, §8 row 33).
+func TestGuestUpdateInCatalogNotExternallyVisible(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := requestPolicy(w.id["P2"], "Everyone")
+	pol.AllowedTargetScope = ScopeAllDirectoryUsers
+	pol.RequestorSettings.EnableTargetsToSelfUpdateAccess = true
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(30)}
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	guest := UserActor(w.uid["guest"])
+	id := w.do(guest, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"], AssignmentPolicyID: polID}).ID
+	asg := w.getRequest(id).AssignmentID
+	require.NotEmpty(t, asg)
+	w.do(ga, UpdateCatalog{CatalogID: w.id["C"], IsExternallyVisible: ptr(false)})
+	w.clock.t = w.clock.t.Add(time.Hour)
+	_, err := w.try(guest, CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
+	requireKind(t, err, ErrForbidden)
+}
+
+// TestRequestLimitBoundary: with exactly MaxRequestsPerThreeMonths
+// requests in the last 3 months, the next add is refused; one fewer and it
+// is accepted.
+func TestRequestLimitBoundary(t *testing.T) {
+	w, _ := accessWorld(t)
+	s := w.state().Clone()
+	now := w.clock.t.Add(time.Hour)
+	done := now.Add(-time.Hour)
+	have := s.recentRequests(now.Add(-90 * 24 * time.Hour))
+	for i := range MaxRequestsPerThreeMonths - have - 1 {
+		s.putRequest(&AssignmentRequest{ID: nameID(fmt.Sprintf("filler/%d", i)), RequestType: RequestTypeUserAdd,
+			State: RequestStateCanceled, Status: RequestStatusCanceled, CreatedDateTime: now.Add(-2 * time.Hour), CompletedDateTime: &done,
+			AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["frank"], RequestorID: w.uid["frank"]})
+	}
+	require.Equal(t, MaxRequestsPerThreeMonths-1, s.recentRequests(now.Add(-90*24*time.Hour)))
+	_, err := Decide(s, w.actors["erin"], now, SeededIDs(77), addReq(w.id["P2"], w.id["Pol2"]))
+	require.NoError(t, err, "one below the limit")
+	s.putRequest(&AssignmentRequest{ID: nameID("filler/last"), RequestType: RequestTypeUserAdd,
+		State: RequestStateCanceled, Status: RequestStatusCanceled, CreatedDateTime: now.Add(-2 * time.Hour), CompletedDateTime: &done,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: w.uid["frank"], RequestorID: w.uid["frank"]})
+	_, err = Decide(s, w.actors["erin"], now, SeededIDs(78), addReq(w.id["P2"], w.id["Pol2"]))
+	requireKind(t, err, ErrLimit)
+}
+
+// TestReviewerJustificationRequired: with isReviewerJustificationRequired
+// a review decision without a justification is refused, and a review
+// closes at exactly its end: no decision is recorded then, whether or not
+// ProcessDue ran.
+func TestReviewerJustificationRequired(t *testing.T) {
+	w, _ := accessWorld(t)
+	pol := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewKeepAccess)
+	pol.ReviewSettings.IsReviewerJustificationRequired = true
+	polID := w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	w.id["Rev"] = polID
+	asg := w.getRequest(w.request("alice", "P2", "Rev")).AssignmentID
+	w.advance(24 * time.Hour)
+	revs := w.reviews(polID)
+	require.Len(t, revs, 1)
+	rev := revs[0]
+	_, err := w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionApprove})
+	requireField(t, err, "justification")
+	w.do(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionApprove, Justification: "still needed"})
+
+	w.clock.t = rev.EndDateTime
+	_, err = w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionDeny, Justification: "late"})
+	requireKind(t, err, ErrConflict)
+}
