@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -285,5 +286,88 @@ func TestReviewerJustificationRequired(t *testing.T) {
 
 	w.clock.t = rev.EndDateTime
 	_, err = w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionDeny, Justification: "late"})
+	requireKind(t, err, ErrConflict)
+}
+
+// TestEndAtTheStartRefused: a requested end equal to the start asks for no
+// access at all, and is refused as the request is made, not canceled when
+// it would be delivered.
+func TestEndAtTheStartRefused(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := requestPolicy(w.id["P2"], "Custom")
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	start := w.clock.t.Add(24 * time.Hour)
+	_, err := w.try(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: polID, Schedule: EntitlementManagementSchedule{StartDateTime: start,
+			Expiration: ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: start}}})
+	requireField(t, err, "schedule.expiration")
+}
+
+// TestNoRemovalWhileDelivering: an assignment whose delivery is not yet
+// recorded can be neither removed nor updated; once delivered it can.
+func TestNoRemovalWhileDelivering(t *testing.T) {
+	w, _ := accessWorld(t)
+	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(w.ctx, 20*time.Millisecond)
+	defer cancel()
+	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+	require.NoError(t, err)
+	require.Error(t, res.DeliveryError)
+	asg := m.State().MyAssignments(w.actors["alice"])[0]
+	require.Equal(t, AssignmentStateDelivering, asg.State)
+	for _, c := range []CreateAssignmentRequest{
+		{RequestType: RequestTypeUserRemove, AssignmentID: asg.ID},
+		{RequestType: RequestTypeUserUpdate, AssignmentID: asg.ID},
+	} {
+		_, err = m.Execute(w.ctx, w.actors["alice"], c)
+		requireKind(t, err, ErrConflict)
+	}
+	close(bd.release)
+	_, err = m.DeliverPending(w.ctx)
+	require.NoError(t, err)
+	_, err = m.Execute(w.ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg.ID})
+	require.NoError(t, err)
+}
+
+// TestExpiryRevokesFailedGrants: a grant that failed may have reached the
+// resource in part, so an assignment's expiry revokes it too.
+func TestExpiryRevokesFailedGrants(t *testing.T) {
+	w, fd := accessWorld(t)
+	fd.failOn[w.id["G3"]] = true
+	id := w.request("alice", "P2", "Pol2")
+	asg := w.getAssignment(w.getRequest(id).AssignmentID)
+	require.Equal(t, DeliveryFailed, asg.Resources[0].Status)
+	fd.failOn[w.id["G3"]] = false
+	end, ok := asg.End()
+	require.True(t, ok)
+	w.clock.t = end
+	_, err := w.m.ProcessDue(w.ctx, end)
+	require.NoError(t, err)
+	asg = w.getAssignment(asg.ID)
+	require.Equal(t, AssignmentStateExpired, asg.State)
+	for _, r := range asg.Resources {
+		require.NotEqual(t, DeliveryFailed, r.Status, "the failed grant of %s is revoked", r.ResourceID)
+	}
+}
+
+// TestNoCancelAtTheScheduledStart: a scheduled request can be canceled
+// until its start, not at it: ProcessDue delivers it as of then.
+func TestNoCancelAtTheScheduledStart(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	pol := requestPolicy(w.id["P2"], "Custom")
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	start := w.clock.t.Add(24 * time.Hour)
+	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: polID, Schedule: EntitlementManagementSchedule{StartDateTime: start}}).ID
+	require.Equal(t, RequestStateScheduled, w.getRequest(id).State)
+	w.clock.t = start
+	_, err := w.try(w.actors["alice"], CancelAssignmentRequest{RequestID: id})
 	requireKind(t, err, ErrConflict)
 }
