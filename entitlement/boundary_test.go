@@ -371,3 +371,18 @@ func TestNoCancelAtTheScheduledStart(t *testing.T) {
 	_, err := w.try(w.actors["alice"], CancelAssignmentRequest{RequestID: id})
 	requireKind(t, err, ErrConflict)
 }
+
+// TestFourteenDayNoticeOfAFourteenDayAssignment: an assignment that lasts
+// exactly 14 days gets its 14-day notice as it starts.
+func TestFourteenDayNoticeOfAFourteenDayAssignment(t *testing.T) {
+	w, _ := accessWorld(t)
+	pol := requestPolicy(w.id["P2"], "Two weeks")
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(14)}
+	polID := w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	asg := w.getRequest(w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: polID}).ID).AssignmentID
+	res, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(t, err)
+	require.Contains(t, eventTypes(res), EventAssignmentFourteenDaysBeforeExpiration)
+	require.True(t, w.getAssignment(asg).FourteenDayNoticeSent)
+}
