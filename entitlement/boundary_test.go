@@ -386,3 +386,19 @@ func TestFourteenDayNoticeOfAFourteenDayAssignment(t *testing.T) {
 	require.Contains(t, eventTypes(res), EventAssignmentFourteenDaysBeforeExpiration)
 	require.True(t, w.getAssignment(asg).FourteenDayNoticeSent)
 }
+
+// TestBlockedGroupMemberIsNoApprover: a group's blocked members resolve to
+// nobody, like a blocked single user, so that the fallback approvers
+// decide when no member may.
+func TestBlockedGroupMemberIsNoApprover(t *testing.T) {
+	w, _ := accessWorld(t)
+	g := w.group("Approvers")
+	w.do(sys, AddGroupMember{GroupID: g, MemberID: w.uid["frank"]})
+	w.do(sys, BlockUser{UserID: w.uid["frank"]})
+	pol := approvalPolicy(w.id["P1"], "Group approves", w.uid["carol"])
+	pol.RequestApprovalSettings.Stages[0].PrimaryApprovers = []SubjectSet{{Kind: GroupMembers, GroupID: g}}
+	w.id["PolG"] = w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	st := w.getRequest(w.request("alice", "P1", "PolG")).Stages[0]
+	require.Equal(t, []string{w.uid["carol"]}, st.Approvers)
+	require.True(t, st.FallbackUsed)
+}
