@@ -364,3 +364,20 @@ func TestAutomaticRemovalDueBeforeMatchingAgain(t *testing.T) {
 	require.Equal(t, w.clock.t, again.CreatedDateTime)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// TestAutomaticRemovalDueAtTheInstantOfMatchingAgain: matching again at
+// exactly the end of the grace period is after the removal fell due, as
+// ProcessDue would have recorded it then: the user gets a new assignment.
+func TestAutomaticRemovalDueAtTheInstantOfMatchingAgain(t *testing.T) {
+	w, _ := autoWorld(t)
+	w.do(w.actors["IGA"], CreateAssignmentPolicy{Policy: salesPolicy(w.id["P3"], DurationDays(1))})
+	first := w.autoHolder("alice", "P3")
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Legal"})
+	w.clock.t = w.clock.t.Add(24 * time.Hour)
+	w.do(sys, SetUserAttribute{UserID: w.uid["alice"], Name: "department", Value: "Sales"})
+	ended := w.getAssignment(first.ID)
+	require.True(t, ended.IsEnded())
+	again := w.autoHolder("alice", "P3")
+	require.NotEqual(t, first.ID, again.ID)
+	requireSameState(t, w.state(), w.replayed())
+}
