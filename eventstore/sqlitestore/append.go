@@ -43,6 +43,9 @@ type pending struct {
 	// unknown): should that leader give up, it is not queued again, for
 	// the lead handed to it would never be taken up.
 	abandoned bool
+	// abandonErr is the error of the wait that abandoned the append: its
+	// outcome, should it be dropped unwritten.
+	abandonErr error
 }
 
 // gaveUp returns the error of the context that ended, the append's or
@@ -166,7 +169,7 @@ func (s *Store) abandon(p *pending, err error) (eventstore.AppendResult, error, 
 		p.res, p.err = eventstore.AppendResult{}, err
 		return p.res, p.err, true
 	}
-	p.abandoned = true
+	p.abandoned, p.abandonErr = true, err
 	s.mu.Unlock()
 	select {
 	case <-p.done: // the result came meanwhile
@@ -220,7 +223,12 @@ func (s *Store) lead(own *pending) bool {
 		s.mu.Lock()
 		// An append whose caller has stopped waiting is dropped: it was
 		// told its outcome is unknown, and nothing of it was written.
-		requeue = slices.DeleteFunc(requeue, func(p *pending) bool { return p.abandoned })
+		requeue = slices.DeleteFunc(requeue, func(p *pending) bool {
+			if p.abandoned {
+				p.res, p.err = eventstore.AppendResult{}, p.abandonErr
+			}
+			return p.abandoned
+		})
 		s.queue = append(slices.Clip(requeue), s.queue...)
 		s.handOn()
 		s.mu.Unlock()

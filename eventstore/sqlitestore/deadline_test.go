@@ -94,7 +94,8 @@ func TestLeaderGivesUpWhileLocked(t *testing.T) {
 // append in its batch stops waiting (the outcome is unknown to it), then
 // the leader gives up too. The batch is queued again without the
 // abandoned append, whose caller would never take up the lead: the store
-// goes on writing once the lock is free.
+// goes on writing once the lock is free, and the abandoned append's
+// Ticket, called again, says it was not written.
 func TestLeaderGivesUpAfterAnAppendWasAbandoned(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.db")
 	s, err := Open(path, Options{})
@@ -124,6 +125,12 @@ func TestLeaderGivesUpAfterAnAppendWasAbandoned(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// Called again, its Ticket says what became of it: the error of the
+	// wait that abandoned it, not a success with no events.
+	again, err := other(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the Ticket called again (%d events)", len(again.Events))
+	_, err2 := other(ctx)
+	require.Equal(t, err, err2)
 	res, err := s.Append(ctx, eventstore.AnyCondition, ev("c2"))
 	require.NoError(t, err, "the abandoned append is repeated once the lock is free")
 	require.False(t, res.Duplicate, "nothing of it had been written")
