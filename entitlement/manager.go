@@ -715,7 +715,13 @@ func (m *Manager) run(ctx context.Context, actor Actor, cmd Command, at time.Tim
 			m.opts.Logger.DebugContext(ctx, "command executed", "command", b.name, "actor", actor.ID,
 				"events", len(res.Events), "duplicate", res.Duplicate)
 		}
-		return res, b.decided, err
+		decided := b.decided
+		if res.Duplicate {
+			// Another execution's events: deliver what they did, not
+			// what this one decided.
+			decided = nil
+		}
+		return res, decided, err
 	}
 }
 
@@ -877,8 +883,7 @@ func (m *Manager) await(ctx context.Context, b *batch) (res Result, err error, a
 	ar, aerr := b.ticket(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if errors.Is(aerr, eventstore.ErrOutcomeUnknown) &&
-		(errors.Is(aerr, context.Canceled) || errors.Is(aerr, context.DeadlineExceeded)) {
+	if cerr := ctx.Err(); cerr != nil && errors.Is(aerr, eventstore.ErrOutcomeUnknown) && errors.Is(aerr, cerr) {
 		// The caller stopped waiting while the events were being written
 		// (the Ticket's error matches its context's): a later settle
 		// waits for the store's answer.
@@ -1001,7 +1006,20 @@ func (m *Manager) settleOne(b *batch) {
 		// (A batch doomed by an earlier one in doubt and written was
 		// applied by the catch-up that batch's settling made.)
 		if evs, found, err := m.previous(context.Background(), b.cmdID); err == nil && found {
-			b.out, b.outErr = Result{Events: evs, ID: b.id, CommandID: b.cmdID}, nil
+			switch {
+			case len(evs) == b.n && evs[b.n-1].ID == b.lastID: // b's own events
+				b.out, b.outErr = Result{Events: evs, ID: b.id, CommandID: b.cmdID}, nil
+			case evs[0].Metadata.CommandDigest != "" && evs[0].Metadata.CommandDigest != b.digest:
+				// Another command under the id, which the store would
+				// have refused had its commit not failed.
+				b.outErr = reused(b.name, b.cmdID, evs[0].Position)
+			default: // another writer executed the command
+				r := Result{Events: evs, Duplicate: true, CommandID: b.cmdID}
+				if de, err := DecodeEvent(evs[0]); err == nil {
+					r.ID = primaryID(de)
+				}
+				b.out, b.outErr = r, nil
+			}
 		}
 	}
 }
