@@ -488,13 +488,15 @@ func (p *Projector) Close() error {
 // projection (SQLite takes the snapshot at the first statement). The
 // caller ends it with endView.
 func (p *Projector) view(ctx context.Context) (*sql.Conn, error) {
+	// The connection is taken under dbMu, so that a swap or Close, which
+	// take it exclusive, wait for it rather than close the pool between.
 	p.dbMu.RLock()
-	db := p.db
-	p.dbMu.RUnlock()
-	if db == nil {
+	if p.db == nil {
+		p.dbMu.RUnlock()
 		return nil, errClosed
 	}
-	conn, err := db.Read.Conn(ctx)
+	conn, err := p.db.Read.Conn(ctx)
+	p.dbMu.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("projection: query: %w", err)
 	}
@@ -725,10 +727,9 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 // returns ErrProjectionInUse and the projection stays as it was. It checks
 // before replaying too, so that a rebuild another process would block
 // fails at once.
-// Queries go on against the old projection until the swap; one that is
-// running at the moment of the swap fails (its pool closed, or SQLite's
-// I/O error reading the old file) and may be asked again: it then waits
-// for the swap to end.
+// Queries go on against the old projection until the swap, which waits
+// for those still running (as Close does), and those asked meanwhile wait
+// for the swap to end and read the new file.
 //
 // The new file is loaded, not kept up to date: without a journal, and
 // with the indexes only queries read built after the last batch, from

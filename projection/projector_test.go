@@ -619,11 +619,7 @@ func TestSwapWaitsForQueries(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ended.Load(), "the rebuild swapped the file in under a query")
 
-	m, err := entitlement.NewManager(ctx, st, entitlement.Options{NoSnapshot: true})
-	require.NoError(t, err)
-	id := entitlementtest.NameID("late")
-	_, err = m.Execute(ctx, entitlement.SystemActor(), entitlement.PutUser{User: entitlement.User{ID: id, DisplayName: "late", AccountEnabled: true}})
-	require.NoError(t, err)
+	putLateUser(t, st)
 	_, err = p.CatchUp(ctx)
 	require.NoError(t, err)
 	alone := openProjection(t, st, filepath.Join(dir, "alone.projection"), Options{})
@@ -688,37 +684,4 @@ func (p *Projector) readPool() (*sql.DB, error) {
 		return nil, errClosed
 	}
 	return p.db.Read, nil
-}
-
-// TestQueryReadsOneCommit: the statements of one query read through one
-// read transaction, so a catch-up that commits between two of them is not
-// seen by the second; the next query sees it.
-func TestQueryReadsOneCommit(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	st := openLog(t, buildLog(t, dir, 9, 2))
-	p := openProjection(t, st, filepath.Join(dir, "p.projection"), Options{})
-	first, err := p.CatchUp(ctx)
-	require.NoError(t, err)
-	m, err := entitlement.NewManager(ctx, st, entitlement.Options{NoSnapshot: true})
-	require.NoError(t, err)
-	_, err = m.Execute(ctx, entitlement.SystemActor(), entitlement.PutUser{User: entitlement.User{
-		ID: entitlementtest.NameID("late"), DisplayName: "late", AccountEnabled: true}})
-	require.NoError(t, err)
-
-	db, err := p.view(ctx)
-	require.NoError(t, err)
-	cp, err := readCheckpoint(ctx, db)
-	require.NoError(t, err)
-	require.Equal(t, first, cp)
-	last, err := p.CatchUp(ctx)
-	require.NoError(t, err)
-	require.Greater(t, last.Position, first.Position)
-	cp, err = readCheckpoint(ctx, db)
-	require.NoError(t, err)
-	require.Equal(t, first, cp, "a statement later in the same query")
-	endView(db)
-	got, err := p.Checkpoint(ctx)
-	require.NoError(t, err)
-	require.Equal(t, last, got, "the next query")
 }

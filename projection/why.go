@@ -201,7 +201,7 @@ func extensions(ctx context.Context, db *sql.Conn, as As, assignmentID string, t
 			}
 		}
 	}
-	if err := rows.Close(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
 	var out []Extension
@@ -288,7 +288,7 @@ func decisions(ctx context.Context, db *sql.Conn, requestID string, t, pos int64
 		d.Position, d.ReviewedDateTime = eventstore.Position(p), time.Unix(0, at).UTC()
 		out = append(out, d)
 	}
-	if err := rows.Close(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
 	for i := range out {
@@ -482,7 +482,7 @@ func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As)
 		}
 		positions = append(positions, p)
 	}
-	if err := rows.Close(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return h, err
 	}
 	for _, p := range positions {
@@ -520,7 +520,7 @@ func (p *Projector) RequestHistory(ctx context.Context, requestID string, as As)
 		d.Position = eventstore.Position(p)
 		h.Deliveries = append(h.Deliveries, d)
 	}
-	if err := rows.Close(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return h, err
 	}
 	for i := range h.Deliveries {
