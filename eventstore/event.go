@@ -212,8 +212,8 @@ func (r AppendResult) Head() Head {
 type Enqueuer interface {
 	// Enqueue queues an append, as Append would make it, and returns at
 	// once. The Ticket must be waited on soon, by one goroutine at a
-	// time: a store that has no
-	// goroutine of its own may pass to it the work of writing the queue.
+	// time: a store that has no goroutine of its own may pass to it the
+	// work of writing the queue.
 	Enqueue(ctx context.Context, cond Condition, events ...NewEvent) Ticket
 }
 
