@@ -70,10 +70,11 @@ func (p *pending) gaveUp() error {
 // it in the same transaction into account, and fails or succeeds on its
 // own; if the COMMIT itself fails, every append of the transaction gets
 // an error that matches eventstore.ErrOutcomeUnknown, since SQLite may
-// have written it all the same (see ErrOutcomeUnknown). A ctx that ends while the append is queued makes it fail
-// with ctx.Err() and write nothing; one that ends once it is being written
-// makes Append return at once with an error matching both
-// eventstore.ErrOutcomeUnknown and ctx.Err().
+// have written it all the same (see ErrOutcomeUnknown). A ctx that ends
+// while the append is queued makes it fail with ctx.Err() and write
+// nothing; one that ends once it is being written makes Append return at
+// once with an error matching both eventstore.ErrOutcomeUnknown and
+// ctx.Err().
 func (s *Store) Append(ctx context.Context, cond eventstore.Condition, events ...eventstore.NewEvent) (eventstore.AppendResult, error) {
 	return s.Enqueue(ctx, cond, events...)(ctx)
 }
@@ -572,11 +573,12 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err := w.flush(); err != nil {
 		return retry, err
 	}
-	commit := func() error { return w.exec(w.commit) }
 	if s.testHookCommit != nil {
-		commit = func() error { return s.testHookCommit(func() error { return w.exec(w.commit) }) }
+		err = s.testHookCommit(func() error { return w.exec(w.commit) })
+	} else {
+		err = w.exec(w.commit)
 	}
-	if err := commit(); err != nil {
+	if err != nil {
 		// A COMMIT that fails may have reached the disk all the same (a
 		// failed fsync after the WAL frames were written: they count
 		// again once the WAL is recovered), so its appends are in doubt,
