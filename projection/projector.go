@@ -501,19 +501,28 @@ func (p *Projector) view(ctx context.Context) (*sql.Conn, error) {
 		return nil, fmt.Errorf("projection: query: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		conn.Close()
+		// A BEGIN whose context ended may have begun all the same.
+		discard(conn)
 		return nil, fmt.Errorf("projection: query: begin: %w", err)
 	}
 	return conn, nil
 }
 
 // endView ends a view's transaction and gives its connection back to the
-// pool; a connection whose transaction could not be ended is closed
+// pool; a connection whose transaction could not be ended is discarded
 // instead, so that no later query reads its old snapshot.
 func endView(conn *sql.Conn) {
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn })
+		discard(conn)
+		return
 	}
+	conn.Close()
+}
+
+// discard closes conn's connection to the file rather than give it back
+// to the pool.
+func discard(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
 	conn.Close()
 }
 
