@@ -361,6 +361,7 @@ func TestArchiveAgainstAChangedLog(t *testing.T) {
 		{"rewritten", "UPDATE events SET hash = zeroblob(32) WHERE position = ? + 1", 0, "rewritten"},
 		// An event changed in place, its hash kept: only the chain shows it.
 		{"edited", "UPDATE events SET payload = payload || ' ' WHERE position = 5 AND ? > 0", 5, "does not verify"},
+		{"edited at the head", "UPDATE events SET payload = payload || ' ' WHERE position = ? + 1", 0, "does not verify"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "copy.db")
