@@ -284,6 +284,8 @@ func TestRequestHistoryOfADeletedRequest(t *testing.T) {
 	require.NoError(t, err)
 	defer s.log.Close()
 	before := *s.now
+	head, err := s.log.Head(s.ctx)
+	require.NoError(t, err)
 	*s.now = s.now.Add(time.Hour)
 	req, err := s.run(s.anna, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
 		AccessPackageID: s.pkg, AssignmentPolicyID: s.policy, Justification: "New in sales"})
@@ -303,4 +305,6 @@ func TestRequestHistoryOfADeletedRequest(t *testing.T) {
 	require.Equal(t, entitlement.EventAssignmentRequestDeleted, h.Events[len(h.Events)-1].EventType)
 	_, err = p.RequestHistory(s.ctx, req.ID, projection.As{Of: before})
 	require.ErrorIs(t, err, projection.ErrNotFound)
+	_, err = p.RequestHistory(s.ctx, req.ID, projection.As{KnownAt: head.Position})
+	require.ErrorIs(t, err, projection.ErrNotFound, "as known before the log recorded the request")
 }

@@ -79,30 +79,13 @@ func TestLateExpiryRewritesLaterVersions(t *testing.T) {
 	s, _, owner := annaAndOwner(t)
 
 	*s.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	payload, err := json.Marshal(entitlement.ResourceRoleScopeChanged{AccessPackageID: s.pkg, ResourceRoleScope: entitlement.ResourceRoleScope{
-		ID: owner + "_" + s.scopeID, RoleID: owner, ScopeID: s.scopeID, ResourceID: s.resource, CreatedDateTime: *s.now}})
-	require.NoError(t, err)
-	_, err = s.log.Append(s.ctx, eventstore.AnyCondition, eventstore.NewEvent{
-		Stream: eventstore.StreamID("accessPackage/" + s.pkg), Type: entitlement.EventResourceRoleScopeAdded,
-		SchemaVersion: entitlement.SchemaVersion(entitlement.EventResourceRoleScopeAdded), OccurredAt: *s.now,
-		Metadata: eventstore.Metadata{ActorID: s.admin.ID, ActorKind: string(s.admin.Kind), CommandID: "older-manager"}, Payload: payload})
-	require.NoError(t, err)
+	appendOwnerRoleScope(t, s, owner)
 	// DeliverPending grants nothing to an assignment past its end; the
 	// older version delivered it, and its outcome was recorded.
 	pending, err := s.m.DeliverPending(s.ctx)
 	require.NoError(t, err)
 	require.Empty(t, pending.Delivery)
-	mine, err := s.m.State().ListAssignments(s.admin, entitlement.AssignmentFilter{AccessPackageID: s.pkg})
-	require.NoError(t, err)
-	require.Len(t, mine, 1)
-	delivered, err := s.run(entitlement.SystemActor(), entitlement.RecordDelivery{Outcomes: []entitlement.DeliveryOutcome{{
-		AssignmentID: mine[0].ID, ResourceRoleScopeID: owner + "_" + s.scopeID, Action: entitlement.DeliveryActionGrant}}})
-	require.NoError(t, err)
-	require.NotEmpty(t, delivered.Events)
-	before := delivered.LastPosition()
-	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
-	_, err = s.m.ProcessDue(s.ctx, *s.now)
-	require.NoError(t, err)
+	_, before := recordOwnerGrantAndExpire(t, s, owner)
 
 	p := caughtUpInPairs(t, s)
 
@@ -177,4 +160,40 @@ func mustCatalogOf(t *testing.T, s *sales) string {
 	pkg, err := s.m.State().GetAccessPackage(s.admin, s.pkg)
 	require.NoError(t, err)
 	return pkg.CatalogID
+}
+
+// appendOwnerRoleScope appends, as an older accessledger did (without
+// recording due expiries first), the Owner role added to the package at
+// s.now, and returns its position.
+func appendOwnerRoleScope(t *testing.T, s *sales, owner string) eventstore.Position {
+	t.Helper()
+	payload, err := json.Marshal(entitlement.ResourceRoleScopeChanged{AccessPackageID: s.pkg, ResourceRoleScope: entitlement.ResourceRoleScope{
+		ID: owner + "_" + s.scopeID, RoleID: owner, ScopeID: s.scopeID, ResourceID: s.resource, CreatedDateTime: *s.now}})
+	require.NoError(t, err)
+	res, err := s.log.Append(s.ctx, eventstore.AnyCondition, eventstore.NewEvent{
+		Stream: eventstore.StreamID("accessPackage/" + s.pkg), Type: entitlement.EventResourceRoleScopeAdded,
+		SchemaVersion: entitlement.SchemaVersion(entitlement.EventResourceRoleScopeAdded), OccurredAt: *s.now,
+		Metadata: eventstore.Metadata{ActorID: s.admin.ID, ActorKind: string(s.admin.Kind), CommandID: "older-manager"}, Payload: payload})
+	require.NoError(t, err)
+	require.False(t, res.Duplicate)
+	return res.Head().Position
+}
+
+// recordOwnerGrantAndExpire records the Owner role's grant to Anna's one
+// assignment (as the older version that delivered it did), then, on the
+// 12th, the expiry that fell due on the 9th; it returns the assignment
+// and the grant's position.
+func recordOwnerGrantAndExpire(t *testing.T, s *sales, owner string) (assignmentID string, granted eventstore.Position) {
+	t.Helper()
+	mine, err := s.m.State().ListAssignments(s.admin, entitlement.AssignmentFilter{AccessPackageID: s.pkg})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	delivered, err := s.run(entitlement.SystemActor(), entitlement.RecordDelivery{Outcomes: []entitlement.DeliveryOutcome{{
+		AssignmentID: mine[0].ID, ResourceRoleScopeID: owner + "_" + s.scopeID, Action: entitlement.DeliveryActionGrant}}})
+	require.NoError(t, err)
+	require.NotEmpty(t, delivered.Events)
+	*s.now = time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC)
+	_, err = s.m.ProcessDue(s.ctx, *s.now)
+	require.NoError(t, err)
+	return mine[0].ID, delivered.LastPosition()
 }
