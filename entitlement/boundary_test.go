@@ -1,7 +1,6 @@
 package entitlement
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -138,22 +137,30 @@ func escalationFallbackPolicy(w *world, name string, escalation SubjectSet) stri
 	return w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
 }
 
+// escalatedRequest makes alice request P3 under a policy of
+// escalationFallbackPolicy that escalates to the named user, and returns
+// the request and its first stage once escalated.
+func escalatedRequest(w *world, to string) (string, ApprovalStageState) {
+	w.t.Helper()
+	w.id["PolE-"+to] = escalationFallbackPolicy(w, "escalates to "+to, SubjectSet{Kind: SingleUser, UserID: w.uid[to]})
+	id := w.request("alice", "P3", "PolE-"+to)
+	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
+	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
+	require.NoError(w.t, err)
+	st := w.getRequest(id).Stages[0]
+	require.True(w.t, st.Escalated)
+	return id, st
+}
+
 // TestFallbackEscalationOnlyWhenEscalationResolvesToNobody: like fallback
 // primary approvers (invariant 26), fallback escalation approvers decide
 // only when the escalation approvers resolve to nobody.
 func TestFallbackEscalationOnlyWhenEscalationResolvesToNobody(t *testing.T) {
 	w, _ := accessWorld(t)
-	w.id["PolF"] = escalationFallbackPolicy(w, "escalates to carol", SubjectSet{Kind: SingleUser, UserID: w.uid["carol"]})
-	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolF"]}).ID
-	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
-	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
-	require.NoError(t, err)
-	st := w.getRequest(id).Stages[0]
-	require.True(t, st.Escalated)
+	id, st := escalatedRequest(w, "carol")
 	require.Equal(t, []string{w.uid["carol"]}, st.EscalationApprovers)
 	require.False(t, st.EscalationFallbackUsed)
-	_, err = w.try(w.actors["frank"], UpdateApprovalStage{ApprovalID: id, StageID: st.ID, ReviewResult: DecisionApprove, Justification: "ok"})
+	_, err := w.try(w.actors["frank"], UpdateApprovalStage{ApprovalID: id, StageID: st.ID, ReviewResult: DecisionApprove, Justification: "ok"})
 	requireKind(t, err, ErrForbidden)
 	w.approve("carol", id)
 }
@@ -164,14 +171,7 @@ func TestFallbackEscalationOnlyWhenEscalationResolvesToNobody(t *testing.T) {
 // approvers decide.
 func TestEscalationLeavesOutTheRequestor(t *testing.T) {
 	w, _ := accessWorld(t)
-	w.id["PolS"] = escalationFallbackPolicy(w, "escalates to alice", SubjectSet{Kind: SingleUser, UserID: w.uid["alice"]})
-	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-		AccessPackageID: w.id["P3"], AssignmentPolicyID: w.id["PolS"]}).ID
-	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
-	_, err := w.m.ProcessDue(w.ctx, w.clock.t)
-	require.NoError(t, err)
-	st := w.getRequest(id).Stages[0]
-	require.True(t, st.Escalated)
+	id, st := escalatedRequest(w, "alice")
 	require.Equal(t, []string{w.uid["frank"]}, st.EscalationApprovers)
 	require.True(t, st.EscalationFallbackUsed)
 	w.approve("frank", id)
@@ -294,10 +294,7 @@ func TestReviewerJustificationRequired(t *testing.T) {
 // it would be delivered.
 func TestEndAtTheStartRefused(t *testing.T) {
 	w, _ := accessWorld(t)
-	ga := w.actors["GA"]
-	pol := requestPolicy(w.id["P2"], "Custom")
-	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
-	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	polID := customSchedulePolicy(w)
 	start := w.clock.t.Add(24 * time.Hour)
 	_, err := w.try(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
 		AssignmentPolicyID: polID, Schedule: EntitlementManagementSchedule{StartDateTime: start,
@@ -309,14 +306,7 @@ func TestEndAtTheStartRefused(t *testing.T) {
 // recorded can be neither removed nor updated; once delivered it can.
 func TestNoRemovalWhileDelivering(t *testing.T) {
 	w, _ := accessWorld(t)
-	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
-	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(w.ctx, 20*time.Millisecond)
-	defer cancel()
-	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
-	require.NoError(t, err)
+	m, bd, res := aliceDelivering(t, w, 20*time.Millisecond)
 	require.Error(t, res.DeliveryError)
 	asg := m.State().MyAssignments(w.actors["alice"])[0]
 	require.Equal(t, AssignmentStateDelivering, asg.State)
@@ -324,11 +314,11 @@ func TestNoRemovalWhileDelivering(t *testing.T) {
 		{RequestType: RequestTypeUserRemove, AssignmentID: asg.ID},
 		{RequestType: RequestTypeUserUpdate, AssignmentID: asg.ID},
 	} {
-		_, err = m.Execute(w.ctx, w.actors["alice"], c)
+		_, err := m.Execute(w.ctx, w.actors["alice"], c)
 		requireKind(t, err, ErrConflict)
 	}
 	close(bd.release)
-	_, err = m.DeliverPending(w.ctx)
+	_, err := m.DeliverPending(w.ctx)
 	require.NoError(t, err)
 	_, err = m.Execute(w.ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg.ID})
 	require.NoError(t, err)
@@ -359,10 +349,7 @@ func TestExpiryRevokesFailedGrants(t *testing.T) {
 // until its start, not at it: ProcessDue delivers it as of then.
 func TestNoCancelAtTheScheduledStart(t *testing.T) {
 	w, _ := accessWorld(t)
-	ga := w.actors["GA"]
-	pol := requestPolicy(w.id["P2"], "Custom")
-	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
-	polID := w.do(ga, CreateAssignmentPolicy{Policy: pol}).ID
+	polID := customSchedulePolicy(w)
 	start := w.clock.t.Add(24 * time.Hour)
 	id := w.do(w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
 		AssignmentPolicyID: polID, Schedule: EntitlementManagementSchedule{StartDateTime: start}}).ID
@@ -425,4 +412,13 @@ func TestPackageAssignmentLimitBoundary(t *testing.T) {
 	s.putAssignment(filler(MaxAssignmentsPerPackage))
 	_, err = Decide(s, w.actors["erin"], now, SeededIDs(78), addReq(w.id["P2"], w.id["Pol2"]))
 	requireKind(t, err, ErrLimit)
+}
+
+// customSchedulePolicy adds to P2 a policy whose requestors may ask for
+// their own schedule, and returns its id.
+func customSchedulePolicy(w *world) string {
+	w.t.Helper()
+	pol := requestPolicy(w.id["P2"], "Custom")
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	return w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
 }

@@ -569,25 +569,34 @@ func TestSlowDeliveryDelaysOnlyItsCommand(t *testing.T) {
 	require.Equal(t, AssignmentStateDelivered, m.State().MyAssignments(w.actors["alice"])[0].State)
 }
 
+// aliceDelivering has alice request P2 through a Manager whose Deliverer
+// blocks on her grants until released, with a deadline of d: the command
+// is written (Execute succeeds), its delivery is cut off by the deadline.
+func aliceDelivering(t *testing.T, w *world, d time.Duration) (*Manager, *blockingDeliverer, Result) {
+	t.Helper()
+	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
+	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(w.ctx, d)
+	defer cancel()
+	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
+		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+	require.NoError(t, err, "the command was written")
+	return m, bd, res
+}
+
 // TestDelivererDeadline: a Deliverer that waits for its context is
 // stopped by the caller's deadline. The command is in the log and Execute
 // says so; the delivery that could not be recorded is reported apart, and
 // DeliverPending finishes it.
 func TestDelivererDeadline(t *testing.T) {
 	w, _ := accessWorld(t)
-	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
-	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(w.ctx, 50*time.Millisecond)
-	defer cancel()
-	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
-	require.NoError(t, err, "the command was written")
+	m, bd, res := aliceDelivering(t, w, 50*time.Millisecond)
 	require.NotEmpty(t, res.Events)
 	require.ErrorIs(t, res.DeliveryError, context.DeadlineExceeded)
 	require.Equal(t, AssignmentStateDelivering, m.State().MyAssignments(w.actors["alice"])[0].State)
 	close(bd.release)
-	_, err = m.DeliverPending(w.ctx)
+	_, err := m.DeliverPending(w.ctx)
 	require.NoError(t, err)
 	require.Equal(t, AssignmentStateDelivered, m.State().MyAssignments(w.actors["alice"])[0].State)
 }
