@@ -46,6 +46,10 @@ type pending struct {
 	// abandonErr is the error of the wait that abandoned the append: its
 	// outcome, should it be dropped unwritten.
 	abandonErr error
+	// written is set by tryWrite when the append's answer rests on the
+	// transaction: it wrote rows, or repeats an append that did. Should
+	// the COMMIT fail, its outcome is unknown; the others keep theirs.
+	written bool
 }
 
 // gaveUp returns the error of the context that ended, the append's or
@@ -68,9 +72,11 @@ func (p *pending) gaveUp() error {
 // the first to find none writes everything queued. Each append is checked
 // against its own Condition, in arrival order and taking the appends before
 // it in the same transaction into account, and fails or succeeds on its
-// own; if the COMMIT itself fails, every append of the transaction gets
-// an error that matches eventstore.ErrOutcomeUnknown, since SQLite may
-// have written it all the same (see ErrOutcomeUnknown). A ctx that ends
+// own; if the COMMIT itself fails, every append the transaction wrote (or
+// that repeats one it wrote) gets an error that matches
+// eventstore.ErrOutcomeUnknown, since SQLite may have written it all the
+// same (see ErrOutcomeUnknown), while a conflict, or the repeat of a
+// command already in the log, keeps its answer. A ctx that ends
 // while the append is queued makes it fail with ctx.Err() and write
 // nothing; one that ends once it is being written makes Append return at
 // once with an error matching both eventstore.ErrOutcomeUnknown and
@@ -344,6 +350,16 @@ func (s *Store) write(batch []*pending, own *pending) []*pending {
 			continue
 		}
 		err = fmt.Errorf("sqlitestore: append: %w", err)
+		if culprit == inDoubt {
+			// Conflicts, and duplicates of commands already in the log,
+			// wrote nothing and keep their answers.
+			for _, p := range live {
+				if p.written {
+					p.res, p.err = eventstore.AppendResult{}, err
+				}
+			}
+			return nil
+		}
 		if culprit < 0 { // wholeBatch, or retry that cannot happen per append
 			for _, p := range live {
 				p.res, p.err = eventstore.AppendResult{}, err
@@ -433,6 +449,7 @@ var errStaleCache = errors.New("another connection has written to the log")
 const (
 	wholeBatch = -1 // every append fails with the error
 	retry      = -2 // the batched inserts failed: write again in the next mode
+	inDoubt    = -3 // the COMMIT failed: the written appends' outcome is unknown
 )
 
 // tryWrite writes the appends of live in one transaction. It reads what it
@@ -442,8 +459,9 @@ const (
 // INSERTs; in mode perAppend it writes each append's rows right after
 // deciding it instead. If a write fails it rolls back and returns retry
 // (batched) or the index of the append whose rows failed (perAppend) with
-// the error; if anything else fails, it returns wholeBatch and the error.
-// Conflicts and duplicates are results, not errors.
+// the error; if the COMMIT fails, inDoubt; if anything else fails, it
+// returns wholeBatch and the error. Conflicts and duplicates are results,
+// not errors.
 func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) {
 	w := s.w
 	w.reset()
@@ -497,9 +515,10 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	headID := w.headID
 	var appends, events uint64
 	for i, p := range live {
-		p.res, p.err = eventstore.AppendResult{}, nil
+		p.res, p.err, p.written = eventstore.AppendResult{}, nil, false
 		if q, ok := w.batch[p.cmd]; ok {
 			// The same id earlier in this commit: as if it were in the log.
+			p.written = true
 			if err := eventstore.CheckRepeat(p.events, q.res.Events); err != nil {
 				p.err = err
 				continue
@@ -566,7 +585,7 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 		}
 		head, headID = last, out[len(out)-1].ID
 		w.batch[p.cmd] = p
-		p.res = eventstore.AppendResult{Events: out}
+		p.res, p.written = eventstore.AppendResult{Events: out}, true
 		appends++
 		events += uint64(len(out))
 	}
@@ -581,9 +600,9 @@ func (s *Store) tryWrite(live []*pending, m writeMode) (culprit int, err error) 
 	if err != nil {
 		// A COMMIT that fails may have reached the disk all the same (a
 		// failed fsync after the WAL frames were written: they count
-		// again once the WAL is recovered), so its appends are in doubt,
-		// not failed. Repeating one with its command id is safe.
-		return wholeBatch, fmt.Errorf("commit: %w: %w", eventstore.ErrOutcomeUnknown, err)
+		// again once the WAL is recovered), so the appends it wrote are in
+		// doubt, not failed. Repeating one with its command id is safe.
+		return inDoubt, fmt.Errorf("commit: %w: %w", eventstore.ErrOutcomeUnknown, err)
 	}
 	if events > 0 {
 		last = recorded.UnixNano()

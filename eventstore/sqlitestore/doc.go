@@ -22,10 +22,11 @@
 //     that concurrent appenders share one commit instead of taking turns in
 //     two groups). Each append is still checked
 //     against its own Condition, in arrival order, and fails or succeeds on
-//     its own; only a failure of the commit itself reaches the whole
-//     group, as an outcome unknown (eventstore.ErrOutcomeUnknown): a
-//     COMMIT whose fsync failed may still be in the log once SQLite
-//     recovers its WAL.
+//     its own; a failure of the commit itself reaches every append of the
+//     group that wrote, as an outcome unknown (eventstore.ErrOutcomeUnknown):
+//     a COMMIT whose fsync failed may still be in the log once SQLite
+//     recovers its WAL. A conflict, or the repeat of a command already in
+//     the log, keeps its answer.
 //   - ReadAll and ReadStream page through the log by position (or version)
 //     in constant memory; they never use OFFSET.
 //

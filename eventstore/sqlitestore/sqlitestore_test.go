@@ -451,7 +451,7 @@ func TestFailingAppendDoesNotFailItsBatch(t *testing.T) {
 	}
 }
 
-func TestFailedCommitFailsWholeBatch(t *testing.T) {
+func TestFailedCommitFailsWhatItWrote(t *testing.T) {
 	s := openTemp(t, Options{})
 	mustAppend(t, s, eventstore.AnyCondition, ev("a", "c0", `{}`))
 	// A deferred foreign key is checked at COMMIT: an event on stream
@@ -468,10 +468,14 @@ func TestFailedCommitFailsWholeBatch(t *testing.T) {
 	res, errs := queueWhileCommitting(t, s, []func() (eventstore.AppendResult, error){
 		app("a", "c1"), app("doom", "c2"), app("b", "c3"), app("a", "c0"),
 	})
-	for i, err := range errs {
+	for i, err := range errs[:3] {
 		if err == nil || !strings.Contains(err.Error(), "commit") || len(res[i].Events) != 0 {
 			t.Errorf("append %d: %v, %d events; want the commit's error", i, err, len(res[i].Events))
 		}
+	}
+	// c0 was in the log before: its answer does not rest on the commit.
+	if errs[3] != nil || !res[3].Duplicate || res[3].Events[0].Position != 1 {
+		t.Errorf("append 3: %v, %+v; want c0 as a duplicate", errs[3], res[3])
 	}
 	if h, _ := s.Head(ctx); h.Position != 1 {
 		t.Errorf("head at %d after failed commit, want 1", h.Position)
@@ -627,6 +631,36 @@ func TestFailedCommitIsInDoubt(t *testing.T) {
 				t.Errorf("the log holds %d events, want 3", len(got))
 			}
 		})
+	}
+}
+
+// TestFailedCommitKeepsKnownAnswers: of the appends of a commit that
+// fails, only those whose answer rests on it are in doubt: one that wrote,
+// and one that repeats it. A conflict and a repeat of a command already in
+// the log wrote nothing, and keep their answers.
+func TestFailedCommitKeepsKnownAnswers(t *testing.T) {
+	s := openTemp(t, Options{})
+	first := mustAppend(t, s, eventstore.AnyCondition, ev("a", "c0", `{}`))
+	errIO := errors.New("disk I/O error (injected)")
+	s.testHookCommit = func(func() error) error { return errIO }
+	s.wmu.Lock()
+	written := s.Enqueue(ctx, eventstore.AnyCondition, ev("b", "c1", `{}`))
+	conflict := s.Enqueue(ctx, eventstore.AtHead(0), ev("c", "c2", `{}`))
+	inLog := s.Enqueue(ctx, eventstore.AnyCondition, ev("a", "c0", `{}`))
+	again := s.Enqueue(ctx, eventstore.AnyCondition, ev("b", "c1", `{}`))
+	s.wmu.Unlock()
+	for name, tk := range map[string]eventstore.Ticket{"written": written, "its repeat": again} {
+		if _, err := tk(ctx); !errors.Is(err, eventstore.ErrOutcomeUnknown) || !errors.Is(err, errIO) {
+			t.Errorf("%s: %v, want an unknown outcome", name, err)
+		}
+	}
+	var ce *eventstore.ConflictError
+	if _, err := conflict(ctx); !errors.As(err, &ce) || errors.Is(err, eventstore.ErrOutcomeUnknown) {
+		t.Errorf("conflict: %v, want a conflict", err)
+	}
+	res, err := inLog(ctx)
+	if err != nil || !res.Duplicate || len(res.Events) != 1 || res.Events[0].Hash != first.Events[0].Hash {
+		t.Errorf("a command already in the log: %v, %+v; want it as a duplicate", err, res)
 	}
 }
 
