@@ -16,8 +16,8 @@ func checkIdentitySources(op string, srcs []IdentitySource) error {
 			if _, err := uuid.Parse(src.TenantID); err != nil {
 				return invalid(op, f+".tenantId", "must be a GUID")
 			}
-			if src.ODataType == IdentitySourceCrossCloudAzureAD && src.CloudInstance == "" {
-				return invalid(op, f+".cloudInstance", "is required")
+			if src.ODataType == IdentitySourceCrossCloudAzureAD && !slices.Contains(cloudInstances, src.CloudInstance) {
+				return invalid(op, f+".cloudInstance", "must be one of %s, not %q", strings.Join(cloudInstances, ", "), src.CloudInstance)
 			}
 		case IdentitySourceDomain:
 			if src.DomainName == "" {
@@ -36,9 +36,29 @@ func checkIdentitySources(op string, srcs []IdentitySource) error {
 		default:
 			return invalid(op, f+".@odata.type", "unknown identity source type %q", src.ODataType)
 		}
+		// A field of another subtype would be stored and never matched on:
+		// a domain source with a tenantId matched nobody at the domain.
+		for _, x := range []struct {
+			name, value string
+			of          []string
+		}{
+			{"tenantId", src.TenantID, []string{IdentitySourceAzureAD, IdentitySourceCrossCloudAzureAD}},
+			{"cloudInstance", src.CloudInstance, []string{IdentitySourceCrossCloudAzureAD}},
+			{"domainName", src.DomainName, []string{IdentitySourceDomain, IdentitySourceExternalDomain}},
+			{"issuerUri", src.IssuerURI, []string{IdentitySourceExternalDomain}},
+			{"socialIdentitySourceType", src.SocialIdentitySourceType, nil},
+		} {
+			if x.value != "" && !slices.Contains(x.of, src.ODataType) {
+				return invalid(op, f+"."+x.name, "is not a property of %s", src.ODataType)
+			}
+		}
 	}
 	return nil
 }
+
+// cloudInstances are the clouds a crossCloudAzureActiveDirectoryTenant may
+// be in (Graph's cloudInstance).
+var cloudInstances = []string{"microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn"}
 
 func checkOrgState(op, state string) error {
 	if state != ConnectedOrganizationConfigured && state != ConnectedOrganizationProposed {

@@ -35,6 +35,28 @@ func TestConnectedOrganizations(t *testing.T) {
 		{ODataType: IdentitySourceSocial, SocialIdentitySourceType: "facebook"}}})
 	requireField(t, err, "identitySources[0].@odata.type")
 	require.Contains(t, err.Error(), "not supported yet")
+	// Found by a review: a field of another subtype was stored and never
+	// matched on (a domain source with a tenantId matched nobody at its
+	// domain).
+	tenant := nameID("tenant/fabrikam")
+	for _, bad := range []struct {
+		src   IdentitySource
+		field string
+	}{
+		{IdentitySource{ODataType: IdentitySourceDomain, DomainName: "fabrikam.com", TenantID: tenant}, "tenantId"},
+		{IdentitySource{ODataType: IdentitySourceDomain, DomainName: "fabrikam.com", IssuerURI: "https://idp.fabrikam.com"}, "issuerUri"},
+		{IdentitySource{ODataType: IdentitySourceExternalDomain, DomainName: "fabrikam.com", IssuerURI: "https://idp.fabrikam.com", CloudInstance: "microsoftonline.com"}, "cloudInstance"},
+		{IdentitySource{ODataType: IdentitySourceAzureAD, TenantID: tenant, DomainName: "fabrikam.com"}, "domainName"},
+		{IdentitySource{ODataType: IdentitySourceAzureAD, TenantID: tenant, CloudInstance: "microsoftonline.us"}, "cloudInstance"},
+		{IdentitySource{ODataType: IdentitySourceAzureAD, TenantID: tenant, SocialIdentitySourceType: "facebook"}, "socialIdentitySourceType"},
+		{IdentitySource{ODataType: IdentitySourceCrossCloudAzureAD, TenantID: tenant, CloudInstance: "mars"}, "cloudInstance"},
+		{IdentitySource{ODataType: IdentitySourceCrossCloudAzureAD, TenantID: tenant}, "cloudInstance"},
+	} {
+		_, err = w.try(ga, CreateConnectedOrganization{DisplayName: "x", IdentitySources: []IdentitySource{bad.src}})
+		requireField(t, err, "identitySources[0]."+bad.field)
+	}
+	w.do(ga, CreateConnectedOrganization{DisplayName: "Fabrikam Gov", IdentitySources: []IdentitySource{
+		{ODataType: IdentitySourceCrossCloudAzureAD, TenantID: tenant, CloudInstance: "microsoftonline.us", DisplayName: "Fabrikam"}}})
 	_, err = w.try(ga, UpdateConnectedOrganization{ConnectedOrganizationID: nameID("none")})
 	requireKind(t, err, ErrNotFound)
 
@@ -61,7 +83,7 @@ func TestConnectedOrganizations(t *testing.T) {
 
 	orgs, err := w.state().ListConnectedOrganizations(w.actors["reader"])
 	require.NoError(t, err)
-	require.Len(t, orgs, 3)
+	require.Len(t, orgs, 4) // with Fabrikam Gov, above
 	_, err = w.state().ListConnectedOrganizations(w.actors["plain"])
 	requireKind(t, err, ErrForbidden)
 

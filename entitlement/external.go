@@ -351,10 +351,10 @@ func (s *State) oldestOrganization(key string) (string, bool) {
 func identityKeys(o *ConnectedOrganization) []string {
 	var out []string
 	for _, src := range o.IdentitySources {
-		switch {
-		case src.TenantID != "":
+		switch src.ODataType {
+		case IdentitySourceAzureAD, IdentitySourceCrossCloudAzureAD:
 			out = append(out, "tenant:"+strings.ToLower(src.TenantID))
-		case src.DomainName != "":
+		case IdentitySourceDomain, IdentitySourceExternalDomain:
 			out = append(out, "domain:"+strings.ToLower(src.DomainName))
 		}
 	}
