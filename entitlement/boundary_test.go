@@ -280,12 +280,14 @@ func TestReviewerJustificationRequired(t *testing.T) {
 	revs := w.reviews(polID)
 	require.Len(t, revs, 1)
 	rev := revs[0]
-	_, err := w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionApprove})
-	requireField(t, err, "justification")
+	for _, blank := range []string{"", "   "} { // found by a review: spaces passed
+		_, err := w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionApprove, Justification: blank})
+		requireField(t, err, "justification")
+	}
 	w.do(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionApprove, Justification: "still needed"})
 
 	w.clock.t = rev.EndDateTime
-	_, err = w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionDeny, Justification: "late"})
+	_, err := w.try(w.actors["bob"], RecordReviewDecision{AccessReviewID: rev.ID, AssignmentID: asg, Decision: ReviewDecisionDeny, Justification: "late"})
 	requireKind(t, err, ErrConflict)
 }
 
@@ -300,6 +302,36 @@ func TestEndAtTheStartRefused(t *testing.T) {
 		AssignmentPolicyID: polID, Schedule: EntitlementManagementSchedule{StartDateTime: start,
 			Expiration: ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: start}}})
 	requireField(t, err, "schedule.expiration")
+}
+
+// TestRequestPartsThatWouldBeIgnored: what a request asks for and would
+// not get is refused, not stored (found by a review): a recurrence given
+// without its type, no expiration under a policy that ends assignments
+// (it was cut to the policy's end without a word), answers on a removal.
+func TestRequestPartsThatWouldBeIgnored(t *testing.T) {
+	w, _ := accessWorld(t)
+	alice := w.actors["alice"]
+	recurrence := EntitlementManagementSchedule{Recurrence: PatternedRecurrence{Pattern: RecurrencePattern{Interval: 2}}}
+	_, err := w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: w.id["Pol2"], Schedule: recurrence})
+	requireField(t, err, "schedule") // the policy allows no schedule of the requestor's
+	custom := customSchedulePolicy(w)
+	_, err = w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: custom, Schedule: recurrence})
+	requireField(t, err, "schedule.recurrence")
+
+	pol := requestPolicy(w.id["P2"], "A week at most")
+	pol.RequestorSettings.AllowCustomAssignmentSchedule = true
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(7)}
+	week := w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	_, err = w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"],
+		AssignmentPolicyID: week, Schedule: EntitlementManagementSchedule{Expiration: ExpirationPattern{Type: ExpirationNoExpiration}}})
+	requireField(t, err, "schedule.expiration")
+
+	asg := w.getRequest(w.request("alice", "P2", "Pol2")).AssignmentID
+	_, err = w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserRemove, AssignmentID: asg,
+		Answers: []Answer{{QuestionID: "no-such-question", Value: "x"}}})
+	requireField(t, err, "answers")
 }
 
 // TestNoRemovalWhileDelivering: an assignment whose delivery is not yet

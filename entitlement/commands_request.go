@@ -11,7 +11,10 @@ package entitlement
 // zero value means none, which a policy without
 // allowCustomAssignmentSchedule requires. An update keeps the assignment's
 // start: its schedule's expiration counts from when the update is granted,
-// and a startDateTime after now is refused.
+// and a startDateTime after now is refused. A requested end after the
+// policy's, or no end where the policy sets one, is refused, and so is a
+// recurrence (Graph's is for future use). A removal takes neither a
+// schedule nor answers.
 type CreateAssignmentRequest struct {
 	RequestType        string
 	AccessPackageID    string

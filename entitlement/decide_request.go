@@ -3,6 +3,7 @@ package entitlement
 import (
 	"cmp"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -72,12 +73,12 @@ func (p *plan) requestChanged(typ, requestID, assignmentID string, at time.Time)
 // hasSchedule reports whether a request carries a schedule of its own.
 func hasSchedule(s EntitlementManagementSchedule) bool {
 	return !s.StartDateTime.IsZero() || (s.Expiration.Type != "" && s.Expiration.Type != ExpirationNotSpecified) ||
-		!s.Expiration.EndDateTime.IsZero() || !s.Expiration.Duration.IsZero() || s.Recurrence.Pattern.Type != ""
+		!s.Expiration.EndDateTime.IsZero() || !s.Expiration.Duration.IsZero() || !reflect.ValueOf(s.Recurrence).IsZero()
 }
 
 // checkRequestSchedule validates a requested schedule.
 func checkRequestSchedule(op string, sc EntitlementManagementSchedule) error {
-	if sc.Recurrence.Pattern.Type != "" || sc.Recurrence.Range.Type != "" {
+	if !reflect.ValueOf(sc.Recurrence).IsZero() {
 		return invalid(op, "schedule.recurrence", "is not supported on assignment requests")
 	}
 	e := sc.Expiration
@@ -109,12 +110,13 @@ func checkRequestSchedule(op string, sc EntitlementManagementSchedule) error {
 // assignmentEnd computes when an assignment starting (or, for an
 // extension, extended) at base ends: the requested end if the request sets
 // one, else the policy's; capped by the policy's. ok is false for no end.
-// tooLong reports a requested end beyond the policy's cap.
+// tooLong reports a requested end beyond the policy's cap, or a request
+// for no end under a policy that sets one.
 func assignmentEnd(req EntitlementManagementSchedule, pol *AssignmentPolicy, base time.Time) (end time.Time, ok, tooLong bool) {
 	capEnd, hasCap := pol.Expiration.EndFor(base)
 	reqEnd, hasReq := req.Expiration.EndFor(base)
 	switch {
-	case hasReq && hasCap && reqEnd.After(capEnd):
+	case hasReq && hasCap && reqEnd.After(capEnd), req.Expiration.Type == ExpirationNoExpiration && hasCap:
 		return capEnd, true, true
 	case hasReq:
 		return reqEnd, true, false
@@ -377,6 +379,9 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 	p := &pol.Policy
 	sub := subject("accessPackage", pkg.ID)
 	system := strings.HasPrefix(c.RequestType, "system")
+	if kind == kindRemove && len(c.Answers) > 0 {
+		return invalid(op, "answers", "a removal takes no answers")
+	}
 	if hasSchedule(c.Schedule) {
 		if kind == kindRemove {
 			return invalid(op, "schedule", "a removal takes no schedule")

@@ -523,7 +523,7 @@ func (c RecordReviewDecision) decide(s *State, a Actor, now time.Time, ids IDSou
 	default:
 		return decision{}, invalid(op, "decision", "must be Approve, Deny or DontKnow, not %q", c.Decision)
 	}
-	if r.IsReviewerJustificationRequired && c.Justification == "" {
+	if r.IsReviewerJustificationRequired && strings.TrimSpace(c.Justification) == "" {
 		return decision{}, invalid(op, "justification", "the review requires a justification")
 	}
 	return one(r.ID, Event{Stream: reviewStream(r.ID), Type: EventAccessReviewDecisionRecorded, Data: &AccessReviewDecision{
