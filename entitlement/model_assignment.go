@@ -14,6 +14,16 @@ const (
 	AssignmentStateDeliveryFailed     = "deliveryFailed"
 )
 
+// IsAssignmentState reports whether s is one of the AssignmentState
+// constants.
+func IsAssignmentState(s string) bool {
+	switch s {
+	case AssignmentStateDelivering, AssignmentStatePartiallyDelivered, AssignmentStateDelivered, AssignmentStateExpired, AssignmentStateDeliveryFailed:
+		return true
+	}
+	return false
+}
+
 // Assignment statuses (Graph accessPackageAssignment.status).
 const (
 	AssignmentStatusDelivering                            = "Delivering"

@@ -31,6 +31,16 @@ const (
 	// RequestStateDelivered ("delivered") is declared with the resource requests.
 )
 
+// IsRequestState reports whether s is one of the RequestState constants.
+func IsRequestState(s string) bool {
+	switch s {
+	case RequestStateSubmitted, RequestStatePendingApproval, RequestStateScheduled, RequestStateDelivering,
+		RequestStatePartiallyDelivered, RequestStateDeliveryFailed, RequestStateDenied, RequestStateCanceled, RequestStateDelivered:
+		return true
+	}
+	return false
+}
+
 // Request statuses: the finer-grained status string of §2.1.
 const (
 	RequestStatusAccepted                 = "Accepted"

@@ -198,6 +198,7 @@ func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
 }
 
 // AssignmentFilter narrows ListAssignments; empty fields match everything.
+// State, if set, must be an assignment state (IsAssignmentState).
 // IncludeEnded also returns expired assignments.
 type AssignmentFilter struct {
 	AccessPackageID    string
@@ -241,6 +242,9 @@ func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, erro
 	}
 	if f.Top < 0 {
 		return nil, invalid(op, "top", "must not be negative")
+	}
+	if f.State != "" && !IsAssignmentState(f.State) {
+		return nil, invalid(op, "state", "%q is not an assignment state", f.State)
 	}
 	var after *Assignment
 	if f.After != "" {

@@ -120,6 +120,9 @@ func TestListAssignmentsPages(t *testing.T) {
 
 	_, err = s.ListAssignments(ga, AssignmentFilter{Top: -1})
 	requireKind(t, err, ErrInvalid)
+	// Found by a review: a misspelt state answered as if nobody held one.
+	_, err = s.ListAssignments(ga, AssignmentFilter{State: "Delivered"})
+	requireField(t, err, "state")
 	_, err = s0.ListAssignments(ga, AssignmentFilter{After: all[0].ID})
 	requireKind(t, err, ErrInvalid) // not yet made in that State
 }

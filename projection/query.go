@@ -420,6 +420,9 @@ func (p *Projector) Assignments(ctx context.Context, f entitlement.AssignmentFil
 	if f.Top < 0 {
 		return nil, invalidQuery("Assignments: Top is negative")
 	}
+	if f.State != "" && !entitlement.IsAssignmentState(f.State) {
+		return nil, invalidQuery("Assignments: %q is not an assignment state", f.State)
+	}
 	db, err := p.view(ctx)
 	if err != nil {
 		return nil, err
@@ -718,7 +721,8 @@ func policyVersionsOf(ctx context.Context, db *sql.Conn, requestIDs []string) (m
 	return out, nil
 }
 
-// RequestFilter narrows Requests; empty fields match everything.
+// RequestFilter narrows Requests; empty fields match everything. State,
+// if set, must be a request state (entitlement.IsRequestState).
 type RequestFilter struct {
 	AccessPackageID string
 	RequestorID     string
@@ -744,6 +748,9 @@ type RequestFilter struct {
 func (p *Projector) Requests(ctx context.Context, f RequestFilter, as As) ([]entitlement.AssignmentRequest, error) {
 	if f.Top < 0 {
 		return nil, invalidQuery("Requests: Top is negative")
+	}
+	if f.State != "" && !entitlement.IsRequestState(f.State) {
+		return nil, invalidQuery("Requests: %q is not a request state", f.State)
 	}
 	db, err := p.view(ctx)
 	if err != nil {

@@ -56,6 +56,17 @@ func TestPageArguments(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidQuery)
 	_, err = p.Requests(ctx, RequestFilter{Top: -1}, Now)
 	require.ErrorIs(t, err, ErrInvalidQuery)
+	// Found by a review: a misspelt state answered as if there were none.
+	_, err = p.Assignments(ctx, entitlement.AssignmentFilter{State: "Delivered"}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	_, err = p.Requests(ctx, RequestFilter{State: "Delivered"}, Now)
+	require.ErrorIs(t, err, ErrInvalidQuery)
+	for _, st := range []string{entitlement.AssignmentStateDelivered, entitlement.AssignmentStateExpired} {
+		_, err = p.Assignments(ctx, entitlement.AssignmentFilter{State: st}, Now)
+		require.NoError(t, err)
+	}
+	_, err = p.Requests(ctx, RequestFilter{State: entitlement.RequestStateDelivered}, Now)
+	require.NoError(t, err)
 	_, err = p.Assignments(ctx, entitlement.AssignmentFilter{After: reqs[0].ID}, Now)
 	require.ErrorIs(t, err, ErrInvalidQuery, "a request's id is no assignment's")
 	_, err = p.Requests(ctx, RequestFilter{After: all[0].ID}, Now)
