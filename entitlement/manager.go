@@ -58,7 +58,9 @@ type Options struct {
 	// WithCommandID; defaults to random UUIDs. It is called under the
 	// manager's lock, like IDs, EventIDs and Clock.
 	NewCommandID func() string
-	// Upcasters turn old payloads into the current schema while replaying.
+	// Upcasters turn old payloads into the current schema wherever the
+	// Manager reads stored events: replaying, and answering a repeated
+	// command with the events it wrote.
 	Upcasters *eventstore.Upcasters
 	// MaxRetries bounds how often Execute decides again after its append
 	// was refused because the log moved (another writer appended, or a
@@ -771,6 +773,25 @@ func (m *Manager) drain() {
 	}
 }
 
+// decode decodes a stored event, upcast to the current schema.
+func (m *Manager) decode(e eventstore.Event) (Event, error) {
+	ue, err := m.opts.Upcasters.Upcast(e)
+	if err != nil {
+		return Event{}, err
+	}
+	return DecodeEvent(ue)
+}
+
+// duplicate is the result of a command the log already holds: its events,
+// and the id of the object the first is about.
+func (m *Manager) duplicate(evs []eventstore.Event, cmdID string) Result {
+	r := Result{Events: evs, Duplicate: true, CommandID: cmdID}
+	if de, err := m.decode(evs[0]); err == nil {
+		r.ID = primaryID(de)
+	}
+	return r
+}
+
 // decideAndQueue decides cmd on the speculative state and queues its
 // events. It returns the queued batch; or a batch of the same command id
 // already in flight to wait for; or, with neither, the result of a
@@ -813,13 +834,10 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 				return nil, nil, Result{}, reused(cmd.commandName(), xo.commandID, prev[0].Position)
 			}
 		}
-		r := Result{Events: prev, Duplicate: true, CommandID: xo.commandID}
-		if err == nil {
-			if de, derr := DecodeEvent(prev[0]); derr == nil {
-				r.ID = primaryID(de)
-			}
+		if err != nil {
+			return nil, nil, Result{Events: prev, Duplicate: true, CommandID: xo.commandID}, err
 		}
-		return nil, nil, r, err
+		return nil, nil, m.duplicate(prev, xo.commandID), nil
 	}
 	d, err := decide(m.spec, actor, now, m.opts.IDs, cmd)
 	if err != nil {
@@ -962,10 +980,7 @@ func (m *Manager) settleOne(b *batch) {
 		b.out = Result{Events: b.res.Events, ID: b.id, CommandID: b.cmdID}
 		m.stale = true
 	case b.err == nil: // a duplicate: another writer executed the command
-		b.out = Result{Events: b.res.Events, Duplicate: true, CommandID: b.cmdID}
-		if de, err := DecodeEvent(b.res.Events[0]); err == nil {
-			b.out.ID = primaryID(de)
-		}
+		b.out = m.duplicate(b.res.Events, b.cmdID)
 		m.stale = true
 	case errors.As(b.err, &ce):
 		// The log moved under b: another writer appended, or the batch b
@@ -1014,11 +1029,7 @@ func (m *Manager) settleOne(b *batch) {
 				// have refused had its commit not failed.
 				b.outErr = reused(b.name, b.cmdID, evs[0].Position)
 			default: // another writer executed the command
-				r := Result{Events: evs, Duplicate: true, CommandID: b.cmdID}
-				if de, err := DecodeEvent(evs[0]); err == nil {
-					r.ID = primaryID(de)
-				}
-				b.out, b.outErr = r, nil
+				b.out, b.outErr = m.duplicate(evs, b.cmdID), nil
 			}
 		}
 	}

@@ -21,7 +21,7 @@ const maxDeliveryRounds = 8
 func (m *Manager) deliverAfter(ctx context.Context, res Result, decided []Event) ([]eventstore.Event, error) {
 	if decided == nil {
 		for _, e := range res.Events {
-			de, err := DecodeEvent(e)
+			de, err := m.decode(e)
 			if err != nil {
 				return nil, err
 			}

@@ -232,7 +232,7 @@ func TestWhyNamesExtensions(t *testing.T) {
 	require.Equal(t, adminID, e.Requested.ActorID)
 	require.Equal(t, entitlement.EventAssignmentExtended, e.Extended.EventType)
 	require.Equal(t, *s.now, e.Extended.ActivityDateTime)
-	require.NoError(t, x.Check(s.ctx, s.log))
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
 
 	before, err := p.Why(s.ctx, annaID, member, projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
@@ -251,7 +251,7 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	x, err := p.Why(s.ctx, annaID, member, as)
 	require.NoError(t, err)
 	require.Len(t, x.Causes, 1)
-	require.NoError(t, x.Check(s.ctx, s.log))
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
 
 	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
 	require.NoError(t, err)
@@ -261,7 +261,7 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	forged, err := p.Why(s.ctx, annaID, member, as)
 	require.NoError(t, err)
 	require.Equal(t, "Forged", forged.Causes[0].Decisions[0].Justification)
-	require.ErrorIs(t, forged.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
+	require.ErrorIs(t, forged.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
 
 	// A cited event changed in place in the log, its stored hash kept, no
 	// longer matches its hash: the true explanation does not check either.
@@ -273,7 +273,7 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	_, err = logDB.Exec("UPDATE events SET payload = payload || ' ' WHERE position = ?",
 		int64(x.Causes[0].Decisions[0].Position))
 	require.NoError(t, err)
-	require.ErrorIs(t, x.Check(s.ctx, s.log), projection.ErrExplanationMismatch)
+	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
 }
 
 // TestRequestHistoryOfADeletedRequest (found by a review): the history of

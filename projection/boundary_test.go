@@ -124,7 +124,7 @@ func TestWhyCitesTheLastDelivery(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, x.Causes, 1)
 		require.Equal(t, want, x.Causes[0].Delivered.Position, "as of %+v", as)
-		require.NoError(t, x.Check(s.ctx, s.log))
+		require.NoError(t, x.Check(s.ctx, s.log, nil))
 	}
 }
 

@@ -333,7 +333,7 @@ func ExampleProjector_Why() {
 	}
 	fmt.Printf("under policy %q version %d (position %d)\n", c.Policy.DisplayName, c.PolicyVersion, c.PolicyRecorded.Position)
 	fmt.Printf("delivered: %s (position %d)\n", c.Delivered.Activity, c.Delivered.Position)
-	fmt.Println("checked against the log:", x.Check(s.ctx, s.log) == nil)
+	fmt.Println("checked against the log:", x.Check(s.ctx, s.log, nil) == nil)
 
 	entries, _ := p.AuditLog(s.ctx, projection.AuditFilter{Activity: "Remove access package assignment"})
 	for _, e := range entries {

@@ -468,7 +468,7 @@ func checkWhy(t require.TestingT, p *Projector, w *entitlementtest.World, s *ent
 				require.Len(t, c.Decisions, decided, "decisions on %s", r.ID)
 				sameJSON(t, r.Policy, c.Policy)
 			}
-			require.NoError(t, x.Check(ctx, w.Store))
+			require.NoError(t, x.Check(ctx, w.Store, nil))
 		}
 	}
 	for _, pkg := range w.Packages {

@@ -314,8 +314,10 @@ var ErrExplanationMismatch = errors.New("projection: the log does not hold an ev
 // delivered, each extension's assignment and request). The explanation
 // is read from the projection, a file anyone could edit: together with
 // eventstore.Verify over the log, which proves the hash chain, Check
-// proves that it rests on the recorded history, not on the file.
-func (x Explanation) Check(ctx context.Context, log Log) error {
+// proves that it rests on the recorded history, not on the file. up, if
+// not nil, brings old payloads to the current schema (as Options.Upcasters
+// does) once their hashes are checked.
+func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcasters) error {
 	type cited struct {
 		l     Link
 		facts func(entitlement.Event) bool
@@ -373,7 +375,7 @@ func (x Explanation) Check(ctx context.Context, log Log) error {
 			if l.l.Position == 0 {
 				continue
 			}
-			if err := checkLink(ctx, log, l.l, l.facts); err != nil {
+			if err := checkLink(ctx, log, up, l.l, l.facts); err != nil {
 				return err
 			}
 		}
@@ -383,7 +385,7 @@ func (x Explanation) Check(ctx context.Context, log Log) error {
 
 // checkLink checks that the log holds at l's position the event l cites,
 // with l's actor and instant, and that its payload has the facts cited.
-func checkLink(ctx context.Context, log Log, l Link, facts func(entitlement.Event) bool) error {
+func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, facts func(entitlement.Event) bool) error {
 	for e, err := range log.ReadAll(ctx, l.Position-1) {
 		if err != nil {
 			return fmt.Errorf("projection: read position %d: %w", l.Position, err)
@@ -398,7 +400,11 @@ func checkLink(ctx context.Context, log Log, l Link, facts func(entitlement.Even
 		if err := eventstore.Follows(eventstore.Head{Position: e.Position - 1, Hash: e.PrevHash}, &e); err != nil {
 			return fmt.Errorf("%w: position %d: %w", ErrExplanationMismatch, l.Position, err)
 		}
-		de, err := entitlement.DecodeEvent(e)
+		ue, err := up.Upcast(e)
+		if err != nil {
+			return fmt.Errorf("projection: check position %d: %w", l.Position, err)
+		}
+		de, err := entitlement.DecodeEvent(ue)
 		if err != nil {
 			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
 		}

@@ -177,7 +177,7 @@ func tellHistory(ctx context.Context, w io.Writer, log *sqlitestore.Store, p *pr
 		fmt.Fprintf(w, "   Why Anna held it on %s: requested at position %d, %s, policy version %d, delivered at position %d\n",
 			story.Start.AddDate(0, 0, 20).Format("Mon 02 Jan"), c.Requested.Position, strings.Join(by, ", "), c.PolicyVersion, c.Delivered.Position)
 	}
-	if err := x.Check(ctx, log); err != nil {
+	if err := x.Check(ctx, log, nil); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "   Every event the explanation cites was checked against the log: same position, id and hash.")

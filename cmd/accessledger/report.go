@@ -102,7 +102,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if rep.Explanation != nil {
 		// As the why command does, check the events the report cites
 		// against the log: the projection is not signed.
-		if err := rep.Explanation.Check(ctx, r.log); err != nil {
+		if err := rep.Explanation.Check(ctx, r.log, nil); err != nil {
 			return fmt.Errorf("the explanation does not check against the log (accessledger verify tells where it was changed): %w", err)
 		}
 	}
@@ -186,7 +186,7 @@ func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		line("delivered", c.Delivered, "")
 	}
 	if len(x.Causes) > 0 {
-		if err := x.Check(ctx, r.log); err != nil {
+		if err := x.Check(ctx, r.log, nil); err != nil {
 			fmt.Fprintf(stdout, "\nchecked against the log: FAILED: %v\n", err)
 			return err
 		}
