@@ -67,10 +67,10 @@ type Options struct {
 	// PageSize is how many events ReadAll and ReadStream fetch per query;
 	// it bounds their memory. Defaults to 512.
 	PageSize int
-	// MmapSize is how many bytes of the file the connections of a store
-	// opened with Open map into memory (PRAGMA mmap_size), which makes
-	// reading a large log markedly faster. Defaults to 256 MiB; negative
-	// turns memory-mapping off.
+	// MmapSize is how many bytes of the file the store's connections map
+	// into memory (PRAGMA mmap_size), which makes reading a large log
+	// markedly faster. Open defaults it to 256 MiB; OpenReadOnly maps
+	// nothing unless it is set. Negative turns memory-mapping off.
 	MmapSize int64
 }
 
