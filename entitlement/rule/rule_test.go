@@ -51,6 +51,8 @@ func TestOperators(t *testing.T) {
 		`user.department -notIn ["HR"]`:           true,
 		`user.mail -match "^[a-z]+@contoso"`:      true,
 		`user.mail -notMatch "fabrikam"`:          true,
+		`user.department -match "^SALES"`:         true,
+		`user.department -notMatch "emea$"`:       false,
 		`user.city -eq null`:                      true,
 		`user.department -ne null`:                true,
 		`user.city -startsWith ""`:                false,
