@@ -39,7 +39,7 @@ func TestParseTreeAndMatch(t *testing.T) {
 }
 
 func TestOperators(t *testing.T) {
-	u := user(map[string]string{"department": "Sales EMEA", "mail": "anna@contoso.com"})
+	u := user(map[string]string{"department": "Sales EMEA", "mail": "anna@contoso.com", "officeLocation": "B`1"})
 	for text, want := range map[string]bool{
 		`user.department -eq "sales emea"`:        true,
 		`user.department -ne "Sales"`:             true,
@@ -56,6 +56,7 @@ func TestOperators(t *testing.T) {
 		`user.city -eq null`:                      true,
 		`user.department -ne null`:                true,
 		`user.city -startsWith ""`:                false,
+		"user.officeLocation -eq \"B``1\"":        true, // `` is an escaped backtick
 	} {
 		r, err := rule.Parse(text)
 		require.NoError(t, err, text)
@@ -86,7 +87,11 @@ func TestSyntaxErrorsSayWhere(t *testing.T) {
 		assert.Equal(t, offset, se.Offset, "%q: %v", text, err)
 		assert.True(t, strings.HasPrefix(err.Error(), "at offset "), err.Error())
 	}
-	_, err := rule.Parse(`user.department -eq "` + strings.Repeat("x", rule.MaxLength) + `"`)
+	longest := `user.department -eq "`
+	longest += strings.Repeat("x", rule.MaxLength-len(longest)-1) + `"`
+	_, err := rule.Parse(longest)
+	require.NoError(t, err, "a rule of exactly MaxLength characters")
+	_, err = rule.Parse(`user.department -eq "` + strings.Repeat("x", rule.MaxLength) + `"`)
 	var se *rule.SyntaxError
 	require.ErrorAs(t, err, &se)
 }
