@@ -13,8 +13,8 @@ package entitlement
 // start: its schedule's expiration counts from when the update is granted,
 // and a startDateTime after now is refused. A requested end after the
 // policy's, or no end where the policy sets one, is refused, and so is a
-// recurrence (Graph's is for future use). A removal takes neither a
-// schedule nor answers.
+// recurrence (Graph uses it for access reviews, not in requests). A
+// removal takes neither a schedule nor answers.
 type CreateAssignmentRequest struct {
 	RequestType        string
 	AccessPackageID    string
