@@ -126,23 +126,26 @@ func TestNoNoticeForAnEndReached(t *testing.T) {
 
 // escalationFallbackPolicy is a one-stage policy on P3: the requestor's
 // manager approves; after 2 days the stage escalates to escalation, or to
-// frank if escalation resolves to nobody.
-func escalationFallbackPolicy(w *world, name string, escalation SubjectSet) string {
+// frank if escalation resolves to nobody. opts change the stage further.
+func escalationFallbackPolicy(w *world, name string, escalation SubjectSet, opts ...func(*ApprovalStage)) string {
 	pol := approvalPolicy(w.id["P3"], name, w.uid["carol"])
 	st := &pol.RequestApprovalSettings.Stages[0]
 	st.IsEscalationEnabled = true
 	st.DurationBeforeEscalation = DurationDays(2)
 	st.EscalationApprovers = []SubjectSet{escalation}
 	st.FallbackEscalationApprovers = []SubjectSet{{Kind: SingleUser, UserID: w.uid["frank"]}}
+	for _, o := range opts {
+		o(st)
+	}
 	return w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
 }
 
 // escalatedRequest makes alice request P3 under a policy of
 // escalationFallbackPolicy that escalates to the named user, and returns
-// the request and its first stage once escalated.
-func escalatedRequest(w *world, to string) (string, ApprovalStageState) {
+// the request and its first stage once escalated; opts change the stage.
+func escalatedRequest(w *world, to string, opts ...func(*ApprovalStage)) (string, ApprovalStageState) {
 	w.t.Helper()
-	w.id["PolE-"+to] = escalationFallbackPolicy(w, "escalates to "+to, SubjectSet{Kind: SingleUser, UserID: w.uid[to]})
+	w.id["PolE-"+to] = escalationFallbackPolicy(w, "escalates to "+to, SubjectSet{Kind: SingleUser, UserID: w.uid[to]}, opts...)
 	id := w.request("alice", "P3", "PolE-"+to)
 	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
 	_, err := w.m.ProcessDue(w.ctx, w.clock.t)

@@ -433,7 +433,10 @@ func TestOnBehalfSystemAndAdminRequests(t *testing.T) {
 	require.Equal(t, w.uid["bob"], r.RequestorID)
 	require.Equal(t, w.uid["alice"], r.TargetID)
 	require.Equal(t, RequestStateDelivered, r.State)
-	_, err := w.try(w.actors["carol"], CreateAssignmentRequest{RequestType: RequestTypeOnBehalfAdd, AccessPackageID: w.id["P3"],
+	// The requestor, neither its target nor an approver, reads it.
+	_, err := w.state().GetAssignmentRequest(w.actors["bob"], id)
+	require.NoError(t, err)
+	_, err = w.try(w.actors["carol"], CreateAssignmentRequest{RequestType: RequestTypeOnBehalfAdd, AccessPackageID: w.id["P3"],
 		AssignmentPolicyID: polID, TargetID: w.uid["erin"]})
 	requireKind(t, err, ErrForbidden)
 
