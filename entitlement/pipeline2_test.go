@@ -191,6 +191,37 @@ func TestDoomedAttemptIsNoRetry(t *testing.T) {
 	requireReplayEqual(t, w)
 }
 
+// payroll is a command executed twice with one id: first, and repeat
+// while the first is in flight.
+type payroll struct {
+	first, repeat   Result
+	firstDone, done <-chan error // each execution's error, once it returns
+}
+
+// payrollTwice executes CreateCatalog "Payroll" with the id payroll-1 on
+// a goroutine, waits until its append is queued, and executes it again
+// with the same id, joined (see joined) while the first is in flight.
+// Read first and repeat only once their channels have delivered.
+func payrollTwice(t *testing.T, w *world, m *Manager, sc *signalClock, ga Actor, queued <-chan struct{}) *payroll {
+	t.Helper()
+	p := &payroll{}
+	cmd := CreateCatalog{DisplayName: "Payroll"}
+	firstDone := make(chan error, 1)
+	go func() {
+		var err error
+		p.first, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
+		firstDone <- err
+	}()
+	<-queued
+	p.firstDone = firstDone
+	p.done = joined(t, m, sc, func() error {
+		var err error
+		p.repeat, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
+		return err
+	})
+	return p
+}
+
 // TestJoiningACommandDecidedAgain: a repeat of a command id in flight
 // waits for it; when that append is refused for a conflict and decided
 // again, the repeat answers with the events the command id wrote, not an
@@ -201,29 +232,15 @@ func TestJoiningACommandDecidedAgain(t *testing.T) {
 		return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: "catalog/x", Expected: 0, Actual: 1}
 	})
 	hs.setTicket(hook)
-	cmd := CreateCatalog{DisplayName: "Payroll"}
-	var first Result
-	firstDone := make(chan error, 1)
-	go func() {
-		var err error
-		first, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
-		firstDone <- err
-	}()
-	<-queued
-	var repeat Result
-	done := joined(t, m, sc, func() error {
-		var err error
-		repeat, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
-		return err
-	})
+	p := payrollTwice(t, w, m, sc, ga, queued)
 	close(release)
-	require.NoError(t, <-firstDone)
-	require.NoError(t, <-done)
-	require.False(t, first.Duplicate)
-	require.True(t, repeat.Duplicate)
-	require.Len(t, first.Events, 1)
-	require.Equal(t, first.Events, repeat.Events, "the events the command id wrote")
-	require.Equal(t, first.ID, repeat.ID)
+	require.NoError(t, <-p.firstDone)
+	require.NoError(t, <-p.done)
+	require.False(t, p.first.Duplicate)
+	require.True(t, p.repeat.Duplicate)
+	require.Len(t, p.first.Events, 1)
+	require.Equal(t, p.first.Events, p.repeat.Events, "the events the command id wrote")
+	require.Equal(t, p.first.ID, p.repeat.ID)
 	require.Equal(t, 1, countCommand(t, w.store, "payroll-1"))
 }
 
@@ -471,30 +488,16 @@ func TestRepeatWhileInFlightIsNotQueued(t *testing.T) {
 		}
 		return hook(cmd, write)
 	})
-	cmd := CreateCatalog{DisplayName: "Payroll"}
-	var first Result
-	firstDone := make(chan error, 1)
-	go func() {
-		var err error
-		first, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
-		firstDone <- err
-	}()
-	<-queued
-	var repeat Result
-	done := joined(t, m, sc, func() error {
-		var err error
-		repeat, err = m.Execute(w.ctx, ga, cmd, WithCommandID("payroll-1"))
-		return err
-	})
+	p := payrollTwice(t, w, m, sc, ga, queued)
 	m.mu.Lock()
 	inflight := len(m.inflight)
 	m.mu.Unlock()
 	close(release)
-	require.NoError(t, <-firstDone)
-	require.NoError(t, <-done)
+	require.NoError(t, <-p.firstDone)
+	require.NoError(t, <-p.done)
 	require.Equal(t, 1, inflight, "the repeat waits for the append in flight")
-	require.True(t, repeat.Duplicate)
-	require.Equal(t, first.Events, repeat.Events)
+	require.True(t, p.repeat.Duplicate)
+	require.Equal(t, p.first.Events, p.repeat.Events)
 	mu.Lock()
 	require.Equal(t, 1, appends, "the command id was queued once")
 	mu.Unlock()
