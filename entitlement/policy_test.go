@@ -672,6 +672,26 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"auto with questions", testAutoPolicy, func(p *AssignmentPolicy) {
 			p.Questions = testRequestPolicy().Questions
 		}, "questions"},
+		// Found by a mutation review: each of these was refused, and no
+		// test said so.
+		{"auto with one question", testAutoPolicy, func(p *AssignmentPolicy) {
+			p.Questions = testRequestPolicy().Questions[:1]
+		}, "questions"},
+		{"auto with approval for updates", testAutoPolicy, func(p *AssignmentPolicy) {
+			p.RequestApprovalSettings = testRequestPolicy().RequestApprovalSettings
+			p.RequestApprovalSettings.IsApprovalRequiredForAdd = false
+			p.RequestApprovalSettings.IsApprovalRequiredForUpdate = true
+		}, "requestApprovalSettings.isApprovalRequiredForUpdate"},
+		{"auto requiring a justification", testAutoPolicy, func(p *AssignmentPolicy) {
+			p.RequestApprovalSettings.IsRequestorJustificationRequired = true
+		}, "requestApprovalSettings.isRequestorJustificationRequired"},
+		{"auto with reviews", testAutoPolicy, func(p *AssignmentPolicy) {
+			p.ReviewSettings = testRequestPolicy().ReviewSettings
+			p.ReviewSettings.IsEnabled = true
+		}, "reviewSettings.isEnabled"},
+		{"choice localization with blank text", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.Questions[1].Choices[0].Localizations = []LocalizedText{{LanguageCode: "de", Text: "  "}}
+		}, "questions[1].choices[0].localizations[0].text"},
 		{"auto with a long grace period", testAutoPolicy, func(p *AssignmentPolicy) {
 			p.AutomaticRequestSettings.GracePeriodBeforeAccessRemoval = MustParseDuration("P3661D")
 		}, "automaticRequestSettings.gracePeriodBeforeAccessRemoval"},
