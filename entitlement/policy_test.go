@@ -977,6 +977,14 @@ func TestValidateAnswers(t *testing.T) {
 	var ie *InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "answers[1].answeredQuestion.id", ie.Field)
+
+	// A carriage return breaks a line too (found by a mutation run: only
+	// "\n" was tried, on a question whose pattern refused it anyway).
+	line := []Question{{Kind: TextInputQuestion, ID: "t", Text: "?", IsSingleLineQuestion: true}}
+	require.NoError(t, ValidateAnswers(line, []Answer{single("t", "one line")}))
+	err = ValidateAnswers(line, []Answer{single("t", "one\rtwo")})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "answers[0].value", ie.Field)
 }
 
 func TestAnswerJSON(t *testing.T) {
