@@ -173,15 +173,7 @@ func TestDoomedAttemptIsNoRetry(t *testing.T) {
 	wg.Go(func() {
 		_, afterErr = m.Execute(w.ctx, ga, CreateCatalog{DisplayName: "After"}, WithCommandID("after"))
 	})
-	for { // let "after" be decided on "first" and queued
-		m.mu.Lock()
-		k := len(m.inflight)
-		m.mu.Unlock()
-		if k == 2 {
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitInflight(m, 2) // "after" decided on "first" and queued
 	close(release)
 	wg.Wait()
 	require.ErrorIs(t, firstErr, errBoom)
@@ -536,15 +528,7 @@ func TestChainedOnAFailedAppendOfTheSameLength(t *testing.T) {
 	wg.Go(func() {
 		set, setErr = m.Execute(w.ctx, sys, SetUserAttribute{UserID: u, Name: "department", Value: "Sales"}, WithCommandID("set"))
 	})
-	for { // let "set" be decided on the user and queued
-		m.mu.Lock()
-		k := len(m.inflight)
-		m.mu.Unlock()
-		if k == 2 {
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitInflight(m, 2) // "set" decided on the user and queued
 	close(release)
 	wg.Wait()
 	require.ErrorIs(t, createErr, errBoom)

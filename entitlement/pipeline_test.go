@@ -197,6 +197,19 @@ func TestFailedCommitInDoubt(t *testing.T) {
 	}
 }
 
+// waitInflight waits until m has n batches in flight: decided and queued.
+func waitInflight(m *Manager, n int) {
+	for {
+		m.mu.Lock()
+		k := len(m.inflight)
+		m.mu.Unlock()
+		if k == n {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 // TestFailedAppendMidPipeline fails one append while the commands decided
 // after it are already queued: they fail their chained conditions, are
 // decided again on the state without it, and land; the failed command
@@ -234,16 +247,7 @@ func TestFailedAppendMidPipeline(t *testing.T) {
 			ids[i] = r.ID
 		})
 	}
-	// Let the others decide on the doomed package and queue.
-	for {
-		w.m.mu.Lock()
-		k := len(w.m.inflight)
-		w.m.mu.Unlock()
-		if k == n+1 {
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitInflight(w.m, n+1) // the others decided on the doomed package and queued
 	close(release)
 	wg.Wait()
 	require.ErrorIs(t, doomedErr, errBoom)
