@@ -368,6 +368,36 @@ func TestOutcomeUnknownReturnsAtOnce(t *testing.T) {
 // commands in flight have settled; if another writer appended meanwhile,
 // the command is decided again on the log as it now is.
 func TestRefusalWaitsForTheCommandsInFlight(t *testing.T) {
+	h := heldBesideAnother(t)
+	var res Result
+	done := joined(t, h.m, h.sc, func() error {
+		var err error
+		res, err = h.m.Execute(h.w.ctx, h.ga, CreateAccessPackage{CatalogID: h.theirs.ID, DisplayName: "P"})
+		return err
+	})
+	close(h.release)
+	require.NoError(t, <-h.held)
+	require.NoError(t, <-done, "decided again once the log was read")
+	_, err := h.m.State().GetAccessPackage(h.ga, res.ID)
+	require.NoError(t, err)
+	requireReplayEqual(t, h.w)
+}
+
+// heldAppend is a heldManager's catalog "Held" (command id "held"),
+// written but not answered until release is closed, and a catalog another
+// Manager on the log created after it.
+type heldAppend struct {
+	w       *world
+	m       *Manager
+	sc      *signalClock
+	ga      Actor
+	theirs  Result        // the other Manager's catalog
+	held    <-chan error  // Execute's error for "Held"
+	release chan struct{} // lets the held append answer
+}
+
+func heldBesideAnother(t *testing.T) heldAppend {
+	t.Helper()
 	w, hs, m, sc, ga := heldManager(t, Options{})
 	other, err := NewManager(w.ctx, hs.Store, Options{Clock: w.clock, IDs: SeededIDs(44)})
 	require.NoError(t, err)
@@ -381,20 +411,9 @@ func TestRefusalWaitsForTheCommandsInFlight(t *testing.T) {
 		held <- err
 	}()
 	<-queued
-	cat, err := other.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Another writer's"})
+	theirs, err := other.Execute(w.ctx, ga, CreateCatalog{DisplayName: "Another writer's"})
 	require.NoError(t, err)
-	var res Result
-	done := joined(t, m, sc, func() error {
-		var err error
-		res, err = m.Execute(w.ctx, ga, CreateAccessPackage{CatalogID: cat.ID, DisplayName: "P"})
-		return err
-	})
-	close(release)
-	require.NoError(t, <-held)
-	require.NoError(t, <-done, "decided again once the log was read")
-	_, err = m.State().GetAccessPackage(ga, res.ID)
-	require.NoError(t, err)
-	requireReplayEqual(t, w)
+	return heldAppend{w: w, m: m, sc: sc, ga: ga, theirs: theirs, held: held, release: release}
 }
 
 // countingAppends counts the appends made to a store that does not

@@ -550,10 +550,7 @@ func TestSlowDeliveryDelaysOnlyItsCommand(t *testing.T) {
 	bd := &blockingDeliverer{subject: w.uid["alice"], entered: make(chan struct{}), release: make(chan struct{})}
 	m, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, Deliverer: bd})
 	require.NoError(t, err)
-	request := func(who string) (Result, error) {
-		return m.Execute(w.ctx, w.actors[who], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-			AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
-	}
+	request := func(who string) (Result, error) { return requestAs(w.ctx, m, w, who, "P2", "Pol2") }
 	done := make(chan error, 1)
 	go func() {
 		_, err := request("alice")
@@ -583,8 +580,7 @@ func aliceDelivering(t *testing.T, w *world, d time.Duration) (*Manager, *blocki
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(w.ctx, d)
 	defer cancel()
-	res, err := m.Execute(ctx, w.actors["alice"], CreateAssignmentRequest{RequestType: RequestTypeUserAdd,
-		AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"]})
+	res, err := requestAs(ctx, m, w, "alice", "P2", "Pol2")
 	require.NoError(t, err, "the command was written")
 	return m, bd, res
 }
