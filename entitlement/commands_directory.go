@@ -1,6 +1,10 @@
 package entitlement
 
 // PutUser creates the user, or replaces it if it exists (directory feed).
+// A replaced user keeps what entitlement management, not the directory,
+// holds about them: the external user lifecycle's schedule, and the
+// subjectLifecycle and connected organization the feed leaves empty. Only
+// a guest may be governed.
 // A guest given the email of a person not in the directory whose requests
 // still wait cancels those requests (see ExternalActor).
 type PutUser struct {
@@ -43,7 +47,8 @@ type DeleteUser struct {
 }
 
 // UpdateSubject sets an accessPackageSubject's subjectLifecycle (Graph
-// PATCH subjects(objectId='…')), e.g. to make a guest governed.
+// PATCH subjects(objectId='…')), e.g. to make a guest governed. Only a
+// guest may be governed: the external user lifecycle is for guests.
 type UpdateSubject struct {
 	ObjectID         string
 	SubjectLifecycle string

@@ -156,6 +156,9 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 	default:
 		return decision{}, invalid(op, "subjectLifecycle", "unknown value %q", u.SubjectLifecycle)
 	}
+	if u.SubjectLifecycle == SubjectLifecycleGoverned && u.UserType != UserTypeGuest {
+		return decision{}, invalid(op, "subjectLifecycle", "only guests are governed")
+	}
 	if u.ManagerID == u.ID {
 		return decision{}, invalid(op, "manager", "a user cannot be their own manager")
 	}
@@ -174,6 +177,14 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 		typ = EventUserUpdated
 		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
 		u.Lifecycle = old.Lifecycle // the external user lifecycle's, not the feed's
+		// Entitlement management's own properties of the subject, which
+		// a directory feed does not know: kept unless the feed gives them.
+		if u.SubjectLifecycle == "" {
+			u.SubjectLifecycle = old.SubjectLifecycle
+		}
+		if u.ConnectedOrganizationID == "" {
+			u.ConnectedOrganizationID = old.ConnectedOrganizationID
+		}
 		ch = userChange{attrs: changedAttributes(old, &u), all: !old.AccountEnabled && u.AccountEnabled}
 	} else {
 		u.DeletedDateTime, u.Lifecycle = nil, nil
@@ -378,13 +389,17 @@ func (c UpdateSubject) decide(s *State, a Actor, now time.Time, _ IDSource) (dec
 	if !isAdmin(a) {
 		return decision{}, forbidden(op, subject("subject", c.ObjectID))
 	}
-	if _, ok := s.activeUser(c.ObjectID); !ok {
+	u, ok := s.activeUser(c.ObjectID)
+	if !ok {
 		return decision{}, notFound(op, subject("subject", c.ObjectID))
 	}
 	switch c.SubjectLifecycle {
 	case SubjectLifecycleNotDefined, SubjectLifecycleNotGoverned, SubjectLifecycleGoverned:
 	default:
 		return decision{}, invalid(op, "subjectLifecycle", "must be notDefined, notGoverned or governed")
+	}
+	if c.SubjectLifecycle == SubjectLifecycleGoverned && u.UserType != UserTypeGuest {
+		return decision{}, invalid(op, "subjectLifecycle", "only guests are governed")
 	}
 	return one(c.ObjectID, Event{Stream: userStream(c.ObjectID), Type: EventSubjectLifecycleChanged,
 		Data: &SubjectLifecycleChanged{ObjectID: c.ObjectID, SubjectLifecycle: c.SubjectLifecycle}})

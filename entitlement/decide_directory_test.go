@@ -84,14 +84,14 @@ func TestDirectoryFeed(t *testing.T) {
 	requireKind(t, err, ErrNotFound)
 
 	// Subjects and deletion.
-	w.do(ga, UpdateSubject{ObjectID: id, SubjectLifecycle: SubjectLifecycleGoverned})
+	w.do(ga, UpdateSubject{ObjectID: id, SubjectLifecycle: SubjectLifecycleNotGoverned})
 	_, err = w.try(ga, UpdateSubject{ObjectID: id, SubjectLifecycle: "managed"})
 	requireField(t, err, "subjectLifecycle")
 	w.do(sys, DeleteUser{UserID: id})
 	u, err = w.state().GetUser(ga, id)
 	require.NoError(t, err)
 	require.NotNil(t, u.DeletedDateTime)
-	require.Equal(t, SubjectLifecycleGoverned, u.SubjectLifecycle)
+	require.Equal(t, SubjectLifecycleNotGoverned, u.SubjectLifecycle)
 	_, err = w.try(sys, DeleteUser{UserID: id})
 	requireKind(t, err, ErrNotFound)
 	_, err = w.state().GetUser(UserActor(nameID("user/stranger")), mgr.ID)

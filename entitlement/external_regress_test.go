@@ -63,9 +63,8 @@ func TestSharedDomainOrganizations(t *testing.T) {
 // assigned again is not deleted on the old date.
 func TestNewAssignmentCancelsDeletionOfUnblockedGuest(t *testing.T) {
 	w, _ := accessWorld(t)
-	ga, manager := w.actors["GA"], w.actors["apManager"]
-	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
-	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	ga := w.actors["GA"]
+	pkg, pol := w.partnerWiki()
 	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
 	w.advance(11 * 24 * time.Hour)
 	kim, _ := w.guestOf("kim@fabrikam.com")
@@ -84,9 +83,7 @@ func TestNewAssignmentCancelsDeletionOfUnblockedGuest(t *testing.T) {
 // The directory feed neither erases the lifecycle's schedule nor sets one.
 func TestPutUserKeepsTheLifecycle(t *testing.T) {
 	w, _ := accessWorld(t)
-	manager := w.actors["apManager"]
-	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
-	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	pkg, pol := w.partnerWiki()
 	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
 	w.advance(11 * 24 * time.Hour)
 	kim, _ := w.guestOf("kim@fabrikam.com")
@@ -162,9 +159,8 @@ func TestWorkflowVersionKeepsRuns(t *testing.T) {
 // their last assignment ends: the block recorded, the deletion scheduled.
 func TestLifecycleFollowsGovernance(t *testing.T) {
 	w, _ := accessWorld(t)
-	ga, manager := w.actors["GA"], w.actors["apManager"]
-	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
-	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	ga := w.actors["GA"]
+	pkg, pol := w.partnerWiki()
 	for _, mail := range []string{"kim@fabrikam.com", "lee@fabrikam.com"} {
 		w.do(ExternalActor(mail, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
 	}
@@ -266,9 +262,7 @@ func TestGuestOfADeletedOrganization(t *testing.T) {
 // that says ProcessDue records it; after it, they ask as a new person.
 func TestRequestOfAGuestDueForDeletion(t *testing.T) {
 	w, _ := accessWorld(t)
-	manager := w.actors["apManager"]
-	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
-	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	pkg, pol := w.partnerWiki()
 	kim := ExternalActor("kim@fabrikam.com", "")
 	ask := CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol}
 	w.do(kim, ask)
@@ -282,4 +276,48 @@ func TestRequestOfAGuestDueForDeletion(t *testing.T) {
 	g, ok := w.guestOf("kim@fabrikam.com")
 	require.True(t, ok)
 	require.Nil(t, g.DeletedDateTime)
+}
+
+// Found by a review as a new user: a directory feed refreshing a governed
+// guest (a new department) sent what the directory knows, and the guest
+// lost entitlement management's governance and connected organization:
+// losing the last assignment then neither blocked nor deleted them. The
+// feed now keeps what it leaves empty, and sets what it gives.
+func TestPutUserKeepsGovernance(t *testing.T) {
+	w, _ := accessWorld(t)
+	pkg, pol := w.partnerWiki()
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.Equal(t, SubjectLifecycleGoverned, kim.SubjectLifecycle)
+	require.NotEmpty(t, kim.ConnectedOrganizationID)
+	w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeGuest, DisplayName: kim.DisplayName, Mail: kim.Mail,
+		UserPrincipalName: kim.UserPrincipalName, AccountEnabled: true, Department: "Consulting"}})
+	fed, _ := w.guestOf("kim@fabrikam.com")
+	require.Equal(t, "Consulting", fed.Department)
+	require.Equal(t, SubjectLifecycleGoverned, fed.SubjectLifecycle)
+	require.Equal(t, kim.ConnectedOrganizationID, fed.ConnectedOrganizationID)
+	w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeGuest, DisplayName: kim.DisplayName, Mail: kim.Mail,
+		AccountEnabled: true, SubjectLifecycle: SubjectLifecycleNotGoverned}})
+	fed, _ = w.guestOf("kim@fabrikam.com")
+	require.Equal(t, SubjectLifecycleNotGoverned, fed.SubjectLifecycle, "what the feed gives, it sets")
+	fed.SubjectLifecycle = SubjectLifecycleGoverned
+	w.do(sys, PutUser{User: fed})
+	w.advance(11 * 24 * time.Hour)
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.False(t, kim.AccountEnabled, "still governed: blocked once her last assignment ended")
+	require.NotNil(t, kim.Lifecycle.DeletionDateTime)
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// Found by a review as a new user: a member made governed was accepted
+// and stored, with no effect, since the external user lifecycle is for
+// guests. It is refused, by UpdateSubject and by the directory feed.
+func TestOnlyGuestsAreGoverned(t *testing.T) {
+	w, _ := accessWorld(t)
+	bob := w.uid["bob"]
+	_, err := w.try(w.actors["GA"], UpdateSubject{ObjectID: bob, SubjectLifecycle: SubjectLifecycleGoverned})
+	requireKind(t, err, ErrInvalid)
+	_, err = w.try(sys, PutUser{User: User{ID: bob, DisplayName: "bob", AccountEnabled: true, SubjectLifecycle: SubjectLifecycleGoverned}})
+	requireKind(t, err, ErrInvalid)
+	w.do(w.actors["GA"], UpdateSubject{ObjectID: bob, SubjectLifecycle: SubjectLifecycleNotGoverned})
 }

@@ -46,6 +46,16 @@ func (w *world) guestOf(email string) (User, bool) {
 	return u, ok
 }
 
+// partnerWiki creates, as catalog C's access package manager, the
+// package "Partner wiki" and a policy through which any external user may
+// request it for 10 days.
+func (w *world) partnerWiki() (pkg, pol string) {
+	manager := w.actors["apManager"]
+	pkg = w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
+	pol = w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	return pkg, pol
+}
+
 // userByMail finds a guest by mail, deleted or not (the one not deleted
 // if there are both).
 func userByMail(s *State, email string) (*User, bool) {
@@ -233,9 +243,8 @@ func TestExternalUserLifecycle(t *testing.T) {
 		NewCommandID: func() string { w.n++; return "xcmd-" + itoa(w.n) }})
 	require.NoError(t, err)
 	w.m = m
-	ga, manager := w.actors["GA"], w.actors["apManager"]
-	pkg := w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partner wiki"}).ID
-	pol := w.do(manager, CreateAssignmentPolicy{Policy: openPolicy(pkg, ScopeAllExternalUsers, 10)}).ID
+	ga := w.actors["GA"]
+	pkg, pol := w.partnerWiki()
 	direct := w.do(ga, CreateAssignmentPolicy{Policy: directPolicy(pkg)}).ID
 	ask := func(email string) string {
 		return w.do(ExternalActor(email, ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol}).ID
