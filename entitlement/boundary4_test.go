@@ -113,10 +113,12 @@ func TestReplacePolicyWithAnotherID(t *testing.T) {
 func TestResourceUpdateCannotDropARoleInUse(t *testing.T) {
 	w := adminWorld(t)
 	ga := w.actors["GA"]
+	w.do(sys, PutServicePrincipal{ServicePrincipal: ServicePrincipal{ID: w.id["appRes"], DisplayName: "Payroll",
+		AppRoles: []AppRole{{ID: nameID("role/reader"), DisplayName: "Reader"}, {ID: nameID("role/writer"), DisplayName: "Writer"}}}})
 	app := func(typ string, roles ...string) CreateResourceRequest {
 		spec := ResourceSpec{OriginID: w.id["appRes"], OriginSystem: OriginSystemAadApplication}
 		for _, r := range roles {
-			spec.Roles = append(spec.Roles, RoleSpec{OriginID: r})
+			spec.Roles = append(spec.Roles, RoleSpec{OriginID: nameID("role/" + r)})
 		}
 		return CreateResourceRequest{RequestType: typ, CatalogID: w.id["C"], Resource: spec}
 	}

@@ -26,10 +26,13 @@ type DeleteCatalog struct {
 
 // ResourceSpec describes the resource of a resource request in Graph's
 // terms. For groups the roles (Member and Owner) and the root scope are
-// derived from the directory; for applications the roles default to the
-// service principal's app roles, or "Default Access" when it has none; for
-// SharePoint sites the roles (site role sequence numbers) must be given and
-// the root scope is the site itself.
+// derived from the directory; for applications the roles are the service
+// principal's app roles, or "Default Access" when it has none, and Roles
+// may choose some of them (by origin id, the app role's id); for
+// SharePoint sites the roles (site role sequence numbers) must be given,
+// the root scope is the site itself and Scopes may add scopes below it.
+// A role that is not the origin's, or a scope below the root of a group or
+// an application, is refused with ErrInvalid.
 type ResourceSpec struct {
 	OriginID     string
 	OriginSystem string // AadGroup, AadApplication or SharePointOnline

@@ -202,19 +202,35 @@ func resourceRolesAndScopes(s *State, op string, spec ResourceSpec) ([]ResourceR
 			{DisplayName: "Member", OriginID: "Member_" + spec.OriginID, OriginSystem: sys},
 			{DisplayName: "Owner", OriginID: "Owner_" + spec.OriginID, OriginSystem: sys},
 		}
+		if err := onlyRoles(op, spec.Roles, roles, "a group's roles are Member and Owner"); err != nil {
+			return nil, nil, err
+		}
 	case OriginSystemAadApplication:
-		if len(spec.Roles) > 0 {
-			for _, r := range spec.Roles {
-				roles = append(roles, ResourceRole{DisplayName: r.DisplayName, Description: r.Description, OriginID: r.OriginID, OriginSystem: sys})
-			}
-		} else {
-			sp, _ := s.servicePrincipals.Get(spec.OriginID)
-			for _, r := range sp.AppRoles {
-				roles = append(roles, ResourceRole{DisplayName: r.DisplayName, Description: r.Description, OriginID: r.ID, OriginSystem: sys})
-			}
+		sp, _ := s.servicePrincipals.Get(spec.OriginID)
+		for _, r := range sp.AppRoles {
+			roles = append(roles, ResourceRole{DisplayName: r.DisplayName, Description: r.Description, OriginID: r.ID, OriginSystem: sys})
 		}
 		if len(roles) == 0 {
 			roles = []ResourceRole{{DisplayName: "Default Access", OriginID: DefaultAccessRoleOriginID, OriginSystem: sys}}
+		}
+		if err := onlyRoles(op, spec.Roles, roles, "an application's roles are its service principal's app roles"); err != nil {
+			return nil, nil, err
+		}
+		if len(spec.Roles) > 0 {
+			// The roles chosen, named as given.
+			var chosen []ResourceRole
+			for _, r := range spec.Roles {
+				i := slices.IndexFunc(roles, func(x ResourceRole) bool { return x.OriginID == r.OriginID })
+				x := roles[i]
+				if r.DisplayName != "" {
+					x.DisplayName = r.DisplayName
+				}
+				if r.Description != "" {
+					x.Description = r.Description
+				}
+				chosen = append(chosen, x)
+			}
+			roles = chosen
 		}
 	case OriginSystemSharePointOnline:
 		for _, r := range spec.Roles {
@@ -242,6 +258,10 @@ func resourceRolesAndScopes(s *State, op string, spec ResourceSpec) ([]ResourceR
 		if sc.IsRootScope || sc.OriginID == spec.OriginID {
 			continue
 		}
+		if sys != OriginSystemSharePointOnline {
+			return nil, nil, invalid(op, "resource.scopes["+itoa(i)+"].originId",
+				"only a SharePoint Online site has scopes below its root; a group or an application has its root scope only")
+		}
 		if sc.OriginID == "" || seen[sc.OriginID] {
 			return nil, nil, invalid(op, "resource.scopes["+itoa(i)+"].originId", "is missing or duplicate")
 		}
@@ -253,6 +273,18 @@ func resourceRolesAndScopes(s *State, op string, spec ResourceSpec) ([]ResourceR
 		scopes = append(scopes, ResourceScope{DisplayName: name, Description: sc.Description, OriginID: sc.OriginID, OriginSystem: sys})
 	}
 	return roles, scopes, nil
+}
+
+// onlyRoles refuses a given role that is not one of the roles the
+// resource's origin has (§8 row 8: a bad role origin id), why saying
+// which those are.
+func onlyRoles(op string, given []RoleSpec, has []ResourceRole, why string) error {
+	for i, r := range given {
+		if !slices.ContainsFunc(has, func(x ResourceRole) bool { return x.OriginID == r.OriginID }) {
+			return invalid(op, "resource.roles["+itoa(i)+"].originId", "%q is not a role of the resource: %s", r.OriginID, why)
+		}
+	}
+	return nil
 }
 
 // keepIDs gives each derived role or scope an id: that of the item the

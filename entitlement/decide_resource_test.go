@@ -143,6 +143,48 @@ func TestApplicationAndSiteResources(t *testing.T) {
 	require.Len(t, scopes, 3)
 }
 
+// Found by a review as a new user: roles given for a group were dropped
+// without a word and scopes below a group's root kept, and an
+// application's given roles replaced its app roles whatever they were. A
+// role must be the origin's, and only a site has scopes below its root.
+func TestRolesAndScopesMustBeTheOrigins(t *testing.T) {
+	w := newWorld(t)
+	ga := w.user("ga", GlobalAdministrator)
+	cat := w.do(ga, CreateCatalog{DisplayName: "C"}).ID
+	g := w.group("Sales team")
+	add := func(spec ResourceSpec) (Result, error) {
+		return w.try(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: spec})
+	}
+	_, err := add(ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup, Roles: []RoleSpec{{OriginID: "Reader_" + g}}})
+	requireField(t, err, "resource.roles[0].originId")
+	_, err = add(ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup, Scopes: []ScopeSpec{{OriginID: "sub-folder"}}})
+	requireField(t, err, "resource.scopes[0].originId")
+	roled := nameID("sp/roled")
+	w.do(sys, PutServicePrincipal{ServicePrincipal: ServicePrincipal{ID: roled, DisplayName: "Roled",
+		AppRoles: []AppRole{{ID: nameID("r1"), DisplayName: "Reader"}, {ID: nameID("r2"), DisplayName: "Writer"}}}})
+	_, err = add(ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication, Roles: []RoleSpec{{OriginID: "not-an-app-role"}}})
+	requireField(t, err, "resource.roles[0].originId")
+	_, err = add(ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication, Scopes: []ScopeSpec{{OriginID: "tenant-a"}}})
+	requireField(t, err, "resource.scopes[0].originId")
+
+	// What the origin has may be given: a group's own roles and root, an
+	// application's choice of its app roles, a site's scopes.
+	w.do(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup,
+		Roles: []RoleSpec{{OriginID: "Member_" + g}}, Scopes: []ScopeSpec{{OriginID: g, IsRootScope: true}}}})
+	require.Len(t, w.resourceByOrigin(cat, g).Roles, 2)
+	require.Len(t, w.resourceByOrigin(cat, g).Scopes, 1)
+	w.do(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication,
+		Roles: []RoleSpec{{OriginID: nameID("r2"), DisplayName: "Writers"}}}})
+	roles := w.resourceByOrigin(cat, roled).Roles
+	require.Len(t, roles, 1)
+	require.Equal(t, nameID("r2"), roles[0].OriginID)
+	require.Equal(t, "Writers", roles[0].DisplayName)
+	site := "https://contoso.sharepoint.com/sites/sales"
+	w.do(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: site, OriginSystem: OriginSystemSharePointOnline,
+		Roles: []RoleSpec{{OriginID: "4"}}, Scopes: []ScopeSpec{{OriginID: site + "/sub", DisplayName: "Sub"}}}})
+	require.Len(t, w.resourceByOrigin(cat, site).Scopes, 2)
+}
+
 func TestResourceRights(t *testing.T) {
 	w := newWorld(t)
 	ga := w.user("ga", GlobalAdministrator)
