@@ -4,7 +4,9 @@ package entitlement
 // /assignmentPolicies). Policy.AccessPackageID names the package; the id and
 // the timestamps are assigned by the library. A policy with
 // automaticRequestSettings is an auto-assignment policy, which only Global
-// Administrators and Identity Governance Administrators may create.
+// Administrators and Identity Governance Administrators may create. A
+// policy (created or replaced) whose expiration endDateTime is not after
+// the command's instant is refused: nobody could be assigned through it.
 type CreateAssignmentPolicy struct {
 	Policy AssignmentPolicy
 }

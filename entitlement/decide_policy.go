@@ -115,6 +115,10 @@ func decidePolicyBody(s *State, a Actor, op string, pkg *AccessPackage, p *Assig
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if e := p.Expiration; e.Type == ExpirationAfterDateTime && !e.EndDateTime.After(p.ModifiedDateTime) {
+		return invalid(op, "expiration.endDateTime", "%s has passed: nobody could be assigned through the policy",
+			e.EndDateTime.UTC().Format(time.RFC3339))
+	}
 	if err := checkAutoAssignmentShape(op, p); err != nil {
 		return err
 	}

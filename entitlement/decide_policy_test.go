@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -40,6 +41,20 @@ func TestAssignmentPolicyRejections(t *testing.T) {
 	bad.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: MustParseDuration("P4000D")}
 	_, err = w.try(ga, CreateAssignmentPolicy{Policy: bad})
 	requireField(t, err, "expiration.duration")
+	// An end date that has passed, or is now: nobody could be assigned.
+	// (Found by a review as a new user: accepted, then every request
+	// through it refused.)
+	for _, end := range []time.Time{w.clock.t.AddDate(-1, 0, 0), w.clock.t} {
+		bad.Expiration = ExpirationPattern{Type: ExpirationAfterDateTime, EndDateTime: end}
+		_, err = w.try(ga, CreateAssignmentPolicy{Policy: bad})
+		requireField(t, err, "expiration.endDateTime")
+		rep := bad
+		rep.AccessPackageID = ""
+		_, err = w.try(ga, ReplaceAssignmentPolicy{PolicyID: w.id["Pol1"], Policy: rep})
+		requireField(t, err, "expiration.endDateTime")
+	}
+	bad.Expiration.EndDateTime = w.clock.t.Add(time.Second)
+	w.do(ga, CreateAssignmentPolicy{Policy: bad})
 	// Package missing or unnamed.
 	_, err = w.try(ga, CreateAssignmentPolicy{Policy: requestPolicy(nameID("none"), "x")})
 	requireKind(t, err, ErrNotFound)

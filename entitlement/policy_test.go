@@ -447,6 +447,9 @@ func TestPolicyValidateRejects(t *testing.T) {
 
 		// approval settings and stages (§2.3, §8 row 28)
 		{"approval without stages", testRequestPolicy, func(p *AssignmentPolicy) { p.RequestApprovalSettings.Stages = nil }, "requestApprovalSettings.stages"},
+		{"stages without approval", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.RequestApprovalSettings.IsApprovalRequiredForAdd, p.RequestApprovalSettings.IsApprovalRequiredForUpdate = false, false
+		}, "requestApprovalSettings.stages"},
 		{"update approval without stages", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForUpdate: true}
 		}, "requestApprovalSettings.stages"},

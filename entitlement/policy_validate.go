@@ -131,6 +131,8 @@ func allowedTargetKinds(s AllowedTargetScope) []SubjectSetKind {
 //   - Durations are compared by Duration.Approx (mean calendar lengths).
 //   - An absent or notSpecified expiration means no expiration by policy.
 //     afterDuration needs a positive duration of at most MaxExpirationDays.
+//   - Approval stages are refused while neither isApprovalRequiredForAdd
+//     nor isApprovalRequiredForUpdate is true: no request would ask them.
 //   - An auto-assignment policy takes no requests: no approval, no stages,
 //     every enable* flag false, no onBehalfRequestors and no questions.
 //   - Questions need an id (see AssignMissingQuestionIDs), unique ids and
@@ -341,6 +343,9 @@ func validateApprovalSettings(a ApprovalSettings, path string) *InvalidError {
 	required := a.IsApprovalRequiredForAdd || a.IsApprovalRequiredForUpdate
 	if required && len(a.Stages) == 0 {
 		return invalidf(path+".stages", "at least one stage is required when approval is required")
+	}
+	if !required && len(a.Stages) > 0 {
+		return invalidf(path+".stages", "must be empty unless isApprovalRequiredForAdd or isApprovalRequiredForUpdate is true: no request would ask them")
 	}
 	if len(a.Stages) > MaxApprovalStages {
 		return invalidf(path+".stages", "has %d stages; at most %d are allowed", len(a.Stages), MaxApprovalStages)

@@ -90,6 +90,9 @@ func (w *accessProp) drawPolicy(t *rapid.T, pkg string) AssignmentPolicy {
 	if len(as.Stages) > 0 {
 		as.IsApprovalRequiredForAdd = rapid.IntRange(0, 3).Draw(t, "approveAdd") > 0
 		as.IsApprovalRequiredForUpdate = rapid.Bool().Draw(t, "approveUpdate")
+		if !as.IsApprovalRequiredForAdd && !as.IsApprovalRequiredForUpdate {
+			as.Stages = nil // nothing would ask them: refused
+		}
 	}
 	return p
 }

@@ -293,6 +293,9 @@ func (w *World) DrawPolicy(t *rapid.T, pkg string) entitlement.AssignmentPolicy 
 	if len(as.Stages) > 0 {
 		as.IsApprovalRequiredForAdd = rapid.IntRange(0, 3).Draw(t, "approveAdd") > 0
 		as.IsApprovalRequiredForUpdate = rapid.Bool().Draw(t, "approveUpdate")
+		if !as.IsApprovalRequiredForAdd && !as.IsApprovalRequiredForUpdate {
+			as.Stages = nil // nothing would ask them: refused
+		}
 	}
 	if rapid.IntRange(0, 3).Draw(t, "reviews") == 0 {
 		p.ReviewSettings = entitlement.ReviewSettings{IsEnabled: true, IsSelfReview: rapid.Bool().Draw(t, "selfReview"),
