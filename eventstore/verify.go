@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
+
+	"github.com/accessledger/accessledger/internal/canonjson"
 )
 
 // Verify walks a log from its first event and checks that positions run
@@ -154,8 +156,10 @@ func (c *Chain) advance(pos Position, hash Hash, stream StreamID, version Versio
 // writes. A line in that canonical form is checked without decoding it:
 // the bytes hashed are the line without its "hash" and "prevHash" members.
 // A line in another form (re-encoded on the way, or broken) is decoded
-// first, so that it is judged on the event it holds; one that is not an
-// event at all is an error that is not a *ChainError.
+// first, so that it is judged on the event it holds; one that holds more
+// than the event (a member that no event has, which decoding would drop
+// and no hash covers) is a *ChainError, and one that is not an event at
+// all is an error that is not a *ChainError.
 func (c *Chain) AddLine(line []byte) error {
 	if f, ok := c.split(line); ok {
 		if err := c.follows(f.pos, f.prev, f.stream, f.version); err != nil {
@@ -168,7 +172,25 @@ func (c *Chain) AddLine(line []byte) error {
 	if err := json.Unmarshal(line, &e); err != nil {
 		return err
 	}
+	if !holdsOnly(line, &e) {
+		return &ChainError{Position: e.Position, Reason: "the line holds members that are not the event's, which no hash covers"}
+	}
 	return c.Add(&e)
+}
+
+// holdsOnly reports whether line, the NDJSON form of e, holds e and nothing
+// else: decoding drops members that no event has, and e's hash would not
+// cover them. It compares what the hash is defined over, the line without
+// its hash and prevHash canonicalized, with e's canonical bytes.
+func holdsOnly(line []byte, e *Event) bool {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(line, &members); err != nil {
+		return false
+	}
+	delete(members, "hash")
+	delete(members, "prevHash")
+	b, err := canonjson.Marshal(members)
+	return err == nil && bytes.Equal(b, CanonicalBytes(e))
 }
 
 // lineFields are the members of a canonical line that the chain checks.

@@ -260,6 +260,31 @@ func TestChainAddLineMovedPrevHash(t *testing.T) {
 	require.NoError(t, eventstore.NewChain(eventstore.Head{}).AddLine(line))
 }
 
+// TestChainAddLineExtraMember (found by a review): a line that holds a
+// member the event does not have, at the top or in its metadata, does not
+// hash as the line it is; decoding it would drop the member and hash the
+// event without it. It is refused as a broken chain at its position, as
+// docs/tools/verify.py refuses it, and the chain stays as it was.
+func TestChainAddLineExtraMember(t *testing.T) {
+	events := chain(link{"a", `{"n":1}`}, link{"b", `{"n":2}`})
+	first, _ := events[0].MarshalJSON()
+	line, _ := events[1].MarshalJSON()
+	for name, extended := range map[string][]byte{
+		"top":      bytes.Replace(line, []byte(`,"version":`), []byte(`,"approvedBy":"CEO","version":`), 1),
+		"metadata": bytes.Replace(line, []byte(`"metadata":{`), []byte(`"metadata":{"approvedBy":"CEO",`), 1),
+	} {
+		require.NotEqual(t, line, extended, name)
+		c := eventstore.NewChain(eventstore.Head{})
+		require.NoError(t, c.AddLine(first))
+		err := c.AddLine(extended)
+		var ce *eventstore.ChainError
+		require.ErrorAs(t, err, &ce, name)
+		require.Equal(t, eventstore.Position(2), ce.Position, name)
+		require.Equal(t, headOf(events[0]), c.Head(), name)
+		require.NoError(t, c.AddLine(line), name)
+	}
+}
+
 // TestVerified: the iterator passes a good log through, passes the events
 // up to its start unchecked, and stops at the first event changed in
 // place, yielding a *ChainError for it.
