@@ -403,19 +403,34 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "truncated")
 	// Nor is it archived, signed or not, nor a projection rebuilt from it.
-	// (With reports, a projection made before the cut finds it first.)
+	// (With reports, a projection made before the cut finds it first, and
+	// a new one is not made.)
 	for _, args := range [][]string{{"--reports", "none", "--sign-key", key + ".key"},
 		{"--reports", "catalogs", "--projection", filepath.Join(dir, "new.projection")}} {
 		out := filepath.Join(dir, "cut.tar.gz")
 		code, _, errOut = runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)
 		assert.Equal(t, 1, code, args)
-		assert.Contains(t, errOut, "so it is not archived", args)
+		assert.Contains(t, errOut, "the log does not verify", args)
 		assert.Contains(t, errOut, "truncated", args)
 		assert.NoFileExists(t, out)
 	}
 	code, _, errOut = runCLI(t, "replay", "--db", db, "--projection", filepath.Join(dir, "cut.projection"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "truncated")
+	// Nor does a report, an answer or a catch-up build a new projection
+	// from it (found by a review: they did).
+	for _, args := range [][]string{
+		{"report", "catalogs", "--format", "json"},
+		{"why", "--user", "Anna Adams", "--resource", "Sales team", "--as-of", "2026-03-22"},
+		{"replay", "--catch-up"},
+	} {
+		proj := filepath.Join(dir, args[0]+".projection")
+		code, out, errOut := runCLI(t, append(args, "--db", db, "--projection", proj)...)
+		assert.Equal(t, 1, code, args)
+		assert.Empty(t, out, args)
+		assert.Contains(t, errOut, "the log does not verify", args)
+		assert.Contains(t, errOut, "truncated", args)
+	}
 }
 
 // TestTwoReportsOnANewProjection (found by a code review): two commands

@@ -120,7 +120,7 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 		log.Close()
 		return nil, err
 	}
-	if err := catchUpOrLoad(ctx, p); err != nil {
+	if err := catchUpOrLoad(ctx, log, p); err != nil {
 		p.Close()
 		log.Close()
 		return nil, err
@@ -130,8 +130,11 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 
 // catchUpOrLoad brings a projection up to the log: one that has applied
 // nothing yet is loaded by Rebuild, which is faster (see the projection
-// package's doc).
-func catchUpOrLoad(ctx context.Context, p *projection.Projector) error {
+// package's doc). A log cut at its end is refused (see checkEnd).
+func catchUpOrLoad(ctx context.Context, log *sqlitestore.Store, p *projection.Projector) error {
+	if err := checkEnd(ctx, log); err != nil {
+		return err
+	}
 	cp, err := p.Checkpoint(ctx)
 	if err != nil {
 		return err
@@ -145,6 +148,17 @@ func catchUpOrLoad(ctx context.Context, p *projection.Projector) error {
 	}
 	_, err = p.CatchUp(ctx)
 	return err
+}
+
+// checkEnd refuses a log cut at its end before a projection is built or
+// caught up from it: the chain of what is left holds, and only the log's
+// own records show the cut. (A projection with a checkpoint beyond the cut
+// would see it; a new one would not.)
+func checkEnd(ctx context.Context, log *sqlitestore.Store) error {
+	if err := log.CheckEnd(ctx); err != nil {
+		return fmt.Errorf("the log does not verify, so no projection is made from it: %w", err)
+	}
+	return nil
 }
 
 // openQuery opens the log and its projection and builds the query the

@@ -46,17 +46,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := checkEnd(ctx, store); err != nil {
+		return err
+	}
 	start := time.Now()
 	var cp projection.Checkpoint
 	if *catchUp {
 		cp, err = p.CatchUp(ctx)
 	} else {
-		// A rebuild trusts the log as it finds it: one cut at its end has
-		// a chain that holds, and only the log's own records show it. (A
-		// catch-up checks its checkpoint against the log instead.)
-		if err := store.CheckEnd(ctx); err != nil {
-			return fmt.Errorf("the log does not verify, so the projection is not rebuilt from it: %w", err)
-		}
 		before = projection.Checkpoint{}
 		bar := newProgress(stderr, "replay")
 		cp, err = p.Rebuild(ctx, func(pr projection.Progress) {
