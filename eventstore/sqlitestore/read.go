@@ -66,7 +66,8 @@ var current = newQueries(true)
 
 // readPage runs query with args on conn, at the driver level (the
 // database/sql scanning machinery costs as much as SQLite itself here), and
-// appends the events to buf.
+// appends the events to buf. A row that is no event ends the page with a
+// *eventstore.ChainError, and buf holds the events before it.
 func readPage(ctx context.Context, conn *sql.Conn, q *queries, buf []eventstore.Event, query string, args ...any) ([]eventstore.Event, error) {
 	start := len(buf)
 	var fixups []int
@@ -82,25 +83,31 @@ func readPage(ctx context.Context, conn *sql.Conn, q *queries, buf []eventstore.
 		buf = append(buf, e)
 		return nil
 	})
-	if err != nil || len(fixups) == 0 {
+	var bad *eventstore.ChainError // a row that is no event: the page ends before it
+	if (err != nil && !errors.As(err, &bad)) || len(fixups) == 0 {
 		return buf, err
 	}
-	err = conn.Raw(func(dc any) error {
+	good := len(buf)
+	ferr := conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver connection cannot prepare with a context")
 		}
 		for _, i := range fixups {
 			if err := readTexts(ctx, pc, q.texts, &buf[i]); err != nil {
+				good = i
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		buf = buf[:start]
+	switch {
+	case ferr == nil:
+		return buf, err
+	case errors.As(ferr, &bad):
+		return buf[:good], ferr
 	}
-	return buf, err
+	return buf[:start], ferr
 }
 
 // decode turns a row of readColumns into e. It reports false if the
@@ -136,7 +143,8 @@ func decode(row []driver.Value, e *eventstore.Event) (bool, error) {
 		hashes = h
 	}
 	if len(hashes) != 2*len(e.Hash) {
-		return false, fmt.Errorf("event at position %d: stored hashes have %d bytes, want %d", e.Position, len(hashes), 2*len(e.Hash))
+		return false, &eventstore.ChainError{Position: e.Position, Reason: fmt.Sprintf(
+			"its stored prev_hash and hash have %d bytes together, not %d each: the row was changed behind the store", len(hashes), len(e.Hash))}
 	}
 	copy(e.PrevHash[:], hashes)
 	copy(e.Hash[:], hashes[len(e.Hash):])
@@ -184,7 +192,8 @@ func readTexts(ctx context.Context, pc driver.ConnPrepareContext, query string, 
 func setTexts(e *eventstore.Event, f [numTexts]string) error {
 	id, err := ulid.ParseStrict(f[0])
 	if err != nil {
-		return fmt.Errorf("event at position %d: id %q: %w", e.Position, f[0], err)
+		return &eventstore.ChainError{Position: e.Position, Reason: fmt.Sprintf(
+			"its stored id %q is not a ULID (%v): the row was changed behind the store", f[0], err)}
 	}
 	e.ID = id
 	e.Stream = eventstore.StreamID(f[1])

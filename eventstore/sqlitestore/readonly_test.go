@@ -74,11 +74,10 @@ func TestOpenReadOnly(t *testing.T) {
 // ErrNotLog and left as it was.
 func TestOpenReadOnlyRefusesOtherFiles(t *testing.T) {
 	dir := t.TempDir()
-	other, text := otherFiles(t, dir)
 	empty := filepath.Join(dir, "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
 
-	for _, path := range []string{other, empty, text} {
+	for _, path := range append(otherFiles(t, dir), empty) {
 		sum := fileSum(t, path)
 		_, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
 		require.ErrorIs(t, err, sqlitestore.ErrNotLog, path)
@@ -89,19 +88,37 @@ func TestOpenReadOnlyRefusesOtherFiles(t *testing.T) {
 	require.NoFileExists(t, filepath.Join(dir, "missing.db"), "nothing is created")
 }
 
-// otherFiles writes, in dir, another program's SQLite database and a file
-// that is not a database, and returns their paths.
-func otherFiles(t *testing.T, dir string) (other, text string) {
+// otherFiles writes, in dir, files that are not accessledger logs and
+// returns their paths: databases of other programs, among them some whose
+// tables carry a log's names (found by a review: Open took those for logs
+// and switched them to WAL), and a file that is not a database.
+func otherFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	other = filepath.Join(dir, "other.db")
-	db, err := sql.Open("sqlite", other)
-	require.NoError(t, err)
-	_, err = db.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	text = filepath.Join(dir, "notes.txt")
+	var paths []string
+	for _, db := range []struct{ name, script string }{
+		{"other.db", "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)"},
+		{"events.db", "CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO events (name) VALUES ('birthday'), ('wedding')"},
+		// golang-migrate's and Rails' tables of applied migrations.
+		{"migrate.db", "CREATE TABLE schema_migrations (version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, false)"},
+		{"rails.db", "CREATE TABLE schema_migrations (version varchar NOT NULL PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101120000')"},
+		// A log's three tables by name, schema_migrations even as a log's,
+		// but events and commands of another shape.
+		{"lookalike.db", `CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT);
+			CREATE TABLE commands (id INTEGER PRIMARY KEY, line TEXT);
+			CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;
+			INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)`},
+	} {
+		path := filepath.Join(dir, db.name)
+		sqldb, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		_, err = sqldb.Exec(db.script)
+		require.NoError(t, err, db.name)
+		require.NoError(t, sqldb.Close())
+		paths = append(paths, path)
+	}
+	text := filepath.Join(dir, "notes.txt")
 	require.NoError(t, os.WriteFile(text, []byte("not a database, just some notes that are long enough to be read as a header......"), 0o644))
-	return other, text
+	return append(paths, text)
 }
 
 // TestOpenReadOnlyBesideAWriter reads a log a writer holds open, through
@@ -126,7 +143,7 @@ func TestOpenReadOnlyBesideAWriter(t *testing.T) {
 
 // TestOpenReadOnlyFirstSchema reads a log of the first schema version,
 // which has no command_digest column and which a read-only open does not
-// migrate.
+// migrate; Open does.
 func TestOpenReadOnlyFirstSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -145,8 +162,16 @@ func TestOpenReadOnlyFirstSchema(t *testing.T) {
 
 	r, err := sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
 	require.NoError(t, err)
-	defer r.Close()
 	head, err := eventstore.Verify(ctx, r.ReadAll(ctx, 0))
+	require.NoError(t, err)
+	require.Equal(t, want, head)
+	require.NoError(t, r.Close())
+
+	// Open takes it for the log it is, and migrates it.
+	w, err = sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer w.Close()
+	head, err = eventstore.Verify(ctx, w.ReadAll(ctx, 0))
 	require.NoError(t, err)
 	require.Equal(t, want, head)
 }
@@ -157,13 +182,15 @@ func TestOpenReadOnlyFirstSchema(t *testing.T) {
 // file becomes a log.
 func TestOpenRefusesOtherFiles(t *testing.T) {
 	dir := t.TempDir()
-	other, text := otherFiles(t, dir)
-	for _, path := range []string{other, text} {
+	paths := otherFiles(t, dir)
+	names := dirNames(t, dir)
+	for _, path := range paths {
 		sum := fileSum(t, path)
 		_, err := sqlitestore.Open(path, sqlitestore.Options{})
 		require.ErrorIs(t, err, sqlitestore.ErrNotLog, path)
 		require.Equal(t, sum, fileSum(t, path), "%s is unchanged", path)
 	}
+	require.Equal(t, names, dirNames(t, dir), "no -wal or -shm file left beside them")
 	empty := filepath.Join(dir, "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
 	s, err := sqlitestore.Open(empty, sqlitestore.Options{})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -251,20 +252,24 @@ const defaultBusyTimeout = 5 * time.Second
 var ErrReadOnly = errors.New("sqlitestore: the log was opened read-only")
 
 // checkLogOrNew refuses (ErrNotLog), without writing to it, a file at path
-// that is neither missing, empty, nor a database whose tables are all
-// among a log's (none, for a new one).
+// that is neither missing, empty, a database that holds nothing, nor a log
+// alone (see recognize). A log too new for this program is refused too
+// (sqlitex.ErrSchemaTooNew), before opening it to write switches it to WAL.
 func checkLogOrNew(ctx context.Context, path string) error {
 	err := sqlitex.Inspect(ctx, path, func(read *sql.DB) error {
-		var tables, ours int
-		err := read.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name IN ('events', 'commands', 'schema_migrations'))
-			FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &ours)
+		var objects, others int
+		err := read.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE type = 'table' AND name NOT IN ('events', 'commands', 'schema_migrations'))
+			FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'`).Scan(&objects, &others)
 		switch {
 		case err != nil:
 			return fmt.Errorf("%w: %s: %v", ErrNotLog, path, err)
-		case tables > ours:
-			return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, tables-ours)
+		case objects == 0:
+			return nil // a new database, which Open makes a log
+		case others > 0:
+			return fmt.Errorf("%w: %s holds %d tables of another program", ErrNotLog, path, others)
 		}
-		return nil
+		_, err = recognize(ctx, read, path)
+		return err
 	})
 	switch {
 	case errors.Is(err, sqlitex.ErrNotDatabase):
@@ -273,6 +278,104 @@ func checkLogOrNew(ctx context.Context, path string) error {
 		return fmt.Errorf("sqlitestore: %w", err)
 	}
 	return err
+}
+
+// The columns of a log's tables, as the migrations made them: events has
+// eventsV1Columns, and from schema version 2 on command_digest after them.
+const (
+	eventsV1Columns = "position INTEGER, id TEXT, stream TEXT, version INTEGER, type TEXT, schema_version INTEGER, " +
+		"occurred_at INTEGER, recorded_at INTEGER, actor_id TEXT, actor_kind TEXT, on_behalf_of TEXT, " +
+		"correlation_id TEXT, causation_id TEXT, command_id TEXT, payload TEXT, prev_hash BLOB, hash BLOB"
+	commandsColumns   = "command_id TEXT, first_position INTEGER, last_position INTEGER"
+	migrationsColumns = "version INTEGER, name TEXT, applied_at INTEGER"
+)
+
+// recognize checks that the database q reads holds an accessledger log and
+// returns its schema version: schema_migrations records, by their names,
+// the migrations of this program from the first on, and events and
+// commands have the columns those migrations made. Another program's
+// tables that carry a log's names fail with ErrNotLog; a log whose schema
+// is newer than this program's, with sqlitex.ErrSchemaTooNew. Tables
+// beside the log's (see OpenDB) are not looked at.
+func recognize(ctx context.Context, q sqlitex.Querier, path string) (int, error) {
+	notLog := func(format string, args ...any) (int, error) {
+		return 0, fmt.Errorf("%w: %s %s", ErrNotLog, path, fmt.Sprintf(format, args...))
+	}
+	ms, err := sqlitex.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	cols, err := tableColumns(ctx, q, "schema_migrations")
+	if err != nil {
+		return 0, err
+	}
+	if cols != migrationsColumns {
+		return notLog("has no schema_migrations table of a log")
+	}
+	rows, err := q.QueryContext(ctx, "SELECT version, name FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	version := 0
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			return notLog("records a migration that is not a log's: %v", err)
+		}
+		// The migrations this program knows must be there, in order, by
+		// their names; a newer program's come after them.
+		if version < len(ms) && (v != version+1 || name != ms[version].Name) {
+			return notLog("records migration %d %q, which is not a log's", v, name)
+		}
+		version = v
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	switch {
+	case version == 0:
+		return notLog("records no migration")
+	case version > len(ms):
+		return version, fmt.Errorf("%s: %w: it is at version %d, this program knows up to %d", path, sqlitex.ErrSchemaTooNew, version, len(ms))
+	}
+	events := eventsV1Columns
+	if version >= 2 {
+		events += ", command_digest TEXT"
+	}
+	for _, t := range []struct{ name, want string }{{"events", events}, {"commands", commandsColumns}} {
+		cols, err := tableColumns(ctx, q, t.name)
+		if err != nil {
+			return 0, err
+		}
+		if cols != t.want {
+			return notLog("has a table %s that is not a log's at schema version %d", t.name, version)
+		}
+	}
+	return version, nil
+}
+
+// tableColumns returns the columns of table with their declared types, in
+// their order ("name TYPE, name TYPE"), or "" if there is no such table.
+func tableColumns(ctx context.Context, q sqlitex.Querier, table string) (string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", table)
+	if err != nil {
+		return "", fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return "", fmt.Errorf("read the columns of %s: %w", table, err)
+		}
+		cols = append(cols, name+" "+typ)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	return strings.Join(cols, ", "), nil
 }
 
 // ErrNotLog matches the error of Open and OpenReadOnly on a file that is
@@ -302,24 +405,12 @@ func OpenReadOnly(path string, opts Options) (*Store, error) {
 		read.Close()
 		return nil, err
 	}
-	var tables int
-	if err := read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table'
-		AND name IN ('events', 'commands', 'schema_migrations')`).Scan(&tables); err != nil {
-		return fail(fmt.Errorf("%w: %s: %v", ErrNotLog, path, err))
-	}
-	if tables != 3 {
-		return fail(fmt.Errorf("%w: %s has no events, commands and schema_migrations tables", ErrNotLog, path))
-	}
-	ms, err := sqlitex.LoadMigrations(migrationFiles, "migrations")
-	if err != nil {
+	version, err := recognize(ctx, read, path)
+	switch {
+	case errors.Is(err, ErrNotLog):
+		return fail(err)
+	case err != nil:
 		return fail(fmt.Errorf("sqlitestore: %w", err))
-	}
-	var version int
-	if err := read.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&version); err != nil {
-		return fail(fmt.Errorf("%w: %s: %v", ErrNotLog, path, err))
-	}
-	if version > len(ms) {
-		return fail(fmt.Errorf("sqlitestore: %s has schema version %d; this version of accessledger knows %d", path, version, len(ms)))
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 512
@@ -479,7 +570,9 @@ func (s *Store) Head(ctx context.Context) (eventstore.Head, error) {
 // per query (keyset paging on position), so it runs in constant memory, and
 // holds no database snapshot while yielding. It reads a consistent prefix
 // of the log: events appended while iterating are included up to the point
-// reached.
+// reached. A row changed behind the store so that it is no event (a hash
+// that is not 32 bytes, an id that is not a ULID) ends the read, after the
+// events before it, with a *eventstore.ChainError at its position.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
 	if err := eventstore.CheckReadAfter(after); err != nil {
 		return failed(err)
@@ -531,10 +624,13 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 		} else {
 			buf, err = s.page(ctx, buf[:0], q, lo, hi)
 		}
-		if err != nil {
+		// A row that is no event ends the page with a *ChainError, after
+		// the events before it.
+		var bad *eventstore.ChainError
+		if err != nil && !errors.As(err, &bad) {
 			return buf[:0], s.readErr("read", err)
 		}
-		return buf, nil
+		return buf, err
 	}
 	type fetched struct {
 		buf []eventstore.Event
@@ -574,11 +670,7 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 			next = key(&cur[n-1])
 		}
 		for {
-			if err != nil {
-				yield(eventstore.Event{}, err)
-				return
-			}
-			full := int64(len(cur)) == n
+			full := err == nil && int64(len(cur)) == n
 			for full && !sequential && len(ahead) < readAhead {
 				start()
 			}
@@ -594,6 +686,10 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 				}
 				last = key(&cur[i])
 				cur[i] = eventstore.Event{} // let the payload go
+			}
+			if err != nil {
+				yield(eventstore.Event{}, err)
+				return
 			}
 			switch {
 			case !full && sequential:
