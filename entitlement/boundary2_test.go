@@ -11,25 +11,24 @@ import (
 // lifecycle workflows, access reviews, external users, subject sets and
 // the rule language): each pins a behaviour that no other test did.
 
-// TestWorkflowRunAfterItsPolicyChangedRequestsAsOfTheChange: a joiner's
-// run that fell due before its task's policy was replaced, recorded by a
-// later ProcessDue, runs as of its instant, but its request follows the
-// policy version it names, made when that version was: no request
-// precedes its policy version.
-func TestWorkflowRunAfterItsPolicyChangedRequestsAsOfTheChange(t *testing.T) {
+// TestWorkflowRunThatFellDueRunsBeforeItsPolicyChanges: a joiner's run
+// that fell due, unrecorded, before its task's policy was replaced is
+// recorded first by the replacement, as of its instant, under the policy
+// version that stood then: as it would have been had ProcessDue run on
+// time (found by a review as a new user: it ran against the later state).
+func TestWorkflowRunThatFellDueRunsBeforeItsPolicyChanges(t *testing.T) {
 	w, joiner, _, hire := danJoiningTomorrow(t)
 	w.clock.t = hire.Add(24 * time.Hour) // the run is due, not processed
-	changed := w.clock.t
 	renamed := directPolicy(w.id["Sales tools"])
 	renamed.DisplayName = "Direct, renamed"
-	w.do(w.actors["IGA"], ReplaceAssignmentPolicy{PolicyID: w.id["Direct"], Policy: renamed})
-	w.advance(24 * time.Hour)
-	res := w.results(joiner)
-	require.Len(t, res, 1)
-	require.Equal(t, hire, res[0].StartedDateTime, "the run is recorded as of its instant")
-	req := w.getRequest(res[0].TaskProcessingResults[0].RequestIDs[0])
-	require.Equal(t, 2, req.PolicyVersion)
-	require.Equal(t, changed, req.CreatedDateTime, "made when the policy version it names was")
+	res := w.do(w.actors["IGA"], ReplaceAssignmentPolicy{PolicyID: w.id["Direct"], Policy: renamed})
+	require.Equal(t, EventAssignmentPolicyReplaced, res.Events[len(res.Events)-1].Type, "the run's events come first")
+	runs := w.results(joiner)
+	require.Len(t, runs, 1)
+	require.Equal(t, hire, runs[0].StartedDateTime, "the run is recorded as of its instant")
+	req := w.getRequest(runs[0].TaskProcessingResults[0].RequestIDs[0])
+	require.Equal(t, 1, req.PolicyVersion)
+	require.Equal(t, hire, req.CreatedDateTime)
 }
 
 // danJoiningTomorrow is workflowWorld with a joiner workflow for Sales

@@ -71,6 +71,11 @@ func one(id string, e Event) (decision, error) { return decision{events: []Event
 // It returns the events that record the command's effect, or an *Error that
 // matches one of ErrForbidden, ErrNotFound, ErrInvalid, ErrConflict or
 // ErrLimit, in which case nothing must be appended.
+//
+// The work that fell due by now and is not recorded in s is decided first,
+// as AdvanceTime would decide it, and its events (the system's, see
+// Event.BySystem) come before the command's: a command is decided as if
+// ProcessDue had run on time. A refused command appends none of them.
 func Decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) ([]Event, error) {
 	d, err := decide(s, a, now, ids, cmd)
 	return d.events, err
@@ -84,11 +89,44 @@ func decide(s *State, a Actor, now time.Time, ids IDSource, cmd Command) (decisi
 		return decision{}, invalid("Decide", "", "no command")
 	}
 	now = now.UTC()
+	var due decision
+	if recordsDueFirst(cmd) {
+		if _, ok := s.nextDue(now); ok {
+			var err error
+			if due, err = (AdvanceTime{}).decide(s, SystemActor(), now, ids); err != nil {
+				return decision{}, err
+			}
+			s = due.state
+		}
+	}
 	a = s.asGuest(a)
 	if why := actorBarred(s, a); why != "" {
 		return decision{}, fail(cmd.commandName(), ErrForbidden, subject("user", a.ID), "%s%s", why, deletionDue(s, a.ID, now))
 	}
-	return cmd.decide(s, a, now, ids)
+	d, err := cmd.decide(s, a, now, ids)
+	if err != nil || len(due.events) == 0 {
+		return d, err
+	}
+	events := make([]Event, 0, len(due.events)+len(d.events))
+	for _, e := range due.events {
+		e.BySystem = true
+		events = append(events, e)
+	}
+	// d.state, if set, is the state after both; if not, the caller
+	// applies every event to the state it gave.
+	d.events = append(events, d.events...)
+	return d, nil
+}
+
+// recordsDueFirst reports whether cmd is decided after the work that fell
+// due: every command but the system's processing of due work itself and
+// its recording of deliveries, which finish work already decided.
+func recordsDueFirst(cmd Command) bool {
+	switch cmd.(type) {
+	case AdvanceTime, RecordDelivery:
+		return false
+	}
+	return true
 }
 
 // newID returns a new object id that no object in s has yet. A

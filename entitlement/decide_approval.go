@@ -104,7 +104,10 @@ func (c UpdateApprovalStage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if !st.mayDecide(a.ID) && (escalated == nil || !escalated.mayDecide(a.ID)) {
 		return decision{}, fail(op, ErrForbidden, sub, "the actor is not an approver of this stage")
 	}
-	if !open {
+	switch {
+	case !open && r.State != RequestStatePendingApproval:
+		return decision{}, fail(op, ErrConflict, sub, "the request is %s (status %s): its stages can no longer be decided", r.State, r.Status)
+	case !open:
 		return decision{}, fail(op, ErrConflict, sub, "the stage was already decided")
 	}
 	if deny := def.DurationBeforeAutomaticDenial.AddTo(st.OpenedDateTime); !deny.After(now) {

@@ -759,7 +759,7 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}
 	if !r.cancelable() {
-		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "a request in state %s cannot be canceled", r.State)
+		return decision{}, fail(op, ErrConflict, subject("assignmentRequest", r.ID), "a request in state %s (status %s) cannot be canceled", r.State, r.Status)
 	}
 	// What fell due by now counts, recorded or not.
 	if _, at, ok := deniedAt(r); ok && !at.After(now) {

@@ -85,10 +85,10 @@
 // notices, expiry, automatic removals, workflow runs, access reviews,
 // guest deletions) happens on its own only in Manager.ProcessDue, which
 // processes everything due up to an instant. A command does not wait for
-// it: it first records, as the system's and as of when it fell due, the due
-// work it depends on (the expiries and time-outs of the assignments and
-// requests it touches), and decides on what is left; only the assignment
-// limits count expiries once recorded. Delivery to the systems that hold the
+// it: it first records, as the system's and as of when it fell due, the
+// work that fell due by its time and was not recorded yet (as AdvanceTime
+// would), and is decided on the result, so that no command depends on
+// how lately ProcessDue ran. Delivery to the systems that hold the
 // resources goes through the Deliverer the embedding program supplies; the
 // Manager records each outcome as events through the RecordDelivery
 // command, so replay never calls it. Effective access is the union of

@@ -193,8 +193,10 @@ func (m *Manager) DeliverPending(ctx context.Context) (Result, error) {
 // directory changes of the external user lifecycle). Its events carry until as their
 // time; the times inside them (expiredDateTime, completedDateTime …) are
 // the instants the work fell due. Nothing time-driven happens on its own
-// without this call, though a command records the due work it depends on
-// before deciding (see the package documentation). until may not be after the clock's now. The due work is found
+// without this call, though every command first records what fell due by
+// its time (see the package documentation), so that calling it often
+// keeps that work off the commands' path. until may not be after the
+// clock's now. The due work is found
 // in a queue ordered by time: with nothing due, ProcessDue costs a look at
 // its first entry.
 func (m *Manager) ProcessDue(ctx context.Context, until time.Time, opts ...ExecOption) (Result, error) {

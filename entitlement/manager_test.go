@@ -221,7 +221,6 @@ func TestCommandDigestOfARetry(t *testing.T) {
 	require.Equal(t, p1.ID, p2.ID)
 
 	w.do(w.user("u"), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: p1.ID})
-	w.clock.t = end.Add(time.Hour)
 	// Text that looks like an instant is not an instant (found by a
 	// review: these names were one command).
 	_, err = w.m.Execute(w.ctx, roles, CreateCatalog{DisplayName: "2026-01-01T00:00:00+01:00"}, WithCommandID("named"))
@@ -236,6 +235,7 @@ func TestCommandDigestOfARetry(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, again.Duplicate)
 
+	w.clock.t = end.Add(time.Hour)
 	now := w.clock.Now()
 	due, err := w.m.ProcessDue(w.ctx, now, WithCommandID("tick"))
 	require.NoError(t, err)
