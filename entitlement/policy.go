@@ -322,11 +322,13 @@ type ReviewSettings struct {
 	IsEnabled bool `json:"isEnabled"`
 	// ExpirationBehavior is the decision applied to users nobody reviewed.
 	ExpirationBehavior ReviewExpirationBehavior `json:"expirationBehavior,omitempty"`
-	// IsRecommendationEnabled: show recommendations to reviewers.
+	// IsRecommendationEnabled: show recommendations to reviewers. Graph
+	// JSON that leaves it out of reviewSettings means true, as in Graph.
 	IsRecommendationEnabled bool `json:"isRecommendationEnabled"`
 	// IsReviewerJustificationRequired: reviewers must justify their
 	// decisions (Graph: "whether the reviewer must provide justification
-	// for the decision"), approvals and denials alike.
+	// for the decision"), approvals and denials alike. Graph JSON that
+	// leaves it out of reviewSettings means true, as in Graph.
 	IsReviewerJustificationRequired bool `json:"isReviewerJustificationRequired"`
 	// IsSelfReview: the assigned users review their own access.
 	IsSelfReview bool `json:"isSelfReview"`
@@ -810,6 +812,17 @@ func (p *AssignmentPolicy) UnmarshalJSON(b []byte) error {
 	q := AssignmentPolicy(w.policyFields)
 	if w.AccessPackage != nil {
 		q.AccessPackageID = w.AccessPackage.ID
+	}
+	// Graph's defaults for what reviewSettings leaves out (§1.8).
+	if rs, ok := v.(map[string]any)["reviewSettings"].(map[string]any); ok {
+		for name, f := range map[string]*bool{
+			"isRecommendationEnabled":         &q.ReviewSettings.IsRecommendationEnabled,
+			"isReviewerJustificationRequired": &q.ReviewSettings.IsReviewerJustificationRequired,
+		} {
+			if _, given := rs[name]; !given {
+				*f = true
+			}
+		}
 	}
 	*p = *q.Clone()
 	return nil

@@ -810,6 +810,32 @@ func TestDecodeAssignmentPolicyAccepts(t *testing.T) {
 	}, p)
 }
 
+// TestDecodeReviewSettingsDefaults (found by a review as a new user):
+// reviewSettings that leave out isRecommendationEnabled and
+// isReviewerJustificationRequired take Graph's defaults, true; given,
+// they are kept, and an encoded policy decodes to itself.
+func TestDecodeReviewSettingsDefaults(t *testing.T) {
+	body := func(extra string) []byte {
+		return []byte(`{"displayName": "Reviewed", "allowedTargetScope": "notSpecified", "accessPackage": {"id": "ap"},
+			"reviewSettings": {"isEnabled": true, "expirationBehavior": "keepAccess", "isSelfReview": true` + extra + `,
+				"schedule": {"startDateTime": "2026-04-01T09:00:00Z", "expiration": {"type": "afterDuration", "duration": "P5D"},
+					"recurrence": {"pattern": {"type": "absoluteMonthly", "interval": 3}, "range": {"type": "noEnd"}}}}}`)
+	}
+	p, err := DecodeAssignmentPolicy(body(""))
+	require.NoError(t, err)
+	assert.True(t, p.ReviewSettings.IsRecommendationEnabled)
+	assert.True(t, p.ReviewSettings.IsReviewerJustificationRequired)
+	p, err = DecodeAssignmentPolicy(body(`, "isRecommendationEnabled": false, "isReviewerJustificationRequired": false`))
+	require.NoError(t, err)
+	assert.False(t, p.ReviewSettings.IsRecommendationEnabled)
+	assert.False(t, p.ReviewSettings.IsReviewerJustificationRequired)
+	encoded, err := json.Marshal(p)
+	require.NoError(t, err)
+	again, err := DecodeAssignmentPolicy(encoded)
+	require.NoError(t, err)
+	assert.Equal(t, p, again)
+}
+
 func TestPolicyUnmarshalNullIsNoOp(t *testing.T) {
 	p := testRequestPolicy()
 	require.NoError(t, json.Unmarshal([]byte(`null`), p))
