@@ -129,6 +129,8 @@ func expectedHead(text, pubKey string) (eventstore.Head, error) {
 
 // runHead prints the log's head, signed if a key is given: a checkpoint to
 // keep outside the log and check it against later (verify --expect-head).
+// A log cut at its end gets none; a signed head needs the whole chain to
+// verify.
 func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("head", "head --db FILE [--sign-key FILE]", stderr)
 	db := fs.String("db", "", "the event log (SQLite file)")
@@ -154,6 +156,11 @@ func runHead(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if key == nil {
+		// A head kept outside the log vouches for the log up to it: not
+		// for one cut at its end.
+		if err := store.CheckEnd(ctx); err != nil {
+			return fmt.Errorf("the log does not verify, so its head is not printed: %w", err)
+		}
 		fmt.Fprintf(stdout, "%d:%s\n", head.Position, head.Hash)
 		return nil
 	}
