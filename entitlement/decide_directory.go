@@ -178,8 +178,9 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 		u.DeletedDateTime = utcPtr(old.DeletedDateTime)
 		u.Lifecycle = old.Lifecycle // the external user lifecycle's, not the feed's
 		// Entitlement management's own properties of the subject, which
-		// a directory feed does not know: kept unless the feed gives them.
-		if u.SubjectLifecycle == "" {
+		// a directory feed does not know: kept unless the feed gives them
+		// (a guest the feed makes a member is governed no longer).
+		if u.SubjectLifecycle == "" && (u.UserType == UserTypeGuest || old.SubjectLifecycle != SubjectLifecycleGoverned) {
 			u.SubjectLifecycle = old.SubjectLifecycle
 		}
 		if u.ConnectedOrganizationID == "" {

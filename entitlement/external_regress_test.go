@@ -296,10 +296,13 @@ func TestPutUserKeepsGovernance(t *testing.T) {
 	require.Equal(t, "Consulting", fed.Department)
 	require.Equal(t, SubjectLifecycleGoverned, fed.SubjectLifecycle)
 	require.Equal(t, kim.ConnectedOrganizationID, fed.ConnectedOrganizationID)
-	w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeGuest, DisplayName: kim.DisplayName, Mail: kim.Mail,
-		AccountEnabled: true, SubjectLifecycle: SubjectLifecycleNotGoverned}})
-	fed, _ = w.guestOf("kim@fabrikam.com")
-	require.Equal(t, SubjectLifecycleNotGoverned, fed.SubjectLifecycle, "what the feed gives, it sets")
+	for _, given := range []string{SubjectLifecycleNotDefined, SubjectLifecycleNotGoverned} {
+		w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeGuest, DisplayName: kim.DisplayName, Mail: kim.Mail,
+			AccountEnabled: true, SubjectLifecycle: given, ConnectedOrganizationID: w.id["O2"]}})
+		fed, _ = w.guestOf("kim@fabrikam.com")
+		require.Equal(t, given, fed.SubjectLifecycle, "what the feed gives, it sets")
+		require.Equal(t, w.id["O2"], fed.ConnectedOrganizationID, "what the feed gives, it sets")
+	}
 	fed.SubjectLifecycle = SubjectLifecycleGoverned
 	w.do(sys, PutUser{User: fed})
 	w.advance(11 * 24 * time.Hour)
@@ -320,4 +323,15 @@ func TestOnlyGuestsAreGoverned(t *testing.T) {
 	_, err = w.try(sys, PutUser{User: User{ID: bob, DisplayName: "bob", AccountEnabled: true, SubjectLifecycle: SubjectLifecycleGoverned}})
 	requireKind(t, err, ErrInvalid)
 	w.do(w.actors["GA"], UpdateSubject{ObjectID: bob, SubjectLifecycle: SubjectLifecycleNotGoverned})
+
+	// A governed guest the feed makes a member is governed no longer
+	// (found by a mutation review: the governance was kept).
+	pkg, pol := w.partnerWiki()
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.Equal(t, SubjectLifecycleGoverned, kim.SubjectLifecycle)
+	w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeMember, DisplayName: kim.DisplayName, Mail: kim.Mail, AccountEnabled: true}})
+	member, err := w.state().GetUser(w.actors["GA"], kim.ID)
+	require.NoError(t, err)
+	require.Empty(t, member.SubjectLifecycle)
 }
