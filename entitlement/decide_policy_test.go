@@ -54,7 +54,14 @@ func TestAssignmentPolicyRejections(t *testing.T) {
 		requireField(t, err, "expiration.endDateTime")
 	}
 	bad.Expiration.EndDateTime = w.clock.t.Add(time.Second)
-	w.do(ga, CreateAssignmentPolicy{Policy: bad})
+	created := w.do(ga, CreateAssignmentPolicy{Policy: bad}).ID
+	// A replacement is judged at its own time, not the policy's creation.
+	w.clock.t = w.clock.t.Add(48 * time.Hour)
+	rep := bad
+	rep.AccessPackageID = ""
+	rep.Expiration.EndDateTime = w.clock.t.Add(-24 * time.Hour)
+	_, err = w.try(ga, ReplaceAssignmentPolicy{PolicyID: created, Policy: rep})
+	requireField(t, err, "expiration.endDateTime")
 	// Package missing or unnamed.
 	_, err = w.try(ga, CreateAssignmentPolicy{Policy: requestPolicy(nameID("none"), "x")})
 	requireKind(t, err, ErrNotFound)

@@ -155,15 +155,21 @@ func TestRolesAndScopesMustBeTheOrigins(t *testing.T) {
 	add := func(spec ResourceSpec) (Result, error) {
 		return w.try(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: spec})
 	}
-	_, err := add(ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup, Roles: []RoleSpec{{OriginID: "Reader_" + g}}})
-	requireField(t, err, "resource.roles[0].originId")
+	var err error
+	for _, role := range []string{"Reader_" + g, "Member"} { // a role's display name is not its origin id
+		_, err = add(ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup, Roles: []RoleSpec{{OriginID: role}}})
+		requireField(t, err, "resource.roles[0].originId")
+	}
 	_, err = add(ResourceSpec{OriginID: g, OriginSystem: OriginSystemAadGroup, Scopes: []ScopeSpec{{OriginID: "sub-folder"}}})
 	requireField(t, err, "resource.scopes[0].originId")
 	roled := nameID("sp/roled")
 	w.do(sys, PutServicePrincipal{ServicePrincipal: ServicePrincipal{ID: roled, DisplayName: "Roled",
-		AppRoles: []AppRole{{ID: nameID("r1"), DisplayName: "Reader"}, {ID: nameID("r2"), DisplayName: "Writer"}}}})
-	_, err = add(ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication, Roles: []RoleSpec{{OriginID: "not-an-app-role"}}})
-	requireField(t, err, "resource.roles[0].originId")
+		AppRoles: []AppRole{{ID: nameID("r1"), DisplayName: "Reader", Description: "Reads"}, {ID: nameID("r2"), DisplayName: "Writer", Description: "Writes"},
+			{ID: nameID("r3"), DisplayName: "Admin"}}}})
+	for _, role := range []string{"not-an-app-role", "Reader"} {
+		_, err = add(ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication, Roles: []RoleSpec{{OriginID: role}}})
+		requireField(t, err, "resource.roles[0].originId")
+	}
 	_, err = add(ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication, Scopes: []ScopeSpec{{OriginID: "tenant-a"}}})
 	requireField(t, err, "resource.scopes[0].originId")
 
@@ -174,11 +180,14 @@ func TestRolesAndScopesMustBeTheOrigins(t *testing.T) {
 	require.Len(t, w.resourceByOrigin(cat, g).Roles, 2)
 	require.Len(t, w.resourceByOrigin(cat, g).Scopes, 1)
 	w.do(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: roled, OriginSystem: OriginSystemAadApplication,
-		Roles: []RoleSpec{{OriginID: nameID("r2"), DisplayName: "Writers"}}}})
-	roles := w.resourceByOrigin(cat, roled).Roles
-	require.Len(t, roles, 1)
-	require.Equal(t, nameID("r2"), roles[0].OriginID)
-	require.Equal(t, "Writers", roles[0].DisplayName)
+		Roles: []RoleSpec{{OriginID: nameID("r2"), DisplayName: "Writers"}, {OriginID: nameID("r1"), Description: "Reads only"}}}})
+	// What a chosen role is given replaces the app role's; what it is not
+	// given, the app role's keeps.
+	var got [][3]string
+	for _, r := range w.resourceByOrigin(cat, roled).Roles {
+		got = append(got, [3]string{r.OriginID, r.DisplayName, r.Description})
+	}
+	require.Equal(t, [][3]string{{nameID("r2"), "Writers", "Writes"}, {nameID("r1"), "Reader", "Reads only"}}, got)
 	site := "https://contoso.sharepoint.com/sites/sales"
 	w.do(ga, CreateResourceRequest{RequestType: RequestTypeAdminAdd, CatalogID: cat, Resource: ResourceSpec{OriginID: site, OriginSystem: OriginSystemSharePointOnline,
 		Roles: []RoleSpec{{OriginID: "4"}}, Scopes: []ScopeSpec{{OriginID: site + "/sub", DisplayName: "Sub"}}}})

@@ -16,16 +16,20 @@ import (
 // TestLateEscalationResolvesItsApproversAsWhenDue: a stage's escalation
 // falls due, then the requestor's second-level manager changes before
 // ProcessDue runs: the change records the escalation first, with the
-// approvers of then.
+// approvers of then. The change may come at the very instant the
+// escalation falls due: what falls due at a command's time is recorded
+// before it too.
 func TestLateEscalationResolvesItsApproversAsWhenDue(t *testing.T) {
-	w, _ := accessWorld(t)
-	escalatingPolicy(w) // escalation after 2 days to the requestor's second-level manager
-	id := w.request("alice", "P3", "PolE")
-	w.clock.t = w.clock.t.Add(3 * 24 * time.Hour)
-	res := w.do(sys, SetManager{UserID: w.uid["bob"], ManagerID: w.uid["frank"]})
-	require.Equal(t, EventApprovalStageEscalated, res.Events[0].Type, "the escalation due is recorded first")
-	require.Equal(t, []string{w.uid["carol"]}, w.getRequest(id).Stages[0].EscalationApprovers, "alice's second-level manager when it fell due")
-	requireSameState(t, w.state(), w.replayed())
+	for _, late := range []time.Duration{0, 24 * time.Hour} {
+		w, _ := accessWorld(t)
+		escalatingPolicy(w) // escalation after 2 days to the requestor's second-level manager
+		id := w.request("alice", "P3", "PolE")
+		w.clock.t = w.clock.t.Add(2*24*time.Hour + late)
+		res := w.do(sys, SetManager{UserID: w.uid["bob"], ManagerID: w.uid["frank"]})
+		require.Equal(t, EventApprovalStageEscalated, res.Events[0].Type, "the escalation due is recorded first (%v late)", late)
+		require.Equal(t, []string{w.uid["carol"]}, w.getRequest(id).Stages[0].EscalationApprovers, "alice's second-level manager when it fell due")
+		requireSameState(t, w.state(), w.replayed())
+	}
 }
 
 // TestLateAutomaticRemovalFreesThePackage: an automatic assignment whose
@@ -54,9 +58,13 @@ func TestLateWorkflowRunHoldsItsPolicy(t *testing.T) {
 	w, joiner, dan, hire := danJoiningTomorrow(t)
 	w.clock.t = hire.Add(24 * time.Hour)
 	head := w.head()
-	_, err := w.try(w.actors["IGA"], DeleteAssignmentPolicy{PolicyID: w.id["Direct"]})
+	del := DeleteAssignmentPolicy{PolicyID: w.id["Direct"]}
+	_, err := w.try(w.actors["IGA"], del)
 	requireKind(t, err, ErrConflict)
 	require.Equal(t, head, w.head(), "a refusal appends nothing, the run included")
+	evs, err := Decide(w.state(), w.actors["IGA"], w.clock.t, SeededIDs(9), del)
+	requireKind(t, err, ErrConflict)
+	require.Empty(t, evs, "nor does Decide give the run's events with the refusal")
 	w.advance(0)
 	runs := w.results(joiner)
 	require.Len(t, runs, 1)
@@ -90,4 +98,20 @@ func TestLateReviewDenialEndsTheExtension(t *testing.T) {
 	require.Equal(t, review.EndDateTime, *a.ExpiredDateTime, "removed as of the review's end")
 	require.Equal(t, RequestStateCanceled, w.getRequest(ext).State)
 	require.Nil(t, a.ExtendedDateTime)
+}
+
+// TestRecordDeliveryRecordsNoDueWork: the system's recording of delivery
+// outcomes finishes work already decided, and is the one command besides
+// AdvanceTime that does not record the work that fell due before it.
+func TestRecordDeliveryRecordsNoDueWork(t *testing.T) {
+	w, _ := accessWorld(t)
+	escalatingPolicy(w)
+	w.request("alice", "P3", "PolE")
+	later := w.clock.t.Add(3 * 24 * time.Hour) // the escalation fell due
+	evs, err := Decide(w.state(), SystemActor(), later, SeededIDs(9), RecordDelivery{})
+	require.NoError(t, err)
+	require.Empty(t, evs)
+	evs, err = Decide(w.state(), SystemActor(), later, SeededIDs(9), AdvanceTime{})
+	require.NoError(t, err)
+	require.NotEmpty(t, evs, "the escalation is due")
 }

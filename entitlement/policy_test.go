@@ -450,6 +450,10 @@ func TestPolicyValidateRejects(t *testing.T) {
 		{"stages without approval", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.RequestApprovalSettings.IsApprovalRequiredForAdd, p.RequestApprovalSettings.IsApprovalRequiredForUpdate = false, false
 		}, "requestApprovalSettings.stages"},
+		{"one stage without approval", testRequestPolicy, func(p *AssignmentPolicy) {
+			p.RequestApprovalSettings.IsApprovalRequiredForAdd, p.RequestApprovalSettings.IsApprovalRequiredForUpdate = false, false
+			p.RequestApprovalSettings.Stages = p.RequestApprovalSettings.Stages[:1]
+		}, "requestApprovalSettings.stages"},
 		{"update approval without stages", testRequestPolicy, func(p *AssignmentPolicy) {
 			p.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForUpdate: true}
 		}, "requestApprovalSettings.stages"},

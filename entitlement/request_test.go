@@ -98,6 +98,11 @@ func TestPolicyChangeDoesNotAffectSubmittedRequest(t *testing.T) {
 	r2 := w.getRequest(id2)
 	require.Equal(t, RequestStatePendingApproval, r2.State)
 	require.Len(t, r2.Stages, 2)
+	// The first stage, decided, can no longer be decided while the second
+	// is open.
+	_, err := w.try(w.actors["bob"], UpdateApprovalStage{ApprovalID: id2, StageID: r2.Stages[0].ID, ReviewResult: DecisionDeny, Justification: "no"})
+	requireKind(t, err, ErrConflict)
+	require.ErrorContains(t, err, "already decided")
 	w.approve("carol", id2)
 	end2, _ := w.getAssignment(w.getRequest(id2).AssignmentID).End()
 	require.Equal(t, w.clock.t.Add(5*24*time.Hour), end2)

@@ -423,16 +423,49 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	assert.Contains(t, errOut, "truncated")
 	// Nor does a report, an answer or a catch-up build a new projection
 	// from it (found by a review: they did).
-	for _, args := range [][]string{
-		{"report", "catalogs", "--format", "json"},
-		{"why", "--user", "Anna Adams", "--resource", "Sales team", "--as-of", "2026-03-22"},
-		{"replay", "--catch-up"},
-	} {
+	for _, args := range projectionReaders {
 		proj := filepath.Join(dir, args[0]+".projection")
 		code, out, errOut := runCLI(t, append(args, "--db", db, "--projection", proj)...)
 		assert.Equal(t, 1, code, args)
 		assert.Empty(t, out, args)
 		assert.Contains(t, errOut, "the log does not verify", args)
+		assert.Contains(t, errOut, "truncated", args)
+	}
+}
+
+// projectionReaders are the command lines that bring a projection up to
+// the log before they answer (with --db and --projection to add).
+var projectionReaders = [][]string{
+	{"report", "catalogs", "--format", "json"},
+	{"why", "--user", "Anna Adams", "--resource", "Sales team", "--as-of", "2026-03-22"},
+	{"replay", "--catch-up"},
+}
+
+// TestCatchUpRefusesALogCutAfterItsCheckpoint: a projection made before
+// the log grew does not see a cut at the log's end, which is past its
+// checkpoint; the commands that catch it up refuse the log all the same.
+func TestCatchUpRefusesALogCutAfterItsCheckpoint(t *testing.T) {
+	db := demoLog(t)
+	dir := t.TempDir()
+	// The log as it was a few commands ago, which verifies, and a
+	// projection of it.
+	earlier := filepath.Join(dir, "earlier.db")
+	sqldb, err := sql.Open("sqlite", db)
+	require.NoError(t, err)
+	_, err = sqldb.Exec("VACUUM INTO ?", earlier)
+	require.NoError(t, err)
+	require.NoError(t, sqldb.Close())
+	tamper(t, earlier, `DELETE FROM events WHERE position > (SELECT last_position FROM commands ORDER BY last_position DESC LIMIT 1 OFFSET 3);
+		DELETE FROM commands WHERE first_position > (SELECT max(position) FROM events)`)
+	proj := filepath.Join(dir, "earlier.projection")
+	code, _, errOut := runCLI(t, "replay", "--db", earlier, "--projection", proj)
+	require.Equal(t, 0, code, errOut)
+
+	tamper(t, db, `DELETE FROM events WHERE position = (SELECT max(position) FROM events)`)
+	for _, args := range projectionReaders {
+		code, out, errOut := runCLI(t, append(args, "--db", db, "--projection", proj)...)
+		assert.Equal(t, 1, code, args)
+		assert.Empty(t, out, args)
 		assert.Contains(t, errOut, "truncated", args)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/eventstore/sqlitestore"
+	"github.com/accessledger/accessledger/internal/sqlitex"
 )
 
 func fileSum(t *testing.T, path string) [32]byte {
@@ -109,11 +111,7 @@ func otherFiles(t *testing.T, dir string) []string {
 			INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)`},
 	} {
 		path := filepath.Join(dir, db.name)
-		sqldb, err := sql.Open("sqlite", path)
-		require.NoError(t, err)
-		_, err = sqldb.Exec(db.script)
-		require.NoError(t, err, db.name)
-		require.NoError(t, sqldb.Close())
+		sqlExec(t, path, db.script)
 		paths = append(paths, path)
 	}
 	text := filepath.Join(dir, "notes.txt")
@@ -199,4 +197,86 @@ func TestOpenRefusesOtherFiles(t *testing.T) {
 	s, err = sqlitestore.Open(empty, sqlitestore.Options{})
 	require.NoError(t, err, "a log opens again")
 	require.NoError(t, s.Close())
+	// So does a database that holds nothing, though it is not empty.
+	dropped := filepath.Join(dir, "dropped.db")
+	sqlExec(t, dropped, "CREATE TABLE t (x); DROP TABLE t")
+	s, err = sqlitestore.Open(dropped, sqlitestore.Options{})
+	require.NoError(t, err, "a database that holds nothing becomes a log")
+	require.NoError(t, s.Close())
+}
+
+// sqlExec runs script on the database at path, behind any store's back.
+func sqlExec(t *testing.T, path, script string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(script)
+	require.NoError(t, err, script)
+}
+
+// changedLog makes a log at path with one event, in rollback-journal mode
+// so that whatever writes to it shows in its bytes, and runs script on it.
+func changedLog(t *testing.T, path, script string) {
+	t.Helper()
+	s, err := sqlitestore.Open(path, sqlitestore.Options{})
+	require.NoError(t, err)
+	_, err = s.Append(context.Background(), eventstore.AnyCondition, eventstore.NewEvent{Stream: "s/1", Type: "happened", Metadata: eventstore.Metadata{CommandID: "a"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	sqlExec(t, path, "PRAGMA journal_mode = DELETE; "+script)
+}
+
+// TestOpenRefusesLogLookalikes: a database whose schema_migrations does
+// not record this program's migrations, by number and name, or whose
+// events or commands table is not a log's, is not a log, to Open and
+// OpenReadOnly alike; nor, to Open, is a log with another program's table
+// beside it. Each is left as it was.
+func TestOpenRefusesLogLookalikes(t *testing.T) {
+	for _, tc := range []struct {
+		name, script string
+		readOnlyToo  bool
+	}{
+		{"the last migration named otherwise", "UPDATE schema_migrations SET name = 'x' || name WHERE version = (SELECT max(version) FROM schema_migrations)", true},
+		{"the migrations numbered otherwise", "UPDATE schema_migrations SET version = version + 10", true},
+		{"no migration recorded", "DELETE FROM schema_migrations; ALTER TABLE events DROP COLUMN command_digest", true},
+		{"commands of another shape", "DROP TABLE commands; CREATE TABLE commands (id INTEGER PRIMARY KEY, line TEXT)", true},
+		{"events of another shape", "DROP TABLE events; CREATE TABLE events (position INTEGER PRIMARY KEY, name TEXT)", true},
+		{"a table of another program beside", "CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "ledger.db")
+			changedLog(t, path, tc.script)
+			sum, names := fileSum(t, path), dirNames(t, dir)
+			_, err := sqlitestore.Open(path, sqlitestore.Options{})
+			require.ErrorIs(t, err, sqlitestore.ErrNotLog)
+			if tc.readOnlyToo {
+				_, err = sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+				require.ErrorIs(t, err, sqlitestore.ErrNotLog)
+			}
+			require.Equal(t, sum, fileSum(t, path), "unchanged")
+			require.Equal(t, names, dirNames(t, dir), "no -wal or -shm file left beside it")
+		})
+	}
+}
+
+// TestOpenRefusesANewerLog: a log of a later schema version than this
+// program's, by one or many, is refused by Open and OpenReadOnly alike
+// as too new, and Open refuses it before writing to it.
+func TestOpenRefusesANewerLog(t *testing.T) {
+	migrations, err := os.ReadDir("migrations")
+	require.NoError(t, err)
+	for _, version := range []int{len(migrations) + 1, 99} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ledger.db")
+		changedLog(t, path, fmt.Sprintf("INSERT INTO schema_migrations VALUES (%d, '%04d_future.sql', 0)", version, version))
+		sum, names := fileSum(t, path), dirNames(t, dir)
+		_, err := sqlitestore.Open(path, sqlitestore.Options{})
+		require.ErrorIs(t, err, sqlitex.ErrSchemaTooNew, version)
+		_, err = sqlitestore.OpenReadOnly(path, sqlitestore.Options{})
+		require.ErrorIs(t, err, sqlitex.ErrSchemaTooNew, version)
+		require.Equal(t, sum, fileSum(t, path), "unchanged")
+		require.Equal(t, names, dirNames(t, dir), "no -wal or -shm file left beside it")
+	}
 }
