@@ -358,6 +358,21 @@ const (
 	ResultFailure = "failure"
 )
 
+// actorName is the display name the projection knows for the actor of
+// an event with metadata md, "" for a user or service principal it does
+// not know.
+func (b *batch) actorName(md eventstore.Metadata) string {
+	switch md.ActorKind {
+	case string(entitlement.ActorUser):
+		return b.name(kindUser, md.ActorID)
+	case string(entitlement.ActorServicePrincipal):
+		return b.name(kindServicePrincipal, md.ActorID)
+	case string(entitlement.ActorExternalUser):
+		return md.ActorID // a person not in the directory: their email
+	}
+	return "Entitlement Management"
+}
+
 // apply applies one event: the objects it changes and its audit row.
 func (b *batch) apply(e eventstore.Event) error {
 	de, err := entitlement.DecodeEvent(e)
@@ -367,17 +382,14 @@ func (b *batch) apply(e eventstore.Event) error {
 	valid := entitlement.ValidTime(de, e.OccurredAt)
 	b.pos, b.valid = int64(e.Position), valid.UnixNano()
 	r := &entry{result: ResultSuccess, category: CategoryEntitlementManagement}
+	// The actor as named when they acted: before the event, which may
+	// rename them, or after it if it brought them in.
+	actorName := b.actorName(e.Metadata)
 	if err := b.applyEvent(e, de, r); err != nil {
 		return err
 	}
-	actorName := "Entitlement Management"
-	switch e.Metadata.ActorKind {
-	case string(entitlement.ActorUser):
-		actorName = b.name(kindUser, e.Metadata.ActorID)
-	case string(entitlement.ActorServicePrincipal):
-		actorName = b.name(kindServicePrincipal, e.Metadata.ActorID)
-	case string(entitlement.ActorExternalUser):
-		actorName = e.Metadata.ActorID // a person not in the directory: their email
+	if actorName == "" {
+		actorName = b.actorName(e.Metadata)
 	}
 	targets, err := json.Marshal(nonNil(r.targets))
 	if err != nil {

@@ -184,6 +184,28 @@ func TestAuditLogPages(t *testing.T) {
 	require.ErrorIs(t, err, projection.ErrInvalidQuery)
 }
 
+// TestAuditActorAsNamedWhenActing (found by a review as a new user): an
+// administrator who renames themselves is the actor of that change under
+// the name they had when they made it, as the entry's own modified
+// properties say.
+func TestAuditActorAsNamedWhenActing(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	before, err := s.m.State().GetUser(s.admin, adminID)
+	require.NoError(t, err)
+	_, err = s.run(s.admin, entitlement.SetUserAttribute{UserID: adminID, Name: "displayName", Value: "Root"})
+	require.NoError(t, err)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+	entries, err := p.AuditLog(s.ctx, projection.AuditFilter{ActorID: adminID})
+	require.NoError(t, err)
+	last := entries[len(entries)-1]
+	require.Equal(t, entitlement.EventUserAttributeChanged, last.EventType)
+	require.Equal(t, before.DisplayName, last.InitiatedBy.DisplayName)
+}
+
 // annaGranted is the sales example with Anna's access granted, and a
 // projection of it caught up; both close with the test.
 func annaGranted(t *testing.T) (*sales, *projection.Projector) {
@@ -274,6 +296,56 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 		int64(x.Causes[0].Decisions[0].Position))
 	require.NoError(t, err)
 	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
+}
+
+// TestCheckCatchesAForgedPolicy (found by a review as a new user): Check
+// compared only the cited policy event's policy id, so an explanation
+// read from a projection whose policy version or content was edited
+// passed it. Anna asked under version 2.
+func TestCheckCatchesAForgedPolicy(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	v2, err := s.m.State().GetAssignmentPolicy(s.admin, s.policy)
+	require.NoError(t, err)
+	v2.DisplayName = "Employees, renamed"
+	_, err = s.run(s.admin, entitlement.ReplaceAssignmentPolicy{PolicyID: s.policy, Policy: v2})
+	require.NoError(t, err)
+	_, err = s.grantAnna()
+	require.NoError(t, err)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	why := func() projection.Explanation {
+		x, err := p.Why(s.ctx, annaID, member, projection.Now)
+		require.NoError(t, err)
+		require.Len(t, x.Causes, 1)
+		return x
+	}
+	x := why()
+	require.Equal(t, 2, x.Causes[0].PolicyVersion)
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
+
+	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
+	require.NoError(t, err)
+	defer db.Close()
+	exec := func(stmt string) {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	exec(`UPDATE policy_versions SET data = json_set(data, '$.displayName', 'Forged') WHERE version = 2`)
+	forged := why()
+	require.Equal(t, "Forged", forged.Causes[0].Policy.DisplayName)
+	require.ErrorIs(t, forged.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch, "another content")
+	exec(`UPDATE policy_versions SET data = json_set(data, '$.displayName', 'Employees, renamed') WHERE version = 2`)
+	require.NoError(t, why().Check(s.ctx, s.log, nil))
+
+	exec(`UPDATE grants SET policy_version = 1`)
+	exec(`UPDATE requests SET policy_version = 1`)
+	forged = why()
+	require.Equal(t, 1, forged.Causes[0].PolicyVersion)
+	require.ErrorIs(t, forged.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch, "another version")
 }
 
 // TestRequestHistoryOfADeletedRequest (found by a review): the history of

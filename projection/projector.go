@@ -42,9 +42,11 @@ const (
 		`
 )
 
-// schemaVersion names the shape of the tables. A projection written with
-// another is deleted and rebuilt, never migrated: the log is the record.
-const schemaVersion = "13"
+// schemaVersion names the shape of the tables and what they hold. A
+// projection written with another is deleted and rebuilt, never migrated:
+// the log is the record. (14: an audit entry's actor is named as before
+// the event, which may rename them.)
+const schemaVersion = "14"
 
 // Log is what a Projector reads: the event log, in position order.
 // eventstore.Store satisfies it.

@@ -1,8 +1,10 @@
 package projection
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -309,8 +311,9 @@ var ErrExplanationMismatch = errors.New("projection: the log does not hold an ev
 // event at each position must have the cited id, hash and type, and say
 // what the explanation says of it: who caused it and when it held, and
 // the facts taken from it (the assignment created and its target, the
-// request and its type and requestor, each decision's request, stage,
-// approver, result, time and justification, the policy, the role
+// request and its type, requestor and policy version, each decision's
+// request, stage, approver, result, time and justification, the policy
+// version cited and all it says, the role
 // delivered, each extension's assignment and request). The explanation
 // is read from the projection, a file anyone could edit: together with
 // eventstore.Verify over the log, which proves the hash chain, Check
@@ -320,10 +323,10 @@ var ErrExplanationMismatch = errors.New("projection: the log does not hold an ev
 func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcasters) error {
 	type cited struct {
 		l     Link
-		facts func(entitlement.Event) bool
+		facts func(eventstore.Event, entitlement.Event) bool
 	}
 	decision := func(d Decision) cited {
-		return cited{d.Link, func(e entitlement.Event) bool {
+		return cited{d.Link, func(_ eventstore.Event, e entitlement.Event) bool {
 			p, ok := e.Data.(*entitlement.ApprovalDecision)
 			result := entitlement.ReviewApproved
 			if e.Type == entitlement.EventAssignmentRequestDenied {
@@ -334,24 +337,31 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 		}}
 	}
 	request := func(l Link, r entitlement.AssignmentRequest) cited {
-		return cited{l, func(e entitlement.Event) bool {
+		return cited{l, func(_ eventstore.Event, e entitlement.Event) bool {
 			p, ok := e.Data.(*entitlement.AssignmentRequestPayload)
 			return ok && p.Request.ID == r.ID && p.Request.RequestType == r.RequestType && p.Request.RequestorID == r.RequestorID &&
-				p.Request.TargetID == r.TargetID
+				p.Request.TargetID == r.TargetID && p.Request.PolicyVersion == r.PolicyVersion
 		}}
 	}
 	for _, c := range x.Causes {
+		if c.Requested.Position != 0 && c.Request.PolicyVersion != c.PolicyVersion {
+			return fmt.Errorf("%w: the request names version %d of its policy, the explanation cites version %d",
+				ErrExplanationMismatch, c.Request.PolicyVersion, c.PolicyVersion)
+		}
 		links := []cited{
-			{c.Created, func(e entitlement.Event) bool {
+			{c.Created, func(_ eventstore.Event, e entitlement.Event) bool {
 				p, ok := e.Data.(*entitlement.AssignmentDelivering)
 				return ok && p.Assignment.ID == c.Grant.AssignmentID && p.Assignment.TargetID == x.SubjectID &&
 					p.Assignment.AccessPackageID == c.Grant.AccessPackageID
 			}},
-			{c.PolicyRecorded, func(e entitlement.Event) bool {
+			{c.PolicyRecorded, func(se eventstore.Event, e entitlement.Event) bool {
+				// A policy's stream holds its versions in order, so the
+				// event's stream version is the policy version it records.
 				p, ok := e.Data.(*entitlement.AssignmentPolicyPayload)
-				return ok && p.Policy.ID == c.Grant.AssignmentPolicyID
+				return ok && p.Policy.ID == c.Grant.AssignmentPolicyID && int(se.Version) == c.PolicyVersion &&
+					samePolicy(&p.Policy, &c.Policy)
 			}},
-			{c.Delivered, func(e entitlement.Event) bool {
+			{c.Delivered, func(_ eventstore.Event, e entitlement.Event) bool {
 				p, ok := e.Data.(*entitlement.ResourceDeliveryPayload)
 				return ok && p.AssignmentID == c.Grant.AssignmentID && p.Resource.ResourceRoleScopeID == c.Grant.ResourceRoleScopeID
 			}},
@@ -363,7 +373,7 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 			links = append(links, decision(d))
 		}
 		for _, ext := range c.Extensions {
-			links = append(links, request(ext.Requested, ext.Request), cited{ext.Extended, func(e entitlement.Event) bool {
+			links = append(links, request(ext.Requested, ext.Request), cited{ext.Extended, func(_ eventstore.Event, e entitlement.Event) bool {
 				p, ok := e.Data.(*entitlement.AssignmentExtended)
 				return ok && p.AssignmentID == c.Grant.AssignmentID && p.RequestID == ext.Request.ID
 			}})
@@ -383,9 +393,16 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 	return nil
 }
 
+// samePolicy reports whether two policies are the same in Graph's JSON.
+func samePolicy(a, b *entitlement.AssignmentPolicy) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
+}
+
 // checkLink checks that the log holds at l's position the event l cites,
 // with l's actor and instant, and that its payload has the facts cited.
-func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, facts func(entitlement.Event) bool) error {
+func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, facts func(eventstore.Event, entitlement.Event) bool) error {
 	for e, err := range log.ReadAll(ctx, l.Position-1) {
 		if err != nil {
 			return fmt.Errorf("projection: read position %d: %w", l.Position, err)
@@ -409,7 +426,7 @@ func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, f
 			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
 		}
 		if e.Metadata.ActorID != l.ActorID || e.Metadata.OnBehalfOf != l.OnBehalfOf ||
-			!entitlement.ValidTime(de, e.OccurredAt).Equal(l.ActivityDateTime) || !facts(de) {
+			!entitlement.ValidTime(de, e.OccurredAt).Equal(l.ActivityDateTime) || !facts(e, de) {
 			return fmt.Errorf("%w: the %s event at position %d does not say what the explanation says of it",
 				ErrExplanationMismatch, e.Type, l.Position)
 		}
