@@ -300,8 +300,11 @@ func listAt[T any](ctx context.Context, db *sql.Conn, as As, from, where string,
 
 // getAt returns one object of a kind as of as.
 func getAt[T any](ctx context.Context, db *sql.Conn, as As, k *kind[T], id string) (T, error) {
-	xs, err := listAt[T](ctx, db, as, "objects x", "x.kind = ? AND x.id = ?", k.name, id)
 	var zero T
+	if id == "" {
+		return zero, invalidQuery("no %s id", k.name)
+	}
+	xs, err := listAt[T](ctx, db, as, "objects x", "x.kind = ? AND x.id = ?", k.name, id)
 	switch {
 	case err != nil:
 		return zero, err
@@ -369,6 +372,9 @@ func (p *Projector) Policy(ctx context.Context, id string, version int) (entitle
 // recorded it.
 func policyVersion(ctx context.Context, db *sql.Conn, id string, version int) (entitlement.AssignmentPolicy, eventstore.Position, error) {
 	var pol entitlement.AssignmentPolicy
+	if id == "" {
+		return pol, 0, invalidQuery("no policy id")
+	}
 	var data []byte
 	var pos int64
 	err := db.QueryRowContext(ctx, `SELECT data, position FROM policy_versions WHERE policy_id = ? AND version = ?

@@ -40,6 +40,27 @@ func TestDecodeAll(t *testing.T) {
 	}
 }
 
+// TestSingleObjectQueriesNeedAnID (found by a review as a new user): a
+// query for one object given no id is an invalid query, as the listings
+// given none are, not an object not found.
+func TestSingleObjectQueriesNeedAnID(t *testing.T) {
+	ctx := context.Background()
+	p := caughtUp(t, 9, 2)
+	for name, query := range map[string]func() error{
+		"Assignment":     func() error { _, err := p.Assignment(ctx, "", Now); return err },
+		"AccessPackage":  func() error { _, err := p.AccessPackage(ctx, "", Now); return err },
+		"Request":        func() error { _, err := p.Request(ctx, "", Now); return err },
+		"RequestHistory": func() error { _, err := p.RequestHistory(ctx, "", Now); return err },
+		"User":           func() error { _, err := p.User(ctx, "", Now); return err },
+		"Resource":       func() error { _, err := p.Resource(ctx, "", Now); return err },
+		"Policy":         func() error { _, err := p.Policy(ctx, "", 1); return err },
+	} {
+		err := query()
+		require.ErrorIs(t, err, ErrInvalidQuery, name)
+		require.NotErrorIs(t, err, ErrNotFound, name)
+	}
+}
+
 // TestPageArguments refuses a negative Top and an After that names no
 // listed object, and a page after the last object is empty.
 func TestPageArguments(t *testing.T) {
