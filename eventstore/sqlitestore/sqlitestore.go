@@ -230,6 +230,9 @@ func (s *Store) CrossCheck(ctx context.Context) error {
 		WHERE c.command_id IS NULL OR e.position NOT BETWEEN c.first_position AND c.last_position
 		ORDER BY e.position LIMIT 1`).Scan(&pos)
 	switch {
+	case err == nil && pos < 1:
+		// No event has such a position; a ChainError's is unsigned.
+		return &eventstore.ChainError{Reason: fmt.Sprintf("a row is stored at position %d, which no event has: it was moved behind the store", pos)}
 	case err == nil:
 		return &eventstore.ChainError{Position: eventstore.Position(pos), Reason: "the event is not where the commands table records its append: it was inserted or moved behind the store"}
 	case !errors.Is(err, sql.ErrNoRows):

@@ -97,3 +97,23 @@ func TestInsertionDetected(t *testing.T) {
 	require.ErrorAs(t, ro.CrossCheck(ctx), &ce)
 	require.Equal(t, eventstore.Position(5), ce.Position)
 }
+
+// TestRowMovedBeforeTheFirstPosition (found by a fault review): a row
+// moved to a position no event has is named by its stored position, not
+// by that position read as an unsigned one.
+func TestRowMovedBeforeTheFirstPosition(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := Open(path, Options{})
+	require.NoError(t, err)
+	appendCommands(t, s, 2)
+	require.NoError(t, s.Close())
+	behind(t, path, "UPDATE events SET position = -5 WHERE position = 3")
+	ro, err := OpenReadOnly(path, Options{})
+	require.NoError(t, err)
+	defer ro.Close()
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, ro.CrossCheck(ctx), &ce)
+	require.Zero(t, ce.Position)
+	require.Contains(t, ce.Reason, "position -5")
+}
