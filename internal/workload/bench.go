@@ -76,7 +76,7 @@ type Report struct {
 	// RawInsertPerCommit is what SQLite itself does in the same run: one
 	// small row per transaction, synchronous=FULL, in the same directory.
 	RawInsertPerCommit Rate
-	Build, History     Rate // commands (Build) and events (History) per second
+	Build, History     Rate // events per second
 	HistoryStats       Stats
 	// Single and Concurrent are request → delivered loops (a request
 	// through a policy without approval, its delivery recorded) by one
@@ -86,8 +86,11 @@ type Report struct {
 	// AppendsPerCommit is how many appends the concurrent phase's SQLite
 	// commits held on average.
 	AppendsPerCommit float64
-	// Reads are per-user reads at the end of the run, by name.
-	Reads map[string]Latency
+	// Reads are per-user reads at the end of the run, by name; "approvals
+	// waiting for me" is read by approvers of the Pending requests left
+	// waiting for their approval for it.
+	Reads   map[string]Latency
+	Pending int
 	// NothingDue is ProcessDue with nothing due.
 	NothingDue Latency
 	// Expiry is one ProcessDue expiring N assignments (with their
@@ -217,7 +220,12 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	}
 
 	progress.report("per-user reads", 0, 1)
-	rep.Reads = measureReads(m, t)
+	approvers, pending, err := pendApprovals(ctx, m, t, min(2000, max(100, cfg.Users/10)))
+	if err != nil {
+		return nil, err
+	}
+	rep.Pending = pending
+	rep.Reads = measureReads(m, t, approvers)
 	if _, err := m.ProcessDue(ctx, clock.Now()); err != nil {
 		return nil, err
 	}
@@ -395,8 +403,62 @@ func loop(ctx context.Context, g, n int, f func(context.Context) error) (Rate, e
 	return Rate{N: n, Elapsed: time.Since(start)}, first
 }
 
-// measureReads times the per-user reads on random users.
-func measureReads(m *entitlement.Manager, t *Tenant) map[string]Latency {
+// pendApprovals has up to n random users request a package whose policy
+// needs approval, and returns the approvers of those requests, each once,
+// and how many requests wait for them. A request refused (its user holds
+// the package, or asked for it already) is skipped.
+func pendApprovals(ctx context.Context, m *entitlement.Manager, t *Tenant, n int) ([]User, int, error) {
+	var gated []Package
+	for _, ps := range t.Packages {
+		for _, p := range ps {
+			if p.Stages > 0 {
+				gated = append(gated, p)
+			}
+		}
+	}
+	if len(gated) == 0 {
+		return nil, 0, nil
+	}
+	users := make(map[string]User, len(t.Users))
+	for _, u := range t.Users {
+		users[u.ID] = u
+	}
+	rnd := rand.New(rand.NewPCG(t.Config.Seed, 98))
+	seen := map[string]bool{}
+	var approvers []User
+	pending := 0
+	for range n {
+		u, p := t.Users[rnd.IntN(len(t.Users))], gated[rnd.IntN(len(gated))]
+		res, err := m.Execute(ctx, u.Actor, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeUserAdd,
+			AccessPackageID: p.ID, AssignmentPolicyID: p.PolicyID})
+		var refused *entitlement.Error
+		if errors.As(err, &refused) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		r, err := m.State().GetAssignmentRequest(t.Admin, res.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if r.State != entitlement.RequestStatePendingApproval {
+			continue
+		}
+		pending++
+		for _, id := range r.Stages[len(r.Stages)-1].Approvers {
+			if a, ok := users[id]; ok && !seen[id] {
+				seen[id] = true
+				approvers = append(approvers, a)
+			}
+		}
+	}
+	return approvers, pending, nil
+}
+
+// measureReads times the per-user reads on random users; "approvals
+// waiting for me" on random approvers, if any are given.
+func measureReads(m *entitlement.Manager, t *Tenant, approvers []User) map[string]Latency {
 	rnd := rand.New(rand.NewPCG(t.Config.Seed, 99))
 	reads := map[string]func(u User){
 		"my assignments":           func(u User) { m.State().MyAssignments(u.Actor) },
@@ -406,9 +468,13 @@ func measureReads(m *entitlement.Manager, t *Tenant) map[string]Latency {
 	}
 	out := map[string]Latency{}
 	for name, f := range reads {
+		from := t.Users
+		if name == "approvals waiting for me" && len(approvers) > 0 {
+			from = approvers
+		}
 		var ds []time.Duration
 		for range 5000 {
-			u := t.Users[rnd.IntN(len(t.Users))]
+			u := from[rnd.IntN(len(from))]
 			s := time.Now()
 			f(u)
 			ds = append(ds, time.Since(s))
