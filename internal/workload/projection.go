@@ -165,8 +165,9 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 	// each moment, those that exist then, so that "why" and "request
 	// history" time answers, not empty ones or not-found errors.
 	type moment struct {
-		holders  [][2]any // user id, role
-		requests []string
+		holders   [][2]any // user id, role
+		requests  []string
+		approvers []string // of the requests waiting for an approval
 	}
 	var roles []projection.RoleRef
 	var now, then moment
@@ -191,6 +192,9 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 			}
 			for _, r := range rs {
 				m.to.requests = append(m.to.requests, r.ID)
+				if r.State == entitlement.RequestStatePendingApproval {
+					m.to.approvers = append(m.to.approvers, r.Stages[len(r.Stages)-1].Approvers...)
+				}
 			}
 		}
 	}
@@ -247,7 +251,11 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 			_, err := p.Requests(ctx, projection.RequestFilter{RequestorID: user().ID}, as)
 			return err
 		},
-		"approvals waiting for a user": func(as projection.As) error { _, err := p.PendingApprovals(ctx, user().ID, as); return err },
+		"approvals waiting for an approver": func(as projection.As) error {
+			ids := at(as).approvers
+			_, err := p.PendingApprovals(ctx, ids[rnd.IntN(len(ids))], as)
+			return err
+		},
 		"request history": func(as projection.As) error {
 			rs := at(as).requests
 			_, err := p.RequestHistory(ctx, rs[rnd.IntN(len(rs))], as)
@@ -299,7 +307,8 @@ func measureQueries(ctx context.Context, p *projection.Projector, t *Tenant, pas
 				as = projection.As{Of: past}
 			}
 			m := at(as)
-			if name == "why" && len(m.holders) == 0 || name == "request history" && len(m.requests) == 0 {
+			if name == "why" && len(m.holders) == 0 || name == "request history" && len(m.requests) == 0 ||
+				name == "approvals waiting for an approver" && len(m.approvers) == 0 {
 				continue // nothing to ask about then
 			}
 			var ds []time.Duration
