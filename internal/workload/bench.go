@@ -76,8 +76,11 @@ type Report struct {
 	// RawInsertPerCommit is what SQLite itself does in the same run: one
 	// small row per transaction, synchronous=FULL, in the same directory.
 	RawInsertPerCommit Rate
-	Build, History     Rate // events per second
-	HistoryStats       Stats
+	// RawAfterSingle is the same measured again right after the
+	// one-goroutine requests: the machine's speed drifts within a run.
+	RawAfterSingle Rate
+	Build, History Rate // events per second
+	HistoryStats   Stats
 	// Single and Concurrent are request → delivered loops (a request
 	// through a policy without approval, its delivery recorded) by one
 	// goroutine and by Goroutines at once.
@@ -208,6 +211,10 @@ func Bench(ctx context.Context, cfg BenchConfig, progress ProgressFunc) (*Report
 	}
 	progress.report("request → delivered, 1 goroutine", 0, cfg.Single)
 	if rep.Single, err = loop(ctx, 1, cfg.Single, request); err != nil {
+		return nil, err
+	}
+	progress.report("raw SQLite insert per commit, again", 0, 1)
+	if rep.RawAfterSingle, err = RawInsertPerCommit(ctx, cfg.Dir, 2*time.Second); err != nil {
 		return nil, err
 	}
 	progress.report(fmt.Sprintf("request → delivered, %d goroutines", cfg.Goroutines), 0, cfg.Concurrent)

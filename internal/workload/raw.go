@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,10 +16,13 @@ import (
 // nothing of accessledger: one event-sized row inserted per transaction
 // (an autocommit INSERT of a prepared statement) into a table with a
 // primary key and one index, in WAL mode with synchronous=FULL, for about
-// d, in a scratch file in dir. It is the baseline the benchmark figures
+// d, in a scratch file in dir (emptied first). It is the baseline the benchmark figures
 // are given against: a command that is one commit cannot beat it.
 func RawInsertPerCommit(ctx context.Context, dir string, d time.Duration) (Rate, error) {
 	path := filepath.Join(dir, "raw-baseline.db")
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(f) // each measurement starts on an empty file
+	}
 	db, err := sql.Open(sqlitex.DriverName, sqlitex.DSN(path, sqlitex.Options{Synchronous: sqlitex.SyncFull, BusyTimeout: 5 * time.Second}, false))
 	if err != nil {
 		return Rate{}, err

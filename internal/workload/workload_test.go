@@ -82,6 +82,7 @@ func TestBenchSmall(t *testing.T) {
 	require.GreaterOrEqual(t, rep.Expiry.N, 200, "one ProcessDue expired every assignment, at least one per user")
 	require.Positive(t, rep.Replay.N)
 	require.Positive(t, rep.RawInsertPerCommit.N)
+	require.Positive(t, rep.RawAfterSingle.N)
 	require.Len(t, rep.Reads, 4)
 	require.Positive(t, rep.Entities)
 	require.Positive(t, rep.SnapshotWrite.N, "snapshot bytes")
