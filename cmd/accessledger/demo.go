@@ -287,7 +287,7 @@ func claim(dir, db string) (*madeFiles, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-			return nil, fmt.Errorf("%s is not empty and an earlier demo did not make it: choose another --out", dir)
+			return nil, fmt.Errorf("%w: %s is not empty and an earlier demo did not make it: choose another --out", errUsage, dir)
 		}
 		earlier = nil
 	case err != nil:
@@ -307,7 +307,7 @@ func claim(dir, db string) (*madeFiles, error) {
 		}
 	}
 	if _, err := os.Stat(db); err == nil && !slices.Contains(listed, absDB) {
-		return nil, fmt.Errorf("%s exists and an earlier demo did not make it: the demo never overwrites a file it did not create", db)
+		return nil, fmt.Errorf("%w: %s exists and an earlier demo did not make it: the demo never overwrites a file it did not create", errUsage, db)
 	}
 	for _, f := range listed {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {

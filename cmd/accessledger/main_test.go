@@ -58,14 +58,14 @@ func TestDemoNeverOverwrites(t *testing.T) {
 	foreign := filepath.Join(dir, "other.db")
 	require.NoError(t, os.WriteFile(foreign, []byte("another program's data"), 0o644))
 	code, _, errOut := runCLI(t, "demo", "--out", filepath.Join(dir, "demo"), "--db", foreign)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code, "a usage error, as for every command's --out (found by a review)")
 	assert.Contains(t, errOut, "never overwrites")
 	data, err := os.ReadFile(foreign)
 	require.NoError(t, err)
 	assert.Equal(t, "another program's data", string(data))
 
 	code, _, errOut = runCLI(t, "demo", "--out", dir)
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "is not empty")
 }
 
@@ -352,7 +352,7 @@ func TestDemoInACopiedFolder(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(cp, markerName), []byte(strings.Join(listed, "\n")+"\n"), 0o644))
 	code, _, _ = runCLI(t, "demo", "--out", cp)
-	assert.Equal(t, 1, code, "the copy's own files are not listed: refused, not replaced")
+	assert.Equal(t, 2, code, "the copy's own files are not listed: refused, not replaced")
 	for p, data := range before {
 		now, err := os.ReadFile(p)
 		require.NoError(t, err, "the original's %s is still there", p)
