@@ -115,3 +115,25 @@ func TestRecordDeliveryRecordsNoDueWork(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, evs, "the escalation is due")
 }
+
+// TestRepeatOfACommandThatRecordedDueWork: a command repeated with its
+// command id answers with the id of its own object, not that of the due
+// work it recorded first (an expiry, here; found while reviewing the
+// change that records due work first).
+func TestRepeatOfACommandThatRecordedDueWork(t *testing.T) {
+	w, _ := accessWorld(t)
+	w.request("alice", "P2", "Pol2")
+	w.clock.t = w.clock.t.Add(31 * 24 * time.Hour) // her assignment ended, unrecorded
+	catalog := func() Result {
+		res, err := w.m.Execute(w.ctx, w.actors["GA"], CreateCatalog{DisplayName: "Later"}, WithCommandID("later"))
+		require.NoError(t, err)
+		return res
+	}
+	first := catalog()
+	require.Equal(t, EventAssignmentExpired, first.Events[0].Type, "the expiry is recorded first")
+	again := catalog()
+	require.True(t, again.Duplicate)
+	require.Equal(t, first.ID, again.ID)
+	_, err := w.state().GetCatalog(w.actors["GA"], again.ID)
+	require.NoError(t, err)
+}

@@ -783,10 +783,18 @@ func (m *Manager) decode(e eventstore.Event) (Event, error) {
 }
 
 // duplicate is the result of a command the log already holds: its events,
-// and the id of the object the first is about.
+// and the id of the object its first own event is about. The work that
+// fell due, which the command recorded first, is the system's: for
+// another actor's command, its first own event is the first that is not
+// the system's. (A system command's events are all the system's: its
+// first event counts.)
 func (m *Manager) duplicate(evs []eventstore.Event, cmdID string) Result {
 	r := Result{Events: evs, Duplicate: true, CommandID: cmdID}
-	if de, err := m.decode(evs[0]); err == nil {
+	first := evs[0]
+	if i := slices.IndexFunc(evs, func(e eventstore.Event) bool { return e.Metadata.ActorKind != string(ActorSystem) }); i >= 0 {
+		first = evs[i]
+	}
+	if de, err := m.decode(first); err == nil {
 		r.ID = primaryID(de)
 	}
 	return r
