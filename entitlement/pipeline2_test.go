@@ -92,6 +92,12 @@ func hold(cmd string, write bool, answer func(eventstore.Ticket, context.Context
 	return hook, queued, release
 }
 
+// asWritten answers a held append as the store did: hold's answer for an
+// append that is written and told so.
+func asWritten(tk eventstore.Ticket, ctx context.Context) (eventstore.AppendResult, error) {
+	return tk(ctx)
+}
+
 // joined runs f on a goroutine once the manager has decided what to do
 // with it: f executes a command, the clock's read tells that it is being
 // decided, and taking the manager's lock that the decision is made. The
@@ -401,9 +407,7 @@ func heldBesideAnother(t *testing.T) heldAppend {
 	w, hs, m, sc, ga := heldManager(t, Options{})
 	other, err := NewManager(w.ctx, hs.Store, Options{Clock: w.clock, IDs: SeededIDs(44)})
 	require.NoError(t, err)
-	hook, queued, release := hold("held", true, func(tk eventstore.Ticket, c context.Context) (eventstore.AppendResult, error) {
-		return tk(c)
-	})
+	hook, queued, release := hold("held", true, asWritten)
 	hs.setTicket(hook)
 	held := make(chan error, 1)
 	go func() {
@@ -457,9 +461,7 @@ func TestStaleManagerCatchesUpBeforeDeciding(t *testing.T) {
 // command's result.
 func TestCommandIDReusedWhileInFlight(t *testing.T) {
 	w, hs, m, sc, ga := heldManager(t, Options{})
-	hook, queued, release := hold("payroll-1", true, func(tk eventstore.Ticket, c context.Context) (eventstore.AppendResult, error) {
-		return tk(c)
-	})
+	hook, queued, release := hold("payroll-1", true, asWritten)
 	hs.setTicket(hook)
 	first := make(chan error, 1)
 	go func() {
@@ -486,9 +488,7 @@ func TestCommandIDReusedWhileInFlight(t *testing.T) {
 // waits for its outcome; it is not decided and queued a second time.
 func TestRepeatWhileInFlightIsNotQueued(t *testing.T) {
 	w, hs, m, sc, ga := heldManager(t, Options{})
-	hook, queued, release := hold("payroll-1", true, func(tk eventstore.Ticket, c context.Context) (eventstore.AppendResult, error) {
-		return tk(c)
-	})
+	hook, queued, release := hold("payroll-1", true, asWritten)
 	var mu sync.Mutex
 	appends := 0
 	hs.setTicket(func(cmd string, write func() eventstore.Ticket) eventstore.Ticket {
@@ -617,6 +617,21 @@ func TestCommandIDReusedByAnotherWriterIsShown(t *testing.T) {
 	require.Equal(t, w.head().Position, lagging.Head())
 }
 
+// threeManagers returns w's manager, one started afresh from its log and
+// one started from a snapshot of it, by name.
+func threeManagers(t *testing.T, w *world) map[string]*Manager {
+	t.Helper()
+	snap := filepath.Join(t.TempDir(), "snap")
+	_, err := w.m.WriteSnapshot(w.ctx, snap)
+	require.NoError(t, err)
+	restarted, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, NoSnapshot: true})
+	require.NoError(t, err)
+	fromSnapshot, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, SnapshotPath: snap})
+	require.NoError(t, err)
+	require.NotEmpty(t, fromSnapshot.Started().Snapshot.Path)
+	return map[string]*Manager{"same": w.m, "restarted": restarted, "snapshot": fromSnapshot}
+}
+
 // TestRepeatOfACommandOfSeveralEvents: a command that appended several
 // events, repeated with its id (in the same manager, after a restart and
 // from a snapshot), is answered with all of them, first to last.
@@ -628,15 +643,7 @@ func TestRepeatOfACommandOfSeveralEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(first.Events), 1, "a command of several events")
 	w.do(w.actors["GA"], CreateCatalog{DisplayName: "After"})
-	snap := filepath.Join(t.TempDir(), "snap")
-	_, err = w.m.WriteSnapshot(w.ctx, snap)
-	require.NoError(t, err)
-	restarted, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, NoSnapshot: true})
-	require.NoError(t, err)
-	fromSnapshot, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, SnapshotPath: snap})
-	require.NoError(t, err)
-	require.NotEmpty(t, fromSnapshot.Started().Snapshot.Path)
-	for name, m := range map[string]*Manager{"same": w.m, "restarted": restarted, "snapshot": fromSnapshot} {
+	for name, m := range threeManagers(t, w) {
 		h := w.head()
 		res, err := m.Execute(w.ctx, alice, cmd, WithCommandID("several"))
 		require.NoError(t, err, name)
@@ -657,15 +664,7 @@ func TestRepeatAfterTheStateMoved(t *testing.T) {
 	cat := w.do(ga, CreateCatalog{DisplayName: "C"}).ID
 	del, err := w.m.Execute(w.ctx, ga, DeleteCatalog{CatalogID: cat}, WithCommandID("delete"))
 	require.NoError(t, err)
-	snap := filepath.Join(t.TempDir(), "snap")
-	_, err = w.m.WriteSnapshot(w.ctx, snap)
-	require.NoError(t, err)
-	restarted, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, NoSnapshot: true})
-	require.NoError(t, err)
-	fromSnapshot, err := NewManager(w.ctx, w.store, Options{Clock: w.clock, SnapshotPath: snap})
-	require.NoError(t, err)
-	require.NotEmpty(t, fromSnapshot.Started().Snapshot.Path)
-	for name, m := range map[string]*Manager{"same": w.m, "restarted": restarted, "snapshot": fromSnapshot} {
+	for name, m := range threeManagers(t, w) {
 		res, err := m.Execute(w.ctx, ga, DeleteCatalog{CatalogID: cat}, WithCommandID("delete"))
 		require.NoError(t, err, name)
 		require.True(t, res.Duplicate, name)

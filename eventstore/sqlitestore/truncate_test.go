@@ -79,22 +79,29 @@ func TestTruncationDetected(t *testing.T) {
 	require.ErrorIs(t, ro.CrossCheck(ctx), eventstore.ErrChain)
 }
 
-// TestInsertionDetected inserts a copy of an event under a new command id
-// behind the store, resealing nothing: CrossCheck names it.
-func TestInsertionDetected(t *testing.T) {
-	ctx := context.Background()
+// crossChecked appends two commands to a new log, runs stmts on it behind
+// the store, and returns the *ChainError CrossCheck gives a reader.
+func crossChecked(t *testing.T, stmts ...string) *eventstore.ChainError {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	s, err := Open(path, Options{})
 	require.NoError(t, err)
 	appendCommands(t, s, 2)
 	require.NoError(t, s.Close())
-	behind(t, path, `INSERT INTO events SELECT 5, id, 's/9', 1, type, schema_version, occurred_at, recorded_at, actor_id, actor_kind,
-		on_behalf_of, correlation_id, causation_id, 'forged', payload, hash, hash, '' FROM events WHERE position = 4`)
+	behind(t, path, stmts...)
 	ro, err := OpenReadOnly(path, Options{})
 	require.NoError(t, err)
 	defer ro.Close()
 	var ce *eventstore.ChainError
-	require.ErrorAs(t, ro.CrossCheck(ctx), &ce)
+	require.ErrorAs(t, ro.CrossCheck(context.Background()), &ce)
+	return ce
+}
+
+// TestInsertionDetected inserts a copy of an event under a new command id
+// behind the store, resealing nothing: CrossCheck names it.
+func TestInsertionDetected(t *testing.T) {
+	ce := crossChecked(t, `INSERT INTO events SELECT 5, id, 's/9', 1, type, schema_version, occurred_at, recorded_at, actor_id, actor_kind,
+		on_behalf_of, correlation_id, causation_id, 'forged', payload, hash, hash, '' FROM events WHERE position = 4`)
 	require.Equal(t, eventstore.Position(5), ce.Position)
 }
 
@@ -102,18 +109,7 @@ func TestInsertionDetected(t *testing.T) {
 // moved to a position no event has is named by its stored position, not
 // by that position read as an unsigned one.
 func TestRowMovedBeforeTheFirstPosition(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "events.db")
-	s, err := Open(path, Options{})
-	require.NoError(t, err)
-	appendCommands(t, s, 2)
-	require.NoError(t, s.Close())
-	behind(t, path, "UPDATE events SET position = -5 WHERE position = 3")
-	ro, err := OpenReadOnly(path, Options{})
-	require.NoError(t, err)
-	defer ro.Close()
-	var ce *eventstore.ChainError
-	require.ErrorAs(t, ro.CrossCheck(ctx), &ce)
+	ce := crossChecked(t, "UPDATE events SET position = -5 WHERE position = 3")
 	require.Zero(t, ce.Position)
 	require.Contains(t, ce.Reason, "position -5")
 }
