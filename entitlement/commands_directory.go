@@ -4,7 +4,8 @@ package entitlement
 // A replaced user keeps what entitlement management, not the directory,
 // holds about them: the external user lifecycle's schedule, and the
 // subjectLifecycle and connected organization the feed leaves empty. Only
-// a guest may be governed.
+// a guest may be governed: a governed guest the feed makes a member gets
+// subjectLifecycle notDefined.
 // A guest given the email of a person not in the directory whose requests
 // still wait cancels those requests (see ExternalActor).
 type PutUser struct {
@@ -18,7 +19,9 @@ type PutUser struct {
 // officeLocation, usageLocation, employeeHireDate or employeeLeaveDateTime
 // (RFC 3339, "" clears), in any case, as membership rules read them. The
 // manager is set with SetManager. The automatic assignment policies and workflows
-// that read the attribute are evaluated in the same decision.
+// that read the attribute are evaluated in the same decision. A governed
+// guest whose userType becomes Member gets subjectLifecycle notDefined
+// (only guests are governed), recorded as UpdateSubject would.
 type SetUserAttribute struct {
 	UserID string
 	Name   string

@@ -180,8 +180,11 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 		// Entitlement management's own properties of the subject, which
 		// a directory feed does not know: kept unless the feed gives them
 		// (a guest the feed makes a member is governed no longer).
-		if u.SubjectLifecycle == "" && (u.UserType == UserTypeGuest || old.SubjectLifecycle != SubjectLifecycleGoverned) {
+		if u.SubjectLifecycle == "" {
 			u.SubjectLifecycle = old.SubjectLifecycle
+			if u.UserType != UserTypeGuest && old.SubjectLifecycle == SubjectLifecycleGoverned {
+				u.SubjectLifecycle = SubjectLifecycleNotDefined
+			}
 		}
 		if u.ConnectedOrganizationID == "" {
 			u.ConnectedOrganizationID = old.ConnectedOrganizationID
@@ -228,8 +231,15 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource)
 	if old != v {
 		ch.attrs = []string{c.Name}
 	}
-	return decideUserEvent(s, ids, now, u.ID, Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
-		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}}, ch)
+	e := Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
+		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}}
+	if c.Name == "userType" && v == UserTypeMember && u.SubjectLifecycle == SubjectLifecycleGoverned {
+		// Only guests are governed: a governed guest made a member is
+		// governed no longer, as with the directory feed's PutUser.
+		return decideUserEvent(s, ids, now, u.ID, e, ch, Event{Stream: userStream(u.ID), Type: EventSubjectLifecycleChanged,
+			Data: &SubjectLifecycleChanged{ObjectID: u.ID, SubjectLifecycle: SubjectLifecycleNotDefined}})
+	}
+	return decideUserEvent(s, ids, now, u.ID, e, ch)
 }
 
 func (c SetManager) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
@@ -296,14 +306,14 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 		Data: &UserDeleted{UserID: c.UserID, DeletedDateTime: now}}, userChange{all: true})
 }
 
-// decideUserEvent decides a change to a user: the event, then what the
-// automatic assignment policies and lifecycle workflows that read what
+// decideUserEvent decides a change to a user: the event and those that go
+// with it (also), then what the automatic assignment policies and lifecycle workflows that read what
 // changed call for once it is applied (see plan.userChanged).
-func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange) (decision, error) {
+func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange, also ...Event) (decision, error) {
 	claimed := claimedEmail(s, userID, e)
 	due := s.hasUserDue(userID, now)
 	if !s.readsChange(ch) && claimed == "" && !due {
-		return one(userID, e)
+		return decision{events: append([]Event{e}, also...), id: userID}, nil
 	}
 	p := newPlan(s, ids, now)
 	if due {
@@ -321,6 +331,9 @@ func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Eve
 		}
 	}
 	p.emitEvent(e)
+	for _, e := range also {
+		p.emitEvent(e)
+	}
 	if claimed != "" {
 		// Someone not in the directory asked under this email, and their
 		// request still waits for the guest it would create. The

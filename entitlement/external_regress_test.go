@@ -333,5 +333,18 @@ func TestOnlyGuestsAreGoverned(t *testing.T) {
 	w.do(sys, PutUser{User: User{ID: kim.ID, UserType: UserTypeMember, DisplayName: kim.DisplayName, Mail: kim.Mail, AccountEnabled: true}})
 	member, err := w.state().GetUser(w.actors["GA"], kim.ID)
 	require.NoError(t, err)
-	require.Empty(t, member.SubjectLifecycle)
+	require.Equal(t, SubjectLifecycleNotDefined, member.SubjectLifecycle)
+
+	// So does one whose userType alone is changed (left alone by the
+	// first fix).
+	w.do(ExternalActor("lee@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	lee, _ := w.guestOf("lee@fabrikam.com")
+	require.Equal(t, SubjectLifecycleGoverned, lee.SubjectLifecycle)
+	r := w.do(sys, SetUserAttribute{UserID: lee.ID, Name: "userType", Value: UserTypeMember})
+	require.Equal(t, []string{EventUserAttributeChanged, EventSubjectLifecycleChanged}, eventTypes(r))
+	member, err = w.state().GetUser(w.actors["GA"], lee.ID)
+	require.NoError(t, err)
+	require.Equal(t, UserTypeMember, member.UserType)
+	require.Equal(t, SubjectLifecycleNotDefined, member.SubjectLifecycle)
+	requireSameState(t, w.state(), w.replayed())
 }
