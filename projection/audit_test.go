@@ -380,3 +380,62 @@ func TestRequestHistoryOfADeletedRequest(t *testing.T) {
 	_, err = p.RequestHistory(s.ctx, req.ID, projection.As{KnownAt: head.Position})
 	require.ErrorIs(t, err, projection.ErrNotFound, "as known before the log recorded the request")
 }
+
+// TestCheckCatchesAHiddenEnd (found by an adversarial review): a
+// projection edited to forget that an assignment ended said its user
+// still held the role, and every event the explanation cited was in the
+// log. Check now also reads what the log recorded about the assignment
+// and its request by then: the end, and the decisions left out.
+func TestCheckCatchesAHiddenEnd(t *testing.T) {
+	s, p := annaGranted(t)
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	a := s.m.State().MyAssignments(s.anna)[0]
+	*s.now = time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)
+	_, err := s.run(s.admin, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminRemove, AssignmentID: a.ID})
+	require.NoError(t, err)
+	_, err = p.CatchUp(s.ctx)
+	require.NoError(t, err)
+	after := projection.As{Of: time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)}
+	x, err := p.Why(s.ctx, annaID, member, after)
+	require.NoError(t, err)
+	require.Empty(t, x.Causes)
+	before := projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}
+	x, err = p.Why(s.ctx, annaID, member, before)
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
+
+	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
+	require.NoError(t, err)
+	defer db.Close()
+	var oid int64
+	require.NoError(t, db.QueryRow("SELECT oid FROM assignments WHERE id = ?", a.ID).Scan(&oid))
+	for _, q := range []string{
+		"DELETE FROM versions WHERE oid = ? AND valid_from >= ?",
+		"UPDATE assignments SET ended_at = NULL, ended_known = NULL, state = 'delivered' WHERE oid = ? AND ? > 0",
+		"UPDATE grants SET ended_at = NULL, ended_known = NULL WHERE oid = ? AND ? > 0",
+	} {
+		_, err = db.Exec(q, oid, s.now.UnixNano())
+		require.NoError(t, err)
+	}
+	forged, err := p.Why(s.ctx, annaID, member, after)
+	require.NoError(t, err)
+	require.Len(t, forged.Causes, 1, "the edited projection says Anna still held the role")
+	err = forged.Check(s.ctx, s.log, nil)
+	require.ErrorIs(t, err, projection.ErrExplanationMismatch)
+	require.ErrorContains(t, err, "records the end of assignment")
+
+	// A decision the projection forgets is missed too.
+	_, err = db.Exec("DELETE FROM decisions")
+	require.NoError(t, err)
+	forged, err = p.Why(s.ctx, annaID, member, before)
+	require.NoError(t, err)
+	require.Empty(t, forged.Causes[0].Decisions)
+	err = forged.Check(s.ctx, s.log, nil)
+	require.ErrorIs(t, err, projection.ErrExplanationMismatch)
+	require.ErrorContains(t, err, "was decided at positions")
+
+	// And so is a link left out.
+	x.Causes[0].Delivered = projection.Link{}
+	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
+}

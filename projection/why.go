@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/accessledger/accessledger/entitlement"
@@ -84,6 +86,9 @@ type Explanation struct {
 	Role      RoleRef
 	As        As
 	Causes    []Cause
+	// ReadAt is the log position the projection had reached when it
+	// answered: what the log recorded after it is not part of the answer.
+	ReadAt eventstore.Position
 }
 
 // Why explains why a subject held a resource role as of as: for each
@@ -105,6 +110,11 @@ func (p *Projector) Why(ctx context.Context, subjectID string, role RoleRef, as 
 	if err != nil {
 		return x, err
 	}
+	cp, err := readCheckpoint(ctx, db)
+	if err != nil {
+		return x, err
+	}
+	x.ReadAt = cp.Position
 	t, pos := as.bounds()
 	for _, g := range grants {
 		if g.SubjectID != subjectID {
@@ -307,19 +317,30 @@ func decisions(ctx context.Context, db *sql.Conn, requestID string, t, pos int64
 // cited event is not the one the log holds at its position.
 var ErrExplanationMismatch = errors.New("projection: the log does not hold an event the explanation cites")
 
-// Check checks every event the explanation cites against the log: the
-// event at each position must have the cited id, hash and type, and say
-// what the explanation says of it: who caused it and when it held, and
-// the facts taken from it (the assignment created and its target, the
-// request and its type, requestor and policy version, each decision's
-// request, stage, approver, result, time and justification, the policy
-// version cited and all it says, the role
-// delivered, each extension's assignment and request). The explanation
-// is read from the projection, a file anyone could edit: together with
-// eventstore.Verify over the log, which proves the hash chain, Check
-// proves that it rests on the recorded history, not on the file. up, if
-// not nil, brings old payloads to the current schema (as Options.Upcasters
-// does) once their hashes are checked.
+// Check checks an explanation against the log. Every event it cites must
+// be at its position with the cited id, hash and type, and say what the
+// explanation says of it: who caused it and when it held, and the facts
+// taken from it (the assignment created and its target, the request and
+// its type, requestor and policy version, each decision's request, stage,
+// approver, result, time and justification, the policy version cited and
+// all it says, the role delivered, each extension's assignment and
+// request). And what the log recorded by the explanation's moment (As,
+// and no later than ReadAt) must leave each cause standing: the
+// assignment not expired, the cited delivery the role's last delivery
+// outcome, and no decision or extension left out.
+//
+// The explanation is read from the projection, a file anyone could edit:
+// together with eventstore.Verify over the log, which proves the hash
+// chain, Check proves that each cause it gives rests on the recorded
+// history, not on the file. It cannot prove that a cause is not missing:
+// an explanation with no causes checks. To trust "did not hold" as well,
+// ask a projection rebuilt from the verified log. up, if not nil, brings
+// old payloads to the current schema (as Options.Upcasters does) once
+// their hashes are checked.
+//
+// Check reads the cited events, and the events of each cause's assignment
+// and requests; a log with a ReadStream method (both stores) reads those
+// streams alone, another is read from each assignment's first event on.
 func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcasters) error {
 	type cited struct {
 		l     Link
@@ -343,7 +364,14 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 				p.Request.TargetID == r.TargetID && p.Request.PolicyVersion == r.PolicyVersion
 		}}
 	}
+	t, pos := x.As.bounds()
+	if x.ReadAt != 0 {
+		pos = min(pos, int64(x.ReadAt))
+	}
 	for _, c := range x.Causes {
+		if missing := missingLink(c); missing != "" {
+			return fmt.Errorf("%w: the cause through assignment %s cites no %s", ErrExplanationMismatch, c.Grant.AssignmentID, missing)
+		}
 		if c.Requested.Position != 0 && c.Request.PolicyVersion != c.PolicyVersion {
 			return fmt.Errorf("%w: the request names version %d of its policy, the explanation cites version %d",
 				ErrExplanationMismatch, c.Request.PolicyVersion, c.PolicyVersion)
@@ -381,13 +409,156 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 				links = append(links, decision(d))
 			}
 		}
+		streams := map[eventstore.Position]eventstore.StreamID{}
 		for _, l := range links {
 			if l.l.Position == 0 {
 				continue
 			}
-			if err := checkLink(ctx, log, up, l.l, l.facts); err != nil {
+			e, err := checkLink(ctx, log, up, l.l, l.facts)
+			if err != nil {
 				return err
 			}
+			streams[l.l.Position] = e.Stream
+		}
+		if err := checkStanding(ctx, log, up, streams[c.Created.Position], c, t, pos); err != nil {
+			return err
+		}
+		if c.Requested.Position != 0 {
+			if err := checkDecided(ctx, log, up, streams[c.Requested.Position], c.Requested.Position, c.Decisions, t, pos); err != nil {
+				return err
+			}
+		}
+		for _, ext := range c.Extensions {
+			if err := checkDecided(ctx, log, up, streams[ext.Requested.Position], ext.Requested.Position, ext.Decisions, t, pos); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// missingLink names a link every cause of that kind has and c leaves out.
+func missingLink(c Cause) string {
+	switch {
+	case c.Created.Position == 0:
+		return "creation of the assignment"
+	case c.Delivered.Position == 0:
+		return "delivery of the role"
+	case c.Grant.RequestID != "" && c.Requested.Position == 0:
+		return "request"
+	case c.PolicyVersion != 0 && c.PolicyRecorded.Position == 0:
+		return "policy version"
+	}
+	for _, ext := range c.Extensions {
+		if ext.Requested.Position == 0 || ext.Extended.Position == 0 {
+			return "extension request or extension"
+		}
+	}
+	return ""
+}
+
+// checkStanding checks that what the log recorded about a cause's
+// assignment (its stream) by instant t and position pos leaves the cause
+// standing: no expiry, the cited delivery the last delivery outcome of
+// the role, and every extension cited.
+func checkStanding(ctx context.Context, log Log, up *eventstore.Upcasters, stream eventstore.StreamID, c Cause, t, pos int64) error {
+	var last Link
+	var extended []eventstore.Position
+	err := eachStreamEvent(ctx, log, up, stream, c.Created.Position, t, pos, func(e eventstore.Event, de entitlement.Event) error {
+		switch d := de.Data.(type) {
+		case *entitlement.AssignmentExpired:
+			return fmt.Errorf("%w: position %d records the end of assignment %s at %s, by the moment the explanation is about",
+				ErrExplanationMismatch, e.Position, c.Grant.AssignmentID, d.ExpiredDateTime.Format(time.RFC3339Nano))
+		case *entitlement.ResourceDeliveryPayload:
+			if d.AssignmentID == c.Grant.AssignmentID && d.Resource.ResourceRoleScopeID == c.Grant.ResourceRoleScopeID {
+				last = Link{Position: e.Position, EventType: e.Type}
+			}
+		case *entitlement.AssignmentExtended:
+			extended = append(extended, e.Position)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if last.Position != c.Delivered.Position || last.EventType != entitlement.EventResourceAssignmentFulfilled {
+		return fmt.Errorf("%w: the last delivery outcome of role scope %s of assignment %s by then is %s at position %d, the explanation cites position %d",
+			ErrExplanationMismatch, c.Grant.ResourceRoleScopeID, c.Grant.AssignmentID, last.EventType, last.Position, c.Delivered.Position)
+	}
+	var cited []eventstore.Position
+	for _, ext := range c.Extensions {
+		cited = append(cited, ext.Extended.Position)
+	}
+	if !slices.Equal(extended, cited) {
+		return fmt.Errorf("%w: assignment %s was extended at positions %v by then, the explanation cites %v",
+			ErrExplanationMismatch, c.Grant.AssignmentID, extended, cited)
+	}
+	return nil
+}
+
+// checkDecided checks that the decisions cited on a request are every
+// decision its stream recorded by instant t and position pos.
+func checkDecided(ctx context.Context, log Log, up *eventstore.Upcasters, stream eventstore.StreamID, from eventstore.Position, ds []Decision, t, pos int64) error {
+	var decided, cited []eventstore.Position
+	err := eachStreamEvent(ctx, log, up, stream, from, t, pos, func(e eventstore.Event, de entitlement.Event) error {
+		if _, ok := de.Data.(*entitlement.ApprovalDecision); ok {
+			decided = append(decided, e.Position)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		cited = append(cited, d.Position)
+	}
+	if !slices.Equal(decided, cited) {
+		return fmt.Errorf("%w: the request recorded at position %d was decided at positions %v by then, the explanation cites %v",
+			ErrExplanationMismatch, from, decided, cited)
+	}
+	return nil
+}
+
+// streamReader is the part of a store that reads one stream.
+type streamReader interface {
+	ReadStream(ctx context.Context, stream eventstore.StreamID, after eventstore.Version) iter.Seq2[eventstore.Event, error]
+}
+
+// eachStreamEvent calls f with each event of a stream, from position from
+// on, that was recorded by position pos and held by instant t, checked
+// against its hash and decoded.
+func eachStreamEvent(ctx context.Context, log Log, up *eventstore.Upcasters, stream eventstore.StreamID, from eventstore.Position, t, pos int64,
+	f func(eventstore.Event, entitlement.Event) error) error {
+	events := log.ReadAll(ctx, from-1)
+	if sr, ok := log.(streamReader); ok {
+		events = sr.ReadStream(ctx, stream, 0)
+	}
+	for e, err := range events {
+		if err != nil {
+			return fmt.Errorf("projection: read %s: %w", stream, err)
+		}
+		if int64(e.Position) > pos {
+			return nil
+		}
+		if e.Stream != stream || e.Position < from {
+			continue
+		}
+		if err := eventstore.Follows(eventstore.Head{Position: e.Position - 1, Hash: e.PrevHash}, &e); err != nil {
+			return fmt.Errorf("%w: position %d: %w", ErrExplanationMismatch, e.Position, err)
+		}
+		ue, err := up.Upcast(e)
+		if err != nil {
+			return fmt.Errorf("projection: check position %d: %w", e.Position, err)
+		}
+		de, err := entitlement.DecodeEvent(ue)
+		if err != nil {
+			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, e.Position, err)
+		}
+		if nanos(entitlement.ValidTime(de, e.OccurredAt)) > t {
+			continue
+		}
+		if err := f(e, de); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -401,38 +572,39 @@ func samePolicy(a, b *entitlement.AssignmentPolicy) bool {
 }
 
 // checkLink checks that the log holds at l's position the event l cites,
-// with l's actor and instant, and that its payload has the facts cited.
-func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, facts func(eventstore.Event, entitlement.Event) bool) error {
+// with l's actor and instant, and that its payload has the facts cited,
+// and returns that event.
+func checkLink(ctx context.Context, log Log, up *eventstore.Upcasters, l Link, facts func(eventstore.Event, entitlement.Event) bool) (eventstore.Event, error) {
 	for e, err := range log.ReadAll(ctx, l.Position-1) {
 		if err != nil {
-			return fmt.Errorf("projection: read position %d: %w", l.Position, err)
+			return e, fmt.Errorf("projection: read position %d: %w", l.Position, err)
 		}
 		if e.Position != l.Position || e.ID.String() != l.EventID || e.Hash != l.Hash || e.Type != l.EventType {
-			return fmt.Errorf("%w: position %d holds %s %s (hash %s), the explanation cites %s %s (hash %s)",
+			return e, fmt.Errorf("%w: position %d holds %s %s (hash %s), the explanation cites %s %s (hash %s)",
 				ErrExplanationMismatch, l.Position, e.Type, e.ID, e.Hash, l.EventType, l.EventID, l.Hash)
 		}
 		// Its hash must be that of its contents, or the contents read
 		// below were changed in place (eventstore.Verify finds where the
 		// chain breaks).
 		if err := eventstore.Follows(eventstore.Head{Position: e.Position - 1, Hash: e.PrevHash}, &e); err != nil {
-			return fmt.Errorf("%w: position %d: %w", ErrExplanationMismatch, l.Position, err)
+			return e, fmt.Errorf("%w: position %d: %w", ErrExplanationMismatch, l.Position, err)
 		}
 		ue, err := up.Upcast(e)
 		if err != nil {
-			return fmt.Errorf("projection: check position %d: %w", l.Position, err)
+			return e, fmt.Errorf("projection: check position %d: %w", l.Position, err)
 		}
 		de, err := entitlement.DecodeEvent(ue)
 		if err != nil {
-			return fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
+			return e, fmt.Errorf("%w: position %d: %v", ErrExplanationMismatch, l.Position, err)
 		}
 		if e.Metadata.ActorID != l.ActorID || e.Metadata.OnBehalfOf != l.OnBehalfOf ||
 			!entitlement.ValidTime(de, e.OccurredAt).Equal(l.ActivityDateTime) || !facts(e, de) {
-			return fmt.Errorf("%w: the %s event at position %d does not say what the explanation says of it",
+			return e, fmt.Errorf("%w: the %s event at position %d does not say what the explanation says of it",
 				ErrExplanationMismatch, e.Type, l.Position)
 		}
-		return nil
+		return e, nil
 	}
-	return fmt.Errorf("%w: the log ends before position %d", ErrExplanationMismatch, l.Position)
+	return eventstore.Event{}, fmt.Errorf("%w: the log ends before position %d", ErrExplanationMismatch, l.Position)
 }
 
 // Delivery is one delivery outcome of a resource role of an assignment:

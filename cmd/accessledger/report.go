@@ -190,7 +190,7 @@ func runWhy(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stdout, "\nchecked against the log: FAILED: %v\n", err)
 			return err
 		}
-		fmt.Fprintln(stdout, "\nchecked against the log: every cited event is there, with the id and hash cited.")
+		fmt.Fprintln(stdout, "\nchecked against the log: every cited event is there, with the id and hash cited,\nand nothing the log recorded by then ended the access or is left out.")
 	}
 	return nil
 }
