@@ -198,7 +198,10 @@ type Log interface {
 // accessledger events prints it), every report of the range as known at
 // the range's last event, and the manifest, signed if opts.SignKey is set.
 // p must be a projection of log; it is caught up to the range's end. It
-// may be nil when opts.Reports is empty.
+// may be nil when opts.Reports is empty. The reports say what p says: the
+// events' hashes do not cover a projection file someone edited, so for
+// evidence give a projection rebuilt from the log (Projector.Rebuild, as
+// accessledger archive does), or one only this program writes.
 func WriteArchive(ctx context.Context, w io.Writer, log Log, p *projection.Projector, opts ArchiveOptions) (Manifest, error) {
 	if err := opts.Check(); err != nil {
 		return Manifest{}, err

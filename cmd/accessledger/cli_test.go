@@ -1,12 +1,16 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -409,14 +413,16 @@ func TestVerifyCatchesTruncation(t *testing.T) {
 	// Nor is it archived, signed or not, nor a projection rebuilt from it.
 	// (With reports, a projection made before the cut finds it first, and
 	// a new one is not made.)
-	for _, args := range [][]string{{"--reports", "none", "--sign-key", key + ".key"},
-		{"--reports", "catalogs", "--projection", filepath.Join(dir, "new.projection")}} {
+	for _, args := range [][]string{{"--reports", "none", "--sign-key", key + ".key"}, {"--reports", "catalogs"},
+		{"--reports", "catalogs", "--trust-projection", "--projection", filepath.Join(dir, "new.projection")}} {
 		out := filepath.Join(dir, "cut.tar.gz")
 		code, _, errOut = runCLI(t, append([]string{"archive", "--db", db, "--out", out}, args...)...)
 		assert.Equal(t, 1, code, args)
 		assert.Contains(t, errOut, "the log does not verify", args)
 		assert.Contains(t, errOut, "truncated", args)
 		assert.NoFileExists(t, out)
+		left, _ := filepath.Glob(filepath.Join(dir, ".accessledger-rebuilt-*"))
+		assert.Empty(t, left, "the rebuilt projection's directory is removed")
 	}
 	code, _, errOut = runCLI(t, "replay", "--db", db, "--projection", filepath.Join(dir, "cut.projection"))
 	assert.Equal(t, 1, code)
@@ -508,4 +514,52 @@ func TestWhyReportChecksTheLog(t *testing.T) {
 	code, _, errOut = runCLI(t, "report", "why", "--db", db, "--resource", "Sales team")
 	assert.Equal(t, 2, code, "no --user is a usage error, not a changed log: %s", errOut)
 	assert.NotContains(t, errOut, "does not check against the log")
+}
+
+// TestArchiveRebuildsItsProjection (found by an adversarial review): an
+// archive signed reports made from the projection file as it stood, so
+// an edited projection put its answers into a signed archive that both
+// verifiers accepted. The reports are now made from a projection rebuilt
+// from the log, unless --trust-projection says the file may be used.
+func TestArchiveRebuildsItsProjection(t *testing.T) {
+	db := demoLog(t)
+	dir := filepath.Dir(db)
+	proj, err := sql.Open("sqlite", db+".projection")
+	require.NoError(t, err)
+	for _, table := range []string{"objects", "versions"} {
+		_, err = proj.Exec(`UPDATE ` + table + ` SET data = json_set(data, '$.displayName', 'Forged')
+			WHERE data IS NOT NULL AND oid IN (SELECT oid FROM objects WHERE kind = 'AccessPackageCatalog')`)
+		require.NoError(t, err)
+	}
+	require.NoError(t, proj.Close())
+
+	catalogs := func(args ...string) string {
+		out := filepath.Join(dir, fmt.Sprintf("archive-%d.tar.gz", len(args)))
+		code, _, errOut := runCLI(t, append([]string{"archive", "--db", db, "--out", out, "--reports", "catalogs", "--format", "csv"}, args...)...)
+		require.Equal(t, 0, code, errOut)
+		f, err := os.Open(out)
+		require.NoError(t, err)
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		require.NoError(t, err)
+		tr := tar.NewReader(zr)
+		for {
+			h, err := tr.Next()
+			require.NoError(t, err, "no catalogs report in the archive")
+			if strings.HasPrefix(h.Name, "reports/catalogs") {
+				b, err := io.ReadAll(tr)
+				require.NoError(t, err)
+				return string(b)
+			}
+		}
+	}
+	rebuilt := catalogs()
+	assert.NotContains(t, rebuilt, "Forged")
+	assert.Contains(t, rebuilt, "Sales")
+	left, _ := filepath.Glob(filepath.Join(dir, ".accessledger-rebuilt-*"))
+	assert.Empty(t, left, "the rebuilt projection's directory is removed")
+	assert.Contains(t, catalogs("--trust-projection"), "Forged", "the projection file as it stands, when trusted")
+	code, _, errOut := runCLI(t, "archive", "--db", db, "--out", filepath.Join(dir, "x.tar.gz"), "--projection", db+".projection")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--trust-projection")
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,11 +83,15 @@ func parseTime(flagName, s string) (time.Time, error) {
 type reader struct {
 	log *sqlitestore.Store
 	p   *projection.Projector
+	tmp string // a directory of the reader's own, removed on Close
 }
 
 func (r *reader) Close() {
 	r.p.Close()
 	r.log.Close()
+	if r.tmp != "" {
+		os.RemoveAll(r.tmp)
+	}
 }
 
 // openProjection opens the projection at path, saying where it tried and
@@ -103,6 +108,25 @@ func openProjection(ctx context.Context, log projection.Log, path string) (*proj
 		return nil, fmt.Errorf("open the projection %s (%s): %w", path, hint, err)
 	}
 	return p, nil
+}
+
+// openRebuilt opens the log and a projection rebuilt from it in a
+// temporary directory beside the log, for answers that do not rest on a
+// projection file someone may have edited.
+func (f *readFlags) openRebuilt(ctx context.Context) (*reader, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(f.db), ".accessledger-rebuilt-")
+	if err != nil {
+		return nil, fmt.Errorf("a directory for the rebuilt projection: %w", err)
+	}
+	g := *f
+	g.projection = filepath.Join(dir, "projection.db")
+	r, err := g.open(ctx) // a new projection is loaded by Rebuild
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r.tmp = dir
+	return r, nil
 }
 
 // open opens the log and its projection and catches the projection up.
