@@ -77,6 +77,13 @@ type Checkpoint struct {
 // since the projection was built. Rebuild it.
 var ErrCheckpointMismatch = errors.New("projection: the log does not hold the projection's checkpoint")
 
+// ErrDamaged matches the error of a catch-up whose events the projection's
+// tables refuse (a row already there, or a file SQLite finds corrupt): the
+// file was edited, or damaged, behind the projection's back. Delete it,
+// with its -wal and -shm files, or Rebuild it: it is made again from the
+// log.
+var ErrDamaged = errors.New("projection: the projection file is damaged or was edited")
+
 // ErrProjectionInUse is the error of Rebuild when another process has the
 // projection open: swapping the new file in would pull the file and its
 // WAL from under that process's connections (another Projector of the
@@ -718,6 +725,9 @@ func catchUp(ctx context.Context, log Log, w *writer, cp Checkpoint, opts Option
 		}
 		if err := b.apply(e); err != nil {
 			b.rollback()
+			if sqlitex.IsDamage(err) {
+				err = fmt.Errorf("%w: %w", ErrDamaged, err)
+			}
 			return committed, fmt.Errorf("projection: apply position %d (%s): %w", e.Position, e.Type, err)
 		}
 		cp = Checkpoint{Position: e.Position, Hash: e.Hash}

@@ -236,6 +236,34 @@ func TestCheckpointMismatch(t *testing.T) {
 	require.ErrorIs(t, err, ErrCheckpointMismatch)
 }
 
+// TestDamagedProjection (found by an adversarial review): a checkpoint
+// set back to an earlier event of the log, with its true hash, made the
+// next catch-up fail on the rows already there with SQLite's bare error.
+// It is ErrDamaged, and Rebuild repairs it.
+func TestDamagedProjection(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := openLog(t, buildLog(t, dir, 20, 3))
+	p := openProjection(t, log, filepath.Join(dir, "p.projection"), Options{})
+	cp, err := p.CatchUp(ctx)
+	require.NoError(t, err)
+	var earlier Checkpoint
+	for e, err := range log.ReadAll(ctx, cp.Position/2-1) {
+		require.NoError(t, err)
+		earlier = Checkpoint{Position: e.Position, Hash: e.Hash}
+		break
+	}
+	require.NoError(t, copyCheckpoint(ctx, p, earlier))
+	_, err = p.CatchUp(ctx)
+	require.ErrorIs(t, err, ErrDamaged)
+	got, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, earlier, got, "a refused catch-up changed the checkpoint")
+	rebuilt, err := p.Rebuild(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, cp, rebuilt)
+}
+
 // TestChainBrokenInTheLog: an event changed in place in the log (its
 // stored hash kept) stops a catch-up and a rebuild at that event, with the
 // chain's error; nothing after the last good batch is applied.

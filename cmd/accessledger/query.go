@@ -147,6 +147,9 @@ func (f *readFlags) open(ctx context.Context) (*reader, error) {
 	if err := catchUpOrLoad(ctx, log, p); err != nil {
 		p.Close()
 		log.Close()
+		if errors.Is(err, projection.ErrDamaged) {
+			err = fmt.Errorf("%w (delete %s with its -wal and -shm files, or run accessledger replay: it is rebuilt from the log)", err, path)
+		}
 		return nil, err
 	}
 	return &reader{log: log, p: p}, nil

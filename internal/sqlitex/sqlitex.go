@@ -252,6 +252,20 @@ func Inspect(ctx context.Context, path string, f func(*sql.DB) error) error {
 	return f(db)
 }
 
+// IsDamage reports whether err is SQLite's SQLITE_CONSTRAINT or
+// SQLITE_CORRUPT: rows that cannot be there, or a file that is not sound.
+func IsDamage(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	switch coded.Code() & 0xff {
+	case 11, 19: // SQLITE_CORRUPT, SQLITE_CONSTRAINT
+		return true
+	}
+	return false
+}
+
 // IsNotADB reports whether err is SQLite's SQLITE_NOTADB: the file is not
 // a database.
 func IsNotADB(err error) bool {
