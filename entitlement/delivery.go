@@ -16,7 +16,11 @@ import (
 //
 // Both methods should be idempotent: a grant of a role the subject has, or
 // a revocation of one it lacks, succeeds. An error records the role as
-// failed, with the error's text as the reason.
+// failed (deliveryFailed), with the error's text as the reason; such a
+// grant is not retried by itself: ReprocessAssignmentRequest retries it
+// (within the tenant's reprocess window, as Graph's reprocess does). A
+// delivery that did not finish (a context that ended, a crash) stays
+// pending, and Manager.DeliverPending finishes it.
 type Deliverer interface {
 	Grant(ctx context.Context, g Grant) error
 	Revoke(ctx context.Context, g Grant) error

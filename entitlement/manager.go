@@ -577,9 +577,11 @@ type Result struct {
 	// Delivery are the events of the RecordDelivery commands the Manager
 	// executed after the command, recording what its Deliverer did.
 	Delivery []eventstore.Event
-	// DeliveryError, if set, says why recording the delivery that followed
-	// the command failed. The command itself is in the log; DeliverPending
-	// (or the next ProcessDue) delivers what is left.
+	// DeliveryError, if set, says why the delivery that followed the
+	// command did not finish (the context ended while the Deliverer ran,
+	// or recording its outcomes failed). The command itself is in the log;
+	// DeliverPending delivers what is left (ProcessDue does not: call both
+	// on the program's ticker, and DeliverPending once at start-up).
 	DeliveryError error
 }
 
