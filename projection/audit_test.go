@@ -439,3 +439,27 @@ func TestCheckCatchesAHiddenEnd(t *testing.T) {
 	x.Causes[0].Delivered = projection.Link{}
 	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
 }
+
+// TestUnknownRoleIsNotFound (found by a review as an embedder): a role
+// named by the group's id, or by an id the projection never knew, was
+// answered with nobody, and Check passed that empty explanation. Such a
+// query is now ErrNotFound.
+func TestUnknownRoleIsNotFound(t *testing.T) {
+	s, p := annaGranted(t)
+	now := projection.As{}
+	for _, role := range []projection.RoleRef{
+		{ResourceID: groupID, RoleID: s.member},
+		{ResourceID: s.resource, RoleID: "Member_" + groupID},
+		{ResourceID: s.resource, RoleID: s.member, ScopeID: "no-such-scope"},
+	} {
+		_, err := p.Holders(s.ctx, projection.HoldersFilter{Role: role}, now)
+		require.ErrorIs(t, err, projection.ErrNotFound, "%+v", role)
+		_, err = p.Why(s.ctx, annaID, role, now)
+		require.ErrorIs(t, err, projection.ErrNotFound, "%+v", role)
+	}
+	for _, role := range []projection.RoleRef{{ResourceID: s.resource, RoleID: s.member}, {ResourceID: s.resource, RoleID: s.member, ScopeID: s.scopeID}} {
+		hs, err := p.Holders(s.ctx, projection.HoldersFilter{Role: role}, now)
+		require.NoError(t, err)
+		require.Len(t, hs, 1)
+	}
+}

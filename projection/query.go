@@ -541,9 +541,38 @@ func (p *Projector) ResourceRolesOf(ctx context.Context, subjectID string, as As
 }
 
 // RoleRef names a resource role: the resource and the role, and the scope
-// if it matters (empty: any scope).
+// if it matters (empty: any scope). The ids are entitlement management's
+// own, as State.ResourcesOfCatalog gives them (a resource's ID, one of its
+// Roles' ID, one of its Scopes' ID), not the origin system's: a group
+// added to two catalogs is two resources. A query about a role the
+// projection never knew is ErrNotFound.
 type RoleRef struct {
 	ResourceID, RoleID, ScopeID string
+}
+
+// knownRole returns ErrNotFound if no version of the resource the
+// projection holds has the role (and the scope, if named).
+func knownRole(ctx context.Context, db *sql.Conn, op string, role RoleRef) error {
+	var one int
+	err := db.QueryRowContext(ctx, `SELECT 1 FROM objects o JOIN versions v ON v.oid = o.oid, json_each(v.data, '$.roles') r
+		WHERE o.kind = ? AND o.id = ? AND v.data IS NOT NULL AND json_extract(r.value, '$.id') = ?
+		AND (? = '' OR EXISTS (SELECT 1 FROM json_each(v.data, '$.scopes') x WHERE json_extract(x.value, '$.id') = ?)) LIMIT 1`,
+		kindResource, role.ResourceID, role.RoleID, role.ScopeID, role.ScopeID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: %s: resource %q never had role %q%s (the ids are the catalog resource's and its role's, not the origin's)",
+			ErrNotFound, op, role.ResourceID, role.RoleID, scopeText(role.ScopeID))
+	case err != nil:
+		return fmt.Errorf("projection: query: %w", err)
+	}
+	return nil
+}
+
+func scopeText(scopeID string) string {
+	if scopeID == "" {
+		return ""
+	}
+	return fmt.Sprintf(" at scope %q", scopeID)
 }
 
 // HoldersFilter selects the holders of a resource role. Top bounds the
@@ -582,6 +611,9 @@ func holdersAt(ctx context.Context, db *sql.Conn, op string, f HoldersFilter, su
 	role := f.Role
 	if role.ResourceID == "" || role.RoleID == "" {
 		return nil, invalidQuery("%s: a resource id and a role id are required", op)
+	}
+	if err := knownRole(ctx, db, op, role); err != nil {
+		return nil, err
 	}
 	cursor := [2]any{"", ""}
 	if f.After != nil {
