@@ -64,7 +64,7 @@ type Options struct {
 	Upcasters *eventstore.Upcasters
 	// MaxRetries bounds how often Execute decides again after its append
 	// was refused because the log moved (another writer appended, or a
-	// command it was decided after failed); defaults to 8.
+	// command it was decided after failed); zero or negative: 8.
 	MaxRetries int
 	// Deliverer grants and revokes resource roles; defaults to
 	// RecordOnlyDeliverer, which only records.
@@ -575,7 +575,9 @@ type Result struct {
 	// nothing was appended; Events are those of the first execution.
 	Duplicate bool
 	// Delivery are the events of the RecordDelivery commands the Manager
-	// executed after the command, recording what its Deliverer did.
+	// executed after the command, recording what its Deliverer did: a role
+	// it refused is an EventResourceAssignmentFailed among them, with the
+	// error's text as its reason.
 	Delivery []eventstore.Event
 	// DeliveryError, if set, says why the delivery that followed the
 	// command did not finish (the context ended while the Deliverer ran,

@@ -96,7 +96,7 @@ func (m *Manager) WriteSnapshot(ctx context.Context, path string) (SnapshotInfo,
 		path = m.snapshotPath()
 	}
 	if path == "" {
-		return SnapshotInfo{}, errors.New("entitlement: WriteSnapshot: no path: the store does not name its file and Options.SnapshotPath is empty")
+		return SnapshotInfo{}, invalid("WriteSnapshot", "path", "is required: the store does not name its file and Options.SnapshotPath is empty")
 	}
 	m.mu.Lock()
 	st, head, headID, hash := m.committed, m.head, m.headID, m.headHash

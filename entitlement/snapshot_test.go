@@ -128,7 +128,7 @@ func TestSnapshotNotTrusted(t *testing.T) {
 func TestWriteSnapshotNeedsAPath(t *testing.T) {
 	w := newWorld(t) // a memory log has no file to put the snapshot beside
 	_, err := w.m.WriteSnapshot(context.Background(), "")
-	require.Error(t, err)
+	requireKind(t, err, ErrInvalid) // found by a review: an untyped error
 	p := filepath.Join(t.TempDir(), "mem.snapshot")
 	info, err := w.m.WriteSnapshot(context.Background(), p)
 	require.NoError(t, err)

@@ -60,7 +60,7 @@ type Options struct {
 	// applied.
 	Upcasters *eventstore.Upcasters
 	// BatchSize is how many events one transaction applies at least
-	// (default 1000): it goes on to the end of the command it reached, up
+	// (zero or negative: 1000): it goes on to the end of the command it reached, up
 	// to ten times as many events.
 	BatchSize int
 }
