@@ -3,6 +3,7 @@ package projection
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -117,7 +118,64 @@ func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[
 	defer endView(db)
 	named := []string{kindUser, kindGroup, kindServicePrincipal, kindAccessPackage, kindCatalog, kindResource,
 		kindPolicy, kindConnectedOrganization}
+	names := make(map[string]string, len(ids))
+	err = eachNamedAt(ctx, db, ids, as, false, func(kind, id, name string, data []byte) error {
+		if data != nil {
+			var v struct { // what a name is made of, as the objects table has it
+				DisplayName       string `json:"displayName"`
+				UserPrincipalName string `json:"userPrincipalName"`
+			}
+			if err := jsonv2.Unmarshal(data, &v); err != nil {
+				return fmt.Errorf("projection: read display names: %s %s: %w", kind, id, err)
+			}
+			name = v.DisplayName
+			if kind == kindUser {
+				name = userName(&entitlement.User{ID: id, DisplayName: v.DisplayName, UserPrincipalName: v.UserPrincipalName})
+			}
+		}
+		if name != "" && slices.Contains(named, kind) {
+			names[id] = name
+		}
+		return nil
+	})
+	return names, err
+}
+
+// Users returns the users among the given ids as of as, chosen as
+// DisplayNames chooses their names: a user deleted by then as they last
+// were, one created after as first known at as.KnownAt. Ids of anything
+// else, or that it does not know, are left out of the map.
+func (p *Projector) Users(ctx context.Context, ids []string, as As) (map[string]entitlement.User, error) {
+	db, err := p.view(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer endView(db)
+	users := make(map[string]entitlement.User, len(ids))
+	err = eachNamedAt(ctx, db, ids, as, true, func(kind, id, _ string, data []byte) error {
+		if kind != kindUser || data == nil {
+			return nil
+		}
+		var u entitlement.User
+		if err := jsonv2.Unmarshal(data, &u); err != nil {
+			return fmt.Errorf("projection: read users: %s: %w", id, err)
+		}
+		users[id] = u
+		return nil
+	})
+	return users, err
+}
+
+// eachNamedAt calls f with the kind, id and data of each object among ids
+// in the version in force at as.Of among those known at as.KnownAt (for
+// one deleted by then, its last version before; for one created after, its
+// first), or as it is now, with its display name and, if data is set, its
+// data.
+func eachNamedAt(ctx context.Context, db *sql.Conn, ids []string, as As, data bool, f func(kind, id, name string, data []byte) error) error {
 	q := "SELECT kind, id, display_name, NULL FROM objects x WHERE id IN "
+	if data {
+		q = "SELECT kind, id, display_name, data FROM objects x WHERE id IN "
+	}
 	var pre []any
 	if !as.latest() {
 		// The version chosen: the last valid at as.Of, else the first
@@ -127,7 +185,6 @@ func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[
 			AND v.data IS NOT NULL ORDER BY v.valid_from <= ? DESC, abs(v.valid_from - ?) LIMIT 1) FROM objects x WHERE id IN `
 		pre = []any{pos, pos, t, t}
 	}
-	names := make(map[string]string, len(ids))
 	const chunk = 500
 	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
 	for len(uniq) > 0 {
@@ -139,39 +196,26 @@ func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[
 		uniq = uniq[n:]
 		rows, err := db.QueryContext(ctx, q+"("+marks(n)+")", args...)
 		if err != nil {
-			return nil, fmt.Errorf("projection: read display names: %w", err)
+			return fmt.Errorf("projection: read objects: %w", err)
 		}
 		for rows.Next() {
 			var kind, id, name string
 			var data []byte
 			if err := rows.Scan(&kind, &id, &name, &data); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("projection: read display names: %w", err)
+				return fmt.Errorf("projection: read objects: %w", err)
 			}
-			if data != nil {
-				var v struct { // what a name is made of, as the objects table has it
-					DisplayName       string `json:"displayName"`
-					UserPrincipalName string `json:"userPrincipalName"`
-				}
-				if err := jsonv2.Unmarshal(data, &v); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("projection: read display names: %s %s: %w", kind, id, err)
-				}
-				name = v.DisplayName
-				if kind == kindUser {
-					name = userName(&entitlement.User{ID: id, DisplayName: v.DisplayName, UserPrincipalName: v.UserPrincipalName})
-				}
-			}
-			if name != "" && slices.Contains(named, kind) {
-				names[id] = name
+			if err := f(kind, id, name, data); err != nil {
+				rows.Close()
+				return err
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("projection: read display names: %w", err)
+			return fmt.Errorf("projection: read objects: %w", err)
 		}
 	}
-	return names, nil
+	return nil
 }
 
 // marks returns n comma-separated SQL parameters.

@@ -107,6 +107,13 @@ func checkQueries(t require.TestingT, p *Projector, w *entitlementtest.World, s 
 			users = append(users, a.TargetID)
 		}
 	}
+	byID, err := p.Users(ctx, users, as)
+	require.NoError(t, err)
+	for _, id := range users {
+		if want, err := s.GetUser(admin, id); err == nil {
+			sameJSON(t, want, byID[id], "user %s as of %+v", id, as)
+		}
+	}
 	var allReqs []entitlement.AssignmentRequest
 	for _, pkg := range w.Packages {
 		want, err := s.ListAssignments(admin, entitlement.AssignmentFilter{AccessPackageID: pkg, IncludeEnded: true})

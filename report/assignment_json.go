@@ -115,6 +115,10 @@ func (j *assignmentJSON) appendJSON(b []byte) ([]byte, error) {
 			b = append(b, `,"displayName":`...)
 			b = appendString(b, nav.r.DisplayName)
 		}
+		if nav.r.SubjectLifecycle != "" {
+			b = append(b, `,"subjectLifecycle":`...)
+			b = appendString(b, nav.r.SubjectLifecycle)
+		}
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil

@@ -21,12 +21,43 @@ type builder struct {
 	q     Query
 	r     *Report
 	names map[string]string
+	// lifecycles are the subjectLifecycle of the users subjects looked up.
+	lifecycles map[string]string
 }
 
-// ref is a Graph navigation property expanded to its id and display name.
+// ref is a Graph navigation property expanded to its id and display name,
+// and for an assignment's target (Graph's accessPackageSubject) that is a
+// user, its subjectLifecycle.
 type ref struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName,omitempty"`
+	ID               string `json:"id"`
+	DisplayName      string `json:"displayName,omitempty"`
+	SubjectLifecycle string `json:"subjectLifecycle,omitempty"`
+}
+
+// subjects looks up the subjectLifecycle of the users among ids for
+// subject; a user without one is notDefined, Graph's
+// default.
+func (b *builder) subjects(ids ...string) error {
+	users, err := b.p.Users(b.ctx, ids, b.q.As)
+	if err != nil {
+		return err
+	}
+	if b.lifecycles == nil {
+		b.lifecycles = make(map[string]string, len(users))
+	}
+	for id, u := range users {
+		b.lifecycles[id] = cmp.Or(u.SubjectLifecycle, entitlement.SubjectLifecycleNotDefined)
+	}
+	return nil
+}
+
+// subject is ref for an assignment's target.
+func (b *builder) subject(id string) *ref {
+	r := b.ref(id)
+	if r != nil {
+		r.SubjectLifecycle = b.lifecycles[id]
+	}
+	return r
 }
 
 // nameAll looks up the display names of ids for name and ref.
@@ -163,7 +194,7 @@ type assignmentJSON struct {
 }
 
 func (b *builder) assignmentJSON(a *entitlement.Assignment) assignmentJSON {
-	return assignmentJSON{Assignment: a, Target: b.ref(a.TargetID), AccessPackage: b.ref(a.AccessPackageID),
+	return assignmentJSON{Assignment: a, Target: b.subject(a.TargetID), AccessPackage: b.ref(a.AccessPackageID),
 		AssignmentPolicy: b.ref(a.AssignmentPolicyID)}
 }
 
@@ -220,14 +251,20 @@ func (b *builder) needUser() error {
 	return nil
 }
 
-var assignmentColumns = []string{"Target", "Target id", "Access package", "State", "Status", "Policy", "Start", "End", "Created", "Resource roles", "Assignment id"}
+var assignmentColumns = []string{"Target", "Target id", "Access package", "State", "Status", "Policy", "Start", "End", "Created",
+	"Resource roles", "User lifecycle", "Assignment id"}
 
 func (b *builder) assignmentRows(as []*entitlement.Assignment) error {
 	ids := make([]string, 0, 3*len(as))
+	targets := make([]string, 0, len(as))
 	for _, a := range as {
 		ids = append(ids, a.TargetID, a.AssignmentPolicyID, a.AccessPackageID)
+		targets = append(targets, a.TargetID)
 	}
 	if err := b.nameAll(ids...); err != nil {
+		return err
+	}
+	if err := b.subjects(targets...); err != nil {
 		return err
 	}
 	b.r.Columns = assignmentColumns
@@ -235,7 +272,7 @@ func (b *builder) assignmentRows(as []*entitlement.Assignment) error {
 	b.r.Value = slices.Grow(b.r.Value, len(as))
 	for _, a := range as {
 		b.row(b.name(a.TargetID), a.TargetID, b.name(a.AccessPackageID), a.State, a.Status, b.name(a.AssignmentPolicyID),
-			stamp(a.Schedule.StartDateTime), endOf(a), stamp(a.CreatedDateTime), deliverySummary(a), a.ID)
+			stamp(a.Schedule.StartDateTime), endOf(a), stamp(a.CreatedDateTime), deliverySummary(a), b.lifecycles[a.TargetID], a.ID)
 		b.r.Value = append(b.r.Value, b.assignmentJSON(a))
 	}
 	return nil

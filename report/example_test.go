@@ -82,6 +82,6 @@ func Example() {
 	fmt.Println("archived", m.Events, "events; verified:", err)
 	// Output:
 	// Assignments of an access package: Sales tools
-	// Target,Target id,Access package,State,Status,Policy,Start,End,Created,Resource roles,Assignment id
+	// Target,Target id,Access package,State,Status,Policy,Start,End,Created,Resource roles,User lifecycle,Assignment id
 	// archived 174 events; verified: <nil>
 }

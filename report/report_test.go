@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,13 @@ func TestReportsAnswerTheQuestion(t *testing.T) {
 	require.NotContains(t, column(t, build(t, ten.p, report.Assignments, report.Query{PackageID: c.SalesTools, As: projection.As{Of: c.Expired}}), "Target"), "Anna Adams")
 	require.Contains(t, column(t, build(t, ten.p, report.Assignments, report.Query{PackageID: c.SalesTools,
 		As: projection.As{Of: c.Expired, KnownAt: c.Recorded}}), "Target"), "Anna Adams")
+
+	// The partner portal's guests are governed (the user lifecycle column
+	// of Entra's download), the employees not.
+	portal := build(t, ten.p, report.Assignments, report.Query{PackageID: c.PartnerPortal, Since: story.Start, Until: day(400)})
+	require.Contains(t, column(t, portal, "User lifecycle"), entitlement.SubjectLifecycleGoverned)
+	require.Equal(t, []string{entitlement.SubjectLifecycleNotDefined},
+		slices.Compact(column(t, build(t, ten.p, report.Assignments, report.Query{PackageID: c.SalesTools}), "User lifecycle")))
 
 	// Today Anna holds Payments and, again, Sales tools.
 	require.Equal(t, []string{"Payments", "Sales tools"}, column(t, build(t, ten.p, report.AccessPackages, report.Query{UserID: story.AnnaID}), "Access package"))
