@@ -220,7 +220,7 @@ func (s *State) targetInScope(p *AssignmentPolicy, target string) bool {
 	case ScopeSpecificDirectoryUsers:
 		return isUser && s.inSubjectSets(p.SpecificAllowedTargets, target, rc)
 	case ScopeSpecificConnectedOrganizationUsers:
-		return isUser && s.externalInScope(p, u.ConnectedOrganizationID)
+		return isUser && u.IsGuest() && s.externalInScope(p, u.ConnectedOrganizationID)
 	case ScopeSpecificDirectoryServicePrincipals:
 		return isSP && s.inSubjectSets(p.SpecificAllowedTargets, target, rc)
 	case ScopeAllMemberUsers:

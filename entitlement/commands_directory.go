@@ -4,8 +4,9 @@ package entitlement
 // A replaced user keeps what entitlement management, not the directory,
 // holds about them: the external user lifecycle's schedule, and the
 // subjectLifecycle and connected organization the feed leaves empty. Only
-// a guest may be governed: a governed guest the feed makes a member gets
-// subjectLifecycle notDefined.
+// a guest may be governed or belong to a connected organization: a
+// governed guest the feed makes a member gets subjectLifecycle notDefined
+// and no connected organization.
 // A guest given the email of a person not in the directory whose requests
 // still wait cancels those requests (see ExternalActor).
 type PutUser struct {
@@ -19,9 +20,10 @@ type PutUser struct {
 // officeLocation, usageLocation, employeeHireDate or employeeLeaveDateTime
 // (RFC 3339, "" clears), in any case, as membership rules read them. The
 // manager is set with SetManager. The automatic assignment policies and workflows
-// that read the attribute are evaluated in the same decision. A governed
-// guest whose userType becomes Member gets subjectLifecycle notDefined
-// (only guests are governed), recorded as UpdateSubject would.
+// that read the attribute are evaluated in the same decision. A guest
+// whose userType becomes Member loses what only guests have (a governed
+// subjectLifecycle becomes notDefined; the connected organization goes),
+// recorded as the user updated.
 type SetUserAttribute struct {
 	UserID string
 	Name   string

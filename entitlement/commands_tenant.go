@@ -1,7 +1,10 @@
 package entitlement
 
 // CreateConnectedOrganization creates a connected organization
-// (POST /connectedOrganizations); State defaults to configured.
+// (POST /connectedOrganizations); State defaults to configured. Each
+// identity source is given once; a domain is a DNS name. Where two
+// organizations share an identity source, an external person is of the
+// configured one, else the older.
 type CreateConnectedOrganization struct {
 	DisplayName     string
 	Description     string
@@ -19,7 +22,9 @@ type UpdateConnectedOrganization struct {
 	IdentitySources         []IdentitySource // nil: unchanged
 }
 
-// DeleteConnectedOrganization deletes a connected organization no policy refers to.
+// DeleteConnectedOrganization deletes a connected organization no policy
+// refers to. Its guests stay, in no connected organization (recorded as
+// the system's update of each).
 type DeleteConnectedOrganization struct {
 	ConnectedOrganizationID string
 }

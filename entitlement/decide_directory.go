@@ -159,6 +159,9 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 	if u.SubjectLifecycle == SubjectLifecycleGoverned && u.UserType != UserTypeGuest {
 		return decision{}, invalid(op, "subjectLifecycle", "only guests are governed")
 	}
+	if u.ConnectedOrganizationID != "" && u.UserType != UserTypeGuest {
+		return decision{}, invalid(op, "connectedOrganizationId", "only guests belong to a connected organization")
+	}
 	if u.ManagerID == u.ID {
 		return decision{}, invalid(op, "manager", "a user cannot be their own manager")
 	}
@@ -179,15 +182,15 @@ func (c PutUser) decide(s *State, a Actor, now time.Time, ids IDSource) (decisio
 		u.Lifecycle = old.Lifecycle // the external user lifecycle's, not the feed's
 		// Entitlement management's own properties of the subject, which
 		// a directory feed does not know: kept unless the feed gives them
-		// (a guest the feed makes a member is governed no longer).
+		// (a guest the feed makes a member keeps only what a member has).
 		if u.SubjectLifecycle == "" {
 			u.SubjectLifecycle = old.SubjectLifecycle
-			if u.UserType != UserTypeGuest && old.SubjectLifecycle == SubjectLifecycleGoverned {
-				u.SubjectLifecycle = SubjectLifecycleNotDefined
-			}
 		}
 		if u.ConnectedOrganizationID == "" {
 			u.ConnectedOrganizationID = old.ConnectedOrganizationID
+		}
+		if u.UserType != UserTypeGuest {
+			u = asMember(u)
 		}
 		ch = userChange{attrs: changedAttributes(old, &u), all: !old.AccountEnabled && u.AccountEnabled}
 	} else {
@@ -233,13 +236,24 @@ func (c SetUserAttribute) decide(s *State, a Actor, now time.Time, ids IDSource)
 	}
 	e := Event{Stream: userStream(u.ID), Type: EventUserAttributeChanged,
 		Data: &UserAttributeChanged{UserID: u.ID, Name: c.Name, OldValue: old, NewValue: v}}
-	if c.Name == "userType" && v == UserTypeMember && u.SubjectLifecycle == SubjectLifecycleGoverned {
-		// Only guests are governed: a governed guest made a member is
-		// governed no longer, as with the directory feed's PutUser.
-		return decideUserEvent(s, ids, now, u.ID, e, ch, Event{Stream: userStream(u.ID), Type: EventSubjectLifecycleChanged,
-			Data: &SubjectLifecycleChanged{ObjectID: u.ID, SubjectLifecycle: SubjectLifecycleNotDefined}})
+	if m := asMember(cloneUser(*u)); c.Name == "userType" && v == UserTypeMember &&
+		(m.SubjectLifecycle != u.SubjectLifecycle || m.ConnectedOrganizationID != u.ConnectedOrganizationID) {
+		// A guest made a member keeps only what a member has, as with
+		// the directory feed's PutUser.
+		return decideUserEvent(s, ids, now, u.ID, e, ch, Event{Stream: userStream(u.ID), Type: EventUserUpdated, Data: &UserPayload{User: m}})
 	}
 	return decideUserEvent(s, ids, now, u.ID, e, ch)
+}
+
+// asMember returns u as a member: only guests are governed by the external
+// user lifecycle or belong to a connected organization.
+func asMember(u User) User {
+	u.UserType = UserTypeMember
+	if u.SubjectLifecycle == SubjectLifecycleGoverned {
+		u.SubjectLifecycle = SubjectLifecycleNotDefined
+	}
+	u.ConnectedOrganizationID = ""
+	return u
 }
 
 func (c SetManager) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {

@@ -36,6 +36,17 @@ func checkIdentitySources(op string, srcs []IdentitySource) error {
 		default:
 			return invalid(op, f+".@odata.type", "unknown identity source type %q", src.ODataType)
 		}
+		// A domain that is not a host name (a space, an @) would match
+		// nobody's email, as would a source given twice.
+		if src.DomainName != "" && !isHostName(src.DomainName) {
+			return invalid(op, f+".domainName", "%q is not a domain name", src.DomainName)
+		}
+		for j, other := range srcs[:i] {
+			if slices.Equal(identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{src}}),
+				identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{other}})) && other.ODataType == src.ODataType {
+				return invalid(op, f, "is identitySources[%d] again", j)
+			}
+		}
 		// A field of another subtype would be stored and never matched on:
 		// a domain source with a tenantId matched nobody at the domain.
 		for _, x := range []struct {
@@ -134,6 +145,25 @@ func (c UpdateConnectedOrganization) decide(s *State, a Actor, now time.Time, id
 	return one(o.ID, Event{Stream: orgStream(o.ID), Type: EventConnectedOrganizationUpdated, Data: &ConnectedOrganizationPayload{ConnectedOrganization: o}})
 }
 
+// isHostName reports whether d is a DNS host name: dot-separated labels of
+// letters, digits and inner hyphens, at most 63 bytes each.
+func isHostName(d string) bool {
+	if len(d) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (c DeleteConnectedOrganization) decide(s *State, a Actor, now time.Time, ids IDSource) (decision, error) {
 	op := c.commandName()
 	if _, ok := s.connectedOrganizations.Get(c.ConnectedOrganizationID); !ok {
@@ -146,8 +176,18 @@ func (c DeleteConnectedOrganization) decide(s *State, a Actor, now time.Time, id
 		return decision{}, fail(op, ErrConflict, subject("connectedOrganization", c.ConnectedOrganizationID),
 			"assignment policy %s refers to the connected organization", pid)
 	}
-	return one(c.ConnectedOrganizationID, Event{Stream: orgStream(c.ConnectedOrganizationID), Type: EventConnectedOrganizationDeleted,
+	// Its guests stay, in no connected organization: none may name one
+	// that does not exist.
+	var events []Event
+	for _, id := range collect(&s.ix.usersByOrg, c.ConnectedOrganizationID) {
+		u, _ := s.users.Get(id)
+		left := cloneUser(*u)
+		left.ConnectedOrganizationID = ""
+		events = append(events, Event{Stream: userStream(id), Type: EventUserUpdated, Data: &UserPayload{User: left}, BySystem: true})
+	}
+	events = append(events, Event{Stream: orgStream(c.ConnectedOrganizationID), Type: EventConnectedOrganizationDeleted,
 		Data: &ObjectRef{ID: c.ConnectedOrganizationID}})
+	return decision{events: events, id: c.ConnectedOrganizationID}, nil
 }
 
 func sponsorEventType(external, add bool) string {
@@ -179,7 +219,7 @@ func (c AddConnectedOrganizationSponsor) decide(s *State, a Actor, now time.Time
 	list := o.InternalSponsors
 	if c.External {
 		list = o.ExternalSponsors
-		if isUser && !u.IsGuest() {
+		if isUser && (!u.IsGuest() || u.ConnectedOrganizationID != "" && u.ConnectedOrganizationID != o.ID) {
 			return decision{}, invalid(op, "directoryObjectId", "external sponsors are guests from the organization")
 		}
 	} else if isUser && u.IsGuest() {

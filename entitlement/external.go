@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"cmp"
 	"strings"
 	"time"
 )
@@ -318,26 +319,34 @@ func (p *plan) proposedOrganization(t *AccessPackageSubject) string {
 // by their home tenant, else by their email's domain.
 func (s *State) organizationOf(email, tenantID string) (string, bool) {
 	if tenantID != "" {
-		if id, ok := s.oldestOrganization("tenant:" + strings.ToLower(tenantID)); ok {
+		if id, ok := s.organizationWith("tenant:" + strings.ToLower(tenantID)); ok {
 			return id, true
 		}
 	}
 	if d := emailDomain(email); d != "" {
-		if id, ok := s.oldestOrganization("domain:" + d); ok {
+		if id, ok := s.organizationWith("domain:" + d); ok {
 			return id, true
 		}
 	}
 	return "", false
 }
 
-// oldestOrganization returns, of the connected organizations with an
-// identity source, the one created first (then the smallest id): the
-// answer does not depend on the order they were indexed in.
-func (s *State) oldestOrganization(key string) (string, bool) {
+// organizationWith returns, of the connected organizations with an
+// identity source (an ix.orgsByIdentity key), a configured one before a
+// proposed one (an administrator who configures a partner first
+// auto-proposed means that one), then the oldest, then the least id.
+func (s *State) organizationWith(key string) (string, bool) {
 	var best *ConnectedOrganization
 	for id := range s.ix.orgsByIdentity.Members(key) {
 		o, _ := s.connectedOrganizations.Get(id)
-		if best == nil || o.CreatedDateTime.Before(best.CreatedDateTime) {
+		proposed := func(o *ConnectedOrganization) int {
+			if o.State == ConnectedOrganizationProposed {
+				return 1
+			}
+			return 0
+		}
+		if best == nil || cmp.Or(cmp.Compare(proposed(o), proposed(best)),
+			o.CreatedDateTime.Compare(best.CreatedDateTime), cmp.Compare(o.ID, best.ID)) < 0 {
 			best = o
 		}
 	}
@@ -363,7 +372,7 @@ func identityKeys(o *ConnectedOrganization) []string {
 
 // putOrganization stores a connected organization, keeping the index of
 // its identity sources. An identity source two organizations share finds
-// the older (see oldestOrganization).
+// one of them (see organizationWith).
 func (s *State) putOrganization(o *ConnectedOrganization) {
 	var was []string
 	if old, ok := s.connectedOrganizations.Get(o.ID); ok {

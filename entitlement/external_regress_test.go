@@ -341,10 +341,106 @@ func TestOnlyGuestsAreGoverned(t *testing.T) {
 	lee, _ := w.guestOf("lee@fabrikam.com")
 	require.Equal(t, SubjectLifecycleGoverned, lee.SubjectLifecycle)
 	r := w.do(sys, SetUserAttribute{UserID: lee.ID, Name: "userType", Value: UserTypeMember})
-	require.Equal(t, []string{EventUserAttributeChanged, EventSubjectLifecycleChanged}, eventTypes(r))
+	require.Equal(t, []string{EventUserAttributeChanged, EventUserUpdated}, eventTypes(r))
 	member, err = w.state().GetUser(w.actors["GA"], lee.ID)
 	require.NoError(t, err)
 	require.Equal(t, UserTypeMember, member.UserType)
 	require.Equal(t, SubjectLifecycleNotDefined, member.SubjectLifecycle)
+	require.Empty(t, member.ConnectedOrganizationID, "nor does a member belong to a connected organization (found by a review)")
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// connectedOrganizationOnly returns a package whose policy admits the
+// users of the connected organizations given, and the policy.
+func (w *world) connectedOrganizationOnly(orgs ...string) (pkg, pol string) {
+	manager := w.actors["apManager"]
+	pkg = w.do(manager, CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Partners only"}).ID
+	p := openPolicy(pkg, ScopeSpecificConnectedOrganizationUsers, 10)
+	for _, o := range orgs {
+		p.SpecificAllowedTargets = append(p.SpecificAllowedTargets, SubjectSet{Kind: ConnectedOrganizationMembers, ConnectedOrganizationID: o})
+	}
+	return pkg, w.do(manager, CreateAssignmentPolicy{Policy: p}).ID
+}
+
+// Found by a review of external partners: a policy for a connected
+// organization's users admitted members of the directory (a member the
+// feed gave an organization, a guest made a member), mixing internal and
+// external users (§8 row 29). Only guests belong to an organization, and
+// only guests are in such a policy's scope.
+func TestConnectedOrganizationPoliciesAdmitGuestsOnly(t *testing.T) {
+	w, _ := accessWorld(t)
+	o1 := w.id["O1"]
+	wiki, wikiPolicy := w.partnerWiki()
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: wiki, AssignmentPolicyID: wikiPolicy})
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.Equal(t, o1, kim.ConnectedOrganizationID)
+	pkg, pol := w.connectedOrganizationOnly(o1)
+	w.do(UserActor(kim.ID), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+
+	// Made a member, kim leaves the organization and its policies' scope.
+	w.do(sys, SetUserAttribute{UserID: kim.ID, Name: "userType", Value: UserTypeMember})
+	member, err := w.state().GetUser(w.actors["GA"], kim.ID)
+	require.NoError(t, err)
+	require.Empty(t, member.ConnectedOrganizationID)
+	other, otherPolicy := w.connectedOrganizationOnly(o1)
+	_, err = w.try(UserActor(kim.ID), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: other, AssignmentPolicyID: otherPolicy})
+	requireKind(t, err, ErrForbidden)
+	// A member the feed gives an organization is refused.
+	_, err = w.try(sys, PutUser{User: User{ID: nameID("user/m"), DisplayName: "m", AccountEnabled: true, ConnectedOrganizationID: o1}})
+	requireField(t, err, "connectedOrganizationId")
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// Found by a review of external partners: deleting a connected
+// organization left its guests naming it, and the directory feed could
+// no longer send them back as read. Its guests now stay, in none.
+func TestDeletedOrganizationLeavesItsGuests(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, o1 := w.actors["GA"], w.id["O1"]
+	pkg, pol := w.partnerWiki()
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	kim, _ := w.guestOf("kim@fabrikam.com")
+	require.Equal(t, o1, kim.ConnectedOrganizationID)
+	r := w.do(ga, DeleteConnectedOrganization{ConnectedOrganizationID: o1})
+	require.Equal(t, []string{EventUserUpdated, EventConnectedOrganizationDeleted}, eventTypes(r))
+	kim, _ = w.guestOf("kim@fabrikam.com")
+	require.Empty(t, kim.ConnectedOrganizationID)
+	require.Equal(t, SubjectLifecycleGoverned, kim.SubjectLifecycle, "still governed")
+	fed := kim
+	fed.Lifecycle, fed.Department = nil, "Consulting"
+	w.do(sys, PutUser{User: fed})
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// Found by a review of external partners: domain names that match no
+// email, and a source given twice, were stored; an organization an
+// administrator configured for a domain already proposed was not found,
+// the older proposed one answering; an external sponsor could be a guest
+// of another organization.
+func TestConnectedOrganizationIdentitySources(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	for _, d := range []string{"not a domain", "@fabrikam.com", " fabrikam.com ", "kim@fabrikam.com", "fabrikam..com", "-x.com"} {
+		_, err := w.try(ga, CreateConnectedOrganization{DisplayName: "D", IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: d}}})
+		requireField(t, err, "identitySources[0].domainName")
+	}
+	_, err := w.try(ga, CreateConnectedOrganization{DisplayName: "Twice", IdentitySources: []IdentitySource{
+		{ODataType: IdentitySourceDomain, DomainName: "x.com"}, {ODataType: IdentitySourceDomain, DomainName: "X.com"}}})
+	requireField(t, err, "identitySources[1]")
+
+	pkg, pol := w.partnerWiki()
+	w.do(ExternalActor("lee@tailwind.io", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	w.clock.t = w.clock.t.Add(time.Minute)
+	tailwind := w.do(ga, CreateConnectedOrganization{DisplayName: "Tailwind",
+		IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: "tailwind.io"}}}).ID
+	conf := w.do(w.actors["apManager"], CreateAccessPackage{CatalogID: w.id["C"], DisplayName: "Configured partners"}).ID
+	confPol := w.do(w.actors["apManager"], CreateAssignmentPolicy{Policy: openPolicy(conf, ScopeAllConfiguredConnectedOrganizationUsers, 10)}).ID
+	w.do(ExternalActor("ann@tailwind.io", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: conf, AssignmentPolicyID: confPol})
+	ann, ok := w.guestOf("ann@tailwind.io")
+	require.True(t, ok)
+	require.Equal(t, tailwind, ann.ConnectedOrganizationID, "the configured organization, not the older proposed one")
+
+	_, err = w.try(ga, AddConnectedOrganizationSponsor{ConnectedOrganizationID: w.id["O1"], External: true, DirectoryObjectID: ann.ID})
+	requireField(t, err, "directoryObjectId")
 	requireSameState(t, w.state(), w.replayed())
 }
