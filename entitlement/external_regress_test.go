@@ -347,6 +347,22 @@ func TestOnlyGuestsAreGoverned(t *testing.T) {
 	require.Equal(t, UserTypeMember, member.UserType)
 	require.Equal(t, SubjectLifecycleNotDefined, member.SubjectLifecycle)
 	require.Empty(t, member.ConnectedOrganizationID, "nor does a member belong to a connected organization (found by a review)")
+
+	// Only that change does it (found by a mutation review): a guest
+	// kept a guest, another attribute set to "Member", and a guest with
+	// nothing only guests have, made a member, are the attribute alone.
+	w.do(ExternalActor("max@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	maxi, _ := w.guestOf("max@fabrikam.com")
+	for _, c := range []SetUserAttribute{{UserID: maxi.ID, Name: "userType", Value: UserTypeGuest}, {UserID: maxi.ID, Name: "department", Value: UserTypeMember}} {
+		require.Equal(t, []string{EventUserAttributeChanged}, eventTypes(w.do(sys, c)), "%+v", c)
+		u, err := w.state().GetUser(w.actors["GA"], maxi.ID)
+		require.NoError(t, err)
+		require.Equal(t, SubjectLifecycleGoverned, u.SubjectLifecycle)
+		require.Equal(t, maxi.ConnectedOrganizationID, u.ConnectedOrganizationID)
+	}
+	plain := nameID("user/plain-guest")
+	w.do(sys, PutUser{User: User{ID: plain, UserType: UserTypeGuest, DisplayName: "plain", AccountEnabled: true}})
+	require.Equal(t, []string{EventUserAttributeChanged}, eventTypes(w.do(sys, SetUserAttribute{UserID: plain, Name: "userType", Value: UserTypeMember})))
 	requireSameState(t, w.state(), w.replayed())
 }
 

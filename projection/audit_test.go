@@ -1,11 +1,14 @@
 package projection_test
 
 import (
+	"context"
 	"database/sql"
+	"iter"
 	"testing"
 	"time"
 
 	"github.com/accessledger/accessledger/entitlement"
+	"github.com/accessledger/accessledger/eventstore"
 	"github.com/accessledger/accessledger/projection"
 	"github.com/stretchr/testify/require"
 )
@@ -287,14 +290,7 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 
 	// A cited event changed in place in the log, its stored hash kept, no
 	// longer matches its hash: the true explanation does not check either.
-	logDB, err := sql.Open("sqlite", s.log.Path())
-	require.NoError(t, err)
-	defer logDB.Close()
-	_, err = logDB.Exec("DROP TRIGGER events_no_update")
-	require.NoError(t, err)
-	_, err = logDB.Exec("UPDATE events SET payload = payload || ' ' WHERE position = ?",
-		int64(x.Causes[0].Decisions[0].Position))
-	require.NoError(t, err)
+	changeInPlace(t, s.log.Path(), x.Causes[0].Decisions[0].Position)
 	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
 }
 
@@ -462,4 +458,85 @@ func TestUnknownRoleIsNotFound(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, hs, 1)
 	}
+}
+
+// TestCheckTiesTheCauseToItsAssignment (found by a mutation review): an
+// explanation of Anna's Member role relabelled as one of the Owner role,
+// which nobody held, checked; so did a cause stripped of its request,
+// approval and policy, or missing one of its links. The role delivered
+// must be the one asked about, and the request and policy those the
+// assignment's creation names.
+func TestCheckTiesTheCauseToItsAssignment(t *testing.T) {
+	s, _, owner := annaAndOwner(t)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	x, err := p.Why(s.ctx, annaID, member, projection.Now)
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	require.NotEmpty(t, x.Causes[0].Decisions)
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
+	forge := func(f func(*projection.Explanation, *projection.Cause)) error {
+		y := x
+		c := x.Causes[0]
+		f(&y, &c)
+		y.Causes = []projection.Cause{c}
+		return y.Check(s.ctx, s.log, nil)
+	}
+	for name, f := range map[string]func(*projection.Explanation, *projection.Cause){
+		"another role": func(y *projection.Explanation, c *projection.Cause) {
+			y.Role.RoleID, c.Grant.RoleID = owner, owner
+		},
+		"no request, approval or policy": func(_ *projection.Explanation, c *projection.Cause) {
+			c.Grant.RequestID, c.Request, c.Requested, c.Decisions = "", entitlement.AssignmentRequest{}, projection.Link{}, nil
+			c.PolicyVersion, c.Policy, c.PolicyRecorded = 0, entitlement.AssignmentPolicy{}, projection.Link{}
+		},
+		"no request link": func(_ *projection.Explanation, c *projection.Cause) { c.Requested = projection.Link{} },
+		"no policy link":  func(_ *projection.Explanation, c *projection.Cause) { c.PolicyRecorded = projection.Link{} },
+		"no creation":     func(_ *projection.Explanation, c *projection.Cause) { c.Created = projection.Link{} },
+	} {
+		require.ErrorIs(t, forge(f), projection.ErrExplanationMismatch, name)
+	}
+}
+
+// onlyReadAll hides a store's ReadStream: Check reads the log instead.
+type onlyReadAll struct{ log projection.Log }
+
+func (o onlyReadAll) ReadAll(ctx context.Context, after eventstore.Position) iter.Seq2[eventstore.Event, error] {
+	return o.log.ReadAll(ctx, after)
+}
+
+// TestCheckAfterTheLogMovedOn (found by a mutation review): an
+// explanation of the present is of the log as the projection had read it
+// (ReadAt); it still checks once the log has recorded more, with or
+// without ReadStream. Without ReadAt, the later removal counts.
+func TestCheckAfterTheLogMovedOn(t *testing.T) {
+	s, p := annaGranted(t)
+	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	x, err := p.Why(s.ctx, annaID, member, projection.Now)
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	a := s.m.State().MyAssignments(s.anna)[0]
+	*s.now = s.now.Add(time.Hour)
+	_, err = s.run(s.admin, entitlement.CreateAssignmentRequest{RequestType: entitlement.RequestTypeAdminRemove, AssignmentID: a.ID})
+	require.NoError(t, err)
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
+	require.NoError(t, x.Check(s.ctx, onlyReadAll{s.log}, nil))
+	x.ReadAt = 0
+	require.ErrorIs(t, x.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
+	require.ErrorIs(t, x.Check(s.ctx, onlyReadAll{s.log}, nil), projection.ErrExplanationMismatch)
+}
+
+// changeInPlace changes the payload of the log's event at pos behind the
+// store's back, its stored hash kept.
+func changeInPlace(t *testing.T, logPath string, pos eventstore.Position) {
+	t.Helper()
+	db, err := sql.Open("sqlite", logPath)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("DROP TRIGGER IF EXISTS events_no_update")
+	require.NoError(t, err)
+	_, err = db.Exec("UPDATE events SET payload = payload || ' ' WHERE position = ?", int64(pos))
+	require.NoError(t, err)
 }

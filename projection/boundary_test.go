@@ -116,6 +116,7 @@ func TestWhyCitesTheLastDelivery(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, grants, 2, "granted, then granted again")
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
+	byAs := map[projection.As]projection.Explanation{}
 	for as, want := range map[projection.As]eventstore.Position{
 		projection.Now: grants[1].Position,
 		{Of: between}:  grants[0].Position,
@@ -125,7 +126,19 @@ func TestWhyCitesTheLastDelivery(t *testing.T) {
 		require.Len(t, x.Causes, 1)
 		require.Equal(t, want, x.Causes[0].Delivered.Position, "as of %+v", as)
 		require.NoError(t, x.Check(s.ctx, s.log, nil))
+		byAs[as] = x
 	}
+	// Citing the first grant for the present, when the log holds a later
+	// one, does not check (found by a mutation review).
+	now := byAs[projection.Now]
+	now.Causes = []projection.Cause{now.Causes[0]}
+	now.Causes[0].Delivered = byAs[projection.As{Of: between}].Causes[0].Delivered
+	require.ErrorIs(t, now.Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
+
+	// Nor does the true explanation once an event of the assignment's
+	// stream it does not cite (the first grant) is changed in place.
+	changeInPlace(t, s.log.Path(), grants[0].Position)
+	require.ErrorIs(t, byAs[projection.Now].Check(s.ctx, s.log, nil), projection.ErrExplanationMismatch)
 }
 
 // TestLateExpiryAtTheInstantOfALaterVersion: as TestLateExpiryRewritesLaterVersions,

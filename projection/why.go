@@ -378,9 +378,12 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 		}
 		links := []cited{
 			{c.Created, func(_ eventstore.Event, e entitlement.Event) bool {
+				// The assignment names its request and policy: the cause
+				// cites those, not others of the log, nor none.
 				p, ok := e.Data.(*entitlement.AssignmentDelivering)
 				return ok && p.Assignment.ID == c.Grant.AssignmentID && p.Assignment.TargetID == x.SubjectID &&
-					p.Assignment.AccessPackageID == c.Grant.AccessPackageID
+					p.Assignment.AccessPackageID == c.Grant.AccessPackageID && p.Assignment.RequestID == c.Grant.RequestID &&
+					p.Assignment.AssignmentPolicyID == c.Grant.AssignmentPolicyID
 			}},
 			{c.PolicyRecorded, func(se eventstore.Event, e entitlement.Event) bool {
 				// A policy's stream holds its versions in order, so the
@@ -390,11 +393,22 @@ func (x Explanation) Check(ctx context.Context, log Log, up *eventstore.Upcaster
 					samePolicy(&p.Policy, &c.Policy)
 			}},
 			{c.Delivered, func(_ eventstore.Event, e entitlement.Event) bool {
+				// The role delivered is the one the explanation is about.
 				p, ok := e.Data.(*entitlement.ResourceDeliveryPayload)
-				return ok && p.AssignmentID == c.Grant.AssignmentID && p.Resource.ResourceRoleScopeID == c.Grant.ResourceRoleScopeID
+				if !ok {
+					return false
+				}
+				r := p.Resource
+				return p.AssignmentID == c.Grant.AssignmentID && r.ResourceRoleScopeID == c.Grant.ResourceRoleScopeID &&
+					r.ResourceID == x.Role.ResourceID && r.RoleID == x.Role.RoleID && (x.Role.ScopeID == "" || r.ScopeID == x.Role.ScopeID) &&
+					r.ResourceID == c.Grant.ResourceID && r.RoleID == c.Grant.RoleID && r.ScopeID == c.Grant.ScopeID
 			}},
 		}
 		if c.Requested.Position != 0 {
+			if c.Request.ID != c.Grant.RequestID {
+				return fmt.Errorf("%w: the cause through assignment %s cites request %s, the assignment's is %s",
+					ErrExplanationMismatch, c.Grant.AssignmentID, c.Request.ID, c.Grant.RequestID)
+			}
 			links = append(links, request(c.Requested, c.Request))
 		}
 		for _, d := range c.Decisions {

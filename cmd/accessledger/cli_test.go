@@ -562,4 +562,33 @@ func TestArchiveRebuildsItsProjection(t *testing.T) {
 	code, _, errOut := runCLI(t, "archive", "--db", db, "--out", filepath.Join(dir, "x.tar.gz"), "--projection", db+".projection")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "--trust-projection")
+	code, _, errOut = runCLI(t, "archive", "--db", db, "--out", filepath.Join(dir, "x.tar.gz"), "--reports", "none", "--trust-projection")
+	assert.Equal(t, 2, code, "the events alone have no projection to trust")
+	assert.Contains(t, errOut, "--trust-projection")
+
+	// A log that cannot be opened leaves no directory behind.
+	empty := t.TempDir()
+	code, _, _ = runCLI(t, "archive", "--db", filepath.Join(empty, "none.db"), "--out", filepath.Join(empty, "x.tar.gz"))
+	assert.Equal(t, 1, code)
+	left, _ = filepath.Glob(filepath.Join(empty, ".accessledger-rebuilt-*"))
+	assert.Empty(t, left)
+
+	// A projection whose tables refuse the log's events says how to mend
+	// it (found by a mutation review: no test of the hint).
+	proj, err = sql.Open("sqlite", db+".projection")
+	require.NoError(t, err)
+	_, err = proj.Exec(`UPDATE meta SET value = '1' WHERE key = 'checkpoint_position'`)
+	require.NoError(t, err)
+	var hash string
+	log, err := sql.Open("sqlite", db)
+	require.NoError(t, err)
+	require.NoError(t, log.QueryRow(`SELECT lower(hex(hash)) FROM events WHERE position = 1`).Scan(&hash))
+	require.NoError(t, log.Close())
+	_, err = proj.Exec(`UPDATE meta SET value = ? WHERE key = 'checkpoint_hash'`, hash)
+	require.NoError(t, err)
+	require.NoError(t, proj.Close())
+	code, _, errOut = runCLI(t, "report", "catalogs", "--db", db)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "damaged or was edited")
+	assert.Contains(t, errOut, "run accessledger replay")
 }

@@ -111,12 +111,15 @@ func openProjection(ctx context.Context, log projection.Log, path string) (*proj
 }
 
 // openRebuilt opens the log and a projection rebuilt from it in a
-// temporary directory beside the log, for answers that do not rest on a
+// temporary directory beside the log (or, where the log's directory
+// cannot take one, the system's), for answers that do not rest on a
 // projection file someone may have edited.
 func (f *readFlags) openRebuilt(ctx context.Context) (*reader, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(f.db), ".accessledger-rebuilt-")
 	if err != nil {
-		return nil, fmt.Errorf("a directory for the rebuilt projection: %w", err)
+		if dir, err = os.MkdirTemp("", "accessledger-rebuilt-"); err != nil {
+			return nil, fmt.Errorf("a directory for the rebuilt projection: %w", err)
+		}
 	}
 	g := *f
 	g.projection = filepath.Join(dir, "projection.db")

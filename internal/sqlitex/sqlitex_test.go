@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,27 @@ func TestInspect(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(db); string(after) != string(before) {
 		t.Fatal("the database was changed by its inspection")
+	}
+}
+
+// coded is an error with SQLite's code, as the driver's are.
+type coded int
+
+func (c coded) Error() string { return fmt.Sprintf("sqlite error %d", int(c)) }
+func (c coded) Code() int     { return int(c) }
+
+func TestErrorKinds(t *testing.T) {
+	for code, want := range map[int][3]bool{ // busy, damage, not a database
+		5: {true, false, false}, 6: {true, false, false}, 517: {true, false, false}, // SQLITE_BUSY_SNAPSHOT
+		11: {false, true, false}, 19: {false, true, false}, 2067: {false, true, false}, // SQLITE_CONSTRAINT_UNIQUE
+		26: {false, false, true}, 1: {false, false, false}, 13: {false, false, false},
+	} {
+		err := fmt.Errorf("wrapped: %w", coded(code))
+		if got := [3]bool{IsBusy(err), IsDamage(err), IsNotADB(err)}; got != want {
+			t.Errorf("code %d: busy, damage, not a database = %v, want %v", code, got, want)
+		}
+	}
+	if IsDamage(errors.New("no code")) {
+		t.Error("an error without a code is damage")
 	}
 }
