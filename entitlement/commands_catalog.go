@@ -60,6 +60,10 @@ type ScopeSpec struct {
 // CreateResourceRequest adds, updates or removes a resource in a catalog
 // (POST /resourceRequests with requestType adminAdd, adminUpdate or
 // adminRemove). For update and remove the resource is found by its origin.
+// Its Result.ID is the resource request's, as in Graph; the resource
+// itself, with the ids of its roles and scopes that AddResourceRoleScope
+// takes, is read with State.ResourcesOfCatalog (a group's roles are
+// Member and Owner; its one scope is the group itself).
 type CreateResourceRequest struct {
 	RequestType string
 	CatalogID   string
