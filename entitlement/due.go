@@ -16,8 +16,8 @@ const (
 	dueAutomaticRemoval
 	dueWorkflowRun
 	dueGuestDeletion
+	dueReviewEnd // a review closes before the next of its policy starts
 	dueReviewStart
-	dueReviewEnd
 )
 
 // dueItem is one piece of time-driven work.

@@ -204,6 +204,7 @@ func (s *State) applyReview(e Event) bool {
 		c := *r
 		c.Status, c.AppliedDateTime, c.Stopped = ReviewStatusApplied, timePtr(d.DateTime), d.Stopped
 		s.putReview(&c)
+		s.refreshReviewDue(c.AssignmentPolicyID) // a review stopped early no longer holds the next back
 		for _, o := range d.Results {
 			if it, ok := s.reviewItems.Get(reviewItemKey(d.AccessReviewID, o.AssignmentID)); ok {
 				x := *it
@@ -350,7 +351,7 @@ func reviewDue(r *AccessReview) string {
 
 // nextReview returns when the policy's next review starts, and its number:
 // the first occurrence of its schedule at or after the policy was last
-// written and after its last review started.
+// written, after its last review started and once that review closed.
 func (s *State) nextReview(e *policyEntry) (time.Time, int, bool) {
 	rs := e.Policy.ReviewSettings
 	if !rs.IsEnabled || e.Policy.IsAutoAssignment() {
@@ -361,6 +362,16 @@ func (s *State) nextReview(e *policyEntry) (time.Time, int, bool) {
 		r, _ := s.reviews.Get(id)
 		if !r.StartDateTime.Before(from) {
 			from = r.StartDateTime.Add(time.Nanosecond)
+		}
+		// One review of a policy is open at a time, also across an edit
+		// of its schedule: the next is the first occurrence once the
+		// last has closed (at its end, or when it was stopped).
+		closed := r.EndDateTime
+		if r.AppliedDateTime != nil {
+			closed = *r.AppliedDateTime
+		}
+		if closed.After(from) {
+			from = closed
 		}
 	}
 	return rs.Schedule.Recurrence.nextOccurrence(rs.Schedule.StartDateTime, from)
