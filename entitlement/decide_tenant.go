@@ -42,8 +42,10 @@ func checkIdentitySources(op string, srcs []IdentitySource) error {
 			return invalid(op, f+".domainName", "%q is not a domain name", src.DomainName)
 		}
 		for j, other := range srcs[:i] {
-			if slices.Equal(identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{src}}),
-				identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{other}})) && other.ODataType == src.ODataType {
+			// Two sources an external person is matched on alike (a
+			// domain and its federation, say) are one source.
+			if k := identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{src}}); len(k) > 0 &&
+				slices.Equal(k, identityKeys(&ConnectedOrganization{IdentitySources: []IdentitySource{other}})) {
 				return invalid(op, f, "is identitySources[%d] again", j)
 			}
 		}

@@ -282,8 +282,15 @@ func (p *plan) ensureGuest(r *AssignmentRequest) {
 	org := t.ConnectedOrganizationID
 	if !p.s.connectedOrganizations.Has(org) {
 		// None matched when they asked, or the one that did was deleted
-		// since: the organization of their domain, or a proposed one.
-		org = p.proposedOrganization(t)
+		// since: the organization of their domain, else a proposed one,
+		// which only a policy for all external users proposes (§1.12,
+		// invariant 41); under another, the guest is in none.
+		org = ""
+		if id, ok := p.s.organizationOf(t.Email, t.TenantID); ok {
+			org = id
+		} else if r.Policy != nil && r.Policy.AllowedTargetScope == ScopeAllExternalUsers {
+			org = p.proposedOrganization(t)
+		}
 	}
 	name := t.DisplayName
 	if name == "" {

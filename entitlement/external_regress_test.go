@@ -1,6 +1,7 @@
 package entitlement
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -235,7 +236,9 @@ func TestDirectoryGuestClaimsWaitingRequests(t *testing.T) {
 // Found by a review as a new user: a connected organization deleted while
 // a request of one of its people waited left the guest made on approval
 // in an organization that no longer exists. The guest goes to the
-// organization of their domain then: here a proposed one.
+// organization of their domain then, if one exists; a proposed one only
+// under a policy for all external users (found by a later review: it
+// was proposed under any policy, against invariant 41), else none.
 func TestGuestOfADeletedOrganization(t *testing.T) {
 	w, _ := accessWorld(t)
 	ga, manager := w.actors["GA"], w.actors["apManager"]
@@ -251,8 +254,24 @@ func TestGuestOfADeletedOrganization(t *testing.T) {
 	w.approve("carol", req)
 	nina, ok := w.guestOf("nina@contoso.com")
 	require.True(t, ok)
-	require.NotEqual(t, org, nina.ConnectedOrganizationID)
-	o, err := w.state().GetConnectedOrganization(ga, nina.ConnectedOrganizationID)
+	require.Empty(t, nina.ConnectedOrganizationID)
+	orgs, err := w.state().ListConnectedOrganizations(ga)
+	require.NoError(t, err)
+	for _, o := range orgs {
+		require.NotEqual(t, ConnectedOrganizationProposed, o.State, "no organization proposed outside allExternalUsers")
+	}
+
+	// Under a policy for all external users, a proposed one.
+	org = w.do(ga, CreateConnectedOrganization{DisplayName: "Contoso", IdentitySources: []IdentitySource{
+		{ODataType: IdentitySourceDomain, DomainName: "contoso.com", DisplayName: "contoso.com"}}}).ID
+	pol.AllowedTargetScope = ScopeAllExternalUsers
+	anyone := w.do(manager, CreateAssignmentPolicy{Policy: pol}).ID
+	req = w.do(ExternalActor("omar@contoso.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: anyone}).ID
+	w.do(ga, DeleteConnectedOrganization{ConnectedOrganizationID: org})
+	w.approve("carol", req)
+	omar, ok := w.guestOf("omar@contoso.com")
+	require.True(t, ok)
+	o, err := w.state().GetConnectedOrganization(ga, omar.ConnectedOrganizationID)
 	require.NoError(t, err)
 	require.Equal(t, ConnectedOrganizationProposed, o.State)
 	requireSameState(t, w.state(), w.replayed())
@@ -458,5 +477,57 @@ func TestConnectedOrganizationIdentitySources(t *testing.T) {
 
 	_, err = w.try(ga, AddConnectedOrganizationSponsor{ConnectedOrganizationID: w.id["O1"], External: true, DirectoryObjectID: ann.ID})
 	requireField(t, err, "directoryObjectId")
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// Tests from a mutation review of the connected-organization fixes: what
+// only guests have goes when a guest becomes a member (each part on its
+// own), host names are checked to the letter, two sources matched alike
+// are one, a deletion's updates are the system's, and organizations that
+// tie are told apart by id.
+func TestConnectedOrganizationEdges(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga, o1 := w.actors["GA"], w.id["O1"]
+	inOrg, governed := nameID("user/in-org"), nameID("user/governed")
+	w.do(sys, PutUser{User: User{ID: inOrg, UserType: UserTypeGuest, DisplayName: "in org", AccountEnabled: true, ConnectedOrganizationID: o1}})
+	w.do(sys, PutUser{User: User{ID: governed, UserType: UserTypeGuest, DisplayName: "governed", AccountEnabled: true, SubjectLifecycle: SubjectLifecycleGoverned}})
+	for _, id := range []string{inOrg, governed} {
+		require.Equal(t, []string{EventUserAttributeChanged, EventUserUpdated},
+			eventTypes(w.do(sys, SetUserAttribute{UserID: id, Name: "userType", Value: UserTypeMember})))
+		u, err := w.state().GetUser(ga, id)
+		require.NoError(t, err)
+		require.Empty(t, u.ConnectedOrganizationID)
+		require.NotEqual(t, SubjectLifecycleGoverned, u.SubjectLifecycle)
+	}
+
+	long := strings.Repeat("a", 64) + ".com"
+	huge := strings.Repeat(strings.Repeat("b", 60)+".", 4) + "com" // 247 bytes
+	for _, d := range []string{long, "x-.com", huge + "xxxxxxx"} {
+		_, err := w.try(ga, CreateConnectedOrganization{DisplayName: "D", IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: d}}})
+		requireField(t, err, "identitySources[0].domainName")
+	}
+	w.do(ga, CreateConnectedOrganization{DisplayName: "Long", IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: huge}}})
+	_, err := w.try(ga, CreateConnectedOrganization{DisplayName: "Twice", IdentitySources: []IdentitySource{
+		{ODataType: IdentitySourceDomain, DomainName: "y.com"},
+		{ODataType: IdentitySourceExternalDomain, DomainName: "y.com", IssuerURI: "https://y.com/saml"}}})
+	requireField(t, err, "identitySources[1]")
+
+	pkg, pol := w.partnerWiki()
+	w.do(ExternalActor("kim@fabrikam.com", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	r := w.do(ga, DeleteConnectedOrganization{ConnectedOrganizationID: o1})
+	for _, e := range r.Events {
+		if e.Type == EventUserUpdated {
+			require.Equal(t, string(ActorSystem), e.Metadata.ActorKind, "the guests' updates are the system's")
+		}
+	}
+
+	// Two configured organizations of one domain, made at one instant:
+	// the one of the least id.
+	a := w.do(ga, CreateConnectedOrganization{DisplayName: "Tie A", IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: "tie.io"}}}).ID
+	b := w.do(ga, CreateConnectedOrganization{DisplayName: "Tie B", IdentitySources: []IdentitySource{{ODataType: IdentitySourceDomain, DomainName: "tie.io"}}}).ID
+	w.do(ExternalActor("ann@tie.io", ""), CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: pkg, AssignmentPolicyID: pol})
+	ann, ok := w.guestOf("ann@tie.io")
+	require.True(t, ok)
+	require.Equal(t, min(a, b), ann.ConnectedOrganizationID)
 	requireSameState(t, w.state(), w.replayed())
 }
