@@ -551,7 +551,8 @@ type RoleRef struct {
 }
 
 // knownRole returns ErrNotFound if no version of the resource the
-// projection holds has the role (and the scope, if named).
+// projection holds has the role (and the scope, if named). An answer with
+// holders needs no such look-up.
 func knownRole(ctx context.Context, db *sql.Conn, op string, role RoleRef) error {
 	var one int
 	err := db.QueryRowContext(ctx, `SELECT 1 FROM objects o JOIN versions v ON v.oid = o.oid, json_each(v.data, '$.roles') r
@@ -611,9 +612,6 @@ func holdersAt(ctx context.Context, db *sql.Conn, op string, f HoldersFilter, su
 	role := f.Role
 	if role.ResourceID == "" || role.RoleID == "" {
 		return nil, invalidQuery("%s: a resource id and a role id are required", op)
-	}
-	if err := knownRole(ctx, db, op, role); err != nil {
-		return nil, err
 	}
 	cursor := [2]any{"", ""}
 	if f.After != nil {
@@ -683,6 +681,12 @@ func holdersAt(ctx context.Context, db *sql.Conn, op string, f HoldersFilter, su
 		})
 	if err != nil {
 		return nil, err
+	}
+	if len(out) == 0 && f.After == nil {
+		// Nobody, or a role it never knew (an After names a grant of it).
+		if err := knownRole(ctx, db, op, role); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
