@@ -321,8 +321,9 @@ func (c DeleteUser) decide(s *State, a Actor, now time.Time, ids IDSource) (deci
 }
 
 // decideUserEvent decides a change to a user: the event and those that go
-// with it (also), then what the automatic assignment policies and lifecycle workflows that read what
-// changed call for once it is applied (see plan.userChanged).
+// with it (also), then what the automatic assignment policies and
+// lifecycle workflows that read what changed call for once it is applied
+// (see plan.userChanged).
 func decideUserEvent(s *State, ids IDSource, now time.Time, userID string, e Event, ch userChange, also ...Event) (decision, error) {
 	claimed := claimedEmail(s, userID, e)
 	due := s.hasUserDue(userID, now)

@@ -343,15 +343,15 @@ func (s *State) organizationOf(email, tenantID string) (string, bool) {
 // proposed one (an administrator who configures a partner first
 // auto-proposed means that one), then the oldest, then the least id.
 func (s *State) organizationWith(key string) (string, bool) {
+	proposed := func(o *ConnectedOrganization) int {
+		if o.State == ConnectedOrganizationProposed {
+			return 1
+		}
+		return 0
+	}
 	var best *ConnectedOrganization
 	for id := range s.ix.orgsByIdentity.Members(key) {
 		o, _ := s.connectedOrganizations.Get(id)
-		proposed := func(o *ConnectedOrganization) int {
-			if o.State == ConnectedOrganizationProposed {
-				return 1
-			}
-			return 0
-		}
 		if best == nil || cmp.Or(cmp.Compare(proposed(o), proposed(best)),
 			o.CreatedDateTime.Compare(best.CreatedDateTime), cmp.Compare(o.ID, best.ID)) < 0 {
 			best = o
