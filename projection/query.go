@@ -629,11 +629,18 @@ func holdersAt(ctx context.Context, db *sql.Conn, op string, f HoldersFilter, su
 	// The grants hold what their assignments' rows do (see schema.sql):
 	// the rows of a role are read in order and only the versions of the
 	// assignments held then are looked up.
-	data, from := "o.data", "grants x JOIN objects o ON o.oid = x.oid"
+	// One subject's grants of a role are read from the subject's index:
+	// SQLite would otherwise walk every grant the role ever had (the
+	// key's order is the listing's), tens of thousands for a large role.
+	grants := "grants x"
+	if subjectID != "" {
+		grants = "grants x INDEXED BY grants_by_subject"
+	}
+	data, from := "o.data", grants+" JOIN objects o ON o.oid = x.oid"
 	var asArgs []any
 	if !as.latest() {
 		t, p := as.bounds()
-		data, from, asArgs = versionAt, "grants x", []any{t, p, p}
+		data, from, asArgs = versionAt, grants, []any{t, p, p}
 	}
 	where, args := "x.resource_id = ? AND x.role_id = ?", []any{role.ResourceID, role.RoleID}
 	if subjectID != "" {
