@@ -677,9 +677,6 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 		}
 		for {
 			full := err == nil && int64(len(cur)) == n
-			for full && !sequential && len(ahead) < readAhead {
-				start()
-			}
 			for i := range cur {
 				if i > 0 {
 					if err := ctx.Err(); err != nil {
@@ -689,6 +686,12 @@ func (s *Store) pages(ctx context.Context, q, qAfter string, first any, after in
 				}
 				if !yield(cur[i], nil) {
 					return
+				}
+				// Pages are read ahead once the caller has taken an
+				// event: one who wants a single event (a position
+				// looked up) costs a page, not three.
+				for i == 0 && full && !sequential && len(ahead) < readAhead {
+					start()
 				}
 				last = key(&cur[i])
 				cur[i] = eventstore.Event{} // let the payload go
