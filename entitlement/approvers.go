@@ -163,11 +163,22 @@ func (s *State) expandMembers(ids []string) []string {
 // the target are left out.
 func (s *State) resolveStage(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
-	approvers = s.resolveSubjectSets(st.PrimaryApprovers, rc, r.RequestorID, r.TargetID)
+	approvers = s.deciders(s.resolveSubjectSets(st.PrimaryApprovers, rc, r.RequestorID, r.TargetID))
 	if len(approvers) == 0 && len(st.FallbackPrimaryApprovers) > 0 {
-		return s.resolveSubjectSets(st.FallbackPrimaryApprovers, rc, r.RequestorID, r.TargetID), true
+		return s.deciders(s.resolveSubjectSets(st.FallbackPrimaryApprovers, rc, r.RequestorID, r.TargetID)), true
 	}
 	return approvers, false
+}
+
+// deciders keeps of the subjects given those who can decide an approval:
+// users (a group's applications are among its members, and approval
+// decisions are made by users), so that a set of none falls back.
+func (s *State) deciders(ids []string) []string {
+	ids = slices.DeleteFunc(ids, func(id string) bool { return !s.enabledUser(id) })
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
 }
 
 // escalated returns stage st of r escalated at at: its escalation
@@ -183,9 +194,9 @@ func (s *State) escalated(r *AssignmentRequest, st *ApprovalStageState, def Appr
 // fallback escalation approvers if those resolve to nobody.
 func (s *State) resolveEscalation(st ApprovalStage, r *AssignmentRequest) (approvers []string, fallback bool) {
 	rc := requestContext(r)
-	approvers = s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID)
+	approvers = s.deciders(s.resolveSubjectSets(st.EscalationApprovers, rc, r.RequestorID, r.TargetID))
 	if len(approvers) == 0 && len(st.FallbackEscalationApprovers) > 0 {
-		return s.resolveSubjectSets(st.FallbackEscalationApprovers, rc, r.RequestorID, r.TargetID), true
+		return s.deciders(s.resolveSubjectSets(st.FallbackEscalationApprovers, rc, r.RequestorID, r.TargetID)), true
 	}
 	return approvers, false
 }

@@ -670,11 +670,23 @@ func editableAnswers(op string, questions []Question, given, answers []Answer) (
 			asked = append(asked, q)
 			continue
 		}
-		i := slices.IndexFunc(answers, func(a Answer) bool { return a.QuestionID == q.ID })
-		if i < 0 {
+		// Every value the update gives (a multiple-choice question has
+		// several) must be the add's, and all of them.
+		values := func(as []Answer) []string {
+			var out []string
+			for _, a := range as {
+				if a.QuestionID == q.ID {
+					out = append(out, a.Value)
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		again := values(answers)
+		if len(again) == 0 {
 			continue
 		}
-		if !slices.ContainsFunc(given, func(g Answer) bool { return g.QuestionID == q.ID && g.Value == answers[i].Value }) {
+		if !slices.Equal(again, values(given)) {
 			return nil, invalid(op, "answers", "the answer to question %q cannot be edited (isAnswerEditable is false)", q.ID)
 		}
 		asked = append(asked, q) // checked as any: a second answer to it is refused

@@ -57,3 +57,52 @@ func TestOneReviewOpenAcrossAnEdit(t *testing.T) {
 	require.Greater(t, len(w.reviews(pol)), n)
 	requireSameState(t, w.state(), w.replayed())
 }
+
+// Found by a review of requests and approvals: a non-editable answer to a
+// multiple-choice question could be changed by an update that gave the
+// add's value and another; only the first value was compared.
+func TestNonEditableMultipleChoiceAnswer(t *testing.T) {
+	w, _ := accessWorld(t)
+	alice := w.actors["alice"]
+	pol := requestPolicy(w.id["P2"], "Asked")
+	pol.RequestorSettings.EnableTargetsToSelfUpdateAccess = true
+	pol.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: DurationDays(30)}
+	pol.Questions = []Question{{Kind: MultipleChoiceQuestion, ID: "sites", Sequence: 1, IsRequired: true, Text: "Sites?",
+		IsMultipleSelectionAllowed: true, Choices: []AnswerChoice{{ActualValue: "A"}, {ActualValue: "B"}, {ActualValue: "C"}}}}
+	polID := w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: pol}).ID
+	add := w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserAdd, AccessPackageID: w.id["P2"], AssignmentPolicyID: polID,
+		Answers: []Answer{{QuestionID: "sites", Value: "A"}, {QuestionID: "sites", Value: "B"}}}).ID
+	asg := w.getRequest(add).AssignmentID
+	require.NotEmpty(t, asg)
+	for _, again := range [][]string{{"A", "B", "C"}, {"A"}, {"B", "C"}} {
+		var answers []Answer
+		for _, v := range again {
+			answers = append(answers, Answer{QuestionID: "sites", Value: v})
+		}
+		_, err := w.try(alice, CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg, Answers: answers})
+		requireField(t, err, "answers")
+	}
+	w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg,
+		Answers: []Answer{{QuestionID: "sites", Value: "B"}, {QuestionID: "sites", Value: "A"}}})
+}
+
+// Found by a review of requests and approvals: primary approvers that
+// resolved to applications only (a group whose one member is an app) made
+// a stage nobody could decide, its fallback unused: approval decisions
+// are made by users. Such a set is none, and the fallback applies.
+func TestApproversAreUsers(t *testing.T) {
+	w, _ := accessWorld(t)
+	g := w.group("App approvers")
+	w.do(sys, AddGroupMember{GroupID: g, MemberID: w.uid["appRead"]})
+	p := requestPolicy(w.id["P2"], "Apps approve")
+	p.RequestApprovalSettings = ApprovalSettings{IsApprovalRequiredForAdd: true, Stages: []ApprovalStage{{
+		DurationBeforeAutomaticDenial: DurationDays(14),
+		PrimaryApprovers:              []SubjectSet{{Kind: GroupMembers, GroupID: g}},
+		FallbackPrimaryApprovers:      []SubjectSet{{Kind: SingleUser, UserID: w.uid["sponsor"]}}}}}
+	w.id["Apps"] = w.do(w.actors["GA"], CreateAssignmentPolicy{Policy: p}).ID
+	id := w.request("alice", "P2", "Apps")
+	r := w.getRequest(id)
+	require.True(t, r.Stages[0].FallbackUsed)
+	require.Equal(t, []string{w.uid["sponsor"]}, r.Stages[0].Approvers)
+	w.approve("sponsor", id)
+}
