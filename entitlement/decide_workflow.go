@@ -159,7 +159,7 @@ func (c CreateWorkflowVersion) decide(s *State, a Actor, now time.Time, ids IDSo
 	// (evaluateTimeRun), and its instants ahead are scheduled.
 	for _, rid := range collect(&p.s.ix.runsByWorkflow, w.ID) {
 		if r, _ := p.s.scheduledRuns.Get(rid); r.Trigger == TriggerTimeBasedAttribute {
-			p.evaluateTimeRun(w.ID, r.SubjectID)
+			p.evaluateTimeRun(w.ID, r.SubjectID, "the workflow's new version moves its trigger's instant")
 		}
 	}
 	p.armWorkflow(w.ID)
@@ -229,7 +229,7 @@ func (p *plan) armWorkflow(id string) {
 		}
 	}
 	for _, uid := range users {
-		p.evaluateTimeRun(id, uid)
+		p.evaluateTimeRun(id, uid, "the workflow's new version moves its trigger's instant")
 	}
 }
 
@@ -258,8 +258,9 @@ func (p *plan) scheduleRun(w *Workflow, userID, trigger, attribute string, due t
 // scheduled only for an instant still ahead; a run already scheduled whose
 // instant came but that ProcessDue has not reached yet is kept, so that an
 // unrelated change does not lose it. An instant fires once: once run, it
-// is not scheduled again.
-func (p *plan) evaluateTimeRun(workflowID, userID string) {
+// is not scheduled again. A run whose instant moved is canceled with the
+// reason moved (what moved it).
+func (p *plan) evaluateTimeRun(workflowID, userID, moved string) {
 	e, ok := p.s.workflows.Get(workflowID)
 	if !ok {
 		return
@@ -294,7 +295,7 @@ func (p *plan) evaluateTimeRun(workflowID, userID string) {
 		}
 		why := reason
 		if why == "" {
-			why = attr + " changed"
+			why = moved
 		}
 		p.cancelRun(id, why)
 	}
@@ -333,7 +334,7 @@ func (p *plan) userChanged(userID string, ch userChange) {
 		e, _ := p.s.workflows.Get(id)
 		w := &e.Workflow
 		if w.timeAttribute() != "" {
-			p.evaluateTimeRun(id, userID)
+			p.evaluateTimeRun(id, userID, w.timeAttribute()+" changed")
 			continue
 		}
 		// A mover workflow runs when a trigger attribute changed and the
@@ -392,7 +393,7 @@ func (p *plan) runsDue(runIDs []string) {
 func (p *plan) dueRunsOf(runIDs []string) []dueAt {
 	var due []dueAt
 	for _, id := range runIDs {
-		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) {
+		if r, ok := p.s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(p.now) && !p.s.deliveringTo(r.SubjectID) {
 			due = append(due, dueAt{id, r.DueDateTime, func() {
 				if _, ok := p.s.scheduledRuns.Get(id); ok { // an earlier run may have canceled it
 					p.dueWorkflowRun(id)
@@ -405,6 +406,9 @@ func (p *plan) dueRunsOf(runIDs []string) []dueAt {
 
 // hasDueRuns reports whether a scheduled run of the user fell due by now.
 func (s *State) hasDueRuns(userID string, now time.Time) bool {
+	if s.deliveringTo(userID) {
+		return false // the runs wait (see refreshRunDue)
+	}
 	for id := range s.ix.runsBySubject.Members(userID) {
 		if r, ok := s.scheduledRuns.Get(id); ok && !r.DueDateTime.After(now) {
 			return true

@@ -223,7 +223,32 @@ func (s *State) putScheduledRun(r *ScheduledRun) {
 	if r.Trigger == TriggerTimeBasedAttribute {
 		s.ix.timeRuns.Set(r.WorkflowID+"\x00"+r.SubjectID, r.ID)
 	}
-	s.moveDue("", dueKey(dueItem{r.DueDateTime, dueWorkflowRun, r.ID}))
+	s.refreshRunDue(r)
+}
+
+// refreshRunDue puts a scheduled run in the due queue, or takes it out
+// while an assignment of its user is being delivered: a run waits for
+// the deliveries before it (a joiner's package, then a leaver's removal
+// of it, recorded together by a late ProcessDue), as it would have had
+// ProcessDue come on time. The run keeps its instant.
+func (s *State) refreshRunDue(r *ScheduledRun) {
+	k := dueKey(dueItem{r.DueDateTime, dueWorkflowRun, r.ID})
+	if s.deliveringTo(r.SubjectID) {
+		s.moveDue(k, "")
+	} else {
+		s.moveDue("", k)
+	}
+}
+
+// deliveringTo reports whether an assignment of the user is being
+// delivered.
+func (s *State) deliveringTo(userID string) bool {
+	for id := range s.ix.liveByTarget.Members(userID) {
+		if a, _ := s.assignments.Get(id); a.State == AssignmentStateDelivering {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *State) dropScheduledRun(id string) {

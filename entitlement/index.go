@@ -359,6 +359,13 @@ func (s *State) putAssignment(a *Assignment) {
 	}
 	s.moveDue(assignmentDue(old), assignmentDue(a))
 	s.assignments.Set(a.ID, a)
+	if delivering := a.State == AssignmentStateDelivering; delivering != (old != nil && old.State == AssignmentStateDelivering) {
+		for id := range x.runsBySubject.Members(a.TargetID) {
+			if r, ok := s.scheduledRuns.Get(id); ok {
+				s.refreshRunDue(r)
+			}
+		}
+	}
 }
 
 // fulfilled returns the role scopes an assignment that has not ended

@@ -106,3 +106,81 @@ func TestApproversAreUsers(t *testing.T) {
 	require.Equal(t, []string{w.uid["sponsor"]}, r.Stages[0].Approvers)
 	w.approve("sponsor", id)
 }
+
+// Found by a review of lifecycle workflows: a joiner run and a leaver run
+// of one user, both recorded by one late ProcessDue, ran back to back:
+// the joiner's assignment was still being delivered, the leaver's removal
+// of it failed, and the user kept the package. A run now waits for the
+// deliveries of its user's assignments, as it would have had ProcessDue
+// come on time; it keeps its instant.
+func TestLeaverAfterJoinerRecordedLate(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		w, fd := workflowWorld(t)
+		lcw := w.actors["lcw"]
+		pkg := w.id["Sales tools"]
+		joiner := w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(pkg, w.id["Direct"], 0)}).ID
+		leaver := w.do(lcw, CreateWorkflow{Workflow: leaverWorkflow(pkg)}).ID
+		hire, leave := w.clock.t.Add(24*time.Hour), w.clock.t.Add(48*time.Hour)
+		dan := nameID("user/dan")
+		w.do(sys, PutUser{User: User{ID: dan, DisplayName: "dan", Department: "Sales", AccountEnabled: true, UserType: UserTypeMember,
+			EmployeeHireDate: &hire, EmployeeLeaveDateTime: &leave}})
+		if late {
+			w.advance(72 * time.Hour)
+		} else {
+			w.advance(25 * time.Hour)
+			w.advance(47 * time.Hour)
+		}
+		jr, lr := w.results(joiner), w.results(leaver)
+		require.Len(t, jr, 1, "late: %v", late)
+		require.Len(t, lr, 1, "late: %v", late)
+		require.Equal(t, ProcessingCompleted, lr[0].ProcessingStatus, "late: %v: %+v", late, lr[0].TaskProcessingResults)
+		require.Equal(t, leave, lr[0].TaskProcessingResults[0].StartedDateTime, "late: %v: the run keeps its instant", late)
+		var live bool
+		w.m.Read(func(s *State) { _, live = s.liveAssignmentOf(dan, pkg) })
+		require.False(t, live, "late: %v: the leaver removed the package", late)
+		require.Empty(t, fd.heldBy(dan), "late: %v", late)
+		requireSameState(t, w.state(), w.replayed())
+	}
+}
+
+// Found by a review of lifecycle workflows: a new version that moved the
+// trigger's instant canceled the scheduled run as "employeeLeaveDateTime
+// changed", though the user's date had not.
+func TestRunCanceledByANewVersionSaysSo(t *testing.T) {
+	w, _ := workflowWorld(t)
+	lcw := w.actors["lcw"]
+	pkg := w.id["Sales tools"]
+	id := w.do(lcw, CreateWorkflow{Workflow: leaverWorkflow(pkg)}).ID
+	leave := w.clock.t.Add(10 * 24 * time.Hour)
+	dan := nameID("user/dan")
+	w.do(sys, PutUser{User: User{ID: dan, DisplayName: "dan", AccountEnabled: true, EmployeeLeaveDateTime: &leave}})
+	v2 := leaverWorkflow(pkg)
+	v2.ExecutionConditions.Trigger.OffsetInDays = -2
+	reasons := func(r Result) (out []string) {
+		for _, e := range r.Events {
+			if de, err := DecodeEvent(e); err == nil {
+				if c, ok := de.Data.(*WorkflowRunCanceled); ok {
+					out = append(out, c.Reason)
+				}
+			}
+		}
+		return out
+	}
+	require.Equal(t, []string{"the workflow's new version moves its trigger's instant"},
+		reasons(w.do(lcw, CreateWorkflowVersion{WorkflowID: id, Workflow: v2})))
+	later := leave.Add(24 * time.Hour)
+	require.Equal(t, []string{"employeeLeaveDateTime changed"},
+		reasons(w.do(sys, SetUserAttribute{UserID: dan, Name: "employeeLeaveDateTime", Value: later.Format(time.RFC3339)})))
+}
+
+// Found by a review of lifecycle workflows: a groupBasedSubjectSet scope
+// was read as an empty rule and refused as one.
+func TestGroupBasedScopeIsNotSupportedYet(t *testing.T) {
+	w, _ := workflowWorld(t)
+	x := leaverWorkflow(w.id["Sales tools"])
+	x.ExecutionConditions.Scope = &RuleBasedSubjectSet{ODataType: "#microsoft.graph.identityGovernance.groupBasedSubjectSet"}
+	_, err := w.try(w.actors["lcw"], CreateWorkflow{Workflow: x})
+	requireField(t, err, "executionConditions.scope.@odata.type")
+	x.ExecutionConditions.Scope = &RuleBasedSubjectSet{ODataType: ScopeRuleBased, Rule: `(user.userType -eq "Member")`}
+	w.do(w.actors["lcw"], CreateWorkflow{Workflow: x})
+}

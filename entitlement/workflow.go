@@ -122,10 +122,16 @@ type WorkflowExecutionConditions struct {
 	Trigger *WorkflowTrigger `json:"trigger,omitempty"`
 }
 
-// RuleBasedSubjectSet is Graph's ruleBasedSubjectSet.
+// RuleBasedSubjectSet is Graph's ruleBasedSubjectSet. ODataType, if set,
+// must be ScopeRuleBased: Graph's groupBasedSubjectSet is not supported
+// yet, and is refused rather than read as an empty rule.
 type RuleBasedSubjectSet struct {
-	Rule string `json:"rule"`
+	ODataType string `json:"@odata.type,omitempty"`
+	Rule      string `json:"rule"`
 }
+
+// ScopeRuleBased is the @odata.type of a ruleBasedSubjectSet scope.
+const ScopeRuleBased = "#microsoft.graph.identityGovernance.ruleBasedSubjectSet"
 
 // WorkflowTrigger is Graph's workflowExecutionTrigger:
 // TriggerTimeBasedAttribute (TimeBasedAttribute, OffsetInDays) or
@@ -335,6 +341,9 @@ func (w *Workflow) validateConditions() *InvalidError {
 	}
 	if c.Scope == nil {
 		return invalidf("executionConditions.scope", "is required")
+	}
+	if t := c.Scope.ODataType; t != "" && t != ScopeRuleBased {
+		return invalidf("executionConditions.scope.@odata.type", "%q is not supported yet: a scope is a %s (a membership rule)", t, ScopeRuleBased)
 	}
 	if _, err := rule.Parse(c.Scope.Rule); err != nil {
 		return invalidf("executionConditions.scope.rule", "%v", err)
