@@ -293,6 +293,11 @@ func (p *plan) evaluateTimeRun(workflowID, userID, moved string) {
 		if reason == "" && r.DueDateTime.Equal(due) {
 			return
 		}
+		if !r.DueDateTime.After(p.now) && p.s.deliveringTo(userID) {
+			// Its instant came and it waits for a delivery (see
+			// refreshRunDue): it happened, as on time; it is not undone.
+			return
+		}
 		why := reason
 		if why == "" {
 			why = moved
