@@ -13,19 +13,8 @@ import (
 // review of a policy is open at a time: the next starts once the open
 // one has closed, or once it is stopped.
 func TestOneReviewOpenAcrossAnEdit(t *testing.T) {
-	w, _ := accessWorld(t)
+	w, pol, first := reviewRescheduledWhileOpen(t)
 	ga := w.actors["GA"]
-	p := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewKeepAccess)
-	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
-	w.id["Rev"] = pol
-	w.request("alice", "P2", "Rev")
-	w.advance(25 * time.Hour)
-	first := w.reviews(pol)[0]
-	require.Equal(t, ReviewStatusInProgress, first.Status)
-	p.ReviewSettings.Schedule.StartDateTime = w.clock.t.Add(time.Hour)
-	p.ReviewSettings.Schedule.Recurrence = PatternedRecurrence{Pattern: RecurrencePattern{Type: RecurrenceDaily, Interval: 1}}
-	p.ReviewSettings.Schedule.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: MustParseDuration("PT12H")}
-	w.do(ga, ReplaceAssignmentPolicy{PolicyID: pol, Policy: p})
 	open := func() (n int) {
 		for _, r := range w.reviews(pol) {
 			if r.Status == ReviewStatusInProgress {
@@ -84,6 +73,8 @@ func TestNonEditableMultipleChoiceAnswer(t *testing.T) {
 	}
 	w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg,
 		Answers: []Answer{{QuestionID: "sites", Value: "B"}, {QuestionID: "sites", Value: "A"}}})
+	// Left out, the add's answer stands (found by a mutation review).
+	w.do(alice, CreateAssignmentRequest{RequestType: RequestTypeUserUpdate, AssignmentID: asg})
 }
 
 // Found by a review of requests and approvals: primary approvers that
@@ -183,4 +174,101 @@ func TestGroupBasedScopeIsNotSupportedYet(t *testing.T) {
 	requireField(t, err, "executionConditions.scope.@odata.type")
 	x.ExecutionConditions.Scope = &RuleBasedSubjectSet{ODataType: ScopeRuleBased, Rule: `(user.userType -eq "Member")`}
 	w.do(w.actors["lcw"], CreateWorkflow{Workflow: x})
+}
+
+// reviewRescheduledWhileOpen has a policy's weekly review of alice open
+// for a day, then replaces the policy with a daily schedule, each review
+// open 12 hours, starting an hour later. It returns the policy and the
+// open review.
+func reviewRescheduledWhileOpen(t *testing.T) (*world, string, AccessReview) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	p := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewKeepAccess)
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
+	w.id["Rev"] = pol
+	w.request("alice", "P2", "Rev")
+	w.advance(25 * time.Hour)
+	first := w.reviews(pol)[0]
+	require.Equal(t, ReviewStatusInProgress, first.Status)
+	p.ReviewSettings.Schedule.StartDateTime = w.clock.t.Add(time.Hour)
+	p.ReviewSettings.Schedule.Recurrence = PatternedRecurrence{Pattern: RecurrencePattern{Type: RecurrenceDaily, Interval: 1}}
+	p.ReviewSettings.Schedule.Expiration = ExpirationPattern{Type: ExpirationAfterDuration, Duration: MustParseDuration("PT12H")}
+	w.do(ga, ReplaceAssignmentPolicy{PolicyID: pol, Policy: p})
+	return w, pol, first
+}
+
+// Found by a mutation review: a review stopped early frees the next at
+// the first occurrence after the stop, not after its planned end; one
+// stopped at its very start, at the following occurrence.
+func TestStoppedReviewFreesNextEarly(t *testing.T) {
+	w, pol, first := reviewRescheduledWhileOpen(t)
+	ga := w.actors["GA"]
+	w.do(ga, StopAccessReview{AccessReviewID: first.ID})
+	stopAt := w.clock.t
+	w.advance(2 * time.Hour)
+	revs := w.reviews(pol)
+	require.Len(t, revs, 2, "the next starts an hour after the stop: %+v", revs)
+	require.Equal(t, stopAt.Add(time.Hour), revs[1].StartDateTime)
+
+	// Stopped at its very start: the next is the following occurrence.
+	w.advance(23 * time.Hour) // exactly the third occurrence
+	revs = w.reviews(pol)
+	require.Len(t, revs, 3)
+	require.Equal(t, w.clock.t, revs[2].StartDateTime)
+	w.do(ga, StopAccessReview{AccessReviewID: revs[2].ID})
+	w.advance(24 * time.Hour)
+	revs = w.reviews(pol)
+	require.Len(t, revs, 4, "%+v", revs)
+	require.Equal(t, revs[2].StartDateTime.Add(24*time.Hour), revs[3].StartDateTime)
+	requireSameState(t, w.state(), w.replayed())
+}
+
+// Found by a mutation review: a leaver run that fell due while the user's joiner assignment is being
+// delivered (delivery not yet recorded, pure Decide API) waits; a change
+// to the user's leave date (or a new workflow version, or a deletion)
+// decided meanwhile then cancels the due run instead of recording it
+// first, and the leaver never runs.
+func TestWaitingRunKeptOnChange(t *testing.T) {
+	for _, mode := range []string{"version", "attr"} {
+		w, _ := workflowWorld(t)
+		lcw := w.actors["lcw"]
+		pkg := w.id["Sales tools"]
+		w.do(lcw, CreateWorkflow{Workflow: joinerWorkflow(pkg, w.id["Direct"], 0)})
+		leaver := w.do(lcw, CreateWorkflow{Workflow: leaverWorkflow(pkg)}).ID
+		hire, leave := w.clock.t.Add(24*time.Hour), w.clock.t.Add(48*time.Hour)
+		dan := nameID("user/dan")
+		w.do(sys, PutUser{User: User{ID: dan, DisplayName: "dan", Department: "Sales", AccountEnabled: true, UserType: UserTypeMember,
+			EmployeeHireDate: &hire, EmployeeLeaveDateTime: &leave}})
+		s := w.state().Clone()
+		now := w.clock.t.Add(72 * time.Hour)
+		apply := func(cmd Command, a Actor) []Event {
+			evs, err := Decide(s, a, now, nil, cmd)
+			require.NoError(t, err)
+			for _, e := range evs {
+				require.NoError(t, s.Apply(e))
+			}
+			return evs
+		}
+		apply(AdvanceTime{}, SystemActor())
+		require.True(t, s.deliveringTo(dan))
+		var evs []Event
+		if mode == "attr" {
+			evs = apply(SetUserAttribute{UserID: dan, Name: "employeeLeaveDateTime", Value: leave.Add(time.Minute).Format(time.RFC3339)}, sys)
+		} else {
+			v2 := leaverWorkflow(pkg)
+			v2.ExecutionConditions.Trigger.OffsetInDays = -1
+			evs = apply(CreateWorkflowVersion{WorkflowID: leaver, Workflow: v2}, lcw)
+		}
+		for _, e := range evs {
+			t.Logf("%s: %s %+v", mode, e.Type, e.Data)
+		}
+		ran := false
+		for _, e := range evs {
+			if e.Type == EventWorkflowUserProcessed {
+				ran = true
+			}
+		}
+		_, still := s.ix.timeRuns.Get(leaver + "\x00" + dan)
+		require.True(t, ran || still, "%s: the leaver run that fell due at %s was neither run nor kept", mode, leave)
+	}
 }

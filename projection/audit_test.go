@@ -273,10 +273,7 @@ func TestCheckCatchesAnEditedProjection(t *testing.T) {
 	s, p := annaGranted(t)
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
 	as := projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}
-	x, err := p.Why(s.ctx, annaID, member, as)
-	require.NoError(t, err)
-	require.Len(t, x.Causes, 1)
-	require.NoError(t, x.Check(s.ctx, s.log, nil))
+	x := checkedCause(t, s, p, member, as)
 
 	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
 	require.NoError(t, err)
@@ -396,10 +393,7 @@ func TestCheckCatchesAHiddenEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, x.Causes)
 	before := projection.As{Of: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)}
-	x, err = p.Why(s.ctx, annaID, member, before)
-	require.NoError(t, err)
-	require.Len(t, x.Causes, 1)
-	require.NoError(t, x.Check(s.ctx, s.log, nil))
+	x = checkedCause(t, s, p, member, before)
 
 	db, err := sql.Open("sqlite", projection.DefaultPath(s.log.Path()))
 	require.NoError(t, err)
@@ -472,11 +466,8 @@ func TestCheckTiesTheCauseToItsAssignment(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	member := projection.RoleRef{ResourceID: s.resource, RoleID: s.member}
-	x, err := p.Why(s.ctx, annaID, member, projection.Now)
-	require.NoError(t, err)
-	require.Len(t, x.Causes, 1)
+	x := checkedCause(t, s, p, member, projection.Now)
 	require.NotEmpty(t, x.Causes[0].Decisions)
-	require.NoError(t, x.Check(s.ctx, s.log, nil))
 	forge := func(f func(*projection.Explanation, *projection.Cause)) error {
 		y := x
 		c := x.Causes[0]
@@ -539,4 +530,15 @@ func changeInPlace(t *testing.T, logPath string, pos eventstore.Position) {
 	require.NoError(t, err)
 	_, err = db.Exec("UPDATE events SET payload = payload || ' ' WHERE position = ?", int64(pos))
 	require.NoError(t, err)
+}
+
+// checkedCause asks why Anna held role as of as, and requires one cause
+// that checks against the log.
+func checkedCause(t *testing.T, s *sales, p *projection.Projector, role projection.RoleRef, as projection.As) projection.Explanation {
+	t.Helper()
+	x, err := p.Why(s.ctx, annaID, role, as)
+	require.NoError(t, err)
+	require.Len(t, x.Causes, 1)
+	require.NoError(t, x.Check(s.ctx, s.log, nil))
+	return x
 }

@@ -218,15 +218,21 @@ func pingWithin(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 // IsBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED:
 // another connection holds the lock it needed.
 func IsBusy(err error) bool {
-	var coded interface{ Code() int }
-	if !errors.As(err, &coded) {
-		return false
-	}
-	switch coded.Code() & 0xff {
+	switch primaryCode(err) {
 	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
 		return true
 	}
 	return false
+}
+
+// primaryCode returns SQLite's primary result code of err (its extended
+// code's low byte), or -1 if err carries none.
+func primaryCode(err error) int {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return -1
+	}
+	return coded.Code() & 0xff
 }
 
 // ErrNotDatabase is Inspect's error for a file that is not a SQLite
@@ -255,11 +261,7 @@ func Inspect(ctx context.Context, path string, f func(*sql.DB) error) error {
 // IsDamage reports whether err is SQLite's SQLITE_CONSTRAINT or
 // SQLITE_CORRUPT: rows that cannot be there, or a file that is not sound.
 func IsDamage(err error) bool {
-	var coded interface{ Code() int }
-	if !errors.As(err, &coded) {
-		return false
-	}
-	switch coded.Code() & 0xff {
+	switch primaryCode(err) {
 	case 11, 19: // SQLITE_CORRUPT, SQLITE_CONSTRAINT
 		return true
 	}
@@ -269,8 +271,7 @@ func IsDamage(err error) bool {
 // IsNotADB reports whether err is SQLite's SQLITE_NOTADB: the file is not
 // a database.
 func IsNotADB(err error) bool {
-	var coded interface{ Code() int }
-	return errors.As(err, &coded) && coded.Code()&0xff == 26
+	return primaryCode(err) == 26
 }
 
 // EachRow runs query with args on conn at the driver level and calls f
