@@ -219,20 +219,22 @@ func (s *State) applyReview(e Event) bool {
 }
 
 // reviewersOf returns the reviewers the subject sets stand for, for the
-// item of a user, leaving the user out. Sets that do not depend on the
-// user (users, service principals, groups) are resolved once: items whose
-// user is not among them share one list.
+// item of a user, leaving the user out. Reviewers are enabled users, as
+// approvers are (deciders): a set that stands for applications or disabled
+// users only stands for nobody, so that the item falls back. Sets that do
+// not depend on the user (users, service principals, groups) are resolved
+// once: items whose user is not among them share one list.
 func (s *State) reviewersOf(sets []SubjectSet) func(userID string) []string {
 	for _, set := range sets {
 		switch set.Kind {
 		case SingleUser, SingleServicePrincipal, GroupMembers:
 		default:
 			return func(userID string) []string {
-				return s.resolveSubjectSets(sets, resolveContext{requestorID: userID, targetID: userID}, userID)
+				return s.deciders(s.resolveSubjectSets(sets, resolveContext{requestorID: userID, targetID: userID}, userID))
 			}
 		}
 	}
-	all := s.resolveSubjectSets(sets, resolveContext{})
+	all := s.deciders(s.resolveSubjectSets(sets, resolveContext{}))
 	return func(userID string) []string {
 		i, found := slices.BinarySearch(all, userID)
 		if !found {

@@ -272,3 +272,27 @@ func TestWaitingRunKeptOnChange(t *testing.T) {
 		require.True(t, ran || still, "%s: the leaver run that fell due at %s was neither run nor kept", mode, leave)
 	}
 }
+
+// Reviewers are users, as approvers are: primary reviewers that resolve
+// to applications only (a group whose one member is an app) made items
+// nobody could decide, their fallback unused.
+func TestReviewersAreUsers(t *testing.T) {
+	w, _ := accessWorld(t)
+	ga := w.actors["GA"]
+	g := w.group("App reviewers")
+	w.do(sys, AddGroupMember{GroupID: g, MemberID: w.uid["appRead"]})
+	p := reviewedPolicy(w.id["P2"], w.uid["carol"], ReviewKeepAccess)
+	p.ReviewSettings.PrimaryReviewers = []SubjectSet{{Kind: GroupMembers, GroupID: g}}
+	pol := w.do(ga, CreateAssignmentPolicy{Policy: p}).ID
+	w.id["Rev"] = pol
+	w.request("alice", "P2", "Rev")
+	w.advance(24 * time.Hour)
+	revs := w.reviews(pol)
+	require.Len(t, revs, 1)
+	var items []ReviewDecisionItem
+	w.m.Read(func(s *State) { items, _ = s.ReviewDecisionItems(ga, revs[0].ID) })
+	require.Len(t, items, 1)
+	require.Equal(t, []string{w.uid["carol"]}, items[0].Reviewers, "the fallback reviews")
+	w.do(w.actors["carol"], RecordReviewDecision{AccessReviewID: revs[0].ID, AssignmentID: items[0].AssignmentID, Decision: ReviewDecisionApprove})
+	requireSameState(t, w.state(), w.replayed())
+}
