@@ -37,7 +37,10 @@ type AuditEntry struct {
 }
 
 // Initiator is who caused an audited event, with the display name the
-// projection knew for them when it happened.
+// projection knew for them when it happened. It is the actor the log
+// records: the system for a delivery's outcome ("Fulfill access package
+// assignment request" and the like), where Entra's audit log names the
+// user receiving access; that user is among the entry's targets.
 type Initiator struct {
 	ID, Kind, DisplayName string
 }

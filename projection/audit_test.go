@@ -171,20 +171,24 @@ func TestAuditLogPages(t *testing.T) {
 	all, err := p.AuditLog(s.ctx, projection.AuditFilter{})
 	require.NoError(t, err)
 	require.Greater(t, len(all), 6)
-	var paged []projection.AuditEntry
-	f := projection.AuditFilter{Limit: 4}
-	for {
-		page, err := p.AuditLog(s.ctx, f)
-		require.NoError(t, err)
-		if len(page) == 0 {
-			break
-		}
-		paged = append(paged, page...)
-		f.After = &page[len(page)-1]
-	}
-	require.Equal(t, all, paged)
+	require.Equal(t, all, auditInPages(t, p, projection.AuditFilter{Limit: 4}))
 	_, err = p.AuditLog(s.ctx, projection.AuditFilter{After: &projection.AuditEntry{Position: 1 << 40}})
 	require.ErrorIs(t, err, projection.ErrInvalidQuery)
+}
+
+// auditInPages reads the audit log f selects in pages of f.Limit entries.
+func auditInPages(t *testing.T, p *projection.Projector, f projection.AuditFilter) []projection.AuditEntry {
+	t.Helper()
+	var all []projection.AuditEntry
+	for {
+		page, err := p.AuditLog(context.Background(), f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		f.After = &page[len(page)-1]
+	}
 }
 
 // TestAuditActorAsNamedWhenActing (found by a review as a new user): an

@@ -27,6 +27,7 @@ const (
 	kindAssignment            = "AccessPackageAssignment"
 	kindRoleScope             = "AccessPackageResourceRoleScope"
 	kindWorkflow              = "Workflow"
+	kindAccessReview          = "AccessReviewInstance"
 )
 
 // settingsID is the id of the tenant's one settings object.
@@ -315,6 +316,8 @@ func (b *batch) applyEvent(e eventstore.Event, de entitlement.Event, r *entry) e
 				{DisplayName: "appScopeId", NewValue: quote(ra.AppScopeID)}}
 		} else {
 			_, _, err = roleAssignments.remove(b, ra.ID)
+			r.modified = []ModifiedProperty{{DisplayName: "roleDefinitionId", OldValue: quote(ra.RoleDefinitionID)},
+				{DisplayName: "appScopeId", OldValue: quote(ra.AppScopeID)}}
 		}
 		r.target(kindRoleAssignment, ra.ID, entitlement.RoleDefinitionName(ra.RoleDefinitionID))
 		k := b.principalKind(ra.PrincipalID)
@@ -457,6 +460,13 @@ func (b *batch) applyDelete(e entitlement.Event, id string, r *entry) error {
 		return err
 	case entitlement.EventAssignmentPolicyDeleted:
 		r.target(kindPolicy, id, b.name(kindPolicy, id))
+		// Named as its creation and replacements are, so that the
+		// package's audit log has the whole life of its policies.
+		if p, ok, err := policies.get(b, id); err != nil {
+			return err
+		} else if ok {
+			r.target(kindAccessPackage, p.AccessPackageID, b.name(kindAccessPackage, p.AccessPackageID))
+		}
 		old, _, err = policies.remove(b, id)
 		r.modified = diff(old, nil)
 	case entitlement.EventConnectedOrganizationDeleted:
@@ -526,6 +536,12 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 	evolveAssignment := func(id string) error {
 		_, _, err := assignments.evolve(b, id, func(a *entitlement.Assignment) bool { return entitlement.EvolveAssignment(a, de, nil) })
 		return err
+	}
+	// evolveAssignmentDiff evolves an assignment and returns the named
+	// properties the event changed, old and new.
+	evolveAssignmentDiff := func(id string, props ...string) ([]ModifiedProperty, error) {
+		before, after, err := assignments.evolve(b, id, func(a *entitlement.Assignment) bool { return entitlement.EvolveAssignment(a, de, nil) })
+		return slices.DeleteFunc(diff(before, after), func(m ModifiedProperty) bool { return !slices.Contains(props, m.DisplayName) }), err
 	}
 	switch d := de.Data.(type) {
 	case *entitlement.AssignmentRequestPayload:
@@ -613,15 +629,13 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 			r.result = ResultFailure
 		}
 	case *entitlement.AssignmentExtended:
-		err = evolveAssignment(d.AssignmentID)
+		r.modified, err = evolveAssignmentDiff(d.AssignmentID, "schedule", "extendedDateTime", "state", "status")
 		assignment(d.AssignmentID)
 		r.target(kindRequest, d.RequestID, "")
-		r.modified = []ModifiedProperty{{DisplayName: "schedule", NewValue: jsonText(d.Schedule)}}
 	case *entitlement.AssignmentExpired:
-		err = evolveAssignment(d.AssignmentID)
+		r.modified, err = evolveAssignmentDiff(d.AssignmentID, "state", "status", "expiredDateTime")
 		assignment(d.AssignmentID)
 		r.target(kindRequest, d.RequestID, "")
-		r.modified = []ModifiedProperty{{DisplayName: "expiredDateTime", NewValue: jsonText(d.ExpiredDateTime)}}
 	case *entitlement.AssignmentNotice:
 		err = evolveAssignment(d.AssignmentID)
 		assignment(d.AssignmentID)
@@ -641,16 +655,31 @@ func (b *batch) applyAccess(e eventstore.Event, de entitlement.Event, r *entry) 
 		r.modified = diff(old, new)
 	case *entitlement.AccessReviewStarted:
 		r.category = CategoryAccessReviews
+		r.target(kindAccessReview, d.Review.ID, "")
 		r.target(kindPolicy, d.Review.AssignmentPolicyID, b.name(kindPolicy, d.Review.AssignmentPolicyID))
 		r.target(kindAccessPackage, d.Review.AccessPackageID, b.name(kindAccessPackage, d.Review.AccessPackageID))
 		r.modified = []ModifiedProperty{{DisplayName: "endDateTime", NewValue: jsonText(d.Review.EndDateTime)},
 			{DisplayName: "items", NewValue: jsonText(len(d.Items))}}
 	case *entitlement.AccessReviewDecision:
 		r.category = CategoryAccessReviews
+		r.target(kindAccessReview, d.AccessReviewID, "")
 		assignment(d.AssignmentID)
 		r.modified = []ModifiedProperty{{DisplayName: "decision", NewValue: quote(d.Decision)}, {DisplayName: "justification", NewValue: quote(d.Justification)}}
 	case *entitlement.AccessReviewApplied:
 		r.category = CategoryAccessReviews
+		r.target(kindAccessReview, d.AccessReviewID, "")
+		// The review's policy and package, as its start names them, are
+		// those of its items' assignments (the event names neither).
+		if len(d.Results) > 0 {
+			var a *entitlement.Assignment
+			var ok bool
+			if a, ok, err = assignments.get(b, d.Results[0].AssignmentID); err != nil {
+				return err
+			} else if ok {
+				r.target(kindPolicy, a.AssignmentPolicyID, b.name(kindPolicy, a.AssignmentPolicyID))
+				r.target(kindAccessPackage, a.AccessPackageID, b.name(kindAccessPackage, a.AccessPackageID))
+			}
+		}
 		for _, o := range d.Results {
 			if o.RemovalRequestID != "" {
 				assignment(o.AssignmentID)

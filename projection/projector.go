@@ -44,9 +44,10 @@ const (
 
 // schemaVersion names the shape of the tables and what they hold. A
 // projection written with another is deleted and rebuilt, never migrated:
-// the log is the record. (14: an audit entry's actor is named as before
-// the event, which may rename them.)
-const schemaVersion = "14"
+// the log is the record. (15: audit entries name a deleted policy's
+// package and an access review, and give the old values of extensions,
+// expiries and removed role assignments.)
+const schemaVersion = "15"
 
 // Log is what a Projector reads: the event log, in position order.
 // eventstore.Store satisfies it.
