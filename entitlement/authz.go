@@ -91,15 +91,30 @@ func holdsAnyEMRole(s *State, a Actor) bool {
 }
 
 // canHoldRoles reports whether a's role assignments count: not for the
-// system, an actor without id, or a user deleted from the directory.
+// system, an actor without id, or a user the directory has deleted or
+// blocked from signing in.
 func canHoldRoles(s *State, a Actor) bool {
 	if a.Kind == ActorSystem || a.ID == "" {
 		return false
 	}
-	if u, ok := s.users.Get(a.ID); ok && u.DeletedDateTime != nil {
+	if u, ok := s.users.Get(a.ID); ok && (u.DeletedDateTime != nil || !u.AccountEnabled) {
 		return false
 	}
 	return true
+}
+
+// reader returns the actor whose rights a read uses: for an ExternalActor
+// the guest their email names (or the user their waiting first request
+// names: asPrincipal), and for a user the directory has deleted or blocked
+// from signing in the user without directory roles or permissions, whose
+// entitlement management roles do not count either (canHoldRoles): such
+// a user may not act at all (actorBarred), and reads only what anyone may
+// about themselves.
+func (s *State) reader(a Actor) Actor {
+	if a = s.asPrincipal(a); actorBarred(s, a) != "" {
+		return Actor{ID: a.ID, Kind: a.Kind}
+	}
+	return a
 }
 
 func isCatalogOwner(s *State, a Actor, catalogID string) bool {

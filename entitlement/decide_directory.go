@@ -498,7 +498,21 @@ func (c DeleteGroup) decide(s *State, a Actor, now time.Time, _ IDSource) (decis
 	if _, ok := s.groups.Get(c.GroupID); !ok {
 		return decision{}, notFound(op, subject("group", c.GroupID))
 	}
-	return one(c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupDeleted, Data: &ObjectRef{ID: c.GroupID}})
+	return withoutRoles(s, c.GroupID, Event{Stream: groupStream(c.GroupID), Type: EventGroupDeleted, Data: &ObjectRef{ID: c.GroupID}})
+}
+
+// withoutRoles decides the deletion of a principal from the directory:
+// its entitlement management role assignments go first, each recorded as
+// removed, as Entra deletes them with the object; left in place they
+// would keep the rights of an application whose service principal is
+// gone.
+func withoutRoles(s *State, principalID string, deleted Event) (decision, error) {
+	var events []Event
+	for _, id := range collect(&s.ix.rolesByPrincipal, principalID) {
+		ra, _ := s.roleAssignments.Get(id)
+		events = append(events, Event{Stream: roleAssignmentStream(id), Type: EventRoleAssignmentDeleted, Data: &RoleAssignmentPayload{RoleAssignment: *ra}})
+	}
+	return decision{events: append(events, deleted), id: principalID}, nil
 }
 
 func (c PutServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSource) (decision, error) {
@@ -532,7 +546,7 @@ func (c DeleteServicePrincipal) decide(s *State, a Actor, now time.Time, _ IDSou
 	if _, ok := s.servicePrincipals.Get(c.ServicePrincipalID); !ok {
 		return decision{}, notFound(op, subject("servicePrincipal", c.ServicePrincipalID))
 	}
-	return one(c.ServicePrincipalID, Event{Stream: spStream(c.ServicePrincipalID), Type: EventServicePrincipalDeleted,
+	return withoutRoles(s, c.ServicePrincipalID, Event{Stream: spStream(c.ServicePrincipalID), Type: EventServicePrincipalDeleted,
 		Data: &ObjectRef{ID: c.ServicePrincipalID}})
 }
 

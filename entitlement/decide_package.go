@@ -69,6 +69,16 @@ func (c DeleteAccessPackage) decide(s *State, a Actor, now time.Time, ids IDSour
 	if err != nil {
 		return decision{}, err
 	}
+	// Deleting the package deletes its policies: an auto-assignment one
+	// only by whoever may delete it on its own.
+	if !canCreateAutoAssignmentPolicy(a) {
+		for _, id := range s.policiesOfPackage(p.ID) {
+			if e, _ := s.policies.Get(id); e.Policy.IsAutoAssignment() {
+				return decision{}, fail(op, ErrForbidden, subject("assignmentPolicy", id),
+					"only Global Administrators and Identity Governance Administrators may manage auto-assignment policies")
+			}
+		}
+	}
 	pl := newPlan(s, ids, now)
 	if s.nonEndedAssignments(p.ID) > 0 || s.openRequests(p.ID, "") > 0 {
 		pl.packageDue(p.ID, "") // only then may due work change the answer

@@ -765,8 +765,16 @@ func (c CancelAssignmentRequest) decide(s *State, a Actor, now time.Time, ids ID
 	if a.Kind == ActorServicePrincipal {
 		return decision{}, fail(op, ErrForbidden, subject("assignmentRequest", r.ID), "application permissions cannot cancel requests")
 	}
-	self := a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID) ||
-		a.Kind == ActorExternalUser && s.asPrincipal(a).ID == r.TargetID
+	// Without a role, users cancel only the requests of end users (their
+	// own, or made on their behalf): an administrator's request stays
+	// theirs to cancel only while they hold the role to make it.
+	endUser := false
+	switch r.RequestType {
+	case RequestTypeUserAdd, RequestTypeUserUpdate, RequestTypeUserRemove, RequestTypeOnBehalfAdd:
+		endUser = true
+	}
+	self := endUser && (a.Kind == ActorUser && (a.ID == r.RequestorID || a.ID == r.TargetID) ||
+		a.Kind == ActorExternalUser && s.asPrincipal(a).ID == r.TargetID)
 	if !self && !canAssignPackage(s, a, r.AccessPackageID) {
 		return decision{}, forbidden(op, subject("assignmentRequest", r.ID))
 	}

@@ -544,6 +544,7 @@ const requestLinkPrefix = "/access-packages/"
 // may read the package (its catalog's owners, readers and package
 // managers, and administrators).
 func (s *State) RequestLink(a Actor, packageID string) (RequestLink, error) {
+	a = s.reader(a)
 	if _, err := s.readPackage(a, "RequestLink", packageID); err != nil {
 		return RequestLink{}, err
 	}
@@ -558,6 +559,7 @@ func (s *State) RequestLink(a Actor, packageID string) (RequestLink, error) {
 // published catalog visible to external users. The link may be a whole
 // address ending in its path. A hidden package is found by its link.
 func (s *State) ResolveRequestLink(a Actor, link string) (RequestableAccessPackage, error) {
+	a = s.reader(a)
 	const op = "ResolveRequestLink"
 	i := strings.LastIndex(link, requestLinkPrefix)
 	if i < 0 {
@@ -621,6 +623,7 @@ func (s *State) settingsAt(t time.Time) Settings {
 // approved, or fed by the embedding program. Reading it takes the rights
 // GetUser takes.
 func (s *State) GuestByEmail(a Actor, email string) (User, error) {
+	a = s.reader(a)
 	id, ok := s.guestOf(normalizeEmail(email))
 	if !ok {
 		return User{}, notFound("GuestByEmail", subject("externalUser", normalizeEmail(email)))

@@ -858,8 +858,11 @@ func (m *Manager) decideAndQueue(ctx context.Context, actor Actor, cmd Command, 
 	if len(d.events) == 0 {
 		return nil, nil, Result{ID: d.id, CommandID: xo.commandID}, nil
 	}
+	// A guest who signs in by email (ExternalActor) acted as the guest:
+	// the log names the user whose rights were used.
+	who := m.spec.asGuest(actor)
 	md := eventstore.Metadata{
-		ActorID: actor.ID, ActorKind: string(actor.Kind), OnBehalfOf: actor.OnBehalfOf,
+		ActorID: who.ID, ActorKind: string(who.Kind), OnBehalfOf: actor.OnBehalfOf,
 		CorrelationID: xo.correlationID, CausationID: xo.causationID, CommandID: xo.commandID,
 		CommandDigest: digest,
 	}

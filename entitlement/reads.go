@@ -18,6 +18,7 @@ func byName[T any](name, id func(T) string) func(a, b T) int {
 // ListCatalogs returns the catalogs a may read. A catalog creator sees only
 // the catalogs it holds a role in; an actor without rights gets none.
 func (s *State) ListCatalogs(a Actor) []Catalog {
+	a = s.reader(a)
 	var out []Catalog
 	for id, c := range s.catalogs.All() {
 		if canReadCatalog(s, a, id) {
@@ -42,6 +43,7 @@ func (s *State) readCatalog(a Actor, op, catalogID string) (*Catalog, error) {
 
 // GetCatalog returns one catalog.
 func (s *State) GetCatalog(a Actor, catalogID string) (Catalog, error) {
+	a = s.reader(a)
 	c, err := s.readCatalog(a, "GetCatalog", catalogID)
 	if err != nil {
 		return Catalog{}, err
@@ -51,6 +53,7 @@ func (s *State) GetCatalog(a Actor, catalogID string) (Catalog, error) {
 
 // ListAccessPackages returns the packages of a catalog.
 func (s *State) ListAccessPackages(a Actor, catalogID string) ([]AccessPackage, error) {
+	a = s.reader(a)
 	if _, err := s.readCatalog(a, "ListAccessPackages", catalogID); err != nil {
 		return nil, err
 	}
@@ -77,6 +80,7 @@ func (s *State) readPackage(a Actor, op, id string) (*AccessPackage, error) {
 
 // GetAccessPackage returns one package with its role scopes and incompatibilities.
 func (s *State) GetAccessPackage(a Actor, id string) (AccessPackage, error) {
+	a = s.reader(a)
 	p, err := s.readPackage(a, "GetAccessPackage", id)
 	if err != nil {
 		return AccessPackage{}, err
@@ -86,6 +90,7 @@ func (s *State) GetAccessPackage(a Actor, id string) (AccessPackage, error) {
 
 // ResourcesOfCatalog returns the resources of a catalog with their roles and scopes.
 func (s *State) ResourcesOfCatalog(a Actor, catalogID string) ([]Resource, error) {
+	a = s.reader(a)
 	if _, err := s.readCatalog(a, "ResourcesOfCatalog", catalogID); err != nil {
 		return nil, err
 	}
@@ -102,6 +107,7 @@ func (s *State) ResourcesOfCatalog(a Actor, catalogID string) ([]Resource, error
 // roles packages of the catalog can grant. originSystem and resourceID
 // filter when not empty (Graph's $filter=originSystem eq … and resource/id eq …).
 func (s *State) ResourceRolesOfCatalog(a Actor, catalogID, originSystem, resourceID string) ([]ResourceRole, error) {
+	a = s.reader(a)
 	if _, err := s.readCatalog(a, "ResourceRolesOfCatalog", catalogID); err != nil {
 		return nil, err
 	}
@@ -119,6 +125,7 @@ func (s *State) ResourceRolesOfCatalog(a Actor, catalogID, originSystem, resourc
 
 // ResourceScopesOfCatalog returns the scopes of a catalog's resources.
 func (s *State) ResourceScopesOfCatalog(a Actor, catalogID string) ([]ResourceScope, error) {
+	a = s.reader(a)
 	if _, err := s.readCatalog(a, "ResourceScopesOfCatalog", catalogID); err != nil {
 		return nil, err
 	}
@@ -133,6 +140,7 @@ func (s *State) ResourceScopesOfCatalog(a Actor, catalogID string) ([]ResourceSc
 
 // ResourceRequests returns the resource requests made in a catalog, oldest first.
 func (s *State) ResourceRequests(a Actor, catalogID string) ([]ResourceRequest, error) {
+	a = s.reader(a)
 	if _, err := s.readCatalog(a, "ResourceRequests", catalogID); err != nil {
 		return nil, err
 	}
@@ -150,6 +158,7 @@ func (s *State) ResourceRequests(a Actor, catalogID string) ([]ResourceRequest, 
 
 // PoliciesOfPackage returns the assignment policies of a package.
 func (s *State) PoliciesOfPackage(a Actor, accessPackageID string) ([]AssignmentPolicy, error) {
+	a = s.reader(a)
 	if _, err := s.readPackage(a, "PoliciesOfPackage", accessPackageID); err != nil {
 		return nil, err
 	}
@@ -164,6 +173,7 @@ func (s *State) PoliciesOfPackage(a Actor, accessPackageID string) ([]Assignment
 
 // GetAssignmentPolicy returns one policy.
 func (s *State) GetAssignmentPolicy(a Actor, policyID string) (AssignmentPolicy, error) {
+	a = s.reader(a)
 	const op = "GetAssignmentPolicy"
 	p, ok := s.policies.Get(policyID)
 	if !ok {
@@ -179,6 +189,7 @@ func (s *State) GetAssignmentPolicy(a Actor, policyID string) (AssignmentPolicy,
 // obtain the package (its incompatibleAccessPackages), those of catalogs a
 // may read: a package of another catalog is left out.
 func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]AccessPackage, error) {
+	a = s.reader(a)
 	p, err := s.readPackage(a, "IncompatibleAccessPackages", accessPackageID)
 	if err != nil {
 		return nil, err
@@ -196,6 +207,7 @@ func (s *State) IncompatibleAccessPackages(a Actor, accessPackageID string) ([]A
 // as incompatible (the read-only inverse, accessPackagesIncompatibleWith),
 // those of catalogs a may read.
 func (s *State) AccessPackagesIncompatibleWith(a Actor, accessPackageID string) ([]AccessPackage, error) {
+	a = s.reader(a)
 	if _, err := s.readPackage(a, "AccessPackagesIncompatibleWith", accessPackageID); err != nil {
 		return nil, err
 	}
@@ -210,6 +222,7 @@ func (s *State) AccessPackagesIncompatibleWith(a Actor, accessPackageID string) 
 
 // IncompatibleGroups returns the groups whose members may not obtain the package.
 func (s *State) IncompatibleGroups(a Actor, accessPackageID string) ([]Group, error) {
+	a = s.reader(a)
 	p, err := s.readPackage(a, "IncompatibleGroups", accessPackageID)
 	if err != nil {
 		return nil, err
@@ -235,6 +248,7 @@ type RoleAssignmentFilter struct {
 // may read and a's own. Like Graph, the list does not show rights that come
 // from directory roles or group membership.
 func (s *State) ListRoleAssignments(a Actor, f RoleAssignmentFilter) []RoleAssignment {
+	a = s.reader(a)
 	var out []RoleAssignment
 	for _, ra := range s.roleAssignments.All() {
 		if (f.PrincipalID != "" && ra.PrincipalID != f.PrincipalID) ||
@@ -253,6 +267,7 @@ func (s *State) ListRoleAssignments(a Actor, f RoleAssignmentFilter) []RoleAssig
 // ListConnectedOrganizations returns the connected organizations, both
 // configured and proposed.
 func (s *State) ListConnectedOrganizations(a Actor) ([]ConnectedOrganization, error) {
+	a = s.reader(a)
 	if !canReadTenantObjects(s, a) {
 		return nil, forbidden("ListConnectedOrganizations", "connectedOrganizations")
 	}
@@ -266,6 +281,7 @@ func (s *State) ListConnectedOrganizations(a Actor) ([]ConnectedOrganization, er
 
 // GetConnectedOrganization returns one connected organization.
 func (s *State) GetConnectedOrganization(a Actor, id string) (ConnectedOrganization, error) {
+	a = s.reader(a)
 	const op = "GetConnectedOrganization"
 	o, ok := s.connectedOrganizations.Get(id)
 	if !ok {
@@ -279,6 +295,7 @@ func (s *State) GetConnectedOrganization(a Actor, id string) (ConnectedOrganizat
 
 // Settings returns the tenant's entitlement management settings.
 func (s *State) Settings(a Actor) (Settings, error) {
+	a = s.reader(a)
 	if !canReadTenantObjects(s, a) {
 		return Settings{}, forbidden("Settings", "settings")
 	}
@@ -293,6 +310,7 @@ func canReadDirectoryObject(s *State, a Actor, id string) bool {
 
 // GetUser returns a user, deleted or not.
 func (s *State) GetUser(a Actor, id string) (User, error) {
+	a = s.reader(a)
 	u, ok := s.users.Get(id)
 	if !ok {
 		return User{}, notFound("GetUser", subject("user", id))
@@ -305,6 +323,7 @@ func (s *State) GetUser(a Actor, id string) (User, error) {
 
 // GetGroup returns a group with its owners and members.
 func (s *State) GetGroup(a Actor, id string) (Group, error) {
+	a = s.reader(a)
 	g, ok := s.groups.Get(id)
 	if !ok {
 		return Group{}, notFound("GetGroup", subject("group", id))
@@ -324,6 +343,7 @@ func (s *State) groupWithMembers(g *Group) Group {
 
 // GetServicePrincipal returns a service principal.
 func (s *State) GetServicePrincipal(a Actor, id string) (ServicePrincipal, error) {
+	a = s.reader(a)
 	sp, ok := s.servicePrincipals.Get(id)
 	if !ok {
 		return ServicePrincipal{}, notFound("GetServicePrincipal", subject("servicePrincipal", id))

@@ -74,7 +74,7 @@ func (s *State) requestablePolicies(a Actor, packageID string) []AssignmentReque
 // catalogs, not hidden, with a request policy whose allowed targets include
 // a. Only users request.
 func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	if a.Kind != ActorUser || actorBarred(s, a) != "" {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (s *State) AccessPackagesForRequestor(a Actor) []RequestableAccessPackage {
 // getApplicablePolicyRequirements), hidden packages included. Application
 // permissions are not supported.
 func (s *State) ApplicablePolicyRequirements(a Actor, packageID string) ([]AssignmentRequestRequirements, error) {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	const op = "ApplicablePolicyRequirements"
 	if a.Kind != ActorUser {
 		return nil, fail(op, ErrForbidden, subject("accessPackage", packageID), "only users have applicable policies")
@@ -132,7 +132,7 @@ func sortAssignments(as []Assignment) {
 // approvers of stages that keep them from requestors
 // (approverInformationVisibility notVisible).
 func (s *State) MyRequests(a Actor) []AssignmentRequest {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	if a.ID == "" {
 		return nil
 	}
@@ -156,7 +156,7 @@ func (s *State) MyRequests(a Actor) []AssignmentRequest {
 
 // MyAssignments returns a's assignments that have not ended.
 func (s *State) MyAssignments(a Actor) []Assignment {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	var out []Assignment
 	for id := range s.ix.liveByTarget.Members(a.ID) {
 		x, _ := s.assignments.Get(id)
@@ -181,6 +181,7 @@ type PendingApproval struct {
 // escalation is recorded (by ProcessDue, or by a decision on it, which an
 // escalation approver may already make).
 func (s *State) ApprovalsForApprover(a Actor) []PendingApproval {
+	a = s.reader(a)
 	if a.Kind != ActorUser {
 		return nil
 	}
@@ -224,6 +225,7 @@ type AssignmentFilter struct {
 // filter by access package (§8 row 31): without AccessPackageID the read
 // fails with ErrInvalid on field "accessPackage/id".
 func (s *State) ListAssignments(a Actor, f AssignmentFilter) ([]Assignment, error) {
+	a = s.reader(a)
 	const op = "ListAssignments"
 	if !isTenantReader(a) {
 		if !holdsAnyEMRole(s, a) {
@@ -310,13 +312,14 @@ func (s *State) assignmentsFor(f AssignmentFilter) []*Assignment {
 
 // AssignmentsOfPackage returns the non-ended assignments of a package.
 func (s *State) AssignmentsOfPackage(a Actor, packageID string) ([]Assignment, error) {
+	a = s.reader(a)
 	return s.ListAssignments(a, AssignmentFilter{AccessPackageID: packageID})
 }
 
 // GetAssignment returns one assignment, to its target or to those who may
 // view the assignments of its package.
 func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	const op = "GetAssignment"
 	x, ok := s.assignments.Get(id)
 	if !ok {
@@ -332,7 +335,7 @@ func (s *State) GetAssignment(a Actor, id string) (Assignment, error) {
 // the approvers of its stages and those who may view the package's
 // requests.
 func (s *State) GetAssignmentRequest(a Actor, id string) (AssignmentRequest, error) {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	const op = "GetAssignmentRequest"
 	r, ok := s.requests.Get(id)
 	if !ok {
@@ -391,6 +394,7 @@ func (s *State) forRequestor(a Actor, r *AssignmentRequest) {
 // ListAssignmentRequests returns the requests for a package, oldest first,
 // to those who may view its assignments.
 func (s *State) ListAssignmentRequests(a Actor, packageID string) ([]AssignmentRequest, error) {
+	a = s.reader(a)
 	const op = "ListAssignmentRequests"
 	pkg, ok := s.accessPackages.Get(packageID)
 	if !ok {
@@ -418,8 +422,10 @@ func (s *State) mayViewAccessOf(a Actor, packageID, target string) bool {
 // AdditionalAccess returns the non-ended assignments to package A whose
 // targets also hold a non-ended assignment to package B (Graph's
 // assignments/additionalAccess, invariant 16): the separation-of-duties
-// report. A and B must differ; application permissions are not supported.
+// report. A and B must differ, and the actor must be allowed to view the
+// assignments of both; application permissions are not supported.
 func (s *State) AdditionalAccess(a Actor, packageA, packageB string) ([]Assignment, error) {
+	a = s.reader(a)
 	const op = "AdditionalAccess"
 	switch {
 	case packageA == "":
@@ -436,11 +442,15 @@ func (s *State) AdditionalAccess(a Actor, packageA, packageB string) ([]Assignme
 	if !ok {
 		return nil, notFound(op, subject("accessPackage", packageA))
 	}
-	if _, ok := s.accessPackages.Get(packageB); !ok {
+	pb, ok := s.accessPackages.Get(packageB)
+	if !ok {
 		return nil, notFound(op, subject("accessPackage", packageB))
 	}
-	if !canViewAssignments(s, a, pa.CatalogID) {
-		return nil, forbidden(op, subject("accessPackage", packageA))
+	// The answer tells who holds B as much as who holds A.
+	for _, p := range []*AccessPackage{pa, pb} {
+		if !canViewAssignments(s, a, p.CatalogID) {
+			return nil, forbidden(op, subject("accessPackage", p.ID))
+		}
 	}
 	var out []Assignment
 	for id := range s.ix.liveByPackage.Members(packageA) {
@@ -475,7 +485,7 @@ type ResourceAccess struct {
 // role scope and package. The subject sees its own; others see the rows of
 // packages whose assignments they may view.
 func (s *State) EffectiveAccess(a Actor, subjectID string) []ResourceAccess {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	var out []ResourceAccess
 	for id := range s.ix.liveByTarget.Members(subjectID) {
 		x, _ := s.assignments.Get(id)

@@ -7,6 +7,7 @@ import (
 
 // ListWorkflows returns the lifecycle workflows, sorted by display name.
 func (s *State) ListWorkflows(a Actor) ([]Workflow, error) {
+	a = s.reader(a)
 	if !canReadWorkflows(a) {
 		return nil, forbidden("ListWorkflows", "workflows")
 	}
@@ -37,6 +38,7 @@ func (s *State) workflowEntry(a Actor, op, id string, allowed func(Actor) bool) 
 
 // GetWorkflow returns a workflow's current version.
 func (s *State) GetWorkflow(a Actor, id string) (Workflow, error) {
+	a = s.reader(a)
 	e, err := s.readWorkflowEntry(a, "GetWorkflow", id)
 	if err != nil {
 		return Workflow{}, err
@@ -47,6 +49,7 @@ func (s *State) GetWorkflow(a Actor, id string) (Workflow, error) {
 // WorkflowVersions returns every version of a workflow, the first first
 // and the current last (Graph workflows/{id}/versions).
 func (s *State) WorkflowVersions(a Actor, id string) ([]Workflow, error) {
+	a = s.reader(a)
 	e, err := s.readWorkflowEntry(a, "WorkflowVersions", id)
 	if err != nil {
 		return nil, err
@@ -61,6 +64,7 @@ func (s *State) WorkflowVersions(a Actor, id string) ([]Workflow, error) {
 // ScheduledWorkflowRuns returns the runs of a workflow its triggers have
 // scheduled and ProcessDue has not run yet, by due time.
 func (s *State) ScheduledWorkflowRuns(a Actor, id string) ([]ScheduledRun, error) {
+	a = s.reader(a)
 	if _, err := s.readWorkflowEntry(a, "ScheduledWorkflowRuns", id); err != nil {
 		return nil, err
 	}
@@ -79,6 +83,7 @@ func (s *State) ScheduledWorkflowRuns(a Actor, id string) ([]ScheduledRun, error
 // per user and per task (Graph workflows/{id}/userProcessingResults), in
 // the order they started. A deleted workflow's results stay readable.
 func (s *State) WorkflowUserProcessingResults(a Actor, id string) ([]UserProcessingResult, error) {
+	a = s.reader(a)
 	const op = "WorkflowUserProcessingResults"
 	if !canReadWorkflows(a) {
 		return nil, forbidden(op, subject("workflow", id))

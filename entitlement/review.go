@@ -569,6 +569,7 @@ func (c StopAccessReview) decide(s *State, a Actor, now time.Time, ids IDSource)
 // AccessReviewsOfPolicy returns the reviews of a policy's assignments,
 // oldest first, to whoever may read the policy.
 func (s *State) AccessReviewsOfPolicy(a Actor, policyID string) ([]AccessReview, error) {
+	a = s.reader(a)
 	if _, err := s.GetAssignmentPolicy(a, policyID); err != nil {
 		return nil, err
 	}
@@ -586,15 +587,22 @@ func (s *State) AccessReviewsOfPolicy(a Actor, policyID string) ([]AccessReview,
 	return out, nil
 }
 
-// ReviewDecisionItems returns the items of a review, to whoever may read
-// its policy.
+// ReviewDecisionItems returns the items of a review, to whoever may view
+// the assignments of its access package: each item names an assignment
+// and its holder. (Reviewers read their own with MyPendingReviews.)
 func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionItem, error) {
+	a = s.reader(a)
+	const op = "ReviewDecisionItems"
 	r, ok := s.reviews.Get(reviewID)
 	if !ok {
-		return nil, notFound("ReviewDecisionItems", subject("accessReview", reviewID))
+		return nil, notFound(op, subject("accessReview", reviewID))
 	}
-	if _, err := s.GetAssignmentPolicy(a, r.AssignmentPolicyID); err != nil {
-		return nil, err
+	pkg, ok := s.accessPackages.Get(r.AccessPackageID)
+	if !ok {
+		return nil, notFound(op, subject("accessPackage", r.AccessPackageID))
+	}
+	if !canViewAssignments(s, a, pkg.CatalogID) {
+		return nil, forbidden(op, subject("accessReview", reviewID))
 	}
 	var out []ReviewDecisionItem
 	for _, it := range s.reviewItems.Prefix(reviewID + "\x00") {
@@ -609,7 +617,7 @@ func (s *State) ReviewDecisionItems(a Actor, reviewID string) ([]ReviewDecisionI
 // passed takes no more decisions, though it is listed until ProcessDue
 // closes it.
 func (s *State) MyPendingReviews(a Actor) []ReviewDecisionItem {
-	a = s.asPrincipal(a)
+	a = s.reader(a)
 	var out []ReviewDecisionItem
 	for set := range s.ix.reviewerSets.Members(a.ID) {
 		for k := range s.ix.pendingByReviewerSet.Members(set) {
