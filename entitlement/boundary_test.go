@@ -432,19 +432,13 @@ func TestPackageAssignmentLimitBoundary(t *testing.T) {
 	w, _ := accessWorld(t)
 	s := w.state().Clone()
 	now := w.clock.t.Add(time.Hour)
-	filler := func(i int) *Assignment {
-		return &Assignment{ID: nameID(fmt.Sprintf("filler/asg/%d", i)), State: AssignmentStateDelivered, Status: AssignmentStatusDelivered,
-			AccessPackageID: w.id["P2"], AssignmentPolicyID: w.id["Pol2"], TargetID: nameID(fmt.Sprintf("filler/user/%d", i)),
-			Schedule: EntitlementManagementSchedule{StartDateTime: w.clock.t}}
-	}
-	have := s.nonEndedAssignments(w.id["P2"])
-	for i := range MaxAssignmentsPerPackage - have - 1 {
-		s.putAssignment(filler(i))
+	for i := s.nonEndedAssignments(w.id["P2"]); i < MaxAssignmentsPerPackage-1; i++ {
+		s.putAssignment(fillerAssignment(w.id["P2"], i))
 	}
 	require.Equal(t, MaxAssignmentsPerPackage-1, s.nonEndedAssignments(w.id["P2"]))
 	_, err := Decide(s, w.actors["erin"], now, SeededIDs(77), addReq(w.id["P2"], w.id["Pol2"]))
 	require.NoError(t, err, "one below the limit")
-	s.putAssignment(filler(MaxAssignmentsPerPackage))
+	s.putAssignment(fillerAssignment(w.id["P2"], MaxAssignmentsPerPackage))
 	_, err = Decide(s, w.actors["erin"], now, SeededIDs(78), addReq(w.id["P2"], w.id["Pol2"]))
 	requireKind(t, err, ErrLimit)
 }

@@ -333,7 +333,23 @@ func checkDeliverable(s *State, op string, r *AssignmentRequest, now time.Time) 
 		return notFound(op, subject("target", r.TargetID))
 	}
 	if pkg, ok := s.accessPackages.Get(r.AccessPackageID); ok {
-		return checkIncompatible(s, op, subject("accessPackage", pkg.ID), pkg, r.TargetID)
+		if err := checkIncompatible(s, op, subject("accessPackage", pkg.ID), pkg, r.TargetID); err != nil {
+			return err
+		}
+	}
+	// Requests made under the limits may reach them by the time they are
+	// approved or start.
+	return checkAssignmentLimits(s, op, r.AccessPackageID)
+}
+
+// checkAssignmentLimits refuses a new assignment of the package once it or
+// the tenant holds as many as it may (§1.18).
+func checkAssignmentLimits(s *State, op, packageID string) error {
+	if n := s.nonEndedAssignments(packageID); n >= MaxAssignmentsPerPackage {
+		return fail(op, ErrLimit, subject("accessPackage", packageID), "a package has at most %d assignments", MaxAssignmentsPerPackage)
+	}
+	if s.ix.live >= MaxAssignments {
+		return fail(op, ErrLimit, "assignments", "a tenant has at most %d assignments", MaxAssignments)
 	}
 	return nil
 }
@@ -465,11 +481,8 @@ func checkRequestContent(s *State, op string, c CreateAssignmentRequest, kind re
 		if err := checkIncompatible(s, op, sub, pkg, target); err != nil {
 			return err
 		}
-		if n := s.nonEndedAssignments(pkg.ID); n >= MaxAssignmentsPerPackage {
-			return fail(op, ErrLimit, sub, "a package has at most %d assignments", MaxAssignmentsPerPackage)
-		}
-		if s.ix.live >= MaxAssignments {
-			return fail(op, ErrLimit, "assignments", "a tenant has at most %d assignments", MaxAssignments)
+		if err := checkAssignmentLimits(s, op, pkg.ID); err != nil {
+			return err
 		}
 	case kindUpdate, kindRemove:
 		if asg.State == AssignmentStateDelivering {

@@ -332,15 +332,18 @@ func TestRoleScopeChangesReachAssignees(t *testing.T) {
 	w, fd := accessWorld(t)
 	ga := w.actors["GA"]
 	w.request("alice", "P2", "Pol2")
+	w.request("erin", "P2", "Pol2")
 	res := w.resourceByOrigin(w.id["C"], w.id["G1"])
 	rsID := w.do(ga, AddResourceRoleScope{AccessPackageID: w.id["P2"], RoleID: res.Roles[0].ID, ScopeID: res.Scopes[0].ID}).ID
 	require.Equal(t, rsID, w.id["RS-P1"], "same role scope as P1's")
 	require.ElementsMatch(t, []string{w.id["RS-P1"], w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	require.ElementsMatch(t, []string{w.id["RS-P1"], w.id["RS-P2"]}, fd.heldBy(w.uid["erin"]))
 	// alice also gets P1 (same role scope); removing it from P2 keeps it.
 	id := w.request("alice", "P1", "PolA")
 	w.approve("bob", id)
 	w.do(ga, RemoveResourceRoleScope{AccessPackageID: w.id["P2"], ResourceRoleScopeID: rsID})
 	require.ElementsMatch(t, []string{w.id["RS-P1"], w.id["RS-P2"]}, fd.heldBy(w.uid["alice"]))
+	require.Equal(t, []string{w.id["RS-P2"]}, fd.heldBy(w.uid["erin"]), "erin held it through P2 alone")
 	require.Len(t, w.state().EffectiveAccess(ga, w.uid["alice"]), 2)
 	// Ending P1 now takes it away.
 	w.do(ga, CreateAssignmentRequest{RequestType: RequestTypeAdminRemove, AssignmentID: w.getRequest(id).AssignmentID})
