@@ -23,12 +23,10 @@ func activities(t *testing.T, s *sales, p *projection.Projector, f projection.Au
 	return acts
 }
 
-// Deleting a policy is about its access package, as creating and replacing
-// it are: the package's audit log has the policy's whole life.
-func TestAuditPolicyDeletionNamesItsPackage(t *testing.T) {
-	s, err := newSales(t.TempDir())
-	require.NoError(t, err)
-	defer s.log.Close()
+// deletedPolicy creates a second policy of the package, "Contractors",
+// deletes it and returns its id.
+func (s *sales) deletedPolicy(t *testing.T) string {
+	t.Helper()
 	pol, err := s.run(s.admin, entitlement.CreateAssignmentPolicy{Policy: entitlement.AssignmentPolicy{
 		DisplayName: "Contractors", AccessPackageID: s.pkg, AllowedTargetScope: entitlement.ScopeAllMemberUsers,
 		RequestorSettings: entitlement.RequestorSettings{EnableTargetsToSelfAddAccess: true},
@@ -37,6 +35,16 @@ func TestAuditPolicyDeletionNamesItsPackage(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.run(s.admin, entitlement.DeleteAssignmentPolicy{PolicyID: pol.ID})
 	require.NoError(t, err)
+	return pol.ID
+}
+
+// Deleting a policy is about its access package, as creating and replacing
+// it are: the package's audit log has the policy's whole life.
+func TestAuditPolicyDeletionNamesItsPackage(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	s.deletedPolicy(t)
 	p, err := s.caughtUp()
 	require.NoError(t, err)
 	defer p.Close()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -139,6 +140,28 @@ func (p *Projector) DisplayNames(ctx context.Context, ids []string, as As) (map[
 		return nil
 	})
 	return names, err
+}
+
+// TypeOf returns the type of the object the projection knows by id
+// (TypeUser, TypeAccessPackage, or another of Graph's type names, as an
+// audit entry's Target.Type has them), deleted ones included: what kind of
+// thing an id names, whatever it is now. It is ErrNotFound for an id the
+// projection never knew.
+func (p *Projector) TypeOf(ctx context.Context, id string) (string, error) {
+	db, err := p.view(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer endView(db)
+	var kind string
+	err = db.QueryRowContext(ctx, "SELECT kind FROM objects WHERE id = ? ORDER BY kind LIMIT 1", id).Scan(&kind)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("%w: no object has the id %q", ErrNotFound, id)
+	case err != nil:
+		return "", fmt.Errorf("projection: read objects: %w", err)
+	}
+	return kind, nil
 }
 
 // Users returns the users among the given ids as of as, chosen as

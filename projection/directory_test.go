@@ -138,3 +138,22 @@ func TestDeletedObjectsNamed(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, gone)
 }
+
+// TypeOf says what kind of thing an id names, deleted or not.
+func TestTypeOf(t *testing.T) {
+	s, err := newSales(t.TempDir())
+	require.NoError(t, err)
+	defer s.log.Close()
+	pol := s.deletedPolicy(t)
+	p, err := s.caughtUp()
+	require.NoError(t, err)
+	defer p.Close()
+	for id, want := range map[string]string{annaID: projection.TypeUser, s.pkg: projection.TypeAccessPackage,
+		pol: "AccessPackageAssignmentPolicy"} {
+		got, err := p.TypeOf(s.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err = p.TypeOf(s.ctx, "no-such-id")
+	require.ErrorIs(t, err, projection.ErrNotFound)
+}

@@ -10,6 +10,13 @@ import (
 	"github.com/accessledger/accessledger/eventstore"
 )
 
+// The types of the objects a projection holds, as TypeOf and an audit
+// entry's Target.Type name them (Graph's).
+const (
+	TypeUser          = kindUser
+	TypeAccessPackage = kindAccessPackage
+)
+
 // Kinds of the objects table, named after Graph's types as the audit
 // log's target resources are.
 const (

@@ -107,7 +107,7 @@ type ArchiveOptions struct {
 // and a user id that cannot name a file (it names the user's reports).
 func (opts ArchiveOptions) Check() error {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Since.Before(opts.Until) {
-		return invalid("the range ends before it starts")
+		return invalid("the range is empty: it ends before or when it starts, and its end is exclusive")
 	}
 	for _, twice := range []struct {
 		what  string

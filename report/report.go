@@ -212,7 +212,7 @@ func (r *Report) Write(w io.Writer, f Format) error {
 // Build makes the report of kind k from the projection p.
 func Build(ctx context.Context, p *projection.Projector, k Kind, q Query) (*Report, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
-		return nil, invalid("the range ends (%s) before it starts (%s)", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
+		return nil, invalid("the range is empty: it ends (%s) before or when it starts (%s), and its end is exclusive", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
 	}
 	t, ok := takes[k]
 	if !ok {

@@ -186,6 +186,9 @@ func runVerifyArchive(ctx context.Context, args []string, stdout, stderr io.Writ
 		defer log.Close()
 		opts.Log = log
 	}
+	if fi, err := os.Stat(*path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: --archive %s is a directory, not an archive", errUsage, *path)
+	}
 	file, err := os.Open(*path)
 	if err != nil {
 		return err
@@ -309,7 +312,17 @@ func readPEM(path, kind string) ([]byte, error) {
 	return block.Bytes, nil
 }
 
+// readPrivateKey reads a PEM private key file. Its errors, as
+// readPublicKey's, are usage errors: a key given that cannot be read.
 func readPrivateKey(path string) (ed25519.PrivateKey, error) {
+	k, err := readPrivateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return k, nil
+}
+
+func readPrivateKeyFile(path string) (ed25519.PrivateKey, error) {
 	der, err := readPEM(path, "PRIVATE KEY")
 	if err != nil {
 		return nil, err
@@ -327,6 +340,14 @@ func readPrivateKey(path string) (ed25519.PrivateKey, error) {
 
 // readPublicKey reads a PEM public key file, or 64 hex digits.
 func readPublicKey(s string) (ed25519.PublicKey, error) {
+	k, err := readPublicKeyText(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return k, nil
+}
+
+func readPublicKeyText(s string) (ed25519.PublicKey, error) {
 	if raw, err := hex.DecodeString(s); err == nil && len(raw) == ed25519.PublicKeySize {
 		return ed25519.PublicKey(raw), nil
 	}

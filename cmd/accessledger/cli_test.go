@@ -136,9 +136,9 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, errOut, "it was deleted")
 	// Another kind's id is no package, deleted or not (review).
 	code, _, errOut = runCLI(t, "report", "assignments", "--db", db, "--package", "a0000000-0000-4000-8000-000000000006")
-	assert.NotEqual(t, 0, code)
+	assert.Equal(t, 2, code)
 	assert.NotContains(t, errOut, "deleted")
-	assert.Contains(t, errOut, "not found")
+	assert.Contains(t, errOut, "is no access package: the log knows it as a User")
 	code, out, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", upper, "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "Upper Case")
@@ -591,4 +591,87 @@ func TestArchiveRebuildsItsProjection(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "damaged or was edited")
 	assert.Contains(t, errOut, "run accessledger replay")
+}
+
+// TestCLIReviewFindings: what a review of the CLI as a new user found
+// (1 Dec 2026).
+func TestCLIReviewFindings(t *testing.T) {
+	db := demoLog(t)
+	dir := t.TempDir()
+	pkg, user := "", "a0000000-0000-4000-8000-000000000006" // Anna Adams
+	code, events, errOut := runCLI(t, "events", "--db", db)
+	require.Equal(t, 0, code, errOut)
+	for line := range strings.Lines(events) {
+		var e struct {
+			Type    string `json:"type"`
+			Payload struct {
+				AccessPackage struct{ ID string } `json:"accessPackage"`
+			} `json:"payload"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		if e.Type == "accessPackageCreated" {
+			pkg = e.Payload.AccessPackage.ID
+			break
+		}
+	}
+	require.NotEmpty(t, pkg)
+
+	// An id of the wrong kind is refused, not answered as nobody.
+	for _, args := range [][]string{
+		{"report", "access-packages", "--user", pkg},
+		{"why", "--user", pkg, "--resource", "Sales team"},
+		{"report", "assignments", "--package", user},
+	} {
+		code, out, errOut := runCLI(t, append(args, "--db", db)...)
+		assert.Equal(t, 2, code, "%v: %s", args, out)
+		assert.Contains(t, errOut, " is no ", args)
+	}
+	code, _, errOut = runCLI(t, "report", "access-packages", "--db", db, "--user", user)
+	assert.Equal(t, 0, code, errOut)
+
+	// A moment the log has not reached is refused by why, as by report.
+	code, _, errOut = runCLI(t, "why", "--db", db, "--user", "Anna Adams", "--resource", "Sales team", "--as-known-at", "9999")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "the log ends at position")
+
+	// The head of an empty log proves nothing.
+	code, _, errOut = runCLI(t, "verify", "--db", db, "--expect-head", "0:"+strings.Repeat("0", 64))
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "proves nothing")
+
+	// A key that cannot be read is a usage error wherever it is given.
+	code, _, errOut = runCLI(t, "keygen", "--out", filepath.Join(dir, "k"))
+	require.Equal(t, 0, code, errOut)
+	archive := filepath.Join(dir, "a.tar.gz")
+	code, _, errOut = runCLI(t, "archive", "--db", db, "--out", archive, "--reports", "none")
+	require.Equal(t, 0, code, errOut)
+	for _, args := range [][]string{
+		{"verify-archive", "--archive", archive, "--public-key", filepath.Join(dir, "k.key")},
+		{"verify-archive", "--archive", archive, "--public-key", filepath.Join(dir, "nope.pub")},
+		{"archive", "--db", db, "--out", filepath.Join(dir, "b.tar.gz"), "--reports", "none", "--sign-key", filepath.Join(dir, "k.pub")},
+		{"head", "--db", db, "--sign-key", filepath.Join(dir, "k.pub")},
+	} {
+		code, _, errOut := runCLI(t, args...)
+		assert.Equal(t, 2, code, "%v: %s", args, errOut)
+	}
+	// A directory is no archive.
+	code, _, errOut = runCLI(t, "verify-archive", "--archive", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "is a directory")
+
+	code, _, _ = runCLI(t, "help", "verify", "extra")
+	assert.Equal(t, 2, code)
+	code, out, _ := runCLI(t, "version")
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(out, "accessledger "), out)
+
+	// A log whose last append was cut and its record deleted is not
+	// archived (CheckEnd saw only the opposite cut).
+	tamper(t, db, `DELETE FROM events WHERE position = (SELECT max(position) FROM events);
+		DELETE FROM commands WHERE last_position = (SELECT max(last_position) FROM commands)`)
+	code, _, errOut = runCLI(t, "archive", "--db", db, "--out", filepath.Join(dir, "cut.tar.gz"), "--reports", "none")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "the log does not verify")
+	code, out, _ = runCLI(t, "head", "--db", db)
+	assert.Equal(t, 1, code, out)
 }

@@ -102,11 +102,15 @@ func verifyLog(ctx context.Context, store *sqlitestore.Store) (eventstore.Head, 
 }
 
 // expectedHead reads --expect-head: POSITION:HASH, or a signed head whose
-// signature is checked with the public key.
+// signature is checked with the public key. A head at position 0, before
+// the first event, is refused: every log holds it, so it proves nothing.
 func expectedHead(text, pubKey string) (eventstore.Head, error) {
 	if h, err := eventstore.ParseHead(text); err == nil {
 		if pubKey != "" {
 			return h, fmt.Errorf("%w: --public-key checks a signed head, and %q is not signed", errUsage, text)
+		}
+		if h.Position == 0 {
+			return h, fmt.Errorf("%w: --expect-head %q is the head of an empty log, which every log holds: it proves nothing", errUsage, text)
 		}
 		return h, nil
 	}
@@ -119,7 +123,7 @@ func expectedHead(text, pubKey string) (eventstore.Head, error) {
 	}
 	pub, err := readPublicKey(pubKey)
 	if err != nil {
-		return eventstore.Head{}, fmt.Errorf("%w: %v", errUsage, err)
+		return eventstore.Head{}, err
 	}
 	if err := signed.Verify(pub); err != nil {
 		return eventstore.Head{}, err

@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 )
 
 // errUsage marks errors that exit with code 2.
@@ -61,6 +62,17 @@ var commands = []command{
 	{"verify-archive", "check an archive, its signature and that the live log still holds it", runVerifyArchive},
 	{"keygen", "make an Ed25519 key pair for signing archives", runKeygen},
 	{"bench", "generate a synthetic tenant and measure the write path and the projection", runBench},
+	{"version", "print the tool's version (as an archive's manifest records it)", runVersion},
+}
+
+// runVersion prints the tool's version.
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "version", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdout, "accessledger", version())
+	return err
 }
 
 func main() {
@@ -99,6 +111,10 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
+		return 2
+	}
+	if len(args) > 2 && args[0] == "help" {
+		fmt.Fprintf(stderr, "accessledger help: usage: help [COMMAND], with one command, not %q\n", strings.Join(args[1:], " "))
 		return 2
 	}
 	if len(args) == 2 && args[0] == "help" {

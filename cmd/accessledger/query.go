@@ -224,6 +224,17 @@ func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) 
 		return q, fmt.Errorf("%w: --as-known-at runs from 1, the log's first event (0 would be before anything was recorded)", errUsage)
 	}
 	q.As.KnownAt = eventstore.Position(f.asKnownAt)
+	if q.As.KnownAt != 0 {
+		// The projection would answer with what it has read, as of now
+		// (projection.As): a moment the log has not reached is refused.
+		cp, err := r.p.Checkpoint(ctx)
+		if err != nil {
+			return q, err
+		}
+		if q.As.KnownAt > cp.Position {
+			return q, fmt.Errorf("%w: --as-known-at %d: the log ends at position %d", errUsage, q.As.KnownAt, cp.Position)
+		}
+	}
 	if q.PackageID, err = r.packageID(ctx, f.pkg); err != nil {
 		return q, err
 	}
@@ -235,7 +246,7 @@ func (f *readFlags) query(ctx context.Context, r *reader) (report.Query, error) 
 
 // packageID resolves an access package's id or display name to its id.
 func (r *reader) packageID(ctx context.Context, s string) (string, error) {
-	return r.resolve(ctx, "access package", s, func(name string) ([]string, error) {
+	return r.resolve(ctx, "access package", projection.TypeAccessPackage, s, func(name string) ([]string, error) {
 		pkgs, err := r.p.AccessPackagesNamed(ctx, name, projection.Now)
 		var ids []string
 		for _, p := range pkgs {
@@ -247,7 +258,7 @@ func (r *reader) packageID(ctx context.Context, s string) (string, error) {
 
 // userID resolves a user's id or display name to the id.
 func (r *reader) userID(ctx context.Context, s string) (string, error) {
-	return r.resolve(ctx, "user", s, func(name string) ([]string, error) {
+	return r.resolve(ctx, "user", projection.TypeUser, s, func(name string) ([]string, error) {
 		users, err := r.p.UsersNamed(ctx, name, projection.Now)
 		var ids []string
 		for _, u := range users {
@@ -262,22 +273,25 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // resolve turns an id or a display name into an id: a UUID is taken as
 // an id, as given or in lower case (as the library makes them; ids given
 // to it are kept as they came), which the log must have known at some
-// time; a name must name exactly one object. Either way, an answer about
-// nothing is refused rather than given as empty.
-func (r *reader) resolve(ctx context.Context, what, s string, named func(string) ([]string, error)) (string, error) {
+// time as one of what is asked for (of type typ), deleted since or not; a
+// name must name exactly one object. Either way, an answer about nothing
+// is refused rather than given as empty.
+func (r *reader) resolve(ctx context.Context, what, typ, s string, named func(string) ([]string, error)) (string, error) {
 	if s == "" {
 		return s, nil
 	}
 	if uuidRE.MatchString(s) {
-		ids := []string{s, strings.ToLower(s)}
-		names, err := r.p.DisplayNames(ctx, ids, projection.Now)
-		if err != nil {
-			return "", err
-		}
-		for _, id := range ids {
-			if _, ok := names[id]; ok {
-				return id, nil
+		for _, id := range []string{s, strings.ToLower(s)} {
+			is, err := r.p.TypeOf(ctx, id)
+			switch {
+			case errors.Is(err, projection.ErrNotFound):
+				continue
+			case err != nil:
+				return "", err
+			case is != typ:
+				return "", fmt.Errorf("%w: %s is no %s: the log knows it as a %s", errUsage, s, what, is)
 			}
+			return id, nil
 		}
 		return "", fmt.Errorf("%w: the log has no %s (nor anything else) with the id %s", errUsage, what, s)
 	}

@@ -69,3 +69,17 @@ func twoCommands(t *testing.T) (*Store, string) {
 	appendCommands(t, s, 2)
 	return s, path
 }
+
+// TestCheckEndEventsPastTheRecordedAppends (found by a review of the CLI):
+// the last append cut part-way and its commands row deleted leaves events
+// past every recorded append; CheckEnd, which the readers of the log rely
+// on (archive, report), refused only the opposite.
+func TestCheckEndEventsPastTheRecordedAppends(t *testing.T) {
+	ctx := context.Background()
+	s, path := twoCommands(t)
+	behind(t, path, "DELETE FROM events WHERE position = 4", "DELETE FROM commands WHERE last_position = 4")
+	var ce *eventstore.ChainError
+	require.ErrorAs(t, s.CheckEnd(ctx), &ce)
+	require.Equal(t, eventstore.Position(3), ce.Position)
+	require.ErrorAs(t, s.CrossCheck(ctx), &ce)
+}

@@ -188,8 +188,9 @@ func commandHolds(cmd string, first, last eventstore.Position, evs []eventstore.
 }
 
 // checkEnd checks that the log ends where the commands table says the
-// last append ended: a log whose end was cut off behind the store fails
-// with a *eventstore.ChainError.
+// last append ended: a log whose end was cut off behind the store, or
+// holds events past the last append it recorded (every append records
+// one), fails with a *eventstore.ChainError.
 func checkEnd(ctx context.Context, q sqlitex.Querier) error {
 	var head, recorded int64
 	if err := q.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(position), 0) FROM events),
@@ -200,11 +201,17 @@ func checkEnd(ctx context.Context, q sqlitex.Querier) error {
 		return &eventstore.ChainError{Position: eventstore.Position(head + 1), Reason: fmt.Sprintf(
 			"the commands table records appends up to position %d, and the log ends at %d: it was truncated", recorded, head)}
 	}
+	if head > recorded {
+		return &eventstore.ChainError{Position: eventstore.Position(recorded + 1), Reason: fmt.Sprintf(
+			"the log holds events up to position %d, and the commands table records appends up to %d: "+
+				"an append was cut or its record deleted behind the store", head, recorded)}
+	}
 	return nil
 }
 
 // CheckEnd checks that the log was not cut at its end: the commands table
-// records no append beyond its last event. It is the part of CrossCheck
+// records no append beyond its last event, and records the append of its
+// last event. It is the part of CrossCheck
 // that the hash chain cannot stand in for: a reader that verifies the
 // chain of what it reads (an archive, a projection) needs only this. It
 // returns a *eventstore.ChainError. The commands table has no index on
