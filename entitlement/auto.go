@@ -171,7 +171,7 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 	case a != nil && !ours:
 		// Assigned through another policy of the package: one assignment
 		// per target and package, and not this policy's to remove.
-	case a != nil && a.AutomaticRemovalDateTime != nil && !a.AutomaticRemovalDateTime.After(p.now):
+	case a != nil && a.AutomaticRemovalDateTime != nil && !a.AutomaticRemovalDateTime.After(p.now) && a.State != AssignmentStateDelivering:
 		// The removal fell due before this change: it is recorded as
 		// ProcessDue would have, as of then, and the user is evaluated
 		// afresh (matching again, they get a new assignment).
@@ -189,10 +189,13 @@ func (p *plan) reconcileAuto(policyID, userID string) {
 			return
 		}
 		at := set.GracePeriodBeforeAccessRemoval.AddTo(p.now)
-		if !at.After(p.now) {
+		if !at.After(p.now) && a.State != AssignmentStateDelivering {
 			p.removalRequest(RequestTypeSystemRemove, e, a, "")
 			return
 		}
+		// An assignment still being delivered is removed once it is, as
+		// of the instant scheduled (its due entry waits, as an expiry's
+		// does): ended now, its request would never complete.
 		p.automaticRemoval(EventAutomaticRemovalScheduled, a, at)
 	case match && set.RequestAccessForAllowedTargets:
 		pkg, ok := p.s.accessPackages.Get(pol.AccessPackageID)

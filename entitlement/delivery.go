@@ -130,7 +130,8 @@ func (s *State) deliver(ctx context.Context, d Deliverer, work []deliveryWork) [
 }
 
 // keeperOf returns another non-ended assignment of the subject that holds
-// the role scope (granted before or in this round), or "".
+// the role at the scope of the same origin object (granted before or in
+// this round), or "".
 func (s *State) keeperOf(g Grant, granted, failed map[[2]string]bool) string {
 	var ids []string
 	for id := range s.ix.liveByTarget.Members(g.SubjectID) {
@@ -138,13 +139,16 @@ func (s *State) keeperOf(g Grant, granted, failed map[[2]string]bool) string {
 		if id == g.AssignmentID {
 			continue
 		}
-		r := a.resource(g.ResourceRoleScopeID)
-		if r == nil {
-			continue
-		}
-		k := [2]string{id, g.ResourceRoleScopeID}
-		if granted[k] || r.Status == DeliveryFulfilled && !failed[k] {
-			ids = append(ids, id)
+		// The same role of the same origin object (a group, an app) may
+		// come through another catalog's resource, with ids of its own.
+		for _, r := range a.Resources {
+			if r.OriginSystem != g.OriginSystem || r.OriginID != g.OriginID || r.RoleOriginID != g.RoleOriginID || r.ScopeOriginID != g.ScopeOriginID {
+				continue
+			}
+			if k := [2]string{id, r.ResourceRoleScopeID}; granted[k] || r.Status == DeliveryFulfilled && !failed[k] {
+				ids = append(ids, id)
+				break
+			}
 		}
 	}
 	if len(ids) == 0 {

@@ -456,16 +456,14 @@ func requestDue(r *AssignmentRequest) string {
 // assignmentDue returns the due key of an assignment's next time-driven
 // work: its automatic removal, an expiry notice or the expiry.
 func assignmentDue(a *Assignment) string {
-	if a == nil || a.IsEnded() {
+	if a == nil || a.IsEnded() || a.State == AssignmentStateDelivering {
+		// An assignment being delivered waits for its delivery to end.
 		return ""
 	}
 	if a.AutomaticRemovalDateTime != nil {
 		// Automatic assignment policies set no expiration: the removal is
 		// the only time-driven work.
 		return dueKey(dueItem{*a.AutomaticRemovalDateTime, dueAutomaticRemoval, a.ID})
-	}
-	if a.State == AssignmentStateDelivering {
-		return ""
 	}
 	end, ok := a.End()
 	if !ok {
