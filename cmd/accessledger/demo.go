@@ -33,21 +33,31 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *db == "" {
 		*db = filepath.Join(*out, "ledger.db")
 	}
+	_, err := os.Stat(*out)
+	created := errors.Is(err, os.ErrNotExist)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	// A refused run leaves no folder it made behind (Remove takes only an
+	// empty one).
+	refused := func(err error) error {
+		if created {
+			os.Remove(*out)
+		}
 		return err
 	}
 	if fi, err := os.Stat(filepath.Dir(*db)); err != nil || !fi.IsDir() {
 		// Said before an earlier demo's files are removed.
-		return fmt.Errorf("%w: --db %s: its folder %s does not exist", errUsage, *db, filepath.Dir(*db))
+		return refused(fmt.Errorf("%w: --db %s: its folder %s does not exist", errUsage, *db, filepath.Dir(*db)))
 	}
 	unlock, err := lockDir(*out)
 	if err != nil {
-		return err
+		return refused(err)
 	}
 	defer unlock()
 	made, err := claim(*out, *db)
 	if err != nil {
-		return err
+		return refused(err)
 	}
 	clock := story.NewClock()
 	log, err := sqlitestore.Open(*db, sqlitestore.Options{Now: clock.Now})
@@ -307,7 +317,7 @@ func claim(dir, db string) (*madeFiles, error) {
 		}
 	}
 	if _, err := os.Stat(db); err == nil && !slices.Contains(listed, absDB) {
-		return nil, fmt.Errorf("%w: %s exists and an earlier demo did not make it: the demo never overwrites a file it did not create", errUsage, db)
+		return nil, fmt.Errorf("%w: %s exists and no earlier demo in %s made it: the demo never overwrites a file it did not create", errUsage, db, dir)
 	}
 	for _, f := range listed {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {

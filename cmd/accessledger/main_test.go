@@ -63,6 +63,7 @@ func TestDemoNeverOverwrites(t *testing.T) {
 	data, err := os.ReadFile(foreign)
 	require.NoError(t, err)
 	assert.Equal(t, "another program's data", string(data))
+	assert.NoDirExists(t, filepath.Join(dir, "demo"), "a refused demo leaves no folder it made")
 
 	code, _, errOut = runCLI(t, "demo", "--out", dir)
 	assert.Equal(t, 2, code)
